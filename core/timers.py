@@ -1,0 +1,97 @@
+"""Protocol timer tables.
+
+Each stack declares its timers once, as rows of :class:`TimerSpec` (name, default,
+unit, clause, description).  A :class:`Timers` binds such a table to a scheduler for
+one protocol instance (a data link, a call, a circuit): values may be overridden from
+config, and running timers are visible for ``cti links --json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.clock import Handle, Scheduler
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    name: str
+    default: float
+    unit: str  # "s" or "ms" - the unit the recommendation states; values are stored in seconds
+    clause: str
+    description: str
+
+    @property
+    def seconds(self) -> float:
+        return self.default / 1000.0 if self.unit == "ms" else self.default
+
+
+class TimerTable:
+    """An immutable table of timer specs plus per-deployment overrides (in seconds)."""
+
+    def __init__(self, specs: Iterable[TimerSpec], overrides: Mapping[str, float] | None = None):
+        self.specs: dict[str, TimerSpec] = {s.name: s for s in specs}
+        self.values: dict[str, float] = {n: s.seconds for n, s in self.specs.items()}
+        for name, value in (overrides or {}).items():
+            self.set(name, value)
+
+    def set(self, name: str, seconds: float) -> None:
+        if name not in self.specs:
+            raise ConfigError(f"unknown timer (known: {', '.join(self.specs)})", key=name)
+        if not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ConfigError("timer value must be a positive number of seconds", key=name)
+        self.values[name] = float(seconds)
+
+    def with_overrides(self, overrides: Mapping[str, float]) -> TimerTable:
+        t = TimerTable(self.specs.values())
+        t.values.update(self.values)
+        for k, v in overrides.items():
+            t.set(k, v)
+        return t
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"name": s.name, "value_s": self.values[s.name], "default": s.default, "unit": s.unit,
+             "clause": s.clause, "description": s.description}
+            for s in self.specs.values()
+        ]
+
+
+class Timers:
+    """Named timers of one protocol instance; starting a running timer restarts it."""
+
+    def __init__(self, table: TimerTable, scheduler: Scheduler):
+        self.table = table
+        self.scheduler = scheduler
+        self._running: dict[str, tuple[Handle, float]] = {}
+
+    def start(self, name: str, callback: Callable[..., Any], *args: Any,
+              seconds: float | None = None) -> None:
+        self.stop(name)
+        value = self.table.values[name] if seconds is None else seconds
+
+        def fire() -> None:
+            self._running.pop(name, None)
+            callback(*args)
+
+        self._running[name] = (self.scheduler.call_later(value, fire),
+                               self.scheduler.time() + value)
+
+    def stop(self, name: str) -> None:
+        entry = self._running.pop(name, None)
+        if entry is not None:
+            entry[0].cancel()
+
+    def stop_all(self) -> None:
+        for name in list(self._running):
+            self.stop(name)
+
+    def running(self, name: str) -> bool:
+        return name in self._running
+
+    def remaining(self) -> dict[str, float]:
+        now = self.scheduler.time()
+        return {n: max(0.0, when - now) for n, (_, when) in self._running.items()}

@@ -1,0 +1,1 @@
+"""A small CRM in SQLite: customers, call records, callbacks, tickets, statistics."""

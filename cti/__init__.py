@@ -1,0 +1,1 @@
+"""The CTI kernel: the tight loop, call model, media operations, ACD, control API, `cti`."""

@@ -1,0 +1,1 @@
+"""Subcommands of ``cti``: one module each, discovered by :mod:`cti.cli`."""

@@ -1,0 +1,1 @@
+"""Board backends behind one Board/Span/Channel model (see :mod:`drivers.base`)."""

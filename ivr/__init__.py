@@ -1,0 +1,1 @@
+"""IVR: YAML flow files, async scripts, prompts and the offline simulator."""
