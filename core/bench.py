@@ -1,6 +1,7 @@
 """Capacity benchmark results, shared by ``cti bench`` and ``benches/``.
 
-Each package that has capacity figures exposes ``capacity.BENCHES``: a list of
+Each package that has capacity figures has modules named ``capacity*.py`` (e.g.
+``timeslot/capacity_dtmf.py``) exposing ``BENCHES``: a list of
 functions ``f(quick: bool) -> BenchResult``.  A peer library that is missing gives
 ``peer_value=None`` and a note saying so.
 """

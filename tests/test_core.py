@@ -11,7 +11,7 @@ from core.errors import ConfigError, DecodeError
 from core.fsm import FsmTable, Machine, Row, UnexpectedEvent
 from core.hdlcsock import HdlcSocket, fcs16
 from core.pcap import LINKTYPE_MTP2, PcapWriter, read_pcap
-from core.timers import TimerSpec, TimerTable, Timers
+from core.timers import Timers, TimerSpec, TimerTable
 
 
 @given(st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), max_size=50))

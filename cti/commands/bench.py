@@ -5,26 +5,24 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import pkgutil
 import platform
 import sys
 from typing import Any
 
 from core.bench import BenchResult
 
-# packages that expose ``capacity.BENCHES``, in report order
+# packages whose ``capacity*`` modules expose ``BENCHES``, in report order
 PACKAGES = ("timeslot", "drivers", "cti", "isdn", "ss7", "r2")
 
 
 def collect() -> list:
     benches = []
     for pkg in PACKAGES:
-        try:
-            mod = importlib.import_module(f"{pkg}.capacity")
-        except ModuleNotFoundError as e:
-            if e.name != f"{pkg}.capacity":
-                raise
-            continue
-        benches.extend(mod.BENCHES)
+        package = importlib.import_module(pkg)
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name.startswith("capacity"):
+                benches.extend(importlib.import_module(f"{pkg}.{info.name}").BENCHES)
     return benches
 
 

@@ -1,0 +1,114 @@
+"""``cti decode``: decode signalling from hex or from a pcap/trace file.
+
+Each signalling package provides ``<pkg>.decode`` with:
+
+* ``PROTOS``: ``{"q931": fn, ...}`` - ``fn(data: bytes) -> list[dict]`` for ``--proto NAME HEX``;
+* ``LINKTYPES``: ``{177: fn, ...}`` - the same for one pcap record of that link type;
+* ``SUFFIXES`` (optional): ``{".r2log": fn}`` - ``fn(path) -> Iterable[dict]`` for trace files.
+
+Records are JSON-ready dicts with at least ``layer`` and ``message``; this command adds
+``time`` for pcap records and prints one line (or one JSON line) per record.  A record
+that fails to decode is printed with ``"error"`` and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from collections.abc import Callable, Iterable
+
+from core.errors import DecodeError
+from core.pcap import read_pcap
+from cti.cli import UsageError
+
+STACKS = ("isdn", "ss7", "r2")
+
+
+def _tables() -> tuple[dict[str, Callable], dict[int, Callable], dict[str, Callable]]:
+    protos: dict[str, Callable] = {}
+    linktypes: dict[int, Callable] = {}
+    suffixes: dict[str, Callable] = {}
+    for pkg in STACKS:
+        try:
+            mod = importlib.import_module(f"{pkg}.decode")
+        except ModuleNotFoundError as e:
+            if e.name != f"{pkg}.decode":
+                raise
+            continue
+        protos.update(getattr(mod, "PROTOS", {}))
+        linktypes.update(getattr(mod, "LINKTYPES", {}))
+        suffixes.update(getattr(mod, "SUFFIXES", {}))
+    return protos, linktypes, suffixes
+
+
+def _human(rec: dict) -> str:
+    head = []
+    if "time" in rec:
+        head.append(f"{rec['time']:12.6f}")
+    head.append(f"{rec.get('layer', '?'):5}")
+    if rec.get("direction"):
+        head.append(rec["direction"])
+    head.append(str(rec.get("message", "?")))
+    rest = {k: v for k, v in rec.items()
+            if k not in ("time", "layer", "direction", "message", "fields") and v is not None}
+    rest.update({k: v for k, v in (rec.get("fields") or {}).items() if v is not None})
+    return "  ".join(head) + ("  " + " ".join(f"{k}={v}" for k, v in rest.items()) if rest else "")
+
+
+def _records(args) -> Iterable[dict]:
+    protos, linktypes, suffixes = _tables()
+    if args.proto:
+        fn = protos.get(args.proto)
+        if fn is None:
+            raise UsageError(f"unknown protocol {args.proto!r} (known: {', '.join(sorted(protos))})")
+        try:
+            data = bytes.fromhex("".join(args.input.split()).replace(":", ""))
+        except ValueError as e:
+            raise UsageError(f"not hex: {e}") from None
+        try:
+            yield from fn(data)
+        except DecodeError as e:
+            yield {"layer": args.proto, "message": None, "error": str(e)}
+        return
+    path = args.input
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file")
+    suffix = os.path.splitext(path)[1]
+    if suffix in suffixes:
+        yield from suffixes[suffix](path)
+        return
+    try:
+        linktype, recs = read_pcap(path)
+    except DecodeError as e:
+        raise UsageError(f"{path}: {e}") from None
+    fn = linktypes.get(linktype)
+    if fn is None:
+        raise UsageError(f"{path}: no decoder for pcap link type {linktype}")
+    try:
+        for ts, pkt in recs:
+            try:
+                out = fn(pkt)
+            except DecodeError as e:
+                out = [{"layer": "?", "message": None, "error": str(e)}]
+            for rec in out:
+                yield {"time": round(ts, 6), **rec}
+    except DecodeError as e:
+        raise UsageError(f"{path}: {e}") from None
+
+
+def run(args) -> int:
+    status = 0
+    for rec in _records(args):
+        if rec.get("error"):
+            status = 1
+        print(json.dumps(rec) if args.json else _human(rec), flush=True)
+    return status
+
+
+def register(sub) -> None:
+    p = sub.add_parser("decode", help="decode LAPD/Q.931, MTP2/MTP3/ISUP/TUP, R2 from hex or pcap")
+    p.add_argument("input", help="a pcap or trace file, or hex octets with --proto")
+    p.add_argument("--proto", help="decode INPUT as hex of this protocol (q931, lapd, mtp2, ...)")
+    p.add_argument("--json", action="store_true", help="JSON lines, one per message")
+    p.set_defaults(func=run)
