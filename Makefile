@@ -2,8 +2,9 @@
 PY ?= python3
 PIP = $(PY) -m pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests and benchmarks use as peers and oracles (never runtime deps)
-APT_PKGS = libspandsp-dev libpri-dev libss7-dev libopenr2-dev tshark espeak-ng sox gcc
+# Debian packages the tests and benchmarks use as peers and oracles (never runtime deps);
+# dahdi-source is listed so that libopenr2 pulls it instead of building dahdi-dkms
+APT_PKGS = libspandsp-dev libpri-dev libss7-dev libopenr2-dev dahdi-source tshark espeak-ng sox gcc
 PYTEST_ARGS ?= -n 2 -q
 
 .PHONY: run build deps test bench lint clean
