@@ -1,0 +1,212 @@
+"""The kernel configuration: one TOML file, validated against a schema declared as data.
+
+Every error names the file, the line and the dotted key (``board[1].framing``), so an
+operator fixes the right line the first time.  docs/config.md documents every key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Key:
+    type: type | tuple[type, ...]
+    default: Any = None
+    required: bool = False
+    choices: tuple | None = None
+    doc: str = ""
+
+
+ANY_TIMERS = "timers"  # a table of timer name -> seconds, checked by the stack's TimerTable
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "kernel": {
+        "block": Key(int, 160, doc="frames per tick: 160 = 20 ms, 8 = 1 ms"),
+        "virtual": Key(bool, False, doc="run on the virtual clock (tests, simulations)"),
+        "law": Key(str, "alaw", choices=("alaw", "ulaw"), doc="companding law of the fabric"),
+        "tone_plan": Key(str, "cn", choices=("cn", "itu"), doc="tone plan for generation/CPT"),
+    },
+    "api": {
+        "host": Key(str, "127.0.0.1", choices=("127.0.0.1", "::1", "localhost")),
+        "port": Key(int, 8765, doc="TCP port; 0 picks a free one"),
+        "token": Key(str, None, doc="shared secret; generated and printed when absent"),
+        "enabled": Key(bool, True),
+    },
+    "board": {
+        "name": Key(str, required=True),
+        "type": Key(str, required=True, choices=("sim", "dahdi", "pseudowire")),
+        "spans": Key(int, 1, doc="number of spans (sim)"),
+        "stations": Key(int, 0, doc="analog extensions on a sim station board"),
+        "framing": Key(str, "crc4", choices=("crc4", "no-crc4")),
+        "signalling": Key(str, "ccs", choices=("ccs", "cas")),
+        "clock": Key(str, "master"),
+        "device": Key(str, None, doc="dahdi: first span number; pseudowire: local UDP port"),
+        "peer": Key(str, None, doc="pseudowire: host:port of the far end"),
+        "mode": Key(str, "cesopsn", choices=("cesopsn", "satop"), doc="pseudowire mode"),
+    },
+    "cable": {
+        "a": Key(str, required=True, doc="board:span, e.g. pstn:1"),
+        "b": Key(str, required=True),
+        "impair": Key(str, "none", doc="none, los, ais, ber=1e-4, burst=..., slip=100ppm"),
+    },
+    "trunk": {
+        "name": Key(str, required=True),
+        "type": Key(str, required=True, choices=("isdn", "ss7", "tup", "r2")),
+        "span": Key(str, None, doc="board:span carrying the bearer channels"),
+        "side": Key(str, "user", choices=("user", "network")),
+        "variant": Key(str, None, doc="isdn: etsi/qsig; ss7: itu/china; r2: itu/cn/br/mx/ar/ve/co"),
+        "transport": Key(str, "span", choices=("span", "hdlc-socket")),
+        "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
+        "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
+        "channels": Key(str, "1-15,17-31", doc="bearer timeslots"),
+        "hunt": Key(str, "first", choices=("first", "round-robin", "least-used")),
+        "overflow": Key(str, None, doc="trunk group to try when this one is full"),
+        "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`)"),
+    },
+    "route": {
+        "dnis": Key(str, ".*", doc="regular expression on the called number"),
+        "ani": Key(str, ".*", doc="regular expression on the calling number"),
+        "to": Key(str, required=True, doc="ivr:FLOW, queue:NAME, station:N or trunk:NAME"),
+    },
+    "ivr": {"flows": Key(dict, {}, doc="flow name -> YAML file"),
+            "prompts": Key(str, None, doc="prompt directory")},
+    "queue": {"name": Key(str, required=True), "skills": Key(list, []),
+              "service_level_s": Key(float, 20.0)},
+    "agent": {"name": Key(str, required=True), "station": Key(int, None), "skills": Key(list, [])},
+    "crm": {"path": Key(str, "crm.db")},
+}
+ARRAYS = ("board", "cable", "trunk", "route", "queue", "agent")
+
+
+def _line_map(text: str) -> dict[str, int]:
+    """Map dotted keys (``trunk[0].side``) to their 1-based line in the TOML text."""
+    lines: dict[str, int] = {}
+    prefix = ""
+    counts: dict[str, int] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if m := re.match(r"^\[\[\s*([\w.-]+)\s*\]\]$", line):
+            name = m.group(1)
+            idx = counts.get(name, 0)
+            counts[name] = idx + 1
+            prefix = f"{name}[{idx}]"
+            lines.setdefault(prefix, n)
+        elif m := re.match(r"^\[\s*([\w.-]+)\s*\]$", line):
+            prefix = m.group(1)
+            lines.setdefault(prefix, n)
+        elif m := re.match(r"^([\w.-]+|\"[^\"]+\")\s*=", line):
+            key = m.group(1).strip('"')
+            lines.setdefault(f"{prefix}.{key}" if prefix else key, n)
+    return lines
+
+
+class Config:
+    """A validated configuration; sections are dicts, arrays are lists of dicts."""
+
+    def __init__(self, data: Mapping[str, Any], path: str = "<config>", text: str = ""):
+        self.path = path
+        self._lines = _line_map(text)
+        self.data: dict[str, Any] = {}
+        for section, value in data.items():
+            if section not in SCHEMA:
+                self.error(f"unknown section (known: {', '.join(SCHEMA)})", section)
+            if section in ARRAYS:
+                if not isinstance(value, list):
+                    self.error(f"must be an array of tables: write [[{section}]]", section)
+                self.data[section] = [self._check(section, f"{section}[{i}]", v)
+                                      for i, v in enumerate(value)]
+            else:
+                self.data[section] = self._check(section, section, value)
+        for section in SCHEMA:
+            if section not in self.data:
+                self.data[section] = [] if section in ARRAYS else self._check(section, section, {})
+        self._cross_checks()
+
+    @classmethod
+    def load(cls, path: str) -> Config:
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise ConfigError(e.strerror or str(e), file=path) from None
+        text = raw.decode("utf-8", "replace")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            m = re.search(r"line (\d+)", str(e))
+            raise ConfigError(f"not valid TOML: {e}", file=path,
+                              line=int(m.group(1)) if m else None) from None
+        return cls(data, path, text)
+
+    def line(self, key: str) -> int | None:
+        while key:
+            if key in self._lines:
+                return self._lines[key]
+            key = key.rsplit(".", 1)[0] if "." in key else ""
+        return None
+
+    def error(self, message: str, key: str) -> None:
+        raise ConfigError(message, file=self.path, line=self.line(key), key=key)
+
+    def _check(self, section: str, where: str, table: Any) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            self.error("must be a table", where)
+        schema = SCHEMA[section]
+        out: dict[str, Any] = {}
+        for key, value in table.items():
+            spec = schema.get(key)
+            if spec is None:
+                self.error(f"unknown key (known: {', '.join(schema)})", f"{where}.{key}")
+            types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+            if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                self.error(f"must be {'/'.join(t.__name__ for t in types)}, not "
+                           f"{type(value).__name__}", f"{where}.{key}")
+            if spec.choices and value not in spec.choices:
+                self.error(f"must be one of {', '.join(map(str, spec.choices))}", f"{where}.{key}")
+            out[key] = value
+        for key, spec in schema.items():
+            if key not in out:
+                if spec.required:
+                    self.error(f"missing required key '{key}'", where)
+                out[key] = spec.default
+        return out
+
+    def _cross_checks(self) -> None:
+        boards = {b["name"] for b in self.data["board"]}
+        trunks = {t["name"] for t in self.data["trunk"]}
+        for i, t in enumerate(self.data["trunk"]):
+            if t["transport"] == "hdlc-socket" and not t["socket"]:
+                self.error("transport hdlc-socket needs 'socket'", f"trunk[{i}].transport")
+            if t["span"] and t["span"].split(":")[0] not in boards:
+                self.error(f"no board named {t['span'].split(':')[0]!r}", f"trunk[{i}].span")
+            if t["type"] in ("ss7", "tup") and (t["opc"] is None or t["dpc"] is None):
+                self.error("ss7/tup trunks need opc and dpc", f"trunk[{i}]")
+        for i, r in enumerate(self.data["route"]):
+            kind, _, target = r["to"].partition(":")
+            if kind not in ("ivr", "queue", "station", "trunk") or not target:
+                self.error("must be ivr:FLOW, queue:NAME, station:N or trunk:NAME",
+                           f"route[{i}].to")
+            if kind == "trunk" and target not in trunks:
+                self.error(f"no trunk named {target!r}", f"route[{i}].to")
+            for k in ("dnis", "ani"):
+                try:
+                    re.compile(r[k])
+                except re.error as e:
+                    self.error(f"bad regular expression: {e}", f"route[{i}].{k}")
+
+    def __getitem__(self, section: str) -> Any:
+        return self.data[section]
