@@ -1,0 +1,337 @@
+"""Media operations on any fabric slot: play, record, collect digits, send DTMF/MF and
+tones, call-progress analysis.  All are awaitable and cancellable, and every one ends
+with an explicit :class:`Termination` reason.
+
+The :class:`MediaEngine` is one kernel stage: one DTMF detector bank and one tone
+generator bank over all slots (one C call each per tick; disabled channels cost
+nothing), plus per-slot players and recorders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from timeslot.events import Event, Kind
+
+
+class Reason(str, enum.Enum):
+    EOD = "end_of_data"  # play: everything played
+    DIGIT = "digit"  # a terminating / interrupting digit
+    MAXDIGITS = "max_digits"
+    FIRST_TIMEOUT = "first_digit_timeout"
+    INTER_TIMEOUT = "inter_digit_timeout"
+    MAXTIME = "max_time"
+    SILENCE = "silence"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    HANGUP = "hangup"
+
+
+@dataclass
+class Termination:
+    reason: Reason
+    digits: str = ""
+    duration_s: float = 0.0
+    data: dict = field(default_factory=dict)
+
+
+class Cancelled(Exception):
+    """Raised inside an operation when the slot's media is stopped (hangup, cancel)."""
+
+
+@dataclass
+class _Player:
+    buf: np.ndarray
+    pos: int
+    done: asyncio.Future
+    interrupt: str
+
+
+@dataclass
+class _Recorder:
+    chunks: list
+    done: asyncio.Future
+    max_frames: int
+    silence_frames: int
+    terminators: str
+    frames: int = 0
+    quiet: int = 0
+    heard: bool = False
+
+
+class MediaEngine:
+    """Per-slot media over the kernel fabric; add it with ``kernel.add_stage``."""
+
+    SILENCE_DBM0 = -45.0  # below this the recorder counts silence
+
+    def __init__(self, kernel, law: str = "alaw"):
+        from timeslot.dtmf import DtmfDetector
+        from timeslot.g711 import alaw_decode, ulaw_decode
+        from timeslot.tonegen import ToneGenerator
+
+        self.kernel = kernel
+        self.law = law
+        n = max(kernel.nslots, 1)
+        self.dtmf = DtmfDetector(n, law=law)
+        for ch in range(n):
+            self.dtmf.set_enabled(ch, False)
+        self.gen = ToneGenerator(n, law=law)
+        self._decode = alaw_decode if law == "alaw" else ulaw_decode
+        self._scratch = np.empty((n, kernel.block), np.uint8)
+        self.digits: dict[int, list[str]] = {}
+        self.digit_waiters: dict[int, asyncio.Future] = {}
+        self.players: dict[int, _Player] = {}
+        self.recorders: dict[int, _Recorder] = {}
+        self.tones: dict[int, asyncio.Future | None] = {}
+        self.listeners: list[Callable[[int, Event], None]] = []
+        self._events: list[tuple[int, Event]] = []
+        kernel.add_stage(self)
+
+    # --- kernel stage -----------------------------------------------------------
+    def rx(self, rx: np.ndarray, frame: int) -> None:
+        if self.digits:
+            for ev in self.dtmf.process(rx):
+                self._events.append((ev.channel, ev))
+        for slot, rec in tuple(self.recorders.items()):
+            self._record_block(slot, rec, rx[slot])
+
+    def tx(self, tx: np.ndarray, frame: int) -> None:
+        if self.tones:
+            self.gen.generate(self._scratch)
+            for slot, fut in tuple(self.tones.items()):
+                tx[slot] = self._scratch[slot]
+                if not self.gen.busy(slot):
+                    del self.tones[slot]
+                    if fut is not None and not fut.done():
+                        fut.set_result(None)
+        for slot, p in tuple(self.players.items()):
+            n = tx.shape[1]
+            chunk = p.buf[p.pos:p.pos + n]
+            tx[slot, :len(chunk)] = chunk
+            p.pos += n
+            if p.pos >= len(p.buf):
+                del self.players[slot]
+                if not p.done.done():
+                    p.done.set_result(Termination(Reason.EOD))
+
+    def drain(self) -> list[tuple[int, Event]]:
+        out, self._events = self._events, []
+        for slot, ev in out:
+            if ev.kind == Kind.DTMF:
+                self._on_digit(slot, chr(ev.value))
+            for fn in self.listeners:
+                fn(slot, ev)
+        return out
+
+    # --- digits -------------------------------------------------------------------
+    def enable_digits(self, slot: int, on: bool = True) -> None:
+        """Start (or stop) DTMF detection and buffering of early digits on ``slot``."""
+        if on and slot not in self.digits:
+            self.dtmf.reset(slot)
+            self.dtmf.set_enabled(slot, True)
+            self.digits[slot] = []
+        elif not on and slot in self.digits:
+            self.dtmf.set_enabled(slot, False)
+            del self.digits[slot]
+
+    def _on_digit(self, slot: int, d: str) -> None:
+        buf = self.digits.get(slot)
+        if buf is None:
+            return
+        buf.append(d)
+        p = self.players.get(slot)
+        if p is not None and d in p.interrupt:
+            del self.players[slot]
+            if not p.done.done():
+                p.done.set_result(Termination(Reason.DIGIT, digits=d))
+        rec = self.recorders.get(slot)
+        if rec is not None and d in rec.terminators:
+            buf.pop()
+            self._finish_record(slot, rec, Reason.DIGIT, d)
+        w = self.digit_waiters.pop(slot, None)
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def flush_digits(self, slot: int) -> str:
+        buf = self.digits.get(slot, [])
+        s = "".join(buf)
+        buf.clear()
+        return s
+
+    async def collect(self, slot: int, max_digits: int = 1, terminators: str = "#",
+                      first_timeout: float = 5.0, inter_timeout: float = 3.0,
+                      max_time: float | None = None, flush: bool = False) -> Termination:
+        """Collect digits, buffered early digits included (unless ``flush``)."""
+        self.enable_digits(slot)
+        if flush:
+            self.flush_digits(slot)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        got = ""
+        buf = self.digits[slot]
+        while True:
+            while buf:
+                d = buf.pop(0)
+                if d in terminators:
+                    return Termination(Reason.DIGIT, digits=got, data={"terminator": d})
+                got += d
+                if len(got) >= max_digits:
+                    return Termination(Reason.MAXDIGITS, digits=got)
+            timeout = first_timeout if not got else inter_timeout
+            reason = Reason.FIRST_TIMEOUT if not got else Reason.INTER_TIMEOUT
+            if max_time is not None:
+                left = start + max_time - loop.time()
+                if left <= timeout:
+                    timeout, reason = max(left, 0.0), Reason.MAXTIME
+            fut = loop.create_future()
+            self.digit_waiters[slot] = fut
+            try:
+                await asyncio.wait_for(fut, timeout)
+            except asyncio.TimeoutError:
+                return Termination(reason, digits=got)
+            finally:
+                if self.digit_waiters.get(slot) is fut:
+                    del self.digit_waiters[slot]
+            if slot not in self.digits:
+                return Termination(Reason.HANGUP, digits=got)
+            buf = self.digits[slot]
+
+    # --- play ----------------------------------------------------------------------
+    async def play(self, slot: int, prompts: Sequence[np.ndarray | bytes],
+                   interrupt: str = "") -> Termination:
+        """Play law-coded prompts in order; a digit in ``interrupt`` stops it."""
+        if interrupt:
+            self.enable_digits(slot)
+            for d in self.digits[slot]:
+                if d in interrupt:
+                    return Termination(Reason.DIGIT, digits=d)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        parts = [np.frombuffer(p, np.uint8) if isinstance(p, (bytes, bytearray)) else
+                 np.asarray(p, np.uint8) for p in prompts]
+        buf = np.concatenate(parts) if parts else np.empty(0, np.uint8)
+        if not len(buf):
+            return Termination(Reason.EOD)
+        self.stop(slot)
+        fut = loop.create_future()
+        self.players[slot] = _Player(buf, 0, fut, interrupt)
+        try:
+            term = await fut
+        except asyncio.CancelledError:
+            self.players.pop(slot, None)
+            raise
+        term.duration_s = loop.time() - t0
+        return term
+
+    # --- tones ---------------------------------------------------------------------
+    async def send_dtmf(self, slot: int, digits: str, on_ms: int = 80, off_ms: int = 80) -> Termination:
+        self.gen.dtmf(slot, digits, on_ms=on_ms, off_ms=off_ms)
+        return await self._tone_wait(slot)
+
+    async def send_mf(self, slot: int, signal: int, direction: str, seconds: float) -> Termination:
+        self.gen.mf(slot, signal, direction)
+        return await self._tone_wait(slot, seconds)
+
+    async def tone(self, slot: int, tone, seconds: float | None = None) -> Termination:
+        """Play a tone-plan tone (with its cadence) for ``seconds`` or until it ends."""
+        self.gen.play(slot, tone)
+        return await self._tone_wait(slot, seconds)
+
+    async def _tone_wait(self, slot: int, seconds: float | None = None) -> Termination:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        old = self.tones.get(slot)
+        if old is not None and not old.done():
+            old.set_result(None)
+        self.tones[slot] = fut
+        try:
+            if seconds is None:
+                await fut
+            else:
+                try:
+                    await asyncio.wait_for(asyncio.shield(fut), seconds)
+                except asyncio.TimeoutError:
+                    self.gen.stop(slot)
+                    self.tones.pop(slot, None)
+                    return Termination(Reason.MAXTIME)
+        except asyncio.CancelledError:
+            self.gen.stop(slot)
+            self.tones.pop(slot, None)
+            raise
+        return Termination(Reason.DONE)
+
+    # --- record --------------------------------------------------------------------
+    async def record(self, slot: int, max_time: float = 60.0, silence: float | None = 5.0,
+                     terminators: str = "#", beep: bool = True) -> Termination:
+        """Record the slot's received audio; ``data["audio"]`` holds the law-coded octets."""
+        from timeslot.tonegen import Tone
+
+        if beep:
+            await self.tone(slot, Tone.single(1000, -10.0, 0.2))
+        if terminators:
+            self.enable_digits(slot)
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        rate = 8000
+        self.recorders[slot] = _Recorder(
+            [], fut, int(max_time * rate), int(silence * rate) if silence else 0, terminators)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            self.recorders.pop(slot, None)
+            raise
+
+    def _record_block(self, slot: int, rec: _Recorder, block: np.ndarray) -> None:
+        rec.chunks.append(block.copy())
+        rec.frames += len(block)
+        if rec.silence_frames:
+            lin = self._decode(block).astype(np.float64)
+            rms = float(np.sqrt(np.mean(lin * lin))) if len(lin) else 0.0
+            # 0 dBm0 sine: 3.14 dB below the A-law full-scale sine (G.711), ~22,000 rms of 32,768
+            dbm0 = 20 * np.log10(max(rms, 1e-9) / 22_000.0) + 3.0
+            if dbm0 < self.SILENCE_DBM0:
+                rec.quiet += len(block)
+            else:
+                rec.quiet, rec.heard = 0, True
+            if rec.heard and rec.quiet >= rec.silence_frames:
+                self._finish_record(slot, rec, Reason.SILENCE)
+                return
+        if rec.frames >= rec.max_frames:
+            self._finish_record(slot, rec, Reason.MAXTIME)
+
+    def _finish_record(self, slot: int, rec: _Recorder, reason: Reason, digit: str = "") -> None:
+        self.recorders.pop(slot, None)
+        audio = np.concatenate(rec.chunks) if rec.chunks else np.empty(0, np.uint8)
+        if reason is Reason.SILENCE:
+            audio = audio[:max(0, len(audio) - rec.quiet)]
+        if not rec.done.done():
+            rec.done.set_result(Termination(reason, digits=digit, duration_s=len(audio) / 8000,
+                                            data={"audio": audio}))
+
+    # --- stop everything on a slot -----------------------------------------------------
+    def stop(self, slot: int, reason: Reason = Reason.CANCELLED) -> None:
+        p = self.players.pop(slot, None)
+        if p is not None and not p.done.done():
+            p.done.set_result(Termination(reason))
+        rec = self.recorders.get(slot)
+        if rec is not None:
+            self._finish_record(slot, rec, reason)
+        fut = self.tones.pop(slot, None)
+        if fut is not None:
+            self.gen.stop(slot)
+            if not fut.done():
+                fut.set_result(None)
+
+    def hangup(self, slot: int) -> None:
+        """The call on ``slot`` ended: every operation ends with reason hangup."""
+        self.stop(slot, Reason.HANGUP)
+        self.digits.pop(slot, None)
+        self.dtmf.set_enabled(slot, False)
+        w = self.digit_waiters.pop(slot, None)
+        if w is not None and not w.done():
+            w.set_result(None)
