@@ -1,0 +1,276 @@
+"""Q.931 information elements (clause 4.5), each declared once with construct.
+
+An element's value is a flat dict of the recommendation's field names.  The octet
+groups of a variable-length element (octet 3, 3a, 4, ...) are BitStructs; a group
+announced by extension bit 0 of the group before it is optional (4.5.1 note 3 on the
+extension mechanism) and the extension bits are computed, never given by the caller.
+Decoded values are cached per (codeset, identifier, contents), since the same elements
+(bearer capability, channel, causes) repeat on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from construct import (
+    Adapter,
+    BitsInteger,
+    BitStruct,
+    Check,
+    Const,
+    Construct,
+    ConstructError,
+    Default,
+    Flag,
+    GreedyBytes,
+    GreedyString,
+    If,
+    Int8ub,
+    Optional,
+    Padding,
+    RepeatUntil,
+    Struct,
+    this,
+)
+
+from core.errors import DecodeError
+
+
+class IeDecodeError(DecodeError):
+    """Contents of one information element are invalid (Q.931 5.8.6.2 / 5.8.7.2)."""
+
+
+def _octet(*fields: Any) -> Construct:
+    """One extension-bit octet group: ext bit first, then the fields, 8 bits in all."""
+    return BitStruct("ext" / BitsInteger(1), *fields)
+
+
+class _Channels(Adapter):
+    """Channel numbers of octet 3.3 (4.5.13): ext=1 marks the last number."""
+
+    def _decode(self, obj, context, path):
+        return [o.number for o in obj]
+
+    def _encode(self, obj, context, path):
+        return [{"ext": int(i == len(obj) - 1), "number": n} for i, n in enumerate(obj)]
+
+
+_IA5 = GreedyString("ascii")
+_REST = Default(GreedyBytes, b"")
+
+_PARTY = (("o3", ("type", "plan")), ("o3a", ("presentation", "screening")))
+_PARTY_STRUCT = Struct(
+    "o3" / _octet("type" / BitsInteger(3), "plan" / BitsInteger(4)),
+    "o3a" / If(this.o3.ext == 0, _octet("presentation" / BitsInteger(2),
+                                         Padding(3), "screening" / BitsInteger(2))),
+    "digits" / _IA5,
+)
+
+_BEARER = (("o3", ("coding", "capability")), ("o4", ("mode", "rate")),
+           ("o5", ("layer1",)))
+_BEARER_STRUCT = Struct(
+    "o3" / _octet("coding" / BitsInteger(2), "capability" / BitsInteger(5)),
+    Check(this.o3.ext == 1),
+    "o4" / _octet("mode" / BitsInteger(2), "rate" / BitsInteger(5)),
+    "multiplier" / If(this.o4.rate == 0x18, Int8ub),
+    "o5" / Optional(BitStruct("ext" / BitsInteger(1), "layer" / Const(1, BitsInteger(2)),
+                              "layer1" / BitsInteger(5))),
+    "extra" / _REST,  # octets 5a..7 (rate adaption, layer 2/3), kept as sent
+)
+
+
+@dataclass(frozen=True)
+class IeSpec:
+    """One element: identifier (codeset 0 unless given), name, body and its octet groups."""
+
+    ident: int
+    name: str
+    body: Construct
+    groups: tuple = ()
+    chained: bool = True  # optional groups are announced by the previous group's ext bit
+
+
+SPECS: tuple[IeSpec, ...] = (
+    IeSpec(0x04, "bearer_capability", _BEARER_STRUCT, _BEARER, chained=False),
+    IeSpec(0x08, "cause", Struct(
+        "o3" / _octet("coding" / BitsInteger(2), Padding(1), "location" / BitsInteger(4)),
+        "o3a" / If(this.o3.ext == 0, _octet("recommendation" / BitsInteger(7))),
+        "o4" / _octet("value" / BitsInteger(7)),
+        "diagnostics" / _REST),
+        (("o3", ("coding", "location")), ("o3a", ("recommendation",)), ("o4", ("value",)))),
+    IeSpec(0x10, "call_identity", Struct("identity" / GreedyBytes)),
+    IeSpec(0x14, "call_state", BitStruct("coding" / BitsInteger(2), "value" / BitsInteger(6))),
+    IeSpec(0x18, "channel_id", Struct(
+        "o3" / _octet("interface_id_present" / Flag, "pri" / Flag, Padding(1),
+                      "exclusive" / Flag, "dchan" / Flag, "selection" / BitsInteger(2)),
+        "interface_id" / If(this.o3.interface_id_present, Int8ub),
+        "o32" / If(this.o3.pri & (this.o3.selection == 1),
+                   _octet("coding" / BitsInteger(2), "map" / Flag, "element_type" / BitsInteger(4))),
+        "channels" / If(lambda c: c.o32 is not None and not c.o32.map, _Channels(
+            RepeatUntil(lambda o, lst, ctx: o["ext"] == 1,
+                        BitStruct("ext" / BitsInteger(1), "number" / BitsInteger(7))))),
+        "slot_map" / _REST),
+        (("o3", ("interface_id_present", "pri", "exclusive", "dchan", "selection")),
+         ("o32", ("coding", "map", "element_type"))), chained=False),
+    IeSpec(0x1C, "facility", Struct("data" / GreedyBytes)),
+    IeSpec(0x1E, "progress", Struct(
+        "o3" / _octet("coding" / BitsInteger(2), Padding(1), "location" / BitsInteger(4)),
+        "o4" / _octet("description" / BitsInteger(7))),
+        (("o3", ("coding", "location")), ("o4", ("description",))), chained=False),
+    IeSpec(0x20, "network_facilities", Struct("data" / GreedyBytes)),
+    IeSpec(0x27, "notification", Struct(
+        "o3" / _octet("description" / BitsInteger(7)), "extra" / _REST),
+        (("o3", ("description",)),)),
+    IeSpec(0x28, "display", Struct("text" / _IA5)),
+    IeSpec(0x29, "date_time", Struct(
+        "year" / Int8ub, "month" / Int8ub, "day" / Int8ub, "hour" / Optional(Int8ub),
+        "minute" / Optional(Int8ub), "second" / Optional(Int8ub),
+        Check((this.month >= 1) & (this.month <= 12) & (this.day >= 1) & (this.day <= 31)))),
+    IeSpec(0x2C, "keypad", Struct("digits" / _IA5)),
+    IeSpec(0x34, "signal", Struct("value" / Int8ub)),
+    IeSpec(0x4C, "connected_number", _PARTY_STRUCT, _PARTY),
+    IeSpec(0x4D, "connected_subaddress", Struct("data" / GreedyBytes)),
+    IeSpec(0x6C, "calling_number", _PARTY_STRUCT, _PARTY),
+    IeSpec(0x6D, "calling_subaddress", Struct("data" / GreedyBytes)),
+    IeSpec(0x70, "called_number", Struct(
+        "o3" / _octet("type" / BitsInteger(3), "plan" / BitsInteger(4)),
+        Check(this.o3.ext == 1), "digits" / _IA5), (("o3", ("type", "plan")),)),
+    IeSpec(0x71, "called_subaddress", Struct("data" / GreedyBytes)),
+    IeSpec(0x74, "redirecting_number", Struct(
+        "o3" / _octet("type" / BitsInteger(3), "plan" / BitsInteger(4)),
+        "o3a" / If(this.o3.ext == 0, _octet("presentation" / BitsInteger(2), Padding(3),
+                                             "screening" / BitsInteger(2))),
+        "o3b" / If((this.o3.ext == 0) & (this.o3a.ext == 0),
+                   _octet(Padding(3), "reason" / BitsInteger(4))),
+        "digits" / _IA5),
+        (("o3", ("type", "plan")), ("o3a", ("presentation", "screening")), ("o3b", ("reason",)))),
+    IeSpec(0x78, "transit_network", Struct("data" / GreedyBytes)),
+    IeSpec(0x79, "restart_indicator", BitStruct(
+        "ext" / Const(1, BitsInteger(1)), Padding(4), "restart_class" / BitsInteger(3))),
+    IeSpec(0x7C, "low_layer_compatibility", _BEARER_STRUCT, _BEARER, chained=False),
+    IeSpec(0x7D, "high_layer_compatibility", Struct(
+        "o3" / _octet("coding" / BitsInteger(2), "interpretation" / BitsInteger(3),
+                      "presentation" / BitsInteger(2)),
+        "o4" / _octet("characteristics" / BitsInteger(7)),
+        "o4a" / If(this.o4.ext == 0, _octet("extended" / BitsInteger(7)))),
+        (("o3", ("coding", "interpretation", "presentation")), ("o4", ("characteristics",)),
+         ("o4a", ("extended",)))),
+    IeSpec(0x7E, "user_user", Struct("protocol" / Int8ub, "data" / GreedyBytes)),
+)
+BY_ID: dict[int, IeSpec] = {s.ident: s for s in SPECS}
+BY_NAME: dict[str, IeSpec] = {s.name: s for s in SPECS}
+
+# single-octet elements (4.5.1, table 4-3): type 1 with a 4-bit value, type 2 whole octet
+SINGLE_TYPE1 = {0x9: "shift", 0xB: "congestion_level", 0xD: "repeat_indicator"}
+SINGLE_TYPE2 = {0xA0: "more_data", 0xA1: "sending_complete"}
+SINGLE_BY_NAME = {**{v: k for k, v in SINGLE_TYPE1.items()}, **{v: k for k, v in SINGLE_TYPE2.items()}}
+
+
+class IE(NamedTuple):
+    """One decoded element.  ``value`` is None for an unknown or invalid element; then
+    ``error`` says why (``"unrecognised"`` or the content error) and ``raw`` has its octets."""
+
+    name: str
+    ident: int
+    codeset: int = 0
+    value: dict | None = None
+    raw: bytes = b""
+    error: str | None = None
+
+    @property
+    def comprehension_required(self) -> bool:
+        """Codeset 0 identifiers 0000xxxx must be understood (4.5.1, table 4-3 note)."""
+        return self.codeset == 0 and self.ident < 0x10 and self.error == "unrecognised"
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items() if not k.startswith("_") and k != "ext"}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _flatten(spec: IeSpec, parsed: dict) -> dict:
+    out: dict[str, Any] = {}
+    groups = {g for g, _ in spec.groups}
+    for k, v in _plain(parsed).items():
+        if k in groups:
+            if v is not None:
+                out.update(v)
+        else:
+            out[k] = v
+    for _, fields in spec.groups:
+        for f in fields:
+            out.setdefault(f, None)
+    return out
+
+
+def _unflatten(spec: IeSpec, value: dict) -> dict:
+    obj = dict(value)
+    for sc in getattr(spec.body, "subcons", ()):
+        if sc.name and sc.name not in obj:
+            obj[sc.name] = None
+    present = []
+    for g, fields in spec.groups:
+        vals = {f: obj.pop(f, None) for f in fields}
+        present.append(any(v is not None for v in vals.values()))
+        first = len(present) == 1  # the first group is never optional
+        obj[g] = ({f: (0 if v is None else v) for f, v in vals.items()}
+                  if present[-1] or first else None)
+    for i, (g, _) in enumerate(spec.groups):
+        if obj[g] is None:
+            continue
+        nxt = present[i + 1] if i + 1 < len(present) else False
+        obj[g]["ext"] = 0 if (spec.chained and nxt) else 1
+    return obj
+
+
+@lru_cache(maxsize=8192)
+def decode_body(codeset: int, ident: int, body: bytes) -> IE:
+    """Decode the contents of one variable-length element (never raises)."""
+    spec = BY_ID.get(ident) if codeset == 0 else None
+    if spec is None:
+        return IE(f"ie_{codeset}_{ident:02x}", ident, codeset, None, body, "unrecognised")
+    try:
+        parsed = spec.body.parse(body)
+        value = _flatten(spec, parsed)
+    except (ConstructError, UnicodeDecodeError, ValueError) as e:
+        return IE(spec.name, ident, codeset, None, body, f"invalid contents: {e}".splitlines()[0])
+    return IE(spec.name, ident, codeset, value, body)
+
+
+def encode_body(name: str, value: dict) -> bytes:
+    """Contents octets of element ``name`` from its flat value dict."""
+    spec = BY_NAME[name]
+    try:
+        return spec.body.build(_unflatten(spec, value))
+    except ConstructError as e:
+        raise ValueError(f"cannot encode {name}: {e}") from None
+
+
+def make(name: str, **value: Any) -> IE:
+    """An element from field values, e.g. ``make("cause", value=16, location=0)``."""
+    if name in SINGLE_BY_NAME:
+        return IE(name, SINGLE_BY_NAME[name], 0, value)
+    raw = encode_body(name, value)
+    return decode_body(0, BY_NAME[name].ident, raw)
+
+
+def encode(ies: Iterable[IE]) -> bytes:
+    """Octets of a sequence of codeset-0 elements (in the order given)."""
+    out = bytearray()
+    for ie in ies:
+        if ie.ident >= 0x80:  # type 2 single octet
+            out.append(ie.ident)
+        elif ie.name in SINGLE_BY_NAME:  # type 1: identifier in bits 7-5, value in 4-1
+            out.append((ie.ident << 4) | ((ie.value or {}).get("value", 0) & 0x0F))
+        else:
+            raw = ie.raw if ie.raw or ie.value is None else encode_body(ie.name, ie.value)
+            if len(raw) > 255:
+                raise ValueError(f"{ie.name}: contents longer than 255 octets")
+            out += bytes((ie.ident, len(raw))) + raw
+    return bytes(out)

@@ -1,0 +1,196 @@
+"""Q.931 message codec (clause 4): protocol discriminator, call reference, message type, IEs.
+
+The fixed header is declared with construct; information elements follow in the
+order received, with codeset shifts applied (4.5.2 locking, 4.5.3 non-locking shift).
+Framing faults that make a message unusable (5.8.1 protocol discriminator, 5.8.2 too
+short, 5.8.3.1 call reference format) raise :class:`Q931DecodeError`; element faults are
+kept on the element (``IE.error``) for the error procedures of 5.8.5-5.8.7, and an
+unknown message type is kept as ``name=None`` for 5.8.4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from construct import Bytes, Const, ConstructError, GreedyBytes, Int8ub, Struct, this
+
+from core.errors import DecodeError
+from isdn import ie as ies
+from isdn.ie import IE
+
+PD_Q931 = 0x08
+
+# Q.931 table 4-2 (message types) - the recommendation's names
+MESSAGE_TYPES: dict[int, str] = {
+    0x01: "ALERTING", 0x02: "CALL PROCEEDING", 0x03: "PROGRESS", 0x05: "SETUP",
+    0x07: "CONNECT", 0x0D: "SETUP ACKNOWLEDGE", 0x0F: "CONNECT ACKNOWLEDGE",
+    0x20: "USER INFORMATION", 0x21: "SUSPEND REJECT", 0x22: "RESUME REJECT",
+    0x25: "SUSPEND", 0x26: "RESUME", 0x2D: "SUSPEND ACKNOWLEDGE", 0x2E: "RESUME ACKNOWLEDGE",
+    0x45: "DISCONNECT", 0x46: "RESTART", 0x4D: "RELEASE", 0x4E: "RESTART ACKNOWLEDGE",
+    0x5A: "RELEASE COMPLETE", 0x60: "SEGMENT", 0x62: "FACILITY", 0x6E: "NOTIFY",
+    0x75: "STATUS ENQUIRY", 0x79: "CONGESTION CONTROL", 0x7B: "INFORMATION", 0x7D: "STATUS",
+}
+MESSAGE_CODES: dict[str, int] = {v: k for k, v in MESSAGE_TYPES.items()}
+
+
+class Q931DecodeError(DecodeError):
+    """A frame that cannot be a Q.931 message (ignored by the receiver, 5.8.1-5.8.3.1)."""
+
+
+HEADER = Struct(
+    "pd" / Const(PD_Q931, Int8ub),
+    "cr_len" / Int8ub,
+    "cref" / Bytes(this.cr_len),
+    "type" / Int8ub,
+    "rest" / GreedyBytes,
+)
+
+
+@dataclass
+class Message:
+    """One Q.931 message.  ``flag`` is the call reference flag (0 from the originating side)."""
+
+    name: str | None
+    call_ref: int
+    flag: bool = False
+    ies: list[IE] = field(default_factory=list)
+    cr_len: int = 2
+    code: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.code is None:
+            self.code = MESSAGE_CODES[self.name]
+
+    def ie(self, name: str) -> IE | None:
+        """The first element of that name (later repeats are ignored, 5.8.5.2)."""
+        for e in self.ies:
+            if e.name == name:
+                return e
+        return None
+
+    def get(self, name: str) -> dict | None:
+        e = self.ie(name)
+        return e.value if e is not None else None
+
+    def all(self, name: str) -> list[dict]:
+        return [e.value for e in self.ies if e.name == name and e.value is not None]
+
+    # the fields people ask for first
+    @property
+    def called(self) -> str | None:
+        v = self.get("called_number")
+        return v["digits"] if v else None
+
+    @property
+    def calling(self) -> str | None:
+        v = self.get("calling_number")
+        return v["digits"] if v else None
+
+    @property
+    def channel(self) -> int | None:
+        v = self.get("channel_id")
+        return v["channels"][0] if v and v.get("channels") else None
+
+    @property
+    def cause(self) -> int | None:
+        v = self.get("cause")
+        return v["value"] if v else None
+
+    def summary(self) -> dict[str, Any]:
+        progress = self.get("progress")
+        restart = self.get("restart_indicator")
+        state = self.get("call_state")
+        return {"called": self.called, "calling": self.calling, "channel": self.channel,
+                "cause": self.cause,
+                "progress": progress["description"] if progress else None,
+                "call_state": state["value"] if state else None,
+                "restart_class": restart["restart_class"] if restart else None,
+                "sending_complete": self.ie("sending_complete") is not None or None,
+                "display": (self.get("display") or {}).get("text"),
+                "ie_errors": [f"{e.name}: {e.error}" for e in self.ies
+                              if e.error and e.error != "skipped"] or None}
+
+
+def decode(data: bytes) -> Message:
+    """Decode one message; raises :class:`Q931DecodeError` on a framing fault."""
+    data = bytes(data)
+    if len(data) < 3:
+        raise Q931DecodeError("message too short", offset=len(data), field="header")
+    if data[0] != PD_Q931:
+        raise Q931DecodeError(f"protocol discriminator 0x{data[0]:02x} is not Q.931",
+                              offset=0, field="protocol_discriminator")
+    if data[1] & 0xF0 or (data[1] & 0x0F) > 2:
+        raise Q931DecodeError("invalid call reference length", offset=1, field="call_reference")
+    try:
+        h = HEADER.parse(data)
+    except ConstructError:
+        raise Q931DecodeError("message too short", offset=len(data),
+                              field="message_type") from None
+    cref = int.from_bytes(h.cref, "big")
+    flag = bool(cref >> (8 * h.cr_len - 1)) if h.cr_len else False
+    if h.cr_len:
+        cref &= (1 << (8 * h.cr_len - 1)) - 1
+    if h.type & 0x80:
+        raise Q931DecodeError("message type with bit 8 set (escape)", offset=2 + h.cr_len,
+                              field="message_type")
+    return Message(MESSAGE_TYPES.get(h.type), cref, flag, _decode_ies(h.rest, 3 + h.cr_len),
+                   h.cr_len, h.type)
+
+
+def _decode_ies(data: bytes, base: int) -> list[IE]:
+    out: list[IE] = []
+    locked = 0
+    once: int | None = None
+    i, n = 0, len(data)
+    while i < n:
+        octet = data[i]
+        codeset = locked if once is None else once
+        once = None
+        if octet & 0x80:
+            i += 1
+            if octet >= 0xA0 and (octet >> 4) == 0xA:
+                name = ies.SINGLE_TYPE2.get(octet)
+                out.append(IE(name or f"ie_{codeset}_{octet:02x}", octet, codeset, {} if name else None,
+                              b"", None if name else "unrecognised"))
+                continue
+            kind = octet >> 4
+            value = octet & 0x0F
+            if kind == 0x9:
+                if value & 0x08:
+                    once = value & 0x07
+                else:
+                    locked = value & 0x07
+            name = ies.SINGLE_TYPE1.get(kind)
+            out.append(IE(name or f"ie_{codeset}_{octet:02x}", kind, codeset,
+                          {"value": value} if name else None, b"", None if name else "unrecognised"))
+            continue
+        if i + 1 >= n:
+            out.append(IE(f"ie_{codeset}_{octet:02x}", octet, codeset, None, b"",
+                          f"truncated at offset {base + i}"))
+            break
+        length = data[i + 1]
+        body = data[i + 2:i + 2 + length]
+        if len(body) < length:
+            e = ies.decode_body(codeset, octet, b"")
+            out.append(e._replace(raw=body, value=None, error=f"truncated at offset {base + i}"))
+            break
+        e = ies.decode_body(codeset, octet, body)
+        if codeset >= 5 and e.error == "unrecognised":
+            e = e._replace(error="skipped")  # national/network/user codesets: not interpreted
+        out.append(e)
+        i += 2 + length
+    return out
+
+
+def encode(msg: Message) -> bytes:
+    """Octets of ``msg``."""
+    if msg.cr_len:
+        limit = 1 << (8 * msg.cr_len - 1)
+        if not 0 <= msg.call_ref < limit:
+            raise ValueError("call reference out of range for its length")
+        cref = (msg.call_ref | (limit if msg.flag else 0)).to_bytes(msg.cr_len, "big")
+    else:
+        cref = b""
+    return HEADER.build({"pd": PD_Q931, "cr_len": msg.cr_len, "cref": cref, "type": msg.code,
+                         "rest": ies.encode(msg.ies)})
