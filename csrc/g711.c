@@ -31,9 +31,11 @@ static inline uint8_t encode_alaw(int16_t x)
 {
     int32_t sign = x >> 15;                 /* 0 or -1 */
     int32_t v = (int32_t) x ^ sign;         /* 0 .. 32767 */
-    uint32_t code = v < 256 ? (uint32_t) v >> 4 : chord_step(v) - CHORD_BIAS;
-    uint32_t mask = sign ? 0x55u : 0xD5u;
-    return (uint8_t) (code ^ mask);
+    uint32_t chord0 = (uint32_t) v >> 4;
+    uint32_t chords = chord_step(v) - CHORD_BIAS;
+    uint32_t small = 0u - (uint32_t) (v < 256); /* all ones in chord 0 */
+    uint32_t code = (chord0 & small) | (chords & ~small);
+    return (uint8_t) (code ^ (0xD5u ^ ((uint32_t) sign & 0x80u)));
 }
 
 /* G.711 clause 3.3 (mu-law, Table 2a/2b): bias of 0x84 (33 at the 13-bit
@@ -41,12 +43,10 @@ static inline uint8_t encode_alaw(int16_t x)
 static inline uint8_t encode_ulaw(int16_t x)
 {
     int32_t sign = x >> 15;
-    int32_t v = 0x84 + (sign ? -(int32_t) x : (int32_t) x); /* 132 .. 32900 */
+    int32_t v = 0x84 + (((int32_t) x ^ sign) - sign); /* 132 .. 32900 */
     uint32_t code = chord_step(v) - CHORD_BIAS;
-    uint32_t mask = sign ? 0x7Fu : 0xFFu;
-    if (code > 0x7Fu)
-        code = 0x7Fu;
-    return (uint8_t) (code ^ mask);
+    code = code > 0x7Fu ? 0x7Fu : code;
+    return (uint8_t) (code ^ (0xFFu ^ ((uint32_t) sign & 0x80u)));
 }
 
 uint8_t cti_linear_to_alaw(int16_t x) { return encode_alaw(x); }
@@ -66,14 +66,14 @@ void cti_ulaw_encode(const int16_t *in, uint8_t *out, size_t n)
         out[i] = encode_ulaw(in[i]);
 }
 
-static void map16(const int16_t *table, const uint8_t *in, int16_t *out, size_t n)
+static void map16(const int16_t *table, const uint8_t *restrict in, int16_t *restrict out, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
         out[i] = table[in[i]];
 }
 
-static void map8(const uint8_t *table, const uint8_t *in, uint8_t *out, size_t n)
+static void map8(const uint8_t *table, const uint8_t *restrict in, uint8_t *restrict out, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
@@ -165,7 +165,7 @@ const int16_t cti_ulaw_to_linear_table[256] = {
  *            44..47 -> 48+(n-44)/2; 48..62 -> n+2; 63..79 -> n+1; 80.. -> n
  *   mu -> A: 0..15 -> n/2; 16..31 -> n-8; 32..35 -> 24+2(n-32); 36..47 -> n-4;
  *            48..49 -> 45+2(n-48); 50..63 -> n-2; 64..80 -> n-1; 81.. -> n
- * with the sign bit carried over; A -> mu -> A is the identity.
+ * with the sign bit carried over (both are monotonic in magnitude).
  */
 const uint8_t cti_alaw_to_ulaw_table[256] = {
     0x2A, 0x2B, 0x28, 0x29, 0x2E, 0x2F, 0x2C, 0x2D, 0x22, 0x23, 0x20, 0x21, 0x26, 0x27, 0x24, 0x25,
