@@ -1,0 +1,510 @@
+"""ISUP messages and parameters (Q.763), declared once and used to encode and decode.
+
+A message is CIC (Q.763 1.2, 12 bits + 4 spare) + message type + mandatory fixed part +
+pointers + mandatory variable part + optional part (Q.763 1.3-1.8).  :data:`MESSAGES` lists each
+message's parts by parameter name; :data:`PARAMS` declares every known parameter with its code and
+a compiled ``construct`` for its contents; unknown optional parameters are kept as raw octets
+(``{"code": n, "raw": b""}``) so the compatibility procedure (Q.764 2.10.5) can act on them.
+Variants (ITU, China) are data: :data:`VARIANTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from construct import (
+    Construct,
+    ConstructError,
+    GreedyBytes,
+    GreedyRange,
+    Int8ul,
+    Int16ul,
+    StreamError,
+    Struct,
+)
+
+from core.errors import DecodeError, EncodeError
+
+
+class IsupDecodeError(DecodeError):
+    """An ISUP message that violates Q.763 (pointers, lengths, parameter contents)."""
+
+
+class UnknownMessage(IsupDecodeError):
+    """A message type this exchange does not implement (Q.764 2.10.5.1); ``compat`` holds the
+    message compatibility information when the message carried one in its optional part."""
+
+    def __init__(self, code: int, cic: int, compat: dict[str, int] | None):
+        self.code, self.cic, self.compat = code, cic, compat
+        super().__init__(f"unrecognised message type 0x{code:02x}", offset=2, field="message type")
+
+
+class BitFields(Construct):
+    """``size`` octets (little-endian, bit 1 = A first) split into named fields, listed from
+    bit A upward as in the Q.763 figures; a plain dict of ints.  Faster than ``BitStruct``."""
+
+    def __init__(self, size: int, *fields: tuple[str, int]):
+        super().__init__()
+        self.size = size
+        self.fields = []
+        shift = 0
+        for name, bits in fields:
+            self.fields.append((name, shift, (1 << bits) - 1))
+            shift += bits
+        if shift != 8 * size:
+            raise ValueError(f"bit fields cover {shift} bits, not {8 * size}")
+
+    def parse_bytes(self, data: bytes) -> dict[str, int]:
+        if len(data) != self.size:
+            raise StreamError(f"expected {self.size} octets, got {len(data)}")
+        v = int.from_bytes(data, "little")
+        return {name: (v >> shift) & mask for name, shift, mask in self.fields}
+
+    def build_bytes(self, obj: dict[str, int]) -> bytes:
+        v = 0
+        for name, shift, mask in self.fields:
+            x = int(obj.get(name, 0))
+            if x & ~mask:
+                raise StreamError(f"field {name}={x} does not fit")
+            v |= x << shift
+        return v.to_bytes(self.size, "little")
+
+    def _parse(self, stream: Any, context: Any, path: str) -> dict[str, int]:
+        return self.parse_bytes(stream.read(self.size))
+
+    def _build(self, obj: dict[str, int], stream: Any, context: Any, path: str) -> dict:
+        stream.write(self.build_bytes(obj))
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        return self.size
+
+
+class Octet(Construct):
+    """A one-octet parameter whose whole value is a code point (category, TMR, ...)."""
+
+    def parse_bytes(self, data: bytes) -> int:
+        if len(data) != 1:
+            raise StreamError(f"expected 1 octet, got {len(data)}")
+        return data[0]
+
+    def build_bytes(self, obj: int) -> bytes:
+        return bytes((obj,))
+
+    def _parse(self, stream: Any, context: Any, path: str) -> int:
+        return self.parse_bytes(stream.read(1))
+
+    def _build(self, obj: int, stream: Any, context: Any, path: str) -> int:
+        stream.write(self.build_bytes(obj))
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        return 1
+
+
+class CauseIndicators(Construct):
+    """Q.763 3.12 / Q.850 2.2: location/coding octet, cause value octet, diagnostics."""
+
+    O1 = BitFields(1, ("location", 4), ("spare", 1), ("coding", 2), ("ext", 1))
+    O2 = BitFields(1, ("cause", 7), ("ext", 1))
+
+    def parse_bytes(self, data: bytes) -> dict[str, Any]:
+        if len(data) < 2:
+            raise StreamError("cause indicators shorter than 2 octets")
+        o1 = self.O1.parse_bytes(data[:1])
+        pos = 1 if o1["ext"] else 2  # octet 1a (recommendation) present when ext = 0
+        if len(data) <= pos:
+            raise StreamError("cause value missing")
+        return {"o1": o1, "o2": self.O2.parse_bytes(data[pos:pos + 1]),
+                "diagnostic": bytes(data[pos + 1:])}
+
+    def build_bytes(self, obj: dict[str, Any]) -> bytes:
+        return (self.O1.build_bytes(dict(obj["o1"], ext=1)) + self.O2.build_bytes(obj["o2"])
+                + bytes(obj.get("diagnostic", b"")))
+
+    def _parse(self, stream: Any, context: Any, path: str) -> dict[str, Any]:
+        return self.parse_bytes(stream.read())
+
+    def _build(self, obj: dict[str, Any], stream: Any, context: Any, path: str) -> dict:
+        stream.write(self.build_bytes(obj))
+        return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# Digits (Q.763 3.9 / 3.10): BCD, first digit in the low nibble, filler 0 when odd.
+_DIGITS = "0123456789ABCDEF"
+
+
+class AddressNumber(Construct):
+    """Q.763 3.9/3.10 address: octet 1 odd/even + NAI, octet 2 indicators (``ind``), then BCD
+    address signals, first digit in the low nibble, filler 0 when odd."""
+
+    HEAD = BitFields(1, ("nai", 7), ("odd", 1))
+
+    def __init__(self, ind: BitFields | None):
+        super().__init__()
+        self.ind = ind
+
+    def parse_bytes(self, data: bytes) -> dict[str, Any]:
+        skip = 2 if self.ind is not None else 1
+        if len(data) < skip:
+            raise StreamError("address parameter shorter than its header")
+        head = self.HEAD.parse_bytes(data[:1])
+        s = data[skip:].hex()  # high nibble first: swap each pair
+        digits = "".join(s[i + 1] + s[i] for i in range(0, len(s), 2)).upper()
+        if head["odd"] and digits:
+            digits = digits[:-1]
+        out = {"head": head, "digits": digits}
+        if self.ind is not None:
+            out["ind"] = self.ind.parse_bytes(data[1:2])
+        return out
+
+    def build_bytes(self, obj: dict[str, Any]) -> bytes:
+        digits = obj["digits"].upper()
+        if any(c not in _DIGITS for c in digits):
+            raise StreamError(f"digit string {digits!r} has a non-BCD character")
+        head = dict(obj["head"], odd=len(digits) % 2)
+        out = self.HEAD.build_bytes(head)
+        if self.ind is not None:
+            out += self.ind.build_bytes(obj["ind"])
+        if len(digits) % 2:
+            digits += "0"
+        return out + bytes.fromhex("".join(digits[i + 1] + digits[i]
+                                           for i in range(0, len(digits), 2)))
+
+    def _parse(self, stream: Any, context: Any, path: str) -> dict[str, Any]:
+        return self.parse_bytes(stream.read())
+
+    def _build(self, obj: dict[str, Any], stream: Any, context: Any, path: str) -> dict:
+        stream.write(self.build_bytes(obj))
+        return obj
+
+
+_CALLED_IND = BitFields(1, ("spare", 4), ("npi", 3), ("inn", 1))
+_CALLING_IND = BitFields(1, ("screen", 2), ("pres", 2), ("npi", 3), ("ni", 1))
+
+_COMPAT_INSTR = BitFields(  # Q.763 3.33 / 3.41 instruction indicators
+    1, ("transit", 1), ("release_call", 1), ("send_notification", 1), ("discard_message", 1),
+    ("discard_parameter", 1), ("pass_on_not_possible", 2), ("ext", 1))
+
+PARAMS: dict[str, tuple[int, Construct]] = {
+    "call_reference": (0x01, GreedyBytes),
+    "transmission_medium_requirement": (0x02, Octet()),
+    "access_transport": (0x03, GreedyBytes),
+    "called": (0x04, AddressNumber(_CALLED_IND)),
+    "subsequent": (0x05, AddressNumber(None)),
+    "nature_of_connection": (0x06, BitFields(
+        1, ("satellite", 2), ("continuity_check", 2), ("echo_control", 1), ("spare", 3))),
+    "forward_call": (0x07, BitFields(
+        2, ("international", 1), ("end_to_end_method", 2), ("interworking", 1),
+        ("end_to_end_info", 1), ("isup", 1), ("isup_preference", 2), ("isdn_access", 1),
+        ("sccp_method", 2), ("spare", 1), ("reserved", 4))),
+    "optional_forward_call": (0x08, Octet()),
+    "calling_category": (0x09, Octet()),
+    "calling": (0x0A, AddressNumber(_CALLING_IND)),
+    "redirecting": (0x0B, AddressNumber(_CALLING_IND)),
+    "redirection_number": (0x0C, AddressNumber(_CALLED_IND)),
+    "information_request": (0x0E, Int16ul),
+    "information": (0x0F, Int16ul),
+    "continuity": (0x10, Octet()),
+    "backward_call": (0x11, BitFields(
+        2, ("charge", 2), ("called_status", 2), ("called_category", 2), ("end_to_end_method", 2),
+        ("interworking", 1), ("end_to_end_info", 1), ("isup", 1), ("holding", 1),
+        ("isdn_access", 1), ("echo_device", 1), ("sccp_method", 2))),
+    "cause": (0x12, CauseIndicators()),
+    "redirection_information": (0x13, GreedyBytes),
+    "cgs_type": (0x15, BitFields(1, ("type", 2), ("spare", 6))),
+    "range_status": (0x16, Struct("range" / Int8ul, "status" / GreedyBytes)),
+    "user_service_information": (0x1D, GreedyBytes),
+    "user_to_user": (0x20, GreedyBytes),
+    "connected": (0x21, AddressNumber(_CALLING_IND)),
+    "suspend_resume": (0x22, BitFields(1, ("network_initiated", 1), ("spare", 7))),
+    "event": (0x24, BitFields(1, ("event", 7), ("restricted", 1))),
+    "original_called": (0x28, AddressNumber(_CALLING_IND)),
+    "optional_backward_call": (0x29, Octet()),
+    "access_delivery": (0x2E, Octet()),
+    "echo_control": (0x37, Octet()),
+    "message_compatibility": (0x38, GreedyRange(_COMPAT_INSTR)),
+    "parameter_compatibility": (0x39, GreedyRange(Struct("code" / Int8ul,
+                                                         "instr" / _COMPAT_INSTR))),
+    "hop_counter": (0x3D, Octet()),
+    "location_number": (0x3F, AddressNumber(_CALLING_IND)),
+    "generic_number": (0xC0, GreedyBytes),
+    "generic_digits": (0xC1, GreedyBytes),
+}
+PARAMS = {k: (c, s if hasattr(s, "parse_bytes") else s.compile()) for k, (c, s) in PARAMS.items()}
+PARAM_BY_CODE = {c: n for n, (c, _) in PARAMS.items()}
+FIXED_LEN = {"transmission_medium_requirement": 1, "nature_of_connection": 1, "forward_call": 2,
+             "calling_category": 1, "information_request": 2, "information": 2, "continuity": 1,
+             "backward_call": 2, "cgs_type": 1, "suspend_resume": 1, "event": 1}
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """One row of Q.763 tables 21-50: code, mandatory fixed, mandatory variable, optional?"""
+
+    name: str
+    code: int
+    fixed: tuple[str, ...] = ()
+    variable: tuple[str, ...] = ()
+    optional: bool = False
+
+
+MESSAGES: dict[str, MessageSpec] = {m.name: m for m in [
+    MessageSpec("IAM", 0x01, ("nature_of_connection", "forward_call", "calling_category",
+                              "transmission_medium_requirement"), ("called",), True),
+    MessageSpec("SAM", 0x02, (), ("subsequent",), True),
+    MessageSpec("INR", 0x03, ("information_request",), (), True),
+    MessageSpec("INF", 0x04, ("information",), (), True),
+    MessageSpec("COT", 0x05, ("continuity",)),
+    MessageSpec("ACM", 0x06, ("backward_call",), (), True),
+    MessageSpec("CON", 0x07, ("backward_call",), (), True),
+    MessageSpec("FOT", 0x08, (), (), True),
+    MessageSpec("ANM", 0x09, (), (), True),
+    MessageSpec("REL", 0x0C, (), ("cause",), True),
+    MessageSpec("SUS", 0x0D, ("suspend_resume",), (), True),
+    MessageSpec("RES", 0x0E, ("suspend_resume",), (), True),
+    MessageSpec("RLC", 0x10, (), (), True),
+    MessageSpec("CCR", 0x11),
+    MessageSpec("RSC", 0x12),
+    MessageSpec("BLO", 0x13),
+    MessageSpec("UBL", 0x14),
+    MessageSpec("BLA", 0x15),
+    MessageSpec("UBA", 0x16),
+    MessageSpec("GRS", 0x17, (), ("range_status",)),
+    MessageSpec("CGB", 0x18, ("cgs_type",), ("range_status",)),
+    MessageSpec("CGU", 0x19, ("cgs_type",), ("range_status",)),
+    MessageSpec("CGBA", 0x1A, ("cgs_type",), ("range_status",)),
+    MessageSpec("CGUA", 0x1B, ("cgs_type",), ("range_status",)),
+    MessageSpec("LPA", 0x24),
+    MessageSpec("GRA", 0x29, (), ("range_status",)),
+    MessageSpec("CQM", 0x2A, (), ("range_status",)),
+    MessageSpec("CPG", 0x2C, ("event",), (), True),
+    MessageSpec("UCIC", 0x2E),
+    MessageSpec("CFN", 0x2F, (), ("cause",), True),
+]}
+MESSAGE_BY_CODE = {m.code: m for m in MESSAGES.values()}
+
+
+@dataclass(frozen=True)
+class IsupVariant:
+    """Network variant: point code size (via MTP3) and parameter defaults (Q.763; China
+    YDN 038 uses 24-bit point codes and national numbering by default)."""
+
+    name: str
+    mtp3: str
+    called_nai: int
+    calling_nai: int
+    calling_category: int
+
+
+VARIANTS = {
+    "itu": IsupVariant("itu", "itu", called_nai=3, calling_nai=3, calling_category=10),
+    "china": IsupVariant("china", "china", called_nai=3, calling_nai=3, calling_category=10),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+_PARSE = {n: getattr(c, "parse_bytes", c.parse) for n, (_, c) in PARAMS.items()}
+_BUILD = {n: getattr(c, "build_bytes", c.build) for n, (_, c) in PARAMS.items()}
+
+
+def _parse_param(name: str, data: bytes, offset: int) -> Any:
+    try:
+        v = _PARSE[name](data)
+    except (ConstructError, EncodeError, IndexError) as e:
+        raise IsupDecodeError(f"bad {name} parameter: {e.__class__.__name__}", offset=offset,
+                              field=name) from None
+    return _plain(v)
+
+
+def _plain(v: Any) -> Any:
+    """construct containers -> plain dicts/lists (no private keys)."""
+    if type(v) is dict or not isinstance(v, (dict, list)):
+        return v
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items() if not k.startswith("_")}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _build_param(name: str, value: Any) -> bytes:
+    try:
+        return _BUILD[name](value)
+    except (ConstructError, KeyError, TypeError, ValueError) as e:
+        raise EncodeError(f"cannot encode {name}: {e}") from None
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """Decode one ISUP message (the user part of an MSU, after the routing label)."""
+    n = len(data)
+    if n < 3:
+        raise IsupDecodeError("shorter than CIC + message type", offset=n, field="message type")
+    cic = (data[0] | (data[1] << 8)) & 0x0FFF
+    spec = MESSAGE_BY_CODE.get(data[2])
+    if spec is None:
+        raise UnknownMessage(data[2], cic, _unknown_compat(data))
+    out: dict[str, Any] = {"message": spec.name, "cic": cic, "params": {}}
+    params = out["params"]
+    pos = 3
+    for name in spec.fixed:
+        size = FIXED_LEN[name]
+        if pos + size > n:
+            raise IsupDecodeError("mandatory fixed part truncated", offset=pos, field=name)
+        params[name] = _parse_param(name, data[pos:pos + size], pos)
+        pos += size
+    nptr = len(spec.variable) + (1 if spec.optional else 0)
+    if pos + nptr > n:
+        raise IsupDecodeError("pointers truncated", offset=pos, field="pointer")
+    for i, name in enumerate(spec.variable):
+        p = pos + i
+        if data[p] == 0:
+            raise IsupDecodeError("mandatory parameter pointer is zero", offset=p, field=name)
+        start = p + data[p]
+        if start >= n or start + 1 + data[start] > n:
+            raise IsupDecodeError("mandatory variable parameter beyond the message", offset=p,
+                                  field=name)
+        params[name] = _parse_param(name, data[start + 1:start + 1 + data[start]], start + 1)
+    out["unknown_params"] = []
+    if spec.optional:
+        p = pos + len(spec.variable)
+        if data[p]:
+            _decode_optional(data, p + data[p], params, out["unknown_params"])
+    return out
+
+
+def _decode_optional(data: bytes, pos: int, params: dict, unknown: list) -> None:
+    n = len(data)
+    while True:
+        if pos >= n:
+            raise IsupDecodeError("optional part without end-of-optional-parameters",
+                                  offset=pos, field="optional part")
+        code = data[pos]
+        if code == 0:
+            return
+        if pos + 1 >= n or pos + 2 + data[pos + 1] > n:
+            raise IsupDecodeError("optional parameter length beyond the message", offset=pos,
+                                  field=f"parameter 0x{code:02x}")
+        body = data[pos + 2:pos + 2 + data[pos + 1]]
+        name = PARAM_BY_CODE.get(code)
+        if name is None:
+            unknown.append({"code": code, "raw": bytes(body)})
+        else:
+            params[name] = _parse_param(name, body, pos + 2)
+        pos += 2 + data[pos + 1]
+
+
+def _unknown_compat(data: bytes) -> dict[str, int] | None:
+    """Q.763 1.8 / Q.764 2.10.5.1: a new message puts its optional-part pointer first; look
+    there for message compatibility information."""
+    if len(data) < 4 or data[3] == 0:
+        return None
+    params: dict[str, Any] = {}
+    try:
+        _decode_optional(data, 3 + data[3], params, [])
+    except IsupDecodeError:
+        return None
+    mci = params.get("message_compatibility")
+    return mci[0] if mci else None
+
+
+def encode(message: str, cic: int, params: dict[str, Any] | None = None,
+           unknown_params: list[dict[str, Any]] | None = None) -> bytes:
+    """Encode a message; ``params`` maps parameter names to their values."""
+    spec = MESSAGES.get(message)
+    if spec is None:
+        raise EncodeError(f"unknown ISUP message {message!r}")
+    if not 0 <= cic <= 0x0FFF:
+        raise EncodeError(f"CIC {cic} out of range (12 bits)")
+    params = params or {}
+    for name in spec.fixed + spec.variable:
+        if name not in params:
+            raise EncodeError(f"{message} needs mandatory parameter {name}")
+    out = bytearray((cic & 0xFF, cic >> 8, spec.code))
+    for name in spec.fixed:
+        out += _build_param(name, params[name])
+    mand = [_build_param(name, params[name]) for name in spec.variable]
+    opt = bytearray()
+    if spec.optional:
+        for name, value in params.items():
+            if name in spec.fixed or name in spec.variable:
+                continue
+            if name not in PARAMS:
+                raise EncodeError(f"unknown ISUP parameter {name!r}")
+            body = _build_param(name, value)
+            opt += bytes((PARAMS[name][0], len(body))) + body
+        for u in unknown_params or ():
+            opt += bytes((u["code"], len(u["raw"]))) + u["raw"]
+    elif set(params) - set(spec.fixed) - set(spec.variable):
+        raise EncodeError(f"{message} has no optional part")
+    nptr = len(mand) + (1 if spec.optional else 0)
+    ptrs = bytearray()
+    body = bytearray()
+    for i, m in enumerate(mand):
+        if len(m) > 255:
+            raise EncodeError("parameter longer than 255 octets")
+        ptrs.append(nptr - i + len(body))
+        body += bytes((len(m),)) + m
+    if spec.optional:
+        ptrs.append((nptr - len(mand) + len(body)) if opt else 0)
+        if opt:
+            opt.append(0)
+    if any(p > 255 for p in ptrs):
+        raise EncodeError("message too long for its pointers")
+    return bytes(out + ptrs + body + opt)
+
+
+# ---- helpers to build common parameters ---------------------------------------------------------
+def called_party(digits: str, nai: int = 3, npi: int = 1, inn: int = 0) -> dict[str, Any]:
+    return {"head": {"odd": len(digits) % 2, "nai": nai},
+            "ind": {"inn": inn, "npi": npi, "spare": 0}, "digits": digits}
+
+
+def calling_party(digits: str, nai: int = 3, pres: int = 0, screen: int = 3, npi: int = 1,
+                  ni: int = 0) -> dict[str, Any]:
+    return {"head": {"odd": len(digits) % 2, "nai": nai},
+            "ind": {"ni": ni, "npi": npi, "pres": pres, "screen": screen}, "digits": digits}
+
+
+def cause(value: int, location: int = 0, diagnostic: bytes = b"") -> dict[str, Any]:
+    return {"o1": {"ext": 1, "coding": 0, "spare": 0, "location": location},
+            "o2": {"ext": 1, "cause": value}, "diagnostic": diagnostic}
+
+
+def range_status(rng: int, status_bits: list[int] | None = None) -> dict[str, Any]:
+    """Range (number of circuits - 1) and status bits, bit i for CIC + i (Q.763 3.43)."""
+    if status_bits is None:
+        return {"range": rng, "status": b""}
+    octets = bytearray((rng + 8) // 8)
+    for i, b in enumerate(status_bits[:rng + 1]):
+        if b:
+            octets[i // 8] |= 1 << (i % 8)
+    return {"range": rng, "status": bytes(octets)}
+
+
+def status_bits(rs: dict[str, Any]) -> list[int]:
+    st, rng = rs["status"], rs["range"]
+    return [(st[i // 8] >> (i % 8)) & 1 if i // 8 < len(st) else 0 for i in range(rng + 1)]
+
+
+def nature_of_connection(satellite: int = 0, continuity_check: int = 0,
+                         echo_control: int = 0) -> dict[str, int]:
+    return {"spare": 0, "echo_control": echo_control, "continuity_check": continuity_check,
+            "satellite": satellite}
+
+
+def forward_call(international: int = 0, isup: int = 1, isup_preference: int = 0,
+                 isdn_access: int = 1) -> dict[str, int]:
+    return {"isup_preference": isup_preference, "isup": isup, "end_to_end_info": 0,
+            "interworking": 0, "end_to_end_method": 0, "international": international,
+            "reserved": 0, "spare": 0, "sccp_method": 0, "isdn_access": isdn_access}
+
+
+def backward_call(charge: int = 2, called_status: int = 1, called_category: int = 1,
+                  isup: int = 1) -> dict[str, int]:
+    return {"end_to_end_method": 0, "called_category": called_category,
+            "called_status": called_status, "charge": charge, "sccp_method": 0, "echo_device": 0,
+            "isdn_access": 0, "holding": 0, "isup": isup, "end_to_end_info": 0,
+            "interworking": 0}

@@ -1,0 +1,497 @@
+"""MTP3 signalling point (Q.704) with signalling link test (Q.707).
+
+* message discrimination and distribution by SI (Q.704 2.3-2.4): SNM (0), SLT (1, 2), TUP (4),
+  ISUP (5); unknown user parts get UPU (Q.704 2.4.3);
+* message routing with load sharing by SLS over the links of a linkset (Q.704 2.3.5, 4.2) and
+  over route sets (linksets in priority order);
+* signalling link management: link activation through MTP2, SLTM/SLTA on activation and every
+  SLT T2, a failed test or link failure restarts the link after T17 (Q.704 12, Q.707 5);
+* changeover (COO/COA, ECO/ECA, Q.704 5) with retrieval of unacknowledged MSUs from MTP2 by the
+  BSN the remote reports, time-controlled changeover when T2 expires, changeback (CBD/CBA, Q.704 6)
+  with buffering so nothing is lost or reordered;
+* traffic restart allowed (TRA, Q.704 9) toward an adjacent point, transfer-prohibited/allowed
+  (TFP/TFA, Q.704 13) and MTP-PAUSE / MTP-RESUME / MTP-STATUS to users (Q.704 2.4, 11.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from core.clock import Scheduler
+from core.fsm import FsmTable, Machine, Row
+from core.timers import Timers
+from ss7.mtp2 import Mtp2Link
+from ss7.mtp3_codec import (
+    NI_NATIONAL,
+    SI_ISUP,
+    SI_SLTM,
+    SI_SLTM_SPECIAL,
+    SI_SNM,
+    SI_TUP,
+    VARIANTS,
+    Mtp3DecodeError,
+    decode_msu,
+    decode_slt,
+    decode_snm,
+    encode_msu,
+    encode_slt,
+    encode_snm,
+)
+from ss7.timers import MTP3_TIMERS
+
+SLT_PATTERN = b"ctikernel-slt"  # Q.707 2.2: 0..15 octets of test pattern
+
+
+class MtpUser(Protocol):
+    """An MTP user part (ISUP, TUP): the Q.704 2.4 primitives."""
+
+    def mtp_transfer(self, opc: int, dpc: int, sls: int, data: bytes) -> None: ...
+
+    def mtp_pause(self, dpc: int) -> None: ...
+
+    def mtp_resume(self, dpc: int) -> None: ...
+
+    def mtp_status(self, dpc: int, cause: str) -> None: ...
+
+
+# Signalling link states seen by MTP3 (Q.704 3.2, 5, 6, 12).
+LINK_FSM = FsmTable("mtp3.link", [
+    "INACTIVE", "ALIGNING", "TESTING", "AVAILABLE", "CHANGEOVER", "FAILED", "CHANGEBACK"], [
+    Row("INACTIVE", "activate", "act_start", "ALIGNING"),
+    Row("ALIGNING", "in_service", "act_test", "TESTING"),
+    Row("FAILED", "in_service", "act_test"),
+    Row("TESTING", "slta_ok", "act_available", "AVAILABLE"),
+    Row("FAILED", "slta_ok", "act_changeback", "CHANGEBACK"),
+    Row("CHANGEBACK", "changeback_done", "act_changeback_done", "AVAILABLE"),
+    Row("AVAILABLE", "out_of_service", "act_changeover", "CHANGEOVER"),
+    Row("CHANGEBACK", "out_of_service", "act_failed", "FAILED"),
+    Row("CHANGEOVER", "changeover_done", "act_changeover_done", "FAILED"),
+    Row("CHANGEOVER", "out_of_service", None),
+    Row("ALIGNING", "out_of_service", "act_restart"),
+    Row("TESTING", "out_of_service", "act_restart", "ALIGNING"),
+    Row("FAILED", "out_of_service", "act_restart"),
+    Row("TESTING", "slt_failed", "act_restart_mtp2", "ALIGNING"),
+    Row("FAILED", "slt_failed", "act_restart_mtp2"),
+    Row("AVAILABLE", "slt_failed", "act_stop_for_changeover"),
+    Row("*", "deactivate", "act_deactivate", "INACTIVE"),
+])
+
+
+class SignallingLink(Machine):
+    """One link of a linkset: MTP2 terminal plus its MTP3 state and SLT (Q.707)."""
+
+    fsm = LINK_FSM
+
+    def __init__(self, linkset: Linkset, slc: int, send: Callable[[bytes], Any],
+                 mtp2_timers: dict[str, float] | None = None):
+        self.state = "INACTIVE"
+        self.linkset = linkset
+        self.slc = slc
+        mtp3 = linkset.mtp3
+        self.mtp2 = Mtp2Link(mtp3.scheduler, send, self, name=f"{linkset.name}/{slc}",
+                             timers=mtp2_timers, emergency=True)
+        self.timers = Timers(mtp3.timers.table, mtp3.scheduler)
+        self.slt_failures = 0
+        self.co_buffer: list[bytes] = []  # held during changeover/changeback (Q.704 5.5, 6.3)
+        self.holding = False
+        self.alternate: SignallingLink | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.state in ("AVAILABLE",)
+
+    # MTP2 listener --------------------------------------------------------------------------
+    def mtp2_in_service(self, _link: Mtp2Link) -> None:
+        self.dispatch("in_service")
+
+    def mtp2_out_of_service(self, _link: Mtp2Link, reason: str) -> None:
+        self.linkset.mtp3.log("link_down", link=self.mtp2.name, reason=reason)
+        self.dispatch("out_of_service")
+
+    def mtp2_msu(self, _link: Mtp2Link, body: bytes) -> None:
+        self.linkset.mtp3.receive(self, body)
+
+    def mtp2_remote_po(self, _link: Mtp2Link, active: bool) -> None:
+        if active and self.state == "AVAILABLE":
+            self.dispatch("out_of_service")
+
+    def mtp2_congestion(self, _link: Mtp2Link, active: bool) -> None:
+        self.linkset.mtp3.status_to_users(self.linkset.adjacent, "congested" if active else "ok")
+
+    # actions ----------------------------------------------------------------------------------
+    def act_start(self) -> None:
+        self.mtp2.start()
+
+    def act_test(self) -> None:
+        self.slt_failures = 0
+        self.send_sltm()
+
+    def send_sltm(self) -> None:
+        self.linkset.send_mgmt(self, SI_SLTM, encode_slt("SLTM", SLT_PATTERN))
+        self.timers.start("SLT_T1", self._slt_t1)
+
+    def _slt_t1(self) -> None:
+        """Q.707 2.2: T1 expiry - repeat once, then the test has failed."""
+        self.slt_failures += 1
+        if self.slt_failures >= 2:
+            self.dispatch("slt_failed")
+        else:
+            self.send_sltm()
+
+    def slta(self, pattern: bytes) -> None:
+        if pattern != SLT_PATTERN or not self.timers.running("SLT_T1"):
+            return
+        self.timers.stop("SLT_T1")
+        self.slt_failures = 0
+        self.timers.start("SLT_T2", self.send_sltm)
+        if self.state in ("TESTING", "FAILED"):
+            self.dispatch("slta_ok")
+
+    def act_available(self) -> None:
+        self.linkset.link_available(self)
+
+    def act_restart(self) -> None:
+        self.timers.stop("SLT_T1")
+        self.timers.stop("SLT_T2")
+        self.timers.start("T17", self.mtp2.start)
+
+    def act_restart_mtp2(self) -> None:
+        self.mtp2.stop()
+
+    def act_stop_for_changeover(self) -> None:
+        self.mtp2.stop()
+
+    def act_changeover(self) -> None:
+        self.timers.stop("SLT_T1")
+        self.timers.stop("SLT_T2")
+        self.linkset.start_changeover(self)
+        self.timers.start("T17", self.mtp2.start)
+
+    def act_changeover_done(self) -> None:
+        pass
+
+    def act_failed(self) -> None:
+        self.timers.start("T17", self.mtp2.start)
+        self.linkset.abort_changeback(self)
+
+    def act_changeback(self) -> None:
+        self.linkset.start_changeback(self)
+
+    def act_changeback_done(self) -> None:
+        pass
+
+    def act_deactivate(self) -> None:
+        self.timers.stop_all()
+        self.mtp2.stop()
+
+
+class Linkset:
+    """The links to one adjacent signalling point, with load sharing by SLS (Q.704 4.2.1)."""
+
+    def __init__(self, mtp3: Mtp3, name: str, adjacent: int):
+        self.mtp3 = mtp3
+        self.name = name
+        self.adjacent = adjacent
+        self.links: list[SignallingLink] = []
+        self.tra_sent = False
+        self.tra_received = False
+        self.timers = Timers(mtp3.timers.table, mtp3.scheduler)
+        self.cb_code = 0
+        self.pending_cb: dict[int, SignallingLink] = {}
+
+    @property
+    def accessible(self) -> bool:
+        return self.tra_sent and self.tra_received and any(lk.available for lk in self.links)
+
+    def add_link(self, slc: int, send: Callable[[bytes], Any],
+                 mtp2_timers: dict[str, float] | None = None) -> SignallingLink:
+        link = SignallingLink(self, slc, send, mtp2_timers)
+        self.links.append(link)
+        return link
+
+    def link_for_sls(self, sls: int) -> SignallingLink | None:
+        """The link carrying ``sls``: its own link by SLS modulo the links configured, else the
+        alternate decided at changeover; ``None`` when nothing is available."""
+        if not self.links:
+            return None
+        link = self.links[sls % len(self.links)]
+        if link.available or link.holding:
+            return link
+        if link.alternate is not None and link.alternate.available:
+            return link.alternate
+        avail = [lk for lk in self.links if lk.available]
+        return avail[sls % len(avail)] if avail else None
+
+    def send(self, link: SignallingLink, body: bytes) -> None:
+        if link.holding:
+            link.co_buffer.append(body)
+        else:
+            link.mtp2.send_msu(body)
+
+    def send_mgmt(self, link: SignallingLink, si: int, payload: bytes, sls: int | None = None,
+                  via: SignallingLink | None = None) -> None:
+        m = self.mtp3
+        body = encode_msu(m.variant, si, m.ni, self.adjacent, m.pc,
+                          link.slc if sls is None else sls, payload)
+        (via or link).mtp2.send_msu(body)
+
+    # restart (Q.704 9, simplified to the adjacent-point exchange of TRA) -------------------
+    def link_available(self, link: SignallingLink) -> None:
+        if not self.tra_sent:
+            self.tra_sent = True
+            self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "TRA"))
+        self.mtp3.check_accessibility(self)
+
+    def tra(self) -> None:
+        self.tra_received = True
+        self.mtp3.check_accessibility(self)
+
+    # changeover (Q.704 5) -------------------------------------------------------------------
+    def start_changeover(self, failed: SignallingLink) -> None:
+        failed.holding = True
+        alt = next((lk for lk in self.links if lk.available), None)
+        failed.alternate = alt
+        if alt is None:
+            failed.holding = False
+            failed.co_buffer.clear()
+            failed.mtp2.retrieve(failed.mtp2.fsnt)
+            self.mtp3.check_accessibility(self)
+            failed.dispatch("changeover_done")
+            return
+        snm = encode_snm(self.mtp3.variant, "COO", fsn=failed.mtp2.bsnt())
+        self.send_mgmt(failed, SI_SNM, snm, sls=failed.slc, via=alt)
+        failed.timers.start("T2", self._t2_changeover, failed)
+
+    def _t2_changeover(self, failed: SignallingLink) -> None:
+        """Q.704 5.6.2: no COA - time-controlled changeover; unacknowledged MSUs are resent."""
+        first = failed.mtp2.rtb[0][0] if failed.mtp2.rtb else failed.mtp2.fsnt
+        self._complete_changeover(failed, (first - 1) & 0x7F)
+
+    def _complete_changeover(self, failed: SignallingLink, fsnc: int) -> None:
+        failed.timers.stop("T2")
+        if failed.state != "CHANGEOVER":
+            return
+        pending = failed.mtp2.retrieve(fsnc) + failed.co_buffer
+        failed.co_buffer = []
+        failed.holding = False
+        alt = failed.alternate if failed.alternate and failed.alternate.available else None
+        if alt is None:
+            alt = next((lk for lk in self.links if lk.available), None)
+        for body in pending:
+            if alt is not None:
+                self.send(alt, body)
+        self.mtp3.log("changeover", link=failed.mtp2.name, retrieved=len(pending))
+        failed.dispatch("changeover_done")
+        self.mtp3.check_accessibility(self)
+
+    def coo(self, rx_link: SignallingLink, slc: int, fsn: int, emergency: bool) -> None:
+        """Remote end started changeover for link ``slc``: acknowledge with our BSNT."""
+        failed = next((lk for lk in self.links if lk.slc == slc), None)
+        if failed is None:
+            return
+        if failed.state == "AVAILABLE":  # we had not noticed yet: the remote has
+            failed.mtp2.stop()
+        if failed.state == "CHANGEOVER":
+            ack = encode_snm(self.mtp3.variant, "COA", fsn=failed.mtp2.bsnt()) if not emergency \
+                else encode_snm(self.mtp3.variant, "ECA")
+            self.send_mgmt(failed, SI_SNM, ack, sls=slc, via=rx_link)
+            self._complete_changeover(failed, fsn)
+        else:
+            self.send_mgmt(failed, SI_SNM, encode_snm(self.mtp3.variant, "ECA"), sls=slc,
+                           via=rx_link)
+
+    def coa(self, slc: int, fsn: int | None) -> None:
+        failed = next((lk for lk in self.links if lk.slc == slc), None)
+        if failed is None or not failed.timers.running("T2"):
+            return
+        if fsn is None:  # ECA: no retrieval possible - resend what is unacknowledged
+            first = failed.mtp2.rtb[0][0] if failed.mtp2.rtb else failed.mtp2.fsnt
+            fsn = (first - 1) & 0x7F
+        self._complete_changeover(failed, fsn)
+
+    # changeback (Q.704 6) -------------------------------------------------------------------
+    def start_changeback(self, link: SignallingLink) -> None:
+        alt = link.alternate
+        link.alternate = None
+        if alt is None or not alt.available:
+            link.dispatch("changeback_done")
+            self.mtp3.check_accessibility(self)
+            return
+        link.holding = True
+        self.cb_code = (self.cb_code + 1) & 0xFF
+        self.pending_cb[self.cb_code] = link
+        snm = encode_snm(self.mtp3.variant, "CBD", code=self.cb_code)
+        self.send_mgmt(link, SI_SNM, snm, sls=link.slc, via=alt)
+        link.timers.start("T4", self._cb_timeout, link, self.cb_code, "T5")
+
+    def _cb_timeout(self, link: SignallingLink, code: int, nxt: str | None) -> None:
+        if nxt is not None:  # Q.704 6.5: repeat CBD once, then changeback anyway
+            alt = next((lk for lk in self.links if lk.available and lk is not link), link)
+            self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "CBD", code=code),
+                           sls=link.slc, via=alt)
+            link.timers.start(nxt, self._cb_timeout, link, code, None)
+        else:
+            self.cba(code)
+
+    def cba(self, code: int) -> None:
+        link = self.pending_cb.pop(code, None)
+        if link is None:
+            return
+        link.timers.stop("T4")
+        link.timers.stop("T5")
+        link.holding = False
+        held, link.co_buffer = link.co_buffer, []
+        link.dispatch("changeback_done")
+        for body in held:
+            link.mtp2.send_msu(body)
+        self.mtp3.check_accessibility(self)
+
+    def abort_changeback(self, link: SignallingLink) -> None:
+        for code, lk in list(self.pending_cb.items()):
+            if lk is link:
+                del self.pending_cb[code]
+        link.holding = False
+
+
+class Mtp3:
+    """A signalling point: own point code, linksets, routes and user parts."""
+
+    def __init__(self, scheduler: Scheduler, pc: int, *, variant: str = "itu",
+                 ni: int = NI_NATIONAL, timers: dict[str, float] | None = None,
+                 log: Callable[..., None] | None = None):
+        self.scheduler = scheduler
+        self.variant = VARIANTS[variant]
+        self.pc = pc
+        self.ni = ni
+        self.timers = Timers(MTP3_TIMERS.with_overrides(timers or {}), scheduler)
+        self.linksets: dict[int, Linkset] = {}
+        self.routes: dict[int, list[int]] = {}   # dpc -> adjacent points in priority order
+        self.prohibited: set[tuple[int, int]] = set()  # (adjacent, dpc) from TFP
+        self.users: dict[int, MtpUser] = {}
+        self.accessible: set[int] = set()
+        self._log = log
+        self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0}
+
+    def log(self, event: str, **kw: Any) -> None:
+        if self._log is not None:
+            self._log(event, **kw)
+
+    def add_linkset(self, name: str, adjacent: int) -> Linkset:
+        ls = Linkset(self, name, adjacent)
+        self.linksets[adjacent] = ls
+        self.routes.setdefault(adjacent, [adjacent])
+        return ls
+
+    def add_route(self, dpc: int, via: list[int]) -> None:
+        self.routes[dpc] = list(via)
+
+    def register_user(self, si: int, user: MtpUser) -> None:
+        self.users[si] = user
+
+    def start(self) -> None:
+        for ls in self.linksets.values():
+            for link in ls.links:
+                link.dispatch("activate")
+
+    def stop(self) -> None:
+        for ls in self.linksets.values():
+            for link in ls.links:
+                link.dispatch("deactivate")
+
+    # routing ------------------------------------------------------------------------------
+    def _route(self, dpc: int) -> Linkset | None:
+        for adj in self.routes.get(dpc, ()):
+            ls = self.linksets.get(adj)
+            if ls is not None and ls.accessible and (adj, dpc) not in self.prohibited:
+                return ls
+        return None
+
+    def transfer(self, si: int, dpc: int, sls: int, data: bytes, priority: int = 0) -> bool:
+        """MTP-TRANSFER request (Q.704 2.3): False when the destination is inaccessible."""
+        ls = self._route(dpc)
+        link = ls.link_for_sls(sls) if ls is not None else None
+        if link is None:
+            self.counters["tx_no_route"] += 1
+            return False
+        ls.send(link, encode_msu(self.variant, si, self.ni, dpc, self.pc, sls & 0x0F, data,
+                                 priority))
+        return True
+
+    def check_accessibility(self, ls: Linkset) -> None:
+        """Give MTP-RESUME / MTP-PAUSE for every destination whose accessibility changed."""
+        for dpc in self.routes:
+            now = self._route(dpc) is not None
+            if now and dpc not in self.accessible:
+                self.accessible.add(dpc)
+                self.log("resume", dpc=dpc)
+                for u in set(self.users.values()):
+                    u.mtp_resume(dpc)
+            elif not now and dpc in self.accessible:
+                self.accessible.discard(dpc)
+                self.log("pause", dpc=dpc)
+                for u in set(self.users.values()):
+                    u.mtp_pause(dpc)
+
+    def status_to_users(self, dpc: int, cause: str) -> None:
+        for u in set(self.users.values()):
+            u.mtp_status(dpc, cause)
+
+    # discrimination and distribution (Q.704 2.4) ---------------------------------------------
+    def receive(self, link: SignallingLink, body: bytes) -> None:
+        try:
+            m = decode_msu(self.variant, body)
+        except Mtp3DecodeError:
+            self.counters["rx_bad"] += 1
+            return
+        if m["ni"] != self.ni:
+            self.counters["rx_wrong_ni"] += 1
+            return
+        if m["dpc"] != self.pc:
+            self.counters["rx_not_for_us"] += 1
+            return
+        si, payload = m["si"], m["payload"]
+        ls = link.linkset
+        try:
+            if si in (SI_SLTM, SI_SLTM_SPECIAL):
+                self._slt(link, m, decode_slt(payload))
+            elif si == SI_SNM:
+                self._snm(link, m, decode_snm(self.variant, payload))
+            elif si in self.users:
+                if ls.accessible:
+                    self.users[si].mtp_transfer(m["opc"], m["dpc"], m["sls"], payload)
+            else:  # Q.704 2.4.3: user part unavailable
+                upu = encode_snm(self.variant, "UPU", dest=self.pc, up=si, cause=1)
+                self.transfer(SI_SNM, m["opc"], m["sls"], upu)
+        except Mtp3DecodeError:
+            self.counters["rx_bad"] += 1
+
+    def _slt(self, link: SignallingLink, m: dict, t: dict) -> None:
+        if t["message"] == "SLTM":
+            link.linkset.send_mgmt(link, m["si"], encode_slt("SLTA", t["pattern"]), sls=m["sls"])
+        else:
+            link.slta(t["pattern"])
+
+    def _snm(self, link: SignallingLink, m: dict, s: dict) -> None:
+        ls = link.linkset
+        msg = s["message"]
+        if msg == "TRA":
+            ls.tra()
+        elif msg in ("COO", "ECO"):
+            ls.coo(link, m["sls"], s.get("fsn", 0), msg == "ECO")
+        elif msg in ("COA", "ECA"):
+            ls.coa(m["sls"], s.get("fsn"))
+        elif msg == "CBD":
+            ls.send_mgmt(link, SI_SNM, encode_snm(self.variant, "CBA", code=s["code"]),
+                         sls=m["sls"])
+        elif msg == "CBA":
+            ls.cba(s["code"])
+        elif msg in ("TFP", "TFA"):
+            key = (ls.adjacent, s["dest"])
+            (self.prohibited.add if msg == "TFP" else self.prohibited.discard)(key)
+            self.check_accessibility(ls)
+        elif msg == "UPU":
+            self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
+
+
+USER_PARTS = {"tup": SI_TUP, "isup": SI_ISUP}

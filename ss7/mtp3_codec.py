@@ -1,0 +1,205 @@
+"""MTP3 octet formats: SIO, routing label (Q.704 2.2-2.3, 14-bit ITU or 24-bit China national
+point codes), signalling network management messages (Q.704 15) and signalling link test
+messages (Q.707 2).  Variants are data: :data:`VARIANTS` selects the label and point code size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from construct import (
+    BitsInteger,
+    BitStruct,
+    Bytes,
+    ByteSwapped,
+    Construct,
+    ConstructError,
+    Int8ul,
+    Int24ul,
+    Struct,
+    Switch,
+    this,
+)
+
+from core.errors import DecodeError
+
+
+class Mtp3DecodeError(DecodeError):
+    """An MSU whose SIO/label/management message violates Q.704 or Q.707."""
+
+
+# Q.704 14.2: service indicator values
+SI_SNM, SI_SLTM, SI_SLTM_SPECIAL, SI_SCCP, SI_TUP, SI_ISUP = 0, 1, 2, 3, 4, 5
+SI_NAMES = {0: "SNM", 1: "SLT", 2: "SLT-special", 3: "SCCP", 4: "TUP", 5: "ISUP", 6: "DUP-C",
+            7: "DUP-F", 9: "B-ISUP", 10: "SAT-ISUP"}
+# Q.704 14.2.2: network indicator
+NI_INTERNATIONAL, NI_NATIONAL = 0, 2
+
+SIO = BitStruct("ni" / BitsInteger(2), "priority" / BitsInteger(2), "si" / BitsInteger(4))
+
+_LABEL_ITU = ByteSwapped(BitStruct("sls" / BitsInteger(4), "opc" / BitsInteger(14),
+                                   "dpc" / BitsInteger(14)))
+_LABEL_CHINA = Struct("dpc" / Int24ul, "opc" / Int24ul,
+                      "sls_octet" / BitStruct("spare" / BitsInteger(4), "sls" / BitsInteger(4)))
+
+
+@dataclass(frozen=True)
+class Mtp3Variant:
+    """Point code size and label layout of one network (Q.704 2.2; China GF 001-9001)."""
+
+    name: str
+    pc_bits: int
+    label_len: int
+    label: Construct
+    pc_field: Construct  # a point code inside SNM messages (TFP/TFA), with its spare bits
+
+    def parse_label(self, data: bytes, offset: int = 0) -> tuple[int, int, int]:
+        """(dpc, opc, sls) from the label at ``offset`` of an SIF."""
+        if len(data) - offset < self.label_len:
+            raise Mtp3DecodeError("routing label truncated", offset=offset + len(data),
+                                  field="routing label")
+        v = self.label.parse(data[offset:offset + self.label_len])
+        if self.name == "china":
+            return v.dpc, v.opc, v.sls_octet.sls
+        return v.dpc, v.opc, v.sls
+
+    def build_label(self, dpc: int, opc: int, sls: int) -> bytes:
+        if self.name == "china":
+            return self.label.build({"dpc": dpc, "opc": opc,
+                                     "sls_octet": {"spare": 0, "sls": sls}})
+        return self.label.build({"dpc": dpc, "opc": opc, "sls": sls})
+
+    def pc_str(self, pc: int) -> str:
+        """3-8-3 for ITU, 8-8-8 for China."""
+        if self.pc_bits == 24:
+            return f"{pc >> 16}-{(pc >> 8) & 255}-{pc & 255}"
+        return f"{pc >> 11}-{(pc >> 3) & 255}-{pc & 7}"
+
+
+VARIANTS: dict[str, Mtp3Variant] = {
+    "itu": Mtp3Variant("itu", 14, 4, _LABEL_ITU.compile(),
+                       ByteSwapped(BitStruct("spare" / BitsInteger(2), "pc" / BitsInteger(14)))),
+    "china": Mtp3Variant("china", 24, 7, _LABEL_CHINA.compile(),
+                         Struct("pc" / Int24ul)),
+}
+
+# Q.704 15.2: heading codes (H0 in bits 1-4, H1 in bits 5-8)
+SNM_CODES: dict[str, tuple[int, int]] = {
+    "COO": (1, 1), "COA": (1, 2), "CBD": (1, 5), "CBA": (1, 6),
+    "ECO": (2, 1), "ECA": (2, 2),
+    "RCT": (3, 1), "TFC": (3, 2),
+    "TFP": (4, 1), "TFR": (4, 3), "TFA": (4, 5),
+    "RST": (5, 1), "RSR": (5, 2),
+    "LIN": (6, 1), "LUN": (6, 2), "LIA": (6, 3), "LUA": (6, 4), "LID": (6, 5), "LFU": (6, 6),
+    "LLT": (6, 7), "LRT": (6, 8),
+    "TRA": (7, 1),
+    "DLC": (8, 1), "CSS": (8, 2), "CNS": (8, 3), "CNP": (8, 4),
+    "UPU": (10, 1),
+}
+SNM_NAMES = {v: k for k, v in SNM_CODES.items()}
+SLT_CODES = {"SLTM": (1, 1), "SLTA": (1, 2)}  # Q.707 2.2
+SLT_NAMES = {v: k for k, v in SLT_CODES.items()}
+
+HEADING = BitStruct("h1" / BitsInteger(4), "h0" / BitsInteger(4))
+_FSN = BitStruct("spare" / BitsInteger(1), "fsn" / BitsInteger(7))  # Q.704 15.4.1
+_UPU_CAUSE = BitStruct("cause" / BitsInteger(4), "up" / BitsInteger(4))  # Q.704 15.17
+
+
+def _snm_params(variant: Mtp3Variant) -> Construct:
+    """Parameters after the heading code, by message (Q.704 15.4-15.17)."""
+    dest = variant.pc_field
+    return Switch(this.msg, {
+        "COO": _FSN, "COA": _FSN,
+        "CBD": Struct("code" / Int8ul), "CBA": Struct("code" / Int8ul),
+        "TFP": dest, "TFR": dest, "TFA": dest, "RST": dest, "RSR": dest,
+        "TFC": dest,
+        "UPU": Struct("dest" / dest, "upu" / _UPU_CAUSE),
+    }, default=Struct())
+
+
+SLT_BODY = Struct("len_slc" / BitStruct("length" / BitsInteger(4), "slc" / BitsInteger(4)),
+                  "pattern" / Bytes(this.len_slc.length))
+
+
+def decode_snm(variant: Mtp3Variant, data: bytes, offset: int = 0) -> dict[str, Any]:
+    """An SNM message (SI 0) after the routing label: name and parameters."""
+    if len(data) <= offset:
+        raise Mtp3DecodeError("no heading code", offset=offset, field="H0/H1")
+    h = HEADING.parse(data[offset:offset + 1])
+    msg = SNM_NAMES.get((h.h0, h.h1))
+    if msg is None:
+        raise Mtp3DecodeError(f"unknown SNM heading H0={h.h0} H1={h.h1}", offset=offset,
+                              field="H0/H1")
+    try:
+        p = _snm_params(variant).parse(data[offset + 1:], msg=msg)
+    except ConstructError as e:
+        raise Mtp3DecodeError(f"{msg}: {e.__class__.__name__}", offset=offset + 1,
+                              field=f"{msg} parameters") from None
+    out: dict[str, Any] = {"message": msg}
+    if msg in ("COO", "COA"):
+        out["fsn"] = p.fsn
+    elif msg in ("CBD", "CBA"):
+        out["code"] = p.code
+    elif msg == "UPU":
+        out["dest"], out["up"], out["cause"] = p.dest.pc, p.upu.up, p.upu.cause
+    elif "pc" in p:
+        out["dest"] = p.pc
+    return out
+
+
+def encode_snm(variant: Mtp3Variant, msg: str, **params: Any) -> bytes:
+    h0, h1 = SNM_CODES[msg]
+    head = HEADING.build({"h0": h0, "h1": h1})
+    if msg in ("COO", "COA"):
+        return head + _FSN.build({"spare": 0, "fsn": params["fsn"]})
+    if msg in ("CBD", "CBA"):
+        return head + bytes((params["code"] & 0xFF,))
+    if msg == "UPU":
+        return head + variant.pc_field.build({"spare": 0, "pc": params["dest"]}) + \
+            _UPU_CAUSE.build({"up": params["up"], "cause": params["cause"]})
+    if msg in ("TFP", "TFR", "TFA", "RST", "RSR", "TFC"):
+        return head + variant.pc_field.build({"spare": 0, "pc": params["dest"]})
+    return head
+
+
+def decode_slt(data: bytes, offset: int = 0) -> dict[str, Any]:
+    """SLTM/SLTA (Q.707 2.2) after the routing label."""
+    if len(data) < offset + 2:
+        raise Mtp3DecodeError("SLT message truncated", offset=len(data), field="length")
+    h = HEADING.parse(data[offset:offset + 1])
+    msg = SLT_NAMES.get((h.h0, h.h1))
+    if msg is None:
+        raise Mtp3DecodeError(f"unknown SLT heading H0={h.h0} H1={h.h1}", offset=offset,
+                              field="H0/H1")
+    try:
+        b = SLT_BODY.parse(data[offset + 1:])
+    except ConstructError:
+        raise Mtp3DecodeError("test pattern shorter than its length", offset=offset + 2,
+                              field="test pattern") from None
+    return {"message": msg, "pattern": bytes(b.pattern)}
+
+
+def encode_slt(msg: str, pattern: bytes, slc: int = 0) -> bytes:
+    h0, h1 = SLT_CODES[msg]
+    return HEADING.build({"h0": h0, "h1": h1}) + SLT_BODY.build(
+        {"len_slc": {"length": len(pattern), "slc": slc}, "pattern": pattern})
+
+
+def decode_msu(variant: Mtp3Variant, body: bytes) -> dict[str, Any]:
+    """SIO + routing label of an MSU body; ``payload`` is the rest of the SIF after the label
+    (the heading code onward for SNM/SLT; the user part message for TUP/ISUP)."""
+    if len(body) < 1 + variant.label_len:
+        raise Mtp3DecodeError("MSU shorter than SIO + routing label", offset=len(body),
+                              field="routing label")
+    sio = SIO.parse(body[:1])
+    dpc, opc, sls = variant.parse_label(body, 1)
+    return {"ni": sio.ni, "priority": sio.priority, "si": sio.si, "dpc": dpc, "opc": opc,
+            "sls": sls, "payload": body[1 + variant.label_len:]}
+
+
+def encode_msu(variant: Mtp3Variant, si: int, ni: int, dpc: int, opc: int, sls: int,
+               payload: bytes, priority: int = 0) -> bytes:
+    return bytes(((ni << 6) | (priority << 4) | si,)) + variant.build_label(dpc, opc, sls) + \
+        payload
+

@@ -1,0 +1,70 @@
+"""Every SS7 timer as a row: MTP2 (Q.703 12.3), MTP3 (Q.704 16.8, Q.707 5.5), ISUP (Q.764 Annex A),
+TUP (Q.724 and the China national TUP specification).
+
+Values are the nominal ones for 64 kbit/s links; a range in the recommendation is noted in the
+description and the middle (or the value libss7 and the China spec use) is the default.
+"""
+
+from __future__ import annotations
+
+from core.timers import TimerSpec, TimerTable
+
+MTP2_TIMERS = TimerTable([
+    TimerSpec("T1", 45.0, "s", "Q.703 12.3", "alignment ready (40-50 s; China 40 s)"),
+    TimerSpec("T2", 50.0, "s", "Q.703 12.3", "not aligned (5-50 s)"),
+    TimerSpec("T3", 1.5, "s", "Q.703 12.3", "aligned (1-1.5 s)"),
+    TimerSpec("T4n", 8.2, "s", "Q.703 12.3", "normal proving period Pn (7.5-9.5 s, 2^16 octets)"),
+    TimerSpec("T4e", 0.5, "s", "Q.703 12.3", "emergency proving period Pe (400-600 ms, 2^12 octets)"),
+    TimerSpec("T5", 100.0, "ms", "Q.703 12.3", "sending SIB (80-120 ms)"),
+    TimerSpec("T6", 5.0, "s", "Q.703 12.3", "remote congestion (3-6 s)"),
+    TimerSpec("T7", 1.0, "s", "Q.703 12.3", "excessive delay of acknowledgement (0.5-2 s)"),
+])
+
+MTP3_TIMERS = TimerTable([
+    TimerSpec("T1", 0.8, "s", "Q.704 16.8", "delay to avoid mis-sequencing on changeover (0.5-1.2 s)"),
+    TimerSpec("T2", 1.4, "s", "Q.704 16.8", "waiting for changeover acknowledgement (0.7-2 s)"),
+    TimerSpec("T3", 0.8, "s", "Q.704 16.8", "time-controlled diversion delay on changeback (0.5-1.2 s)"),
+    TimerSpec("T4", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, first attempt"),
+    TimerSpec("T5", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, second attempt"),
+    TimerSpec("T8", 1.0, "s", "Q.704 16.8", "transfer-prohibited inhibition (0.8-1.2 s)"),
+    TimerSpec("T17", 1.0, "s", "Q.704 16.8", "delay before restarting initial alignment (0.8-1.5 s)"),
+    TimerSpec("T19", 68.0, "s", "Q.704 16.8", "restart: waiting for TRA from adjacent SP (67-69 s)"),
+    TimerSpec("T22", 240.0, "s", "Q.704 16.8", "local inhibit test (3-6 min)"),
+    TimerSpec("SLT_T1", 8.0, "s", "Q.707 5.5", "waiting for SLTA (4-12 s)"),
+    TimerSpec("SLT_T2", 60.0, "s", "Q.707 5.5", "interval between SLTMs (30-90 s)"),
+])
+
+ISUP_TIMERS = TimerTable([
+    TimerSpec("T1", 15.0, "s", "Q.764 A.1", "RLC wait after REL: resend REL (15-60 s)"),
+    TimerSpec("T2", 180.0, "s", "Q.764 A.1", "user-initiated suspend (3 min)"),
+    TimerSpec("T5", 300.0, "s", "Q.764 A.1", "initial REL with no RLC: send RSC, alert maintenance (5-15 min)"),
+    TimerSpec("T6", 60.0, "s", "Q.764 A.1", "network-initiated suspend (Q.118)"),
+    TimerSpec("T7", 25.0, "s", "Q.764 A.1", "waiting for ACM or CON (20-30 s)"),
+    TimerSpec("T8", 12.0, "s", "Q.764 A.1", "waiting for COT (10-15 s)"),
+    TimerSpec("T9", 120.0, "s", "Q.764 A.1", "waiting for ANM (90-180 s)"),
+    TimerSpec("T12", 15.0, "s", "Q.764 A.1", "waiting for BLA (15-60 s)"),
+    TimerSpec("T13", 300.0, "s", "Q.764 A.1", "initial BLO with no BLA (5-15 min)"),
+    TimerSpec("T14", 15.0, "s", "Q.764 A.1", "waiting for UBA (15-60 s)"),
+    TimerSpec("T15", 300.0, "s", "Q.764 A.1", "initial UBL with no UBA (5-15 min)"),
+    TimerSpec("T16", 15.0, "s", "Q.764 A.1", "waiting for RLC after RSC (15-60 s)"),
+    TimerSpec("T17", 300.0, "s", "Q.764 A.1", "initial RSC with no RLC (5-15 min)"),
+    TimerSpec("T18", 15.0, "s", "Q.764 A.1", "waiting for CGBA (15-60 s)"),
+    TimerSpec("T19", 300.0, "s", "Q.764 A.1", "initial CGB with no CGBA (5-15 min)"),
+    TimerSpec("T20", 15.0, "s", "Q.764 A.1", "waiting for CGUA (15-60 s)"),
+    TimerSpec("T21", 300.0, "s", "Q.764 A.1", "initial CGU with no CGUA (5-15 min)"),
+    TimerSpec("T22", 15.0, "s", "Q.764 A.1", "waiting for GRA (15-60 s)"),
+    TimerSpec("T23", 300.0, "s", "Q.764 A.1", "initial GRS with no GRA (5-15 min)"),
+    TimerSpec("T35", 15.0, "s", "Q.764 A.1", "overlap: waiting for more address digits (15-20 s)"),
+    TimerSpec("T_glare", 0.2, "s", "Q.764 2.9.1.4", "non-controlling side back-off before reattempt"),
+])
+
+TUP_TIMERS = TimerTable([
+    TimerSpec("T_ACM", 25.0, "s", "Q.724 7.4", "waiting for an address-complete or CBK/UNN-type signal (20-30 s)"),
+    TimerSpec("T_ANS", 120.0, "s", "Q.724 7.4", "waiting for answer (ANC/ANN) after ACM"),
+    TimerSpec("T_RLG", 12.0, "s", "Q.724 7.5", "waiting for RLG after CLF: repeat CLF (4-15 s)"),
+    TimerSpec("T_RLG_LONG", 60.0, "s", "Q.724 7.5", "no RLG at all after CLF: alert and send RSC (1 min)"),
+    TimerSpec("T_BLA", 12.0, "s", "Q.724 8.2", "waiting for BLA/UBA: repeat BLO/UBL (4-15 s)"),
+    TimerSpec("T_RSC", 12.0, "s", "Q.724 8.3", "waiting for RLG after RSC, or GRA after GRS (4-15 s)"),
+    TimerSpec("T_CLB", 90.0, "s", "China TUP 4.3", "called party cleared (CBK) before calling party clears"),
+    TimerSpec("T_SAM", 20.0, "s", "Q.724 2.2", "overlap: waiting for more digits (15-20 s)"),
+])
