@@ -1,0 +1,127 @@
+"""Payload formats: SAToP (RFC 4553) and CESoPSN basic / with CAS (RFC 5086).
+
+A format turns ``frames`` E1 frames of a channel-major block ``(32, frames)`` into the
+payload of one packet and back.  Formats are data (:data:`MODES`), not branches.
+
+* SAToP (RFC 4553 clause 5.3): the unstructured 2.048 Mbit/s stream, octet aligned,
+  32 octets per 125 us frame, TS0 included; filler is all ones, i.e. AIS (clause 6.3).
+* CESoPSN basic NxDS0 (RFC 5086 clause 4.2): per frame the octets of the N configured
+  timeslots in order; filler is the configured idle pattern (clause 6.2.2 (b)).
+* CESoPSN NxDS0 with CAS (RFC 5086 clause 4.3): packets carry whole multiframes (16
+  frames for E1) or equal fragments of one, marked by FRG; the packet that ends a
+  multiframe appends the signalling substructure: the ABCD nibble of each of the N
+  timeslots, in order, high nibble first, padded with a zero nibble to whole octets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from drivers.base import TIMESLOTS_E1
+from drivers.pseudowire.wire import Frg, PseudowireDecodeError
+
+CAS_MULTIFRAME = 16  # E1 CAS multiframe, G.704 clause 5.1.3
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    structured: bool
+    cas: bool
+    rfc: str
+
+
+MODES = {m.name: m for m in (
+    Mode("satop", structured=False, cas=False, rfc="RFC 4553"),
+    Mode("cesopsn", structured=True, cas=False, rfc="RFC 5086 clause 4.2"),
+    Mode("cesopsn-cas", structured=True, cas=True, rfc="RFC 5086 clause 4.3"),
+)}
+
+
+class PayloadFormat:
+    """Packetisation of one pseudowire: mode, timeslots and frames per packet."""
+
+    def __init__(self, mode: str, frames_per_packet: int, timeslots: list[int] | None = None,
+                 idle: int = 0xFF):
+        if mode not in MODES:
+            raise ValueError(f"unknown pseudowire mode {mode!r} (known: {', '.join(MODES)})")
+        self.mode = MODES[mode]
+        if frames_per_packet < 1:
+            raise ValueError("frames_per_packet must be at least 1")
+        if not 0 <= idle <= 0xFF:
+            raise ValueError("idle pattern must be one octet")
+        if self.mode.structured:
+            default = [t for t in range(1, TIMESLOTS_E1) if not (self.mode.cas and t == 16)]
+            ts = list(default if timeslots is None else timeslots)
+            if not ts or len(set(ts)) != len(ts) or not all(1 <= t < TIMESLOTS_E1 for t in ts):
+                raise ValueError("timeslots must be distinct numbers within 1..31")
+            if self.mode.cas and 16 in ts:
+                raise ValueError("with CAS, timeslot 16 carries the signalling, not payload")
+            if self.mode.cas and CAS_MULTIFRAME % frames_per_packet:
+                raise ValueError("with CAS, a packet carries a whole multiframe or an equal "
+                                 "fragment: frames_per_packet must divide 16")
+        else:
+            if timeslots is not None:
+                raise ValueError("SAToP carries the whole E1: no timeslot selection")
+            ts = list(range(TIMESLOTS_E1))
+            idle = 0xFF  # AIS, RFC 4553 clause 6.3
+        self.timeslots = ts
+        self.frames = frames_per_packet
+        self.idle = idle
+        self.fragments = CAS_MULTIFRAME // frames_per_packet if self.mode.cas else 1
+        self.cas_octets = (len(ts) + 1) // 2 if self.mode.cas else 0
+        self._rows = np.array(ts, dtype=np.intp)
+
+    @property
+    def data_octets(self) -> int:
+        return len(self.timeslots) * self.frames
+
+    def frg(self, index: int) -> Frg:
+        """FRG of the ``index``-th packet of a multiframe (RFC 5086 clause 5.2)."""
+        if self.fragments == 1:
+            return Frg.WHOLE
+        if index == 0:
+            return Frg.FIRST
+        return Frg.LAST if index == self.fragments - 1 else Frg.MIDDLE
+
+    def payload_size(self, frg: int) -> int:
+        return self.data_octets + (self.cas_octets if frg in (Frg.WHOLE, Frg.LAST) else 0)
+
+    def pack(self, block: np.ndarray, cas: np.ndarray | None = None, frg: int = Frg.WHOLE
+             ) -> bytes:
+        """Payload for ``block`` (32, frames); ``cas`` (32 nibbles) when it ends a multiframe."""
+        data = block[self._rows, :].T.tobytes()  # frame by frame, timeslots in order
+        if not self.cas_octets or frg not in (Frg.WHOLE, Frg.LAST):
+            return data
+        nib = (np.asarray(cas, dtype=np.uint8)[self._rows] & 0xF).tolist()
+        if len(nib) % 2:
+            nib.append(0)
+        return data + bytes((nib[i] << 4) | nib[i + 1] for i in range(0, len(nib), 2))
+
+    def unpack(self, payload: bytes, frg: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(block (32, frames) with idle in unused rows, CAS nibbles of 32 timeslots or None)."""
+        expected = self.payload_size(frg)
+        if (frg == Frg.WHOLE) != (self.fragments == 1):
+            raise PseudowireDecodeError(
+                f"FRG {frg:02b} but packets carry " + ("whole multiframes" if self.fragments == 1
+                                                       else f"1/{self.fragments} multiframes"),
+                offset=0, field="control_word.frg")
+        if len(payload) != expected:
+            raise PseudowireDecodeError(
+                f"{self.mode.name} payload of {len(payload)} octets, configured {expected}",
+                offset=0, field="payload")
+        block = self.filler(self.frames)
+        data = np.frombuffer(payload, dtype=np.uint8, count=self.data_octets)
+        block[self._rows, :] = data.reshape(self.frames, len(self.timeslots)).T
+        if len(payload) == self.data_octets:
+            return block, None
+        sig = np.frombuffer(payload, dtype=np.uint8, offset=self.data_octets)
+        nib = np.stack([sig >> 4, sig & 0xF], axis=1).ravel()[: len(self.timeslots)]
+        cas = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
+        cas[self._rows] = nib
+        return block, cas
+
+    def filler(self, frames: int) -> np.ndarray:
+        return np.full((TIMESLOTS_E1, frames), self.idle, dtype=np.uint8)
