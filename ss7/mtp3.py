@@ -162,11 +162,11 @@ class SignallingLink(Machine):
     def act_stop_for_changeover(self) -> None:
         self.mtp2.stop()
 
-    def act_changeover(self) -> None:
+    def act_changeover(self) -> str | None:
         self.timers.stop("SLT_T1")
         self.timers.stop("SLT_T2")
-        self.linkset.start_changeover(self)
         self.timers.start("T17", self.mtp2.start)
+        return None if self.linkset.start_changeover(self) else "FAILED"
 
     def act_changeover_done(self) -> None:
         pass
@@ -175,8 +175,8 @@ class SignallingLink(Machine):
         self.timers.start("T17", self.mtp2.start)
         self.linkset.abort_changeback(self)
 
-    def act_changeback(self) -> None:
-        self.linkset.start_changeback(self)
+    def act_changeback(self) -> str | None:
+        return None if self.linkset.start_changeback(self) else "AVAILABLE"
 
     def act_changeback_done(self) -> None:
         pass
@@ -248,20 +248,25 @@ class Linkset:
         self.mtp3.check_accessibility(self)
 
     # changeover (Q.704 5) -------------------------------------------------------------------
-    def start_changeover(self, failed: SignallingLink) -> None:
-        failed.holding = True
-        alt = next((lk for lk in self.links if lk.available), None)
+    def start_changeover(self, failed: SignallingLink) -> bool:
+        """COO on an alternative link (Q.704 5.2); False when there is none (nothing to do
+        but drop the buffers and pause the users)."""
+        alt = next((lk for lk in self.links if lk.available and lk is not failed), None)
         failed.alternate = alt
         if alt is None:
-            failed.holding = False
             failed.co_buffer.clear()
             failed.mtp2.retrieve(failed.mtp2.fsnt)
-            self.mtp3.check_accessibility(self)
-            failed.dispatch("changeover_done")
-            return
+            self._later_check()
+            return False
+        failed.holding = True
         snm = encode_snm(self.mtp3.variant, "COO", fsn=failed.mtp2.bsnt())
         self.send_mgmt(failed, SI_SNM, snm, sls=failed.slc, via=alt)
         failed.timers.start("T2", self._t2_changeover, failed)
+        return True
+
+    def _later_check(self) -> None:
+        """Re-evaluate accessibility once the link's state change has been recorded."""
+        self.mtp3.scheduler.call_later(0, self.mtp3.check_accessibility, self)
 
     def _t2_changeover(self, failed: SignallingLink) -> None:
         """Q.704 5.6.2: no COA - time-controlled changeover; unacknowledged MSUs are resent."""
@@ -311,19 +316,20 @@ class Linkset:
         self._complete_changeover(failed, fsn)
 
     # changeback (Q.704 6) -------------------------------------------------------------------
-    def start_changeback(self, link: SignallingLink) -> None:
+    def start_changeback(self, link: SignallingLink) -> bool:
+        """CBD on the alternative link (Q.704 6.2); False when no traffic was diverted."""
         alt = link.alternate
         link.alternate = None
         if alt is None or not alt.available:
-            link.dispatch("changeback_done")
-            self.mtp3.check_accessibility(self)
-            return
+            self._later_check()
+            return False
         link.holding = True
         self.cb_code = (self.cb_code + 1) & 0xFF
         self.pending_cb[self.cb_code] = link
         snm = encode_snm(self.mtp3.variant, "CBD", code=self.cb_code)
         self.send_mgmt(link, SI_SNM, snm, sls=link.slc, via=alt)
         link.timers.start("T4", self._cb_timeout, link, self.cb_code, "T5")
+        return True
 
     def _cb_timeout(self, link: SignallingLink, code: int, nxt: str | None) -> None:
         if nxt is not None:  # Q.704 6.5: repeat CBD once, then changeback anyway

@@ -1,0 +1,697 @@
+"""ISUP call and circuit control (Q.764) over MTP3.
+
+One :class:`Circuit` per CIC is a :class:`core.fsm.Machine` whose table :data:`CIRCUIT_FSM`
+reads against the Q.764 procedures: basic call (2.1-2.3: IAM, SAM, ACM, CPG, ANM, CON, REL, RLC,
+SUS/RES), dual seizure (2.9.1.4), reset (2.10.3.1 RSC) and blocking (2.8.2 BLO/UBL).  Group
+procedures (GRS/GRA, CGB/CGBA, CGU/CGUA, 2.8.2.3 and 2.10.3.2) and the compatibility procedure for
+unrecognised messages and parameters (2.10.5) live in :class:`Isup`.  Timers are rows of
+:data:`ss7.timers.ISUP_TIMERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core.clock import Scheduler
+from core.errors import EncodeError
+from core.fsm import FsmTable, Machine, Row
+from core.timers import Timers
+from ss7 import isup_codec as C
+from ss7.mtp3 import Mtp3
+from ss7.mtp3_codec import SI_ISUP
+from ss7.timers import ISUP_TIMERS
+
+# Q.850 causes used by the procedures
+CAUSE_NORMAL = 16
+CAUSE_NO_ANSWER = 19
+CAUSE_INVALID_NUMBER = 28
+CAUSE_NO_CIRCUIT = 34
+CAUSE_TEMPORARY_FAILURE = 41
+CAUSE_MSG_NOT_IMPLEMENTED = 97
+CAUSE_PARAM_NOT_IMPLEMENTED = 99
+CAUSE_RECOVERY_ON_TIMER = 102
+CAUSE_INVALID_MESSAGE = 95
+
+
+class Glare(Exception):
+    """Seizure lost to dual seizure (Q.764 2.9.1.4): retry on another circuit."""
+
+
+class NoCircuit(Exception):
+    """No idle, unblocked circuit toward the destination."""
+
+
+class IsupListener:
+    """Application callbacks; override what you need (all are no-ops here)."""
+
+    def on_setup(self, call: Circuit) -> None: ...          # incoming IAM (call.called ...)
+    def on_digits(self, call: Circuit, digits: str) -> None: ...  # SAM
+    def on_alerting(self, call: Circuit) -> None: ...       # ACM / CPG alerting
+    def on_answer(self, call: Circuit) -> None: ...         # ANM / CON
+    def on_release(self, call: Circuit, cause: int) -> None: ...  # REL received or timeout
+    def on_idle(self, call: Circuit) -> None: ...           # circuit back to idle (RLC)
+    def on_glare(self, call: Circuit) -> None: ...          # our seizure backed off
+    def on_reset(self, cics: list[int]) -> None: ...        # RSC/GRS received
+    def on_blocking(self, cic: int, local: bool, remote: bool) -> None: ...
+    def on_confusion(self, cic: int, cause: int) -> None: ...  # CFN received
+    def on_maintenance(self, cic: int, what: str) -> None: ...  # T5/T13/T17... alerts
+
+
+CIRCUIT_FSM = FsmTable("isup.circuit", [
+    "IDLE", "OUT_WAIT_ACM", "OUT_WAIT_ANM", "IN_WAIT_ACM", "IN_WAIT_ANM",
+    "ANSWERED", "WAIT_RLC", "RESETTING"], [
+    # outgoing call (Q.764 2.1, 2.2)
+    Row("IDLE", "app_setup", "send_iam", "OUT_WAIT_ACM"),
+    Row("OUT_WAIT_ACM", "app_digits", "send_sam"),
+    Row("OUT_WAIT_ACM", "rx_ACM", "got_acm", "OUT_WAIT_ANM"),
+    Row("OUT_WAIT_ACM", "rx_CON", "got_answer", "ANSWERED"),
+    Row("OUT_WAIT_ACM", "rx_IAM", "dual_seizure"),
+    Row("OUT_WAIT_ACM", "T7", "timeout_release"),
+    Row("OUT_WAIT_ANM", "rx_CPG", "got_cpg"),
+    Row("OUT_WAIT_ANM", "rx_ANM", "got_answer", "ANSWERED"),
+    Row("OUT_WAIT_ANM", "T9", "timeout_release"),
+    # incoming call
+    Row("IDLE", "rx_IAM", "got_iam"),
+    Row("IN_WAIT_ACM", "T35", "timeout_release"),
+    Row("IN_WAIT_ACM", "app_accept", "send_acm", "IN_WAIT_ANM"),
+    Row("IN_WAIT_ACM", "app_answer", "send_con", "ANSWERED"),
+    Row("IN_WAIT_ACM", "rx_SAM", "got_sam"),
+    Row("IN_WAIT_ANM", "app_progress", "send_cpg"),
+    Row("IN_WAIT_ANM", "app_answer", "send_anm", "ANSWERED"),
+    # answered call, suspend/resume (2.5)
+    Row("ANSWERED", "rx_SUS", "got_sus"),
+    Row("ANSWERED", "rx_RES", "got_res"),
+    Row("ANSWERED", "rx_CPG", "got_cpg"),
+    Row("ANSWERED", "T6", "timeout_release"),
+    # release (2.3)
+    Row("*", "app_release", "send_rel", "WAIT_RLC"),
+    Row("*", "rx_REL", "got_rel", "IDLE"),
+    Row("IDLE", "rx_REL", "answer_rlc"),
+    Row("IDLE", "app_release", None),
+    Row("WAIT_RLC", "app_release", None),
+    Row("WAIT_RLC", "rx_REL", "rel_collision", "IDLE"),
+    Row("WAIT_RLC", "rx_RLC", "got_rlc", "IDLE"),
+    Row("WAIT_RLC", "T1", "resend_rel"),
+    Row("WAIT_RLC", "T5", "t5_reset", "RESETTING"),
+    Row("IDLE", "rx_RLC", None),
+    # reset (2.10.3.1)
+    Row("*", "app_reset", "send_rsc", "RESETTING"),
+    Row("*", "rx_RSC", "got_rsc", "IDLE"),
+    Row("RESETTING", "rx_RLC", "got_rlc", "IDLE"),
+    Row("RESETTING", "rx_REL", "answer_rlc"),
+    Row("RESETTING", "T16", "resend_rsc"),
+    Row("RESETTING", "T17", "resend_rsc_alert"),
+    Row("*", "group_reset", "local_reset", "IDLE"),
+])
+
+
+class Circuit(Machine):
+    """One circuit and the call on it.  Attributes of the current call: ``called``, ``calling``,
+    ``presentation``, ``category``, ``cause`` (last release cause), ``outgoing``."""
+
+    fsm = CIRCUIT_FSM
+
+    def __init__(self, isup: Isup, cic: int, dpc: int):
+        self.state = "IDLE"
+        self.isup = isup
+        self.cic = cic
+        self.dpc = dpc
+        self.timers = Timers(isup.timer_table, isup.scheduler)
+        self.local_blocked = False   # maintenance blocking we applied (BLA received)
+        self.remote_blocked = False  # BLO/CGB received
+        self.hw_blocked = False
+        self.pending_block: str | None = None  # "BLO"/"UBL" awaiting acknowledgement
+        self._clear_call()
+
+    def _clear_call(self) -> None:
+        self.outgoing = False
+        self.called = ""
+        self.calling: str | None = None
+        self.presentation = 0
+        self.screening = 0
+        self.category: int | None = None
+        self.cause: int | None = None
+        self.setup_params: dict[str, Any] = {}
+        self.complete = True
+
+    @property
+    def controlling(self) -> bool:
+        """Q.764 2.9.1.4: the higher point code controls the even CICs, the other the odd."""
+        return (self.cic % 2 == 0) == (self.isup.mtp3.pc > self.dpc)
+
+    def __repr__(self) -> str:
+        return f"<Circuit cic={self.cic} {self.state}>"
+
+    # helpers --------------------------------------------------------------------------------
+    def send(self, message: str, params: dict[str, Any] | None = None) -> None:
+        self.isup.send(self.dpc, self.cic, message, params)
+
+    def _listener(self, name: str, *args: Any) -> None:
+        getattr(self.isup.listener, name)(*args)
+
+    # application requests ----------------------------------------------------------------------
+    def accept(self) -> None:
+        self.dispatch("app_accept")
+
+    def answer(self) -> None:
+        self.dispatch("app_answer")
+
+    def progress(self, event: int = 1) -> None:
+        self.dispatch("app_progress", event)
+
+    def send_digits(self, digits: str) -> None:
+        self.dispatch("app_digits", digits)
+
+    def release(self, cause: int = CAUSE_NORMAL) -> None:
+        self.dispatch("app_release", cause)
+
+    def reset(self) -> None:
+        self.dispatch("app_reset")
+
+    # outgoing -------------------------------------------------------------------------------------
+    def send_iam(self, params: dict[str, Any]) -> None:
+        self.outgoing = True
+        self.setup_params = params
+        self.called = params["called"]["digits"]
+        cg = params.get("calling")
+        if cg is not None:
+            self.calling = cg["digits"]
+            self.presentation = cg["ind"]["pres"]
+        self.send("IAM", params)
+        self.timers.start("T7", self.dispatch, "T7")
+
+    def send_sam(self, digits: str) -> None:
+        self.called += digits
+        self.send("SAM", {"subsequent": {"head": {"nai": 0, "odd": 0}, "digits": digits}})
+
+    def got_acm(self, msg: dict) -> None:
+        self.timers.stop("T7")
+        self.timers.start("T9", self.dispatch, "T9")
+        self._listener("on_alerting", self)
+
+    def got_cpg(self, msg: dict) -> None:
+        ev = msg["params"].get("event", {}).get("event")
+        if ev in (1, 2):  # alerting, progress
+            self._listener("on_alerting", self)
+
+    def got_answer(self, msg: dict) -> None:
+        self.timers.stop("T7")
+        self.timers.stop("T9")
+        self._listener("on_answer", self)
+
+    def dual_seizure(self, msg: dict) -> str | None:
+        """Q.764 2.9.1.4: the controlling exchange ignores the IAM; the other backs off, takes
+        the incoming call and reattempts its own call on another circuit."""
+        if self.controlling:
+            return None
+        self.timers.stop("T7")
+        params = self.setup_params
+        self._listener("on_glare", self)
+        self._clear_call()
+        self.isup.reattempt(self.dpc, params, exclude=self.cic)
+        return self.got_iam(msg)
+
+    def timeout_release(self) -> None:
+        """T7/T35 (Q.764 2.1.4, 2.1.2): cause 102 / 28; T9 (2.1.8): cause 19; T6: cause 102."""
+        cause = {"OUT_WAIT_ANM": CAUSE_NO_ANSWER, "IN_WAIT_ACM": CAUSE_INVALID_NUMBER}.get(
+            self.state, CAUSE_RECOVERY_ON_TIMER)
+        self._listener("on_release", self, cause)
+        self.dispatch("app_release", cause)
+
+    # incoming -------------------------------------------------------------------------------------
+    def got_iam(self, msg: dict) -> str:
+        p = msg["params"]
+        self.outgoing = False
+        self.called = p["called"]["digits"]
+        self.complete = self.called.endswith("F")
+        self.called = self.called.rstrip("F")
+        cg = p.get("calling")
+        if cg is not None:
+            self.calling = cg["digits"]
+            self.presentation = cg["ind"]["pres"]
+            self.screening = cg["ind"]["screen"]
+        self.category = p.get("calling_category")
+        self.setup_params = p
+        self.state = "IN_WAIT_ACM"  # the application may act inside on_setup
+        if not self.complete:  # overlap signalling: more digits may follow in SAM (2.1.2)
+            self.timers.start("T35", self.dispatch, "T35")
+        self._listener("on_setup", self)
+        return self.state
+
+    def got_sam(self, msg: dict) -> None:
+        digits = msg["params"]["subsequent"]["digits"]
+        self.complete = digits.endswith("F")
+        digits = digits.rstrip("F")
+        self.called += digits
+        if self.complete:
+            self.timers.stop("T35")
+        else:
+            self.timers.start("T35", self.dispatch, "T35")
+        self._listener("on_digits", self, digits)
+
+    def send_acm(self) -> None:
+        self.timers.stop("T35")
+        self.send("ACM", {"backward_call": C.backward_call()})
+
+    def send_cpg(self, event: int) -> None:
+        self.send("CPG", {"event": {"event": event, "restricted": 0}})
+
+    def send_anm(self) -> None:
+        self.send("ANM", {})
+
+    def send_con(self) -> None:
+        self.send("CON", {"backward_call": C.backward_call()})
+
+    def got_sus(self, msg: dict) -> None:
+        self.timers.start("T6", self.dispatch, "T6")
+
+    def got_res(self, msg: dict) -> None:
+        self.timers.stop("T6")
+
+    # release ------------------------------------------------------------------------------------
+    def send_rel(self, cause: int) -> None:
+        for t in ("T7", "T9", "T6", "T35"):
+            self.timers.stop(t)
+        self.cause = cause
+        self.send("REL", {"cause": C.cause(cause)})
+        self.timers.start("T1", self.dispatch, "T1")
+        if not self.timers.running("T5"):
+            self.timers.start("T5", self.dispatch, "T5")
+
+    def resend_rel(self) -> None:
+        self.send("REL", {"cause": C.cause(self.cause or CAUSE_NORMAL)})
+        self.timers.start("T1", self.dispatch, "T1")
+
+    def t5_reset(self) -> None:
+        """Q.764 2.3.1 e): no RLC within T5 - alert maintenance, reset the circuit."""
+        self.timers.stop("T1")
+        self._listener("on_maintenance", self.cic, "T5 expired: no RLC")
+        self.send_rsc()
+
+    def got_rel(self, msg: dict) -> None:
+        self.timers.stop_all()
+        c = msg["params"]["cause"]["o2"]["cause"]
+        self.cause = c
+        self._listener("on_release", self, c)
+        self.send("RLC", {})
+        self._idle()
+
+    def rel_collision(self, msg: dict) -> None:
+        """Q.764 2.3.1 f): REL received while awaiting RLC - answer RLC and go idle."""
+        self.timers.stop_all()
+        self.send("RLC", {})
+        self._idle()
+
+    def answer_rlc(self, msg: dict) -> None:
+        self.send("RLC", {})
+
+    def got_rlc(self, msg: dict) -> None:
+        self.timers.stop_all()
+        self._idle()
+
+    def _idle(self) -> None:
+        self._clear_call()
+        self._listener("on_idle", self)
+        if self.pending_block == "BLO" and not self.timers.running("T12"):
+            self.isup.block(self.cic)
+
+    # reset ----------------------------------------------------------------------------------------
+    def send_rsc(self) -> None:
+        for t in ("T1", "T5", "T7", "T9", "T6", "T35"):
+            self.timers.stop(t)
+        self.send("RSC")
+        self.timers.start("T16", self.dispatch, "T16")
+        if not self.timers.running("T17"):
+            self.timers.start("T17", self.dispatch, "T17")
+
+    def resend_rsc(self) -> None:
+        self.send("RSC")
+        self.timers.start("T16", self.dispatch, "T16")
+
+    def resend_rsc_alert(self) -> None:
+        self._listener("on_maintenance", self.cic, "T17 expired: no RLC to RSC")
+        self.send("RSC")
+        self.timers.start("T17", self.dispatch, "T17")
+
+    def got_rsc(self, msg: dict) -> None:
+        """Q.764 2.10.3.1: clear the call, remove remote blocking, answer RLC (and re-block)."""
+        was_busy = self.state not in ("IDLE", "RESETTING")
+        self.timers.stop_all()
+        if was_busy:
+            self._listener("on_release", self, CAUSE_TEMPORARY_FAILURE)
+        if self.remote_blocked:
+            self.remote_blocked = False
+            self._listener("on_blocking", self.cic, self.local_blocked, False)
+        self.send("RLC", {})
+        if self.local_blocked:
+            self.send("BLO")
+        self._listener("on_reset", [self.cic])
+        self._idle()
+
+    def local_reset(self) -> None:
+        was_busy = self.state not in ("IDLE", "RESETTING")
+        self.timers.stop_all()
+        if was_busy:
+            self._listener("on_release", self, CAUSE_TEMPORARY_FAILURE)
+        self._clear_call()
+
+
+class Isup:
+    """The ISUP user part of one signalling point toward one or more destinations."""
+
+    def __init__(self, scheduler: Scheduler, mtp3: Mtp3, *, variant: str = "itu",
+                 listener: IsupListener | None = None, timers: dict[str, float] | None = None,
+                 reset_on_resume: bool = True):
+        self.scheduler = scheduler
+        self.mtp3 = mtp3
+        self.variant = C.VARIANTS[variant]
+        self.listener = listener or IsupListener()
+        self.timer_table = ISUP_TIMERS.with_overrides(timers or {})
+        self.timers = Timers(self.timer_table, scheduler)
+        self.circuits: dict[tuple[int, int], Circuit] = {}
+        self.available: set[int] = set()
+        self.reset_on_resume = reset_on_resume
+        self._restarted: set[int] = set()
+        self._grs_pending: dict[tuple[int, int], tuple[int, Timers]] = {}
+        self._sls = 0
+        self.counters = {"rx": 0, "tx": 0, "rx_errors": 0, "cfn_sent": 0, "unknown_params": 0}
+        mtp3.register_user(SI_ISUP, self)
+
+    def add_circuits(self, dpc: int, cics: Iterable[int]) -> None:
+        for cic in cics:
+            self.circuits[(dpc, cic)] = Circuit(self, cic, dpc)
+
+    def circuit(self, dpc: int, cic: int) -> Circuit | None:
+        return self.circuits.get((dpc, cic))
+
+    # sending ----------------------------------------------------------------------------------
+    def send(self, dpc: int, cic: int, message: str, params: dict[str, Any] | None = None,
+             unknown_params: list | None = None) -> None:
+        data = C.encode(message, cic, params, unknown_params)
+        self.counters["tx"] += 1
+        self.mtp3.transfer(SI_ISUP, dpc, cic & 0x0F, data)  # SLS = 4 LSBs of the CIC
+
+    # application API ----------------------------------------------------------------------------
+    def setup(self, dpc: int, called: str, calling: str | None = None, *, cic: int | None = None,
+              presentation: int = 0, screening: int = 3, category: int | None = None,
+              complete: bool = True) -> Circuit:
+        """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`."""
+        circuit = self._pick(dpc, cic)
+        v = self.variant
+        params: dict[str, Any] = {
+            "nature_of_connection": C.nature_of_connection(),
+            "forward_call": C.forward_call(),
+            "calling_category": v.calling_category if category is None else category,
+            "transmission_medium_requirement": 0,
+            "called": C.called_party(called + ("F" if complete and len(called) else ""),
+                                     nai=v.called_nai),
+        }
+        if calling is not None:
+            params["calling"] = C.calling_party(calling, nai=v.calling_nai, pres=presentation,
+                                                screen=screening)
+        circuit.dispatch("app_setup", params)
+        return circuit
+
+    def _pick(self, dpc: int, cic: int | None, exclude: int | None = None) -> Circuit:
+        if dpc not in self.available:
+            raise NoCircuit(f"destination {dpc} not accessible")
+        if cic is not None:
+            c = self.circuits.get((dpc, cic))
+            if c is None or c.state != "IDLE" or c.remote_blocked or c.local_blocked:
+                raise NoCircuit(f"CIC {cic} is not idle and unblocked")
+            return c
+        free = [c for (d, n), c in self.circuits.items()
+                if d == dpc and n != exclude and c.state == "IDLE" and not c.remote_blocked
+                and not c.local_blocked]
+        if not free:
+            raise NoCircuit(f"no idle circuit toward {dpc}")
+        own = [c for c in free if c.controlling]  # prefer circuits we control: no glare loss
+        return (own or free)[0]
+
+    def reattempt(self, dpc: int, params: dict[str, Any], exclude: int) -> None:
+        """Q.764 2.9.1.4: automatic repeat attempt after backing off a dual seizure."""
+        def again() -> None:
+            try:
+                c = self._pick(dpc, None, exclude)
+            except NoCircuit:
+                return
+            c.dispatch("app_setup", params)
+        self.scheduler.call_later(self.timer_table.values["T_glare"], again)
+
+    def block(self, cic: int, dpc: int | None = None) -> None:
+        """Maintenance blocking (Q.764 2.8.2.1): BLO, T12/T13 until BLA."""
+        c = self._circuit_for(cic, dpc)
+        c.pending_block = "BLO"
+        c.send("BLO")
+        c.timers.stop("T14")
+        c.timers.stop("T15")
+        c.timers.start("T12", self._repeat_block, c, "BLO", "T12")
+        if not c.timers.running("T13"):
+            c.timers.start("T13", self._repeat_block, c, "BLO", "T13")
+
+    def unblock(self, cic: int, dpc: int | None = None) -> None:
+        c = self._circuit_for(cic, dpc)
+        c.pending_block = "UBL"
+        c.timers.stop("T12")
+        c.timers.stop("T13")
+        c.send("UBL")
+        c.timers.start("T14", self._repeat_block, c, "UBL", "T14")
+        if not c.timers.running("T15"):
+            c.timers.start("T15", self._repeat_block, c, "UBL", "T15")
+
+    def _repeat_block(self, c: Circuit, msg: str, timer: str) -> None:
+        if timer in ("T13", "T15"):
+            self.listener.on_maintenance(c.cic, f"{timer} expired: no {'BLA' if msg == 'BLO' else 'UBA'}")
+        c.send(msg)
+        c.timers.start(timer, self._repeat_block, c, msg, timer)
+
+    def _circuit_for(self, cic: int, dpc: int | None) -> Circuit:
+        for (d, n), c in self.circuits.items():
+            if n == cic and (dpc is None or d == dpc):
+                return c
+        raise NoCircuit(f"CIC {cic} not configured")
+
+    def group_reset(self, dpc: int, first: int, last: int) -> None:
+        """GRS (Q.764 2.10.3.2): reset first..last (at most 32), T22/T23 until GRA."""
+        if not 0 <= last - first <= 31:
+            raise EncodeError("a circuit group message covers 1..32 circuits")
+        for n in range(first, last + 1):
+            c = self.circuits.get((dpc, n))
+            if c is not None:
+                c.dispatch("group_reset")
+        t = Timers(self.timer_table, self.scheduler)
+        self._grs_pending[(dpc, first)] = (last, t)
+        self._send_grs(dpc, first, last)
+        t.start("T23", self._grs_alert, dpc, first, last)
+
+    def _send_grs(self, dpc: int, first: int, last: int) -> None:
+        self.send(dpc, first, "GRS", {"range_status": C.range_status(last - first)})
+        entry = self._grs_pending.get((dpc, first))
+        if entry is not None:
+            entry[1].start("T22", self._send_grs, dpc, first, last)
+
+    def _grs_alert(self, dpc: int, first: int, last: int) -> None:
+        """Q.764 2.10.3.2: no GRA within T23 - alert maintenance, keep repeating every T23."""
+        self.listener.on_maintenance(first, "T23 expired: no GRA")
+        self._send_grs(dpc, first, last)
+        entry = self._grs_pending.get((dpc, first))
+        if entry is not None:
+            entry[1].start("T23", self._grs_alert, dpc, first, last)
+
+    def group_block(self, dpc: int, first: int, cics: list[int], hardware: bool = False,
+                    unblock: bool = False) -> None:
+        """CGB/CGU (Q.764 2.8.2.3) for the circuits ``cics`` within first..first+31."""
+        rng = max(cics) - first
+        bits = [1 if first + i in cics else 0 for i in range(rng + 1)]
+        self.send(dpc, first, "CGU" if unblock else "CGB",
+                  {"cgs_type": {"type": 1 if hardware else 0},
+                   "range_status": C.range_status(rng, bits)})
+
+    # MTP primitives ---------------------------------------------------------------------------------
+    def mtp_resume(self, dpc: int) -> None:
+        self.available.add(dpc)
+        if self.reset_on_resume and dpc not in self._restarted:
+            self._restarted.add(dpc)
+            cics = sorted(n for d, n in self.circuits if d == dpc)
+            while cics:  # Q.764 2.10.3.2: circuit group reset on restart, 32 at a time
+                first = cics[0]
+                group = [n for n in cics if n - first < 32]
+                cics = cics[len(group):]
+                self.group_reset(dpc, first, group[-1])
+
+    def mtp_pause(self, dpc: int) -> None:
+        self.available.discard(dpc)
+
+    def mtp_status(self, dpc: int, cause: str) -> None:
+        pass
+
+    def mtp_transfer(self, opc: int, dpc: int, sls: int, data: bytes) -> None:
+        self.counters["rx"] += 1
+        try:
+            msg = C.decode(data)
+        except C.UnknownMessage as e:
+            self._unknown_message(opc, e)
+            return
+        except C.IsupDecodeError:
+            self.counters["rx_errors"] += 1
+            return
+        if msg["unknown_params"] and not self._unknown_params(opc, msg):
+            return
+        name = msg["message"]
+        handler = _GROUP_HANDLERS.get(name)
+        if handler is not None:
+            getattr(self, handler)(opc, msg)
+            return
+        c = self.circuits.get((opc, msg["cic"]))
+        if c is None:  # Q.764 2.12: unequipped circuit
+            if name != "UCIC":
+                self.send(opc, msg["cic"], "UCIC")
+            return
+        self._circuit_message(c, name, msg)
+
+    def _circuit_message(self, c: Circuit, name: str, msg: dict) -> None:
+        if name in ("BLO", "UBL", "BLA", "UBA"):
+            getattr(self, "_rx_" + name.lower())(c)
+            return
+        if name == "CFN":
+            self.listener.on_confusion(c.cic, msg["params"]["cause"]["o2"]["cause"])
+            return
+        if name == "UCIC":
+            c.timers.stop_all()
+            self.listener.on_maintenance(c.cic, "UCIC: circuit unequipped at the remote end")
+            return
+        event = "rx_" + name
+        if c.fsm.lookup(c.state, event) is not None:
+            c.dispatch(event, msg)
+        elif c.state == "IDLE" and name in ("ACM", "ANM", "CON", "CPG", "SUS", "RES", "SAM",
+                                           "INR", "INF"):
+            c.dispatch("app_reset")  # Q.764 2.10.3.1 (unreasonable message on idle circuit)
+
+    # blocking messages (2.8.2)
+    def _rx_blo(self, c: Circuit) -> None:
+        c.remote_blocked = True
+        c.send("BLA")
+        self.listener.on_blocking(c.cic, c.local_blocked, True)
+
+    def _rx_ubl(self, c: Circuit) -> None:
+        c.remote_blocked = False
+        c.send("UBA")
+        self.listener.on_blocking(c.cic, c.local_blocked, False)
+
+    def _rx_bla(self, c: Circuit) -> None:
+        if c.pending_block == "BLO":
+            c.timers.stop("T12")
+            c.timers.stop("T13")
+            c.pending_block = None
+            c.local_blocked = True
+            self.listener.on_blocking(c.cic, True, c.remote_blocked)
+
+    def _rx_uba(self, c: Circuit) -> None:
+        if c.pending_block == "UBL":
+            c.timers.stop("T14")
+            c.timers.stop("T15")
+            c.pending_block = None
+            c.local_blocked = False
+            self.listener.on_blocking(c.cic, False, c.remote_blocked)
+
+    # group messages
+    def _group(self, opc: int, msg: dict) -> list[Circuit | None]:
+        rs = msg["params"]["range_status"]
+        first = msg["cic"]
+        return [self.circuits.get((opc, first + i)) for i in range(rs["range"] + 1)]
+
+    def _rx_grs(self, opc: int, msg: dict) -> None:
+        circuits = self._group(opc, msg)
+        bits = []
+        for c in circuits:
+            if c is not None:
+                c.dispatch("group_reset")
+                if c.remote_blocked:
+                    c.remote_blocked = False
+            bits.append(1 if c is not None and c.local_blocked else 0)
+        rs = msg["params"]["range_status"]
+        self.send(opc, msg["cic"], "GRA", {"range_status": C.range_status(rs["range"], bits)})
+        self.listener.on_reset([c.cic for c in circuits if c is not None])
+
+    def _rx_gra(self, opc: int, msg: dict) -> None:
+        entry = self._grs_pending.pop((opc, msg["cic"]), None)
+        if entry is None:
+            return
+        entry[1].stop_all()
+        bits = C.status_bits(msg["params"]["range_status"])
+        for c, b in zip(self._group(opc, msg), bits, strict=False):
+            if c is not None:
+                c.remote_blocked = bool(b)
+
+    def _rx_cgb(self, opc: int, msg: dict, block: bool = True) -> None:
+        rs = msg["params"]["range_status"]
+        bits = C.status_bits(rs)
+        hardware = msg["params"]["cgs_type"]["type"] == 1
+        for c, b in zip(self._group(opc, msg), bits, strict=False):
+            if c is None or not b:
+                continue
+            c.remote_blocked = block
+            if block and hardware and c.state not in ("IDLE", "RESETTING"):
+                c.dispatch("group_reset")  # Q.764 2.8.2.3: hardware blocking clears calls
+            self.listener.on_blocking(c.cic, c.local_blocked, block)
+        self.send(opc, msg["cic"], "CGBA" if block else "CGUA",
+                  {"cgs_type": msg["params"]["cgs_type"], "range_status": rs})
+
+    def _rx_cgu(self, opc: int, msg: dict) -> None:
+        self._rx_cgb(opc, msg, block=False)
+
+    def _rx_cgba(self, opc: int, msg: dict, block: bool = True) -> None:
+        bits = C.status_bits(msg["params"]["range_status"])
+        for c, b in zip(self._group(opc, msg), bits, strict=False):
+            if c is not None and b:
+                c.local_blocked = block
+                self.listener.on_blocking(c.cic, block, c.remote_blocked)
+
+    def _rx_cgua(self, opc: int, msg: dict) -> None:
+        self._rx_cgba(opc, msg, block=False)
+
+    # compatibility (2.10.5) -------------------------------------------------------------------------
+    def _unknown_message(self, opc: int, e: C.UnknownMessage) -> None:
+        """Q.764 2.10.5.1: act on the message compatibility information, else CFN (97)."""
+        self.counters["rx_errors"] += 1
+        mci = e.compat or {"release_call": 0, "send_notification": 1, "discard_message": 1}
+        c = self.circuits.get((opc, e.cic))
+        if mci.get("release_call") and c is not None and c.state != "IDLE":
+            c.release(CAUSE_MSG_NOT_IMPLEMENTED)
+        elif mci.get("send_notification"):
+            self._send_cfn(opc, e.cic, CAUSE_MSG_NOT_IMPLEMENTED, bytes((e.code,)))
+
+    def _unknown_params(self, opc: int, msg: dict) -> bool:
+        """Q.764 2.10.5.2: per-parameter instructions from the parameter compatibility
+        information; without one the parameter is discarded.  Returns False when the whole
+        message is to be discarded."""
+        self.counters["unknown_params"] += len(msg["unknown_params"])
+        pci = {p["code"]: p["instr"] for p in msg["params"].get("parameter_compatibility", [])}
+        notify: list[int] = []
+        for u in msg["unknown_params"]:
+            instr = pci.get(u["code"])
+            if instr is None:
+                continue
+            if instr["release_call"]:
+                c = self.circuits.get((opc, msg["cic"]))
+                if c is not None:
+                    c.release(CAUSE_PARAM_NOT_IMPLEMENTED)
+                return False
+            if instr["send_notification"]:
+                notify.append(u["code"])
+            if instr["discard_message"]:
+                if notify:
+                    self._send_cfn(opc, msg["cic"], CAUSE_PARAM_NOT_IMPLEMENTED, bytes(notify))
+                return False
+        if notify:
+            self._send_cfn(opc, msg["cic"], CAUSE_PARAM_NOT_IMPLEMENTED, bytes(notify))
+        return True
+
+    def _send_cfn(self, opc: int, cic: int, cause: int, diagnostic: bytes) -> None:
+        self.counters["cfn_sent"] += 1
+        self.send(opc, cic, "CFN", {"cause": C.cause(cause, diagnostic=diagnostic)})
+
+
+_GROUP_HANDLERS = {"GRS": "_rx_grs", "GRA": "_rx_gra", "CGB": "_rx_cgb", "CGU": "_rx_cgu",
+                   "CGBA": "_rx_cgba", "CGUA": "_rx_cgua"}

@@ -1,0 +1,157 @@
+"""Wiring MTP2 + MTP3 + ISUP/TUP over frame transports on a :class:`core.clock.Scheduler`.
+
+Transports deliver whole signal units.  :class:`MemoryWire` connects two links in one process;
+:class:`HdlcSocketPort` adapts :class:`core.hdlcsock.HdlcSocket` (the DAHDI-style hdlc-socket that
+libss7 speaks): the peer writes each FISU/LSSU once per change in that mode, and this adapter also
+drops consecutive identical FISUs/LSSUs, so the MTP2 Python sees only status changes and MSUs,
+as it does behind ``timeslot.hdlc.HdlcBank(filter_repeats=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.clock import Scheduler
+from core.hdlcsock import HdlcSocket
+from ss7.isup import Isup, IsupListener
+from ss7.mtp3 import Linkset, Mtp3, SignallingLink
+from ss7.trace import LinkTracer
+
+Receiver = Callable[[bytes], Any]
+
+
+class RepeatFilter:
+    """Drops a FISU/LSSU identical to the previous one (Q.703: repeated units carry nothing new)."""
+
+    def __init__(self, deliver: Receiver):
+        self.deliver = deliver
+        self.last: bytes | None = None
+        self.dropped = 0
+
+    def __call__(self, su: bytes) -> None:
+        if len(su) >= 3 and (su[2] & 0x3F) < 3:
+            if su == self.last:
+                self.dropped += 1
+                return
+            self.last = su
+        else:
+            self.last = None
+        self.deliver(su)
+
+
+class MemoryWire:
+    """Two ends of an in-memory link; delivery is scheduled (``delay`` seconds) so stacks never
+    recurse into each other.  ``cut()`` / ``splice()`` simulate a failed and repaired link."""
+
+    def __init__(self, scheduler: Scheduler, delay: float = 0.0):
+        self.scheduler = scheduler
+        self.delay = delay
+        self.receivers: list[Receiver | None] = [None, None]
+        self.up = True
+        self.repeating: list[bytes | None] = [None, None]  # the FISU/LSSU each side repeats
+
+    def end(self, side: int) -> Callable[[bytes], None]:
+        def send(su: bytes) -> None:
+            if (su[2] & 0x3F) < 3:
+                self.repeating[side] = su
+            if self.up:
+                self.scheduler.call_later(self.delay, self._deliver, 1 - side, su)
+        return send
+
+    def attach(self, side: int, receiver: Receiver) -> None:
+        self.receivers[side] = receiver
+
+    def _deliver(self, side: int, su: bytes) -> None:
+        r = self.receivers[side]
+        if r is not None and self.up:
+            r(su)
+
+    def cut(self) -> None:
+        self.up = False
+
+    def splice(self) -> None:
+        """Repair: each side's repeated status unit reaches the other again."""
+        self.up = True
+        for side, su in enumerate(self.repeating):
+            if su is not None:
+                self.scheduler.call_later(self.delay, self._deliver, 1 - side, su)
+
+
+class HdlcSocketPort:
+    """An MTP2 link over an hdlc-socket; call :meth:`poll` when the socket is readable."""
+
+    def __init__(self, sock: HdlcSocket):
+        self.sock = sock
+        self.receiver: Receiver | None = None
+
+    def send(self, su: bytes) -> None:
+        self.sock.send(su)
+
+    def attach(self, receiver: Receiver) -> None:
+        self.receiver = RepeatFilter(receiver)
+
+    def poll(self) -> int:
+        frames = self.sock.recv_all()
+        if self.receiver is not None:
+            for f in frames:
+                self.receiver(f)
+        return len(frames)
+
+
+class Ss7Node:
+    """A signalling point with MTP3 and ISUP (and optionally TUP) users."""
+
+    def __init__(self, scheduler: Scheduler, pc: int, *, variant: str = "itu", ni: int = 2,
+                 isup_listener: IsupListener | None = None, tracer: LinkTracer | None = None,
+                 mtp3_timers: dict[str, float] | None = None,
+                 isup_timers: dict[str, float] | None = None,
+                 mtp2_timers: dict[str, float] | None = None):
+        self.scheduler = scheduler
+        self.mtp3 = Mtp3(scheduler, pc, variant="china" if variant == "china" else "itu", ni=ni,
+                         timers=mtp3_timers)
+        self.isup = Isup(scheduler, self.mtp3, variant=variant, listener=isup_listener,
+                         timers=isup_timers)
+        self.tracer = tracer
+        self.mtp2_timers = mtp2_timers
+        self._link_numbers = 0
+
+    def linkset(self, adjacent: int, name: str | None = None) -> Linkset:
+        ls = self.mtp3.linksets.get(adjacent)
+        return ls or self.mtp3.add_linkset(name or f"ls{adjacent}", adjacent)
+
+    def add_link(self, adjacent: int, slc: int, send: Callable[[bytes], Any]) -> SignallingLink:
+        """A link toward ``adjacent``; returns it (feed received units to ``link.mtp2.receive``)."""
+        number = self._link_numbers
+        self._link_numbers += 1
+        tracer = self.tracer
+        if tracer is not None:
+            raw_send = send
+
+            def send(su: bytes) -> None:
+                tracer.record(number, True, su)
+                raw_send(su)
+
+        link = self.linkset(adjacent).add_link(slc, send, self.mtp2_timers)
+        if tracer is not None:
+            rx = link.mtp2.receive
+
+            def receive(su: bytes) -> None:
+                tracer.record(number, False, su)
+                rx(su)
+
+            link.mtp2.receive = receive  # type: ignore[method-assign]
+        return link
+
+    def start(self) -> None:
+        self.mtp3.start()
+
+
+def connect(a: Ss7Node, b: Ss7Node, slc: int, wire: MemoryWire) -> tuple[SignallingLink,
+                                                                         SignallingLink]:
+    """Join two nodes by one in-memory link with the same SLC at both ends."""
+    la = a.add_link(b.mtp3.pc, slc, wire.end(0))
+    lb = b.add_link(a.mtp3.pc, slc, wire.end(1))
+    wire.attach(0, RepeatFilter(lambda su: la.mtp2.receive(su)))
+    wire.attach(1, RepeatFilter(lambda su: lb.mtp2.receive(su)))
+    return la, lb
