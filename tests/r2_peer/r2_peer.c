@@ -217,7 +217,12 @@ static void on_call_answered(openr2_chan_t *c)
 
 static void on_call_disconnect(openr2_chan_t *c, openr2_call_disconnect_cause_t cause)
 {
-	send_event("disconnect cause=%s", openr2_proto_get_disconnect_string(cause));
+	char text[64];
+	snprintf(text, sizeof(text), "%s", openr2_proto_get_disconnect_string(cause));
+	for (char *p = text; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+	send_event("disconnect cause=%s", text);
 	openr2_chan_disconnect_call(c, OR2_CAUSE_NORMAL_CLEARING);
 }
 
@@ -355,6 +360,8 @@ int main(int argc, char **argv)
 		if (tick == answer_tick) {
 			openr2_chan_answer_call(chan);
 			send_event("answering");
+			if (opt_hangup_after > 0)  /* openr2 reports no answered event to the callee */
+				hangup_tick = tick + opt_hangup_after;
 		}
 		if (tick == hangup_tick) {
 			openr2_chan_disconnect_call(chan, OR2_CAUSE_NORMAL_CLEARING);
