@@ -1,0 +1,229 @@
+"""DAHDI backend against a fake DAHDI (the system-call layer replaced): ioctl sequences,
+ELAST handling, CAS nibble masking, HDLC frame+2 convention, alarms and maintenance."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+
+import numpy as np
+import pytest
+
+from drivers.base import BoardError, ChannelMode, Loopback, SpanConfig
+from drivers.dahdi import DahdiBoard, DahdiTimer
+from drivers.dahdi.abi import CONSTANTS as C
+from drivers.dahdi.abi import ELAST, IOCTLS
+from drivers.dahdi.sysio import Posix
+
+NAMES = {v: k for k, v in IOCTLS.items() if k != "DAHDI_GET_BLOCKSIZE"}
+
+
+class FakeDahdi(Posix):
+    """One E1 span (span 1, channels 1..31): TS16 a D-channel, TS1..15/17..31 CAS or clear."""
+
+    def __init__(self, cas: bool = False, devices: bool = True):
+        self.devices = devices
+        self.calls: list[tuple] = []
+        self.fds: dict[int, dict] = {}
+        self.next_fd = 10
+        self.alarms = 0
+        self.counters = {"bpvcount": 3, "crc4count": 5, "ebitcount": 7, "fascount": 11}
+        self.lineconfig = C["DAHDI_CONFIG_CRC4"] | C["DAHDI_CONFIG_CCS"] | C["DAHDI_CONFIG_HDB3"]
+        self.sig = {ts: (C["DAHDI_SIG_CAS"] if cas else C["DAHDI_SIG_CLEAR"])
+                    for ts in range(1, 32)}
+        self.sig[16] = 0 if cas else C["DAHDI_SIG_HDLCFCS"]
+        self.rxbits = {ts: 0xF0 | (ts & 0xF) for ts in range(1, 32)}  # high bits set: loc
+        self.pending: dict[int, list[int]] = {}  # channo -> events to raise ELAST with
+        self.hdlc_rx: dict[int, list[bytes]] = {16: [b"\x02\x01\x7f" + b"\xaa\xbb"]}
+        self.written: dict[int, list[bytes]] = {}
+        self.maint: list[tuple[int, int]] = []
+
+    def exists(self, path):
+        return self.devices
+
+    def read_text(self, path):
+        return None
+
+    def open(self, path, flags):
+        fd = self.next_fd
+        self.next_fd += 1
+        self.fds[fd] = {"path": path, "chan": None, "flags": flags}
+        self.calls.append(("open", path))
+        return fd
+
+    def close(self, fd):
+        self.calls.append(("close", self.fds.pop(fd)["chan"]))
+
+    def ioctl(self, fd, request, arg):
+        name = NAMES[request]
+        chan = self.fds[fd]["chan"]
+        self.calls.append((name, chan, getattr(arg, "value", None)))
+        if name == "DAHDI_SPECIFY":
+            self.fds[fd]["chan"] = arg.value
+        elif name == "DAHDI_GET_PARAMS":
+            arg.sigtype = self.sig[chan]
+            arg.chanpos = chan
+        elif name == "DAHDI_SPANSTAT":
+            if arg.spanno != 1:
+                raise OSError(errno.EINVAL, "Invalid argument")
+            arg.alarms, arg.lineconfig, arg.totalspans, arg.totalchans = (
+                self.alarms, self.lineconfig, 1, 31)
+            for k, v in self.counters.items():
+                setattr(arg, k, v)
+        elif name == "DAHDI_GETEVENT":
+            arg.value = self.pending[chan].pop(0)
+        elif name == "DAHDI_GETRXBITS":
+            arg.value = self.rxbits[chan]
+        elif name == "DAHDI_MAINT":
+            self.maint.append((arg.spanno, arg.command))
+
+    def _elast(self, chan):
+        if self.pending.get(chan):
+            raise OSError(ELAST, "event pending")
+
+    def read(self, fd, size):
+        chan = self.fds[fd]["chan"]
+        self.calls.append(("read", chan, size))
+        self._elast(chan)
+        if self.sig[chan] == C["DAHDI_SIG_HDLCFCS"]:
+            if not self.hdlc_rx.get(chan):
+                raise BlockingIOError(errno.EAGAIN, "again")
+            return self.hdlc_rx[chan].pop(0)
+        return bytes([chan]) * size
+
+    def write(self, fd, data):
+        chan = self.fds[fd]["chan"]
+        self.calls.append(("write", chan, len(data)))
+        self._elast(chan)
+        self.written.setdefault(chan, []).append(bytes(data))
+        return len(data)
+
+    def poll(self, fd, events, timeout_ms):
+        return events
+
+
+def ioctls_for(fake, chan):
+    return [c[0] for c in fake.calls if len(c) > 1 and c[1] == chan and c[0].startswith("DAHDI")]
+
+
+def test_missing_dev_dahdi_is_one_line_board_error():
+    with pytest.raises(BoardError) as e:
+        DahdiBoard("card0", {"span1": 1}, sys=FakeDahdi(devices=False)).open()
+    assert "/dev/dahdi/ctl" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_real_system_without_dahdi_names_what_is_missing(tmp_path):
+    import os
+    if os.path.exists("/dev/dahdi/ctl"):
+        pytest.skip("this machine has DAHDI")
+    with pytest.raises(BoardError, match="/dev/dahdi/ctl not found"):
+        DahdiBoard("card0", {"span1": 1}).open()
+
+
+def test_open_sequence_voice_and_dchannel():
+    fake = FakeDahdi()
+    with DahdiBoard("card0", {"span1": 1}, blocksize=160, sys=fake) as board:
+        span = board.spans[0]
+        assert span.modes[1] is ChannelMode.VOICE_ALAW and span.modes[16] is ChannelMode.HDLC
+        assert ioctls_for(fake, 1) == [
+            "DAHDI_GET_PARAMS", "DAHDI_SET_BLOCKSIZE", "DAHDI_SET_BUFINFO", "DAHDI_SETLAW",
+            "DAHDI_AUDIOMODE"]
+        assert ("DAHDI_SPECIFY", None, 1) in fake.calls
+        assert ("DAHDI_SETLAW", 1, C["DAHDI_LAW_ALAW"]) in fake.calls
+        # the D-channel is reopened non-blocking and put in HDLC mode with FCS
+        assert ioctls_for(fake, 16)[-1] == "DAHDI_HDLCFCSMODE"
+        dfds = [fd for fd, f in fake.fds.items() if f["chan"] == 16]
+        import os
+        assert fake.fds[dfds[0]]["flags"] & os.O_NONBLOCK
+    assert not fake.fds  # everything closed
+
+
+def test_block_io_and_elast_event_handling():
+    fake = FakeDahdi()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        span = board.spans[0]
+        fake.pending[5] = [C["DAHDI_EVENT_ALARM"], C["DAHDI_EVENT_NOALARM"]]
+        block = span.read_block(160)
+        assert block.shape == (32, 160)
+        assert (block[5] == 5).all() and (block[16] == 0xD5).all() and (block[0] == 0xD5).all()
+        assert span.take_events() == [(5, C["DAHDI_EVENT_ALARM"]), (5, C["DAHDI_EVENT_NOALARM"])]
+        reads5 = [c for c in fake.calls if c[0] == "read" and c[1] == 5]
+        assert len(reads5) == 3  # two failed with ELAST, then the data
+        fake.pending[7] = [C["DAHDI_EVENT_WRITE_UNDERRUN"]]
+        span.write_block(np.full((32, 160), 0x55, dtype=np.uint8))
+        assert fake.written[7] == [b"\x55" * 160] and 16 not in fake.written
+        assert span.take_events() == [(7, C["DAHDI_EVENT_WRITE_UNDERRUN"])]
+        span.read_block(80)  # another tick size: block size follows
+        assert ("DAHDI_SET_BLOCKSIZE", 3, 80) in fake.calls
+
+
+def test_hdlc_frame_plus_two_octets():
+    fake = FakeDahdi()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        span = board.spans[0]
+        span.hdlc_send(16, b"\x00\x01\x03\x08")
+        assert fake.written[16] == [b"\x00\x01\x03\x08\x00\x00"]
+        assert span.hdlc_recv(16) == [b"\x02\x01\x7f"]  # FCS octets dropped
+        assert span.hdlc_recv(16) == []
+        with pytest.raises(BoardError):
+            span.hdlc_send(1, b"x")
+
+
+def test_cas_bits_masked_to_the_nibble():
+    fake = FakeDahdi(cas=True)
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        span = board.spans[0]
+        assert 16 not in span.channels
+        rx = span.cas_rx()
+        assert rx[1] == 1 and rx[15] == 15 and rx[17] == 1 and rx.max() <= 0xF
+        span.cas_tx(3, 0b1001)
+        assert ("DAHDI_SETTXBITS", 3, 0b1001) in fake.calls
+        with pytest.raises(BoardError):
+            span.cas_tx(16, 1)
+        with pytest.raises(ValueError):
+            span.cas_tx(3, 0x10)
+
+
+def test_alarms_counters_and_loopbacks():
+    fake = FakeDahdi()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        span = board.spans[0]
+        assert span.status().alarms == []
+        fake.alarms = C["DAHDI_ALARM_RED"] | C["DAHDI_ALARM_LOS"] | C["DAHDI_ALARM_LMFA"]
+        st = span.status()
+        assert st.alarms == ["LOS", "LOF", "LOMF"]
+        assert st.counters.as_dict() == {"crc4_errors": 5, "ebit_errors": 7, "fas_errors": 11,
+                                         "slips": 0, "bpv": 3}
+        fake.alarms = C["DAHDI_ALARM_BLUE"] | C["DAHDI_ALARM_YELLOW"]
+        assert span.status().alarms == ["AIS", "RAI"]
+        for mode in (Loopback.LOCAL, Loopback.LINE, Loopback.PAYLOAD, Loopback.NONE):
+            span.set_loopback(mode)
+        assert fake.maint == [(1, 1), (1, 2), (1, 13), (1, 0)]
+
+
+def test_configure_checks_dahdi_cfg_lineconfig():
+    fake = FakeDahdi()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        span = board.spans[0]
+        span.configure(SpanConfig())
+        with pytest.raises(BoardError, match="system.conf"):
+            span.configure(SpanConfig(framing="no-crc4"))
+
+
+def test_clear_channel_for_bert_and_unknown_span():
+    fake = FakeDahdi()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        board.spans[0].set_channel_mode(2, ChannelMode.CLEAR)
+        assert fake.calls[-1] == ("DAHDI_AUDIOMODE", 2, 0)
+    with pytest.raises(BoardError, match="no span 2"):
+        DahdiBoard("card0", {"span2": 2}, sys=FakeDahdi()).open()
+
+
+def test_timer_configures_and_acks():
+    fake = FakeDahdi()
+    timer = DahdiTimer(fake, 160)
+    assert timer.wait()
+    names = [c[0] for c in fake.calls if c[0].startswith("DAHDI")]
+    assert names == ["DAHDI_TIMERCONFIG", "DAHDI_TIMERACK"]
+    timer.close()
+    assert isinstance(ctypes.c_int(1).value, int)
