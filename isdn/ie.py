@@ -274,3 +274,54 @@ def encode(ies: Iterable[IE]) -> bytes:
                 raise ValueError(f"{ie.name}: contents longer than 255 octets")
             out += bytes((ie.ident, len(raw))) + raw
     return bytes(out)
+
+
+# ---- builders for the elements call control sends --------------------------------------
+def bearer(capability: int = 0, layer1: int | None = 3) -> IE:
+    """Bearer capability (4.5.5): 0 speech, 8 unrestricted digital, 16 3.1 kHz audio;
+    circuit mode 64 kbit/s; layer 1 G.711 (3 A-law, 2 mu-law), none for digital."""
+    return make("bearer_capability", coding=0, capability=capability, mode=0, rate=0x10,
+                layer1=None if capability == 8 else layer1)
+
+
+def channel(number: int | None, exclusive: bool = True) -> IE:
+    """Channel identification (4.5.13) on a primary rate interface; None means any channel."""
+    if number is None:
+        return make("channel_id", interface_id_present=False, pri=True, exclusive=False,
+                    dchan=False, selection=3)
+    return make("channel_id", interface_id_present=False, pri=True, exclusive=exclusive,
+                dchan=False, selection=1, coding=0, map=False, element_type=3,
+                channels=[number])
+
+
+def called(digits: str, type: int = 0, plan: int = 1) -> IE:
+    return make("called_number", type=type, plan=plan, digits=digits)
+
+
+def calling(digits: str, type: int = 0, plan: int = 1, presentation: int = 0,
+            screening: int = 0) -> IE:
+    return make("calling_number", type=type, plan=plan, presentation=presentation,
+                screening=screening, digits=digits)
+
+
+def cause(value: int, location: int = 0, diagnostics: bytes = b"") -> IE:
+    return make("cause", coding=0, location=location, value=value, diagnostics=diagnostics)
+
+
+def progress(description: int, location: int = 0) -> IE:
+    """Progress indicator (4.5.23): 1 not end-to-end ISDN, 2 destination not ISDN,
+    3 origination not ISDN, 8 in-band information now available."""
+    return make("progress", coding=0, location=location, description=description)
+
+
+def call_state(value: int) -> IE:
+    return make("call_state", coding=0, value=value)
+
+
+def restart_indicator(restart_class: int) -> IE:
+    """Restart indicator (4.5.25): 0 indicated channels, 6 single interface, 7 all interfaces."""
+    return make("restart_indicator", restart_class=restart_class)
+
+
+def sending_complete() -> IE:
+    return make("sending_complete")

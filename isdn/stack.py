@@ -1,0 +1,142 @@
+"""A D-channel stack: Q.921 data link + Q.931 call control over a frame transport.
+
+The transport is anything with ``send(frame)`` (``core.hdlcsock.HdlcSocket``, a sim
+span's HDLC channel, or :func:`memory_pair`); received frames are handed to
+:meth:`Stack.receive_frame`.  Everything runs on a ``core.clock`` scheduler.  The stack
+keeps its data link up (a PRI D-channel is always established: Q.931 5.8.9 asks for
+re-establishment after a failure) and reports to the application through ``on_event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from core.clock import Scheduler
+from core.timers import TimerTable
+from isdn import lapd_codec
+from isdn.lapd import DataLink
+from isdn.lapd_codec import LapdDecodeError
+from isdn.q931 import Call, CallControl, Event
+from isdn.timers import lapd_table, q931_table
+from isdn.trace import LapdTracer
+
+
+class Transport(Protocol):
+    def send(self, frame: bytes) -> None: ...
+
+
+class Stack:
+    """One D-channel, user or network side (PRI: SAPI 0, TEI 0)."""
+
+    def __init__(self, scheduler: Scheduler, side: str, transport: Transport | None = None, *,
+                 variant: str = "etsi", lapd_timers: dict[str, float] | TimerTable | None = None,
+                 q931_timers: dict[str, float] | TimerTable | None = None,
+                 on_event: Callable[[Event], None] | None = None, tei: int = 0,
+                 auto_release: bool = True):
+        self.scheduler = scheduler
+        self.side = side
+        self.transport = transport
+        self.tracer: LapdTracer | None = None
+        self.bad_frames = 0
+        q_table = q931_timers if isinstance(q931_timers, TimerTable) else q931_table(q931_timers)
+        l_table = lapd_timers if isinstance(lapd_timers, TimerTable) else lapd_table(lapd_timers)
+        self.cc = CallControl(scheduler, side, variant=variant, timers=q_table,
+                              on_event=on_event, auto_release=auto_release)
+        self.link = DataLink(scheduler, self._send_frame, self.cc, network=(side == "network"),
+                             sapi=lapd_codec.SAPI_CALL_CONTROL, tei=tei, timers=l_table)
+        self.cc.link = self.link
+
+    # ---- wiring --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Bring the data link up (DL-ESTABLISH-REQUEST)."""
+        self.link.dl_establish()
+
+    def trace_to(self, path_or_file: Any, epoch: float = 0.0) -> LapdTracer:
+        self.tracer = LapdTracer(path_or_file, self.scheduler, self.side == "network", epoch)
+        return self.tracer
+
+    def _send_frame(self, octets: bytes) -> None:
+        if self.tracer is not None:
+            self.tracer.frame(octets, sent=True)
+        if self.transport is not None:
+            self.transport.send(octets)
+
+    def receive_frame(self, octets: bytes) -> None:
+        """One received frame (FCS removed)."""
+        if self.tracer is not None:
+            self.tracer.frame(octets, sent=False)
+        try:
+            frame = lapd_codec.decode(octets)
+        except LapdDecodeError as e:
+            self.bad_frames += 1
+            if len(octets) >= 2 and octets[0] >> 2 == self.link.sapi:
+                self.link.receive_invalid(e)
+            return
+        if frame.sapi != self.link.sapi or frame.tei not in (self.link.tei, lapd_codec.TEI_GROUP):
+            return
+        if frame.tei == lapd_codec.TEI_GROUP and frame.kind != "UI":
+            return
+        self.link.receive(frame)
+
+    def poll(self, sock: Any) -> int:
+        """Read every waiting frame from an ``HdlcSocket``; returns how many."""
+        frames = sock.recv_all()
+        for f in frames:
+            self.receive_frame(f)
+        return len(frames)
+
+    # ---- application API -----------------------------------------------------------------
+    def place_call(self, called: str, calling: str | None = None, channel: int | None = None,
+                   **kw: Any) -> Call:
+        return self.cc.place_call(called, calling, channel, **kw)
+
+    def restart(self, channels: list[int] | None = None) -> None:
+        self.cc.restart(channels)
+
+    @property
+    def calls(self) -> list[Call]:
+        return list(self.cc.calls.values())
+
+    @property
+    def link_up(self) -> bool:
+        return self.link.established
+
+    def status(self) -> dict[str, Any]:
+        return {"side": self.side, "variant": self.cc.variant.name, "link": self.link.status(),
+                "calls": [{"cref": c.cref, "state": c.state, "channel": c.channel}
+                          for c in self.calls],
+                "channels": self.cc.channels.snapshot(), "counters": dict(self.cc.counters),
+                "bad_frames": self.bad_frames,
+                "timers": self.cc.timer_table.rows() + self.link.table.rows()}
+
+
+class MemoryWire:
+    """One direction of an in-memory D-channel: frames arrive ``delay`` seconds later.
+    ``cut = True`` loses every frame (a broken link)."""
+
+    def __init__(self, scheduler: Scheduler, delay: float = 0.001):
+        self.scheduler = scheduler
+        self.delay = delay
+        self.peer: Stack | None = None
+        self.cut = False
+        self.frames = 0
+
+    def send(self, frame: bytes) -> None:
+        self.frames += 1
+        if not self.cut and self.peer is not None:
+            self.scheduler.call_later(self.delay, self.peer.receive_frame, bytes(frame))
+
+
+def memory_pair(scheduler: Scheduler, delay: float = 0.001, **kw: Any) -> tuple[Stack, Stack]:
+    """A network-side and a user-side stack joined back to back; both started."""
+    net_wire, user_wire = MemoryWire(scheduler, delay), MemoryWire(scheduler, delay)
+    net_kw = {k: v for k, v in kw.items() if k not in ("on_event_user", "on_event_network")}
+    net = Stack(scheduler, "network", net_wire, on_event=kw.get("on_event_network"), **{
+        k: v for k, v in net_kw.items() if k != "on_event"})
+    user = Stack(scheduler, "user", user_wire, on_event=kw.get("on_event_user"), **{
+        k: v for k, v in net_kw.items() if k != "on_event"})
+    net_wire.peer, user_wire.peer = user, net
+    net.start()
+    user.start()
+    return net, user
