@@ -102,11 +102,8 @@ class ForwardRegister(Machine):
         return self._send_dnis()
 
     def backward_on(self, signal: int) -> None:
-        self.last_backward = signal
-        if self.tone:
-            self.tone = 0
-            self._send(0)
-        self.timers.start("fwd_step", self.dispatch, "t_step")
+        self.last_backward = signal   # fwd_step, started with our signal, still supervises
+        self._stop_tone()
 
     def meaning(self, sig: int) -> str | None:
         """What backward signal ``sig`` asks for, in the current group and phase."""
@@ -331,8 +328,7 @@ class BackwardRegister(Machine):
             self.timers.stop("back_step")
             self.notify("complete", accepted=self.ok, outcome=self.final)
             return "done"
-        self.timers.start("back_step", self.dispatch, "t_step")
-        return "waiting"
+        return "waiting"   # back_step, started with our signal, supervises the next one
 
     def silence(self) -> str:
         """Nothing from the forward register for ``back_step``: end of digits or failure."""
