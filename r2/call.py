@@ -55,6 +55,7 @@ class R2Channel:
         self.traces: list[CallTrace] = []
         self.direction: str | None = None
         self.cause: int | None = None
+        self.r2_signal: str | None = None
         self.accepted = False
         self._answer_pending = False
         self.call: dict[str, Any] = {}
@@ -173,6 +174,7 @@ class R2Channel:
     def _start_call(self, direction: str, **fields: Any) -> None:
         self.direction = direction
         self.cause = None
+        self.r2_signal: str | None = None   # the R2 signal behind the cause (e.g. "B-3")
         self.accepted = False
         self._answer_pending = False
         self.call = dict(fields, direction=direction)
@@ -199,7 +201,7 @@ class R2Channel:
                 self.register = None
             cause = self.cause if self.cause is not None else fields["cause"]
             self.call["cause"] = cause
-            self._emit("released", cause=cause)
+            self._emit("released", cause=cause, r2=self.r2_signal)
             self.traces.append(self.trace)
             self.trace = self._new_trace()
             self.direction = None
@@ -213,6 +215,7 @@ class R2Channel:
             self._emit("alerting", charge=fields["charge"])
             return
         self.cause = Q850[fields["reason"]]
+        self.r2_signal = fields.get("signal")
         self._emit("call_failed", **fields)
         self.line.request("clear")
 
@@ -223,6 +226,8 @@ class R2Channel:
         elif name == "complete":
             if fields["accepted"]:
                 self.timers.start("accept_delay", self._accept_done)
+            else:
+                self.r2_signal = fields["signal"]
             # rejected: the forward end clears; the line reports the release
         else:
             self.cause = Q850[fields["reason"]]

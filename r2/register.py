@@ -199,7 +199,7 @@ class ForwardRegister(Machine):
 
     def _reject(self, reason: str) -> str:
         self.timers.stop("fwd_step")
-        self.notify("rejected", reason=reason)
+        self.notify("rejected", reason=reason, signal=f"{self.group}-{self.last_backward}")
         return "done"
 
     def _fail(self, reason: str, detail: str) -> str:
@@ -326,7 +326,8 @@ class BackwardRegister(Machine):
         self._tone(0)
         if self.final is not None:
             self.timers.stop("back_step")
-            self.notify("complete", accepted=self.ok, outcome=self.final)
+            self.notify("complete", accepted=self.ok, outcome=self.final,
+                        signal=f"B-{self.v.send_b[self.final]}")
             return "done"
         return "waiting"   # back_step, started with our signal, supervises the next one
 

@@ -20,6 +20,12 @@ ALL = sorted(VARIANTS)
 
 
 # ---- tables --------------------------------------------------------------------------------
+def test_q850_causes_exist():
+    from core.q850 import CAUSES
+    from r2.variants import Q850
+    assert all(c in CAUSES for c in Q850.values())
+
+
 def test_q421_line_codes_and_cd_bits():
     itu, cn = get("itu"), get("cn")
     assert itu.abcd(itu.forward_codes["idle"]) == 0b1001       # Q.421: idle 10, c=0 d=1
@@ -79,6 +85,8 @@ def test_rejections_map_to_q850(variant, reason, cause):
     assert a.last("call_failed")["reason"] == reason
     assert a.last("released")["cause"] == cause
     assert b.last("released")["cause"] == cause
+    sig = f"B-{get(variant).send_b[reason]}"
+    assert a.last("released")["r2"] == sig == b.last("released")["r2"]
     assert a.chan.state == b.chan.state == "idle"
 
 
@@ -129,7 +137,7 @@ def test_seize_ack_timeout(clock):
     clock.advance(7.9)
     assert ch.state == "out_seized"
     clock.advance(0.2)
-    assert ("released", {"cause": 102}) in sent and ch.state == "idle"
+    assert ("released", {"cause": 102, "r2": None}) in sent and ch.state == "idle"
     assert sent[-2] == 0b1001               # clear-forward
 
 
