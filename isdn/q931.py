@@ -209,6 +209,10 @@ class Call(Machine):
     def role(self) -> str:
         return self.cc.roles[self.state]
 
+    def _st(self, role: str) -> str:
+        """The state of this side that plays ``role`` (what an SDL decision returns)."""
+        return self.cc.states[role]
+
     @property
     def state_number(self) -> int:
         return int(self.state[1:])
@@ -304,7 +308,7 @@ class Call(Machine):
 
     def _clear(self, cause: int) -> str:
         self.send_disconnect(cause)
-        return "WE_SENT_DISC"
+        return self._st("WE_SENT_DISC")
 
     # ---- outgoing call -------------------------------------------------------------------
     def out_setup(self, called: str, calling: str | None, channel: int | None,
@@ -336,7 +340,7 @@ class Call(Machine):
         self.send("RELEASE COMPLETE", [self._cause_ie(causes.RECOVERY_ON_TIMER_EXPIRY)])
         cause = causes.NO_USER_RESPONDING if self.cc.side == "network" else causes.RECOVERY_ON_TIMER_EXPIRY
         self._released(None, cause)
-        return "NULL"
+        return self._st("NULL")
 
     def got_setup_ack(self, msg: Message) -> str | None:
         self.timers.stop("T303")
@@ -408,7 +412,7 @@ class Call(Machine):
         self.send("CONNECT", self._first_response_ies())
         if self.cc.side == "network":
             self._event("connected")
-            return "ACTIVE"
+            return self._st("ACTIVE")
         self._start("T313")
         return None
 
@@ -481,7 +485,7 @@ class Call(Machine):
         identity = (msg.get("call_identity") or {}).get("identity", b"")
         if identity in self.cc.parked:
             self.send("SUSPEND REJECT", [self._cause_ie(84)])  # call identity in use
-            return "ACTIVE"
+            return self._st("ACTIVE")
         self.send("SUSPEND ACKNOWLEDGE", [])
         self.timers.stop_all()
         self.cc.forget(self)
@@ -501,7 +505,7 @@ class Call(Machine):
         if parked is None:
             self.send("RESUME REJECT", [self._cause_ie(85)])  # no call suspended
             self.cc.forget(self)
-            return "NULL"
+            return self._st("NULL")
         self.channel, self.called, self.calling = parked.channel, parked.called, parked.calling
         self.user_data = parked.user_data
         self.cc.channels.take_over(self.channel, self)
@@ -537,7 +541,7 @@ class Call(Machine):
                     inband=(msg.get("progress") or {}).get("description") == 8)
         if self.cc.auto_release:
             self.send_release(self.answer_cause or self.cause)
-            return "RELEASE_REQUEST"
+            return self._st("RELEASE_REQUEST")
         return None
 
     def send_release(self, cause: int | None = None) -> None:
@@ -584,7 +588,7 @@ class Call(Machine):
         if channel is not None:
             self.cc.channels.set_state(channel, BState.MAINTENANCE)
             self.cc.restart([channel])
-        return "NULL"
+        return self._st("NULL")
 
     # ---- status (5.8.10 - 5.8.11) --------------------------------------------------------
     def send_status_response(self, msg: Message | None = None) -> None:
@@ -602,13 +606,13 @@ class Call(Machine):
         peer = (msg.get("call_state") or {}).get("value")
         if peer == 0:
             self._released(msg, msg.cause)
-            return "NULL"
+            return self._st("NULL")
         self.timers.stop("T322")
         self.retries["T322"] = 0
         if peer is not None and not self.cc.compatible(self.state_number, peer):
             self.send_release(causes.MESSAGE_NOT_COMPATIBLE)
             self.answer_cause = None
-            return "RELEASE_REQUEST"
+            return self._st("RELEASE_REQUEST")
         return None
 
     def t322(self) -> str | None:
@@ -617,7 +621,7 @@ class Call(Machine):
             self.status_enquiry()
             return None
         self.send_release(causes.TEMPORARY_FAILURE)
-        return "RELEASE_REQUEST"
+        return self._st("RELEASE_REQUEST")
 
     def t309(self) -> None:
         """5.8.9: the data link stayed down for T309: the call is cleared internally."""
@@ -664,6 +668,7 @@ class CallControl:
         i = 0 if side == "user" else 1
         p = "U" if side == "user" else "N"
         self.roles = {f"{p}{nums[i]}": role for role, nums in ROLE_STATES.items()}
+        self.states = {role: state for state, role in self.roles.items()}
         self.calls: dict[tuple[int, bool], Call] = {}
         self.parked: dict[bytes, _Parked] = {}
         self._next_cref = 1

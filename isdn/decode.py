@@ -1,0 +1,45 @@
+"""``cti decode`` support for LAPD and Q.931 (see ``cti/commands/decode.py``).
+
+``--proto q931 HEX`` decodes one Q.931 message, ``--proto lapd HEX`` one LAPD frame
+(with its Q.931 payload on SAPI 0), and pcap files of LINKTYPE_LINUX_LAPD (177) are
+decoded record by record, the direction taken from the pseudo-header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.pcap import LINKTYPE_LINUX_LAPD
+from isdn import lapd_codec, q931_codec
+from isdn.trace import parse_pseudo_header
+
+
+def q931_record(msg: q931_codec.Message, direction: str | None = None) -> dict[str, Any]:
+    return {"layer": "q931", "direction": direction,
+            "message": msg.name or f"UNKNOWN (0x{msg.code:02x})", "call_ref": msg.call_ref,
+            "call_ref_flag": int(msg.flag), "fields": msg.summary()}
+
+
+def decode_q931(data: bytes, direction: str | None = None) -> list[dict[str, Any]]:
+    return [q931_record(q931_codec.decode(data), direction)]
+
+
+def decode_lapd(data: bytes, direction: str | None = None) -> list[dict[str, Any]]:
+    f = lapd_codec.decode(data)
+    if f.kind in ("I", "UI") and f.sapi == lapd_codec.SAPI_CALL_CONTROL and f.info:
+        rec = q931_record(q931_codec.decode(f.info), direction)
+        rec["lapd"] = {"sapi": f.sapi, "tei": f.tei, "kind": f.kind, "ns": f.ns, "nr": f.nr}
+        return [rec]
+    return [{"layer": "lapd", "direction": direction, "message": f.kind,
+             "fields": {"sapi": f.sapi, "tei": f.tei, "cr": int(f.cr), "pf": int(f.pf),
+                        "ns": f.ns, "nr": f.nr, "info": f.info.hex() or None}}]
+
+
+def decode_linux_lapd(record: bytes) -> list[dict[str, Any]]:
+    sent, we_network, frame = parse_pseudo_header(record)
+    direction = "net->user" if sent == we_network else "user->net"
+    return decode_lapd(frame, direction)
+
+
+PROTOS = {"q931": decode_q931, "lapd": decode_lapd}
+LINKTYPES = {LINKTYPE_LINUX_LAPD: decode_linux_lapd}

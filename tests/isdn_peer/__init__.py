@@ -1,0 +1,1 @@
+"""libpri peer programs for the ISDN interop tests and benches (built on demand)."""

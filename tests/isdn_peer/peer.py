@@ -1,0 +1,124 @@
+"""Build and drive ``pri_peer`` (a libpri D-channel) against one of our stacks.
+
+The program is compiled once per source version into a cache directory; a
+:class:`PriPeer` owns one process connected to an :class:`HdlcSocket` pair, and
+:meth:`PriPeer.wait_for` pumps our stack (real-time clock) while waiting for an event
+line from libpri.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import select
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from core.clock import RealClock
+from core.hdlcsock import HdlcSocket
+
+HERE = Path(__file__).resolve().parent
+
+
+def build(name: str = "pri_peer") -> str | None:
+    """Path of the compiled program, or None when gcc or libpri is missing."""
+    src = HERE / f"{name}.c"
+    if shutil.which("gcc") is None or not Path("/usr/include/libpri.h").exists():
+        return None
+    digest = hashlib.sha1(src.read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("CTI_PEER_CACHE", Path(tempfile.gettempdir()) / "cti-peers"))
+    cache.mkdir(parents=True, exist_ok=True)
+    exe = cache / f"{name}-{digest}"
+    if not exe.exists():
+        tmp = exe.with_suffix(f".{os.getpid()}")
+        subprocess.run(["gcc", "-std=c99", "-D_DEFAULT_SOURCE", "-O2", "-o", str(tmp), str(src),
+                        "-lpri"], check=True, capture_output=True)
+        os.replace(tmp, exe)
+    return str(exe)
+
+
+class PriPeer:
+    """A libpri D-channel (``node`` "network" or "cpe") facing ``stack``."""
+
+    def __init__(self, exe: str, node: str, stack_factory, timers: dict[str, int] | None = None):
+        self.clock = RealClock()
+        self.sock, raw = HdlcSocket.pair()
+        args = [exe, str(raw.fileno()), node] + [f"{k}={v}" for k, v in (timers or {}).items()]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     pass_fds=(raw.fileno(),), text=True, bufsize=1)
+        raw.close()
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.stack = stack_factory(self.clock, self.sock)
+        self.drop_ours = False  # lose every frame we would receive (broken link)
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
+
+    def send(self, command: str) -> None:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def pump(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            self._pump_once(min(0.005, max(0.0, end - time.monotonic())))
+            if time.monotonic() >= end:
+                return
+
+    def _pump_once(self, timeout: float) -> None:
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if r:
+            frames = self.sock.recv_all()
+            if not self.drop_ours:
+                for f in frames:
+                    self.stack.receive_frame(f)
+        self.clock.run_due(self.clock.time())
+
+    def wait_for(self, prefix: str, timeout: float = 5.0) -> str:
+        """Pump until libpri prints a line starting with ``prefix``; returns the line."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                while True:
+                    line = self.lines.get_nowait()
+                    self.log.append(line)
+                    if line.startswith(prefix):
+                        return line
+            except queue.Empty:
+                pass
+            self._pump_once(0.005)
+        raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
+
+    def until(self, predicate, timeout: float = 5.0) -> None:
+        """Pump until ``predicate()`` is true."""
+        end = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > end:
+                raise TimeoutError(f"condition not met; libpri said {self.log[-15:]}")
+            self._pump_once(0.005)
+            try:
+                while True:
+                    self.log.append(self.lines.get_nowait())
+            except queue.Empty:
+                pass
+
+    def close(self) -> None:
+        try:
+            self.send("quit")
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.sock.close()

@@ -1,0 +1,297 @@
+/*
+ * pri_peer: a libpri D-channel driven by line commands, for the ctikernel interop tests.
+ *
+ *   pri_peer FD network|cpe [T303=ms ...]
+ *
+ * FD is one end of a SOCK_SEQPACKET socketpair (the hdlc-socket transport).  libpri
+ * reads and writes it through pri_new_cb() callbacks: it writes frame + 2 octets and
+ * drops 2 octets of every read.  Commands on stdin (one per line):
+ *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband]
+ *   progress ID   answer ID   hangup ID CAUSE   info ID DIGITS   needmore ID
+ *   reset CHANNEL   restart   auto answer|ignore|reject CAUSE|manual   cut 0|1   quit
+ * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE, ...).
+ */
+#include <errno.h>
+#include <libpri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define MAXCALLS 256
+
+static q931_call *calls[MAXCALLS];
+static int cut;
+static enum { MANUAL, ANSWER, IGNORE, REJECT } automode = MANUAL;
+static int reject_cause = 21;
+
+static int io_read(struct pri *pri, void *buf, int buflen)
+{
+	int fd = pri_fd(pri);
+	int n = (int)read(fd, buf, (size_t)buflen);
+	(void)pri;
+	if (n < 0)
+		return n;
+	if (cut)
+		return 0; /* frame lost on a broken link */
+	return n;
+}
+
+static int io_write(struct pri *pri, void *buf, int buflen)
+{
+	if (cut)
+		return buflen;
+	return (int)write(pri_fd(pri), buf, (size_t)buflen);
+}
+
+static int id_of(q931_call *c, int create)
+{
+	int i, free_slot = -1;
+	for (i = 1; i < MAXCALLS; i++) {
+		if (calls[i] == c)
+			return i;
+		if (!calls[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (create && free_slot > 0) {
+		calls[free_slot] = c;
+		return free_slot;
+	}
+	return 0;
+}
+
+static q931_call *call_of(int id)
+{
+	return (id > 0 && id < MAXCALLS) ? calls[id] : NULL;
+}
+
+static void handle_event(struct pri *pri, pri_event *e)
+{
+	int id;
+	switch (e->e) {
+	case PRI_EVENT_DCHAN_UP:
+		printf("UP\n");
+		break;
+	case PRI_EVENT_DCHAN_DOWN:
+		printf("DOWN\n");
+		break;
+	case PRI_EVENT_RING:
+		id = id_of(e->ring.call, 1);
+		printf("RING %d %d %s %s %d %d\n", id, e->ring.channel & 0xff,
+		       e->ring.callednum[0] ? e->ring.callednum : "-",
+		       e->ring.callingnum[0] ? e->ring.callingnum : "-", e->ring.complete,
+		       e->ring.flexible);
+		if (automode == ANSWER) {
+			pri_proceeding(pri, e->ring.call, e->ring.channel, 0);
+			pri_acknowledge(pri, e->ring.call, e->ring.channel, 0);
+			pri_answer(pri, e->ring.call, e->ring.channel, 0);
+		} else if (automode == REJECT) {
+			pri_hangup(pri, e->ring.call, reject_cause);
+			calls[id] = NULL;
+		}
+		break;
+	case PRI_EVENT_PROCEEDING:
+		printf("PROCEEDING %d %d\n", id_of(e->proceeding.call, 0), e->proceeding.channel & 0xff);
+		break;
+	case PRI_EVENT_PROGRESS:
+		printf("PROGRESS %d %d\n", id_of(e->proceeding.call, 0), e->proceeding.progressmask);
+		break;
+	case PRI_EVENT_SETUP_ACK:
+		printf("SETUP_ACK %d %d\n", id_of(e->setup_ack.call, 0), e->setup_ack.channel & 0xff);
+		break;
+	case PRI_EVENT_RINGING:
+		printf("RINGING %d %d\n", id_of(e->ringing.call, 0), e->ringing.progressmask);
+		break;
+	case PRI_EVENT_ANSWER:
+		printf("ANSWER %d %d\n", id_of(e->answer.call, 0), e->answer.channel & 0xff);
+		break;
+	case PRI_EVENT_CONNECT_ACK:
+		printf("CONNECT_ACK %d\n", id_of(e->connect_ack.call, 0));
+		break;
+	case PRI_EVENT_INFO_RECEIVED:
+		printf("INFO %d %s\n", id_of(e->ring.call, 0),
+		       e->ring.callednum[0] ? e->ring.callednum : "-");
+		break;
+	case PRI_EVENT_KEYPAD_DIGIT:
+		printf("KEYPAD %d %s\n", id_of(e->digit.call, 0), e->digit.digits);
+		break;
+	case PRI_EVENT_HANGUP_REQ:
+		id = id_of(e->hangup.call, 0);
+		printf("HANGUP_REQ %d %d\n", id, e->hangup.cause);
+		if (automode != MANUAL || id == 0) {
+			pri_hangup(pri, e->hangup.call, e->hangup.cause);
+		}
+		break;
+	case PRI_EVENT_HANGUP:
+		id = id_of(e->hangup.call, 0);
+		printf("HANGUP %d %d\n", id, e->hangup.cause);
+		pri_hangup(pri, e->hangup.call, e->hangup.cause);
+		if (id)
+			calls[id] = NULL;
+		break;
+	case PRI_EVENT_HANGUP_ACK:
+		id = id_of(e->hangup.call, 0);
+		printf("HANGUP_ACK %d %d\n", id, e->hangup.cause);
+		if (id)
+			calls[id] = NULL;
+		break;
+	case PRI_EVENT_RESTART:
+		printf("RESTART %d\n", e->restart.channel & 0xff);
+		break;
+	case PRI_EVENT_RESTART_ACK:
+		printf("RESTART_ACK %d\n", e->restartack.channel & 0xff);
+		break;
+	case PRI_EVENT_NOTIFY:
+		printf("NOTIFY %d\n", e->notify.info);
+		break;
+	case PRI_EVENT_CONFIG_ERR:
+		printf("CONFIG_ERR %s\n", e->err.err);
+		break;
+	default:
+		printf("EVENT %d\n", e->e);
+		break;
+	}
+	fflush(stdout);
+}
+
+static int command(struct pri *pri, char *line)
+{
+	char verb[32] = "", a[128] = "", b[128] = "", c[128] = "", d[128] = "", x[32] = "";
+	int n = sscanf(line, "%31s %127s %127s %127s %127s %31s", verb, a, b, c, d, x);
+	q931_call *call;
+	if (n < 1)
+		return 0;
+	if (!strcmp(verb, "quit"))
+		return 1;
+	if (!strcmp(verb, "call") && n >= 5) {
+		struct pri_sr *sr = pri_sr_new();
+		int id;
+		call = pri_new_call(pri);
+		id = id_of(call, 1);
+		pri_sr_set_channel(sr, atoi(b), 1, 0);
+		pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
+		pri_sr_set_called(sr, c, PRI_UNKNOWN, n >= 6 && !strcmp(x, "overlap") ? 0 : 1);
+		pri_sr_set_caller(sr, d, NULL, PRI_UNKNOWN, PRES_ALLOWED_USER_NUMBER_NOT_SCREENED);
+		if (pri_setup(pri, call, sr))
+			printf("ERROR call %d\n", id);
+		pri_sr_free(sr);
+		printf("CALLID %s %d\n", a, id);
+	} else if (!strcmp(verb, "proceed") && (call = call_of(atoi(a)))) {
+		pri_proceeding(pri, call, 0, 0);
+	} else if (!strcmp(verb, "alert") && (call = call_of(atoi(a)))) {
+		pri_acknowledge(pri, call, 0, n >= 3 && !strcmp(b, "inband"));
+	} else if (!strcmp(verb, "progress") && (call = call_of(atoi(a)))) {
+		pri_progress(pri, call, 0, 1);
+	} else if (!strcmp(verb, "answer") && (call = call_of(atoi(a)))) {
+		pri_answer(pri, call, 0, 0);
+	} else if (!strcmp(verb, "needmore") && (call = call_of(atoi(a)))) {
+		pri_need_more_info(pri, call, 0, 0);
+	} else if (!strcmp(verb, "info") && (call = call_of(atoi(a)))) {
+		char *p;
+		for (p = b; *p; p++)
+			pri_information(pri, call, *p);
+	} else if (!strcmp(verb, "hangup") && (call = call_of(atoi(a)))) {
+		pri_hangup(pri, call, atoi(b));
+	} else if (!strcmp(verb, "reset")) {
+		pri_reset(pri, atoi(a));
+	} else if (!strcmp(verb, "restart")) {
+		pri_restart(pri);
+	} else if (!strcmp(verb, "cut")) {
+		cut = atoi(a);
+	} else if (!strcmp(verb, "auto")) {
+		automode = !strcmp(a, "answer") ? ANSWER : !strcmp(a, "ignore") ? IGNORE
+			 : !strcmp(a, "reject") ? REJECT : MANUAL;
+		if (automode == REJECT && n >= 3)
+			reject_cause = atoi(b);
+	} else {
+		printf("ERROR %s", line);
+	}
+	printf("OK %s\n", verb);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pri *pri;
+	char line[512];
+	size_t have = 0;
+	int fd, i;
+	if (argc < 3) {
+		fprintf(stderr, "usage: pri_peer FD network|cpe [TIMER=ms ...]\n");
+		return 2;
+	}
+	fd = atoi(argv[1]);
+	pri = pri_new_cb(fd, strcmp(argv[2], "network") ? PRI_CPE : PRI_NETWORK,
+			 PRI_SWITCH_EUROISDN_E1, io_read, io_write, NULL);
+	if (!pri) {
+		fprintf(stderr, "pri_new_cb failed\n");
+		return 1;
+	}
+	for (i = 3; i < argc; i++) {
+		char name[32];
+		int value;
+		if (sscanf(argv[i], "%31[^=]=%d", name, &value) == 2) {
+			int idx = pri_timer2idx(name);
+			if (idx < 0 || pri_set_timer(pri, idx, value)) {
+				fprintf(stderr, "bad timer %s\n", argv[i]);
+				return 2;
+			}
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		fd_set rfds;
+		struct timeval *next = pri_schedule_next(pri), tv, now;
+		pri_event *e = NULL;
+		int res;
+		FD_ZERO(&rfds);
+		FD_SET(fd, &rfds);
+		FD_SET(0, &rfds);
+		if (next) {
+			gettimeofday(&now, NULL);
+			tv.tv_sec = next->tv_sec - now.tv_sec;
+			tv.tv_usec = next->tv_usec - now.tv_usec;
+			if (tv.tv_usec < 0) {
+				tv.tv_usec += 1000000;
+				tv.tv_sec -= 1;
+			}
+			if (tv.tv_sec < 0) {
+				tv.tv_sec = 0;
+				tv.tv_usec = 0;
+			}
+		} else {
+			tv.tv_sec = 1;
+			tv.tv_usec = 0;
+		}
+		res = select(fd + 1, &rfds, NULL, NULL, &tv);
+		if (res < 0 && errno != EINTR)
+			break;
+		if (res > 0 && FD_ISSET(fd, &rfds))
+			e = pri_check_event(pri);
+		else if (res == 0)
+			e = pri_schedule_run(pri);
+		if (e)
+			handle_event(pri, e);
+		if (res > 0 && FD_ISSET(0, &rfds)) {
+			ssize_t got = read(0, line + have, sizeof(line) - 1 - have);
+			char *nl;
+			if (got <= 0)
+				break;
+			have += (size_t)got;
+			line[have] = 0;
+			while ((nl = strchr(line, '\n'))) {
+				*nl = 0;
+				if (command(pri, line))
+					return 0;
+				memmove(line, nl + 1, have - (size_t)(nl + 1 - line) + 1);
+				have -= (size_t)(nl + 1 - line);
+			}
+			if (have >= sizeof(line) - 1)
+				have = 0;
+		}
+	}
+	return 0;
+}
