@@ -676,7 +676,11 @@ class Isup:
             if instr["release_call"]:
                 c = self.circuits.get((opc, msg["cic"]))
                 if c is not None:
-                    c.release(CAUSE_PARAM_NOT_IMPLEMENTED)
+                    if c.state == "IDLE":  # refusing the IAM itself: REL, await RLC
+                        c.send_rel(CAUSE_PARAM_NOT_IMPLEMENTED)
+                        c.state = "WAIT_RLC"
+                    else:
+                        c.release(CAUSE_PARAM_NOT_IMPLEMENTED)
                 return False
             if instr["send_notification"]:
                 notify.append(u["code"])

@@ -1,0 +1,179 @@
+"""Back-to-back SS7 stacks on the virtual clock: MTP2 alignment and monitors, MTP3 changeover,
+ISUP procedures and compatibility handling (Q.703, Q.704, Q.764)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ss7 import isup_codec as C
+from ss7.isup import IsupListener
+from ss7.mtp3_codec import SI_ISUP
+from ss7.stack import MemoryWire, Ss7Node, connect
+
+
+class Rec(IsupListener):
+    def __init__(self, answer: bool = True):
+        self.events: list[tuple] = []
+        self.answer = answer
+
+    def on_setup(self, call):
+        self.events.append(("setup", call.cic, call.called, call.calling))
+        if self.answer:
+            call.accept()
+            call.answer()
+
+    def on_release(self, call, cause):
+        self.events.append(("release", call.cic, cause))
+
+    def on_confusion(self, cic, cause):
+        self.events.append(("cfn", cic, cause))
+
+    def on_glare(self, call):
+        self.events.append(("glare", call.cic))
+
+
+def pair(clock, links=1, answer=True, emergency=True):
+    ra, rb = Rec(answer), Rec(answer)
+    a = Ss7Node(clock, 1, isup_listener=ra)
+    b = Ss7Node(clock, 2, isup_listener=rb)
+    a.isup.add_circuits(2, range(1, 32))
+    b.isup.add_circuits(1, range(1, 32))
+    wires = [MemoryWire(clock, 0.001) for _ in range(links)]
+    pairs = [connect(a, b, slc, w) for slc, w in enumerate(wires)]
+    for la, lb in pairs:
+        if not emergency:
+            la.mtp2.iac.emergency = lb.mtp2.iac.emergency = False
+    a.start()
+    b.start()
+    return a, b, ra, rb, wires, pairs
+
+
+def test_emergency_alignment_takes_pe_and_normal_takes_pn(clock):
+    a, b, *_ , pairs = pair(clock)
+    clock.advance(0.6)
+    assert pairs[0][0].mtp2.state == "IN_SERVICE"  # T4 emergency 0.5 s (Q.703 12.3)
+    clock2 = type(clock)()
+    a, b, *_, pairs = pair(clock2, emergency=False)
+    clock2.advance(8.0)
+    assert pairs[0][0].mtp2.state == "INITIAL_ALIGNMENT"
+    clock2.advance(0.3)
+    assert pairs[0][0].mtp2.state == "IN_SERVICE"  # Pn = 8.2 s
+    assert 2 in a.mtp3.accessible and 1 in b.mtp3.accessible
+
+
+def test_alignment_fails_after_t2_without_peer(clock):
+    a = Ss7Node(clock, 1)
+    sent = []
+    link = a.add_link(2, 0, sent.append)
+    a.start()
+    clock.advance(49)
+    assert link.mtp2.state == "INITIAL_ALIGNMENT"
+    clock.advance(2)  # T2 = 50 s: alignment not possible, SIOS, T17 then retry
+    assert sent[0][3] == 0 and any(f[3:] == b"\x03" for f in sent)
+
+
+def test_call_and_release_through_all_layers(clock):
+    a, b, ra, rb, *_ = pair(clock)
+    clock.advance(1)
+    call = a.isup.setup(2, "1234567", "7654321", presentation=1)
+    clock.advance(0.1)
+    assert call.state == "ANSWERED"
+    assert rb.events[0] == ("setup", call.cic, "1234567", "7654321")
+    call.release(16)
+    clock.advance(0.1)
+    assert call.state == "IDLE" and ("release", call.cic, 16) in rb.events
+
+
+def test_t7_expiry_releases_with_cause_102(clock):
+    a, b, ra, rb, *_ = pair(clock, answer=False)
+    clock.advance(1)
+    b.isup.mtp_transfer = lambda *args: None  # the far end never answers the IAM
+    call = a.isup.setup(2, "1", None)
+    clock.advance(25.1)  # T7 = 25 s (Q.764 A.1)
+    assert ("release", call.cic, 102) in ra.events and call.state == "WAIT_RLC"
+
+
+def test_changeover_loses_nothing_and_keeps_order(clock):
+    a, b, ra, rb, wires, pairs = pair(clock, links=2)
+    clock.advance(1)
+    got = []
+    b.isup.mtp_transfer = lambda opc, dpc, sls, data: got.append(data)
+    sent = [C.encode("INF", 2, {"information": i}) for i in range(40)]
+    for data in sent:
+        a.mtp3.transfer(SI_ISUP, 2, 2, data)  # SLS 2 -> link 0
+    wires[0].cut()  # the link fails with MSUs unacknowledged in MTP2
+    clock.advance(3)
+    assert pairs[0][0].state == "FAILED" and pairs[1][0].state == "AVAILABLE"
+    assert got == sent  # COO/COA retrieval: no loss, no duplicate, order kept
+    wires[0].splice()
+    clock.advance(20)
+    assert pairs[0][0].state == "AVAILABLE"  # realigned, SLT passed, changeback done
+    more = [C.encode("INF", 2, {"information": 100 + i}) for i in range(5)]
+    for data in more:
+        a.mtp3.transfer(SI_ISUP, 2, 2, data)
+    clock.advance(1)
+    assert got == sent + more
+
+
+def test_suerm_takes_link_out_and_it_realigns(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    la = pairs[0][0]
+    for _ in range(64):  # Q.703 10.2: T = 64 errored SUs
+        la.mtp2.rx_error()
+    assert la.mtp2.state == "OUT_OF_SERVICE"
+    assert "SUERM" in la.mtp2.failure_reason
+    clock.advance(5)
+    assert la.mtp2.state == "IN_SERVICE" and la.state == "AVAILABLE"
+
+
+def test_unknown_message_gets_cfn_and_link_stays_up(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    a.mtp3.transfer(SI_ISUP, 2, 1, bytes((1, 0, 0xEE, 0)))  # type 0xEE, no compatibility info
+    clock.advance(0.1)
+    assert ("cfn", 1, 97) in ra.events and b.isup.counters["cfn_sent"] == 1
+    assert pairs[0][0].mtp2.state == "IN_SERVICE"
+
+
+@pytest.mark.parametrize("instr,expect", [
+    ({"discard_parameter": 1, "send_notification": 1}, ("cfn", 1, 99)),
+    ({"release_call": 1}, ("release", 1, 99)),
+])
+def test_unknown_parameter_follows_parameter_compatibility(clock, instr, expect):
+    a, b, ra, rb, *_ = pair(clock, answer=False)
+    clock.advance(1)
+    full = {"transit": 0, "release_call": 0, "send_notification": 0, "discard_message": 0,
+            "discard_parameter": 0, "pass_on_not_possible": 0, "ext": 1} | instr
+    params = {"nature_of_connection": C.nature_of_connection(), "forward_call": C.forward_call(),
+              "calling_category": 10, "transmission_medium_requirement": 0,
+              "called": C.called_party("123F"),
+              "parameter_compatibility": [{"code": 0xFA, "instr": full}]}
+    a.isup.circuit(2, 1).state = "OUT_WAIT_ACM"
+    a.isup.send(2, 1, "IAM", params, unknown_params=[{"code": 0xFA, "raw": b"\x01"}])
+    clock.advance(0.1)
+    assert expect in ra.events or expect in rb.events
+
+
+def test_dual_seizure_point_code_rule(clock):
+    a, b, ra, rb, *_ = pair(clock, answer=False)
+    clock.advance(1)
+    # CIC 2 is even: B (PC 2, the higher) controls it; A backs off and reattempts
+    ca = a.isup.setup(2, "111", None, cic=2)
+    cb = b.isup.setup(1, "222", None, cic=2)
+    clock.advance(0.5)
+    assert ("glare", 2) in ra.events and ("glare", 2) not in rb.events
+    assert cb.state == "OUT_WAIT_ACM" and ca.state == "IN_WAIT_ACM"
+    assert any(e[0] == "setup" and e[2] == "111" and e[1] != 2 for e in rb.events)
+
+
+def test_group_reset_on_restart_and_blocking(clock):
+    a, b, ra, rb, *_ = pair(clock)
+    clock.advance(1)
+    assert not a.isup._grs_pending and not b.isup._grs_pending  # GRS answered by GRA
+    a.isup.block(5)
+    clock.advance(0.1)
+    assert a.isup.circuit(2, 5).local_blocked and b.isup.circuit(1, 5).remote_blocked
+    a.isup.group_block(2, 1, [1, 3], hardware=False)
+    clock.advance(0.1)
+    assert b.isup.circuit(1, 3).remote_blocked and a.isup.circuit(2, 3).local_blocked
