@@ -183,3 +183,22 @@ def test_cn_openr2_caller_with_ani_after_dnis(exe):
         assert h.peer.names()[-3:] == ["answered", "hanging_up", "end"]
     finally:
         h.close()
+
+
+def test_dual_seizure_with_openr2(exe):
+    """Both ends seize in the same tick.  openr2 1.3 reads the far seize (00) as a forced
+    release and clears forward within the same tick, so our end never sees a seize from it
+    and only an unanswered seize remains: our seize-acknowledge timer releases (Q.850 102)
+    and the circuit returns to idle on both ends."""
+    h = harness(exe, "itu", ["--role", "out", "--dnis", "12", "--ani", "3", "--call-at", "5"],
+                max_dnis=2)
+    try:
+        h.run(0.08)
+        h.chan.make_call("99", "8")               # sent in tick 5, with openr2's seize
+        h.run(12, until=lambda: "released" in h.names())
+        h.run(1)
+        assert peer_event(h, "disconnect")["cause"] == "Forced_Release"
+        assert h.last("released")["cause"] == 102 and h.chan.state == "idle"
+        assert h.peer.abcd == 0x9
+    finally:
+        h.close()

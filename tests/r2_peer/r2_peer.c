@@ -341,6 +341,15 @@ int main(int argc, char **argv)
 			continue;
 		tick++;
 		now_us += TICK_US;
+		/* an outgoing call starts before this tick's bits are read: a seize from both ends
+		   in the same tick is a real dual seizure */
+		if (!strcmp(opt_role, "out") && tick == opt_call_at) {
+			if (openr2_chan_make_call(chan, opt_ani, opt_dnis,
+						  (openr2_calling_party_category_t)opt_category))
+				send_event("make_call_failed");
+			else
+				send_event("calling");
+		}
 		if ((pkt[1] & 0xF) != rx_abcd) {
 			rx_abcd = pkt[1] & 0xF;
 			pending_event = DAHDI_EVENT_BITSCHANGED;
@@ -350,13 +359,6 @@ int main(int argc, char **argv)
 		memset(tx_audio, 0xD5, BLOCK);
 		read_ready = 1;
 		write_budget = 1;
-		if (!strcmp(opt_role, "out") && tick == opt_call_at) {
-			if (openr2_chan_make_call(chan, opt_ani, opt_dnis,
-						  (openr2_calling_party_category_t)opt_category))
-				send_event("make_call_failed");
-			else
-				send_event("calling");
-		}
 		if (tick == answer_tick) {
 			openr2_chan_answer_call(chan);
 			send_event("answering");
