@@ -347,6 +347,8 @@ static inline uint8_t get8(const uint8_t *b, uint64_t p)
 /* frame alignment lost at the frame starting at line bit `at` (rbuf position) */
 static void rx_lose(e1_span_t *sp, uint64_t at, int defect)
 {
+    if (sp->research && sp->primary)
+        defect = 0;  /* a re-search alignment in the 400 ms window: search again */
     sp->framed = 0;
     sp->rpos = at + 1;  /* search again from the bit after the assumed FAS */
     sp->cas_aligned = 0;
@@ -375,6 +377,7 @@ static void rx_aligned_at(e1_span_t *sp, uint64_t now)
     if (sp->crc4 && sp->crc_state == E1_CRC_SEARCH && !sp->primary) {
         sp->primary = 1;
         sp->primary_at = now;
+        sp->research = 0;
     }
 }
 
@@ -406,6 +409,7 @@ static int rx_crc4(e1_span_t *sp, const uint8_t *o, int nfas, uint64_t now, uint
         }
         if (now - sp->align_at >= (uint64_t)E1_MF_ALIGN_FRAMES * 256) {
             sp->cnt.resyncs++;  /* spurious FAS assumed: search again (G.706 4.2) */
+            sp->research = 1;
             rx_lose(sp, at, 0);
             return 1;
         }
@@ -574,6 +578,13 @@ static void rx_run(e1_span_t *sp)
             uint64_t p = sp->rpos;
             if (((p + 512) >> 3) + 2 > sp->rlen)
                 break;
+            if (sp->primary && !sp->lof &&
+                sp->base_bits + p - sp->primary_at >= (uint64_t)E1_INTERWORK_FRAMES * 256) {
+                sp->lof = 1;  /* no alignment kept through the 400 ms window */
+                sp->cnt.lof_events++;
+                sp->primary = 0;
+                sp->crc_state = E1_CRC_SEARCH;
+            }
             if ((get8(sp->rbuf, p) & 0x7F) == E1_FAS && (get8(sp->rbuf, p + 256) & 0x40) &&
                 (get8(sp->rbuf, p + 512) & 0x7F) == E1_FAS)
                 rx_aligned_at(sp, sp->base_bits + p);
@@ -645,6 +656,29 @@ static void rx_input(e1_span_t *sp, size_t from)
     memcpy(sp->raw, sp->rbuf + from, n);
     sp->rawlen = n;
     rx_defects(sp, sp->rbuf + from, n);
+}
+
+size_t e1_span_transmit(e1_span_t *sp, const uint8_t *pay, int frames, uint8_t *line)
+{
+    tx_frames(sp, pay, frames, frames);
+    memcpy(line, sp->tbuf, sp->tlen);
+    return sp->tlen;
+}
+
+void e1_span_receive(e1_span_t *sp, const uint8_t *line, size_t n, uint8_t *out, int frames)
+{
+    while (n) {
+        size_t room = sp->rcap - sp->rlen;
+        size_t k = n < room ? n : room;
+        size_t from = sp->rlen;
+        memcpy(sp->rbuf + sp->rlen, line, k);
+        sp->rlen += k;
+        rx_input(sp, from);
+        rx_run(sp);
+        line += k;
+        n -= k;
+    }
+    rx_deliver(sp, out, frames);
 }
 
 int e1_sim_tick(e1_sim_t *sim, const uint8_t *tx, uint8_t *rx, int frames)

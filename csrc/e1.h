@@ -85,6 +85,7 @@ typedef struct {
     uint64_t align_at;   /* line time (bits) of the last basic frame alignment */
     uint64_t primary_at; /* line time of the primary alignment (annex B 400 ms timer) */
     int primary;         /* 1 while the 400 ms interworking timer runs */
+    int research;        /* the alignment came from an 8 ms re-search (annex B) */
     int rai, rai_run;
 
     /* CRC-4 multiframe (G.706 4.2, 4.3) */
@@ -157,6 +158,11 @@ void e1_link_set_burst(e1_link_t *l, uint32_t bits, uint64_t period_bits);
  * channel-major; rx receives the payload delivered by each receive elastic store
  * (all ones while out of frame).  Returns 0, or -1 when frames is out of range. */
 int e1_sim_tick(e1_sim_t *sim, const uint8_t *tx, uint8_t *rx, int frames);
+/* One span on its own (tests, external lines): frame `frames` columns of payload
+ * (32 x frames) into line octets, or deframe line octets and deliver `frames` frames.
+ * frames <= max_frames. */
+size_t e1_span_transmit(e1_span_t *sp, const uint8_t *pay, int frames, uint8_t *line);
+void e1_span_receive(e1_span_t *sp, const uint8_t *line, size_t n, uint8_t *out, int frames);
 uint32_t e1_span_alarms(const e1_span_t *sp);
 uint8_t e1_crc4(uint8_t crc, const uint8_t *octets, size_t n);  /* table CRC-4, MSB first */
 #endif

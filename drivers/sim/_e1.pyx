@@ -51,6 +51,9 @@ cdef extern from "e1.h":
     void e1_link_set_ber(e1_link_t *l, double ber)
     void e1_link_set_burst(e1_link_t *l, uint32_t bits, uint64_t period_bits)
     int e1_sim_tick(e1_sim_t *sim, const uint8_t *tx, uint8_t *rx, int frames) nogil
+    size_t e1_span_transmit(e1_span_t *sp, const uint8_t *pay, int frames, uint8_t *line) nogil
+    void e1_span_receive(e1_span_t *sp, const uint8_t *line, size_t n, uint8_t *out,
+                         int frames) nogil
     uint32_t e1_span_alarms(const e1_span_t *sp)
     uint8_t e1_crc4(uint8_t crc, const uint8_t *octets, size_t n)
 
@@ -144,6 +147,33 @@ cdef class E1Sim:
             "framed": bool(sp.framed), "crc4": CRC_STATES[sp.crc_state] if sp.crc4 else "off",
             "cas_aligned": bool(sp.cas_aligned), "rai": bool(sp.rai),
         }
+
+    def transmit(self, int s, payload) -> bytes:
+        """Frame ``payload`` (uint8 (32, frames)) on span ``s`` alone: the line octets."""
+        cdef e1_span_t *sp = self._span(s)
+        cdef const uint8_t[:, ::1] pay = np.ascontiguousarray(payload, dtype=np.uint8)
+        cdef int frames = pay.shape[1]
+        if pay.shape[0] != 32 or not 1 <= frames <= self.sim.max_frames:
+            raise ValueError(f"payload must be (32, 1..{self.sim.max_frames})")
+        out = np.empty(frames * 32, np.uint8)
+        cdef uint8_t[::1] o = out
+        with nogil:
+            e1_span_transmit(sp, &pay[0, 0], frames, &o[0])
+        return out.tobytes()
+
+    def receive(self, int s, line: bytes, int frames):
+        """Deframe ``line`` octets on span ``s`` alone; deliver (32, frames) of payload."""
+        cdef e1_span_t *sp = self._span(s)
+        if not 1 <= frames <= self.sim.max_frames:
+            raise ValueError(f"frames must be 1..{self.sim.max_frames}")
+        data = np.frombuffer(bytes(line) + b"\0", np.uint8)
+        cdef const uint8_t[::1] d = data
+        out = np.empty((32, frames), np.uint8)
+        cdef uint8_t[:, ::1] o = out
+        cdef size_t n = len(line)
+        with nogil:
+            e1_span_receive(sp, &d[0], n, &o[0, 0], frames)
+        return out
 
     def tick(self, const uint8_t[:, :, ::1] tx, uint8_t[:, :, ::1] rx) -> None:
         """Advance every span by ``frames = tx.shape[2]`` frames (GIL released)."""
