@@ -12,14 +12,18 @@ Failure indications (RFC 4553 clause 6, RFC 5086 clause 6.2):
 * :meth:`set_rdi` - (CESoPSN) the attachment circuit is in RAI: M = 10 goes out.
 * packet loss state (no packets) - R goes out, and this span shows LOS.
 * received R or M = 10 - this span shows RAI.
+
+HDLC timeslots (a D-channel or SS7 link carried inside the pseudowire) run through one
+``timeslot.hdlc.HdlcBank`` per span: frames are bit-stuffed into the timeslot's octets
+before packetisation and recovered after playout.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections import deque
 from dataclasses import dataclass, field
-from typing import NoReturn
 
 import numpy as np
 
@@ -60,6 +64,14 @@ class PseudowireConfig:
     loss_exit: int = 8  # consecutive good packets leaving it
 
 
+def _hdlc_bank_class(name: str) -> type:
+    try:
+        from timeslot.hdlc import HdlcBank
+    except ImportError as e:  # built from csrc/hdlc.c by the HDLC block
+        raise BoardError(f"pseudowire {name}: HDLC timeslots need timeslot.hdlc ({e})") from None
+    return HdlcBank
+
+
 class PseudowireSpan(Span):
     """An E1 span whose far end is a UDP peer speaking SAToP or CESoPSN."""
 
@@ -87,6 +99,9 @@ class PseudowireSpan(Span):
         self._cas_tx = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
         self._cas_rx = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
         self._far: Header | None = None  # header of the last packet played out
+        self._hdlc_ts: list[int] = []
+        self._hdlc_rx: dict[int, deque] = {}
+        self._bank = None
 
     # -- sockets ---------------------------------------------------------------
     def open(self) -> None:
@@ -125,12 +140,25 @@ class PseudowireSpan(Span):
     def set_channel_mode(self, timeslot: int, mode: ChannelMode) -> None:
         if not 1 <= timeslot < TIMESLOTS_E1:
             raise ValueError(f"timeslot {timeslot} out of range 1..31")
-        if mode is ChannelMode.HDLC:
-            self._no_hdlc()
+        mode = ChannelMode(mode)
         if self.format.mode.structured and timeslot not in self.format.timeslots \
                 and mode is not ChannelMode.IDLE:
             raise BoardError(f"pseudowire {self.name}: timeslot {timeslot} is not carried")
+        if mode is ChannelMode.HDLC:
+            _hdlc_bank_class(self.name)  # fail before changing anything
+        was_hdlc = self.modes.get(timeslot) is ChannelMode.HDLC
         self.modes[timeslot] = mode
+        if was_hdlc != (mode is ChannelMode.HDLC):
+            self._rebuild_hdlc()
+
+    def _rebuild_hdlc(self) -> None:
+        """One HDLC bank for every HDLC timeslot (queued frames are dropped, as on a
+        re-provisioned link)."""
+        self._hdlc_ts = [t for t, m in sorted(self.modes.items()) if m is ChannelMode.HDLC]
+        self._hdlc_rx = {t: deque() for t in self._hdlc_ts}
+        self._bank = None
+        if self._hdlc_ts:
+            self._bank = _hdlc_bank_class(self.name)(len(self._hdlc_ts))
 
     def set_loopback(self, mode: Loopback) -> None:
         self.loopback = Loopback(mode)
@@ -165,6 +193,11 @@ class PseudowireSpan(Span):
             self._rx = np.concatenate([self._rx, block], axis=1)
         if self.loopback in (Loopback.LINE, Loopback.PAYLOAD):
             return  # the line is looped back: what we receive is what goes out
+        if self._bank is not None:
+            block = block.copy()
+            rows = np.empty((len(self._hdlc_ts), block.shape[1]), dtype=np.uint8)
+            self._bank.tx(rows)
+            block[self._hdlc_ts, :] = rows
         self._send_frames(block)
 
     def _send_frames(self, block: np.ndarray) -> None:
@@ -244,6 +277,9 @@ class PseudowireSpan(Span):
             self._rx = np.concatenate([self._rx, gap], axis=1)
         out, self._rx = self._rx[:, :frames], self._rx[:, frames:]
         out = np.ascontiguousarray(out)
+        if self._bank is not None:
+            for link, frame in self._bank.rx(np.ascontiguousarray(out[self._hdlc_ts, :])):
+                self._hdlc_rx[self._hdlc_ts[link]].append(bytes(frame))
         if self.loopback in (Loopback.LINE, Loopback.PAYLOAD):
             self._send_frames(out)
         return out
@@ -265,15 +301,20 @@ class PseudowireSpan(Span):
             raise BoardError(f"pseudowire {self.name} is {self.format.mode.name}: CAS needs "
                              "mode cesopsn-cas (SAToP carries TS16 inside the E1 stream)")
 
-    def _no_hdlc(self) -> NoReturn:
-        raise BoardError(f"pseudowire {self.name}: HDLC framing is done by the kernel's HDLC "
-                         "stage; the pseudowire carries the timeslot's octets as CLEAR")
+    def _link(self, timeslot: int) -> int:
+        if timeslot not in self._hdlc_ts:
+            raise BoardError(f"pseudowire {self.name}: TS{timeslot} is not in HDLC mode")
+        return self._hdlc_ts.index(timeslot)
 
     def hdlc_send(self, timeslot: int, frame: bytes) -> None:
-        self._no_hdlc()
+        self._bank.send(self._link(timeslot), bytes(frame))
 
     def hdlc_recv(self, timeslot: int) -> list[bytes]:
-        self._no_hdlc()
+        self._link(timeslot)
+        q = self._hdlc_rx[timeslot]
+        out = list(q)
+        q.clear()
+        return out
 
 
 class PseudowireBoard(Board):
