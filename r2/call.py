@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.clock import Scheduler
+from core.fsm import UnexpectedEvent
 from core.timers import Timers
 from r2 import timers as r2timers
 from r2.line import Line
@@ -23,8 +24,19 @@ from r2.trace import CallTrace
 from r2.variants import Q850, Variant, get
 
 
-class CircuitBusy(RuntimeError):
+class R2StateError(RuntimeError):
+    """An application request that the circuit's current state does not allow."""
+
+
+class CircuitBusy(R2StateError):
     """The circuit is not idle (in a call, blocked, or seized by the far end: glare)."""
+
+
+def _request(machine: Any, event: str, *args: Any) -> Any:
+    try:
+        return machine.dispatch(event, *args)
+    except UnexpectedEvent as e:
+        raise R2StateError(str(e)) from None
 
 
 class R2Channel:
@@ -131,36 +143,39 @@ class R2Channel:
 
     def accept(self, charge: bool = True) -> None:
         """Accept an offered call (group B 'subscriber free', with or without charge)."""
-        self._backward().accept(charge)
+        _request(self._backward(), "accept", charge)
 
     def reject(self, reason: str = "busy") -> None:
         """Refuse an offered call: ``busy``, ``unallocated``, ``congestion``, ``out_of_order``."""
         if reason not in Q850:
             raise ValueError(f"unknown reject reason {reason!r}")
+        _request(self._backward(), "reject", reason)
         self.cause = Q850[reason]
-        self._backward().reject(reason)
 
     def answer(self) -> None:
         if self.direction != "incoming":
-            raise CircuitBusy("answer() needs an incoming call")
+            raise R2StateError("answer() needs an incoming call")
         if not self.accepted:
-            if self.register is not None and self.register.state == "offered":
+            if self.register is None or self.register.state not in ("offered", "responding",
+                                                                     "done"):
+                raise R2StateError("answer() before the call was offered")
+            if self.register.state == "offered":
                 self.accept()
             self._answer_pending = True
             return
-        self.line.request("answer")
+        _request(self.line, "answer")
 
     def hangup(self) -> None:
         if self.register is not None:
             self.register.dispatch("stop")
         if self.line.state != "idle":
-            self.line.request("clear")
+            _request(self.line, "clear")
 
     def block(self) -> None:
-        self.line.request("block")
+        _request(self.line, "block")
 
     def unblock(self) -> None:
-        self.line.request("unblock")
+        _request(self.line, "unblock")
 
     @property
     def state(self) -> str:
@@ -168,7 +183,7 @@ class R2Channel:
 
     def _backward(self) -> BackwardRegister:
         if not isinstance(self.register, BackwardRegister):
-            raise CircuitBusy("no incoming call in register phase")
+            raise R2StateError("no incoming call in register phase")
         return self.register
 
     def _start_call(self, direction: str, **fields: Any) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.fsm import FsmTable, Machine, Row
+from core.fsm import FsmTable, Machine, Row, UnexpectedEvent
 from core.timers import Timers
 from r2.variants import Q850, Variant
 
@@ -160,6 +160,8 @@ class Line(Machine):
         return self.dispatch(event)
 
     def unexpected(self, event: str, *args: Any) -> None:
+        if event in ("seize", "answer", "clear", "block", "unblock"):
+            raise UnexpectedEvent(f"{self.fsm.name}: {event} in state {self.state}")
         self.notify("protocol_error", detail=f"{event} in line state {self.state}")
 
     # ---- output helpers ----------------------------------------------------------------------

@@ -16,11 +16,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.fsm import FsmTable, Machine, Row
+from core.fsm import FsmTable, Machine, Row, UnexpectedEvent
 from core.timers import Timers
 from r2.variants import Variant
 
 DIGITS = "1234567890"  # I-1..I-10
+_FAR_END = frozenset({"b_on", "b_off", "f_on", "f_off", "t_step", "t_pulse"})
+
+
+class _Register(Machine):
+    keep_transitions = 64
+
+    def unexpected(self, event: str, *args: Any) -> None:
+        """Far-end tones and stale timers outside their states are ignored (the channel
+        traces them); application requests in the wrong state are errors."""
+        if event not in _FAR_END:
+            raise UnexpectedEvent(f"{self.fsm.name}: {event} in state {self.state}")
 
 
 def digit_signal(ch: str) -> int:
@@ -58,7 +69,7 @@ FORWARD_FSM = FsmTable("r2-register-forward",
 ])
 
 
-class ForwardRegister(Machine):
+class ForwardRegister(_Register):
     """Outgoing register: sends DNIS, category and ANI as the backward register asks.
 
     ``notify`` events: ``accepted`` (charge: bool), ``rejected`` (reason: a Q850 key),
@@ -66,7 +77,6 @@ class ForwardRegister(Machine):
     """
 
     fsm = FORWARD_FSM
-    keep_transitions = 64
 
     def __init__(self, variant: Variant, timers: Timers, send: Callable[[int], None],
                  notify: Callable[..., None], dnis: str, ani: str | None, category: str):
@@ -259,7 +269,7 @@ BACKWARD_FSM = FsmTable("r2-register-backward",
 ])
 
 
-class BackwardRegister(Machine):
+class BackwardRegister(_Register):
     """Incoming register: collects DNIS, category and ANI in the variant's order.
 
     ``ani_order``: ``after_first_digit`` (category and ANI asked after the first DNIS digit),
@@ -270,7 +280,6 @@ class BackwardRegister(Machine):
     """
 
     fsm = BACKWARD_FSM
-    keep_transitions = 64
 
     def __init__(self, variant: Variant, timers: Timers, send: Callable[[int], None],
                  notify: Callable[..., None], *, max_dnis: int | None = None,

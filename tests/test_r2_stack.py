@@ -11,7 +11,7 @@ from core.clock import VirtualClock
 from core.errors import ConfigError, DecodeError
 from core.timers import Timers
 from r2 import timers as r2timers
-from r2.call import CircuitBusy
+from r2.call import CircuitBusy, R2StateError
 from r2.decode import decode_cas, parse_lines
 from r2.register import BackwardRegister, ForwardRegister
 from r2.variants import VARIANTS, get
@@ -279,3 +279,70 @@ def test_decoder_lines_fuzz(lines):
             assert rec["layer"] == "r2"
     except DecodeError as e:
         assert e.offset is not None and e.field
+
+
+# ---- robustness: whatever the far end sends, the channel never raises ------------------------
+_far_end = st.lists(st.one_of(
+    st.tuples(st.just("cas"), st.integers(0, 15)),
+    st.tuples(st.just("mf"), st.integers(0, 15)),
+    st.tuples(st.just("wait"), st.sampled_from([0.005, 0.03, 0.2, 6.0, 20.0])),
+    st.tuples(st.just("app"), st.sampled_from(["call", "accept", "reject", "answer", "hangup",
+                                               "block", "unblock"]))), max_size=60)
+
+
+@given(st.sampled_from(ALL), _far_end)
+@settings(max_examples=300)
+def test_arbitrary_far_end_never_crashes(variant, script):
+    from r2.call import R2Channel
+    clock = VirtualClock()
+    ch = R2Channel(clock, variant, 3, cas_tx=lambda a: None, mf_tx=lambda s, d: None,
+                   max_dnis=4)
+    for kind, arg in script:
+        if kind == "cas":
+            ch.on_cas(arg)
+        elif kind == "mf":
+            ch.on_mf(arg)
+        elif kind == "wait":
+            clock.advance(arg)
+        else:
+            try:
+                {"call": lambda: ch.make_call("123", "4"), "accept": ch.accept,
+                 "reject": lambda: ch.reject("busy"), "answer": ch.answer,
+                 "hangup": ch.hangup, "block": ch.block, "unblock": ch.unblock}[arg]()
+            except R2StateError:
+                pass
+    clock.advance(100)
+    assert ch.state in ("idle", "blocked", "remote_blocked", "fault", "in_setup", "in_answered",
+                        "in_clear_back", "out_seized", "out_setup", "out_answered",
+                        "out_clear_back", "out_clearing")
+
+
+@given(st.lists(st.one_of(
+    st.tuples(st.just("cas"), st.sampled_from(["TX", "RX"]), st.integers(0, 15),
+              st.sampled_from(["seize", "seize-ack", "clear-forward"])),
+    st.tuples(st.just("mf"), st.sampled_from(["TX", "RX"]), st.integers(0, 15),
+              st.sampled_from(["fwd", "bwd"])),
+    st.tuples(st.just("ev"), st.sampled_from(["offered", "released"]), st.integers(0, 127),
+              st.just(""))), max_size=20))
+def test_trace_codec_round_trip(entries):
+    from r2.trace import CallTrace
+    clock = VirtualClock()
+    tr = CallTrace(clock.time, 7, "ve")
+    for i, (kind, a, n, b) in enumerate(entries):
+        clock.advance(0.02 * i)
+        if kind == "cas":
+            tr.cas(a, n, b)
+        elif kind == "mf":
+            tr.mf(a, b, n, "x y")
+        else:
+            tr.event(a, cause=n)
+    recs = list(parse_lines(tr.text().splitlines()))
+    assert len(recs) == len(entries)
+    for rec, (kind, a, n, b) in zip(recs, entries, strict=True):
+        assert rec["circuit"] == 7 and rec["variant"] == "ve"
+        if kind == "cas":
+            assert (rec["direction"], rec["abcd"], rec["signal"]) == (a, n, b)
+        elif kind == "mf":
+            assert (rec["direction"], rec["mf"], rec["sender"]) == (a, n, b)
+        else:
+            assert (rec["message"], rec["cause"]) == (a, str(n))
