@@ -202,3 +202,43 @@ def test_dual_seizure_with_openr2(exe):
         assert h.peer.abcd == 0x9
     finally:
         h.close()
+
+
+# ---- real tones: our generator/detector against openr2's own MF engine ----------------------
+@pytest.mark.parametrize("variant", ["itu", "cn"])
+def test_tones_openr2_calls_us(exe, variant):
+    pytest.importorskip("timeslot.r2mf")
+    from r2_peer.peer import ToneMedia
+    h = harness(exe, variant, ["--role", "out", "--dnis", "8123", "--ani", "4455",
+                               "--hangup-after", "25"],
+                accept_and_answer, media=ToneMedia("forward"), max_dnis=4,
+                ani_order="after_dnis" if variant == "cn" else None)
+    try:
+        h.run(40, until=lambda: "released" in h.names())
+        h.run(0.5)
+        offered = h.last("offered")
+        assert offered["dnis"] == "8123"
+        assert offered["ani"] == ("" if variant == "cn" else "4455")
+        assert h.peer.find("end") and h.last("released")["cause"] == 16
+    finally:
+        h.close()
+
+
+@pytest.mark.parametrize("variant", ["itu", "cn"])
+def test_tones_we_call_openr2(exe, variant):
+    pytest.importorskip("timeslot.r2mf")
+    from r2_peer.peer import ToneMedia
+    h = harness(exe, variant, ["--role", "in", "--max-dnis", "4", "--max-ani", "10"],
+                media=ToneMedia("backward"))
+    try:
+        h.run(0.2)
+        h.chan.make_call("8123", "4455")
+        h.run(40, until=lambda: "answered" in h.names())
+        offered = peer_event(h, "offered")
+        assert (offered["dnis"], offered["ani"]) == ("8123", "4455")
+        h.chan.hangup()
+        h.run(2, until=lambda: "released" in h.names())
+        h.run(0.5)
+        assert h.last("released")["cause"] == 16 and h.peer.find("end")
+    finally:
+        h.close()

@@ -177,3 +177,30 @@ class Harness:
 
     def close(self) -> None:
         self.peer.close()
+
+
+class ToneMedia:
+    """Real MF-R2 tones for one channel: our tone generator out, our detector in."""
+
+    def __init__(self, detect: str, law: str = "alaw"):
+        import numpy as np
+
+        from timeslot.r2mf import R2MfDetector
+        from timeslot.tonegen import ToneGenerator
+
+        self._np = np
+        self.gen = ToneGenerator(1, law)
+        self.det = R2MfDetector(1, direction=detect, law=law)
+
+    def tx(self, signal: int, sender: str) -> None:
+        if signal:
+            self.gen.mf(0, signal, sender)
+        else:
+            self.gen.stop(0)
+
+    def audio(self) -> bytes:
+        return self.gen.generate(frames=BLOCK)[0].tobytes()
+
+    def rx(self, audio: bytes) -> list[int]:
+        block = self._np.frombuffer(audio, self._np.uint8).reshape(1, BLOCK).copy()
+        return [ev.value if ev.end < 0 else 0 for ev in self.det.process(block)]
