@@ -20,6 +20,10 @@ from setuptools import setup
 PACKAGES = ("core", "timeslot", "drivers", "isdn", "ss7", "r2", "cti")
 
 pyx = sorted(p for pkg in PACKAGES for p in glob(os.path.join(pkg, "**", "*.pyx"), recursive=True))
+# `make build` compiles in place with `build_ext --inplace` (incremental, parallel) and
+# installs the editable package with CTI_SKIP_EXT=1 so pip does not compile it all again.
+if os.environ.get("CTI_SKIP_EXT"):
+    pyx = []
 
 extensions = (
     cythonize(
