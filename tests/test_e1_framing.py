@@ -276,6 +276,27 @@ def test_rai_from_a_bit():
     assert e.status(0)["alarms"] == ["RAI"]
 
 
+# ----------------------------------------------------------------------------- slips
+@pytest.mark.parametrize("per_block, step", [(161, 2), (159, 0)])
+def test_elastic_store_slip_deletes_or_repeats_one_whole_frame(per_block, step):
+    """A line faster (slower) than the local clock: one frame deleted (repeated)."""
+    n = per_block * 40
+    pay = np.zeros((n, 32), np.uint8)
+    pay[:, 1] = np.arange(n) & 0xFF
+    pay[:, 2] = np.arange(n) >> 8
+    data = line(ref_frames(n, payload=pay))[40:]
+    e = rx_sim()
+    chunk = per_block * 32
+    out = np.concatenate([e.receive(0, data[i:i + chunk], 160)
+                          for i in range(0, len(data) - chunk, chunk)], axis=1)
+    seq = out[1].astype(int) | out[2].astype(int) << 8
+    seq = seq[np.nonzero(seq < n)[0][0] + 320:]  # after alignment and centring
+    steps = np.diff(seq)
+    slips = e.status(0)["counters"]["slips"]
+    assert set(np.unique(steps)) == {1, step}
+    assert slips >= np.sum(steps == step) >= 30
+
+
 # ----------------------------------------------------------------------------- CAS
 def test_cas_multiframe_and_debounced_abcd():
     abcd = {m: (m % 15) + 1 for m in range(1, 32) if m != 16}

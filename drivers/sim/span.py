@@ -51,6 +51,7 @@ class SimSpan(Span):
         self._set_default_modes()
         self._cas_tx = dict.fromkeys(CAS_TIMESLOTS, CAS_IDLE)
         self._tx_block: np.ndarray | None = None
+        self._idle: np.ndarray | None = None  # idle octet per timeslot, from the modes
         self._rx_block: np.ndarray | None = None
         self._hdlc_rx: dict[int, collections.deque] = collections.defaultdict(collections.deque)
         (system or SimSystem()).add_span(self)
@@ -85,6 +86,8 @@ class SimSpan(Span):
         self.config = self._checked(config)
         if self.config.signalling is not cas_before:
             self._set_default_modes()
+            self._idle = None
+            self.system.modes_changed()
         self._apply(self._engine())
         self.system._apply_links()
 
@@ -95,6 +98,9 @@ class SimSpan(Span):
         if timeslot == 16 and self.config.signalling is Signalling.CAS and mode is not ChannelMode.IDLE:
             raise BoardError("TS16 carries the CAS multiframe on this span (signalling=cas)")
         self.modes[timeslot] = mode
+        self._idle = None
+        if self.system is not None:
+            self.system.modes_changed()
 
     # ---------------------------------------------------------------- state
     def status(self) -> SpanStatus:
@@ -127,8 +133,10 @@ class SimSpan(Span):
         if blk is not None and blk.shape == out.shape:
             out[:] = blk
         else:
-            out[:] = np.array([IDLE_OCTET[self.modes.get(ts, ChannelMode.IDLE)]
-                               for ts in range(32)], np.uint8)[:, None]
+            if self._idle is None:
+                self._idle = np.array([IDLE_OCTET[self.modes.get(ts, ChannelMode.IDLE)]
+                                       for ts in range(32)], np.uint8)[:, None]
+            out[:] = self._idle
         self._tx_block = None
 
     # ---------------------------------------------------------------- CAS

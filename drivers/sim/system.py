@@ -81,6 +81,7 @@ class SimSystem:
         self._tx: np.ndarray | None = None
         self._rx: np.ndarray | None = None
         self._hdlc = None
+        self._hdlc_links: list[tuple[int, int]] | None = None  # None: modes changed
 
     # ------------------------------------------------------------------ membership
     def add_span(self, span) -> None:
@@ -96,6 +97,7 @@ class SimSystem:
         span.index = len(self.spans)
         self.spans.append(span)
         self._engine = None
+        self._hdlc_links = None
 
     def adopt(self, other: SimSystem) -> None:
         """Move every span, cable and station of ``other`` into this system."""
@@ -114,6 +116,7 @@ class SimSystem:
         other.spans, other.links, other.stations = [], {}, []
         other._engine = None
         self._engine = None
+        self._hdlc_links = None
 
     def add_station(self, station) -> None:
         if station not in self.stations:
@@ -210,8 +213,14 @@ class SimSystem:
         return self._tx, self._rx
 
     def hdlc_links(self) -> list[tuple[int, int]]:
-        return [(s.index, ts) for s in self.spans for ts, m in sorted(s.modes.items())
-                if m is ChannelMode.HDLC]
+        """(span index, timeslot) of every HDLC timeslot, in bank link order."""
+        if self._hdlc_links is None:
+            self._hdlc_links = [(s.index, ts) for s in self.spans
+                                for ts, m in sorted(s.modes.items()) if m is ChannelMode.HDLC]
+        return self._hdlc_links
+
+    def modes_changed(self) -> None:
+        self._hdlc_links = None
 
     def _hdlc_bank(self):
         links = self.hdlc_links()
