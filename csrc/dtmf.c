@@ -1,0 +1,395 @@
+/* DTMF receiver and the shared sub-block tone bank; see dtmf.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dtmf.h"
+#include "g711.h"
+
+#define TB_N (CTI_TB_M * CTI_TB_SPAN)
+#define TB_SEL_N ((float) CTI_TB_M * (CTI_TB_SPAN - 1)) /* selection window */
+#define TWO_PI 6.283185307179586
+
+/* x86-64: an AVX2/FMA clone of the hot kernel chosen at load time, baseline otherwise */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CTI_HOT __attribute__((target_clones("fma", "default")))
+#else
+#define CTI_HOT
+#endif
+
+const char cti_dtmf_digits[16] = {'1', '2', '3', 'A', '4', '5', '6', 'B',
+                                  '7', '8', '9', 'C', '*', '0', '#', 'D'};
+/* Q.23 Table 1: low group (rows), high group (columns) */
+static const float dtmf_freqs[8] = {697.0f, 770.0f, 852.0f, 941.0f,
+                                    1209.0f, 1336.0f, 1477.0f, 1633.0f};
+
+float cti_dbm0_power(float dbm0)
+{
+    return 0.5f * CTI_DBM0_PEAK * CTI_DBM0_PEAK * powf(10.0f, dbm0 / 10.0f);
+}
+
+void cti_tonebank_init(cti_tonebank_t *b, const float *freqs, int nf, int law, float gate_dbm0)
+{
+    int f, n;
+    memset(b, 0, sizeof(*b));
+    b->nf = nf;
+    b->law = law;
+    for (f = 0; f < nf; f++) {
+        double w = TWO_PI * freqs[f] / CTI_TB_RATE;
+        b->freq[f] = freqs[f];
+        for (n = 0; n < CTI_TB_M; n++) {
+            b->tab[n][f] = (float) cos(w * n);
+            b->tab[n][CTI_TB_NF + f] = (float) -sin(w * n);
+        }
+        b->rr[f] = (float) cos(w * CTI_TB_M);
+        b->ri[f] = (float) -sin(w * CTI_TB_M);
+    }
+    b->gate_sub = CTI_TB_M * cti_dbm0_power(gate_dbm0);
+    for (n = 0; n < 256; n++)
+        b->lut[n] = law == CTI_LAW_ULAW ? cti_ulaw_to_linear_table[n] : cti_alaw_to_linear_table[n];
+}
+
+void cti_tbchan_reset(cti_tbchan_t *c, int64_t base)
+{
+    memset(c, 0, sizeof(*c));
+    c->base = base;
+}
+
+int64_t cti_tbchan_span_start(const cti_tbchan_t *c)
+{
+    return c->base + (int64_t) (c->nsub - CTI_TB_SPAN) * CTI_TB_M;
+}
+
+int64_t cti_tbchan_span_end(const cti_tbchan_t *c)
+{
+    return c->base + (int64_t) c->nsub * CTI_TB_M;
+}
+
+static void decode(const cti_tonebank_t *b, const void *src, int off, int n, float *x)
+{
+    int i;
+    if (b->law == CTI_LAW_LINEAR) {
+        const int16_t *s = (const int16_t *) src + off;
+        for (i = 0; i < n; i++)
+            x[i] = s[i];
+    } else {
+        const uint8_t *s = (const uint8_t *) src + off;
+        for (i = 0; i < n; i++)
+            x[i] = b->lut[s[i]];
+    }
+}
+
+typedef float cti_v8f __attribute__((vector_size(32)));
+
+static inline cti_v8f load8(const float *p)
+{
+    cti_v8f v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* One sub-block: energy, and when it passes the gate the DFT at all bins,
+ * yr[f] = sum x[n] cos(w n), yi[f] = -sum x[n] sin(w n).  Vectors run across the bins;
+ * four accumulator sets break the add latency chain. */
+CTI_HOT
+static float subblock(const float (*tab)[2 * CTI_TB_NF], const float *x, float gate,
+                      float *yr, float *yi)
+{
+    cti_v8f a0 = {0}, a1 = {0}, c0 = {0}, c1 = {0}, d0 = {0}, d1 = {0}, g0 = {0}, g1 = {0}, v;
+    float e;
+    int n;
+    for (n = 0; n < CTI_TB_M; n += 8) {
+        v = load8(x + n);
+        a0 += v * v;
+    }
+    e = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7]));
+    if (e < gate) {
+        memset(yr, 0, CTI_TB_NF * sizeof(float));
+        memset(yi, 0, CTI_TB_NF * sizeof(float));
+        return e;
+    }
+    a0 = a0 - a0;
+    for (n = 0; n < CTI_TB_M; n += 4) {
+        const float x0 = x[n], x1 = x[n + 1], x2 = x[n + 2], x3 = x[n + 3];
+        a0 += x0 * load8(&tab[n][0]);
+        a1 += x0 * load8(&tab[n][CTI_TB_NF]);
+        c0 += x1 * load8(&tab[n + 1][0]);
+        c1 += x1 * load8(&tab[n + 1][CTI_TB_NF]);
+        d0 += x2 * load8(&tab[n + 2][0]);
+        d1 += x2 * load8(&tab[n + 2][CTI_TB_NF]);
+        g0 += x3 * load8(&tab[n + 3][0]);
+        g1 += x3 * load8(&tab[n + 3][CTI_TB_NF]);
+    }
+    a0 += c0 + (d0 + g0);
+    a1 += c1 + (d1 + g1);
+    memcpy(yr, &a0, sizeof(a0));
+    memcpy(yi, &a1, sizeof(a1));
+    return e;
+}
+
+static void analyse(const cti_tonebank_t *b, cti_tbchan_t *c, const float *x)
+{
+    const int slot = (int) (c->nsub % CTI_TB_SPAN);
+    c->e[slot] = subblock((const float (*)[2 * CTI_TB_NF]) b->tab, x, b->gate_sub,
+                          c->yr[slot], c->yi[slot]);
+    c->nsub++;
+}
+
+void cti_tonebank_feed(const cti_tonebank_t *b, cti_tbchan_t *c, const void *src, int frames,
+                       cti_span_fn span, void *ctx, int ch)
+{
+    float buf[CTI_TB_M];
+    int i = 0;
+    while (i < frames) {
+        const float *x;
+        if (c->npend == 0 && frames - i >= CTI_TB_M) {
+            decode(b, src, i, CTI_TB_M, buf);
+            x = buf;
+            i += CTI_TB_M;
+        } else {
+            int take = CTI_TB_M - c->npend;
+            if (take > frames - i)
+                take = frames - i;
+            decode(b, src, i, take, c->pend + c->npend);
+            c->npend += take;
+            i += take;
+            if (c->npend < CTI_TB_M)
+                break;
+            c->npend = 0;
+            x = c->pend;
+        }
+        analyse(b, c, x);
+        if (c->nsub >= CTI_TB_SPAN)
+            span(ctx, ch, c);
+    }
+}
+
+/* windows A (sub-blocks 0..2 of the span, oldest first) and B (1..3) at the nominal
+ * frequencies, all bins at once, by Horner in r = e^{-jwM} */
+typedef struct {
+    cti_v8f ar, ai, br, bi;
+} cti_windows_t;
+
+static inline cti_windows_t span_windows(const cti_tonebank_t *b, const cti_tbchan_t *c)
+{
+    const cti_v8f rr = load8(b->rr), ri = load8(b->ri);
+    cti_v8f yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], tr, ti, ur, ui;
+    cti_windows_t w;
+    int i;
+    for (i = 0; i < CTI_TB_SPAN; i++) {
+        int slot = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
+        yr[i] = load8(c->yr[slot]);
+        yi[i] = load8(c->yi[slot]);
+    }
+    tr = yr[2] + (rr * yr[3] - ri * yi[3]);
+    ti = yi[2] + (rr * yi[3] + ri * yr[3]);
+    ur = yr[1] + (rr * yr[2] - ri * yi[2]);
+    ui = yi[1] + (rr * yi[2] + ri * yr[2]);
+    w.br = yr[1] + (rr * tr - ri * ti);
+    w.bi = yi[1] + (rr * ti + ri * tr);
+    w.ar = yr[0] + (rr * ur - ri * ui);
+    w.ai = yi[0] + (rr * ui + ri * ur);
+    return w;
+}
+
+float cti_tbchan_energy(const cti_tbchan_t *c)
+{
+    return (c->e[0] + c->e[1]) + (c->e[2] + c->e[3]);
+}
+
+CTI_HOT
+float cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, float *sel)
+{
+    cti_windows_t w = span_windows(b, c);
+    cti_v8f s = w.ar * w.ar + w.ai * w.ai + w.br * w.br + w.bi * w.bi;
+    memcpy(sel, &s, sizeof(s));
+    return cti_tbchan_energy(c);
+}
+
+cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_tbchan_t *c, int f)
+{
+    cti_windows_t w = span_windows(b, c);
+    const float ar = w.ar[f], ai = w.ai[f], br = w.br[f], bi = w.bi[f];
+    float yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], zr, zi, mag, qr, qi, sr, si, phi, g;
+    cti_tone_t t = {0.0f, 0.0f};
+    int i;
+    for (i = 0; i < CTI_TB_SPAN; i++) {
+        int slot = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
+        yr[i] = c->yr[slot][f];
+        yi[i] = c->yi[slot][f];
+    }
+    /* z = r * B * conj(A): its angle is the phase advance (w_true - w) M */
+    {
+        float pr = br * ar + bi * ai, pi = bi * ar - br * ai;
+        zr = b->rr[f] * pr - b->ri[f] * pi;
+        zi = b->rr[f] * pi + b->ri[f] * pr;
+    }
+    mag = sqrtf(zr * zr + zi * zi);
+    if (mag <= 0.0f)
+        return t;
+    phi = atan2f(zi, zr);
+    /* q = r * conj(u), u = z/|z|: the span DFT at the estimated frequency */
+    qr = (b->rr[f] * zr + b->ri[f] * zi) / mag;
+    qi = (b->ri[f] * zr - b->rr[f] * zi) / mag;
+    sr = yr[CTI_TB_SPAN - 1];
+    si = yi[CTI_TB_SPAN - 1];
+    for (i = CTI_TB_SPAN - 2; i >= 0; i--) {
+        float nr = yr[i] + (qr * sr - qi * si);
+        si = yi[i] + (qr * si + qi * sr);
+        sr = nr;
+    }
+    /* in-sub-block loss |sum e^{j d n}| / M at d = phi / M */
+    g = fabsf(phi) < 1e-4f ? 1.0f
+        : sinf(0.5f * phi) / (CTI_TB_M * sinf(0.5f * phi / CTI_TB_M));
+    t.power = 2.0f * (sr * sr + si * si) / ((float) TB_N * TB_N * g * g);
+    t.off_hz = phi * CTI_TB_RATE / (float) (TWO_PI * CTI_TB_M);
+    return t;
+}
+
+/* ---- DTMF ---- */
+
+void cti_dtmf_default_params(cti_dtmf_params_t *p)
+{
+    p->min_power = cti_dbm0_power(-42.0f);      /* Q.24: accept -36 dBm0 per tone */
+    p->twist_hi = powf(10.0f, 4.5f / 10.0f);    /* accept +4 dB */
+    p->twist_lo = powf(10.0f, 8.5f / 10.0f);    /* accept -8 dB */
+    p->freq_tol = 0.025f;                       /* accept 1.5 %, reject 3.5 % */
+    p->ratio = 0.88f;
+    p->hits = 3;                                /* ~30 ms: accept 40 ms, reject 25 ms */
+    p->gap = 8;                                 /* ~25 ms off ends a digit; 10 ms bridged */
+}
+
+static void dtmf_close(cti_dtmf_t *d, int ch)
+{
+    cti_dtmf_track_t *t = &d->track[ch];
+    if (t->digit >= 0 && t->hits >= d->p.hits) {
+        cti_event_t ev;
+        ev.channel = ch;
+        ev.kind = CTI_EV_DTMF;
+        ev.value = cti_dtmf_digits[t->digit];
+        ev.extra = 0;
+        ev.start = t->start;
+        ev.end = t->end;
+        cti_ring_push(&d->ring, &ev);
+    }
+    t->digit = -1;
+    t->hits = t->misses = 0;
+}
+
+static int dtmf_classify(const cti_dtmf_t *d, const cti_tbchan_t *c)
+{
+    const cti_dtmf_params_t *p = &d->p;
+    float sel[CTI_TB_NF];
+    cti_tone_t lo, hi;
+    int l = 0, h = 4, f;
+    float e;
+    if (cti_tbchan_energy(c) < 2.0f * TB_N * p->min_power)
+        return -1;
+    e = cti_tonebank_select(&d->bank, c, sel);
+    for (f = 1; f < 4; f++)
+        if (sel[f] > sel[l])
+            l = f;
+    for (f = 5; f < 8; f++)
+        if (sel[f] > sel[h])
+            h = f;
+    /* cheap screen (no trigonometry): the two windows' bins must already hold a good part
+     * of the energy; a tone 3.5 % off loses at most 3/4 of it there */
+    if ((sel[l] + sel[h]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * e)
+        return -1;
+    lo = cti_tonebank_measure(&d->bank, c, l);
+    if (lo.power < p->min_power || fabsf(lo.off_hz) > p->freq_tol * dtmf_freqs[l])
+        return -1;
+    hi = cti_tonebank_measure(&d->bank, c, h);
+    if (hi.power < p->min_power || fabsf(hi.off_hz) > p->freq_tol * dtmf_freqs[h])
+        return -1;
+    if (hi.power > p->twist_hi * lo.power || lo.power > p->twist_lo * hi.power)
+        return -1;
+    if ((lo.power + hi.power) * TB_N < p->ratio * e)
+        return -1;
+    return l * 4 + (h - 4);
+}
+
+static void dtmf_span(void *ctx, int ch, cti_tbchan_t *c)
+{
+    cti_dtmf_t *d = (cti_dtmf_t *) ctx;
+    cti_dtmf_track_t *t = &d->track[ch];
+    int digit = dtmf_classify(d, c);
+    if (digit >= 0) {
+        if (digit != t->digit) {
+            dtmf_close(d, ch);
+            t->digit = digit;
+            t->start = cti_tbchan_span_start(c);
+        }
+        t->hits++;
+        t->misses = 0;
+        t->end = cti_tbchan_span_end(c);
+    } else if (t->digit >= 0 && ++t->misses >= d->p.gap) {
+        dtmf_close(d, ch);
+    }
+}
+
+int cti_dtmf_init(cti_dtmf_t *d, int channels, int law)
+{
+    int ch;
+    memset(d, 0, sizeof(*d));
+    if (channels <= 0 || law < CTI_LAW_ALAW || law > CTI_LAW_LINEAR)
+        return -1;
+    d->channels = channels;
+    cti_tonebank_init(&d->bank, dtmf_freqs, 8, law, -48.0f);
+    cti_dtmf_default_params(&d->p);
+    d->chan = (cti_tbchan_t *) calloc((size_t) channels, sizeof(cti_tbchan_t));
+    d->track = (cti_dtmf_track_t *) calloc((size_t) channels, sizeof(cti_dtmf_track_t));
+    d->enabled = (uint8_t *) malloc((size_t) channels);
+    if (!d->chan || !d->track || !d->enabled
+        || cti_ring_init(&d->ring, (uint32_t) channels * 8u + 64u) != 0) {
+        cti_dtmf_free(d);
+        return -1;
+    }
+    memset(d->enabled, 1, (size_t) channels);
+    for (ch = 0; ch < channels; ch++)
+        cti_dtmf_reset(d, ch);
+    return 0;
+}
+
+void cti_dtmf_free(cti_dtmf_t *d)
+{
+    free(d->chan);
+    free(d->track);
+    free(d->enabled);
+    cti_ring_free(&d->ring);
+    d->chan = NULL;
+    d->track = NULL;
+    d->enabled = NULL;
+}
+
+void cti_dtmf_process(cti_dtmf_t *d, const void *in, int64_t stride, int frames)
+{
+    const size_t width = d->bank.law == CTI_LAW_LINEAR ? 2 : 1;
+    int ch;
+    for (ch = 0; ch < d->channels; ch++)
+        if (d->enabled[ch])
+            cti_tonebank_feed(&d->bank, &d->chan[ch],
+                              (const uint8_t *) in + (size_t) ch * (size_t) stride * width,
+                              frames, dtmf_span, d, ch);
+    d->now += frames;
+}
+
+void cti_dtmf_finish(cti_dtmf_t *d)
+{
+    int ch;
+    for (ch = 0; ch < d->channels; ch++)
+        dtmf_close(d, ch);
+}
+
+void cti_dtmf_reset(cti_dtmf_t *d, int ch)
+{
+    cti_tbchan_reset(&d->chan[ch], d->now);
+    d->track[ch].digit = -1;
+    d->track[ch].hits = d->track[ch].misses = 0;
+}
+
+void cti_dtmf_set_enabled(cti_dtmf_t *d, int ch, int on)
+{
+    if (on && !d->enabled[ch])
+        cti_dtmf_reset(d, ch);
+    d->enabled[ch] = (uint8_t) (on != 0);
+}
