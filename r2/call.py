@@ -146,11 +146,13 @@ class R2Channel:
         _request(self._backward(), "accept", charge)
 
     def reject(self, reason: str = "busy") -> None:
-        """Refuse an offered call: ``busy``, ``unallocated``, ``congestion``, ``out_of_order``."""
+        """Refuse an offered call: ``busy``, ``unallocated``, ``congestion``, ``out_of_order``
+        (a reason the variant has no group B signal for is sent as congestion)."""
         if reason not in Q850:
             raise ValueError(f"unknown reject reason {reason!r}")
-        _request(self._backward(), "reject", reason)
-        self.cause = Q850[reason]
+        sent = reason if reason in self.variant.send_b else "congestion"
+        _request(self._backward(), "reject", sent)
+        self.cause = Q850[sent]
 
     def answer(self) -> None:
         if self.direction != "incoming":

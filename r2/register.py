@@ -381,7 +381,7 @@ class BackwardRegister(_Register):
         self._final(meaning)
 
     def send_reject(self, reason: str) -> None:
-        self._final(reason if reason in self.v.send_b else "congestion")
+        self._final(reason)
 
     # ---- decisions -------------------------------------------------------------------------
     def _tone(self, sig: int) -> None:

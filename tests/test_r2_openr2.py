@@ -242,3 +242,17 @@ def test_tones_we_call_openr2(exe, variant):
         assert h.last("released")["cause"] == 16 and h.peer.find("end")
     finally:
         h.close()
+
+
+def test_blocking_seen_by_openr2(exe):
+    h = harness(exe, "itu", ["--role", "in"])
+    try:
+        h.run(0.2)
+        h.chan.block()
+        h.run(0.2)
+        assert h.peer.names()[-1] == "blocked"
+        h.chan.unblock()
+        h.run(0.2)
+        assert h.peer.names()[-1] == "idle"
+    finally:
+        h.close()

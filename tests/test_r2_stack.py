@@ -346,3 +346,38 @@ def test_trace_codec_round_trip(entries):
             assert (rec["direction"], rec["mf"], rec["sender"]) == (a, n, b)
         else:
             assert (rec["message"], rec["cause"]) == (a, str(n))
+
+
+def test_release_guard_timeout_puts_circuit_in_fault():
+    clock, a, b = pair("itu", b_opts={"max_dnis": 1, "max_ani": 0})
+    b.on_offered = lambda ch, f: (ch.accept(), ch.answer())
+    a.chan.make_call("5")
+    clock.advance(3)
+    b.chan.on_cas = lambda abcd: None      # the far end dies: no release guard will come
+    a.chan.hangup()
+    clock.advance(1.9)
+    assert a.chan.state == "out_clearing"
+    clock.advance(0.2)
+    assert a.chan.state == "fault" and "fault" in a.names()
+    with pytest.raises(CircuitBusy):
+        a.chan.make_call("6")
+
+
+def test_application_ends_dnis_early():
+    clock, a, b = pair("itu", b_opts={"dnis_complete": lambda d: d.startswith("11") and
+                                      len(d) == 3, "max_ani": 0})
+    b.on_offered = lambda ch, f: ch.accept()
+    a.chan.make_call("119", None)
+    clock.advance(5)
+    assert b.last("offered")["dnis"] == "119" and "alerting" in a.names()
+
+
+def test_collect_call_category_in_brazil():
+    """Brazil's II-8 collect call; a refusal the variant has no B signal for goes as
+    congestion and both ends report the same cause."""
+    clock, a, b = pair("br", b_opts={"max_dnis": 2, "max_ani": 0})
+    b.on_offered = lambda ch, f: ch.reject("collect_rejected")
+    a.chan.make_call("12", "3", "collect_call")
+    clock.advance(10)
+    assert b.last("offered")["category"] == "collect_call"
+    assert a.last("released")["cause"] == b.last("released")["cause"] == 34
