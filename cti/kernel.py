@@ -92,7 +92,7 @@ class Kernel:
         self.slot_names: dict[int, str] = {}
         self.frame = 0
         self.stats = TickStats()
-        self.fabric = None
+        self._fabric = None
         self.rx: np.ndarray | None = None
         self.tx: np.ndarray | None = None
         self._t0: float | None = None
@@ -100,9 +100,16 @@ class Kernel:
         self._running = False
 
     # --- layout -------------------------------------------------------------
+    @property
+    def fabric(self):
+        """The time-slot switch; first use fixes the slot layout."""
+        if self._fabric is None:
+            self._build()
+        return self._fabric
+
     def allocate(self, count: int, name: str) -> int:
         """Reserve ``count`` consecutive fabric slots; returns the first."""
-        if self.fabric is not None:
+        if self._fabric is not None:
             raise RuntimeError("slots are fixed once the kernel has started")
         base = self.nslots
         self.nslots += count
@@ -138,15 +145,14 @@ class Kernel:
         from timeslot.fabric import Fabric
 
         n = max(self.nslots, 1)
-        self.fabric = Fabric(n, law=self.law)
+        self._fabric = Fabric(n, law=self.law)
         self.rx = np.full((n, self.block), IDLE_ALAW, np.uint8)
         self.tx = np.full((n, self.block), IDLE_ALAW, np.uint8)
 
     # --- the loop -------------------------------------------------------------
     def tick(self) -> None:
         """One pass of the tight loop over ``block`` frames."""
-        if self.fabric is None:
-            self._build()
+        fabric = self.fabric
         c0 = time.process_time()
         frames, rx, tx = self.block, self.rx, self.tx
         for t in self.tickers:
@@ -157,7 +163,7 @@ class Kernel:
             f = getattr(st, "rx", None)
             if f is not None:
                 f(rx, self.frame)
-        self.fabric.process(rx, tx)
+        fabric.process(rx, tx)
         for st in self.stages:
             f = getattr(st, "tx", None)
             if f is not None:
@@ -199,8 +205,6 @@ class Kernel:
 
     def start(self) -> None:
         """Start ticking on the kernel's loop (call from inside or before running it)."""
-        if self.fabric is None:
-            self._build()
         self._running = True
         self._t0 = self.loop.time()
         self._handle = self.loop.call_at(self._t0 + self.block_s, self._scheduled_tick, 1)

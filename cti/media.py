@@ -69,7 +69,7 @@ class MediaEngine:
 
     SILENCE_DBM0 = -45.0  # below this the recorder counts silence
 
-    def __init__(self, kernel, law: str = "alaw"):
+    def __init__(self, kernel, law: str = "alaw", plan: str = "itu"):
         from timeslot.dtmf import DtmfDetector
         from timeslot.g711 import alaw_decode, ulaw_decode
         from timeslot.tonegen import ToneGenerator
@@ -80,7 +80,7 @@ class MediaEngine:
         self.dtmf = DtmfDetector(n, law=law)
         for ch in range(n):
             self.dtmf.set_enabled(ch, False)
-        self.gen = ToneGenerator(n, law=law)
+        self.gen = ToneGenerator(n, law=law, plan=plan)
         self._decode = alaw_decode if law == "alaw" else ulaw_decode
         self._scratch = np.empty((n, kernel.block), np.uint8)
         self.digits: dict[int, list[str]] = {}
@@ -269,10 +269,9 @@ class MediaEngine:
     async def record(self, slot: int, max_time: float = 60.0, silence: float | None = 5.0,
                      terminators: str = "#", beep: bool = True) -> Termination:
         """Record the slot's received audio; ``data["audio"]`` holds the law-coded octets."""
-        from timeslot.tonegen import Tone
-
         if beep:
-            await self.tone(slot, Tone.single(1000, -10.0, 0.2))
+            self.gen.tone(slot, (1000.0,), level=-10.0, ms=200)
+            await self._tone_wait(slot)
         if terminators:
             self.enable_digits(slot)
         loop = asyncio.get_running_loop()
