@@ -18,7 +18,11 @@ from typing import TextIO
 
 
 class CallTrace:
-    """Collects trace lines for the current call of one circuit; optional sink per line."""
+    """Collects the trace of the current call of one circuit.
+
+    Entries are kept as tuples and formatted when read (``lines``, ``text()``), so tracing
+    every signal of hundreds of circuits stays cheap; a ``sink`` receives each line as it
+    happens (a live log)."""
 
     def __init__(self, clock: Callable[[], float], circuit: int, variant: str,
                  sink: TextIO | None = None):
@@ -26,30 +30,28 @@ class CallTrace:
         self.circuit = circuit
         self.variant = variant
         self.sink = sink
-        self.lines: list[str] = [f"# r2 circuit {circuit} variant {variant}"]
-        self._emit(self.lines[0])
+        self.header = f"# r2 circuit {circuit} variant {variant}"
+        self._entries: list[tuple] = []
+        if sink is not None:
+            sink.write(self.header + "\n")
 
-    def _emit(self, line: str) -> None:
+    def _add(self, entry: tuple) -> None:
+        self._entries.append(entry)
         if self.sink is not None:
-            self.sink.write(line + "\n")
-
-    def _add(self, text: str) -> None:
-        line = f"{self.clock():.6f} {text}"
-        self.lines.append(line)
-        self._emit(line)
+            self.sink.write(_format(entry) + "\n")
 
     def cas(self, direction: str, abcd: int, name: str) -> None:
-        self._add(f"{direction} CAS {abcd:04b} {name}")
+        self._add((self.clock(), "CAS", direction, abcd, name))
 
     def mf(self, direction: str, sender: str, signal: int, meaning: str = "") -> None:
-        if signal:
-            self._add(f"{direction} MF {sender} {signal} {meaning}".rstrip())
-        else:
-            self._add(f"{direction} MF {sender} off")
+        self._add((self.clock(), "MF", direction, sender, signal, meaning))
 
     def event(self, name: str, **fields: object) -> None:
-        extra = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
-        self._add(f"EV {name} {extra}".rstrip())
+        self._add((self.clock(), "EV", name, fields))
+
+    @property
+    def lines(self) -> list[str]:
+        return [self.header, *map(_format, self._entries)]
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -57,3 +59,18 @@ class CallTrace:
     def save(self, path: str) -> None:
         with open(path, "w") as f:
             f.write(self.text())
+
+
+def _format(entry: tuple) -> str:
+    t, kind = entry[0], entry[1]
+    if kind == "CAS":
+        _, _, direction, abcd, name = entry
+        return f"{t:.6f} {direction} CAS {abcd:04b} {name}".rstrip()
+    if kind == "MF":
+        _, _, direction, sender, signal, meaning = entry
+        if not signal:
+            return f"{t:.6f} {direction} MF {sender} off"
+        return f"{t:.6f} {direction} MF {sender} {signal} {meaning}".rstrip()
+    _, _, name, fields = entry
+    extra = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+    return f"{t:.6f} EV {name} {extra}".rstrip()
