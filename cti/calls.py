@@ -119,6 +119,18 @@ class Call:
         if self.state not in states:
             raise CallError(f"call {self.id}: not allowed in state {self.state.value}")
 
+    def dial(self) -> None:
+        """Place this outgoing call on its trunk."""
+        self._require(CallState.NULL)
+        self.state = CallState.DIALING
+        self.times["dialing"] = self.clock()
+        self.history.append((self.times["dialing"], "dialing"))
+        try:
+            self.trunk.make_call(self)
+        except Exception:
+            self.state = CallState.NULL
+            raise
+
     def alert(self) -> None:
         self._require(CallState.OFFERED, CallState.PROCEEDING)
         self.trunk.alert(self)

@@ -1,0 +1,65 @@
+"""What every trunk adapter shares: the kernel, the span, slot mapping, call bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cti.calls import Call, CallEvent
+from drivers.base import Span
+
+
+class SpanHdlc:
+    """A span timeslot in HDLC mode as a frame transport (``send(frame)``)."""
+
+    def __init__(self, span: Span, timeslot: int):
+        self.span = span
+        self.timeslot = timeslot
+
+    def send(self, frame: bytes) -> None:
+        self.span.hdlc_send(self.timeslot, frame)
+
+    def recv_all(self) -> list[bytes]:
+        return self.span.hdlc_recv(self.timeslot)
+
+
+class TrunkBase:
+    """Base of the adapters; subclasses set ``kind`` and implement the operations."""
+
+    kind = "trunk"
+
+    def __init__(self, kernel, name: str, span: Span | None,
+                 on_offered: Callable[[Call], None] | None = None):
+        self.kernel = kernel
+        self.name = name
+        self.span = span
+        self.on_offered = on_offered or (lambda call: call.reject(21))
+        self.calls: dict[Any, Call] = {}  # stack call object (or circuit) -> Call
+        self.counters = {"offered": 0, "placed": 0, "answered": 0, "failed": 0}
+
+    def slot_of(self, timeslot: int | None) -> int | None:
+        if timeslot is None or self.span is None:
+            return None
+        return self.kernel.span_slot(self.span, timeslot)
+
+    def new_call(self, key: Any, direction: str, **kw: Any) -> Call:
+        call = Call(trunk=self, direction=direction, clock=self.kernel.now, **kw)
+        self.calls[key] = call
+        return call
+
+    def offered(self, key: Any, **kw: Any) -> Call:
+        call = self.new_call(key, "in", **kw)
+        self.counters["offered"] += 1
+        call.notify(CallEvent.OFFERED)
+        self.on_offered(call)
+        return call
+
+    def ended(self, key: Any, cause: int | None, raw: Any = None) -> None:
+        call = self.calls.pop(key, None)
+        if call is not None:
+            call.notify(CallEvent.RELEASED, cause=cause, raw_cause=raw)
+
+    def status(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.kind,
+                "span": None if self.span is None else self.span.name,
+                "calls": len(self.calls), "counters": dict(self.counters)}

@@ -1,0 +1,92 @@
+"""ISDN PRI trunk: a :class:`isdn.stack.Stack` on a span's TS16 (or an hdlc-socket)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cti.calls import Call, CallEvent
+from cti.trunks.base import SpanHdlc, TrunkBase
+from drivers.base import ChannelMode, Span
+from isdn.q931 import Event
+from isdn.stack import Stack
+
+DCHANNEL = 16
+
+_PROGRESS = {"proceeding": CallEvent.PROCEEDING, "alerting": CallEvent.ALERTING,
+             "connected": CallEvent.CONNECTED}
+
+
+class IsdnTrunk(TrunkBase):
+    kind = "isdn"
+
+    def __init__(self, kernel, name: str, span: Span | None, side: str, *,
+                 variant: str = "etsi", timers: dict[str, float] | None = None,
+                 transport: Any = None, on_offered=None):
+        super().__init__(kernel, name, span, on_offered)
+        if transport is None:
+            span.set_channel_mode(DCHANNEL, ChannelMode.HDLC)
+            transport = SpanHdlc(span, DCHANNEL)
+        self.transport = transport
+        q931 = {k: v for k, v in (timers or {}).items() if not k.startswith(("T2", "N2", "k"))}
+        lapd = {k: v for k, v in (timers or {}).items() if k not in q931}
+        self.stack = Stack(kernel.loop, side, transport, variant=variant, on_event=self._event,
+                           q931_timers=q931 or None, lapd_timers=lapd or None)
+        kernel.after_tick.append(self._poll)
+        self.stack.start()
+
+    def _poll(self) -> None:
+        for frame in self.transport.recv_all():
+            self.stack.receive_frame(frame)
+
+    # --- stack -> call model ----------------------------------------------------------
+    def _event(self, ev: Event) -> None:
+        c = ev.call
+        if ev.kind == "offered":
+            self.offered(c, dnis=c.called or "", ani=c.calling or "", slot=self.slot_of(c.channel))
+            return
+        call = self.calls.get(c) if c is not None else None
+        if call is None:
+            return
+        if call.slot is None and c.channel is not None:
+            call.slot = self.slot_of(c.channel)
+        if ev.kind in _PROGRESS:
+            if ev.kind == "connected":
+                self.counters["answered"] += 1
+            call.notify(_PROGRESS[ev.kind])
+        elif ev.kind in ("disconnected", "rejected"):
+            call.notify(CallEvent.DISCONNECTED, cause=ev.cause, raw_cause=ev.cause)
+        elif ev.kind == "released":
+            self.ended(c, ev.cause, ev.cause)
+
+    # --- call model -> stack ------------------------------------------------------------
+    def make_call(self, call: Call) -> None:
+        c = self.stack.place_call(call.dnis, call.ani or None)
+        call.slot = self.slot_of(c.channel)
+        self.calls[c] = call
+        self.counters["placed"] += 1
+
+    def _stack_call(self, call: Call):
+        for c, cc in self.calls.items():
+            if cc is call:
+                return c
+        raise KeyError(f"call {call.id} is not on trunk {self.name}")
+
+    def alert(self, call: Call) -> None:
+        self._stack_call(call).alert()
+
+    def answer(self, call: Call) -> None:
+        self._stack_call(call).answer()
+
+    def reject(self, call: Call, cause: int) -> None:
+        self._stack_call(call).hangup(cause)
+
+    def drop(self, call: Call, cause: int) -> None:
+        self._stack_call(call).hangup(cause)
+
+    def release(self, call: Call) -> None:
+        self.drop(call, 16)
+
+    def status(self) -> dict[str, Any]:
+        d = super().status()
+        d["stack"] = self.stack.status()
+        return d
