@@ -54,6 +54,7 @@ class PriPeer:
         raw.close()
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
+        self._cursor = 0
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self.stack = stack_factory(self.clock, self.sock)
@@ -84,32 +85,47 @@ class PriPeer:
         self.clock.run_due(self.clock.time())
 
     def wait_for(self, prefix: str, timeout: float = 5.0) -> str:
-        """Pump until libpri prints a line starting with ``prefix``; returns the line."""
+        """Pump until libpri has printed a line starting with ``prefix`` after the last
+        line returned; returns it."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                while True:
-                    line = self.lines.get_nowait()
-                    self.log.append(line)
-                    if line.startswith(prefix):
-                        return line
-            except queue.Empty:
-                pass
+        while True:
+            self._drain()
+            for i in range(self._cursor, len(self.log)):
+                if self.log[i].startswith(prefix):
+                    self._cursor = i + 1
+                    return self.log[i]
+            if time.monotonic() > end:
+                raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
             self._pump_once(0.005)
-        raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self.log.append(self.lines.get_nowait())
+        except queue.Empty:
+            pass
+
+    def wait_line(self, prefix: str, timeout: float = 5.0) -> str:
+        """Like :meth:`wait_for` but *without* pumping our stack (frames stay queued)."""
+        end = time.monotonic() + timeout
+        while True:
+            self._drain()
+            for i in range(self._cursor, len(self.log)):
+                if self.log[i].startswith(prefix):
+                    self._cursor = i + 1
+                    return self.log[i]
+            if time.monotonic() > end:
+                raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
+            time.sleep(0.002)
 
     def until(self, predicate, timeout: float = 5.0) -> None:
         """Pump until ``predicate()`` is true."""
         end = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > end:
+                self._drain()
                 raise TimeoutError(f"condition not met; libpri said {self.log[-15:]}")
             self._pump_once(0.005)
-            try:
-                while True:
-                    self.log.append(self.lines.get_nowait())
-            except queue.Empty:
-                pass
 
     def close(self) -> None:
         try:

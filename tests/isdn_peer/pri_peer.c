@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	pri_set_overlapdial(pri, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
 		fd_set rfds;

@@ -1,0 +1,333 @@
+"""Interop: our Q.921/Q.931 stack against libpri over the hdlc-socket transport.
+
+Every scenario runs with us as the network side (libpri as CPE) and as the user side
+(libpri as network), ETSI (EuroISDN E1).  libpri runs in real time, so our timers
+under test are shortened; libpri's own are left at their defaults.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests_isdn_helpers import Recorder
+
+from isdn.bchannels import BState
+from isdn.stack import Stack
+
+pytestmark = pytest.mark.interop
+
+SIDES = ["network", "user"]
+PEER_NODE = {"network": "cpe", "user": "network"}
+
+
+@pytest.fixture(scope="module")
+def pri_exe():
+    from conftest import need_library
+    need_library("pri")
+    from isdn_peer.peer import build
+    exe = build()
+    if exe is None:
+        pytest.skip("gcc or libpri headers missing")
+    return exe
+
+
+@pytest.fixture
+def connect(pri_exe, tmp_path):
+    """connect(ours, **timers) -> (peer, stack, recorder); link established."""
+    from isdn_peer.peer import PriPeer
+    peers = []
+
+    def make(ours: str, q931: dict | None = None, lapd: dict | None = None,
+             peer_timers: dict | None = None):
+        rec = Recorder()
+
+        def factory(clock, sock):
+            s = Stack(clock, ours, sock, on_event=rec, q931_timers=q931, lapd_timers=lapd)
+            s.trace_to(str(tmp_path / f"{ours}.pcap"))
+            s.start()
+            return s
+        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, peer_timers)
+        peers.append(peer)
+        peer.wait_for("UP")
+        peer.until(lambda: peer.stack.link_up)
+        return peer, peer.stack, rec
+
+    yield make
+    for p in peers:
+        p.close()
+        if p.stack.tracer:
+            p.stack.tracer.close()
+
+
+def _peer_id(line: str) -> int:
+    return int(line.split()[1])
+
+
+# (clearing side, cause) pairs: every cause of the issue travels end to end both ways
+CLEARINGS = [("we", 16), ("they", 17), ("we", 19), ("they", 21), ("we", 34), ("they", 16)]
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("clearer,cause", CLEARINGS[:4])
+def test_we_call_en_bloc(connect, ours, clearer, cause):
+    peer, stack, rec = connect(ours)
+    call = stack.place_call("4000", "0212345678", channel=1)
+    ring = peer.wait_for("RING").split()
+    assert ring[2:6] == ["1", "4000", "0212345678", "1"]  # channel, called, calling, complete
+    pid = int(ring[1])
+    peer.send(f"proceed {pid}")
+    peer.until(lambda: rec.has("proceeding"))
+    peer.send(f"alert {pid}")
+    peer.until(lambda: rec.has("alerting"))
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
+    _clear(peer, call, rec, pid, clearer, cause)
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("clearer,cause", CLEARINGS[2:])
+def test_they_call_en_bloc(connect, ours, clearer, cause):
+    peer, stack, rec = connect(ours)
+    peer.send("call 7 5 4000 0212345678")
+    pid = _peer_id_from_callid(peer)
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    assert (call.called, call.calling, call.channel) == ("4000", "0212345678", 5)
+    call.proceed()
+    peer.wait_for("PROCEEDING")
+    call.alert()
+    peer.wait_for("RINGING")
+    call.answer()
+    peer.wait_for("ANSWER")
+    peer.until(lambda: call.role == "ACTIVE" and not call.timers.running("T313"))
+    _clear(peer, call, rec, pid, clearer, cause)
+
+
+def _peer_id_from_callid(peer) -> int:
+    return int(peer.wait_for("CALLID").split()[2])
+
+
+def _clear(peer, call, rec, pid, clearer, cause):
+    if clearer == "we":
+        call.hangup(cause)
+        line = peer.wait_for("HANGUP_REQ")
+        assert line.split()[2] == str(cause)
+        peer.send(f"hangup {pid} {cause}")
+    else:
+        peer.send(f"hangup {pid} {cause}")
+        peer.until(lambda: rec.has("disconnected", call))
+        assert rec.first("disconnected", call).cause == cause
+        peer.wait_for("HANGUP")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == cause
+    assert call.state.endswith("0") and call.cc.channels.state(call.channel) is BState.IDLE
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_overlap_receiving(connect, ours):
+    peer, stack, rec = connect(ours)
+    peer.send("call 1 2 40 0212345678 overlap")
+    pid = _peer_id_from_callid(peer)
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    assert rec.first("offered").detail["complete"] is False and call.called == "40"
+    call.more_info()
+    peer.wait_for("SETUP_ACK")
+    peer.send(f"info {pid} 00")
+    peer.until(lambda: call.called == "4000")
+    call.proceed()
+    call.alert()
+    call.answer()
+    peer.wait_for("ANSWER")
+    peer.send(f"hangup {pid} 16")
+    peer.until(lambda: rec.has("released", call))
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_overlap_sending(connect, ours):
+    peer, stack, rec = connect(ours)
+    call = stack.place_call("40", "0212345678", channel=3, overlap=True)
+    ring = peer.wait_for("RING").split()
+    assert ring[3] == "40" and ring[5] == "0"
+    pid = int(ring[1])
+    peer.send(f"needmore {pid}")
+    peer.until(lambda: rec.has("more_info"))
+    assert call.role == "OUT_OVERLAP"
+    call.send_digits("00", complete=True)
+    assert peer.wait_for("INFO").split()[2] in ("00", "4000")
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    call.hangup(16)
+    peer.wait_for("HANGUP_REQ")
+    peer.send(f"hangup {pid} 16")
+    peer.until(lambda: rec.has("released", call))
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_progress_inband(connect, ours):
+    peer, stack, rec = connect(ours)
+    call = stack.place_call("4000", "0212345678", channel=4)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"proceed {pid}")
+    peer.send(f"progress {pid}")
+    peer.until(lambda: rec.has("progress"))
+    assert rec.first("progress").detail["description"] == 8
+    peer.send(f"alert {pid} inband")
+    peer.until(lambda: rec.has("alerting"))
+    assert rec.first("alerting").detail["inband"]
+    call.hangup(16)
+    peer.wait_for("HANGUP_REQ")
+    peer.send(f"hangup {pid} 16")
+    peer.until(lambda: rec.has("released", call))
+    # and the other way: we report in-band information to libpri
+    peer.send("call 2 6 4000 0212345678")
+    peer.until(lambda: rec.has("offered"))
+    inc = rec.first("offered").call
+    inc.proceed()
+    inc.progress(8)
+    assert peer.wait_for("PROGRESS").split()[2] != "0"
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_rejected_with_release_complete(connect, ours):
+    peer, stack, rec = connect(ours)
+    peer.send("auto reject 34")  # libpri answers a SETUP with RELEASE COMPLETE for 34
+    peer.wait_for("OK auto")
+    call = stack.place_call("4000", "0212345678", channel=7)
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 34
+    assert rec.kinds(call) == ["released"]
+    peer.send("auto manual")
+    peer.send("call 3 8 4000 0212345678")
+    peer.until(lambda: rec.has("offered"))
+    rec.first("offered").call.hangup(21)  # offered, unanswered: RELEASE COMPLETE
+    assert peer.wait_for("HANGUP").split()[2] == "21"
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_t303_setup_sent_twice_then_cleared(connect, ours):
+    peer, stack, rec = connect(ours, q931={"T303": 0.3})
+    peer.send("auto ignore")
+    peer.wait_for("OK auto")
+    sent = []
+    orig = stack.transport.send
+    stack.transport.send = lambda f: (sent.append(bytes(f)), orig(f))[1]
+    call = stack.place_call("4000", "0212345678", channel=9)
+    peer.until(lambda: rec.has("released", call), timeout=3)
+    setups = [f for f in sent if len(f) > 8 and f[4] == 0x08 and f[4 + 1 + 2 + 1] == 0x05]
+    assert len(setups) == 2
+    assert rec.first("released", call).cause == (18 if ours == "network" else 102)
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_t305_then_release(connect, ours):
+    peer, stack, rec = connect(ours, q931={"T305": 0.3})
+    call = stack.place_call("4000", "0212345678", channel=10)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    call.hangup(16)  # libpri (manual) does not answer DISCONNECT: T305 expires
+    peer.wait_for("HANGUP_REQ")
+    peer.until(lambda: call.role == "RELEASE_REQUEST" or rec.has("released", call), timeout=2)
+    peer.until(lambda: rec.has("released", call), timeout=3)
+    assert rec.first("released", call).cause == 16
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_t308_twice_then_channel_restarted(connect, ours):
+    peer, stack, rec = connect(ours, q931={"T305": 0.2, "T308": 0.2})
+    call = stack.place_call("4000", "0212345678", channel=11)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    peer.send("cut 1")
+    peer.wait_for("OK cut")
+    peer.drop_ours = True
+    call.hangup(16)
+    peer.until(lambda: rec.has("released", call), timeout=3)
+    assert rec.first("released", call).cause == 102
+    assert stack.cc.channels.state(11) in (BState.RESTART, BState.MAINTENANCE)
+    peer.drop_ours = False
+    peer.send("cut 0")
+    peer.until(lambda: rec.has("restart_ack"), timeout=8)
+    assert stack.cc.channels.state(11) is BState.IDLE
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_restart_b_channel(connect, ours):
+    peer, stack, rec = connect(ours)
+    stack.restart([12])
+    assert peer.wait_for("RESTART").split()[1] == "12"
+    peer.until(lambda: rec.has("restart_ack"))
+    assert stack.cc.channels.state(12) is BState.IDLE
+    # libpri restarts a channel carrying one of our calls: the call is cleared
+    call = stack.place_call("4000", "0212345678", channel=13)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    peer.send("reset 13")
+    peer.until(lambda: rec.has("restart"))
+    assert rec.first("restart").detail["channels"] == [13]
+    assert rec.first("released", call).cause == 41
+    assert peer.wait_for("RESTART_ACK").split()[1] == "13"
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_link_failure_keeps_active_call(connect, ours):
+    peer, stack, rec = connect(ours, lapd={"T200": 0.2, "T203": 0.4})
+    call = stack.place_call("4000", "0212345678", channel=14)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    peer.send("cut 1")
+    peer.wait_for("OK cut")
+    peer.drop_ours = True
+    peer.until(lambda: rec.has("link_down"), timeout=3)  # T203, then T200 x N200
+    assert call.timers.running("T309") and call.role == "ACTIVE"
+    peer.drop_ours = False
+    peer.send("cut 0")
+    peer.until(lambda: len(rec.all("link_up")) >= 2, timeout=5)
+    peer.pump(0.3)
+    assert call.role == "ACTIVE" and not call.timers.running("T309")
+    call.hangup(16)
+    peer.wait_for("HANGUP_REQ")
+    peer.send(f"hangup {pid} 16")
+    peer.until(lambda: rec.has("released", call))
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_full_span_then_glare_on_last_channel(connect, ours):
+    peer, stack, rec = connect(ours)
+    peer.send("auto answer")
+    peer.wait_for("OK auto")
+    channels = [c for c in range(1, 31) if c != 16]
+    calls = [stack.place_call(f"40{c:02d}", "0212345678", channel=c) for c in channels]
+    peer.until(lambda: all(c.role == "ACTIVE" for c in calls), timeout=10)
+    assert stack.cc.channels.idle_count() == 1
+    # glare: libpri's SETUP for channel 31 is on the wire before ours reaches it
+    peer.send("auto manual")
+    peer.send("call 1 31 5000 0299999999")
+    peer.wait_line("CALLID")
+    ours_call = stack.place_call("4031", "0212345678", channel=31)
+    peer.until(lambda: rec.has("offered") or rec.has("rejected"), timeout=5)
+    if ours == "network":
+        # the network's choice stands: the user's SETUP is refused with cause 44
+        assert rec.first("rejected").cause == 44
+        pid = int(peer.wait_for("RING 31").split()[1])
+        assert peer.wait_for("HANGUP").split()[2] == "44"
+        assert stack.cc.channels.owner(31) is ours_call
+        peer.send(f"answer {pid}")
+        peer.until(lambda: ours_call.role == "ACTIVE")
+    else:
+        # we are the user: the network's call takes channel 31 and our SETUP loses it;
+        # the network (libpri does not track B-channels: the script does) refuses it
+        inc = rec.first("offered").call
+        assert inc.channel == 31 and stack.cc.channels.owner(31) is inc
+        assert ours_call.channel is None
+        pid = int(peer.wait_for("RING 31").split()[1])
+        peer.send(f"hangup {pid} 44")
+        peer.until(lambda: rec.has("released", ours_call), timeout=5)
+        assert rec.first("released", ours_call).cause == 44
+        inc.answer()
+        peer.wait_for("ANSWER")
+    assert stack.cc.channels.idle_count() == 0

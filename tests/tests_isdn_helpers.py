@@ -1,0 +1,27 @@
+"""Shared helpers of the ISDN tests: an event recorder."""
+
+from __future__ import annotations
+
+from isdn.q931 import Event
+
+
+class Recorder:
+    """Collects stack events; query them by kind and call."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, ev: Event) -> None:
+        self.events.append(ev)
+
+    def all(self, kind: str, call=None) -> list[Event]:
+        return [e for e in self.events if e.kind == kind and (call is None or e.call is call)]
+
+    def has(self, kind: str, call=None) -> bool:
+        return bool(self.all(kind, call))
+
+    def first(self, kind: str, call=None) -> Event:
+        return self.all(kind, call)[0]
+
+    def kinds(self, call) -> list[str]:
+        return [e.kind for e in self.events if e.call is call]
