@@ -3,6 +3,8 @@ analog station board with simulated handsets.  See docs/sim.md."""
 
 from drivers.sim.board import SimBoard
 from drivers.sim.span import SimSpan
+from drivers.sim.station import StationBoard, StationEvent
 from drivers.sim.system import Cable, Impairment, LoopPlug, SimSystem
 
-__all__ = ["Cable", "Impairment", "LoopPlug", "SimBoard", "SimSpan", "SimSystem"]
+__all__ = ["Cable", "Impairment", "LoopPlug", "SimBoard", "SimSpan", "SimSystem",
+           "StationBoard", "StationEvent"]
