@@ -86,42 +86,64 @@ class PayloadFormat:
             return Frg.FIRST
         return Frg.LAST if index == self.fragments - 1 else Frg.MIDDLE
 
-    def payload_size(self, frg: int) -> int:
-        return self.data_octets + (self.cas_octets if frg in (Frg.WHOLE, Frg.LAST) else 0)
-
-    def pack(self, block: np.ndarray, cas: np.ndarray | None = None, frg: int = Frg.WHOLE
-             ) -> bytes:
-        """Payload for ``block`` (32, frames); ``cas`` (32 nibbles) when it ends a multiframe."""
+    def data_parts(self, block: np.ndarray) -> list[bytes]:
+        """Data octets of consecutive packets for ``block`` (32, k x frames_per_packet)."""
         data = block[self._rows, :].T.tobytes()  # frame by frame, timeslots in order
-        if not self.cas_octets or frg not in (Frg.WHOLE, Frg.LAST):
-            return data
+        n = self.data_octets
+        return [data[i:i + n] for i in range(0, len(data), n)]
+
+    def signalling(self, cas: np.ndarray) -> bytes:
+        """The signalling substructure: ABCD nibbles of the carried timeslots, padded."""
         nib = (np.asarray(cas, dtype=np.uint8)[self._rows] & 0xF).tolist()
         if len(nib) % 2:
             nib.append(0)
-        return data + bytes((nib[i] << 4) | nib[i + 1] for i in range(0, len(nib), 2))
+        return bytes((nib[i] << 4) | nib[i + 1] for i in range(0, len(nib), 2))
 
-    def unpack(self, payload: bytes, frg: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(block (32, frames) with idle in unused rows, CAS nibbles of 32 timeslots or None)."""
-        expected = self.payload_size(frg)
+    def carries_signalling(self, frg: int) -> bool:
+        return bool(self.cas_octets) and frg in (Frg.WHOLE, Frg.LAST)
+
+    def pack(self, block: np.ndarray, cas: np.ndarray | None = None, frg: int = Frg.WHOLE
+             ) -> bytes:
+        """Payload of one packet for ``block`` (32, frames_per_packet)."""
+        data = self.data_parts(block)[0]
+        return data + self.signalling(cas) if self.carries_signalling(frg) else data
+
+    def split(self, payload: bytes, frg: int) -> tuple[bytes, np.ndarray | None]:
+        """(data octets, CAS nibbles of 32 timeslots or None) of a received payload."""
         if (frg == Frg.WHOLE) != (self.fragments == 1):
             raise PseudowireDecodeError(
                 f"FRG {frg:02b} but packets carry " + ("whole multiframes" if self.fragments == 1
                                                        else f"1/{self.fragments} multiframes"),
                 offset=0, field="control_word.frg")
+        expected = self.data_octets + (self.cas_octets if self.carries_signalling(frg) else 0)
         if len(payload) != expected:
             raise PseudowireDecodeError(
                 f"{self.mode.name} payload of {len(payload)} octets, configured {expected}",
                 offset=0, field="payload")
-        block = self.filler(self.frames)
-        data = np.frombuffer(payload, dtype=np.uint8, count=self.data_octets)
-        block[self._rows, :] = data.reshape(self.frames, len(self.timeslots)).T
         if len(payload) == self.data_octets:
-            return block, None
-        sig = np.frombuffer(payload, dtype=np.uint8, offset=self.data_octets)
-        nib = np.stack([sig >> 4, sig & 0xF], axis=1).ravel()[: len(self.timeslots)]
+            return payload, None
         cas = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
-        cas[self._rows] = nib
-        return block, cas
+        nib = [v for b in payload[self.data_octets:] for v in (b >> 4, b & 0xF)]
+        cas[self._rows] = nib[: len(self.timeslots)]
+        return payload[: self.data_octets], cas
+
+    def to_block(self, data: bytes) -> np.ndarray:
+        """Block (32, frames) from the data octets of consecutive packets; idle elsewhere."""
+        frames = len(data) // len(self.timeslots)
+        block = self.filler(frames)
+        block[self._rows, :] = np.frombuffer(data, dtype=np.uint8).reshape(
+            frames, len(self.timeslots)).T
+        return block
+
+    def unpack(self, payload: bytes, frg: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(block (32, frames) with idle in unused rows, CAS nibbles or None)."""
+        data, cas = self.split(payload, frg)
+        return self.to_block(data), cas
+
+    @property
+    def filler_data(self) -> bytes:
+        """Data octets of a packet that never came (or came with L set)."""
+        return bytes([self.idle]) * self.data_octets
 
     def filler(self, frames: int) -> np.ndarray:
         return np.full((TIMESLOTS_E1, frames), self.idle, dtype=np.uint8)

@@ -97,6 +97,7 @@ class PseudowireSpan(Span):
         self._tx = np.empty((TIMESLOTS_E1, 0), dtype=np.uint8)
         self._rx = np.empty((TIMESLOTS_E1, 0), dtype=np.uint8)
         self._cas_tx = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
+        self._cas_octets = self.format.signalling(self._cas_tx) if self.format.mode.cas else b""
         self._cas_rx = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
         self._far: Header | None = None  # header of the last packet played out
         self._hdlc_ts: list[int] = []
@@ -201,15 +202,15 @@ class PseudowireSpan(Span):
         self._send_frames(block)
 
     def _send_frames(self, block: np.ndarray) -> None:
-        self._tx = np.concatenate([self._tx, block], axis=1)
+        tx = np.concatenate([self._tx, block], axis=1) if self._tx.shape[1] else block
         fpp = self.format.frames
-        sent = 0
-        while self._tx.shape[1] - sent >= fpp:
-            self._send_packet(self._tx[:, sent:sent + fpp])
-            sent += fpp
-        self._tx = self._tx[:, sent:]
+        whole = tx.shape[1] // fpp * fpp
+        if whole:
+            for data in self.format.data_parts(tx[:, :whole]):
+                self._send_packet(data)
+        self._tx = tx[:, whole:]
 
-    def _send_packet(self, frames: np.ndarray) -> None:
+    def _send_packet(self, data: bytes) -> None:
         frg = self.format.frg(self._frag)
         self._frag = (self._frag + 1) % self.format.fragments
         header = Header(
@@ -217,7 +218,12 @@ class PseudowireSpan(Span):
             m=M.RDI if self.rdi else M.NORMAL, frg=frg,
             timestamp=self._timestamp if self.pw.rtp else None,
             payload_type=self.pw.payload_type, ssrc=self.pw.ssrc)
-        payload = b"" if self.ac_fault else self.format.pack(frames, self._cas_tx, frg)
+        if self.ac_fault:
+            payload = b""  # L set: the payload may be omitted (RFC 4553 5.2, RFC 5086 5.2)
+        elif self.format.carries_signalling(frg):
+            payload = data + self._cas_octets
+        else:
+            payload = data
         self._seq = (self._seq + 1) % SEQ_MOD
         self._timestamp = (self._timestamp + self.format.frames) & 0xFFFFFFFF
         if self.pw.remote is None:
@@ -245,11 +251,11 @@ class PseudowireSpan(Span):
         """One datagram from the PSN (used by :meth:`pump`, or directly by a relay)."""
         try:
             header, payload = decode(data, self.pw.rtp)
-            if header.l:
-                item = (self.format.filler(self.format.frames), None, header)
+            if header.l:  # far attachment circuit failed: play filler, whatever came
+                item = (self.format.filler_data, None, header)
             else:
-                block, cas = self.format.unpack(payload, header.frg)
-                item = (block, cas, header)
+                octets, cas = self.format.split(payload, header.frg)
+                item = (octets, cas, header)
         except PseudowireDecodeError:
             self.counters.malformed += 1
             return
@@ -259,19 +265,21 @@ class PseudowireSpan(Span):
         if self._sock is not None:
             self.pump()
         if self.loopback is not Loopback.LOCAL:
-            parts = [self._rx]
-            have = self._rx.shape[1]
-            while have < frames:
-                ok, item = self.jitter.pop()
-                if ok:
-                    block, cas, self._far = item
-                    if cas is not None:
-                        self._cas_rx = cas
-                else:
-                    block = self.format.filler(self.format.frames)
-                parts.append(block)
-                have += block.shape[1]
-            self._rx = np.concatenate(parts, axis=1)
+            need = -(-(frames - self._rx.shape[1]) // self.format.frames)
+            if need > 0:
+                parts = []
+                for _ in range(need):
+                    ok, item = self.jitter.pop()
+                    if ok:
+                        octets, cas, self._far = item
+                        if cas is not None:
+                            self._cas_rx = cas
+                        parts.append(octets)
+                    else:
+                        parts.append(self.format.filler_data)
+                played = self.format.to_block(b"".join(parts))
+                self._rx = np.concatenate([self._rx, played], axis=1) \
+                    if self._rx.shape[1] else played
         elif self._rx.shape[1] < frames:  # local loopback before anything was written
             gap = self.format.filler(frames - self._rx.shape[1])
             self._rx = np.concatenate([self._rx, gap], axis=1)
@@ -295,6 +303,7 @@ class PseudowireSpan(Span):
         if not 0 <= abcd <= 0xF:
             raise ValueError("ABCD is a 4-bit value")
         self._cas_tx[timeslot] = abcd
+        self._cas_octets = self.format.signalling(self._cas_tx)
 
     def _need_cas(self) -> None:
         if not self.format.mode.cas:
