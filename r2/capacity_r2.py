@@ -92,9 +92,10 @@ def _run_symbolic(pairs: int) -> tuple[float, float, float, list[str]]:
     t0 = time.process_time()
     sim = 0.0
     while sim < 30 and not all(ch.state == "out_answered" for ch in a_ch):
+        snapshot = {k: [list(x) for x in v] for k, v in sent.items()}  # last tick's output
         for src, dst, chans in (("a", "b", b_ch), ("b", "a", a_ch)):
             for i, ch in enumerate(chans):
-                now, old = sent[src][i], seen[dst][i]
+                now, old = snapshot[src][i], seen[dst][i]
                 if now[0] != old[0]:
                     old[0] = now[0]
                     ch.on_cas(now[0])
@@ -109,19 +110,56 @@ def _run_symbolic(pairs: int) -> tuple[float, float, float, list[str]]:
     return cpu, sim, _cycle_ms([ch.trace.lines for ch in a_ch]), notes
 
 
+def _openr2(pairs: int, symbolic: bool) -> tuple[dict[str, float] | None, str]:
+    """The same workload on openr2 1.3 (all channels in one process, C), or None and why."""
+    import ctypes.util
+    import importlib.util
+    import os
+    import subprocess
+
+    src = os.path.join(os.path.dirname(__file__), os.pardir, "tests", "r2_peer", "peer.py")
+    if ctypes.util.find_library("openr2") is None or not os.path.exists(src):
+        return None, "openr2 peer not available (libopenr2-dev and a source checkout needed)"
+    spec = importlib.util.spec_from_file_location("r2_peer_build", src)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    try:
+        exe = mod.build()
+    except (OSError, subprocess.CalledProcessError) as e:
+        return None, f"openr2 peer did not build: {e}"
+    args = [exe, "--bench", str(pairs), "--dnis", DNIS, "--ani", ANI, "--max-dnis",
+            str(len(DNIS)), "--max-ani", str(len(ANI) + 1)]
+    out = subprocess.run(args + (["--symbolic-mf"] if symbolic else []), capture_output=True,
+                         text=True, timeout=300)
+    ticks, cpu, answered, cycle = out.stdout.split()
+    if int(answered) != pairs:
+        return None, f"openr2 completed only {answered}/{pairs} calls"
+    return {"sim": int(ticks) * TICK, "cpu": float(cpu),
+            "cycle": float(cycle) if float(cycle) > 0 else None}, \
+        "openr2 1.3 channels in one process, same calls, " + (
+            "signals as numbers" if symbolic else "openr2's own MF tone generation/detection")
+
+
 def r2_compelled_480(quick: bool) -> list[BenchResult]:
     pairs = 240
     try:
         import timeslot.r2mf  # noqa: F401
-        run = _run_audio
+        run, symbolic = _run_audio, False
     except ImportError:
-        run = _run_symbolic
+        run, symbolic = _run_symbolic, True
     cpu, sim, cycle, notes = run(pairs)
-    peer_note = "openr2 needs one DAHDI channel fd per circuit; not run at 480 channels"
-    return [BenchResult("r2_compelled_480", 100.0 * cpu / sim, "percent_of_core",
+    peer, peer_note = _openr2(pairs, symbolic)
+    return [BenchResult("r2_compelled_480", 100.0 * cpu / sim, "percent_of_core", peer="openr2",
+                        peer_value=None if peer is None else 100.0 * peer["cpu"] / peer["sim"],
                         notes=[*notes, peer_note]),
-            BenchResult("r2_cycle_ms", cycle, "ms", notes=["median forward-onset to "
-                                                           "forward-onset, one compelled cycle"])]
+            BenchResult("r2_cycle_ms", cycle, "ms", peer="openr2",
+                        peer_value=None if peer is None else peer["cycle"],
+                        notes=["median forward-onset to forward-onset, one compelled cycle "
+                               "(lockstep 20 ms ticks)"]),
+            BenchResult("r2_setup_us_per_call", cpu / pairs * 1e6, "us_per_call", peer="openr2",
+                        peer_value=None if peer is None else peer["cpu"] / pairs * 1e6,
+                        notes=["CPU for one call's register signalling, both ends, "
+                               "8 DNIS + category + 8 ANI digits, group B, answer"])]
 
 
 BENCHES = [r2_compelled_480]

@@ -1,18 +1,21 @@
 /*
- * r2_peer: one unmodified openr2 (libopenr2 1.3.x) channel driven in lockstep by a test.
+ * r2_peer: unmodified openr2 (libopenr2 1.3.x) channels driven in lockstep by a test.
  *
  * libopenr2 1.3.x talks to DAHDI directly (ioctl/read/write on the channel fd, gettimeofday
  * for its timers).  This executable defines those symbols itself, so the library's calls land
- * here: a fake DAHDI CAS channel whose ABCD bits and 160-octet A-law blocks travel over a
- * SOCK_SEQPACKET socket (fd given on the command line) to the test, one 20 ms tick at a time.
- * Time is virtual: it advances 20 ms per tick, so openr2's timers are deterministic.
+ * here: fake DAHDI CAS channels whose ABCD bits and 160-octet A-law blocks are carried one
+ * 20 ms tick at a time.  Time is virtual: it advances 20 ms per tick, so openr2's timers are
+ * deterministic.
  *
- * Per tick the test sends   'T' abcd mf audio[160]
- * and the peer answers      'E' text...   (zero or more events)   then   'R' abcd mf audio[160]
- * mf is the register signal 1..15 (0 none); it is used only with --symbolic-mf, where the peer
- * gives openr2 an MF interface that exchanges signals instead of tones (the audio octets are
- * then silence).  Without it openr2 generates and detects real MF-R2 tones in the audio.
- * 'Q' ends the peer.
+ * Peer mode (one channel, the far end of our stack), over a SOCK_SEQPACKET fd:
+ *   per tick the test sends   'T' abcd mf audio[160]
+ *   the peer answers          'E' text...   (zero or more events)   then   'R' abcd mf audio[160]
+ *   mf is the register signal 1..15 (0 none), used only with --symbolic-mf, where openr2 gets
+ *   an MF interface that exchanges signals instead of tones (audio is then silence); without
+ *   it openr2 generates and detects real MF-R2 tones in the audio.  'Q' ends the peer.
+ *
+ * Bench mode (--bench PAIRS, no socket): PAIRS openr2 channels call PAIRS openr2 channels in
+ * the same process, back to back, all at once; prints "ticks cpu_seconds answered cycle_ms".
  */
 #define _GNU_SOURCE
 #include <dahdi/user.h>
@@ -27,64 +30,56 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BLOCK 160
 #define TICK_US 20000
+#define MAX_CHANS 1024
+#define MAX_FD 8192
 
-static int sock = -1;       /* link to the test */
-static int chanfd = -1;     /* the fake DAHDI channel */
-static int rx_abcd = 0x9, tx_abcd = 0x9;
-static int pending_event = 0;
-static int read_ready = 0, write_budget = 0;
-static unsigned char rx_audio[BLOCK], tx_audio[BLOCK];
-static int rx_mf = 0, tx_mf = 0;            /* symbolic MF, as 1..15 */
+/* ---- fake DAHDI channels --------------------------------------------------------------- */
+struct fakechan {
+	int fd, index;
+	int rx_abcd, tx_abcd, pending_event, read_ready, write_budget;
+	int rx_mf, tx_mf;                       /* symbolic MF, as 1..15 */
+	unsigned char rx_audio[BLOCK], tx_audio[BLOCK];
+	openr2_chan_t *r2;
+	long answer_tick, hangup_tick;
+	long last_fwd_onset;                    /* bench: tick of the last forward signal onset */
+};
+
+static struct fakechan chans[MAX_CHANS];
+static struct fakechan *by_fd[MAX_FD];
+static int nchans = 0;
 static long long now_us = 1700000000LL * 1000000LL;
 static long tick = 0;
-static int verbose = 0;
+static int sock = -1;                       /* peer mode: link to the test */
+static int verbose = 0, bench_pairs = 0;
 
-/* ---- script --------------------------------------------------------------------------- */
-static const char *opt_variant = "ITU", *opt_role = "in", *opt_dnis = "", *opt_ani = NULL;
-static const char *opt_on_offer = "accept";
-static int opt_category = OR2_CALLING_PARTY_CATEGORY_NATIONAL_SUBSCRIBER;
-static int opt_max_ani = 10, opt_max_dnis = 4, opt_call_at = 5, opt_answer_after = 5;
-static int opt_hangup_after = 0, opt_ani_first = -1, opt_symbolic = 0;
-static long answer_tick = -1, hangup_tick = -1;
-static openr2_chan_t *chan;
-
-static void send_event(const char *fmt, ...)
+static struct fakechan *fake(int fd)
 {
-	char buf[512];
-	va_list ap;
-	buf[0] = 'E';
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + 1, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	send(sock, buf, (size_t)n + 1, 0);
+	return (fd >= 0 && fd < MAX_FD) ? by_fd[fd] : NULL;
 }
 
-/* ---- the fake DAHDI channel: symbols libopenr2 resolves to ------------------------------ */
 int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
 	va_start(ap, req);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	if (fd != chanfd)
+	struct fakechan *c = fake(fd);
+	if (!c)
 		return (int)syscall(SYS_ioctl, fd, req, arg);
 	int *iarg = arg;
 	switch (req) {
 	case DAHDI_CHANNO:
-		*iarg = 1;
+		*iarg = c->index + 1;
 		return 0;
 	case DAHDI_GET_PARAMS: {
 		struct dahdi_params *p = arg;
 		memset(p, 0, sizeof(*p));
-		p->channo = 1;
+		p->channo = c->index + 1;
 		p->sigtype = DAHDI_SIG_CAS;
 		p->sigcap = DAHDI_SIG_CAS;
 		return 0;
@@ -96,22 +91,22 @@ int ioctl(int fd, unsigned long req, ...)
 	case DAHDI_FLUSH: case DAHDI_SETLINEAR: case DAHDI_SPECIFY:
 		return 0;
 	case DAHDI_SETTXBITS:
-		tx_abcd = *iarg & 0xF;
+		c->tx_abcd = *iarg & 0xF;
 		return 0;
 	case DAHDI_GETRXBITS:
-		*iarg = rx_abcd;
+		*iarg = c->rx_abcd;
 		return 0;
 	case DAHDI_GETEVENT:
-		*iarg = pending_event;
-		pending_event = 0;
+		*iarg = c->pending_event;
+		c->pending_event = 0;
 		return 0;
 	case DAHDI_IOMUX: {
 		int want = *iarg, got = 0;
-		if ((want & DAHDI_IOMUX_SIGEVENT) && pending_event)
+		if ((want & DAHDI_IOMUX_SIGEVENT) && c->pending_event)
 			got = DAHDI_IOMUX_SIGEVENT;
-		else if ((want & DAHDI_IOMUX_READ) && read_ready)
+		else if ((want & DAHDI_IOMUX_READ) && c->read_ready)
 			got = DAHDI_IOMUX_READ;
-		else if ((want & DAHDI_IOMUX_WRITE) && write_budget)
+		else if ((want & DAHDI_IOMUX_WRITE) && c->write_budget)
 			got = DAHDI_IOMUX_WRITE;
 		*iarg = got;
 		return 0;
@@ -124,27 +119,29 @@ int ioctl(int fd, unsigned long req, ...)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
-	if (fd != chanfd)
+	struct fakechan *c = fake(fd);
+	if (!c)
 		return syscall(SYS_read, fd, buf, n);
-	if (!read_ready) {
+	if (!c->read_ready) {
 		errno = EAGAIN;
 		return -1;
 	}
-	read_ready = 0;
+	c->read_ready = 0;
 	if (n > BLOCK)
 		n = BLOCK;
-	memcpy(buf, rx_audio, n);
+	memcpy(buf, c->rx_audio, n);
 	return (ssize_t)n;
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
-	if (fd != chanfd)
+	struct fakechan *c = fake(fd);
+	if (!c)
 		return syscall(SYS_write, fd, buf, n);
 	if (n > BLOCK)
 		n = BLOCK;
-	memcpy(tx_audio, buf, n);
-	write_budget = 0;
+	memcpy(c->tx_audio, buf, n);
+	c->write_budget = 0;
 	return (ssize_t)n;
 }
 
@@ -156,7 +153,21 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 	return 0;
 }
 
-/* ---- symbolic MF interface (signals instead of tones) ----------------------------------- */
+/* one tick's input to a channel: far-end bits, signal and audio */
+static void chan_input(struct fakechan *c, int abcd, int mf, const unsigned char *audio)
+{
+	if ((abcd & 0xF) != c->rx_abcd) {
+		c->rx_abcd = abcd & 0xF;
+		c->pending_event = DAHDI_EVENT_BITSCHANGED;
+	}
+	c->rx_mf = mf <= 15 ? mf : 0;
+	memcpy(c->rx_audio, audio, BLOCK);
+	memset(c->tx_audio, 0xD5, BLOCK);
+	c->read_ready = 1;
+	c->write_budget = 1;
+}
+
+/* ---- symbolic MF interface (signals instead of tones); handles are fakechans ----------- */
 static const char tone_chars[] = "1234567890BCDEF";
 
 static int tone_to_signal(int tone)
@@ -165,24 +176,64 @@ static int tone_to_signal(int tone)
 	return p ? (int)(p - tone_chars) + 1 : 0;
 }
 
-static int sym_rx_state, sym_tx_state;
-static void *sym_read_init(void *h, int fwd) { (void)fwd; return h; }
-static void *sym_write_init(void *h, int fwd) { (void)fwd; return h; }
+static void *sym_init(void *h, int fwd) { (void)fwd; return h; }
 static int sym_detect(void *h, const int16_t b[], int n)
 {
-	(void)h; (void)b; (void)n;
-	return rx_mf ? tone_chars[rx_mf - 1] : 0;
+	struct fakechan *c = h;
+	(void)b; (void)n;
+	return c->rx_mf ? tone_chars[c->rx_mf - 1] : 0;
 }
 static int sym_generate(void *h, int16_t b[], int n) { (void)h; (void)b; (void)n; return 0; }
-static int sym_select(void *h, char signal) { (void)h; tx_mf = tone_to_signal(signal); return 0; }
+static int sym_select(void *h, char signal)
+{
+	struct fakechan *c = h;
+	int sig = tone_to_signal(signal);
+	if (bench_pairs && sig && c->index < bench_pairs) {
+		/* bench: the outgoing end's forward signal onsets measure the compelled cycle */
+		c->last_fwd_onset = tick;
+	}
+	c->tx_mf = sig;
+	return 0;
+}
 static int sym_want(void *h, int signal) { (void)h; (void)signal; return 0; }
 static openr2_mflib_interface_t sym_mflib = {
-	.mf_read_init = sym_read_init, .mf_write_init = sym_write_init,
+	.mf_read_init = sym_init, .mf_write_init = sym_init,
 	.mf_detect_tone = sym_detect, .mf_generate_tone = sym_generate,
 	.mf_select_tone = sym_select, .mf_want_generate = sym_want,
 };
 
-/* ---- openr2 events ------------------------------------------------------------------------ */
+/* ---- script (peer mode) and events ------------------------------------------------------ */
+static const char *opt_variant = "ITU", *opt_role = "in", *opt_dnis = "", *opt_ani = NULL;
+static const char *opt_on_offer = "accept";
+static int opt_category = OR2_CALLING_PARTY_CATEGORY_NATIONAL_SUBSCRIBER;
+static int opt_max_ani = 10, opt_max_dnis = 4, opt_call_at = 5, opt_answer_after = 5;
+static int opt_hangup_after = 0, opt_ani_first = -1, opt_symbolic = 0;
+static long answered_count = 0;
+static double cycle_sum_ms = 0;
+static long cycle_n = 0;
+
+static struct fakechan *of(openr2_chan_t *r2)
+{
+	return fake(openr2_chan_get_fd(r2));
+}
+
+static void send_event(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	if (sock < 0)
+		return;
+	buf[0] = 'E';
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + 1, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	send(sock, buf, (size_t)n + 1, 0);
+}
+
 static void on_call_init(openr2_chan_t *c) { (void)c; send_event("init"); }
 
 static void on_call_offered(openr2_chan_t *c, const char *ani, const char *dnis,
@@ -201,18 +252,19 @@ static void on_call_offered(openr2_chan_t *c, const char *ani, const char *dnis,
 
 static void on_call_accepted(openr2_chan_t *c, openr2_call_mode_t mode)
 {
-	(void)c;
+	struct fakechan *f = of(c);
 	send_event("accepted mode=%d", (int)mode);
-	if (!strcmp(opt_role, "in"))
-		answer_tick = tick + opt_answer_after;
+	if (openr2_chan_get_direction(c) == OR2_DIR_BACKWARD)
+		f->answer_tick = tick + (bench_pairs ? 1 : opt_answer_after);
 }
 
 static void on_call_answered(openr2_chan_t *c)
 {
-	(void)c;
+	struct fakechan *f = of(c);
 	send_event("answered");
+	answered_count++;
 	if (opt_hangup_after > 0)
-		hangup_tick = tick + opt_hangup_after;
+		f->hangup_tick = tick + opt_hangup_after;
 }
 
 static void on_call_disconnect(openr2_chan_t *c, openr2_call_disconnect_cause_t cause)
@@ -275,16 +327,142 @@ static void usage(void)
 	fprintf(stderr, "usage: r2_peer SOCKFD [--variant V] [--role in|out] [--dnis D] [--ani A] "
 		"[--category N] [--max-ani N] [--max-dnis N] [--on-offer accept|busy|unallocated|congestion] "
 		"[--call-at TICK] [--answer-after TICKS] [--hangup-after TICKS] [--ani-first 0|1] "
-		"[--symbolic-mf] [--verbose]\n");
+		"[--symbolic-mf] [--verbose]\n"
+		"       r2_peer --bench PAIRS [--variant V] [--dnis D] [--ani A] [--symbolic-mf]\n");
 	exit(2);
+}
+
+static struct fakechan *new_chan(openr2_context_t *ctx)
+{
+	if (nchans == MAX_CHANS) {
+		fprintf(stderr, "r2_peer: too many channels\n");
+		exit(1);
+	}
+	struct fakechan *c = &chans[nchans];
+	memset(c, 0, sizeof(*c));
+	c->index = nchans++;
+	c->fd = (int)syscall(SYS_dup, 2);  /* any valid fd number stands for a channel */
+	if (c->fd < 0 || c->fd >= MAX_FD) {
+		fprintf(stderr, "r2_peer: no fd for a channel\n");
+		exit(1);
+	}
+	c->rx_abcd = c->tx_abcd = 0x9;
+	c->answer_tick = c->hangup_tick = c->last_fwd_onset = -1;
+	by_fd[c->fd] = c;
+	c->r2 = openr2_chan_new_from_fd(ctx, c->fd, opt_symbolic ? c : NULL, opt_symbolic ? c : NULL);
+	if (!c->r2) {
+		fprintf(stderr, "r2_peer: openr2_chan_new_from_fd failed\n");
+		exit(1);
+	}
+	openr2_chan_set_logging_func(c->r2, on_chan_log);
+	openr2_chan_set_log_level(c->r2, verbose ? OR2_LOG_ALL : OR2_LOG_NOTHING);
+	openr2_chan_set_idle(c->r2);
+	openr2_chan_handle_cas(c->r2);
+	memset(c->tx_audio, 0xD5, BLOCK);
+	return c;
+}
+
+static void scheduled(struct fakechan *c)
+{
+	if (tick == c->answer_tick) {
+		openr2_chan_answer_call(c->r2);
+		send_event("answering");
+		if (opt_hangup_after > 0)  /* openr2 reports no answered event to the callee */
+			c->hangup_tick = tick + opt_hangup_after;
+	}
+	if (tick == c->hangup_tick) {
+		openr2_chan_disconnect_call(c->r2, OR2_CAUSE_NORMAL_CLEARING);
+		send_event("hanging_up");
+	}
+}
+
+static void make_call(struct fakechan *c)
+{
+	if (openr2_chan_make_call(c->r2, opt_ani, opt_dnis,
+				  (openr2_calling_party_category_t)opt_category))
+		send_event("make_call_failed");
+	else
+		send_event("calling");
+}
+
+static int run_peer(void)
+{
+	struct fakechan *c = &chans[0];
+	unsigned char pkt[3 + BLOCK];
+	for (;;) {
+		ssize_t n = recv(sock, pkt, sizeof(pkt), 0);
+		if (n <= 0 || pkt[0] == 'Q')
+			break;
+		if (pkt[0] != 'T' || n != (ssize_t)sizeof(pkt))
+			continue;
+		tick++;
+		now_us += TICK_US;
+		/* an outgoing call starts before this tick's bits are read: a seize from both ends
+		   in the same tick is a real dual seizure */
+		if (!strcmp(opt_role, "out") && tick == opt_call_at)
+			make_call(c);
+		chan_input(c, pkt[1], pkt[2], pkt + 3);
+		scheduled(c);
+		openr2_chan_process_event(c->r2);
+		unsigned char out[3 + BLOCK];
+		out[0] = 'R';
+		out[1] = (unsigned char)c->tx_abcd;
+		out[2] = (unsigned char)c->tx_mf;
+		memcpy(out + 3, c->tx_audio, BLOCK);
+		send(sock, out, sizeof(out), 0);
+	}
+	return 0;
+}
+
+static int run_bench(void)
+{
+	static unsigned char audio[MAX_CHANS][BLOCK];
+	static int abcd[MAX_CHANS], mf[MAX_CHANS];
+	long prev_onset[MAX_CHANS];
+	int n = nchans, pairs = bench_pairs;
+	for (int i = 0; i < n; i++)
+		prev_onset[i] = -1;
+	for (int i = 0; i < pairs; i++)
+		make_call(&chans[i]);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	while (answered_count < pairs && tick < 1500) {
+		tick++;
+		now_us += TICK_US;
+		for (int i = 0; i < n; i++) {  /* what each end sent last tick */
+			abcd[i] = chans[i].tx_abcd;
+			mf[i] = chans[i].tx_mf;
+			memcpy(audio[i], chans[i].tx_audio, BLOCK);
+		}
+		for (int i = 0; i < n; i++) {
+			int peer = i < pairs ? i + pairs : i - pairs;
+			chan_input(&chans[i], abcd[peer], mf[peer], audio[peer]);
+			scheduled(&chans[i]);
+			openr2_chan_process_event(chans[i].r2);
+			struct fakechan *c = &chans[i];
+			if (i < pairs && c->last_fwd_onset != prev_onset[i]) {
+				if (prev_onset[i] >= 0) {
+					cycle_sum_ms += (double)(c->last_fwd_onset - prev_onset[i]) * TICK_US / 1000.0;
+					cycle_n++;
+				}
+				prev_onset[i] = c->last_fwd_onset;
+			}
+		}
+	}
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	double cpu = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("%ld %.6f %ld %.3f\n", tick, cpu, answered_count, cycle_n ? cycle_sum_ms / (double)cycle_n : -1.0);
+	return answered_count == pairs ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	sock = atoi(argv[1]);
-	for (int i = 2; i < argc; i++) {
+	int first = 1;
+	if (argc >= 2 && strcmp(argv[1], "--bench")) {
+		sock = atoi(argv[1]);
+		first = 2;
+	}
+	for (int i = first; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--symbolic-mf")) { opt_symbolic = 1; continue; }
@@ -304,8 +482,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--answer-after")) opt_answer_after = atoi(v);
 		else if (!strcmp(a, "--hangup-after")) opt_hangup_after = atoi(v);
 		else if (!strcmp(a, "--ani-first")) opt_ani_first = atoi(v);
+		else if (!strcmp(a, "--bench")) bench_pairs = atoi(v);
 		else usage();
 	}
+	if (sock < 0 && (bench_pairs <= 0 || 2 * bench_pairs > MAX_CHANS))
+		usage();
 	openr2_variant_t variant = openr2_proto_get_variant(opt_variant);
 	if (variant == OR2_VAR_UNKNOWN) {
 		fprintf(stderr, "r2_peer: unknown variant %s\n", opt_variant);
@@ -319,65 +500,10 @@ int main(int argc, char **argv)
 	}
 	if (opt_ani_first >= 0)
 		openr2_context_set_ani_first(ctx, opt_ani_first);
-	chanfd = (int)syscall(SYS_dup, sock);  /* any valid fd number stands for the channel */
-	chan = openr2_chan_new_from_fd(ctx, chanfd, opt_symbolic ? &sym_tx_state : NULL,
-				       opt_symbolic ? &sym_rx_state : NULL);
-	if (!chan) {
-		fprintf(stderr, "r2_peer: openr2_chan_new_from_fd failed\n");
-		return 1;
-	}
-	openr2_chan_set_logging_func(chan, on_chan_log);
-	openr2_chan_set_log_level(chan, verbose ? OR2_LOG_ALL : OR2_LOG_NOTHING);
-	openr2_chan_set_idle(chan);
-	openr2_chan_handle_cas(chan);
-	memset(tx_audio, 0xD5, BLOCK);
-
-	unsigned char pkt[3 + BLOCK];
-	for (;;) {
-		ssize_t n = recv(sock, pkt, sizeof(pkt), 0);
-		if (n <= 0 || pkt[0] == 'Q')
-			break;
-		if (pkt[0] != 'T' || n != (ssize_t)sizeof(pkt))
-			continue;
-		tick++;
-		now_us += TICK_US;
-		/* an outgoing call starts before this tick's bits are read: a seize from both ends
-		   in the same tick is a real dual seizure */
-		if (!strcmp(opt_role, "out") && tick == opt_call_at) {
-			if (openr2_chan_make_call(chan, opt_ani, opt_dnis,
-						  (openr2_calling_party_category_t)opt_category))
-				send_event("make_call_failed");
-			else
-				send_event("calling");
-		}
-		if ((pkt[1] & 0xF) != rx_abcd) {
-			rx_abcd = pkt[1] & 0xF;
-			pending_event = DAHDI_EVENT_BITSCHANGED;
-		}
-		rx_mf = pkt[2] <= 15 ? pkt[2] : 0;
-		memcpy(rx_audio, pkt + 3, BLOCK);
-		memset(tx_audio, 0xD5, BLOCK);
-		read_ready = 1;
-		write_budget = 1;
-		if (tick == answer_tick) {
-			openr2_chan_answer_call(chan);
-			send_event("answering");
-			if (opt_hangup_after > 0)  /* openr2 reports no answered event to the callee */
-				hangup_tick = tick + opt_hangup_after;
-		}
-		if (tick == hangup_tick) {
-			openr2_chan_disconnect_call(chan, OR2_CAUSE_NORMAL_CLEARING);
-			send_event("hanging_up");
-		}
-		openr2_chan_process_event(chan);
-		unsigned char out[3 + BLOCK];
-		out[0] = 'R';
-		out[1] = (unsigned char)tx_abcd;
-		out[2] = (unsigned char)tx_mf;
-		memcpy(out + 3, tx_audio, BLOCK);
-		send(sock, out, sizeof(out), 0);
-	}
-	openr2_chan_delete(chan);
-	openr2_context_delete(ctx);
-	return 0;
+	int count = sock >= 0 ? 1 : 2 * bench_pairs;
+	for (int i = 0; i < count; i++)
+		new_chan(ctx);
+	int rc = sock >= 0 ? run_peer() : run_bench();
+	openr2_context_delete(ctx);  /* deletes its channels too */
+	return rc;
 }
