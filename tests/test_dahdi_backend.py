@@ -74,6 +74,10 @@ class FakeDahdi(Posix):
             arg.value = self.pending[chan].pop(0)
         elif name == "DAHDI_GETRXBITS":
             arg.value = self.rxbits[chan]
+        elif name == "DAHDI_IOMUX":
+            assert arg.value & C["DAHDI_IOMUX_NOWAIT"]
+            arg.value = ((C["DAHDI_IOMUX_SIGEVENT"] if self.pending.get(chan) else 0)
+                         | (C["DAHDI_IOMUX_READ"] if self.hdlc_rx.get(chan) else 0))
         elif name == "DAHDI_MAINT":
             self.maint.append((arg.spanno, arg.command))
 
@@ -161,7 +165,11 @@ def test_hdlc_frame_plus_two_octets():
         span = board.spans[0]
         span.hdlc_send(16, b"\x00\x01\x03\x08")
         assert fake.written[16] == [b"\x00\x01\x03\x08\x00\x00"]
-        assert span.hdlc_recv(16) == [b"\x02\x01\x7f"]  # FCS octets dropped
+        fake.pending[16] = [C["DAHDI_EVENT_BADFCS"]]
+        fake.hdlc_rx[16].append(b"\x02\x01\x03\x00\x00")
+        # FCS octets dropped; the event waiting in front is read with DAHDI_GETEVENT
+        assert span.hdlc_recv(16) == [b"\x02\x01\x7f", b"\x02\x01\x03"]
+        assert span.take_events() == [(16, C["DAHDI_EVENT_BADFCS"])]
         assert span.hdlc_recv(16) == []
         with pytest.raises(BoardError):
             span.hdlc_send(1, b"x")

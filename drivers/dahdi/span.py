@@ -254,10 +254,18 @@ class DahdiSpan(Span):
         self._collect(timeslot, ch)
 
     def hdlc_recv(self, timeslot: int) -> list[bytes]:
-        """Frames DAHDI received with a good FCS (it drops bad ones with DAHDI_EVENT_BADFCS)."""
+        """Frames DAHDI received with a good FCS (it drops bad ones with DAHDI_EVENT_BADFCS);
+        DAHDI_IOMUX with NOWAIT says whether a frame or an event is waiting."""
         ch = self._hdlc(timeslot)
         frames = []
-        while (data := ch.read(HDLC_MRU)) is not None:
+        want = C["DAHDI_IOMUX_READ"] | C["DAHDI_IOMUX_SIGEVENT"] | C["DAHDI_IOMUX_NOWAIT"]
+        while ready := ch.iomux(want):
+            if ready & C["DAHDI_IOMUX_SIGEVENT"]:
+                ch.events.append(ch.get_event())
+                continue
+            data = ch.read(HDLC_MRU)
+            if data is None:
+                break
             if len(data) > 2:
                 frames.append(data[:-2])  # each read is one frame plus its 2 FCS octets
         self._collect(timeslot, ch)
