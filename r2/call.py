@@ -67,7 +67,7 @@ class R2Channel:
         self.traces: list[CallTrace] = []
         self.direction: str | None = None
         self.cause: int | None = None
-        self.r2_signal: str | None = None
+        self.r2_signal: str | None = None   # the R2 signal behind the cause (e.g. "B-3")
         self.accepted = False
         self._answer_pending = False
         self.call: dict[str, Any] = {}
@@ -168,6 +168,8 @@ class R2Channel:
         _request(self.line, "answer")
 
     def hangup(self) -> None:
+        self._answer_pending = False
+        self.timers.stop("accept_delay")
         if self.register is not None:
             self.register.dispatch("stop")
         if self.line.state != "idle":
@@ -191,7 +193,7 @@ class R2Channel:
     def _start_call(self, direction: str, **fields: Any) -> None:
         self.direction = direction
         self.cause = None
-        self.r2_signal: str | None = None   # the R2 signal behind the cause (e.g. "B-3")
+        self.r2_signal = None
         self.accepted = False
         self._answer_pending = False
         self.call = dict(fields, direction=direction)
@@ -253,6 +255,6 @@ class R2Channel:
 
     def _accept_done(self) -> None:
         self.accepted = True
-        if self._answer_pending:
+        if self._answer_pending and self.line.state == "in_setup":
             self._answer_pending = False
             self.line.request("answer")

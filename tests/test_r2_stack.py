@@ -381,3 +381,15 @@ def test_collect_call_category_in_brazil():
     clock.advance(10)
     assert b.last("offered")["category"] == "collect_call"
     assert a.last("released")["cause"] == b.last("released")["cause"] == 34
+
+
+def test_hangup_during_accept_delay_does_not_answer():
+    clock, a, b = pair("itu", b_opts={"max_dnis": 1, "max_ani": 0})
+    b.on_offered = lambda ch, f: (ch.accept(), ch.answer())
+    a.chan.make_call("5")
+    clock.advance(0.5)        # group B sent, forward tone off seen, accept_delay running
+    assert b.chan.timers.running("accept_delay")
+    b.chan.hangup()
+    clock.advance(3)
+    assert "answered" not in a.names()
+    assert a.chan.state == b.chan.state == "idle"
