@@ -152,3 +152,16 @@ def test_impairment_words():
     with pytest.raises(ValueError):
         dg.parse_impairment("los=1")
     assert dg.parse_timeslots("1-3,5,2") == [1, 2, 3, 5]
+
+
+def test_error_bursts(capsys):
+    _, doc = diag(capsys, "counters", "--sim", "--impair", "burst=100@200ms", "--seconds", "2")
+    # about ten bursts: each errors one or two CRC-4 sub-multiframes, reported back as E-bits
+    assert 5 <= doc["near"]["counters"]["crc4_errors"] <= 30
+    # the last one may still be on its way back
+    assert 0 <= doc["near"]["counters"]["crc4_errors"] - doc["far"]["counters"]["ebit_errors"] <= 1
+
+
+def test_bert_table_names_timeslot_ranges(capsys):
+    assert main(["diag", "bert", "--sim", "--signalling", "cas", "--seconds", "1"]) == 0
+    assert "TS 1-15,17-31" in capsys.readouterr().out

@@ -116,11 +116,22 @@ def _fmt_status(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _ranges(timeslots: list[int]) -> str:
+    """[1, 2, 3, 5] -> "1-3,5"."""
+    runs: list[list[int]] = []
+    for t in timeslots:
+        if runs and runs[-1][1] == t - 1:
+            runs[-1][1] = t
+        else:
+            runs.append([t, t])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def _fmt_bert(r: dict | None) -> str:
     if r is None:
         return "no BERT from this side: the far end tests through the loop"
     ber = "n/a" if r["ber"] is None else f"{r['ber']:.3e}"
-    ts = ",".join(map(str, r["timeslots"]))
+    ts = _ranges(r["timeslots"])
     out = (f"BERT {r['pattern']} on TS {ts} for {r['seconds']:g} s: bits {r['bits']:,}  "
            f"errors {r['errors']:,}  BER {ber}  sync losses {r['sync_losses']}  "
            f"{'in sync' if r['in_sync'] else 'NOT IN SYNC'}")
