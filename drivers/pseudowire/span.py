@@ -182,7 +182,7 @@ class PseudowireSpan(Span):
         if far is not None and not self.jitter.loss_state:
             if far.l:
                 alarms.append("AIS")
-            if far.r or far.m == M.RDI:
+            if far.r or (far.m == M.RDI and self.format.mode.structured):  # SAToP: RSV
                 alarms.append("RAI")
         return SpanStatus(alarms=alarms, counters=Counters())
 
