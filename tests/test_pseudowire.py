@@ -434,3 +434,48 @@ def test_hdlc_without_the_hdlc_block_is_a_board_error():
         assert span.modes[16] is ChannelMode.VOICE_ALAW
     else:
         pytest.skip("timeslot.hdlc is built")
+
+
+def test_two_kernels_interconnect_over_a_pseudowire():
+    """Each kernel ticks its board (the ticker hook), reads and writes the span."""
+    from cti.kernel import Kernel
+
+    class Source:
+        def __init__(self, slot):
+            self.slot, self.n = slot, 0
+
+        def tx(self, tx, frame):
+            tx[self.slot] = (np.arange(tx.shape[1]) + self.n) % 256
+            self.n += tx.shape[1]
+
+    class Sink:
+        def __init__(self, slot):
+            self.slot, self.got = slot, []
+
+        def rx(self, rx, frame):
+            self.got.append(rx[self.slot].copy())
+
+    boards = [PseudowireBoard(n, {f"{n}:1": PseudowireConfig(mode="cesopsn-cas")})
+              for n in ("pstn", "cc")]
+    kernels = [Kernel(virtual=True), Kernel(virtual=True)]
+    for b in boards:
+        b.open()
+    try:
+        a, b = boards[0].spans[0], boards[1].spans[0]
+        a.connect(b.local_address)
+        b.connect(a.local_address)
+        src = Source(kernels[0].add_span(a) + 5)
+        sink = Sink(kernels[1].add_span(b) + 5)
+        for k, board, stage in zip(kernels, boards, (src, sink), strict=True):
+            k.add_ticker(board)
+            k.add_stage(stage)
+        for _ in range(10):
+            for k in kernels:
+                k.tick()
+        stream = np.concatenate(sink.got)
+        start = int(np.argmax(stream != 0xD5))
+        assert np.array_equal(stream[start:], (np.arange(len(stream) - start)) % 256)
+        assert b.counters.lost == 0 and b.status().alarms == []
+    finally:
+        for brd in boards:
+            brd.close()

@@ -2,8 +2,8 @@
 
 :class:`PseudowireSpan` implements :class:`drivers.base.Span`: ``write_block`` packetises
 and sends (PSN-bound IWF), ``read_block`` plays out from the jitter buffer (CE-bound
-IWF).  Sockets are non-blocking; nothing runs in the background: every ``read_block``
-(or :meth:`PseudowireSpan.pump`) drains the socket, so the kernel tick drives it.
+IWF).  Sockets are non-blocking; nothing runs in the background: the kernel's ticker
+hook ``tick(frames)`` (and every ``read_block``) drains the socket, so the tick drives it.
 
 Failure indications (RFC 4553 clause 6, RFC 5086 clause 6.2):
 
@@ -237,6 +237,10 @@ class PseudowireSpan(Span):
                              f"{e.strerror}") from None
         self.counters.tx_packets += 1
 
+    def tick(self, frames: int) -> None:
+        """The kernel's ticker hook (cti.kernel.Ticker): take in what the PSN delivered."""
+        self.pump()
+
     def pump(self) -> None:
         """Move every waiting datagram into the jitter buffer."""
         sock = self._socket()
@@ -348,6 +352,7 @@ class PseudowireBoard(Board):
         for s in self.spans:
             s.close()
 
-    def pump(self) -> None:
+    def tick(self, frames: int) -> None:
+        """The kernel's ticker hook: every span takes in what the PSN delivered."""
         for s in self.spans:
             s.pump()
