@@ -41,7 +41,7 @@ void cti_lin8(int law, const void *in, int16_t *out, int n)
     if (law == CTI_LAW_LINEAR) {
         const int16_t *x = (const int16_t *) in;
         for (i = 0; i < n; i++)
-            out[i] = (int16_t) (x[i] >> 3);
+            out[i] = (int16_t) ((x[i] + 4) >> 3);   /* rounded, no DC bias */
     } else {
         const uint8_t *x = (const uint8_t *) in;
         const int16_t *t = law == CTI_LAW_ULAW ? lin8_ulaw : lin8_alaw;

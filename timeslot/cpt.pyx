@@ -56,6 +56,9 @@ cdef extern from "cpt.h" nogil:
 # share of the block energy a frequency set must hold (a Hann(80) tone +-25 Hz off
 # nominal keeps 0.92, +-50 Hz 0.72; 75 Hz off, where the phase test aliases, 0.47)
 MIN_RATIO = 0.6
+# the half-to-half phase test accepts this much beyond the plan's tolerance, so that a
+# tone right at the tolerance is detected despite noise and quantisation
+PHASE_MARGIN_HZ = 5.0
 
 
 cdef int build_plan(object plan, cti_cpt_plan_t *p) except -1:
@@ -65,7 +68,7 @@ cdef int build_plan(object plan, cti_cpt_plan_t *p) except -1:
     p.nfreqs = len(freqs)
     for i, f in enumerate(freqs):
         p.freq[i] = f
-        p.tol_hz[i] = plan.tolerance(f)
+        p.tol_hz[i] = plan.tolerance(f) + PHASE_MARGIN_HZ
     classes = []
     for t in plan.tones.values():
         for s in t.segments:
