@@ -143,7 +143,7 @@ SPECS: tuple[IeSpec, ...] = (
         "o3" / _octet("type" / BitsInteger(3), "plan" / BitsInteger(4)),
         "o3a" / If(this.o3.ext == 0, _octet("presentation" / BitsInteger(2), Padding(3),
                                              "screening" / BitsInteger(2))),
-        "o3b" / If((this.o3.ext == 0) & (this.o3a.ext == 0),
+        "o3b" / If(lambda c: c.o3a is not None and c.o3a.ext == 0,
                    _octet(Padding(3), "reason" / BitsInteger(4))),
         "digits" / _IA5),
         (("o3", ("type", "plan")), ("o3a", ("presentation", "screening")), ("o3b", ("reason",)))),
@@ -238,7 +238,7 @@ def decode_body(codeset: int, ident: int, body: bytes) -> IE:
     try:
         parsed = spec.body.parse(body)
         value = _flatten(spec, parsed)
-    except (ConstructError, UnicodeDecodeError, ValueError) as e:
+    except (ConstructError, UnicodeDecodeError, ValueError, TypeError) as e:
         return IE(spec.name, ident, codeset, None, body, f"invalid contents: {e}".splitlines()[0])
     return IE(spec.name, ident, codeset, value, body)
 

@@ -85,6 +85,8 @@ def _header(head: bytes) -> tuple:
     if len(head) < 3:
         raise LapdDecodeError("frame shorter than address and control", offset=len(head),
                               field="control")
+    if head[2] & 3 != 3 and len(head) < 4:
+        raise LapdDecodeError("I/S frame control field truncated", offset=3, field="control")
     try:
         p = FRAME.parse(head)
     except ConstructError as e:
@@ -96,12 +98,8 @@ def _header(head: bytes) -> tuple:
         raise LapdDecodeError("EA bit of address octet 3 must be 1", offset=1, field="address.ea1")
     fmt = p.c0 & 3
     if fmt in (0, 2):
-        if len(head) < 4:
-            raise LapdDecodeError("I frame control field truncated", offset=3, field="control")
         return (a.sapi, a.cr, a.tei, "I", c.pf, c.ns, c.nr), 4
     if fmt == 1:
-        if len(head) < 4:
-            raise LapdDecodeError("S frame control field truncated", offset=3, field="control")
         kind = S_KINDS.get(c.ss)
         if kind is None or c.zero:
             raise LapdDecodeError("undefined S frame control field", offset=2, field="control")
