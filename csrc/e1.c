@@ -297,32 +297,76 @@ static size_t link_append(e1_link_t *l, e1_span_t *dst, const uint8_t *in, size_
 
 /* ---------------------------------------------------------------- receive */
 
-/* G.775 LOS and AIS over the raw line octets */
+static unsigned pop64(uint64_t v)
+{
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((v * 0x0101010101010101ull) >> 56);
+}
+
+/* leading / trailing zero bits of a non-zero octet */
+static int clz8(unsigned b) { return __builtin_clz(b) - 24; }
+static int ctz8(unsigned b) { return __builtin_ctz(b); }
+
+/* ones in k octets; *zero set when one of them is 0x00 */
+static unsigned count_ones(const uint8_t *p, size_t k, int *zero)
+{
+    unsigned ones = 0;
+    uint64_t z = 0;
+    size_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        ones += pop64(v);
+        z |= (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+    }
+    for (; i < k; i++) {
+        ones += pop64(p[i]);
+        z |= p[i] == 0;
+    }
+    *zero = z != 0;
+    return ones;
+}
+
+/* G.775 LOS and AIS over the raw line octets, a 256-bit LOS window at a time */
 static void rx_defects(e1_span_t *sp, const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned b = p[i];
-        int ones = __builtin_popcount(b);
-        if (b == 0) {
-            sp->zero_run += 8;
+    while (n) {
+        size_t k = 32 - sp->win_octets;
+        if (k > n)
+            k = n;
+        int zero;
+        unsigned ones = count_ones(p, k, &zero);
+        if (!zero && sp->zero_run < E1_LOS_ZEROS - 8) {
+            sp->zero_run = (unsigned)ctz8(p[k - 1]);  /* no run can reach N in here */
         } else {
-            if (sp->zero_run + (unsigned)(__builtin_clz(b) - 24) >= E1_LOS_ZEROS)
-                sp->los_hit = 1;
-            sp->zero_run = (unsigned)__builtin_ctz(b);
+            for (size_t i = 0; i < k; i++) {
+                unsigned b = p[i];
+                if (b == 0) {
+                    sp->zero_run += 8;
+                } else {
+                    if (sp->zero_run + (unsigned)clz8(b) >= E1_LOS_ZEROS)
+                        sp->los_hit = 1;
+                    sp->zero_run = (unsigned)ctz8(b);
+                }
+                if (sp->zero_run >= E1_LOS_ZEROS) {
+                    sp->los_hit = 1;
+                    sp->los = 1;
+                }
+            }
         }
-        if (sp->zero_run >= E1_LOS_ZEROS) {
-            sp->los_hit = 1;
-            sp->los = 1;
-        }
-        sp->win_ones += (unsigned)ones;
-        if (++sp->win_octets == 32) {
+        sp->win_ones += ones;
+        sp->win_octets += (uint32_t)k;
+        sp->ais_zeros += (uint32_t)(8 * k - ones);
+        sp->ais_octets += (uint32_t)k;
+        if (sp->win_octets == 32) {
             if (sp->los && !sp->los_hit && sp->win_ones >= E1_LOS_CLEAR_ONES)
                 sp->los = 0;
             sp->win_octets = sp->win_ones = 0;
             sp->los_hit = 0;
         }
-        sp->ais_zeros += (unsigned)(8 - ones);
-        if (++sp->ais_octets == E1_AIS_WINDOW_OCTETS) {
+        if (sp->ais_octets == E1_AIS_WINDOW_OCTETS) {
             if (sp->ais_zeros <= E1_AIS_MAX_ZEROS) {
                 sp->ais_ok = 0;
                 if (++sp->ais_low >= 2)
@@ -334,6 +378,8 @@ static void rx_defects(e1_span_t *sp, const uint8_t *p, size_t n)
             }
             sp->ais_octets = sp->ais_zeros = 0;
         }
+        p += k;
+        n -= k;
     }
 }
 
@@ -653,7 +699,7 @@ static void rx_deliver(e1_span_t *sp, uint8_t *out, int frames)
 static void rx_input(e1_span_t *sp, size_t from)
 {
     size_t n = sp->rlen - from;
-    memcpy(sp->raw, sp->rbuf + from, n);
+    memcpy(sp->raw, sp->rbuf + from, n);  /* what a line loopback sends on the next tick */
     sp->rawlen = n;
     rx_defects(sp, sp->rbuf + from, n);
 }
