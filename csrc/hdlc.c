@@ -10,12 +10,16 @@
 #define CRC32_POLY 0xEDB88320u  /* ISO/IEC 13239 32-bit FCS, bit reversed */
 #define CRC32_GOOD 0xDEBB20E3u
 
-/* Octet tables shared by every bank: bit reversal, and the receiver's fast
- * path (fast[c][t] = ones after timeslot octet t when it holds no run of five
- * ones given c ones before it, else 0xFF).  Built from pure functions, so
- * building them twice concurrently writes the same values. */
+/* Octet tables shared by every bank, built from pure functions (building
+ * them twice concurrently writes the same values):
+ *   rev8[t]     bit reversal
+ *   step[c][t]  the receiver's octet step from c consecutive ones (0..5) over
+ *               timeslot octet t when it holds no run of six ones (no flag or
+ *               abort): data bits after zero deletion (first in bit 0) in bits
+ *               0-7, their number in bits 8-11, the ones after t in bits
+ *               12-14; 0 when t needs the bit-by-bit path. */
 static uint8_t rev8[256];
-static uint8_t fast[5][256];
+static uint16_t step[6][256];
 static volatile int tables_ready;
 
 static void build_tables(void)
@@ -27,15 +31,21 @@ static void build_tables(void)
             r = (uint8_t) (r | (((t >> i) & 1) << (7 - i)));
         rev8[t] = r;
     }
-    for (c = 0; c < 5; c++)
+    for (c = 0; c < 6; c++)
         for (t = 0; t < 256; t++) {
-            int run = c, ok = 1;
+            unsigned run = (unsigned) c, bits = 0, n = 0, ok = 1;
             for (i = 7; i >= 0; i--) {          /* time order: MSB first */
-                run = ((t >> i) & 1) ? run + 1 : 0;
-                if (run >= 5)
-                    ok = 0;
+                if ((t >> i) & 1) {
+                    if (++run >= 6)
+                        ok = 0;
+                    bits |= 1u << n++;
+                } else {
+                    if (run != 5)
+                        n++;                    /* a data zero; after five ones it is stuffing */
+                    run = 0;
+                }
             }
-            fast[c][t] = ok ? (uint8_t) run : 0xFFu;
+            step[c][t] = ok ? (uint16_t) (bits | n << 8 | run << 12) : 0;
         }
     tables_ready = 1;
 }
@@ -225,6 +235,7 @@ static void rx_bits(cti_hdlc_bank_t *b, cti_hdlc_link_t *L, int32_t link, unsign
 size_t cti_hdlc_rx(cti_hdlc_bank_t *b, const uint8_t *in, ptrdiff_t stride, int frames,
                    cti_hdlc_out_t *out)
 {
+    const uint32_t limit = b->max_frame + b->fcs_len + 1;
     int32_t l;
     int i;
     out->nrec = 0;
@@ -232,20 +243,48 @@ size_t cti_hdlc_rx(cti_hdlc_bank_t *b, const uint8_t *in, ptrdiff_t stride, int 
     for (l = 0; l < b->nlinks; l++) {
         cti_hdlc_link_t *L = &b->link[l];
         const uint8_t *p = in + l * stride;
+        /* the fast path works on locals: stores through buf alias the struct */
+        uint8_t *buf = L->buf;
+        uint32_t acc = L->acc, nbits = L->nbits, ones = L->ones, len = L->len;
+        unsigned hunting = L->hunting;
         for (i = 0; i < frames; i++) {
             unsigned t = p[i];
-            if (!L->hunting && L->ones < 5 && fast[L->ones][t] != 0xFFu) {
-                /* eight data bits, no stuffing, no flag */
-                L->acc |= (uint32_t) rev8[t] << L->nbits;
-                L->ones = fast[L->ones][t];
-                L->nbits = (uint8_t) (L->nbits + 8);
-                emit_octet(b, L);
-            } else if (t == FLAG && L->ones == 0 && (L->hunting || (L->len == 0 && L->nbits == 0))) {
-                L->hunting = 0;                /* aligned flag: time fill or sync */
+            unsigned e = (hunting || ones > 5) ? 0u : step[ones][t];
+            if (e) {
+                /* data bits only: no flag or abort in this octet */
+                acc |= (e & 0xFFu) << nbits;
+                nbits += (e >> 8) & 0xFu;
+                ones = e >> 12;
+                if (nbits >= 8) {
+                    buf[len++] = (uint8_t) acc;
+                    acc >>= 8;
+                    nbits -= 8;
+                    if (len > limit) {
+                        L->count[CTI_HDLC_RX_TOO_LONG]++;
+                        hunting = 1;
+                    }
+                }
+            } else if (t == FLAG && ones == 0 && (hunting || (len == 0 && nbits == 0))) {
+                hunting = 0;                   /* aligned flag: time fill or sync */
             } else {
+                L->acc = acc;
+                L->nbits = (uint8_t) nbits;
+                L->ones = (uint8_t) ones;
+                L->len = len;
+                L->hunting = (uint8_t) hunting;
                 rx_bits(b, L, l, t, out);
+                acc = L->acc;
+                nbits = L->nbits;
+                ones = L->ones;
+                len = L->len;
+                hunting = L->hunting;
             }
         }
+        L->acc = acc;
+        L->nbits = (uint8_t) nbits;
+        L->ones = (uint8_t) ones;
+        L->len = len;
+        L->hunting = (uint8_t) hunting;
     }
     return out->nrec;
 }

@@ -20,6 +20,7 @@ between frames, and fills the time between frames with flags or all ones (4.4).
 import numpy as np
 
 cimport numpy as cnp
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
 
 cnp.import_array()
@@ -85,6 +86,7 @@ cdef class HdlcBank:
     """
 
     cdef cti_hdlc_bank_t bank
+    cdef object out_buf, out_link, out_off, out_len   # rx output arrays, reused
 
     def __cinit__(self, int links, int fcs=16, int min_frame=2, int max_frame=512,
                   bint share_flags=True, str idle="flags", bint filter_repeats=False):
@@ -146,25 +148,26 @@ cdef class HdlcBank:
         cdef int frames = block.shape[1]
         cdef Py_ssize_t stride = block.strides[0]
         cdef size_t nl = self.bank.nlinks
-        buf = np.empty(nl * (frames + self.bank.max_frame + self.bank.fcs_len + 2), np.uint8)
-        links = np.empty(nl * (frames + 1), np.int32)
-        offs = np.empty(nl * (frames + 1), np.uint32)
-        lens = np.empty(nl * (frames + 1), np.uint32)
+        cdef size_t need = nl * (frames + self.bank.max_frame + self.bank.fcs_len + 2)
+        if self.out_buf is None or self.out_buf.size < need:
+            self.out_buf = np.empty(need, np.uint8)
+            self.out_link = np.empty(nl * (frames + 1), np.int32)
+            self.out_off = np.empty(nl * (frames + 1), np.uint32)
+            self.out_len = np.empty(nl * (frames + 1), np.uint32)
         cdef cti_hdlc_out_t out
-        out.buf = <uint8_t *> cnp.PyArray_DATA(buf)
-        out.cap = buf.size
-        out.rec_link = <int32_t *> cnp.PyArray_DATA(links)
-        out.rec_off = <uint32_t *> cnp.PyArray_DATA(offs)
-        out.rec_len = <uint32_t *> cnp.PyArray_DATA(lens)
-        out.rec_cap = links.size
+        out.buf = <uint8_t *> cnp.PyArray_DATA(self.out_buf)
+        out.cap = self.out_buf.size
+        out.rec_link = <int32_t *> cnp.PyArray_DATA(self.out_link)
+        out.rec_off = <uint32_t *> cnp.PyArray_DATA(self.out_off)
+        out.rec_len = <uint32_t *> cnp.PyArray_DATA(self.out_len)
+        out.rec_cap = self.out_link.size
         cdef const uint8_t *p = <const uint8_t *> cnp.PyArray_DATA(block)
-        cdef size_t n
+        cdef size_t n, i
         with nogil:
             n = cti_hdlc_rx(&self.bank, p, stride, frames, &out)
-        if n == 0:
-            return []
-        raw = buf.tobytes()
-        return [(int(links[i]), raw[offs[i]:offs[i] + lens[i]]) for i in range(n)]
+        return [(out.rec_link[i],
+                 PyBytes_FromStringAndSize(<char *> out.buf + out.rec_off[i], out.rec_len[i]))
+                for i in range(n)]
 
     def tx(self, out) -> None:
         """Fill one block ``uint8 [links x frames]`` with each link's line octets."""
