@@ -52,37 +52,68 @@ void prbs_gen_inject(prbs_gen_t *g, int channel, int errors, double rate)
         ch->acc = 0;
 }
 
+/* the next 8 register bits, MSB first; the register advances by 8 */
+static inline uint32_t next_octet(uint32_t *reg, int n, int t, uint32_t mask)
+{
+    uint32_t raw;
+    int b;
+    if (t >= 8) {
+        /* bits k..k+7 depend only on bits already in the register when the tap is >= 8 */
+        raw = ((*reg >> (n - 8)) ^ (*reg >> (t - 8))) & 0xffu;
+        *reg = ((*reg << 8) | raw) & mask;
+        return raw;
+    }
+    raw = 0;
+    for (b = 0; b < 8; b++) {
+        uint32_t bit = feedback(*reg, n, t);
+        *reg = ((*reg << 1) | bit) & mask;
+        raw = (raw << 1) | bit;
+    }
+    return raw;
+}
+
+/* errors to insert into the next octet, MSB first: pending single errors, then the rate */
+static uint32_t error_mask(prbs_gen_chan_t *ch)
+{
+    uint32_t m = 0;
+    int b;
+    for (b = 7; b >= 0; b--) {
+        if (ch->single > 0) {
+            ch->single--;
+            m |= 1u << b;
+        } else if (ch->rate > 0) {
+            ch->acc += ch->rate;
+            if (ch->acc >= PRBS_RATE_ONE) {
+                ch->acc -= PRBS_RATE_ONE;
+                m |= 1u << b;
+            }
+        }
+    }
+    return m;
+}
+
+static inline int popcount8(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x55u);
+    x = (x & 0x33u) + ((x >> 2) & 0x33u);
+    return (int) ((x + (x >> 4)) & 0x0fu);
+}
+
 void prbs_gen_process(prbs_gen_t *g, uint8_t *out, int octets)
 {
     const int n = g->poly.degree, t = g->poly.tap;
-    const uint32_t mask = (1u << n) - 1u, inv = g->poly.invert ? 1u : 0u;
-    int c, i, b;
+    const uint32_t mask = (1u << n) - 1u, inv = g->poly.invert ? 0xffu : 0u;
+    int c, i;
     for (c = 0; c < g->channels; c++) {
         prbs_gen_chan_t *ch = &g->chan[c];
         uint8_t *o = out + (size_t) c * (size_t) octets;
         uint32_t reg = ch->reg;
-        const int inject = ch->rate > 0 || ch->single > 0;
         for (i = 0; i < octets; i++) {
-            uint32_t octet = 0;
-            for (b = 0; b < 8; b++) {
-                uint32_t bit = feedback(reg, n, t);
-                reg = ((reg << 1) | bit) & mask;
-                bit ^= inv;
-                if (inject) {
-                    if (ch->single > 0) {
-                        ch->single--;
-                        bit ^= 1u;
-                        ch->inserted++;
-                    } else if (ch->rate > 0) {
-                        ch->acc += ch->rate;
-                        if (ch->acc >= PRBS_RATE_ONE) {
-                            ch->acc -= PRBS_RATE_ONE;
-                            bit ^= 1u;
-                            ch->inserted++;
-                        }
-                    }
-                }
-                octet = (octet << 1) | bit;
+            uint32_t octet = next_octet(&reg, n, t, mask) ^ inv;
+            if (ch->rate > 0 || ch->single > 0) {
+                uint32_t e = error_mask(ch);
+                ch->inserted += (uint64_t) popcount8(e);
+                octet ^= e;
             }
             o[i] = (uint8_t) octet;
         }
@@ -121,6 +152,15 @@ void prbs_chk_reset(prbs_chk_t *c, int channel)
     *ch = zero;
 }
 
+static void lose_sync(prbs_chk_chan_t *ch)
+{
+    ch->state = PRBS_HUNT;
+    ch->sync_losses++;
+    ch->loaded = 0;
+    ch->good = 0;
+    ch->win_bits = ch->win_errors = 0;
+}
+
 /* one received bit (already de-inverted) through the checker of one channel */
 static inline void chk_bit(const prbs_chk_t *c, prbs_chk_chan_t *ch, uint32_t bit,
                            uint32_t mask)
@@ -136,11 +176,7 @@ static inline void chk_bit(const prbs_chk_t *c, prbs_chk_chan_t *ch, uint32_t bi
         ch->win_bits++;
         ch->win_errors += err;
         if (ch->win_errors >= c->loss_errors) {
-            ch->state = PRBS_HUNT;
-            ch->sync_losses++;
-            ch->loaded = 0;
-            ch->good = 0;
-            ch->win_bits = ch->win_errors = 0;
+            lose_sync(ch);
         } else if (ch->win_bits >= c->window) {
             ch->win_bits = ch->win_errors = 0;
         }
@@ -171,6 +207,20 @@ void prbs_chk_process(prbs_chk_t *c, const uint8_t *in, int octets)
         const uint8_t *p = in + (size_t) k * (size_t) octets;
         for (i = 0; i < octets; i++) {
             uint32_t octet = p[i];
+            if (ch->state == PRBS_SYNC && c->poly.tap >= 8) {
+                /* in sync: a whole octet against the free-running reference */
+                uint32_t ref = next_octet(&ch->reg, c->poly.degree, c->poly.tap, mask);
+                int err = popcount8(ref ^ octet ^ (inv ? 0xffu : 0u));
+                ch->bits += 8;
+                ch->errors += (uint64_t) err;
+                ch->win_bits += 8;
+                ch->win_errors += (uint32_t) err;
+                if (ch->win_errors >= c->loss_errors)
+                    lose_sync(ch);
+                else if (ch->win_bits >= c->window)
+                    ch->win_bits = ch->win_errors = 0;
+                continue;
+            }
             for (b = 7; b >= 0; b--)
                 chk_bit(c, ch, ((octet >> b) & 1u) ^ inv, mask);
         }
