@@ -25,3 +25,23 @@ class Recorder:
 
     def kinds(self, call) -> list[str]:
         return [e.kind for e in self.events if e.call is call]
+
+
+def tap(stack) -> list:
+    """Record every LAPD frame ``stack`` sends (decoded); returns the live list."""
+    from isdn import lapd_codec
+    sent: list = []
+    wire = stack.transport
+    orig = wire.send
+
+    def send(frame: bytes) -> None:
+        sent.append(lapd_codec.decode(frame))
+        orig(frame)
+    wire.send = send
+    return sent
+
+
+def q931_sent(frames: list) -> list:
+    """The Q.931 messages among tapped frames."""
+    from isdn import q931_codec
+    return [q931_codec.decode(f.info) for f in frames if f.kind == "I"]
