@@ -130,7 +130,7 @@ def test_open_sequence_voice_and_dchannel():
         assert span.modes[1] is ChannelMode.VOICE_ALAW and span.modes[16] is ChannelMode.HDLC
         assert ioctls_for(fake, 1) == [
             "DAHDI_GET_PARAMS", "DAHDI_SET_BLOCKSIZE", "DAHDI_SET_BUFINFO", "DAHDI_SETLAW",
-            "DAHDI_AUDIOMODE"]
+            "DAHDI_AUDIOMODE", "DAHDI_FLUSH"]
         assert ("DAHDI_SPECIFY", None, 1) in fake.calls
         assert ("DAHDI_SETLAW", 1, C["DAHDI_LAW_ALAW"]) in fake.calls
         # the D-channel is reopened non-blocking and put in HDLC mode with FCS
@@ -220,7 +220,8 @@ def test_clear_channel_for_bert_and_unknown_span():
     fake = FakeDahdi()
     with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
         board.spans[0].set_channel_mode(2, ChannelMode.CLEAR)
-        assert fake.calls[-1] == ("DAHDI_AUDIOMODE", 2, 0)
+        assert fake.calls[-2:] == [("DAHDI_AUDIOMODE", 2, 0),
+                                   ("DAHDI_FLUSH", 2, C["DAHDI_FLUSH_BOTH"])]
     with pytest.raises(BoardError, match="no span 2"):
         DahdiBoard("card0", {"span2": 2}, sys=FakeDahdi()).open()
 

@@ -74,6 +74,10 @@ class DahdiChannel:
                              bufsize=frames)
         self._ioctl("DAHDI_SET_BUFINFO", bi)
 
+    def flush(self) -> None:
+        """Drop what sits in the read and write buffers (after a mode change)."""
+        self.ioctl_int("DAHDI_FLUSH", C["DAHDI_FLUSH_BOTH"])
+
     def set_law(self, law: int) -> None:
         self.ioctl_int("DAHDI_SETLAW", law)
 

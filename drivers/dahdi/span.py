@@ -177,6 +177,7 @@ class DahdiSpan(Span):
             if mode in LAWS:
                 ch.set_law(C[LAWS[mode]])
             ch.audio_mode(mode in LAWS)
+            ch.flush()
         self.modes[timeslot] = mode
 
     def status(self) -> SpanStatus:
