@@ -102,6 +102,8 @@ static int span_init(e1_span_t *sp, int max_frames)
     if (!sp->rbuf || !sp->raw || !sp->tbuf || !sp->store)
         return -1;
     sp->crc4 = 1;
+    sp->mf_align_frames = E1_MF_ALIGN_FRAMES;
+    sp->interwork_frames = E1_INTERWORK_FRAMES;
     sp->sa = 0x1F;
     sp->si = 1;
     sp->mfas_cand = -1;
@@ -448,12 +450,12 @@ static int rx_crc4(e1_span_t *sp, const uint8_t *o, int nfas, uint64_t now, uint
                 sp->mfas_cand = (int64_t)now;
             }
         }
-        if (sp->primary && now - sp->primary_at >= (uint64_t)E1_INTERWORK_FRAMES * 256) {
+        if (sp->primary && now - sp->primary_at >= (uint64_t)sp->interwork_frames * 256) {
             sp->crc_state = E1_CRC_INTERWORKING;  /* annex B: far end without CRC-4 */
             sp->primary = 0;
             return 0;
         }
-        if (now - sp->align_at >= (uint64_t)E1_MF_ALIGN_FRAMES * 256) {
+        if (now - sp->align_at >= (uint64_t)sp->mf_align_frames * 256) {
             sp->cnt.resyncs++;  /* spurious FAS assumed: search again (G.706 4.2) */
             sp->research = 1;
             rx_lose(sp, at, 0);
@@ -625,7 +627,7 @@ static void rx_run(e1_span_t *sp)
             if (((p + 512) >> 3) + 2 > sp->rlen)
                 break;
             if (sp->primary && !sp->lof &&
-                sp->base_bits + p - sp->primary_at >= (uint64_t)E1_INTERWORK_FRAMES * 256) {
+                sp->base_bits + p - sp->primary_at >= (uint64_t)sp->interwork_frames * 256) {
                 sp->lof = 1;  /* no alignment kept through the 400 ms window */
                 sp->cnt.lof_events++;
                 sp->primary = 0;

@@ -19,8 +19,8 @@
 #define E1_MF_FRAMES 16            /* CRC-4 and CAS multiframes are both 16 frames */
 #define E1_FAS 0x1B                /* G.704 table 5a: x0011011 */
 #define E1_MFAS_CRC 0x0B           /* G.704 table 5b: 001011 in bit 1 of NFAS frames */
-#define E1_MF_ALIGN_FRAMES 64      /* G.706 4.2: 8 ms to find two CRC-4 MFAS */
-#define E1_INTERWORK_FRAMES 3200   /* G.706 annex B: 400 ms, then assume a non-CRC-4 end */
+#define E1_MF_ALIGN_FRAMES 64      /* default, G.706 4.2: 8 ms to find two CRC-4 MFAS */
+#define E1_INTERWORK_FRAMES 3200   /* default, G.706 annex B: 400 ms, then non-CRC-4 end */
 #define E1_CRC_WINDOW 1000         /* G.706 4.3.2: blocks per false-alignment window */
 #define E1_CRC_FALSE_ALIGN 915     /* errored blocks in the window meaning false alignment */
 #define E1_LOS_ZEROS 255           /* G.775: LOS after N consecutive zeros, 10 <= N <= 255 */
@@ -59,6 +59,8 @@ typedef struct {
     int cas;             /* 1: TS16 carries the CAS multiframe */
     int nfas_loss;       /* 1: three NFAS bit-2 errors also lose alignment (G.706 4.1.1) */
     int loopback;        /* enum e1_loopback */
+    uint32_t mf_align_frames;   /* CRC-4 multiframe search window (default 8 ms) */
+    uint32_t interwork_frames;  /* CRC-4 interworking decision (default 400 ms) */
     uint8_t sa;          /* Sa4..Sa8 transmitted (5 bits) */
     uint8_t si;          /* Si bits (bit 1) when CRC-4 is off */
     uint8_t tx_cas[E1_TIMESLOTS];  /* ABCD to send per timeslot (1..15, 17..31) */

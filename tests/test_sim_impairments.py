@@ -249,6 +249,17 @@ def test_unconnected_span_has_los():
     assert s.status().alarms == ["LOS", "LOF"]
 
 
+def test_crc4_interworking_timer_is_a_table_row():
+    from drivers.sim.span import E1_TIMERS
+    a = SimSpan("a", SpanConfig(framing="crc4"),
+                timers=E1_TIMERS.with_overrides({"crc4_interworking": 0.1}))
+    b = SimSpan("b", SpanConfig(framing="no-crc4"))
+    Cable(a, b)
+    a.system.run(0.2)
+    assert a.details()["crc4"] == "interworking" and a.status().alarms == []
+    assert b.details()["crc4"] == "off" and b.status().alarms == []
+
+
 # ----------------------------------------------------------------------------- config
 def test_board_from_config():
     b = SimBoard.from_config("pstn", {"type": "sim", "spans": 2, "framing": "crc4",

@@ -27,6 +27,7 @@ cdef extern from "e1.h":
 
     ctypedef struct e1_span_t:
         int crc4, cas, nfas_loss, loopback
+        uint32_t mf_align_frames, interwork_frames
         uint8_t sa, si
         uint8_t tx_cas[32]
         uint8_t cas_rx[32]
@@ -101,6 +102,14 @@ cdef class E1Sim:
         cdef e1_span_t *sp = self._span(s)
         sp.crc4, sp.cas, sp.nfas_loss = crc4, cas, nfas_loss
         e1_span_reset(sp)
+
+    def set_timers(self, int s, double mf_search_s, double interworking_s) -> None:
+        """CRC-4 multiframe search window and interworking decision time, seconds."""
+        cdef e1_span_t *sp = self._span(s)
+        if not 0 < mf_search_s <= interworking_s:
+            raise ValueError("need 0 < multiframe search window <= interworking time")
+        sp.mf_align_frames = max(16, <uint32_t>(mf_search_s * 8000 + 0.5))
+        sp.interwork_frames = <uint32_t>(interworking_s * 8000 + 0.5)
 
     def reset(self, int s) -> None:
         e1_span_reset(self._span(s))

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from core.timers import TimerSpec, TimerTable
 from drivers.base import (
     BoardError,
     ChannelMode,
@@ -19,6 +20,14 @@ from drivers.base import (
     SpanStatus,
 )
 from drivers.sim.system import SimSystem, parse_clock
+
+# framer timers (the 3-FAS, 915/1000, LOS and AIS criteria are counts, fixed in csrc/e1.h)
+E1_TIMERS = TimerTable([
+    TimerSpec("crc4_mf_search", 8, "ms", "G.706 4.2",
+              "two CRC-4 MFAS must be found this long after frame alignment, else re-search"),
+    TimerSpec("crc4_interworking", 400, "ms", "G.706 annex B",
+              "no CRC-4 multiframe this long after primary alignment: far end has no CRC-4"),
+])
 
 # octet sent on a timeslot nobody wrote this tick (G.711 idle/silence; HDLC flags)
 IDLE_OCTET = {
@@ -40,8 +49,9 @@ class SimSpan(Span):
     when signalling is CAS."""
 
     def __init__(self, name: str, config: SpanConfig | None = None,
-                 system: SimSystem | None = None) -> None:
+                 system: SimSystem | None = None, timers: TimerTable | None = None) -> None:
         self.name = name
+        self.timers = timers or E1_TIMERS
         self.config = self._checked(config or SpanConfig())
         self.system: SimSystem | None = None
         self.index = -1
@@ -78,6 +88,8 @@ class SimSpan(Span):
         eng.configure(self.index, self.config.framing is Framing.CRC4,
                       self.config.signalling is Signalling.CAS)
         eng.set_loopback(self.index, self.loopback.value)
+        eng.set_timers(self.index, self.timers.values["crc4_mf_search"],
+                       self.timers.values["crc4_interworking"])
         for ts, abcd in self._cas_tx.items():
             eng.cas_tx(self.index, ts, abcd)
 
