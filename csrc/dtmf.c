@@ -80,12 +80,8 @@ static void decode(const cti_tonebank_t *b, const void *src, int off, int n, flo
 
 typedef float cti_v8f __attribute__((vector_size(32)));
 
-static inline cti_v8f load8(const float *p)
-{
-    cti_v8f v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
+/* unaligned load of 8 floats (a macro: vector returns change the ABI without AVX) */
+#define LOAD8(v, p) memcpy(&(v), (p), sizeof(cti_v8f))
 
 /* One sub-block: energy, and when it passes the gate the DFT at all bins,
  * yr[f] = sum x[n] cos(w n), yi[f] = -sum x[n] sin(w n).  Vectors run across the bins;
@@ -98,7 +94,7 @@ static float subblock(const float (*tab)[2 * CTI_TB_NF], const float *x, float g
     float e;
     int n;
     for (n = 0; n < CTI_TB_M; n += 8) {
-        v = load8(x + n);
+        LOAD8(v, x + n);
         a0 += v * v;
     }
     e = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7]));
@@ -109,15 +105,15 @@ static float subblock(const float (*tab)[2 * CTI_TB_NF], const float *x, float g
     }
     a0 = a0 - a0;
     for (n = 0; n < CTI_TB_M; n += 4) {
-        const float x0 = x[n], x1 = x[n + 1], x2 = x[n + 2], x3 = x[n + 3];
-        a0 += x0 * load8(&tab[n][0]);
-        a1 += x0 * load8(&tab[n][CTI_TB_NF]);
-        c0 += x1 * load8(&tab[n + 1][0]);
-        c1 += x1 * load8(&tab[n + 1][CTI_TB_NF]);
-        d0 += x2 * load8(&tab[n + 2][0]);
-        d1 += x2 * load8(&tab[n + 2][CTI_TB_NF]);
-        g0 += x3 * load8(&tab[n + 3][0]);
-        g1 += x3 * load8(&tab[n + 3][CTI_TB_NF]);
+        const cti_v8f *t = (const cti_v8f *) tab[n];  /* tab rows are 32-byte aligned */
+        a0 += x[n] * t[0];
+        a1 += x[n] * t[1];
+        c0 += x[n + 1] * t[2];
+        c1 += x[n + 1] * t[3];
+        d0 += x[n + 2] * t[4];
+        d1 += x[n + 2] * t[5];
+        g0 += x[n + 3] * t[6];
+        g1 += x[n + 3] * t[7];
     }
     a0 += c0 + (d0 + g0);
     a1 += c1 + (d1 + g1);
@@ -171,14 +167,15 @@ typedef struct {
 
 static inline cti_windows_t span_windows(const cti_tonebank_t *b, const cti_tbchan_t *c)
 {
-    const cti_v8f rr = load8(b->rr), ri = load8(b->ri);
-    cti_v8f yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], tr, ti, ur, ui;
+    cti_v8f rr, ri, yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], tr, ti, ur, ui;
     cti_windows_t w;
     int i;
+    LOAD8(rr, b->rr);
+    LOAD8(ri, b->ri);
     for (i = 0; i < CTI_TB_SPAN; i++) {
         int slot = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
-        yr[i] = load8(c->yr[slot]);
-        yi[i] = load8(c->yi[slot]);
+        LOAD8(yr[i], c->yr[slot]);
+        LOAD8(yi[i], c->yi[slot]);
     }
     tr = yr[2] + (rr * yr[3] - ri * yi[3]);
     ti = yi[2] + (rr * yi[3] + ri * yr[3]);

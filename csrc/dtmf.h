@@ -24,13 +24,18 @@
 #define CTI_TB_NF 8     /* bins per bank */
 #define CTI_TB_RATE 8000.0f
 #define CTI_DBM0_PEAK 22821.0f  /* peak of a 0 dBm0 sine, 16-bit linear scale */
+#if defined(__GNUC__)
+#define CTI_ALIGN32 __attribute__((aligned(32)))
+#else
+#define CTI_ALIGN32
+#endif
 
 enum cti_law { CTI_LAW_ALAW = 0, CTI_LAW_ULAW = 1, CTI_LAW_LINEAR = 2 };
 
 typedef struct {
     int nf;                                   /* bins in use (<= CTI_TB_NF) */
     float freq[CTI_TB_NF];                    /* Hz */
-    float tab[CTI_TB_M][2 * CTI_TB_NF];       /* [n][cos w_f n ..., -sin w_f n ...] */
+    float tab[CTI_TB_M][2 * CTI_TB_NF] CTI_ALIGN32;  /* [n][cos w_f n ..., -sin w_f n ...] */
     float rr[CTI_TB_NF], ri[CTI_TB_NF];       /* e^{-j w_f M} */
     float gate_sub;                           /* sub-blocks below this energy skip the DFT */
     float lut[256];                           /* law code -> linear */
