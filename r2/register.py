@@ -296,6 +296,9 @@ class BackwardRegister(_Register):
         if self.ani_order not in ("after_first_digit", "after_dnis", "none"):
             raise ValueError(f"ani_order {self.ani_order!r}")
         self.dnis_complete = dnis_complete or (lambda d: False)
+        # where "next calling digit" and "next digit" are one signal (China A-1) the forward
+        # register cannot know we stopped at max_ani: ask until its end-of-ANI signal
+        self.ani_needs_end = variant.send_a.get("next_ani", 0) == variant.send_a.get("next_digit")
         self.state = "idle"
         self.dnis = ""
         self.ani = ""
@@ -460,8 +463,9 @@ class BackwardRegister(_Register):
     def _got_ani(self, sig: int) -> str:
         d = signal_digit(sig)
         if d is not None:
-            self.ani += d
             if len(self.ani) < self.max_ani:
+                self.ani += d
+            if len(self.ani) < self.max_ani or self.ani_needs_end:
                 return self._request("next_ani", "ani")
         else:
             meaning = self.v.group_i.get(sig)
