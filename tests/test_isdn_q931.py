@@ -104,7 +104,7 @@ def test_t310_clears_after_call_proceeding(span):
     clock.advance(9.9)
     assert out.role == "OUT_PROCEEDING"
     clock.advance(0.2)  # T310 = 10 s: DISCONNECT with cause 102
-    assert out.cause == 102 and ru.has("released", out) or out.role in ("WE_SENT_DISC",)
+    assert ru.first("released", out).cause == 102 and rn.all("disconnected")[-1].cause == 102
 
 
 def test_t305_and_t308(span):
@@ -380,9 +380,9 @@ def test_garbage_keeps_link_up(payload):
     user.link.dl_data(bytes.fromhex("08020001") + payload)
     clock.advance(0.05)
     assert net.link.state == lapd.MULTIPLE_FRAME_ESTABLISHED
-    out = user.place_call("4000", "1")
+    user.place_call("4000", "1")
     clock.advance(0.02)
-    assert out.role in ("OUT_INIT", "OUT_PROCEEDING") or out.role.startswith(("OUT", "WE"))
+    assert net.link.state == user.link.state == lapd.MULTIPLE_FRAME_ESTABLISHED
 
 
 def test_message_objects_encode_through_stack(span):
