@@ -25,6 +25,7 @@ from construct import (
 )
 
 from core.errors import DecodeError, EncodeError
+from ss7.bitfields import BitFields
 
 
 class IsupDecodeError(DecodeError):
@@ -38,47 +39,6 @@ class UnknownMessage(IsupDecodeError):
     def __init__(self, code: int, cic: int, compat: dict[str, int] | None):
         self.code, self.cic, self.compat = code, cic, compat
         super().__init__(f"unrecognised message type 0x{code:02x}", offset=2, field="message type")
-
-
-class BitFields(Construct):
-    """``size`` octets (little-endian, bit 1 = A first) split into named fields, listed from
-    bit A upward as in the Q.763 figures; a plain dict of ints.  Faster than ``BitStruct``."""
-
-    def __init__(self, size: int, *fields: tuple[str, int]):
-        super().__init__()
-        self.size = size
-        self.fields = []
-        shift = 0
-        for name, bits in fields:
-            self.fields.append((name, shift, (1 << bits) - 1))
-            shift += bits
-        if shift != 8 * size:
-            raise ValueError(f"bit fields cover {shift} bits, not {8 * size}")
-
-    def parse_bytes(self, data: bytes) -> dict[str, int]:
-        if len(data) != self.size:
-            raise StreamError(f"expected {self.size} octets, got {len(data)}")
-        v = int.from_bytes(data, "little")
-        return {name: (v >> shift) & mask for name, shift, mask in self.fields}
-
-    def build_bytes(self, obj: dict[str, int]) -> bytes:
-        v = 0
-        for name, shift, mask in self.fields:
-            x = int(obj.get(name, 0))
-            if x & ~mask:
-                raise StreamError(f"field {name}={x} does not fit")
-            v |= x << shift
-        return v.to_bytes(self.size, "little")
-
-    def _parse(self, stream: Any, context: Any, path: str) -> dict[str, int]:
-        return self.parse_bytes(stream.read(self.size))
-
-    def _build(self, obj: dict[str, int], stream: Any, context: Any, path: str) -> dict:
-        stream.write(self.build_bytes(obj))
-        return obj
-
-    def _sizeof(self, context: Any, path: str) -> int:
-        return self.size
 
 
 class Octet(Construct):

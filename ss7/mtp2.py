@@ -14,12 +14,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from construct import BitsInteger, BitStruct, Flag
-
 from core.clock import Scheduler
 from core.errors import DecodeError
 from core.fsm import FsmTable, Machine, Row
 from core.timers import Timers
+from ss7.bitfields import BitFields
 from ss7.timers import MTP2_TIMERS
 
 
@@ -27,12 +26,9 @@ class Mtp2DecodeError(DecodeError):
     """A signal unit that violates Q.703 2.2/2.3 (length, LI)."""
 
 
-# Q.703 2.2: BSN/BIB, FSN/FIB, LI (6 bits) + 2 spare bits; bit 8 of each octet is the MSB.
-SU_HEADER = BitStruct(
-    "bib" / Flag, "bsn" / BitsInteger(7),
-    "fib" / Flag, "fsn" / BitsInteger(7),
-    "spare" / BitsInteger(2), "li" / BitsInteger(6),
-).compile()
+# Q.703 2.2 figure 3: BSN (7) BIB, FSN (7) FIB, LI (6) + 2 spare, bit 1 first.
+SU_HEADER = BitFields(3, ("bsn", 7), ("bib", 1), ("fsn", 7), ("fib", 1), ("li", 6),
+                      ("spare", 2))
 
 # Q.703 11.1.2: status field values (bits CBA)
 LSSU_NAMES = {0: "SIO", 1: "SIN", 2: "SIE", 3: "SIOS", 4: "SIPO", 5: "SIB"}
@@ -45,9 +41,9 @@ def decode_su(frame: bytes) -> dict[str, Any]:
     """Split a signal unit (no flags, no FCS) into header fields and kind (Q.703 2.2, 2.3.3)."""
     if len(frame) < 3:
         raise Mtp2DecodeError("signal unit shorter than 3 octets", offset=len(frame), field="header")
-    h = SU_HEADER.parse(frame[:3])
+    h = SU_HEADER.parse_bytes(frame[:3])
     body = frame[3:]
-    li = h.li
+    li = h["li"]
     if li == 0:
         if body:
             raise Mtp2DecodeError("FISU with octets after LI", offset=3, field="li")
@@ -65,15 +61,15 @@ def decode_su(frame: bytes) -> dict[str, Any]:
         if len(body) > SIF_MAX + 1:
             raise Mtp2DecodeError("MSU longer than 273 octets", offset=3 + SIF_MAX + 1, field="sif")
         kind = "MSU"
-    return {"kind": kind, "bsn": h.bsn, "bib": int(h.bib), "fsn": h.fsn, "fib": int(h.fib),
+    return {"kind": kind, "bsn": h["bsn"], "bib": h["bib"], "fsn": h["fsn"], "fib": h["fib"],
             "li": li, "body": bytes(body)}
 
 
 def encode_su(bsn: int, bib: int, fsn: int, fib: int, body: bytes = b"") -> bytes:
     """Build a signal unit; LI follows from the body length (Q.703 2.3.3)."""
     li = min(len(body), LI_MAX)
-    return SU_HEADER.build({"bib": bool(bib), "bsn": bsn, "fib": bool(fib), "fsn": fsn,
-                            "spare": 0, "li": li}) + bytes(body)
+    return SU_HEADER.build_bytes({"bsn": bsn, "bib": bib, "fsn": fsn, "fib": fib, "li": li,
+                                  "spare": 0}) + bytes(body)
 
 
 def lssu(status: str, bsn: int = 127, bib: int = 1, fsn: int = 127, fib: int = 1) -> bytes:

@@ -8,21 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from construct import (
-    BitsInteger,
-    BitStruct,
-    Bytes,
-    ByteSwapped,
-    Construct,
-    ConstructError,
-    Int8ul,
-    Int24ul,
-    Struct,
-    Switch,
-    this,
-)
+from construct import Bytes, Construct, ConstructError, Struct, Switch, this
 
 from core.errors import DecodeError
+from ss7.bitfields import BitFields
 
 
 class Mtp3DecodeError(DecodeError):
@@ -36,12 +25,10 @@ SI_NAMES = {0: "SNM", 1: "SLT", 2: "SLT-special", 3: "SCCP", 4: "TUP", 5: "ISUP"
 # Q.704 14.2.2: network indicator
 NI_INTERNATIONAL, NI_NATIONAL = 0, 2
 
-SIO = BitStruct("ni" / BitsInteger(2), "priority" / BitsInteger(2), "si" / BitsInteger(4))
+SIO = BitFields(1, ("si", 4), ("priority", 2), ("ni", 2))  # Q.704 14.2
 
-_LABEL_ITU = ByteSwapped(BitStruct("sls" / BitsInteger(4), "opc" / BitsInteger(14),
-                                   "dpc" / BitsInteger(14)))
-_LABEL_CHINA = Struct("dpc" / Int24ul, "opc" / Int24ul,
-                      "sls_octet" / BitStruct("spare" / BitsInteger(4), "sls" / BitsInteger(4)))
+_LABEL_ITU = BitFields(4, ("dpc", 14), ("opc", 14), ("sls", 4))  # Q.704 2.2 figure 3
+_LABEL_CHINA = BitFields(7, ("dpc", 24), ("opc", 24), ("sls", 4), ("spare", 4))
 
 
 @dataclass(frozen=True)
@@ -51,24 +38,19 @@ class Mtp3Variant:
     name: str
     pc_bits: int
     label_len: int
-    label: Construct
-    pc_field: Construct  # a point code inside SNM messages (TFP/TFA), with its spare bits
+    label: BitFields
+    pc_field: BitFields  # a point code inside SNM messages (TFP/TFA), with its spare bits
 
     def parse_label(self, data: bytes, offset: int = 0) -> tuple[int, int, int]:
         """(dpc, opc, sls) from the label at ``offset`` of an SIF."""
         if len(data) - offset < self.label_len:
             raise Mtp3DecodeError("routing label truncated", offset=offset + len(data),
                                   field="routing label")
-        v = self.label.parse(data[offset:offset + self.label_len])
-        if self.name == "china":
-            return v.dpc, v.opc, v.sls_octet.sls
-        return v.dpc, v.opc, v.sls
+        v = self.label.parse_bytes(data[offset:offset + self.label_len])
+        return v["dpc"], v["opc"], v["sls"]
 
     def build_label(self, dpc: int, opc: int, sls: int) -> bytes:
-        if self.name == "china":
-            return self.label.build({"dpc": dpc, "opc": opc,
-                                     "sls_octet": {"spare": 0, "sls": sls}})
-        return self.label.build({"dpc": dpc, "opc": opc, "sls": sls})
+        return self.label.build_bytes({"dpc": dpc, "opc": opc, "sls": sls})
 
     def pc_str(self, pc: int) -> str:
         """3-8-3 for ITU, 8-8-8 for China."""
@@ -78,10 +60,8 @@ class Mtp3Variant:
 
 
 VARIANTS: dict[str, Mtp3Variant] = {
-    "itu": Mtp3Variant("itu", 14, 4, _LABEL_ITU.compile(),
-                       ByteSwapped(BitStruct("spare" / BitsInteger(2), "pc" / BitsInteger(14)))),
-    "china": Mtp3Variant("china", 24, 7, _LABEL_CHINA.compile(),
-                         Struct("pc" / Int24ul)),
+    "itu": Mtp3Variant("itu", 14, 4, _LABEL_ITU, BitFields(2, ("pc", 14), ("spare", 2))),
+    "china": Mtp3Variant("china", 24, 7, _LABEL_CHINA, BitFields(3, ("pc", 24))),
 }
 
 # Q.704 15.2: heading codes (H0 in bits 1-4, H1 in bits 5-8)
@@ -101,9 +81,9 @@ SNM_NAMES = {v: k for k, v in SNM_CODES.items()}
 SLT_CODES = {"SLTM": (1, 1), "SLTA": (1, 2)}  # Q.707 2.2
 SLT_NAMES = {v: k for k, v in SLT_CODES.items()}
 
-HEADING = BitStruct("h1" / BitsInteger(4), "h0" / BitsInteger(4))
-_FSN = BitStruct("spare" / BitsInteger(1), "fsn" / BitsInteger(7))  # Q.704 15.4.1
-_UPU_CAUSE = BitStruct("cause" / BitsInteger(4), "up" / BitsInteger(4))  # Q.704 15.17
+HEADING = BitFields(1, ("h0", 4), ("h1", 4))
+_FSN = BitFields(1, ("fsn", 7), ("spare", 1))  # Q.704 15.4.1
+_UPU_CAUSE = BitFields(1, ("up", 4), ("cause", 4))  # Q.704 15.17
 
 
 def _snm_params(variant: Mtp3Variant) -> Construct:
@@ -111,25 +91,25 @@ def _snm_params(variant: Mtp3Variant) -> Construct:
     dest = variant.pc_field
     return Switch(this.msg, {
         "COO": _FSN, "COA": _FSN,
-        "CBD": Struct("code" / Int8ul), "CBA": Struct("code" / Int8ul),
+        "CBD": BitFields(1, ("code", 8)), "CBA": BitFields(1, ("code", 8)),
         "TFP": dest, "TFR": dest, "TFA": dest, "RST": dest, "RSR": dest,
         "TFC": dest,
         "UPU": Struct("dest" / dest, "upu" / _UPU_CAUSE),
     }, default=Struct())
 
 
-SLT_BODY = Struct("len_slc" / BitStruct("length" / BitsInteger(4), "slc" / BitsInteger(4)),
-                  "pattern" / Bytes(this.len_slc.length))
+SLT_BODY = Struct("len_slc" / BitFields(1, ("slc", 4), ("length", 4)),
+                  "pattern" / Bytes(this.len_slc["length"]))
 
 
 def decode_snm(variant: Mtp3Variant, data: bytes, offset: int = 0) -> dict[str, Any]:
     """An SNM message (SI 0) after the routing label: name and parameters."""
     if len(data) <= offset:
         raise Mtp3DecodeError("no heading code", offset=offset, field="H0/H1")
-    h = HEADING.parse(data[offset:offset + 1])
-    msg = SNM_NAMES.get((h.h0, h.h1))
+    h = HEADING.parse_bytes(data[offset:offset + 1])
+    msg = SNM_NAMES.get((h["h0"], h["h1"]))
     if msg is None:
-        raise Mtp3DecodeError(f"unknown SNM heading H0={h.h0} H1={h.h1}", offset=offset,
+        raise Mtp3DecodeError(f"unknown SNM heading H0={h['h0']} H1={h['h1']}", offset=offset,
                               field="H0/H1")
     try:
         p = _snm_params(variant).parse(data[offset + 1:], msg=msg)
@@ -138,28 +118,28 @@ def decode_snm(variant: Mtp3Variant, data: bytes, offset: int = 0) -> dict[str, 
                               field=f"{msg} parameters") from None
     out: dict[str, Any] = {"message": msg}
     if msg in ("COO", "COA"):
-        out["fsn"] = p.fsn
+        out["fsn"] = p["fsn"]
     elif msg in ("CBD", "CBA"):
-        out["code"] = p.code
+        out["code"] = p["code"]
     elif msg == "UPU":
-        out["dest"], out["up"], out["cause"] = p.dest.pc, p.upu.up, p.upu.cause
+        out["dest"], out["up"], out["cause"] = p["dest"]["pc"], p["upu"]["up"], p["upu"]["cause"]
     elif "pc" in p:
-        out["dest"] = p.pc
+        out["dest"] = p["pc"]
     return out
 
 
 def encode_snm(variant: Mtp3Variant, msg: str, **params: Any) -> bytes:
     h0, h1 = SNM_CODES[msg]
-    head = HEADING.build({"h0": h0, "h1": h1})
+    head = HEADING.build_bytes({"h0": h0, "h1": h1})
     if msg in ("COO", "COA"):
-        return head + _FSN.build({"spare": 0, "fsn": params["fsn"]})
+        return head + _FSN.build_bytes({"spare": 0, "fsn": params["fsn"]})
     if msg in ("CBD", "CBA"):
         return head + bytes((params["code"] & 0xFF,))
     if msg == "UPU":
-        return head + variant.pc_field.build({"spare": 0, "pc": params["dest"]}) + \
-            _UPU_CAUSE.build({"up": params["up"], "cause": params["cause"]})
+        return head + variant.pc_field.build_bytes({"spare": 0, "pc": params["dest"]}) + \
+            _UPU_CAUSE.build_bytes({"up": params["up"], "cause": params["cause"]})
     if msg in ("TFP", "TFR", "TFA", "RST", "RSR", "TFC"):
-        return head + variant.pc_field.build({"spare": 0, "pc": params["dest"]})
+        return head + variant.pc_field.build_bytes({"spare": 0, "pc": params["dest"]})
     return head
 
 
@@ -167,22 +147,22 @@ def decode_slt(data: bytes, offset: int = 0) -> dict[str, Any]:
     """SLTM/SLTA (Q.707 2.2) after the routing label."""
     if len(data) < offset + 2:
         raise Mtp3DecodeError("SLT message truncated", offset=len(data), field="length")
-    h = HEADING.parse(data[offset:offset + 1])
-    msg = SLT_NAMES.get((h.h0, h.h1))
+    h = HEADING.parse_bytes(data[offset:offset + 1])
+    msg = SLT_NAMES.get((h["h0"], h["h1"]))
     if msg is None:
-        raise Mtp3DecodeError(f"unknown SLT heading H0={h.h0} H1={h.h1}", offset=offset,
+        raise Mtp3DecodeError(f"unknown SLT heading H0={h['h0']} H1={h['h1']}", offset=offset,
                               field="H0/H1")
     try:
         b = SLT_BODY.parse(data[offset + 1:])
     except ConstructError:
         raise Mtp3DecodeError("test pattern shorter than its length", offset=offset + 2,
                               field="test pattern") from None
-    return {"message": msg, "pattern": bytes(b.pattern)}
+    return {"message": msg, "pattern": bytes(b["pattern"])}
 
 
 def encode_slt(msg: str, pattern: bytes, slc: int = 0) -> bytes:
     h0, h1 = SLT_CODES[msg]
-    return HEADING.build({"h0": h0, "h1": h1}) + SLT_BODY.build(
+    return HEADING.build_bytes({"h0": h0, "h1": h1}) + SLT_BODY.build(
         {"len_slc": {"length": len(pattern), "slc": slc}, "pattern": pattern})
 
 
@@ -192,14 +172,14 @@ def decode_msu(variant: Mtp3Variant, body: bytes) -> dict[str, Any]:
     if len(body) < 1 + variant.label_len:
         raise Mtp3DecodeError("MSU shorter than SIO + routing label", offset=len(body),
                               field="routing label")
-    sio = SIO.parse(body[:1])
+    sio = SIO.parse_bytes(body[:1])
     dpc, opc, sls = variant.parse_label(body, 1)
-    return {"ni": sio.ni, "priority": sio.priority, "si": sio.si, "dpc": dpc, "opc": opc,
+    return {"ni": sio["ni"], "priority": sio["priority"], "si": sio["si"], "dpc": dpc, "opc": opc,
             "sls": sls, "payload": body[1 + variant.label_len:]}
 
 
 def encode_msu(variant: Mtp3Variant, si: int, ni: int, dpc: int, opc: int, sls: int,
                payload: bytes, priority: int = 0) -> bytes:
-    return bytes(((ni << 6) | (priority << 4) | si,)) + variant.build_label(dpc, opc, sls) + \
-        payload
+    return SIO.build_bytes({"si": si, "priority": priority, "ni": ni}) + \
+        variant.build_label(dpc, opc, sls) + payload
 

@@ -1,0 +1,32 @@
+"""pytest-benchmark: ISUP call setup + clearing through MTP2 + MTP3 + ISUP (both ends in one
+process), and the codecs on their own; the libss7 pair is compared in ``cti bench``
+(ss7/capacity_ss7.py)."""
+
+from __future__ import annotations
+
+from ss7 import isup_codec as C
+from ss7.capacity_ss7 import _our_us_per_call, isup_call
+from ss7.mtp2 import decode_su, encode_su
+
+IAM = C.encode("IAM", 1, {
+    "nature_of_connection": C.nature_of_connection(), "forward_call": C.forward_call(),
+    "calling_category": 10, "transmission_medium_requirement": 0,
+    "called": C.called_party("1234567F"), "calling": C.calling_party("7654321")})
+
+
+def test_bench_isup_calls(benchmark):
+    benchmark.pedantic(_our_us_per_call, args=(300,), rounds=3, iterations=1)
+
+
+def test_bench_isup_iam_decode(benchmark):
+    benchmark(C.decode, IAM)
+
+
+def test_bench_mtp2_su_round_trip(benchmark):
+    benchmark(lambda: decode_su(encode_su(1, 1, 2, 1, b"\x85" + IAM)))
+
+
+def test_bench_against_libss7():
+    r = isup_call(quick=True)
+    assert r.unit == "us_per_call" and r.value > 0
+    print(r.as_dict())

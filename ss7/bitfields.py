@@ -1,0 +1,55 @@
+"""A fast ``construct`` for octet-aligned bit fields, as the SS7 recommendations draw them.
+
+Q.703/Q.704/Q.763 number bits from 1 (A, least significant, first transmitted) upward and pack
+multi-octet fields least significant octet first; :class:`BitFields` lists the fields in exactly
+that order.  ``construct.BitStruct`` expresses the same but costs tens of microseconds per parse,
+which matters on a path taken for every signal unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from construct import Construct, StreamError
+
+
+class BitFields(Construct):
+    """``size`` octets (little-endian, bit 1 = A first) split into named fields, listed from
+    bit A upward as in the Q.763 figures; a plain dict of ints.  Faster than ``BitStruct``."""
+
+    def __init__(self, size: int, *fields: tuple[str, int]):
+        super().__init__()
+        self.size = size
+        self.fields = []
+        shift = 0
+        for name, bits in fields:
+            self.fields.append((name, shift, (1 << bits) - 1))
+            shift += bits
+        if shift != 8 * size:
+            raise ValueError(f"bit fields cover {shift} bits, not {8 * size}")
+        # like construct's compiler: one specialised function each way per layout
+        parse = ", ".join(f"{n!r}: (v >> {sh}) & {m}" for n, sh, m in self.fields)
+        checks = "".join(f"    x = o.get({n!r}, 0)\n    if x & ~{m}: raise StreamError("
+                         f"'field {n}=' + str(x) + ' does not fit')\n    v |= x << {sh}\n"
+                         for n, sh, m in self.fields)
+        src = (f"def parse_bytes(data):\n"
+               f"    if len(data) != {size}:\n"
+               f"        raise StreamError('expected {size} octets, got ' + str(len(data)))\n"
+               f"    v = int.from_bytes(data, 'little')\n"
+               f"    return {{{parse}}}\n"
+               f"def build_bytes(o):\n    v = 0\n{checks}"
+               f"    return v.to_bytes({size}, 'little')\n")
+        namespace: dict[str, Any] = {"StreamError": StreamError}
+        exec(compile(src, f"<BitFields {fields}>", "exec"), namespace)  # noqa: S102
+        self.parse_bytes = namespace["parse_bytes"]
+        self.build_bytes = namespace["build_bytes"]
+
+    def _parse(self, stream: Any, context: Any, path: str) -> dict[str, int]:
+        return self.parse_bytes(stream.read(self.size))
+
+    def _build(self, obj: dict[str, int], stream: Any, context: Any, path: str) -> dict:
+        stream.write(self.build_bytes(obj))
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        return self.size
