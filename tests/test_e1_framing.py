@@ -379,3 +379,21 @@ def test_arbitrary_line_octets_never_break_the_receiver(data, crc, cas):
     assert out.shape == (32, 50)
     s = e.status(0)
     assert set(s["alarms"]) <= {"LOS", "LOF", "AIS", "RAI", "LOMF", "RMAI"}
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 7), st.booleans(), st.booleans(), st.integers(0, 2**32 - 1))
+def test_transmit_receive_round_trip(shift, crc, cas, seed):
+    """What the C transmitter frames, the C receiver gives back (after alignment)."""
+    rng = np.random.default_rng(seed)
+    e = E1Sim(2, 4000)
+    e.configure(0, crc, cas)
+    e.configure(1, crc, cas)
+    pay = rng.integers(0, 256, (32, 1200), dtype=np.uint8)
+    data = line(parse_line(e.transmit(0, pay)), shift)
+    out = e.receive(1, data, 1200)
+    s = e.status(1)
+    assert s["framed"] and s["counters"]["crc4_errors"] == 0 and s["counters"]["fas_errors"] == 0
+    rows = [ts for ts in range(1, 32) if not (cas and ts == 16)]
+    tail = out[rows, -200:]
+    assert any(np.array_equal(pay[rows, d - 200:d], tail) for d in range(200, 1201))
