@@ -479,3 +479,74 @@ def test_two_kernels_interconnect_over_a_pseudowire():
     finally:
         for brd in boards:
             brd.close()
+
+
+def test_e1_lines_bridged_by_two_gateways():
+    """CE a -- E1 -- [x IWF] -- CESoPSN/UDP -- [IWF y] -- E1 -- CE b: a BERT end to end,
+    and a line fault on the first E1 reaches the far gateway as the L bit (AIS)."""
+    from drivers.diagnostics import Rig, bert
+    from drivers.pseudowire.iwf import Iwf
+    from drivers.sim import Cable, SimSpan, SimSystem
+
+    system = SimSystem()
+    a, x, y, b = (SimSpan(n, system=system) for n in "axyb")
+    cable_ax = Cable(a, x, system)
+    Cable(y, b, system)
+    pw_x = PseudowireSpan("pw-x", PseudowireConfig(mode="cesopsn"))
+    pw_y = PseudowireSpan("pw-y", PseudowireConfig(mode="cesopsn"))
+    for p in (pw_x, pw_y):
+        p.open()
+    try:
+        pw_x.connect(pw_y.local_address)
+        pw_y.connect(pw_x.local_address)
+        gateways = [Iwf(x, pw_x), Iwf(y, pw_y)]
+
+        def step(frames):
+            system.tick(frames)
+            for g in gateways:
+                g.tick(frames)
+
+        rig = Rig(near=b, far=a, step=step)
+        for span in (x, y):
+            for ts in range(1, 32):
+                span.set_channel_mode(ts, ChannelMode.CLEAR)
+        result = bert(rig, list(range(1, 32)), seconds=2.0)
+        assert result["in_sync"] and result["errors"] == 0 and result["bits"] > 2_000_000
+        assert pw_y.counters.lost == 0
+        cable_ax.impair("a->b", los=True)
+        rig.run(0.5)
+        assert "LOS" in x.status().alarms
+        assert pw_y.status().alarms == ["AIS"]
+        assert b.status().alarms == []  # y keeps framing; it plays filler on the timeslots
+    finally:
+        for p in (pw_x, pw_y):
+            p.close()
+
+
+def test_cas_crosses_two_gateways():
+    from drivers.base import Signalling, SpanConfig
+    from drivers.pseudowire.iwf import Iwf
+    from drivers.sim import Cable, SimSpan, SimSystem
+
+    system = SimSystem()
+    cfg = SpanConfig(signalling=Signalling.CAS)
+    a, x, y, b = (SimSpan(n, cfg, system) for n in "axyb")
+    Cable(a, x, system)
+    Cable(y, b, system)
+    pws = [PseudowireSpan(n, PseudowireConfig(mode="cesopsn-cas")) for n in ("px", "py")]
+    for p in pws:
+        p.open()
+    try:
+        pws[0].connect(pws[1].local_address)
+        pws[1].connect(pws[0].local_address)
+        gateways = [Iwf(x, pws[0]), Iwf(y, pws[1])]
+        a.cas_tx(1, 0b0101)
+        b.cas_tx(31, 0b1001)
+        for _ in range(40):
+            system.tick(160)
+            for g in gateways:
+                g.tick(160)
+        assert b.cas_rx()[1] == 0b0101 and a.cas_rx()[31] == 0b1001
+    finally:
+        for p in pws:
+            p.close()

@@ -99,6 +99,7 @@ class PseudowireSpan(Span):
         self._cas_tx = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
         self._cas_octets = self.format.signalling(self._cas_tx) if self.format.mode.cas else b""
         self._cas_rx = np.zeros(TIMESLOTS_E1, dtype=np.uint8)
+        self.cas_received = False  # a signalling substructure has been played out
         self._far: Header | None = None  # header of the last packet played out
         self._hdlc_ts: list[int] = []
         self._hdlc_rx: dict[int, deque] = {}
@@ -278,6 +279,7 @@ class PseudowireSpan(Span):
                         octets, cas, self._far = item
                         if cas is not None:
                             self._cas_rx = cas
+                            self.cas_received = True
                         parts.append(octets)
                     else:
                         parts.append(self.format.filler_data)
