@@ -260,6 +260,30 @@ def test_crc4_interworking_timer_is_a_table_row():
     assert b.details()["crc4"] == "off" and b.status().alarms == []
 
 
+# ----------------------------------------------------------------------------- HDLC
+def test_hdlc_links_of_all_spans_cross_the_cables():
+    pytest.importorskip("timeslot.hdlc")
+    sim = SimSystem()
+    spans = [SimSpan(f"s{i}", system=sim) for i in range(4)]
+    Cable(spans[0], spans[1])
+    Cable(spans[2], spans[3])
+    for s in spans:
+        s.set_channel_mode(16, ChannelMode.HDLC)
+    spans[2].set_channel_mode(7, ChannelMode.HDLC)
+    spans[3].set_channel_mode(7, ChannelMode.HDLC)
+    sim.run(0.1)
+    frames = [bytes(RNG.integers(0, 256, n, dtype=np.uint8)) for n in (3, 60, 260)]
+    for f in frames:
+        spans[0].hdlc_send(16, f)
+    spans[3].hdlc_send(7, b"\x7e\x7d\xff")  # flag and escape octets: bit stuffing
+    sim.run(0.2)
+    assert spans[1].hdlc_recv(16) == frames
+    assert spans[2].hdlc_recv(7) == [b"\x7e\x7d\xff"]
+    assert spans[1].hdlc_recv(16) == [] and spans[3].hdlc_recv(16) == []
+    with pytest.raises(BoardError):
+        spans[0].hdlc_send(5, b"x")  # not an HDLC timeslot
+
+
 # ----------------------------------------------------------------------------- config
 def test_board_from_config():
     b = SimBoard.from_config("pstn", {"type": "sim", "spans": 2, "framing": "crc4",
