@@ -8,6 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from tests.test_conference import model as conference_model
 from timeslot import g711
 from timeslot.fabric import Fabric, FabricError, SlotError
 
@@ -21,6 +22,7 @@ class SwitchModel:
         self.src: dict[int, int] = {}
         self.idle = [0xD5] * n
         self.own_idle: set[int] = set()
+        self.member: dict[int, tuple[int, str]] = {}   # slot -> (bridge, mode)
         self.law = ["alaw"] * n
         self.n = n
 
@@ -42,6 +44,8 @@ class SwitchModel:
         tx = np.empty_like(rx)
         for d in range(self.n):
             s = self.src.get(d)
+            if d in self.member:
+                continue
             if s is None:
                 tx[d] = self.idle[d]
             elif self.law[s] == self.law[d]:
@@ -50,6 +54,11 @@ class SwitchModel:
                 tx[d] = g711.alaw_to_ulaw(rx[s])
             else:
                 tx[d] = g711.ulaw_to_alaw(rx[s])
+        for bridge in {b for b, _ in self.member.values()}:
+            parties = [(s, mode, None, 0.0, 0.0) for s, (b, mode) in self.member.items()
+                       if b == bridge]
+            for s, row in conference_model(parties, rx, self.law, self.idle).items():
+                tx[s] = row
         return tx
 
 
@@ -62,20 +71,29 @@ class FabricMachine(RuleBasedStateMachine):
         self.fabric = Fabric(N)
         self.model = SwitchModel(N)
         self.rng = np.random.default_rng(1)
+        self.bridges = [self.fabric.conference_create(), self.fabric.conference_create()]
 
     @rule(dst=slots, src=slots)
     def listen(self, dst, src):
+        if dst in self.model.member:
+            with pytest.raises(FabricError):
+                self.fabric.listen(dst, src)
+            return
         self.fabric.listen(dst, src)
         self.model.listen(dst, src)
 
     @rule(dst=slots)
     def unlisten(self, dst):
+        if dst in self.model.member:
+            with pytest.raises(FabricError):
+                self.fabric.unlisten(dst)
+            return
         self.fabric.unlisten(dst)
         self.model.unlisten(dst)
 
     @rule(a=slots, b=slots)
     def connect(self, a, b):
-        if a == b:
+        if a == b or a in self.model.member or b in self.model.member:
             with pytest.raises(FabricError):
                 self.fabric.connect(a, b)
             return
@@ -86,6 +104,24 @@ class FabricMachine(RuleBasedStateMachine):
     def disconnect(self, s):
         self.fabric.disconnect(s)
         self.model.disconnect(s)
+
+    @rule(bridge=st.integers(0, 1), s=slots, mode=st.sampled_from(["normal", "listen", "talk"]))
+    def join(self, bridge, s, mode):
+        conf = self.bridges[bridge]
+        other = self.model.member.get(s)
+        if other is not None and other[0] != bridge:
+            with pytest.raises(FabricError):
+                self.fabric.conference_add(conf, s, mode=mode)
+            return
+        self.fabric.conference_add(conf, s, mode=mode)
+        self.model.member[s] = (bridge, mode)
+        self.model.src.pop(s, None)
+
+    @rule(s=slots)
+    def leave(self, s):
+        if s not in self.model.member:
+            return
+        self.fabric.conference_remove(self.bridges[self.model.member.pop(s)[0]], s)
 
     @rule(s=slots, octet=st.integers(0, 255))
     def set_idle(self, s, octet):
@@ -114,6 +150,8 @@ class FabricMachine(RuleBasedStateMachine):
             assert r.listens_to == self.model.src.get(s)
             assert r.listeners == tuple(d for d in range(N) if self.model.src.get(d) == s)
             assert r.idle == self.model.idle[s]
+            member = self.model.member.get(s)
+            assert r.conference == (None if member is None else self.bridges[member[0]])
 
 
 FabricMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30,
@@ -195,6 +233,16 @@ def test_bad_slots(bad):
 def test_bad_blocks(rx, tx):
     with pytest.raises(FabricError):
         Fabric(4).process(rx, tx)
+
+
+def test_rx_tx_must_not_overlap():
+    buf = np.zeros((4, 20), np.uint8)
+    with pytest.raises(FabricError):
+        Fabric(4).process(buf, buf)
+    ro = np.zeros((4, 10), np.uint8)
+    ro.flags.writeable = False
+    with pytest.raises(FabricError):
+        Fabric(4).process(np.zeros((4, 10), np.uint8), ro)
 
 
 def test_bad_construction_and_values():

@@ -368,6 +368,8 @@ cdef class Fabric:
             raise FabricError(f"rx shape {rx.shape} != tx shape {tx.shape}")
         if not tx.flags.writeable:
             raise FabricError("tx is read-only")
+        if np.may_share_memory(rx, tx):
+            raise FabricError("rx and tx must be distinct buffers")
         frames = rx.shape[1]
         rs = rx.strides[0]
         ts = tx.strides[0]
