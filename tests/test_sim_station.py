@@ -149,6 +149,14 @@ def test_station_board_ticks_with_the_sim_system():
     assert b.read_block(160).shape == (4, 160)
 
 
+def test_station_board_alone_in_a_system():
+    sim = SimSystem()
+    b = StationBoard("agents", 1, system=sim)
+    b.handsets[0].lift()
+    sim.run(0.1)
+    assert kinds(b) == [("off-hook", 0)]
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError):
         StationBoard("st", 0)

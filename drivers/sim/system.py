@@ -235,6 +235,13 @@ class SimSystem:
         """Advance every span, cable and station by ``frames`` frames (125 us each)."""
         if not 1 <= frames <= self.max_frames:
             raise ValueError(f"frames must be 1..{self.max_frames}")
+        if self.spans:
+            self._tick_spans(frames)
+        for st in self.stations:
+            st.tick(frames)
+        self.frames_run += frames
+
+    def _tick_spans(self, frames: int) -> None:
         eng = self.engine()
         tx, rx = self._buffers(frames)
         for s in self.spans:
@@ -247,9 +254,6 @@ class SimSystem:
             hdlc.receive(rx, self.spans)
         for s in self.spans:
             s._rx_block = rx[s.index]
-        for st in self.stations:
-            st.tick(frames)
-        self.frames_run += frames
 
     def run(self, seconds: float, frames: int = 160) -> None:
         """Tick for ``seconds`` of line time in blocks of ``frames``."""
