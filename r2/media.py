@@ -10,14 +10,14 @@ register expects that direction; ``tx`` fills the outgoing audio from the tone g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from core.clock import Scheduler
 from r2.call import R2Channel
-from r2.register import BackwardRegister, ForwardRegister
+from r2.register import BackwardRegister
 from r2.variants import Variant, get
 
 
@@ -36,6 +36,12 @@ class R2Span:
         self.gen = ToneGenerator(n, law)
         self.detectors = {"forward": R2MfDetector(n, direction="forward", law=law),
                           "backward": R2MfDetector(n, direction="backward", law=law)}
+        # a channel's receiver runs only while its register listens to that direction
+        self._listening: list[str | None] = [None] * n
+        self._ticks = 0
+        for det in self.detectors.values():
+            for i in range(n):
+                det.set_enabled(i, False)
         self.tx_cas = np.full(n, self.variant.abcd(self.variant.forward_codes["idle"]), np.uint8)
         self.rx_cas = self.tx_cas.copy()
         report = on_event or (lambda i, name, fields: None)
@@ -63,15 +69,31 @@ class R2Span:
         cas = np.asarray(cas, np.uint8)
         if cas.shape != (self.n,):
             raise ValueError(f"cas must have shape ({self.n},)")
-        for i in np.flatnonzero(cas != self.rx_cas):
+        changed = np.flatnonzero(cas != self.rx_cas).tolist()
+        for i in changed:
             self.rx_cas[i] = cas[i]
             self.channels[i].on_cas(int(cas[i]))
+        # registers start on line signals; stale receivers are swept once a second
+        self._ticks += 1
+        self._enable_receivers(range(self.n) if self._ticks % 50 == 0 else changed)
         for direction, det in self.detectors.items():
-            listener = BackwardRegister if direction == "forward" else ForwardRegister
             for ev in det.process(audio):
-                ch = self.channels[ev.channel]
-                if isinstance(ch.register, listener):
-                    ch.on_mf(ev.value if ev.end < 0 else 0)
+                if self._listening[ev.channel] == direction:
+                    self.channels[ev.channel].on_mf(ev.value if ev.end < 0 else 0)
+
+    def _enable_receivers(self, which: Iterable[int]) -> None:
+        """Switch a channel's MF receiver to the direction its register listens to."""
+        for i in which:
+            reg = self.channels[i].register
+            want = None if reg is None or reg.state == "done" else (
+                "forward" if isinstance(reg, BackwardRegister) else "backward")
+            have = self._listening[i]
+            if want != have:
+                if have is not None:
+                    self.detectors[have].set_enabled(i, False)
+                if want is not None:
+                    self.detectors[want].set_enabled(i, True)
+                self._listening[i] = want
 
     def tx(self, out: np.ndarray | None = None, frames: int = 160) -> tuple[np.ndarray, np.ndarray]:
         """The outgoing tick: (audio (n, frames) codes with the MF tones, ABCD nibbles)."""
