@@ -16,13 +16,13 @@ Measurements:
 * loopback - local, line or payload loopback on the near span, proved by a BERT through
   the loop;
 * tone - O.133-style 1004 Hz test tone at -13 dBm0 sent by the far end, frequency and
-  level measured at the near end; level - RMS level in dBm0 (G.711 load capacity
-  reference); monitor - a timeslot, both directions, to a stereo 16-bit WAV.
+  level measured at the near end (timeslot.level.ToneMeter); level - RMS level in dBm0
+  (timeslot.level.LevelMeter, G.711 load capacity reference); monitor - a timeslot, both
+  directions, to a stereo 16-bit WAV.
 """
 
 from __future__ import annotations
 
-import math
 import time
 import wave
 from collections.abc import Callable
@@ -33,8 +33,10 @@ import numpy as np
 from drivers.base import Board, ChannelMode, Loopback, Signalling, Span, SpanConfig
 from drivers.sim import Cable, SimSpan, SimSystem
 from timeslot import g711
+from timeslot.events import Kind
+from timeslot.level import LevelMeter, ToneMeter
 from timeslot.prbs import PrbsChecker, PrbsGenerator
-from timeslot.tonegen import ToneGenerator, amplitude
+from timeslot.tonegen import ToneGenerator
 
 FRAME_RATE = 8000
 Progress = Callable[[float], None]
@@ -271,22 +273,35 @@ def loopback(rig: Rig, mode: Loopback, timeslots: list[int], pattern: str = "2^1
 
 # ---------------------------------------------------------------------- tones and levels
 def level_dbm0(octets: np.ndarray, law: str = "alaw") -> float:
-    """RMS level of G.711 octets in dBm0 (0 dBm0: a sine of G.711 clause 3 peak)."""
-    x = g711.decode(np.ascontiguousarray(octets, dtype=np.uint8), law).astype(np.float64)
-    power = float(np.mean(x * x)) if len(x) else 0.0
-    ref = amplitude(0.0, law) ** 2 / 2.0
-    return round(10.0 * math.log10(power / ref), 2) if power > 0 else -99.0
+    """RMS level of G.711 octets in dBm0 (timeslot.level, G.711 load capacity reference)."""
+    if not len(octets):
+        return -99.0
+    meter = LevelMeter(1, law, window_ms=len(octets) / 8.0)
+    meter.process(np.ascontiguousarray(octets, dtype=np.uint8)[None, :])
+    return round(float(meter.levels[0]), 2)
 
 
-def frequency_hz(octets: np.ndarray, law: str = "alaw") -> float | None:
-    """Frequency of a steady tone from its interpolated zero crossings (None if silent)."""
-    x = g711.decode(np.ascontiguousarray(octets, dtype=np.uint8), law).astype(np.float64)
-    x -= x.mean() if len(x) else 0.0
-    up = np.nonzero((x[:-1] < 0) & (x[1:] >= 0))[0]
-    if len(up) < 3:
-        return None
-    at = up + x[up] / (x[up] - x[up + 1])  # sub-sample position of each rising crossing
-    return round(float((len(at) - 1) * FRAME_RATE / (at[-1] - at[0])), 2)
+def window_levels(octets: np.ndarray, law: str = "alaw", window: int = 160) -> np.ndarray:
+    """dBm0 of each whole ``window`` of samples (one meter channel per window, one call)."""
+    n = len(octets) // window
+    if not n:
+        return np.empty(0, dtype=np.float32)
+    meter = LevelMeter(n, law, window_ms=window / 8.0)
+    meter.process(np.ascontiguousarray(octets[: n * window], dtype=np.uint8).reshape(n, window))
+    return meter.levels
+
+
+def measure_tone(octets: np.ndarray, law: str = "alaw") -> tuple[int | None, float]:
+    """(frequency in Hz, level in dBm0) of a steady tone (timeslot.level.ToneMeter); no
+    tone: (None, RMS level)."""
+    min_ms = max(20, int(len(octets) / 8 * 0.6))
+    meter = ToneMeter(1, law, min_ms=min_ms)
+    events = meter.process(np.ascontiguousarray(octets, dtype=np.uint8)[None, :])
+    events += meter.finish()
+    tones = [e for e in events if e.kind == Kind.TONE and e.value > 0]  # 0 Hz: a DC line
+    if not tones:
+        return None, level_dbm0(octets, law)
+    return int(tones[-1].value), tones[-1].extra / 100.0
 
 
 def _capture(rig: Rig, timeslot: int, seconds: float, progress: Progress,
@@ -333,9 +348,9 @@ def tone(rig: Rig, timeslot: int, freq: float = 1004.0, level: float = -13.0,
          seconds: float = 1.0, law: str = "alaw", progress: Progress = _no_progress) -> dict:
     """Send the test tone from the far end (O.133: 1004 Hz, -13 dBm0) and measure it."""
     rx, _ = _capture(rig, timeslot, seconds, progress, _generator(freq, level, law), law)
-    steady = rx[len(rx) // 4:]  # skip the line's start-up and the alignment time
+    hz, dbm0 = measure_tone(rx[len(rx) // 4:], law)  # skip line start-up and alignment
     return {"timeslot": timeslot, "sent": {"hz": freq, "dbm0": level},
-            "measured": {"hz": frequency_hz(steady, law), "dbm0": level_dbm0(steady, law)}}
+            "measured": {"hz": hz, "dbm0": dbm0}}
 
 
 def level(rig: Rig, timeslot: int, seconds: float = 1.0, law: str = "alaw",
@@ -345,10 +360,10 @@ def level(rig: Rig, timeslot: int, seconds: float = 1.0, law: str = "alaw",
     rx, _ = _capture(rig, timeslot, seconds, progress,
                      _generator(far_tone, far_level, law), law)
     steady = rx[len(rx) // 4:]
-    win = FRAME_RATE // 50
-    blocks = [level_dbm0(steady[i:i + win], law) for i in range(0, len(steady) - win + 1, win)]
+    blocks = window_levels(steady, law)
     return {"timeslot": timeslot, "dbm0": level_dbm0(steady, law),
-            "min_dbm0": min(blocks, default=None), "max_dbm0": max(blocks, default=None)}
+            "min_dbm0": round(float(blocks.min()), 2) if len(blocks) else None,
+            "max_dbm0": round(float(blocks.max()), 2) if len(blocks) else None}
 
 
 def monitor(rig: Rig, timeslot: int, path: str, seconds: float = 5.0, law: str = "alaw",
