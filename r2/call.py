@@ -134,10 +134,12 @@ class R2Channel:
         """Seize the circuit and send DNIS/ANI; "seized" or :class:`CircuitBusy`."""
         if self.line.state != "idle" or self.line._pending is not None:
             raise CircuitBusy(f"circuit {self.circuit} is {self.line.state}")
-        self.variant.category_signal(category)
+        if not dnis:
+            raise ValueError("DNIS must have at least one digit")
+        register = ForwardRegister(self.variant, self.timers, self._mf_send("forward"),
+                                   self._forward_event, dnis, ani, category)
         self._start_call("outgoing", dnis=dnis, ani=ani, category=category)
-        self.register = ForwardRegister(self.variant, self.timers, self._mf_send("forward"),
-                                        self._forward_event, dnis, ani, category)
+        self.register = register
         self.line.request("seize")
         return "seized"
 

@@ -393,3 +393,16 @@ def test_hangup_during_accept_delay_does_not_answer():
     clock.advance(3)
     assert "answered" not in a.names()
     assert a.chan.state == b.chan.state == "idle"
+
+
+@pytest.mark.parametrize("dnis,ani,category", [("", "1", "national_subscriber"),
+                                               ("12a", "1", "national_subscriber"),
+                                               ("12", "x", "national_subscriber"),
+                                               ("12", "1", "martian")])
+def test_make_call_rejects_bad_arguments_without_side_effects(clock, dnis, ani, category):
+    from r2.call import R2Channel
+    sent = []
+    ch = R2Channel(clock, "cn", cas_tx=sent.append, mf_tx=lambda s, d: None)
+    with pytest.raises(ValueError):
+        ch.make_call(dnis, ani, category)
+    assert ch.state == "idle" and ch.direction is None and sent == [0b1011]
