@@ -205,7 +205,7 @@ def test_dual_seizure_with_openr2(exe):
 
 
 # ---- real tones: our generator/detector against openr2's own MF engine ----------------------
-@pytest.mark.parametrize("variant", ["itu", "cn"])
+@pytest.mark.parametrize("variant", ["itu", "cn", "ar", "ve", "co", "br", "mx"])
 def test_tones_openr2_calls_us(exe, variant):
     pytest.importorskip("timeslot.r2mf")
     from r2_peer.peer import ToneMedia
@@ -224,11 +224,12 @@ def test_tones_openr2_calls_us(exe, variant):
         h.close()
 
 
-@pytest.mark.parametrize("variant", ["itu", "cn"])
+@pytest.mark.parametrize("variant", ["itu", "cn", "ar", "ve", "co", "br", "mx"])
 def test_tones_we_call_openr2(exe, variant):
     pytest.importorskip("timeslot.r2mf")
     from r2_peer.peer import ToneMedia
-    h = harness(exe, variant, ["--role", "in", "--max-dnis", "4", "--max-ani", "10"],
+    max_ani = "4" if variant == "mx" else "10"   # see test_we_call_openr2_and_clear
+    h = harness(exe, variant, ["--role", "in", "--max-dnis", "4", "--max-ani", max_ani],
                 media=ToneMedia("backward"))
     try:
         h.run(0.2)
