@@ -24,11 +24,10 @@ from core.timers import Timers
 from ss7.mtp2 import Mtp2Link
 from ss7.mtp3_codec import (
     NI_NATIONAL,
-    SI_ISUP,
     SI_SLTM,
     SI_SLTM_SPECIAL,
     SI_SNM,
-    SI_TUP,
+    SIO,
     VARIANTS,
     Mtp3DecodeError,
     decode_msu,
@@ -375,6 +374,7 @@ class Mtp3:
         self.routes: dict[int, list[int]] = {}   # dpc -> adjacent points in priority order
         self.prohibited: set[tuple[int, int]] = set()  # (adjacent, dpc) from TFP
         self.users: dict[int, MtpUser] = {}
+        self.whole_sif: set[int] = set()
         self.accessible: set[int] = set()
         self._log = log
         self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0}
@@ -392,8 +392,12 @@ class Mtp3:
     def add_route(self, dpc: int, via: list[int]) -> None:
         self.routes[dpc] = list(via)
 
-    def register_user(self, si: int, user: MtpUser) -> None:
+    def register_user(self, si: int, user: MtpUser, *, whole_sif: bool = False) -> None:
+        """Distribute SI ``si`` to ``user``; TUP takes the whole SIF (its label carries the
+        CIC, Q.723 2.2), other users the SIF after the routing label."""
         self.users[si] = user
+        if whole_sif:
+            self.whole_sif.add(si)
 
     def start(self) -> None:
         for ls in self.linksets.values():
@@ -422,6 +426,16 @@ class Mtp3:
             return False
         ls.send(link, encode_msu(self.variant, si, self.ni, dpc, self.pc, sls & 0x0F, data,
                                  priority))
+        return True
+
+    def transfer_sif(self, si: int, dpc: int, sls: int, sif: bytes, priority: int = 0) -> bool:
+        """MTP-TRANSFER of a SIF that already holds its label (TUP)."""
+        ls = self._route(dpc)
+        link = ls.link_for_sls(sls) if ls is not None else None
+        if link is None:
+            self.counters["tx_no_route"] += 1
+            return False
+        ls.send(link, SIO.build_bytes({"si": si, "priority": priority, "ni": self.ni}) + sif)
         return True
 
     def check_accessibility(self, ls: Linkset) -> None:
@@ -465,7 +479,8 @@ class Mtp3:
                 self._snm(link, m, decode_snm(self.variant, payload))
             elif si in self.users:
                 if ls.accessible:
-                    self.users[si].mtp_transfer(m["opc"], m["dpc"], m["sls"], payload)
+                    self.users[si].mtp_transfer(m["opc"], m["dpc"], m["sls"],
+                                                body[1:] if si in self.whole_sif else payload)
             else:  # Q.704 2.4.3: user part unavailable
                 upu = encode_snm(self.variant, "UPU", dest=self.pc, up=si, cause=1)
                 self.transfer(SI_SNM, m["opc"], m["sls"], upu)
@@ -499,5 +514,3 @@ class Mtp3:
         elif msg == "UPU":
             self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
 
-
-USER_PARTS = {"tup": SI_TUP, "isup": SI_ISUP}

@@ -17,6 +17,7 @@ from core.hdlcsock import HdlcSocket
 from ss7.isup import Isup, IsupListener
 from ss7.mtp3 import Linkset, Mtp3, SignallingLink
 from ss7.trace import LinkTracer
+from ss7.tup import Tup, TupListener
 
 Receiver = Callable[[bytes], Any]
 
@@ -100,18 +101,22 @@ class HdlcSocketPort:
 
 
 class Ss7Node:
-    """A signalling point with MTP3 and ISUP (and optionally TUP) users."""
+    """A signalling point with MTP3 and ISUP users, and TUP when asked (``tup=True`` or a
+    ``tup_listener``); ``variant`` "china" selects 24-bit point codes for all of them."""
 
     def __init__(self, scheduler: Scheduler, pc: int, *, variant: str = "itu", ni: int = 2,
                  isup_listener: IsupListener | None = None, tracer: LinkTracer | None = None,
                  mtp3_timers: dict[str, float] | None = None,
                  isup_timers: dict[str, float] | None = None,
-                 mtp2_timers: dict[str, float] | None = None):
+                 mtp2_timers: dict[str, float] | None = None,
+                 tup_listener: TupListener | None = None, tup: bool = False):
         self.scheduler = scheduler
         self.mtp3 = Mtp3(scheduler, pc, variant="china" if variant == "china" else "itu", ni=ni,
                          timers=mtp3_timers)
         self.isup = Isup(scheduler, self.mtp3, variant=variant, listener=isup_listener,
                          timers=isup_timers)
+        self.tup = Tup(scheduler, self.mtp3, variant=variant, listener=tup_listener) \
+            if tup or tup_listener is not None else None
         self.tracer = tracer
         self.mtp2_timers = mtp2_timers
         self._link_numbers = 0

@@ -1,0 +1,527 @@
+"""China TUP call and circuit control (Q.724 with the China national TUP, GF 001-9001).
+
+One :class:`TupCircuit` per CIC, a :class:`core.fsm.Machine` over :data:`TUP_FSM`:
+outgoing IAM/IAI (+ SAM/SAO), GRQ answered with GSM, ACM, answer ANC/ANN/ANU, unsuccessful
+backward signals (SEC, CGC, NNC, ADI, CFL, SSB, UNN, LOS, SST, ACB, DPN, SLB, STB) cleared with
+CLF; calling-party control of release (CLF -> RLG), called-party clear-back CBK and re-answer RAN;
+reset RSC (answered by RLG); blocking BLO/BLA, UBL/UBA; group messages GRS/GRA and
+MGB/MBA/MGU/MUA/HGB/HBA/HGU/HUA/SGB/SBA/SGU/SUA; dual seizure by the point-code rule (the higher
+point code controls the even CICs, Q.724 8.3).  Timers are rows of :data:`ss7.timers.TUP_TIMERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core.clock import Scheduler
+from core.fsm import FsmTable, Machine, Row
+from core.timers import Timers
+from ss7 import tup_codec as T
+from ss7.mtp3 import Mtp3
+from ss7.mtp3_codec import SI_TUP
+from ss7.timers import TUP_TIMERS
+
+UNSUCCESSFUL = ("SEC", "CGC", "NNC", "ADI", "CFL", "SSB", "UNN", "LOS", "SST", "ACB", "DPN",
+                "SLB", "STB")
+ANSWERS = ("ANC", "ANN", "ANU")
+GROUP_BLOCK = {  # request -> (acknowledgement, blocking?, kind)
+    "MGB": ("MBA", True, "maintenance"), "MGU": ("MUA", False, "maintenance"),
+    "HGB": ("HBA", True, "hardware"), "HGU": ("HUA", False, "hardware"),
+    "SGB": ("SBA", True, "software"), "SGU": ("SUA", False, "software"),
+}
+
+
+class TupListener:
+    """Application callbacks (no-ops here)."""
+
+    def on_setup(self, call: TupCircuit) -> None: ...
+    def on_digits(self, call: TupCircuit, digits: str) -> None: ...
+    def on_alerting(self, call: TupCircuit) -> None: ...
+    def on_answer(self, call: TupCircuit) -> None: ...
+    def on_clear_back(self, call: TupCircuit) -> None: ...      # CBK: called party hung up
+    def on_rejected(self, call: TupCircuit, signal: str) -> None: ...  # SSB, UNN, ...
+    def on_release(self, call: TupCircuit) -> None: ...         # CLF received
+    def on_idle(self, call: TupCircuit) -> None: ...
+    def on_glare(self, call: TupCircuit) -> None: ...
+    def on_reset(self, cics: list[int]) -> None: ...
+    def on_blocking(self, cic: int, local: bool, remote: bool) -> None: ...
+    def on_maintenance(self, cic: int, what: str) -> None: ...
+
+
+_STATES = ["IDLE", "OUT_WAIT_ACM", "OUT_WAIT_ANSWER", "IN_SETUP", "IN_ALERTING", "ANSWERED",
+           "CLEARED_BACK", "IN_CLEARED_BACK", "WAIT_CLF", "WAIT_RLG"]
+TUP_FSM = FsmTable("tup.circuit", _STATES, [
+    # outgoing (Q.724 2, 3)
+    Row("IDLE", "app_setup", "send_iam", "OUT_WAIT_ACM"),
+    Row("OUT_WAIT_ACM", "app_digits", "send_sam"),
+    Row("OUT_WAIT_ACM", "rx_GRQ", "send_gsm"),
+    Row("OUT_WAIT_ACM", "rx_ACM", "got_acm", "OUT_WAIT_ANSWER"),
+    Row("OUT_WAIT_ACM", "rx_IAM", "dual_seizure"),
+    Row("OUT_WAIT_ACM", "rx_IAI", "dual_seizure"),
+    Row("OUT_WAIT_ACM", "T_ACM", "timeout_clear"),
+    *(Row(s, "rx_" + u, "got_unsuccessful", "WAIT_RLG")
+      for s in ("OUT_WAIT_ACM", "OUT_WAIT_ANSWER") for u in UNSUCCESSFUL),
+    *(Row(s, "rx_" + a, "got_answer", "ANSWERED")
+      for s in ("OUT_WAIT_ACM", "OUT_WAIT_ANSWER") for a in ANSWERS),
+    Row("OUT_WAIT_ANSWER", "T_ANS", "timeout_clear"),
+    Row("ANSWERED", "rx_CBK", "got_cbk", "CLEARED_BACK"),
+    Row("CLEARED_BACK", "rx_RAN", "got_ran", "ANSWERED"),
+    Row("CLEARED_BACK", "T_CLB", "timeout_clear"),
+    # incoming
+    Row("IDLE", "rx_IAM", "got_iam", "IN_SETUP"),
+    Row("IDLE", "rx_IAI", "got_iam", "IN_SETUP"),
+    Row("IN_SETUP", "rx_SAM", "got_sam"),
+    Row("IN_SETUP", "rx_SAO", "got_sao"),
+    Row("IN_SETUP", "rx_GSM", "got_gsm"),
+    Row("IN_SETUP", "app_request", "send_grq"),
+    Row("IN_SETUP", "app_accept", "send_acm", "IN_ALERTING"),
+    Row("IN_SETUP", "app_reject", "send_unsuccessful", "WAIT_CLF"),
+    Row("IN_ALERTING", "app_reject", "send_unsuccessful", "WAIT_CLF"),
+    Row("IN_SETUP", "app_answer", "send_answer", "ANSWERED"),
+    Row("IN_ALERTING", "app_answer", "send_answer", "ANSWERED"),
+    Row("ANSWERED", "app_clear_back", "send_cbk", "IN_CLEARED_BACK"),
+    Row("IN_CLEARED_BACK", "app_answer", "send_ran", "ANSWERED"),
+    # release: the calling party controls (Q.724 5; GF 001-9001)
+    *(Row(s, "app_release", "send_clf", "WAIT_RLG")
+      for s in ("OUT_WAIT_ACM", "OUT_WAIT_ANSWER", "ANSWERED", "CLEARED_BACK")),
+    Row("*", "rx_CLF", "got_clf", "IDLE"),
+    Row("WAIT_RLG", "rx_RLG", "got_rlg", "IDLE"),
+    Row("WAIT_RLG", "rx_CLF", "clf_collision", "IDLE"),
+    Row("WAIT_RLG", "T_RLG", "repeat_clf"),
+    Row("WAIT_RLG", "T_RLG_LONG", "clf_alert"),
+    Row("IDLE", "rx_RLG", None),
+    # reset (Q.724 8.2): RSC is answered by RLG
+    Row("*", "rx_RSC", "got_rsc", "IDLE"),
+    Row("*", "app_reset", "send_rsc", "WAIT_RLG"),
+    Row("*", "group_reset", "local_reset", "IDLE"),
+])
+
+
+class TupCircuit(Machine):
+    """One TUP circuit and the call on it (``called``, ``calling``, ``restricted``,
+    ``category``, ``outgoing``)."""
+
+    fsm = TUP_FSM
+
+    def __init__(self, tup: Tup, cic: int, dpc: int):
+        self.state = "IDLE"
+        self.tup = tup
+        self.cic = cic
+        self.dpc = dpc
+        self.timers = Timers(tup.timer_table, tup.scheduler)
+        self.local_blocked = False
+        self.remote_blocked = False
+        self.pending_block: str | None = None
+        self._clear()
+
+    def _clear(self) -> None:
+        self.outgoing = False
+        self.called = ""
+        self.calling: str | None = None
+        self.restricted = False
+        self.category: int | None = None
+        self.setup: tuple[str, dict[str, Any]] | None = None
+        self.signal: str | None = None
+
+    @property
+    def controlling(self) -> bool:
+        return (self.cic % 2 == 0) == (self.tup.mtp3.pc > self.dpc)
+
+    def send(self, name: str, fields: dict[str, Any] | None = None) -> None:
+        self.tup.send(self.dpc, self.cic, name, fields)
+
+    def _cb(self, name: str, *args: Any) -> None:
+        getattr(self.tup.listener, name)(*args)
+
+    # application ------------------------------------------------------------------------------
+    def accept(self) -> None:
+        self.dispatch("app_accept")
+
+    def answer(self) -> None:
+        self.dispatch("app_answer")
+
+    def reject(self, signal: str = "SSB") -> None:
+        """Refuse an incoming call with an unsuccessful backward signal (Q.723 3.9)."""
+        if signal not in UNSUCCESSFUL:
+            raise ValueError(f"{signal} is not an unsuccessful backward set-up signal")
+        self.dispatch("app_reject", signal)
+
+    def request_calling(self) -> None:
+        """GRQ for the calling line identity and category (Q.724 2.5)."""
+        self.dispatch("app_request")
+
+    def release(self) -> None:
+        """Calling party clears (CLF); the called party uses :meth:`clear_back`."""
+        self.dispatch("app_release")
+
+    def clear_back(self) -> None:
+        self.dispatch("app_clear_back")
+
+    def send_digits(self, digits: str) -> None:
+        self.dispatch("app_digits", digits)
+
+    def reset(self) -> None:
+        self.dispatch("app_reset")
+
+    # outgoing -----------------------------------------------------------------------------------
+    def send_iam(self, setup: tuple[str, dict[str, Any]]) -> None:
+        self.outgoing = True
+        self.setup = setup
+        name, fields = setup
+        self.called = fields["called"]
+        self.calling = fields.get("cli")
+        self.send(name, fields)
+        self.timers.start("T_ACM", self.dispatch, "T_ACM")
+
+    def send_sam(self, digits: str) -> None:
+        self.called += digits
+        if len(digits) == 1:
+            self.send("SAO", {"sao": {"digit": int(digits, 16), "filler": 0}})
+        else:
+            self.send("SAM", {"head": {"spare": 0, "nas": len(digits)}, "digits": digits})
+
+    def send_gsm(self, msg: dict) -> None:
+        """Q.724 2.5: answer GRQ with what was asked and is known."""
+        req = msg["fields"]["ind"]
+        fields = self.setup[1] if self.setup else {}
+        cli = fields.get("cli") if req["cli"] else None
+        ind = {"category": req["category"], "cli": int(cli is not None), "transit_id": 0,
+               "oca": 0, "echo": 0, "malicious": 0, "hold": 0, "spare": 0}
+        out: dict[str, Any] = {"ind": ind}
+        if req["category"]:
+            out["category"] = fields.get("category", {"category": 10, "spare": 0})
+        if cli is not None:
+            out["cli_head"] = fields["cli_head"]
+            out["cli"] = cli
+        self.send("GSM", out)
+
+    def got_acm(self, msg: dict) -> None:
+        self.timers.stop("T_ACM")
+        self.timers.start("T_ANS", self.dispatch, "T_ANS")
+        self._cb("on_alerting", self)
+
+    def got_answer(self, msg: dict) -> None:
+        self.timers.stop("T_ACM")
+        self.timers.stop("T_ANS")
+        self._cb("on_answer", self)
+
+    def got_unsuccessful(self, msg: dict) -> None:
+        """Q.724 3: an unsuccessful backward signal - report it and clear forward."""
+        self.timers.stop("T_ACM")
+        self.timers.stop("T_ANS")
+        self.signal = msg["message"]
+        self._cb("on_rejected", self, self.signal)
+        self.send_clf()
+
+    def got_cbk(self, msg: dict) -> None:
+        self.timers.start("T_CLB", self.dispatch, "T_CLB")
+        self._cb("on_clear_back", self)
+
+    def got_ran(self, msg: dict) -> None:
+        self.timers.stop("T_CLB")
+        self._cb("on_answer", self)
+
+    def dual_seizure(self, msg: dict) -> str | None:
+        """Q.724 8.3: the controlling exchange ignores the IAM; the other backs off, serves
+        the incoming call and repeats its own attempt on another circuit."""
+        if self.controlling:
+            return None
+        self.timers.stop("T_ACM")
+        setup = self.setup
+        self._cb("on_glare", self)
+        self._clear()
+        if setup is not None:
+            self.tup.reattempt(self.dpc, setup, exclude=self.cic)
+        self.got_iam(msg)
+        return "IN_SETUP"
+
+    def timeout_clear(self) -> None:
+        self._cb("on_maintenance", self.cic, f"{self.state}: timer expired, clearing")
+        self.dispatch("app_release")
+
+    # incoming -----------------------------------------------------------------------------------
+    def got_iam(self, msg: dict) -> None:
+        f = msg["fields"]
+        self.outgoing = False
+        self.called = f["called"]
+        self.category = f["category"]["category"]
+        if "cli" in f:
+            self.calling = f["cli"]
+            self.restricted = bool(f["cli_head"]["restricted"])
+        self.state = "IN_SETUP"  # the application may act inside on_setup
+        self._cb("on_setup", self)
+
+    def got_sam(self, msg: dict) -> None:
+        digits = msg["fields"]["digits"]
+        self.called += digits
+        self._cb("on_digits", self, digits)
+
+    def got_sao(self, msg: dict) -> None:
+        digit = "0123456789ABCDEF"[msg["fields"]["sao"]["digit"]]
+        self.called += digit
+        self._cb("on_digits", self, digit)
+
+    def got_gsm(self, msg: dict) -> None:
+        f = msg["fields"]
+        if "cli" in f:
+            self.calling = f["cli"]
+            self.restricted = bool(f["cli_head"]["restricted"])
+        if "category" in f:
+            self.category = f["category"]["category"]
+        self._cb("on_setup", self)
+
+    def send_grq(self) -> None:
+        self.send("GRQ", {"ind": {"category": 1, "cli": 1, "oca": 0, "malicious": 0, "hold": 0,
+                                  "echo": 0, "spare": 0}})
+
+    def send_acm(self) -> None:
+        self.send("ACM", {"ind": {"type": 1, "free": 1, "echo": 0, "forwarded": 0, "path": 1,
+                                  "spare": 0}})
+
+    def send_answer(self) -> None:
+        self.send("ANC")
+
+    def send_ran(self) -> None:
+        self.send("RAN")
+
+    def send_cbk(self) -> None:
+        self.send("CBK")
+
+    def send_unsuccessful(self, signal: str) -> None:
+        self.send(signal)
+
+    # release ---------------------------------------------------------------------------------------
+    def send_clf(self) -> None:
+        for t in ("T_ACM", "T_ANS", "T_CLB"):
+            self.timers.stop(t)
+        self.send("CLF")
+        self.timers.start("T_RLG", self.dispatch, "T_RLG")
+        if not self.timers.running("T_RLG_LONG"):
+            self.timers.start("T_RLG_LONG", self.dispatch, "T_RLG_LONG")
+
+    def repeat_clf(self) -> None:
+        self.send("RSC" if self.signal == "RSC" else "CLF")
+        self.timers.start("T_RLG", self.dispatch, "T_RLG")
+
+    def clf_alert(self) -> None:
+        """Q.724 5.4: no RLG within a minute - alert maintenance and reset the circuit."""
+        self._cb("on_maintenance", self.cic, "no RLG after CLF: reset")
+        self.signal = "RSC"
+        self.send("RSC")
+        self.timers.start("T_RLG_LONG", self.dispatch, "T_RLG_LONG")
+
+    def got_clf(self, msg: dict) -> None:
+        self.timers.stop_all()
+        self._cb("on_release", self)
+        self.send("RLG")
+        self._idle()
+
+    def clf_collision(self, msg: dict) -> None:
+        self.timers.stop_all()
+        self.send("RLG")
+        self._idle()
+
+    def got_rlg(self, msg: dict) -> None:
+        self.timers.stop_all()
+        self._idle()
+
+    def _idle(self) -> None:
+        self._clear()
+        self._cb("on_idle", self)
+
+    def got_rsc(self, msg: dict) -> None:
+        busy = self.state not in ("IDLE", "WAIT_RLG")
+        self.timers.stop_all()
+        if busy:
+            self._cb("on_release", self)
+        self.remote_blocked = False
+        self.send("RLG")
+        if self.local_blocked:
+            self.send("BLO")
+        self._cb("on_reset", [self.cic])
+        self._idle()
+
+    def send_rsc(self) -> None:
+        self.timers.stop_all()
+        self.signal = "RSC"
+        self.send("RSC")
+        self.timers.start("T_RSC", self.dispatch, "T_RLG")
+        self.timers.start("T_RLG_LONG", self.dispatch, "T_RLG_LONG")
+
+    def local_reset(self) -> None:
+        if self.state not in ("IDLE", "WAIT_RLG"):
+            self._cb("on_release", self)
+        self.timers.stop_all()
+        self._clear()
+
+
+class Tup:
+    """The TUP user part of a signalling point (SI 4)."""
+
+    def __init__(self, scheduler: Scheduler, mtp3: Mtp3, *, variant: str = "china",
+                 listener: TupListener | None = None, timers: dict[str, float] | None = None):
+        self.scheduler = scheduler
+        self.mtp3 = mtp3
+        self.variant = T.VARIANTS[variant]
+        self.listener = listener or TupListener()
+        self.timer_table = TUP_TIMERS.with_overrides(timers or {})
+        self.circuits: dict[tuple[int, int], TupCircuit] = {}
+        self.available: set[int] = set()
+        self._grs: dict[tuple[int, int], tuple[int, Timers]] = {}
+        self.counters = {"rx": 0, "tx": 0, "rx_errors": 0}
+        mtp3.register_user(SI_TUP, self, whole_sif=True)
+
+    def add_circuits(self, dpc: int, cics: Iterable[int]) -> None:
+        for cic in cics:
+            self.circuits[(dpc, cic)] = TupCircuit(self, cic, dpc)
+
+    def circuit(self, dpc: int, cic: int) -> TupCircuit | None:
+        return self.circuits.get((dpc, cic))
+
+    def send(self, dpc: int, cic: int, name: str, fields: dict[str, Any] | None = None) -> None:
+        sif = T.encode(self.variant, name, dpc, self.mtp3.pc, cic, fields)
+        self.counters["tx"] += 1
+        self.mtp3.transfer_sif(SI_TUP, dpc, cic & 0x0F, sif)
+
+    # application ---------------------------------------------------------------------------------
+    def setup(self, dpc: int, called: str, calling: str | None = None, *,
+              restricted: bool = False, cic: int | None = None,
+              category: int | None = None) -> TupCircuit:
+        """Seize a circuit and send IAM, or IAI with the calling line identity."""
+        c = self._pick(dpc, cic)
+        first, rest = called[:15], called[15:]  # 4-bit address signal count (Q.723 3.3)
+        setup = T.iam_fields(first, category or self.variant.default_category, cli=calling,
+                             restricted=restricted)
+        c.dispatch("app_setup", setup)
+        if rest:
+            c.send_digits(rest)
+        return c
+
+    def _pick(self, dpc: int, cic: int | None, exclude: int | None = None) -> TupCircuit:
+        if dpc not in self.available:
+            raise LookupError(f"destination {dpc} not accessible")
+        free = [c for (d, n), c in self.circuits.items()
+                if d == dpc and (cic is None or n == cic) and n != exclude
+                and c.state == "IDLE" and not c.local_blocked and not c.remote_blocked]
+        if not free:
+            raise LookupError("no idle unblocked circuit")
+        return ([c for c in free if c.controlling] or free)[0]
+
+    def reattempt(self, dpc: int, setup: tuple[str, dict[str, Any]], exclude: int) -> None:
+        def again() -> None:
+            try:
+                self._pick(dpc, None, exclude).dispatch("app_setup", setup)
+            except LookupError:
+                pass
+        self.scheduler.call_later(0, again)
+
+    def block(self, dpc: int, cic: int, unblock: bool = False) -> None:
+        """BLO / UBL (Q.724 8.1), repeated every T_BLA until acknowledged."""
+        c = self.circuits[(dpc, cic)]
+        msg = "UBL" if unblock else "BLO"
+        c.pending_block = msg
+        c.send(msg)
+        c.timers.start("T_BLA", self._repeat_block, c, msg)
+
+    def _repeat_block(self, c: TupCircuit, msg: str) -> None:
+        if c.pending_block == msg:
+            c.send(msg)
+            c.timers.start("T_BLA", self._repeat_block, c, msg)
+
+    def group_reset(self, dpc: int, first: int, last: int) -> None:
+        """GRS (Q.724 8.4), repeated every T_RSC until GRA."""
+        for n in range(first, last + 1):
+            c = self.circuits.get((dpc, n))
+            if c is not None:
+                c.dispatch("group_reset")
+        t = Timers(self.timer_table, self.scheduler)
+        self._grs[(dpc, first)] = (last, t)
+        self._send_grs(dpc, first, last)
+
+    def _send_grs(self, dpc: int, first: int, last: int) -> None:
+        entry = self._grs.get((dpc, first))
+        if entry is None:
+            return
+        self.send(dpc, first, "GRS", {"range": last - first})
+        entry[1].start("T_RSC", self._send_grs, dpc, first, last)
+
+    def group_block(self, dpc: int, first: int, status: list[int], kind: str = "MGB") -> None:
+        self.send(dpc, first, kind, {"range": len(status) - 1, "status": status})
+
+    # MTP primitives ---------------------------------------------------------------------------------
+    def mtp_resume(self, dpc: int) -> None:
+        self.available.add(dpc)
+
+    def mtp_pause(self, dpc: int) -> None:
+        self.available.discard(dpc)
+
+    def mtp_status(self, dpc: int, cause: str) -> None:
+        pass
+
+    def mtp_transfer(self, opc: int, dpc: int, sls: int, sif: bytes) -> None:
+        self.counters["rx"] += 1
+        try:
+            msg = T.decode(self.variant, sif)
+        except T.TupDecodeError:
+            self.counters["rx_errors"] += 1
+            return
+        name = msg["message"]
+        if name in ("GRS", "GRA") or name in GROUP_BLOCK or name in (
+                "MBA", "MUA", "HBA", "HUA", "SBA", "SUA"):
+            self._group(opc, msg)
+            return
+        c = self.circuits.get((opc, msg["cic"]))
+        if c is None:
+            return
+        if name in ("BLO", "UBL", "BLA", "UBA"):
+            self._blocking(c, name)
+            return
+        if c.fsm.lookup(c.state, "rx_" + name) is not None:
+            c.dispatch("rx_" + name, msg)
+
+    def _blocking(self, c: TupCircuit, name: str) -> None:
+        if name in ("BLO", "UBL"):
+            c.remote_blocked = name == "BLO"
+            c.send("BLA" if name == "BLO" else "UBA")
+        elif c.pending_block == {"BLA": "BLO", "UBA": "UBL"}[name]:
+            c.timers.stop("T_BLA")
+            c.pending_block = None
+            c.local_blocked = name == "BLA"
+        else:
+            return
+        self.listener.on_blocking(c.cic, c.local_blocked, c.remote_blocked)
+
+    def _group(self, opc: int, msg: dict) -> None:
+        name, first, f = msg["message"], msg["cic"], msg["fields"]
+        circuits = [self.circuits.get((opc, first + i)) for i in range(f["range"] + 1)]
+        if name == "GRS":
+            for c in circuits:
+                if c is not None:
+                    c.dispatch("group_reset")
+                    c.remote_blocked = False
+            status = [int(c is not None and c.local_blocked) for c in circuits]
+            self.send(opc, first, "GRA", {"range": f["range"], "status": status})
+            self.listener.on_reset([c.cic for c in circuits if c is not None])
+        elif name == "GRA":
+            entry = self._grs.pop((opc, first), None)
+            if entry is not None:
+                entry[1].stop_all()
+                for c, b in zip(circuits, f.get("status", []), strict=False):
+                    if c is not None:
+                        c.remote_blocked = bool(b)
+        elif name in GROUP_BLOCK:
+            ack, block, kind = GROUP_BLOCK[name]
+            for c, b in zip(circuits, f["status"], strict=False):
+                if c is not None and b:
+                    c.remote_blocked = block
+                    if block and kind == "hardware" and c.state != "IDLE":
+                        c.dispatch("group_reset")  # hardware blocking clears calls
+                    self.listener.on_blocking(c.cic, c.local_blocked, block)
+            self.send(opc, first, ack, {"range": f["range"], "status": f["status"]})
+        else:  # acknowledgements of our group blocking
+            block = name in ("MBA", "HBA", "SBA")
+            for c, b in zip(circuits, f["status"], strict=False):
+                if c is not None and b:
+                    c.local_blocked = block
+                    self.listener.on_blocking(c.cic, block, c.remote_blocked)
