@@ -330,9 +330,7 @@ class BackwardRegister(_Register):
 
     def forward_on(self, sig: int) -> str:
         self.timers.stop("back_step")
-        handler = {"dnis": self._got_dnis, "category": self._got_category, "ani": self._got_ani,
-                   "category_b": self._got_category_b}[self.expect]
-        return handler(sig)
+        return _EXPECT[self.expect](self, sig)
 
     def forward_off(self, _sig: int = 0) -> str:
         self._tone(0)
@@ -486,3 +484,9 @@ class BackwardRegister(_Register):
         self.notify("offered", dnis=self.dnis, ani=None if self.ani_restricted else self.ani,
                     category=self.category)
         return self.state
+
+
+# what the next forward signal is, by what the backward register asked for
+_EXPECT: dict[str, Callable[[BackwardRegister, int], str]] = {
+    "dnis": BackwardRegister._got_dnis, "category": BackwardRegister._got_category,
+    "ani": BackwardRegister._got_ani, "category_b": BackwardRegister._got_category_b}
