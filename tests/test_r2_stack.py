@@ -406,3 +406,17 @@ def test_make_call_rejects_bad_arguments_without_side_effects(clock, dnis, ani, 
     with pytest.raises(ValueError):
         ch.make_call(dnis, ani, category)
     assert ch.state == "idle" and ch.direction is None and sent == [0b1011]
+
+
+@pytest.mark.parametrize("variant,signal,reason", [("itu", 4, "congestion"), ("itu", 15, "congestion"),
+                                                   ("cn", 5, "unallocated"), ("itu", 6, None)])
+def test_forward_register_group_a_outcomes(variant, signal, reason):
+    reg, sent, ev = _fwd(variant)
+    reg.dispatch("start")
+    reg.on(signal)
+    reg.on(0)
+    if reason is None:     # ITU A-6: address complete, charge, set up speech: accepted in group A
+        assert ev == [("accepted", {"charge": True})]
+    else:
+        assert ev == [("rejected", {"reason": reason, "signal": f"A-{signal}"})]
+    assert reg.state == "done"
