@@ -1,15 +1,16 @@
-"""``cti decode`` for SS7: MTP2 signal units, MTP3 messages, ISUP (hex or pcap 139/140).
+"""``cti decode`` for SS7: MTP2 signal units, MTP3 messages, ISUP and TUP (hex or pcap 139/140).
 
 One record per signal unit: FISU/LSSU as layer ``mtp2`` (message FISU/SIO/SIN/SIE/SIOS/SIPO/SIB),
-SNM/SLT as layer ``mtp3``, ISUP as layer ``isup`` with ``opc``/``dpc``/``sls``/``cic`` and
-``fields`` (called, calling, presentation, cause, ...).  Point codes are ITU 14-bit.
+SNM/SLT as layer ``mtp3``, ISUP and TUP as layers ``isup``/``tup`` with ``opc``/``dpc``/``sls``/
+``cic`` and ``fields`` (called, calling, presentation, cause, ...).  Point codes are ITU 14-bit
+(a China 24-bit trace is decoded with :mod:`ss7.mtp3_codec` / :mod:`ss7.tup_codec` variants).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ss7 import isup_codec
+from ss7 import isup_codec, tup_codec
 from ss7.mtp2 import decode_su
 from ss7.mtp3_codec import (
     SI_ISUP,
@@ -17,6 +18,7 @@ from ss7.mtp3_codec import (
     SI_SLTM,
     SI_SLTM_SPECIAL,
     SI_SNM,
+    SI_TUP,
     VARIANTS,
     decode_msu,
     decode_slt,
@@ -58,6 +60,8 @@ def _mtp3(body: bytes) -> list[dict[str, Any]]:
                      "fields": {}}]
         return [{"layer": "isup", "message": msg["message"], **head, "cic": msg["cic"],
                  "fields": isup_fields(msg)}]
+    if si == SI_TUP:
+        return tup(body[1:])
     if si == SI_SNM:
         s = decode_snm(_ITU, payload)
         return [{"layer": "mtp3", "message": s.pop("message"), **head, "fields": s}]
@@ -98,5 +102,18 @@ def _phdr(packet: bytes) -> list[dict[str, Any]]:
     return recs
 
 
-PROTOS = {"mtp2": mtp2, "mtp3": mtp3, "isup": isup}
+def tup(data: bytes) -> list[dict[str, Any]]:
+    """A TUP SIF (label onward), ITU 14-bit label."""
+    m = tup_codec.decode(tup_codec.VARIANTS["itu"], data)
+    f = m["fields"]
+    fields = {"called": f.get("called"), "calling": f.get("cli"), "cause": None}
+    if "digits" in f:
+        fields["digits"] = f["digits"]
+    if "range" in f:
+        fields["range"] = f["range"]
+    return [{"layer": "tup", "message": m["message"], "opc": m["opc"], "dpc": m["dpc"],
+             "sls": m["cic"] & 0x0F, "cic": m["cic"], "fields": fields}]
+
+
+PROTOS = {"mtp2": mtp2, "mtp3": mtp3, "isup": isup, "tup": tup}
 LINKTYPES = {139: _phdr, 140: mtp2}

@@ -127,7 +127,7 @@ def test_isup_arbitrary_bytes_give_typed_errors(data):
 @settings(max_examples=300)
 @given(st.binary(max_size=300))
 def test_mtp2_mtp3_arbitrary_bytes_give_typed_errors(data):
-    for fn in (ss7decode.mtp2, ss7decode.mtp3):
+    for fn in (ss7decode.mtp2, ss7decode.mtp3, ss7decode.isup, ss7decode.tup):
         try:
             fn(data)
         except DecodeError:
@@ -178,3 +178,9 @@ def test_decode_records_for_cti():
         ("isup", "REL", 1, 2, 1)
     assert rec["fields"]["cause"] == 17
     assert ss7decode.mtp2(lssu("SIOS"))[0]["message"] == "SIOS"
+
+
+def test_decode_tup_record():
+    rec = ss7decode.mtp3(bytes.fromhex("84" "0240001000" "11" "0a" "0254" "214305"))[0]
+    assert (rec["layer"], rec["message"], rec["cic"], rec["fields"]["called"]) == \
+        ("tup", "IAM", 1, "12345")
