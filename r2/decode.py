@@ -21,8 +21,8 @@ _MF = re.compile(r"(TX|RX) MF (fwd|bwd) (?:off|(\d{1,2})(?: (.*))?)$")
 _EV = re.compile(r"EV (\w+)((?: \w+=\S*)*)$")
 
 
-def parse_lines(lines: Iterable[str]) -> Iterator[dict]:
-    """Records from trace text; :class:`R2DecodeError` names the line (offset) and field."""
+def _records(lines: Iterable[str]) -> Iterator[dict | R2DecodeError]:
+    """Each line's record, or the error that line gives (the offset is the line number)."""
     circuit = variant = None
     for no, raw in enumerate(lines, 1):
         line = raw.rstrip("\n")
@@ -30,16 +30,17 @@ def parse_lines(lines: Iterable[str]) -> Iterator[dict]:
             continue
         m = _HEADER.match(line)
         if m:
+            if m.group(2) not in VARIANTS:
+                yield R2DecodeError(f"unknown variant {m.group(2)!r}", offset=no, field="variant")
+                continue
             circuit, variant = int(m.group(1)), m.group(2)
-            if variant not in VARIANTS:
-                raise R2DecodeError(f"unknown variant {variant!r}", offset=no, field="variant")
             continue
         head, _, rest = line.partition(" ")
         try:
             t = float(head)
         except ValueError:
-            raise R2DecodeError("line does not start with a time", offset=no,
-                                field="time") from None
+            yield R2DecodeError("line does not start with a time", offset=no, field="time")
+            continue
         rec: dict = {"time": t, "layer": "r2", "circuit": circuit, "variant": variant}
         if m := _CAS.match(rest):
             rec.update(direction=m.group(1), message=f"CAS {m.group(2)}", abcd=int(m.group(2), 2),
@@ -47,7 +48,8 @@ def parse_lines(lines: Iterable[str]) -> Iterator[dict]:
         elif m := _MF.match(rest):
             sig = int(m.group(3)) if m.group(3) else 0
             if sig > 15:
-                raise R2DecodeError(f"MF signal {sig} out of range", offset=no, field="signal")
+                yield R2DecodeError(f"MF signal {sig} out of range", offset=no, field="signal")
+                continue
             rec.update(direction=m.group(1), message=f"MF {m.group(2)} {sig or 'off'}",
                        sender=m.group(2), mf=sig, meaning=m.group(4) or None)
         elif m := _EV.match(rest):
@@ -56,13 +58,27 @@ def parse_lines(lines: Iterable[str]) -> Iterator[dict]:
                 k, _, v = kv.partition("=")
                 rec[k] = v
         else:
-            raise R2DecodeError("not a CAS, MF or event line", offset=no, field="record")
+            yield R2DecodeError("not a CAS, MF or event line", offset=no, field="record")
+            continue
+        yield rec
+
+
+def parse_lines(lines: Iterable[str]) -> Iterator[dict]:
+    """Records from trace text; :class:`R2DecodeError` names the line (offset) and field."""
+    for rec in _records(lines):
+        if isinstance(rec, R2DecodeError):
+            raise rec
         yield rec
 
 
 def decode_file(path: str) -> Iterator[dict]:
+    """``cti decode`` records; a line that cannot be read becomes an ``error`` record."""
     with open(path, encoding="utf-8", errors="replace") as f:
-        yield from parse_lines(f)
+        for rec in _records(f):
+            if isinstance(rec, R2DecodeError):
+                yield {"layer": "r2", "message": None, "error": str(rec)}
+            else:
+                yield rec
 
 
 def decode_cas(data: bytes) -> list[dict]:

@@ -130,7 +130,6 @@ class Line(Machine):
         self.rx_ab = variant.forward_codes["idle"]   # stable received a/b code
         self._pending: int | None = None
         self.rx_abcd = variant.abcd(self.rx_ab)
-        self.tx_ab: int | None = None
         self.cause = Q850["normal"]
 
     # ---- input -------------------------------------------------------------------------------
@@ -166,7 +165,6 @@ class Line(Machine):
 
     # ---- output helpers ----------------------------------------------------------------------
     def _send(self, code: int, name: str) -> None:
-        self.tx_ab = code
         self._tx(self.variant.abcd(code), name)
 
     def _fwd(self, name: str) -> None:

@@ -66,10 +66,6 @@ ITU_GROUP_II = {                # Q.441 Table 5 (forward group II): calling part
     10: "international_operator",
 }
 
-CATEGORIES = ("national_subscriber", "national_priority", "test_equipment", "operator", "data",
-              "international_subscriber", "international_data", "international_priority",
-              "international_operator", "collect_call")
-
 # Q.850 causes for the outcomes of group A/B signals and of line events.
 Q850 = MappingProxyType({
     "normal": 16, "busy": 17, "no_answer": 19, "unallocated": 1, "number_changed": 22,
@@ -198,13 +194,6 @@ class Variant:
                               f"(known: {', '.join(self.send_ii)})", key="category")
         return self.send_ii[category]
 
-    def table_rows(self) -> list[dict[str, Any]]:
-        """Every signal meaning as a row (for docs and ``cti``)."""
-        rows = []
-        for group in ("group_a", "group_b", "group_c", "group_i", "group_ii"):
-            for sig, meaning in sorted(getattr(self, group).items()):
-                rows.append({"group": group[6:].upper(), "signal": sig, "meaning": meaning})
-        return rows
 
 
 def _build(name: str) -> Variant:

@@ -420,3 +420,18 @@ def test_forward_register_group_a_outcomes(variant, signal, reason):
     else:
         assert ev == [("rejected", {"reason": reason, "signal": f"A-{signal}"})]
     assert reg.state == "done"
+
+
+def test_cti_decode_reads_a_saved_trace(tmp_path, capsys):
+    from cti.cli import main
+    clock, a, b = pair("itu", b_opts={"max_dnis": 1, "max_ani": 0})
+    b.on_offered = lambda ch, f: ch.reject("unallocated")
+    a.chan.make_call("7")
+    clock.advance(5)
+    path = tmp_path / "call.r2log"
+    a.chan.traces[-1].save(str(path))
+    assert main(["decode", str(path), "--json"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert '"message": "released"' in out[-1] and '"r2": "B-5"' in out[-1]
+    (tmp_path / "bad.r2log").write_text("# r2 circuit 1 variant itu\nnonsense\n")
+    assert main(["decode", str(tmp_path / "bad.r2log")]) != 0
