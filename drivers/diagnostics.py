@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -111,13 +111,16 @@ def parse_timeslots(text: str, config: SpanConfig | None = None) -> list[int]:
 # ---------------------------------------------------------------------- rigs
 @dataclass
 class Rig:
+    """The span under test (``near``), the span feeding it if we have it (``far``), and
+    ``step(frames)`` that moves time by one block.  ``cable`` (sim) takes new impairments
+    mid-run: ``rig.cable.impair("a->b", ber=1e-5)``."""
+
     near: Span
     far: Span | None
     step: Callable[[int], None]
     frames: int = 160
     board: Board | None = None
-    cable: object = None
-    closers: list = field(default_factory=list)
+    cable: Cable | None = None
 
     @classmethod
     def sim(cls, impair: str = "none", config: SpanConfig | None = None,
