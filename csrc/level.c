@@ -226,6 +226,9 @@ void cti_talk_process(cti_talk_t *t, const void *in, int frames, cti_ring_t *rin
 
 /* ---------------- single-tone meter ---------------- */
 
+static double hann160[TONE_BLOCK];
+static int hann_ready;
+
 int cti_tonemeter_init(cti_tonemeter_t *t, int channels, int law, int min_ms, double min_dbm0)
 {
     memset(t, 0, sizeof(*t));
@@ -235,6 +238,12 @@ int cti_tonemeter_init(cti_tonemeter_t *t, int channels, int law, int min_ms, do
     t->law = law;
     t->min_blocks = (min_ms * 8 + TONE_BLOCK - 1) / TONE_BLOCK;
     t->min_power = cti_lin8_dbm0_power(law) * pow(10.0, min_dbm0 / 10.0);
+    if (!hann_ready) {
+        int n;
+        for (n = 0; n < TONE_BLOCK; n++)
+            hann160[n] = 0.5 - 0.5 * cos(2.0 * CTI_PI * (n + 0.5) / TONE_BLOCK);
+        hann_ready = 1;
+    }
     t->ch = (cti_tonemeter_chan_t *) calloc((size_t) channels, sizeof(cti_tonemeter_chan_t));
     return t->ch ? 0 : -1;
 }
@@ -248,13 +257,32 @@ void cti_tonemeter_free(cti_tonemeter_t *t)
 static void tone_report(cti_tonemeter_t *t, int ch, int64_t now, cti_ring_t *ring)
 {
     cti_tonemeter_chan_t *c = &t->ch[ch];
-    double cw = c->s1 / (2.0 * c->s0);
-    double hz = acos(cw < -1.0 ? -1.0 : cw > 1.0 ? 1.0 : cw) * 8000.0 / (2.0 * CTI_PI);
-    double power = c->s0 / ((double) c->run * (TONE_BLOCK - 2));
+    double drift = atan2(c->acc[1], c->acc[0]) / TONE_BLOCK;
+    double hz = (c->w_ref + drift) * 8000.0 / (2.0 * CTI_PI);
+    double power = c->energy / ((double) c->run * (TONE_BLOCK - 2));
     double dbm0 = 10.0 * log10(power / cti_lin8_dbm0_power(t->law));
     emit(ring, ch, CTI_EV_TONE, (int) floor(hz + 0.5), (int) floor(dbm0 * 100.0 + 0.5),
          c->start, now);
     c->reported = 1;
+}
+
+/* Windowed correlation of the block with the channel's rotor (which keeps turning). */
+static void demodulate(cti_tonemeter_chan_t *c, double out[2])
+{
+    double sr = cos(c->w_ref), si = -sin(c->w_ref), re = 0.0, im = 0.0, m;
+    int n;
+    for (n = 0; n < TONE_BLOCK; n++) {
+        double v = hann160[n] * c->buf[n], r0 = c->rot[0];
+        re += v * c->rot[0];
+        im += v * c->rot[1];
+        c->rot[0] = r0 * sr - c->rot[1] * si;
+        c->rot[1] = r0 * si + c->rot[1] * sr;
+    }
+    m = sqrt(c->rot[0] * c->rot[0] + c->rot[1] * c->rot[1]);
+    c->rot[0] /= m;
+    c->rot[1] /= m;
+    out[0] = re;
+    out[1] = im;
 }
 
 /* One 20 ms block: the three-point identity x[n-1] + x[n+1] = 2 cos(w) x[n] holds
@@ -265,7 +293,7 @@ static void tone_block(cti_tonemeter_t *t, int ch, int64_t block_start, cti_ring
 {
     cti_tonemeter_chan_t *c = &t->ch[ch];
     const int16_t *x = c->buf;
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, cw, p;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, cw, p, z[2];
     int n;
     for (n = 1; n < TONE_BLOCK - 1; n++) {
         double y = (double) x[n - 1] + x[n + 1];
@@ -287,13 +315,23 @@ static void tone_block(cti_tonemeter_t *t, int ch, int64_t block_start, cti_ring
     }
     if (c->run == 0) {
         c->start = block_start;
-        c->s0 = c->s1 = 0.0;
+        c->energy = 0.0;
         c->c_ref = cw;
         c->p_ref = p;
+        c->w_ref = acos(cw < -1.0 ? -1.0 : cw > 1.0 ? 1.0 : cw);
+        c->rot[0] = 1.0;
+        c->rot[1] = 0.0;
+        c->acc[0] = c->acc[1] = 0.0;
     }
+    demodulate(c, z);
+    if (c->run > 0) {
+        c->acc[0] += z[0] * c->prev[0] + z[1] * c->prev[1];
+        c->acc[1] += z[1] * c->prev[0] - z[0] * c->prev[1];
+    }
+    c->prev[0] = z[0];
+    c->prev[1] = z[1];
     c->run++;
-    c->s0 += s0;
-    c->s1 += s1;
+    c->energy += s0;
     if (!c->reported && c->run >= t->min_blocks)
         tone_report(t, ch, block_start + TONE_BLOCK, ring);
 }

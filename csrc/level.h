@@ -6,7 +6,11 @@
  *  - talk/silence detector: block energy against a threshold with attack and
  *    hangover, reporting TALK and SILENCE events (record termination, answer detect);
  *  - single-tone meter: frequency and level of a steady sine (O.133-style test tone
- *    measurement, e.g. 1004 Hz at -13 dBm0), reporting TONE events.
+ *    measurement, e.g. 1004 Hz at -13 dBm0), reporting TONE events.  A block is a
+ *    sine when the three-point identity x[n-1] + x[n+1] = 2 cos(w) x[n] leaves little
+ *    residual; the frequency is refined from the phase drift of Hann-windowed block
+ *    correlations at that first estimate (insensitive to the periodic quantisation
+ *    error of tones commensurate with 8 kHz), the level is the RMS over the run.
  *
  * Samples come channel-major: [channels x frames] of A-law, mu-law or int16 linear.
  */
@@ -74,9 +78,13 @@ typedef struct {
     int run;              /* consecutive steady blocks */
     int reported;
     int64_t start;
-    double s0, s1;        /* sums over the run: x[n]^2, x[n](x[n-1]+x[n+1]) */
+    double energy;        /* sum of x^2 over the run */
     double c_ref;         /* cos(w) of the first block of the run */
     double p_ref;         /* power of the first block of the run */
+    double w_ref;         /* rad/sample the run is demodulated at */
+    double rot[2];        /* demodulating rotor e^-j w_ref n, continuous over blocks */
+    double prev[2];       /* previous block's windowed correlation */
+    double acc[2];        /* sum of X_b conj(X_b-1): its angle is the drift per block */
 } cti_tonemeter_chan_t;
 
 typedef struct {

@@ -7,7 +7,7 @@ Levels are dBm0 per frequency component (G.711 load capacity +3.14 dBm0 A-law,
 * DTMF, Q.23 Table 1: rows 697/770/852/941 Hz, columns 1209/1336/1477/1633 Hz;
   default levels -9 dBm0 (low group) and -7 dBm0 (high group, the Q.23 pre-emphasis
   of the high group), 100 ms tone / 100 ms pause (Q.24 asks >= 40 ms each).
-* MFC-R2, Q.441 Table 5 (2 of 6 code, weights 0,1,2,4,7,11): forward f0..f5 =
+* MFC-R2, Q.441 Table 5 (2 of 6 code): forward f0..f5 =
   1380..1980 Hz, backward f0..f5 = 1140..540 Hz; Q.454 sending level -8 dBm0 per
   frequency by default; a signal is sent until :meth:`ToneGenerator.stop` (compelled).
 * Call-progress tones from :mod:`timeslot.toneplans`; test tone 1004 Hz -13 dBm0 (O.133).
@@ -58,9 +58,10 @@ R2_FORWARD = (1380.0, 1500.0, 1620.0, 1740.0, 1860.0, 1980.0)
 R2_BACKWARD = (1140.0, 1020.0, 900.0, 780.0, 660.0, 540.0)
 R2_LEVEL = -8.0
 TEST_TONE = (1004.0, -13.0)
-# Q.441 Table 5: signal n is the pair of frequencies whose weights (0,1,2,4,7,11) add to n
-_R2_WEIGHTS = (0, 1, 2, 4, 7, 11)
-R2_PAIRS = {_R2_WEIGHTS[i] + _R2_WEIGHTS[j]: (i, j) for i in range(6) for j in range(i + 1, 6)}
+# Q.441 Table 5: signal n -> indices (f_i, f_j) of its two frequencies (2 of 6 code)
+R2_PAIRS = {1: (0, 1), 2: (0, 2), 3: (1, 2), 4: (0, 3), 5: (1, 3), 6: (2, 3), 7: (0, 4),
+            8: (1, 4), 9: (2, 4), 10: (3, 4), 11: (0, 5), 12: (1, 5), 13: (2, 5), 14: (3, 5),
+            15: (4, 5)}
 
 
 def law_index(law: str) -> int:
