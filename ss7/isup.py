@@ -26,16 +26,11 @@ from ss7.timers import ISUP_TIMERS
 CAUSE_NORMAL = 16
 CAUSE_NO_ANSWER = 19
 CAUSE_INVALID_NUMBER = 28
-CAUSE_NO_CIRCUIT = 34
 CAUSE_TEMPORARY_FAILURE = 41
 CAUSE_MSG_NOT_IMPLEMENTED = 97
 CAUSE_PARAM_NOT_IMPLEMENTED = 99
 CAUSE_RECOVERY_ON_TIMER = 102
 CAUSE_INVALID_MESSAGE = 95
-
-
-class Glare(Exception):
-    """Seizure lost to dual seizure (Q.764 2.9.1.4): retry on another circuit."""
 
 
 class NoCircuit(Exception):
@@ -368,9 +363,9 @@ class Isup:
         self.variant = C.VARIANTS[variant]
         self.listener = listener or IsupListener()
         self.timer_table = ISUP_TIMERS.with_overrides(timers or {})
-        self.timers = Timers(self.timer_table, scheduler)
         self.circuits: dict[tuple[int, int], Circuit] = {}
         self.available: set[int] = set()
+        self.status: dict[int, str] = {}  # last MTP-STATUS per destination
         self.reset_on_resume = reset_on_resume
         self._restarted: set[int] = set()
         self._grs_pending: dict[tuple[int, int], tuple[int, Timers]] = {}
@@ -435,6 +430,7 @@ class Isup:
             try:
                 c = self._pick(dpc, None, exclude)
             except NoCircuit:
+                self.listener.on_maintenance(exclude, "repeat attempt after glare: no circuit")
                 return
             c.dispatch("app_setup", params)
         self.scheduler.call_later(self.timer_table.values["T_glare"], again)
@@ -524,7 +520,8 @@ class Isup:
         self.available.discard(dpc)
 
     def mtp_status(self, dpc: int, cause: str) -> None:
-        pass
+        """MTP-STATUS (Q.764 2.11): remembered per destination for the application."""
+        self.status[dpc] = cause
 
     def mtp_transfer(self, opc: int, dpc: int, sls: int, data: bytes) -> None:
         self.counters["rx"] += 1

@@ -231,7 +231,6 @@ class Mtp2Link(Machine):
 
     fsm = LSC_FSM
     WINDOW = 127  # Q.703 5.2.2: at most 127 unacknowledged MSUs
-    N1 = 127
     T_SUERM, D_SUERM = 64, 256  # Q.703 10.2
     OCTETS_PER_ERROR = 16  # Q.703 10.2: octet counting mode, one error per N octets
 

@@ -62,10 +62,10 @@ LINK_FSM = FsmTable("mtp3.link", [
     Row("FAILED", "in_service", "act_test"),
     Row("TESTING", "slta_ok", "act_available", "AVAILABLE"),
     Row("FAILED", "slta_ok", "act_changeback", "CHANGEBACK"),
-    Row("CHANGEBACK", "changeback_done", "act_changeback_done", "AVAILABLE"),
+    Row("CHANGEBACK", "changeback_done", None, "AVAILABLE"),
     Row("AVAILABLE", "out_of_service", "act_changeover", "CHANGEOVER"),
     Row("CHANGEBACK", "out_of_service", "act_failed", "FAILED"),
-    Row("CHANGEOVER", "changeover_done", "act_changeover_done", "FAILED"),
+    Row("CHANGEOVER", "changeover_done", None, "FAILED"),
     Row("CHANGEOVER", "out_of_service", None),
     Row("ALIGNING", "out_of_service", "act_restart"),
     Row("TESTING", "out_of_service", "act_restart", "ALIGNING"),
@@ -167,18 +167,12 @@ class SignallingLink(Machine):
         self.timers.start("T17", self.mtp2.start)
         return None if self.linkset.start_changeover(self) else "FAILED"
 
-    def act_changeover_done(self) -> None:
-        pass
-
     def act_failed(self) -> None:
         self.timers.start("T17", self.mtp2.start)
         self.linkset.abort_changeback(self)
 
     def act_changeback(self) -> str | None:
         return None if self.linkset.start_changeback(self) else "AVAILABLE"
-
-    def act_changeback_done(self) -> None:
-        pass
 
     def act_deactivate(self) -> None:
         self.timers.stop_all()

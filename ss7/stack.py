@@ -9,6 +9,7 @@ as it does behind ``timeslot.hdlc.HdlcBank(filter_repeats=True)``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -42,8 +43,9 @@ class RepeatFilter:
 
 
 class MemoryWire:
-    """Two ends of an in-memory link; delivery is scheduled (``delay`` seconds) so stacks never
-    recurse into each other.  ``cut()`` / ``splice()`` simulate a failed and repaired link."""
+    """Two ends of an in-memory link.  Units sent are delivered ``delay`` seconds later by one
+    scheduled drain per burst (so stacks never recurse into each other and a burst costs one
+    timer); ``cut()`` / ``splice()`` simulate a failed and repaired link."""
 
     def __init__(self, scheduler: Scheduler, delay: float = 0.0):
         self.scheduler = scheduler
@@ -51,32 +53,45 @@ class MemoryWire:
         self.receivers: list[Receiver | None] = [None, None]
         self.up = True
         self.repeating: list[bytes | None] = [None, None]  # the FISU/LSSU each side repeats
+        self._queue: deque[tuple[int, bytes]] = deque()
+        self._scheduled = False
 
     def end(self, side: int) -> Callable[[bytes], None]:
         def send(su: bytes) -> None:
             if (su[2] & 0x3F) < 3:
                 self.repeating[side] = su
             if self.up:
-                self.scheduler.call_later(self.delay, self._deliver, 1 - side, su)
+                self._queue.append((1 - side, su))
+                if not self._scheduled:
+                    self._scheduled = True
+                    self.scheduler.call_later(self.delay, self._drain)
         return send
 
     def attach(self, side: int, receiver: Receiver) -> None:
         self.receivers[side] = receiver
 
-    def _deliver(self, side: int, su: bytes) -> None:
-        r = self.receivers[side]
-        if r is not None and self.up:
-            r(su)
+    def _drain(self) -> None:
+        """Deliver what was queued when this drain was scheduled; later units wait their turn."""
+        self._scheduled = False
+        batch, self._queue = self._queue, deque()
+        for side, su in batch:
+            r = self.receivers[side]
+            if r is not None and self.up:
+                r(su)
 
     def cut(self) -> None:
         self.up = False
+        self._queue.clear()
 
     def splice(self) -> None:
         """Repair: each side's repeated status unit reaches the other again."""
         self.up = True
         for side, su in enumerate(self.repeating):
             if su is not None:
-                self.scheduler.call_later(self.delay, self._deliver, 1 - side, su)
+                self._queue.append((1 - side, su))
+        if self._queue and not self._scheduled:
+            self._scheduled = True
+            self.scheduler.call_later(self.delay, self._drain)
 
 
 class HdlcSocketPort:

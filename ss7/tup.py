@@ -368,6 +368,7 @@ class Tup:
         self.timer_table = TUP_TIMERS.with_overrides(timers or {})
         self.circuits: dict[tuple[int, int], TupCircuit] = {}
         self.available: set[int] = set()
+        self.status: dict[int, str] = {}
         self._grs: dict[tuple[int, int], tuple[int, Timers]] = {}
         self.counters = {"rx": 0, "tx": 0, "rx_errors": 0}
         mtp3.register_user(SI_TUP, self, whole_sif=True)
@@ -411,9 +412,11 @@ class Tup:
     def reattempt(self, dpc: int, setup: tuple[str, dict[str, Any]], exclude: int) -> None:
         def again() -> None:
             try:
-                self._pick(dpc, None, exclude).dispatch("app_setup", setup)
+                circuit = self._pick(dpc, None, exclude)
             except LookupError:
-                pass
+                self.listener.on_maintenance(exclude, "repeat attempt after glare: no circuit")
+                return
+            circuit.dispatch("app_setup", setup)
         self.scheduler.call_later(0, again)
 
     def block(self, dpc: int, cic: int, unblock: bool = False) -> None:
@@ -457,7 +460,8 @@ class Tup:
         self.available.discard(dpc)
 
     def mtp_status(self, dpc: int, cause: str) -> None:
-        pass
+        """MTP-STATUS: remembered per destination for the application."""
+        self.status[dpc] = cause
 
     def mtp_transfer(self, opc: int, dpc: int, sls: int, sif: bytes) -> None:
         self.counters["rx"] += 1
