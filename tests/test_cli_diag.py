@@ -156,10 +156,10 @@ def test_impairment_words():
 
 def test_error_bursts(capsys):
     _, doc = diag(capsys, "counters", "--sim", "--impair", "burst=100@200ms", "--seconds", "2")
-    # about ten bursts: each errors one or two CRC-4 sub-multiframes, reported back as E-bits
+    # about ten bursts, each errors a CRC-4 sub-multiframe or two; the far end hears of
+    # them through the E-bits (and of any multiframe realignment they cause)
     assert 5 <= doc["near"]["counters"]["crc4_errors"] <= 30
-    # the last one may still be on its way back
-    assert 0 <= doc["near"]["counters"]["crc4_errors"] - doc["far"]["counters"]["ebit_errors"] <= 1
+    assert doc["far"]["counters"]["ebit_errors"] >= doc["near"]["counters"]["crc4_errors"] - 1
 
 
 def test_bert_table_names_timeslot_ranges(capsys):
