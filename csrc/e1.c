@@ -182,15 +182,19 @@ int e1_sim_connect(e1_sim_t *sim, int src, int dst)
 
 /* ---------------------------------------------------------------- transmit */
 
-/* bit 1 of the NFAS frames of the CRC-4 multiframe (G.704 table 5b) */
+/* bit 1 of the NFAS frames of the CRC-4 multiframe (G.704 table 5b): the MFAS, then
+ * E bits - frame 13 for errored sub-multiframes I, frame 15 for II (G.704 2.3.3.4); 0
+ * until our receiver has both basic frame and CRC-4 multiframe alignment (which, with a
+ * non-CRC-4 far end, is never: G.706 annex B) */
 static int tx_nfas_bit1(e1_span_t *sp, int m)
 {
     if (m < 12)
         return (E1_MFAS_CRC >> (5 - (m >> 1))) & 1;
-    if (sp->crc_state == E1_CRC_INTERWORKING)
-        return 0;  /* G.706 annex B: E bits set to 0 towards a non-CRC-4 end */
-    if (sp->tx_ebits) {
-        sp->tx_ebits--;
+    if (!sp->framed || sp->crc_state != E1_CRC_ALIGNED)
+        return 0;
+    uint8_t *pend = &sp->tx_ebits[m == 15];
+    if (*pend) {
+        (*pend)--;
         return 0;
     }
     return 1;
@@ -485,8 +489,9 @@ static int rx_crc4(e1_span_t *sp, const uint8_t *o, int nfas, uint64_t now, uint
             if (sp->c_bits != sp->crc_prev) {
                 sp->cnt.crc4_errors++;
                 sp->win_errors++;
-                if (sp->tx_ebits < 64)
-                    sp->tx_ebits++;
+                uint8_t *pend = &sp->tx_ebits[f == 7];  /* the block checked is the other SMF */
+                if (*pend < 255)
+                    (*pend)++;
             }
             if (sp->win_blocks == E1_CRC_WINDOW) {
                 int false_align = sp->win_errors >= E1_CRC_FALSE_ALIGN;

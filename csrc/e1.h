@@ -69,7 +69,7 @@ typedef struct {
     int tx_frame;        /* position 0..15 in the transmitted multiframe */
     uint8_t tx_crc;      /* CRC-4 of the sub-multiframe being sent */
     uint8_t tx_crc_prev; /* CRC-4 of the previous one: the C bits being sent */
-    uint32_t tx_ebits;   /* errored received blocks still to report in E bits */
+    uint8_t tx_ebits[2]; /* errored received SMF I / II still to report in E bits */
 
     /* receive line buffer */
     uint8_t *rbuf;

@@ -132,7 +132,7 @@ def test_transmitter_frame_layout_crc4_and_cas():
             if m < 12:
                 assert ts0 >> 7 == MFAS_BITS[m // 2]
             else:
-                assert ts0 >> 7 == 1  # no errored block to report
+                assert ts0 >> 7 == 0  # E = 0 until our receiver is multiframe aligned
         ts16 = int(fr[f, 16])
         if m == 0:
             assert ts16 >> 4 == 0 and ts16 & 0x0B == 0x0B  # 0000 x y x x, x = 1

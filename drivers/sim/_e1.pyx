@@ -111,6 +111,10 @@ cdef class E1Sim:
         sp.mf_align_frames = max(16, <uint32_t>(mf_search_s * 8000 + 0.5))
         sp.interwork_frames = <uint32_t>(interworking_s * 8000 + 0.5)
 
+    def clear_counters(self, int s) -> None:
+        cdef e1_span_t *sp = self._span(s)
+        sp.cnt = e1_counters_t(0, 0, 0, 0, 0, 0, 0, 0)
+
     def reset(self, int s) -> None:
         e1_span_reset(self._span(s))
 

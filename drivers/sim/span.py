@@ -119,6 +119,10 @@ class SimSpan(Span):
         st = self._engine().status(self.index)
         return SpanStatus(alarms=st["alarms"], counters=Counters(**st["counters"]))
 
+    def clear_counters(self) -> None:
+        """Restart the error counters (e.g. after alignment, before a measurement)."""
+        self._engine().clear_counters(self.index)
+
     def details(self) -> dict:
         """Status plus framer state: CRC-4 multiframe state, LOF events, resyncs."""
         return self._engine().status(self.index)
