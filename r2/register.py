@@ -24,6 +24,39 @@ DIGITS = "1234567890"  # I-1..I-10
 _FAR_END = frozenset({"b_on", "b_off", "f_on", "f_off", "t_step", "t_pulse"})
 
 
+class StepTimer:
+    """Supervision of compelled steps (``fwd_step``/``back_step``): restarted at every step.
+
+    Restarting only moves a deadline; the armed timer, when it fires early, re-arms itself for
+    what is left, so hundreds of circuits in register signalling do not churn the clock."""
+
+    def __init__(self, timers: Timers, name: str, expire: Callable[[], Any]):
+        self.timers = timers
+        self.name = name
+        self.expire = expire
+        self.deadline: float | None = None
+
+    def restart(self) -> None:
+        t = self.timers
+        self.deadline = t.scheduler.time() + t.table.values[self.name]
+        if not t.running(self.name):
+            t.start(self.name, self._fire)
+
+    def stop(self) -> None:
+        self.deadline = None
+        self.timers.stop(self.name)
+
+    def _fire(self) -> None:
+        if self.deadline is None:
+            return
+        left = self.deadline - self.timers.scheduler.time()
+        if left > 1e-9:
+            self.timers.start(self.name, self._fire, seconds=left)
+        else:
+            self.deadline = None
+            self.expire()
+
+
 class _Register(Machine):
     keep_transitions = 64
 
@@ -89,6 +122,7 @@ class ForwardRegister(_Register):
         self.dnis = dnis
         self.ani = ani
         self.category = variant.category_signal(category)
+        self.step = StepTimer(timers, "fwd_step", lambda: self.dispatch("t_step"))
         self.state = "idle"
         self.group = "A"            # group of the backward signals we expect: A, B or C
         self.next_dnis = 0
@@ -105,7 +139,7 @@ class ForwardRegister(_Register):
     def _tone(self, sig: int) -> None:
         self.tone = sig
         self._send(sig)
-        self.timers.start("fwd_step", self.dispatch, "t_step")
+        self.step.restart()
 
     # ---- FSM actions -------------------------------------------------------------------------
     def send_first(self) -> str:
@@ -138,7 +172,7 @@ class ForwardRegister(_Register):
 
     def halt(self) -> None:
         self._stop_tone()
-        self.timers.stop("fwd_step")
+        self.step.stop()
 
     # ---- what each backward meaning asks for ---------------------------------------------
     def _stop_tone(self) -> None:
@@ -160,7 +194,7 @@ class ForwardRegister(_Register):
 
     def _silent(self) -> str:
         # no signal for "no more digits": wait for the backward register's pulsed signal
-        self.timers.start("fwd_step", self.dispatch, "t_step")
+        self.step.restart()
         return "silent"
 
     def _repeat(self, back: int) -> str:
@@ -203,17 +237,17 @@ class ForwardRegister(_Register):
         return self._category()
 
     def _accept(self, charge: bool) -> str:
-        self.timers.stop("fwd_step")
+        self.step.stop()
         self.notify("accepted", charge=charge)
         return "done"
 
     def _reject(self, reason: str) -> str:
-        self.timers.stop("fwd_step")
+        self.step.stop()
         self.notify("rejected", reason=reason, signal=f"{self.group}-{self.last_backward}")
         return "done"
 
     def _fail(self, reason: str, detail: str) -> str:
-        self.timers.stop("fwd_step")
+        self.step.stop()
         self._stop_tone()
         self.notify("failed", reason=reason, detail=detail)
         return "done"
@@ -296,6 +330,7 @@ class BackwardRegister(_Register):
         if self.ani_order not in ("after_first_digit", "after_dnis", "none"):
             raise ValueError(f"ani_order {self.ani_order!r}")
         self.dnis_complete = dnis_complete or (lambda d: False)
+        self.step = StepTimer(timers, "back_step", lambda: self.dispatch("t_step"))
         # where "next calling digit" and "next digit" are one signal (China A-1) the forward
         # register cannot know we stopped at max_ani: ask until its end-of-ANI signal
         self.ani_needs_end = variant.send_a.get("next_ani", 0) == variant.send_a.get("next_digit")
@@ -326,16 +361,15 @@ class BackwardRegister(_Register):
 
     # ---- FSM actions -------------------------------------------------------------------------
     def begin(self) -> None:
-        self.timers.start("back_step", self.dispatch, "t_step")
+        self.step.restart()
 
     def forward_on(self, sig: int) -> str:
-        self.timers.stop("back_step")
         return _EXPECT[self.expect](self, sig)
 
     def forward_off(self, _sig: int = 0) -> str:
         self._tone(0)
         if self.final is not None:
-            self.timers.stop("back_step")
+            self.step.stop()
             self.notify("complete", accepted=self.ok, outcome=self.final,
                         signal=f"B-{self.v.send_b[self.final]}")
             return "done"
@@ -358,7 +392,7 @@ class BackwardRegister(_Register):
 
     def pulse_end(self) -> None:
         self._tone(0)
-        self.timers.start("back_step", self.dispatch, "t_step")
+        self.step.restart()
 
     def pulse_answered(self, sig: int) -> str:
         self.timers.stop("pulse")
@@ -367,12 +401,13 @@ class BackwardRegister(_Register):
 
     def timeout(self, *_: Any) -> str:
         self._tone(0)
+        self.step.stop()
         self.notify("failed", reason="timeout")
         return "done"
 
     def halt(self) -> None:
         self._tone(0)
-        self.timers.stop("back_step")
+        self.step.stop()
         self.timers.stop("pulse")
 
     def send_accept(self, charge: bool) -> None:
@@ -396,7 +431,7 @@ class BackwardRegister(_Register):
         self.tx_meaning = meaning
         self.expect = expect
         self._tone(table[meaning])
-        self.timers.start("back_step", self.dispatch, "t_step")
+        self.step.restart()
         return "responding"
 
     def _final(self, meaning: str) -> None:
@@ -404,10 +439,11 @@ class BackwardRegister(_Register):
         self.tx_group = "B"
         self.tx_meaning = meaning
         self._tone(self.v.send_b[meaning])
-        self.timers.start("back_step", self.dispatch, "t_step")
+        self.step.restart()
 
     def _protocol_error(self, detail: str) -> str:
         self._tone(0)
+        self.step.stop()
         self.notify("failed", reason="protocol_error", detail=detail)
         return "done"
 
@@ -479,7 +515,7 @@ class BackwardRegister(_Register):
         if self.category is None:
             self.category_signal = sig
             self.category = self.v.group_ii[sig]
-        self.timers.start("back_step", self.dispatch, "t_step")
+        self.step.restart()
         self.state = "offered"   # the application may accept/reject from inside the event
         self.notify("offered", dnis=self.dnis, ani=None if self.ani_restricted else self.ani,
                     category=self.category)
