@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTI_HDLC_TXQ 8 /* frames queued per link */
+#define CTI_HDLC_TXQ 16 /* frames queued per link */
 
 enum {
     CTI_HDLC_RX_FRAMES, CTI_HDLC_RX_OCTETS, CTI_HDLC_RX_BAD_FCS, CTI_HDLC_RX_ABORTS,
