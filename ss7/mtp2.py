@@ -260,6 +260,10 @@ class Mtp2Link(Machine):
         self.remote_po = False
         self.failure_reason: str | None = None
 
+    def unexpected(self, event: str, *args: Any) -> None:
+        """A request the LSC does not take in this state (e.g. start while in service) is
+        ignored, as the Q.703 SDL does."""
+
     # ---- sequence state (Q.703 5) -------------------------------------------------------
     def _reset_sequence(self) -> None:
         self.fsnt = 127      # FSN of the last MSU sent

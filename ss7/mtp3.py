@@ -64,6 +64,8 @@ LINK_FSM = FsmTable("mtp3.link", [
     Row("FAILED", "slta_ok", "act_changeback", "CHANGEBACK"),
     Row("CHANGEBACK", "changeback_done", None, "AVAILABLE"),
     Row("AVAILABLE", "out_of_service", "act_changeover", "CHANGEOVER"),
+    Row("AVAILABLE", "processor_outage", "act_changeover_po", "CHANGEOVER"),
+    Row("FAILED", "po_recovered", "act_test"),
     Row("CHANGEBACK", "out_of_service", "act_failed", "FAILED"),
     Row("CHANGEOVER", "changeover_done", None, "FAILED"),
     Row("CHANGEOVER", "out_of_service", None),
@@ -112,8 +114,13 @@ class SignallingLink(Machine):
         self.linkset.mtp3.receive(self, body)
 
     def mtp2_remote_po(self, _link: Mtp2Link, active: bool) -> None:
-        if active and self.state == "AVAILABLE":
-            self.dispatch("out_of_service")
+        """Remote processor outage (Q.704 5.1): change over, keep MTP2 aligned; on recovery
+        test the link again and change back."""
+        self.dispatch("processor_outage" if active else "po_recovered")
+
+    def unexpected(self, event: str, *args: Any) -> None:
+        """Events the table does not name for a state (e.g. a processor outage while the link
+        is still aligning) change nothing."""
 
     def mtp2_congestion(self, _link: Mtp2Link, active: bool) -> None:
         self.linkset.mtp3.status_to_users(self.linkset.adjacent, "congested" if active else "ok")
@@ -165,6 +172,11 @@ class SignallingLink(Machine):
         self.timers.stop("SLT_T1")
         self.timers.stop("SLT_T2")
         self.timers.start("T17", self.mtp2.start)
+        return None if self.linkset.start_changeover(self) else "FAILED"
+
+    def act_changeover_po(self) -> str | None:
+        self.timers.stop("SLT_T1")
+        self.timers.stop("SLT_T2")
         return None if self.linkset.start_changeover(self) else "FAILED"
 
     def act_failed(self) -> None:

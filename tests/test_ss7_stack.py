@@ -177,3 +177,153 @@ def test_group_reset_on_restart_and_blocking(clock):
     a.isup.group_block(2, 1, [1, 3], hardware=False)
     clock.advance(0.1)
     assert b.isup.circuit(1, 3).remote_blocked and a.isup.circuit(2, 3).local_blocked
+
+
+def test_negative_ack_retransmits_lost_msu(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    got = []
+    b.isup.mtp_transfer = lambda opc, dpc, sls, data: got.append(data)
+    msgs = [C.encode("INF", 2, {"information": i}) for i in range(3)]
+    wire = wires[0]
+    real = wire.receivers[1]
+    dropped = []
+
+    def lossy(su):  # lose the first MSU once: the next one shows a gap, BIB is inverted
+        if (su[2] & 0x3F) >= 3 and not dropped:
+            dropped.append(su)
+            return
+        real(su)
+    wire.attach(1, lossy)
+    for m in msgs:
+        a.mtp3.transfer(SI_ISUP, 2, 0, m)
+    clock.advance(0.5)
+    assert got == msgs  # Q.703 5.3: retransmitted in order, nothing duplicated
+    assert pairs[0][1].mtp2.counters["nacks_sent"] == 1
+    assert pairs[0][0].mtp2.counters["retransmitted"] >= 3
+
+
+def test_t7_excessive_delay_of_acknowledgement_fails_the_link(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    wires[0].attach(1, lambda su: None)  # B hears nothing more: no acknowledgement
+    a.mtp3.transfer(SI_ISUP, 2, 0, C.encode("RLC", 1, {}))
+    clock.advance(0.9)
+    assert pairs[0][0].mtp2.state == "IN_SERVICE"
+    clock.advance(0.2)  # T7 = 1 s
+    assert pairs[0][0].mtp2.failure_reason.startswith("T7")
+
+
+def test_aerm_aborts_proving_and_fails_after_five_attempts(clock):
+    a, b, ra, rb, wires, pairs = pair(clock, emergency=False)
+    la = pairs[0][0].mtp2
+    clock.advance(0.01)
+    for _attempt in range(5):
+        assert la.iac.state == "PROVING"
+        for _ in range(5):  # Tin = 4: the fifth error in a proving period aborts it
+            la.rx_error()
+    assert la.state == "OUT_OF_SERVICE" and la.iac.state == "IDLE"
+
+
+def test_octet_counting_feeds_suerm(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    la = pairs[0][0].mtp2
+    la.octet_counting(16 * 63)
+    assert la.state == "IN_SERVICE"
+    la.octet_counting(16)  # the 64th error (one per 16 octets, Q.703 10.2.2)
+    assert la.state == "OUT_OF_SERVICE"
+
+
+def test_processor_outage_and_recovery(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    la, lb = pairs[0][0], pairs[0][1]
+    la.mtp2.set_local_processor_outage(True)
+    clock.advance(0.1)
+    assert la.mtp2.state == "PROCESSOR_OUTAGE" and lb.mtp2.remote_po
+    assert lb.state != "AVAILABLE"  # MTP3 takes the link out of traffic (Q.704 4.1)
+    la.mtp2.set_local_processor_outage(False)
+    clock.advance(0.5)
+    assert not lb.mtp2.remote_po and lb.mtp2.state == "IN_SERVICE"
+    assert lb.state == "AVAILABLE"  # tested again with SLTM/SLTA, traffic back on it
+
+
+def test_remote_congestion_sib_then_t6(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    la, lb = pairs[0][0].mtp2, pairs[0][1].mtp2
+    lb.set_receive_congestion(True)
+    clock.advance(0.05)
+    assert la.remote_busy
+    a.mtp3.transfer(SI_ISUP, 2, 0, C.encode("RLC", 1, {}))
+    clock.advance(2)  # T7 is stopped while the remote end is busy
+    assert la.state == "IN_SERVICE"
+    clock.advance(3.1)  # T6 = 5 s of continuous busy: link failure (Q.703 9.4)
+    assert la.failure_reason.startswith("T6")
+
+
+def test_tfp_pauses_and_tfa_resumes_users(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    a.mtp3.add_route(7, [2])
+    clock.advance(1)
+    assert 7 in a.mtp3.accessible
+    from ss7.mtp3_codec import SI_SNM, encode_snm
+    ls = b.mtp3.linksets[1]
+    ls.send_mgmt(ls.links[0], SI_SNM, encode_snm(b.mtp3.variant, "TFP", dest=7))
+    clock.advance(0.1)
+    assert 7 not in a.mtp3.accessible and not a.mtp3.transfer(SI_ISUP, 7, 0, b"\x01\x00\x10")
+    ls.send_mgmt(ls.links[0], SI_SNM, encode_snm(b.mtp3.variant, "TFA", dest=7))
+    clock.advance(0.1)
+    assert 7 in a.mtp3.accessible
+
+
+def test_unknown_user_part_gets_upu(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    a.mtp3.transfer(3, 2, 0, b"\x00\x01")  # SCCP: not equipped at B
+    clock.advance(0.1)
+    assert a.isup.status[2] == "user part 3 unavailable"
+
+
+def test_release_repeated_after_t1_then_reset_after_t5(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    call = a.isup.setup(2, "1", None)
+    clock.advance(0.1)
+    b.isup.mtp_transfer = lambda *args: None  # B stops answering
+    sent = []
+    real = a.isup.send
+    a.isup.send = lambda dpc, cic, m, p=None, u=None: (sent.append(m), real(dpc, cic, m, p, u))
+    call.release(16)
+    clock.advance(15.1)  # T1 = 15 s: REL again
+    assert sent.count("REL") == 2
+    clock.advance(300)  # T5 = 5 min: maintenance alert, RSC
+    assert "RSC" in sent and call.state == "RESETTING"
+
+
+def test_overlap_address_with_sam(clock):
+    a, b, ra, rb, wires, pairs = pair(clock, answer=False)
+    clock.advance(1)
+    call = a.isup.setup(2, "123", None, complete=False)
+    clock.advance(0.1)
+    far = b.isup.circuit(1, call.cic)
+    assert far.called == "123" and not far.complete
+    call.send_digits("45F")
+    clock.advance(0.1)
+    assert far.called == "12345" and far.complete
+
+
+def test_china_isup_with_24_bit_point_codes(clock):
+    ra, rb = Rec(), Rec()
+    a = Ss7Node(clock, 0x0A0B01, variant="china", isup_listener=ra)
+    b = Ss7Node(clock, 0x0A0B02, variant="china", isup_listener=rb)
+    a.isup.add_circuits(0x0A0B02, range(1, 5))
+    b.isup.add_circuits(0x0A0B01, range(1, 5))
+    connect(a, b, 0, MemoryWire(clock, 0.001))
+    a.start()
+    b.start()
+    clock.advance(1)
+    call = a.isup.setup(0x0A0B02, "01088886666", "02166667777")
+    clock.advance(0.1)
+    assert call.state == "ANSWERED" and rb.events[0][2] == "01088886666"
