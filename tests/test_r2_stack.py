@@ -163,15 +163,19 @@ def test_forward_step_timeout():
     assert ev == [("failed", {"reason": "timeout"})] and sent[-1] == 0
 
 
-def test_glare_resolved_by_circuit_control():
-    clock, a, b = pair("itu", circuit=2, b_opts={"max_dnis": 2, "max_ani": 0})   # a controls even
-    b.on_offered = lambda ch, f: ch.accept()
+@pytest.mark.parametrize("circuit", [2, 1])
+def test_glare_resolved_by_circuit_control(circuit):
+    """The master end (a) controls even circuits, the other end odd ones (Q.421 both-way)."""
+    opts = {"max_dnis": 2, "max_ani": 0}
+    clock, a, b = pair("itu", circuit=circuit, a_opts=opts, b_opts=opts)
+    a.on_offered = b.on_offered = lambda ch, f: ch.accept()
     a.chan.make_call("12", "7")
     b.chan.make_call("99", "8")            # both seize before either sees the other
     clock.advance(10)
-    assert "glare" in b.names() and "glare" not in a.names()
-    assert b.last("offered")["dnis"] == "12"
-    assert "alerting" in a.names()
+    winner, loser = (a, b) if circuit % 2 == 0 else (b, a)
+    assert "glare" in loser.names() and "glare" not in winner.names()
+    assert loser.last("offered")["dnis"] == ("12" if winner is a else "99")
+    assert "alerting" in winner.names()
 
 
 def test_blocking(clock):
