@@ -289,9 +289,11 @@ def test_rdi_m_bits_and_malformed(rng):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.sendto(b"\xf0\x00\x00\x01garbage", b.local_address)
         s.sendto(encode(Header(seq=1), bytes(5)), b.local_address)  # wrong payload size
+        s.sendto(encode(Header(seq=2, l=True, m=2), b""), b.local_address)  # reserved
+        s.sendto(encode(Header(seq=3, m=3), bytes(31 * 8)), b.local_address)  # signalling
         s.close()
         b.read_block(8)
-        assert b.counters.malformed == 2
+        assert b.counters.malformed == 4
     finally:
         for s in (a, b, relay):
             s.close()
@@ -375,30 +377,45 @@ def _pcap_udp(path, port, packets):
             w.write(i * 0.001, ip + udp)
 
 
+PI_WARN = 0x00600000  # Wireshark expert severities: notes are below warnings
+
+
 @pytest.mark.interop
-@pytest.mark.parametrize("mode,proto", [("cesopsn", "pwcesopsn"), ("satop", "pwsatopcw")])
-def test_tshark_decodes_packets(tmp_path, rng, mode, proto):
+@pytest.mark.parametrize("mode,proto,prefix", [("cesopsn", "pwcesopsn", "pwcesopsn"),
+                                               ("satop", "pwsatopcw", "pwsatop")])
+def test_tshark_decodes_packets(tmp_path, rng, mode, proto, prefix):
+    """Normal packets, L set (payload omitted), L with RDI asked: tshark agrees on every
+    sequence number and payload size and raises nothing above a note."""
     tshark = need_program("tshark")
-    relay_pkts = []
     a, b, relay = pair(mode, timeslots=[1, 2, 3, 5] if mode == "cesopsn" else None)
     try:
         run(a, b, relay, 2, rng)
         a.set_ac_fault(True)
         run(a, b, relay, 1, rng)
-        relay_pkts = relay.seen
+        if mode == "cesopsn":
+            a.set_rdi(True)
+            run(a, b, relay, 1, rng)
+            a.set_ac_fault(False)
+            run(a, b, relay, 1, rng)
+        packets = relay.seen
     finally:
         for s in (a, b, relay):
             s.close()
     pcap = tmp_path / "pw.pcap"
-    _pcap_udp(pcap, 5000, relay_pkts)
+    _pcap_udp(pcap, 5000, packets)
     out = subprocess.run(
         [tshark, "-r", str(pcap), "-d", f"udp.port==5000,{proto}", "-T", "fields",
-         "-e", "frame.protocols", "-e", "_ws.malformed", "-e", "_ws.expert"],
+         "-E", "occurrence=a", "-e", "frame.protocols", "-e", f"{prefix}.cw.seqno",
+         "-e", f"{prefix}.payload.len", "-e", "_ws.expert.severity", "-e", "_ws.malformed"],
         capture_output=True, text=True, check=True, timeout=60).stdout.splitlines()
-    assert len(out) == len(relay_pkts)
-    for line in out:
-        assert proto in line.split("\t")[0]
-        assert "malformed" not in line.lower()
+    assert len(out) == len(packets)
+    for line, packet in zip(out, packets, strict=True):
+        protocols, seq, length, severity, malformed = (line.split("\t") + [""] * 5)[:5]
+        header, payload = decode(packet, rtp=False)
+        assert proto in protocols and not malformed
+        assert int(seq) == header.seq
+        assert int(length or 0) == len(payload)
+        assert all(int(v) < PI_WARN for v in filter(None, severity.split(",")))
 
 
 def test_hdlc_link_inside_the_pseudowire(rng):

@@ -108,6 +108,14 @@ class PayloadFormat:
         data = self.data_parts(block)[0]
         return data + self.signalling(cas) if self.carries_signalling(frg) else data
 
+    def check_modifier(self, l_bit: bool, m: int) -> None:
+        """CESoPSN L/M combinations (RFC 5086 5.2): with L only M = 00; without L, 01 is
+        reserved and 11 marks signalling packets, which this implementation does not use.
+        SAToP's bits there are reserved and ignored (RFC 4553 5.2)."""
+        if self.mode.structured and (m == 0b01 or m == 0b11 or (l_bit and m)):
+            raise PseudowireDecodeError(f"L={int(l_bit)} M={m:02b} is not a data packet",
+                                        offset=0, field="control_word.m")
+
     def split(self, payload: bytes, frg: int) -> tuple[bytes, np.ndarray | None]:
         """(data octets, CAS nibbles of 32 timeslots or None) of a received payload."""
         if (frg == Frg.WHOLE) != (self.fragments == 1):

@@ -216,7 +216,8 @@ class PseudowireSpan(Span):
         self._frag = (self._frag + 1) % self.format.fragments
         header = Header(
             seq=self._seq, l=self.ac_fault, r=self.jitter.loss_state,
-            m=M.RDI if self.rdi else M.NORMAL, frg=frg,
+            # with L set every M but 00 is reserved (RFC 5086 5.2): the fault wins
+            m=M.RDI if self.rdi and not self.ac_fault else M.NORMAL, frg=frg,
             timestamp=self._timestamp if self.pw.rtp else None,
             payload_type=self.pw.payload_type, ssrc=self.pw.ssrc)
         if self.ac_fault:
@@ -256,6 +257,7 @@ class PseudowireSpan(Span):
         """One datagram from the PSN (used by :meth:`pump`, or directly by a relay)."""
         try:
             header, payload = decode(data, self.pw.rtp)
+            self.format.check_modifier(header.l, header.m)
             if header.l:  # far attachment circuit failed: play filler, whatever came
                 item = (self.format.filler_data, None, header)
             else:
