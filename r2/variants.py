@@ -125,6 +125,7 @@ ROWS: tuple[tuple[str, str, Any, Any], ...] = (
     ("mx", "group_c", 3, "change_to_b"),
     ("mx", "group_c", 4, "congestion"),
     ("mx", "group_c", 5, "next_digit_and_a"),
+    ("mx", "timers", "fwd_step", 30.0),   # Telmex international calls need longer steps
     # Argentina: no end-of-DNIS signal; I-12 ends ANI, I-15 means restricted; metering pulses.
     ("ar", "params", "dnis_end", None),
     ("ar", "params", "ani_end", 12),
@@ -144,7 +145,7 @@ ROWS: tuple[tuple[str, str, Any, Any], ...] = (
 COUNTRIES = {"itu": "ITU-T Q.400-Q.490", "cn": "China No.1", "br": "Brazil", "mx": "Mexico",
              "ar": "Argentina", "ve": "Venezuela", "co": "Colombia"}
 
-_TABLES = ("group_a", "group_b", "group_c", "group_i", "group_ii", "params")
+_TABLES = ("group_a", "group_b", "group_c", "group_i", "group_ii", "params", "timers")
 
 
 def _first(table: Mapping[int, str]) -> dict[str, int]:
@@ -169,6 +170,7 @@ class Variant:
     group_i: Mapping[int, str]
     group_ii: Mapping[int, str]
     params: Mapping[str, Any]
+    timers: Mapping[str, float]   # national timer values (seconds) over r2.timers defaults
     send_a: Mapping[str, int] = field(init=False)
     send_b: Mapping[str, int] = field(init=False)
     send_c: Mapping[str, int] = field(init=False)
@@ -199,11 +201,12 @@ class Variant:
 def _build(name: str) -> Variant:
     tables: dict[str, dict] = {
         "group_a": dict(ITU_GROUP_A), "group_b": dict(ITU_GROUP_B), "group_c": dict(ITU_GROUP_C),
-        "group_i": dict(ITU_GROUP_I), "group_ii": dict(ITU_GROUP_II), "params": dict(ITU_PARAMS)}
+        "group_i": dict(ITU_GROUP_I), "group_ii": dict(ITU_GROUP_II), "params": dict(ITU_PARAMS),
+        "timers": {}}
     for var, table, key, value in ROWS:
         if var != name:
             continue
-        if value is None and table != "params":
+        if value is None and table not in ("params", "timers"):
             tables[table].pop(key, None)
         else:
             tables[table][key] = value

@@ -44,6 +44,7 @@ def test_variant_rows():
     assert get("mx").send_c["next_ani"] == 1 and get("mx").params["ani_order"] == "after_dnis"
     assert get("ar").group_i[12] == "end" and get("ar").group_i[15] == "ani_restricted"
     assert get("ve").send_a["next_ani"] == 9
+    assert get("mx").timers == {"fwd_step": 30.0} and get("itu").timers == {}
     assert get("co").send_b["unallocated"] == 6
     with pytest.raises(ConfigError):
         get("xx")
