@@ -172,10 +172,14 @@ def test_tshark_decodes_every_signal_unit(pair):
     isup = [p["layers"] for p in pkts if "isup" in p["layers"]]
     assert isup
     iam = [x for x in isup if str(x["isup"].get("isup_isup_message_type")) == "1"]
-    assert any("1234567" in json.dumps(x["isup"]) for x in iam)
-    assert any("7654321" in json.dumps(x["isup"]) for x in iam)
-    rel = [x for x in isup if str(x["isup"].get("isup_isup_message_type")) == "12"]
-    assert any('"31"' in json.dumps(x) for x in rel)
+    ours = [x for x in iam if str(x["isup"].get("isup_isup_cic")) == "1"
+            and "1234567" in json.dumps(x["isup"])]
+    assert ours and "7654321" in json.dumps(ours[0]["isup"])
+    assert str(ours[0]["mtp3"]["mtp3_mtp3_opc"]) == "1" and \
+        str(ours[0]["mtp3"]["mtp3_mtp3_dpc"]) == "2"
+    rel = [x for x in isup if str(x["isup"].get("isup_isup_message_type")) == "12"
+           and str(x["isup"].get("isup_isup_cic")) == "1"]
+    assert any('"31"' in json.dumps(x) for x in rel)  # the cause of our REL on CIC 1
     m3 = [x["mtp3"] for x in isup]
     assert {str(m.get("mtp3_mtp3_opc")) for m in m3} == {"1", "2"}
 
@@ -204,3 +208,10 @@ def test_link_failure_changeover_keeps_calls(pair2):
     for c in calls:
         c.release(16)
     assert p.run(10, lambda: all(c.state == "IDLE" for c in calls))
+    # the failed link realigns (T17, emergency proving), passes SLT and traffic changes back
+    assert p.run(10, lambda: links[0].state == "AVAILABLE")
+    again = [p.node.isup.setup(PEER, "4001", "5001", cic=n) for n in (1, 2)]
+    assert p.run(5, lambda: all(c.state == "ANSWERED" for c in again))
+    for c in again:
+        c.release(16)
+    assert p.run(5, lambda: all(c.state == "IDLE" for c in again))
