@@ -233,3 +233,17 @@ def test_timer_configures_and_acks():
     names = [c[0] for c in fake.calls if c[0].startswith("DAHDI")]
     assert names == ["DAHDI_TIMERCONFIG", "DAHDI_TIMERACK"]
     timer.close()
+
+
+def test_basechan_from_sysfs():
+    class SysfsFake(FakeDahdi):
+        def read_text(self, path):
+            return "1\n" if path == "/sys/bus/dahdi_spans/devices/span-1/basechan" else None
+
+    fake = SysfsFake()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        assert board.spans[0].basechan == 1
+        assert ("DAHDI_SPECIFY", None, 31) in fake.calls
+    # an explicit base channel wins
+    with DahdiBoard("card0", {"span1": (1, 1)}, sys=FakeDahdi()) as board:
+        assert board.spans[0].channels[31].channo == 31
