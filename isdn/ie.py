@@ -18,11 +18,12 @@ from typing import Any, NamedTuple
 from construct import (
     Adapter,
     BitsInteger,
-    BitStruct,
     Check,
     Const,
+    ConstError,
     Construct,
     ConstructError,
+    Container,
     Default,
     Flag,
     GreedyBytes,
@@ -31,8 +32,11 @@ from construct import (
     Int8ub,
     Optional,
     Padding,
+    Renamed,
     RepeatUntil,
     Struct,
+    stream_read,
+    stream_write,
     this,
 )
 
@@ -43,9 +47,53 @@ class IeDecodeError(DecodeError):
     """Contents of one information element are invalid (Q.931 5.8.6.2 / 5.8.7.2)."""
 
 
+class Octet(Construct):
+    """One octet split into bit fields, most significant first: a fast BitStruct of
+    exactly 8 bits.  Fields are ``"name" / BitsInteger(n)``, ``"name" / Flag``,
+    ``"name" / Const(v, BitsInteger(n))`` or ``Padding(n)`` (spare bits, sent as 0)."""
+
+    def __init__(self, *fields: Any):
+        super().__init__()
+        layout, pos = [], 8
+        for f in fields:
+            name, sub = (f.name, f.subcon) if isinstance(f, Renamed) else (None, f)
+            const = sub.value if isinstance(sub, Const) else None
+            sub = sub.subcon if isinstance(sub, Const) else sub
+            width = 1 if sub is Flag else sub.length
+            pos -= width
+            layout.append((name, pos, (1 << width) - 1, sub is Flag, const))
+        if pos != 0:
+            raise ValueError("an octet has 8 bits")
+        self.layout = tuple(layout)
+
+    def _parse(self, stream, context, path):
+        b = stream_read(stream, 1, path)[0]
+        out = Container()
+        for name, shift, mask, flag, const in self.layout:
+            if name is None:
+                continue
+            v = (b >> shift) & mask
+            if const is not None and v != const:
+                raise ConstError(f"{name} must be {const}, found {v}", path=path)
+            out[name] = bool(v) if flag else v
+        return out
+
+    def _build(self, obj, stream, context, path):
+        b = 0
+        for name, shift, mask, _flag, const in self.layout:
+            if name is not None:
+                v = const if const is not None else obj[name]
+                b |= (int(v) & mask) << shift
+        stream_write(stream, bytes((b,)), 1, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return 1
+
+
 def _octet(*fields: Any) -> Construct:
     """One extension-bit octet group: ext bit first, then the fields, 8 bits in all."""
-    return BitStruct("ext" / BitsInteger(1), *fields)
+    return Octet("ext" / BitsInteger(1), *fields)
 
 
 class _Channels(Adapter):
@@ -76,8 +124,7 @@ _BEARER_STRUCT = Struct(
     Check(this.o3.ext == 1),
     "o4" / _octet("mode" / BitsInteger(2), "rate" / BitsInteger(5)),
     "multiplier" / If(this.o4.rate == 0x18, Int8ub),
-    "o5" / Optional(BitStruct("ext" / BitsInteger(1), "layer" / Const(1, BitsInteger(2)),
-                              "layer1" / BitsInteger(5))),
+    "o5" / Optional(_octet("layer" / Const(1, BitsInteger(2)), "layer1" / BitsInteger(5))),
     "extra" / _REST,  # octets 5a..7 (rate adaption, layer 2/3), kept as sent
 )
 
@@ -102,16 +149,16 @@ SPECS: tuple[IeSpec, ...] = (
         "diagnostics" / _REST),
         (("o3", ("coding", "location")), ("o3a", ("recommendation",)), ("o4", ("value",)))),
     IeSpec(0x10, "call_identity", Struct("identity" / GreedyBytes)),
-    IeSpec(0x14, "call_state", BitStruct("coding" / BitsInteger(2), "value" / BitsInteger(6))),
+    IeSpec(0x14, "call_state", Octet("coding" / BitsInteger(2), "value" / BitsInteger(6))),
     IeSpec(0x18, "channel_id", Struct(
         "o3" / _octet("interface_id_present" / Flag, "pri" / Flag, Padding(1),
                       "exclusive" / Flag, "dchan" / Flag, "selection" / BitsInteger(2)),
         "interface_id" / If(this.o3.interface_id_present, Int8ub),
         "o32" / If(this.o3.pri & (this.o3.selection == 1),
                    _octet("coding" / BitsInteger(2), "map" / Flag, "element_type" / BitsInteger(4))),
-        "channels" / If(lambda c: c.o32 is not None and not c.o32.map, _Channels(
+        "channels" / If(lambda c: c.o32 is not None and not c.o32["map"], _Channels(
             RepeatUntil(lambda o, lst, ctx: o["ext"] == 1,
-                        BitStruct("ext" / BitsInteger(1), "number" / BitsInteger(7))))),
+                        _octet("number" / BitsInteger(7))))),
         "slot_map" / _REST),
         (("o3", ("interface_id_present", "pri", "exclusive", "dchan", "selection")),
          ("o32", ("coding", "map", "element_type"))), chained=False),
@@ -143,12 +190,12 @@ SPECS: tuple[IeSpec, ...] = (
         "o3" / _octet("type" / BitsInteger(3), "plan" / BitsInteger(4)),
         "o3a" / If(this.o3.ext == 0, _octet("presentation" / BitsInteger(2), Padding(3),
                                              "screening" / BitsInteger(2))),
-        "o3b" / If(lambda c: c.o3a is not None and c.o3a.ext == 0,
+        "o3b" / If(lambda c: c.o3a is not None and c.o3a["ext"] == 0,
                    _octet(Padding(3), "reason" / BitsInteger(4))),
         "digits" / _IA5),
         (("o3", ("type", "plan")), ("o3a", ("presentation", "screening")), ("o3b", ("reason",)))),
     IeSpec(0x78, "transit_network", Struct("data" / GreedyBytes)),
-    IeSpec(0x79, "restart_indicator", BitStruct(
+    IeSpec(0x79, "restart_indicator", Octet(
         "ext" / Const(1, BitsInteger(1)), Padding(4), "restart_class" / BitsInteger(3))),
     IeSpec(0x7C, "low_layer_compatibility", _BEARER_STRUCT, _BEARER, chained=False),
     IeSpec(0x7D, "high_layer_compatibility", Struct(
@@ -253,7 +300,15 @@ def encode_body(name: str, value: dict) -> bytes:
 
 
 def make(name: str, **value: Any) -> IE:
-    """An element from field values, e.g. ``make("cause", value=16, location=0)``."""
+    """An element from field values, e.g. ``make("cause", value=16, location=0)``.
+    Elements are immutable and cached: the same values give the same element."""
+    key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(value.items()))
+    return _make(name, key)
+
+
+@lru_cache(maxsize=8192)
+def _make(name: str, key: tuple) -> IE:
+    value = {k: list(v) if isinstance(v, tuple) else v for k, v in key}
     if name in SINGLE_BY_NAME:
         return IE(name, SINGLE_BY_NAME[name], 0, value)
     raw = encode_body(name, value)

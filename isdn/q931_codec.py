@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from construct import Bytes, Const, ConstructError, GreedyBytes, Int8ub, Struct, this
+from construct import Bytes, Const, GreedyBytes, Int8ub, Struct, this
 
 from core.errors import DecodeError
 from isdn import ie as ies
@@ -44,7 +44,7 @@ HEADER = Struct(
     "cref" / Bytes(this.cr_len),
     "type" / Int8ub,
     "rest" / GreedyBytes,
-)
+).compile()
 
 
 @dataclass
@@ -122,11 +122,9 @@ def decode(data: bytes) -> Message:
                               offset=0, field="protocol_discriminator")
     if data[1] & 0xF0 or (data[1] & 0x0F) > 2:
         raise Q931DecodeError("invalid call reference length", offset=1, field="call_reference")
-    try:
-        h = HEADER.parse(data)
-    except ConstructError:
-        raise Q931DecodeError("message too short", offset=len(data),
-                              field="message_type") from None
+    if len(data) < 3 + (data[1] & 0x0F):
+        raise Q931DecodeError("message too short", offset=len(data), field="message_type")
+    h = HEADER.parse(data)
     cref = int.from_bytes(h.cref, "big")
     flag = bool(cref >> (8 * h.cr_len - 1)) if h.cr_len else False
     if h.cr_len:

@@ -1,0 +1,99 @@
+"""``cti bench`` capacity figure for ISDN: CPU per call setup + clearing.
+
+Ours: a network and a user stack back to back on an in-memory D-channel on the virtual
+clock (LAPD + Q.931 both ends, en-bloc SETUP / CALL PROCEEDING / ALERTING / CONNECT /
+CONNECT ACK, DISCONNECT / RELEASE / RELEASE COMPLETE, every I frame acknowledged),
+10 calls in progress at a time.  Peer: two libpri instances doing the same calls over a
+socketpair in one process (``tests/isdn_peer/pri_pair.c``, compiled here when gcc and
+libpri are present).  Both figures are CPU time of both ends per call.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from core.bench import BenchResult, cpu_seconds
+from core.clock import VirtualClock
+from isdn.q931 import Event
+from isdn.stack import memory_pair
+
+D_CHANNEL_CALLS_PER_S = 73.0  # a 64 kbit/s D-channel carrying these calls is full at ~73/s
+PAIR_SOURCE = Path(__file__).resolve().parents[1] / "tests" / "isdn_peer" / "pri_pair.c"
+
+
+class _Traffic:
+    """Drives calls through a stack pair: the network answers, the user clears."""
+
+    def __init__(self, concurrent: int = 10):
+        self.clock = VirtualClock()
+        self.concurrent = concurrent
+        self.net, self.user = memory_pair(self.clock, on_event_network=self._net_event,
+                                          on_event_user=self._user_event)
+        self.clock.advance(0.05)
+        self.done = self.active = 0
+
+    def _net_event(self, ev: Event) -> None:
+        if ev.kind == "offered":
+            ev.call.proceed()
+            ev.call.alert()
+            ev.call.answer()
+
+    def _user_event(self, ev: Event) -> None:
+        if ev.kind == "connected":
+            ev.call.hangup()
+        elif ev.kind == "released":
+            self.done += 1
+            self.active -= 1
+
+    def run(self, calls: int) -> None:
+        target = self.done + calls
+        placed = 0
+        while self.done < target:
+            while self.active < self.concurrent and placed < calls:
+                self.user.place_call("4000", "0212345678")
+                self.active += 1
+                placed += 1
+            self.clock.advance(0.002)
+
+
+def ours_us_per_call(calls: int) -> float:
+    traffic = _Traffic()
+    per_run, runs = cpu_seconds(lambda: traffic.run(calls), min_time=0.3)
+    return per_run / calls * 1e6
+
+
+def libpri_us_per_call(calls: int) -> tuple[float | None, str]:
+    if shutil.which("gcc") is None or not Path("/usr/include/libpri.h").exists():
+        return None, "libpri not installed (libpri-dev): peer figure missing"
+    if not PAIR_SOURCE.exists():
+        return None, f"{PAIR_SOURCE} not found (source checkout needed for the libpri pair)"
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "pri_pair"
+        build = subprocess.run(["gcc", "-std=c99", "-D_DEFAULT_SOURCE", "-O2", "-o", str(exe),
+                                str(PAIR_SOURCE), "-lpri"], capture_output=True, text=True)
+        if build.returncode:
+            return None, f"pri_pair did not build: {build.stderr.strip()[:200]}"
+        out = subprocess.run([str(exe), str(calls), "10"], capture_output=True, text=True,
+                             timeout=120).stdout
+    m = re.search(r"cpu_us_per_call ([0-9.]+)", out)
+    return (float(m.group(1)), "libpri pair: CPU of both instances incl. socket syscalls") if m \
+        else (None, f"pri_pair gave no figure: {out[:200]}")
+
+
+def bench_isdn_call(quick: bool) -> BenchResult:
+    calls = 200 if quick else 2000
+    ours = ours_us_per_call(calls // 4)
+    peer, note = libpri_us_per_call(calls)
+    per_core = 1e6 / ours / D_CHANNEL_CALLS_PER_S
+    return BenchResult(
+        "isdn_call", round(ours, 1), "us_per_call", peer="libpri", peer_value=peer,
+        notes=[note, "ours: network + user stack (LAPD + Q.931) in one process, virtual clock",
+               f"one core drives about {per_core:.0f} fully loaded D-channels "
+               f"({D_CHANNEL_CALLS_PER_S:.0f} call setups+clearings/s each, both ends counted)"])
+
+
+BENCHES = [bench_isdn_call]
