@@ -17,6 +17,7 @@ from core.clock import Scheduler
 from core.hdlcsock import HdlcSocket
 from ss7.isup import Isup, IsupListener
 from ss7.mtp3 import Linkset, Mtp3, SignallingLink
+from ss7.timers import VARIANT_TIMERS
 from ss7.trace import LinkTracer
 from ss7.tup import Tup, TupListener
 
@@ -133,7 +134,7 @@ class Ss7Node:
         self.tup = Tup(scheduler, self.mtp3, variant=variant, listener=tup_listener) \
             if tup or tup_listener is not None else None
         self.tracer = tracer
-        self.mtp2_timers = mtp2_timers
+        self.mtp2_timers = {**VARIANT_TIMERS[variant].get("mtp2", {}), **(mtp2_timers or {})}
         self._link_numbers = 0
 
     def linkset(self, adjacent: int, name: str | None = None) -> Linkset:

@@ -20,6 +20,12 @@ MTP2_TIMERS = TimerTable([
     TimerSpec("T7", 1.0, "s", "Q.703 12.3", "excessive delay of acknowledgement (0.5-2 s)"),
 ])
 
+# Per-network deviations from the defaults above, applied by ss7.stack.Ss7Node(variant=...)
+VARIANT_TIMERS: dict[str, dict[str, dict[str, float]]] = {
+    "itu": {},
+    "china": {"mtp2": {"T1": 40.0}},  # China national MTP: alignment ready T1 = 40 s
+}
+
 MTP3_TIMERS = TimerTable([
     TimerSpec("T1", 0.8, "s", "Q.704 16.8", "delay to avoid mis-sequencing on changeover (0.5-1.2 s)"),
     TimerSpec("T2", 1.4, "s", "Q.704 16.8", "waiting for changeover acknowledgement (0.7-2 s)"),

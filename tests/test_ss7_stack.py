@@ -327,3 +327,10 @@ def test_china_isup_with_24_bit_point_codes(clock):
     call = a.isup.setup(0x0A0B02, "01088886666", "02166667777")
     clock.advance(0.1)
     assert call.state == "ANSWERED" and rb.events[0][2] == "01088886666"
+
+
+def test_china_variant_timer_row(clock):
+    node = Ss7Node(clock, 0x0A0B01, variant="china")
+    link = node.add_link(0x0A0B02, 0, lambda su: None)
+    assert link.mtp2.timers.table.values["T1"] == 40.0
+    assert Ss7Node(clock, 1).add_link(2, 0, lambda su: None).mtp2.timers.table.values["T1"] == 45
