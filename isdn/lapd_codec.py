@@ -2,51 +2,32 @@
 
 Address (2.3, 3.2): SAPI(6) C/R EA=0 | TEI(7) EA=1.  Control (3.4, table 5): I frames
 N(S)/N(R)/P in two octets, S frames (RR, RNR, REJ) N(R)/P-F in two octets, U frames
-(SABME, DM, UI, DISC, UA, FRMR, XID) in one octet with P/F in bit 5.  The layout is
-declared once with construct and used both ways; headers are cached by their octets,
-since the few distinct headers of a link repeat for every frame.
+(SABME, DM, UI, DISC, UA, FRMR, XID) in one octet with P/F in bit 5.  Each octet is
+declared once with construct (:class:`isdn.octet.Octet`) and used both ways.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
-from construct import (
-    BitsInteger,
-    BitStruct,
-    ConstructError,
-    Flag,
-    GreedyBytes,
-    Int8ub,
-    Peek,
-    Struct,
-    Switch,
-    this,
-)
+from construct import BitsInteger, Flag
 
 from core.errors import DecodeError
+from isdn.octet import Octet, build_octet, parse_octet
 
 
 class LapdDecodeError(DecodeError):
     """A frame that is not a valid LAPD frame (Q.921 5.8.5 invalid frame conditions)."""
 
 
-ADDRESS = BitStruct(
-    "sapi" / BitsInteger(6), "cr" / Flag, "ea0" / BitsInteger(1),
-    "tei" / BitsInteger(7), "ea1" / BitsInteger(1))
-I_CONTROL = BitStruct("ns" / BitsInteger(7), "fmt" / BitsInteger(1),
-                      "nr" / BitsInteger(7), "pf" / Flag)
-S_CONTROL = BitStruct("zero" / BitsInteger(4), "ss" / BitsInteger(2), "fmt" / BitsInteger(2),
-                      "nr" / BitsInteger(7), "pf" / Flag)
-U_CONTROL = BitStruct("m3" / BitsInteger(3), "pf" / Flag, "m2" / BitsInteger(2),
-                      "fmt" / BitsInteger(2))
-FRAME = Struct(
-    "address" / ADDRESS,
-    "c0" / Peek(Int8ub),
-    "control" / Switch(this.c0 & 3, {0: I_CONTROL, 2: I_CONTROL, 1: S_CONTROL, 3: U_CONTROL}),
-    "info" / GreedyBytes,
-).compile()
+# address field (Q.921 3.3, figure 5): two octets
+ADDRESS_1 = Octet("sapi" / BitsInteger(6), "cr" / Flag, "ea0" / BitsInteger(1))
+ADDRESS_2 = Octet("tei" / BitsInteger(7), "ea1" / BitsInteger(1))
+# control field (3.4, table 4): first octet by format, second octet N(R) and P/F
+I_CONTROL = Octet("ns" / BitsInteger(7), "fmt" / BitsInteger(1))
+S_CONTROL = Octet("zero" / BitsInteger(4), "ss" / BitsInteger(2), "fmt" / BitsInteger(2))
+U_CONTROL = Octet("m3" / BitsInteger(3), "pf" / Flag, "m2" / BitsInteger(2), "fmt" / BitsInteger(2))
+NR_OCTET = Octet("nr" / BitsInteger(7), "pf" / Flag)
 
 S_KINDS = {0: "RR", 1: "RNR", 2: "REJ"}
 S_CODES = {v: k for k, v in S_KINDS.items()}
@@ -80,34 +61,33 @@ class Frame(NamedTuple):
         return self.cr == network_side_sent
 
 
-@lru_cache(maxsize=4096)
 def _header(head: bytes) -> tuple:
     if len(head) < 3:
         raise LapdDecodeError("frame shorter than address and control", offset=len(head),
                               field="control")
-    if head[2] & 3 != 3 and len(head) < 4:
-        raise LapdDecodeError("I/S frame control field truncated", offset=3, field="control")
-    try:
-        p = FRAME.parse(head)
-    except ConstructError as e:
-        raise LapdDecodeError(f"undecodable frame: {e}", offset=0, field="frame") from None
-    a, c = p.address, p.control
-    if a.ea0 != 0:
+    a1, a2 = parse_octet(ADDRESS_1, head[0]), parse_octet(ADDRESS_2, head[1])
+    if a1["ea0"] != 0:
         raise LapdDecodeError("EA bit of address octet 2 must be 0", offset=0, field="address.ea0")
-    if a.ea1 != 1:
+    if a2["ea1"] != 1:
         raise LapdDecodeError("EA bit of address octet 3 must be 1", offset=1, field="address.ea1")
-    fmt = p.c0 & 3
+    sapi, cr, tei = a1["sapi"], a1["cr"], a2["tei"]
+    fmt = head[2] & 3
+    if fmt != 3 and len(head) < 4:
+        raise LapdDecodeError("I/S frame control field truncated", offset=3, field="control")
     if fmt in (0, 2):
-        return (a.sapi, a.cr, a.tei, "I", c.pf, c.ns, c.nr), 4
+        c, n = parse_octet(I_CONTROL, head[2]), parse_octet(NR_OCTET, head[3])
+        return (sapi, cr, tei, "I", n["pf"], c["ns"], n["nr"]), 4
     if fmt == 1:
-        kind = S_KINDS.get(c.ss)
-        if kind is None or c.zero:
+        c, n = parse_octet(S_CONTROL, head[2]), parse_octet(NR_OCTET, head[3])
+        kind = S_KINDS.get(c["ss"])
+        if kind is None or c["zero"]:
             raise LapdDecodeError("undefined S frame control field", offset=2, field="control")
-        return (a.sapi, a.cr, a.tei, kind, c.pf, None, c.nr), 4
-    kind = U_KINDS.get((c.m3, c.m2))
+        return (sapi, cr, tei, kind, n["pf"], None, n["nr"]), 4
+    c = parse_octet(U_CONTROL, head[2])
+    kind = U_KINDS.get((c["m3"], c["m2"]))
     if kind is None:
         raise LapdDecodeError("undefined U frame control field", offset=2, field="control")
-    return (a.sapi, a.cr, a.tei, kind, c.pf, None, None), 3
+    return (sapi, cr, tei, kind, c["pf"], None, None), 3
 
 
 def decode(data: bytes) -> Frame:
@@ -121,19 +101,20 @@ def decode(data: bytes) -> Frame:
     return Frame(*fields, info)
 
 
-@lru_cache(maxsize=4096)
 def _build_header(sapi: int, cr: bool, tei: int, kind: str, pf: bool, ns: int | None,
                   nr: int | None) -> bytes:
-    address = {"sapi": sapi, "cr": cr, "ea0": 0, "tei": tei, "ea1": 1}
+    head = [build_octet(ADDRESS_1, ("sapi", sapi), ("cr", cr), ("ea0", 0)),
+            build_octet(ADDRESS_2, ("tei", tei), ("ea1", 1))]
     if kind == "I":
-        c0, control = ns << 1, {"ns": ns, "fmt": 0, "nr": nr, "pf": pf}
+        head.append(build_octet(I_CONTROL, ("ns", ns), ("fmt", 0)))
     elif kind in S_CODES:
-        ss = S_CODES[kind]
-        c0, control = (ss << 2) | 1, {"zero": 0, "ss": ss, "fmt": 1, "nr": nr, "pf": pf}
+        head.append(build_octet(S_CONTROL, ("zero", 0), ("ss", S_CODES[kind]), ("fmt", 1)))
     else:
         m3, m2 = U_CODES[kind]
-        c0, control = 3, {"m3": m3, "pf": pf, "m2": m2, "fmt": 3}
-    return FRAME.build({"address": address, "c0": c0, "control": control, "info": b""})
+        return bytes(head + [build_octet(U_CONTROL, ("m3", m3), ("pf", pf), ("m2", m2),
+                                         ("fmt", 3))])
+    head.append(build_octet(NR_OCTET, ("nr", nr), ("pf", pf)))
+    return bytes(head)
 
 
 def encode(frame: Frame) -> bytes:
