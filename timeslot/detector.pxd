@@ -4,7 +4,6 @@ cimport numpy as cnp
 
 from timeslot.ring cimport cti_event_t, cti_ring_pop, cti_ring_t
 
-LAWS = ("alaw", "ulaw", "linear")
 
 
 cdef inline int law_index(str law) except -1:

@@ -72,6 +72,8 @@ def detect(args) -> int:
     rows = []
     for det, describe in detectors(args.plan, law):
         for ev in det.process(block) + det.finish():
+            if ev.end < 0:      # onset report of a signal whose end is reported too
+                continue
             kind, value = describe(ev)
             rows.append({"start": round(ev.start / RATE, 3), "end": round(ev.end / RATE, 3),
                          "kind": kind, "value": value})
