@@ -62,6 +62,8 @@ CIRCUIT_FSM = FsmTable("isup.circuit", [
     Row("OUT_WAIT_ACM", "rx_ACM", "got_acm", "OUT_WAIT_ANM"),
     Row("OUT_WAIT_ACM", "rx_CON", "got_answer", "ANSWERED"),
     Row("OUT_WAIT_ACM", "rx_IAM", "dual_seizure"),
+    Row("OUT_WAIT_ACM", "rx_INR", "send_inf"),
+    Row("OUT_WAIT_ANM", "rx_INR", "send_inf"),
     Row("OUT_WAIT_ACM", "T7", "timeout_release"),
     Row("OUT_WAIT_ANM", "rx_CPG", "got_cpg"),
     Row("OUT_WAIT_ANM", "rx_ANM", "got_answer", "ANSWERED"),
@@ -179,6 +181,23 @@ class Circuit(Machine):
     def send_sam(self, digits: str) -> None:
         self.called += digits
         self.send("SAM", {"subsequent": {"head": {"nai": 0, "odd": 0}, "digits": digits}})
+
+    def send_inf(self, msg: dict) -> None:
+        """Q.764 2.1.6: answer INR; bit A asks for the calling party address, bit D for the
+        calling party's category (Q.763 3.29); INF bits BA / F say what is included (3.28)."""
+        req = msg["params"]["information_request"]
+        info = 0
+        params: dict[str, Any] = {}
+        if req & 0x01:
+            cg = self.setup_params.get("calling")
+            info |= 0x03 if cg is not None else 0x01  # 11 included / 01 not available
+            if cg is not None:
+                params["calling"] = cg
+        if req & 0x08:
+            info |= 0x20
+            params["calling_category"] = self.setup_params.get("calling_category", 10)
+        params["information"] = info
+        self.send("INF", params)
 
     def got_acm(self, msg: dict) -> None:
         self.timers.stop("T7")
@@ -364,18 +383,21 @@ class Isup:
         self.listener = listener or IsupListener()
         self.timer_table = ISUP_TIMERS.with_overrides(timers or {})
         self.circuits: dict[tuple[int, int], Circuit] = {}
+        self._by_dpc: dict[int, list[Circuit]] = {}
         self.available: set[int] = set()
         self.status: dict[int, str] = {}  # last MTP-STATUS per destination
         self.reset_on_resume = reset_on_resume
         self._restarted: set[int] = set()
         self._grs_pending: dict[tuple[int, int], tuple[int, Timers]] = {}
+        self._cg_pending: dict[tuple[str, int, int], Timers] = {}
         self._sls = 0
         self.counters = {"rx": 0, "tx": 0, "rx_errors": 0, "cfn_sent": 0, "unknown_params": 0}
         mtp3.register_user(SI_ISUP, self)
 
     def add_circuits(self, dpc: int, cics: Iterable[int]) -> None:
         for cic in cics:
-            self.circuits[(dpc, cic)] = Circuit(self, cic, dpc)
+            c = self.circuits[(dpc, cic)] = Circuit(self, cic, dpc)
+            self._by_dpc.setdefault(dpc, []).append(c)
 
     def circuit(self, dpc: int, cic: int) -> Circuit | None:
         return self.circuits.get((dpc, cic))
@@ -416,13 +438,16 @@ class Isup:
             if c is None or c.state != "IDLE" or c.remote_blocked or c.local_blocked:
                 raise NoCircuit(f"CIC {cic} is not idle and unblocked")
             return c
-        free = [c for (d, n), c in self.circuits.items()
-                if d == dpc and n != exclude and c.state == "IDLE" and not c.remote_blocked
-                and not c.local_blocked]
-        if not free:
+        fallback = None
+        for c in self._by_dpc.get(dpc, ()):
+            if c.state != "IDLE" or c.remote_blocked or c.local_blocked or c.cic == exclude:
+                continue
+            if c.controlling:  # prefer circuits we control: no glare loss (2.9.1.4)
+                return c
+            fallback = fallback or c
+        if fallback is None:
             raise NoCircuit(f"no idle circuit toward {dpc}")
-        own = [c for c in free if c.controlling]  # prefer circuits we control: no glare loss
-        return (own or free)[0]
+        return fallback
 
     def reattempt(self, dpc: int, params: dict[str, Any], exclude: int) -> None:
         """Q.764 2.9.1.4: automatic repeat attempt after backing off a dual seizure."""
@@ -499,10 +524,26 @@ class Isup:
                     unblock: bool = False) -> None:
         """CGB/CGU (Q.764 2.8.2.3) for the circuits ``cics`` within first..first+31."""
         rng = max(cics) - first
+        if not 1 <= rng <= 31 or min(cics) < first:
+            raise EncodeError("a circuit group message covers 2..32 circuits from its CIC")
         bits = [1 if first + i in cics else 0 for i in range(rng + 1)]
-        self.send(dpc, first, "CGU" if unblock else "CGB",
-                  {"cgs_type": {"type": 1 if hardware else 0},
-                   "range_status": C.range_status(rng, bits)})
+        msg = "CGU" if unblock else "CGB"
+        params = {"cgs_type": {"type": 1 if hardware else 0},
+                  "range_status": C.range_status(rng, bits)}
+        t = Timers(self.timer_table, self.scheduler)
+        self._cg_pending[(msg, dpc, first)] = t
+        short, long_ = ("T20", "T21") if unblock else ("T18", "T19")
+        self.send(dpc, first, msg, params)
+        t.start(short, self._repeat_group, t, short, dpc, first, msg, params)
+        t.start(long_, self._repeat_group, t, long_, dpc, first, msg, params)
+
+    def _repeat_group(self, t: Timers, timer: str, dpc: int, first: int, msg: str,
+                      params: dict) -> None:
+        """Q.764 2.8.2.3: repeat CGB/CGU on T18/T20; on T19/T21 alert maintenance too."""
+        if timer in ("T19", "T21"):
+            self.listener.on_maintenance(first, f"{timer} expired: no {msg}A")
+        self.send(dpc, first, msg, params)
+        t.start(timer, self._repeat_group, t, timer, dpc, first, msg, params)
 
     # MTP primitives ---------------------------------------------------------------------------------
     def mtp_resume(self, dpc: int) -> None:
@@ -639,6 +680,10 @@ class Isup:
         self._rx_cgb(opc, msg, block=False)
 
     def _rx_cgba(self, opc: int, msg: dict, block: bool = True) -> None:
+        t = self._cg_pending.pop(("CGB" if block else "CGU", opc, msg["cic"]), None)
+        if t is None:  # Q.764 2.8.2.3: an acknowledgement we did not ask for is discarded
+            return
+        t.stop_all()
         bits = C.status_bits(msg["params"]["range_status"])
         for c, b in zip(self._group(opc, msg), bits, strict=False):
             if c is not None and b:

@@ -334,3 +334,29 @@ def test_china_variant_timer_row(clock):
     link = node.add_link(0x0A0B02, 0, lambda su: None)
     assert link.mtp2.timers.table.values["T1"] == 40.0
     assert Ss7Node(clock, 1).add_link(2, 0, lambda su: None).mtp2.timers.table.values["T1"] == 45
+
+
+def test_inr_answered_with_inf_and_cgb_repeated_until_cgba(clock):
+    a, b, ra, rb, wires, pairs = pair(clock, answer=False)
+    clock.advance(1)
+    call = a.isup.setup(2, "123", "4567")
+    clock.advance(0.1)
+    got = []
+    real = b.isup.mtp_transfer
+    b.isup.mtp_transfer = lambda opc, dpc, sls, data: (got.append(C.decode(data)),
+                                                        real(opc, dpc, sls, data))
+    b.isup.send(1, call.cic, "INR", {"information_request": 0x09})
+    clock.advance(0.1)
+    inf = next(m for m in got if m["message"] == "INF")["params"]
+    assert inf["calling"]["digits"] == "4567" and inf["information"] == 0x23
+    # CGB with no CGBA is repeated every T18 (Q.764 2.8.2.3)
+    b.isup.mtp_transfer = lambda *args: None
+    sent = []
+    real_send = a.isup.send
+    a.isup.send = lambda dpc, cic, m, p=None, u=None: (sent.append(m), real_send(dpc, cic, m, p, u))
+    a.isup.group_block(2, 10, [10, 11])
+    clock.advance(15.5)
+    assert sent.count("CGB") == 2
+    b.isup.mtp_transfer = real
+    clock.advance(15.5)
+    assert not a.isup._cg_pending and a.isup.circuit(2, 11).local_blocked
