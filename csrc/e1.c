@@ -402,6 +402,7 @@ static void rx_lose(e1_span_t *sp, uint64_t at, int defect)
     if (sp->research && sp->primary)
         defect = 0;  /* a re-search alignment in the 400 ms window: search again */
     sp->framed = 0;
+    sp->parallel = 0;
     sp->rpos = at + 1;  /* search again from the bit after the assumed FAS */
     sp->cas_aligned = 0;
     cas_to_ones(sp);
@@ -416,6 +417,7 @@ static void rx_lose(e1_span_t *sp, uint64_t at, int defect)
 static void rx_aligned_at(e1_span_t *sp, uint64_t now)
 {
     sp->framed = 1;
+    sp->parallel = 0;
     sp->lof = 0;
     sp->parity = 0;
     sp->fas_bad = sp->nfas_bad = 0;
@@ -457,13 +459,16 @@ static int rx_crc4(e1_span_t *sp, const uint8_t *o, int nfas, uint64_t now, uint
         if (sp->primary && now - sp->primary_at >= (uint64_t)sp->interwork_frames * 256) {
             sp->crc_state = E1_CRC_INTERWORKING;  /* annex B: far end without CRC-4 */
             sp->primary = 0;
+            sp->parallel = 0;
             return 0;
         }
-        if (now - sp->align_at >= (uint64_t)sp->mf_align_frames * 256) {
-            sp->cnt.resyncs++;  /* spurious FAS assumed: search again (G.706 4.2) */
+        if (!sp->parallel && now - sp->align_at >= (uint64_t)sp->mf_align_frames * 256) {
+            /* spurious FAS assumed: search again (G.706 4.2), in parallel with the
+             * alignment held, from the bit after the assumed FAS (annex B) */
+            sp->cnt.resyncs++;
             sp->research = 1;
-            rx_lose(sp, at, 0);
-            return 1;
+            sp->parallel = 1;
+            sp->ppos = at + 1;
         }
         return 0;
     }
@@ -607,6 +612,39 @@ static void store_put(e1_span_t *sp, const uint8_t *o)
     sp->scount++;
 }
 
+static int fas_triple(const uint8_t *b, uint64_t p)
+{
+    return (get8(b, p) & 0x7F) == E1_FAS && (get8(b, p + 256) & 0x40) &&
+           (get8(b, p + 512) & 0x7F) == E1_FAS;
+}
+
+/* The re-search of an 8 ms multiframe failure, run beside the alignment held: finding
+ * that same alignment again restarts the 8 ms window without touching the payload;
+ * finding another one moves to it. */
+static void rx_parallel(e1_span_t *sp)
+{
+    uint64_t fas_phase = (sp->rpos + 256u * (uint64_t)sp->parity) & 511;
+    while (((sp->ppos + 512) >> 3) + 2 <= sp->rlen) {
+        uint64_t p = sp->ppos;
+        if (!fas_triple(sp->rbuf, p)) {
+            sp->ppos = p + 1;
+            continue;
+        }
+        sp->parallel = 0;
+        if ((p & 511) == fas_phase) {
+            sp->align_at = sp->base_bits + sp->rpos;
+            sp->mfas_reg = 0;
+            sp->mfas_cand = -1;
+        } else {
+            rx_aligned_at(sp, sp->base_bits + p);
+            sp->rpos = p;
+            sp->scount = 0;
+            sp->recenter = 1;
+        }
+        return;
+    }
+}
+
 /* framer over all complete frames in rbuf */
 static void rx_run(e1_span_t *sp)
 {
@@ -626,6 +664,8 @@ static void rx_run(e1_span_t *sp)
             sp->rpos += E1_FRAME_BITS;
             if (!rx_frame(sp, o, at))
                 store_put(sp, o);
+            if (sp->parallel)
+                rx_parallel(sp);
         } else {
             /* G.706 4.1.2: FAS, then NFAS bit 2 = 1 in the next frame, then FAS again */
             uint64_t p = sp->rpos;
@@ -638,19 +678,21 @@ static void rx_run(e1_span_t *sp)
                 sp->primary = 0;
                 sp->crc_state = E1_CRC_SEARCH;
             }
-            if ((get8(sp->rbuf, p) & 0x7F) == E1_FAS && (get8(sp->rbuf, p + 256) & 0x40) &&
-                (get8(sp->rbuf, p + 512) & 0x7F) == E1_FAS)
+            if (fas_triple(sp->rbuf, p))
                 rx_aligned_at(sp, sp->base_bits + p);
             else
                 sp->rpos = p + 1;
         }
     }
-    size_t drop = (size_t)(sp->rpos >> 3);
+    uint64_t keep = sp->parallel && sp->ppos < sp->rpos ? sp->ppos : sp->rpos;
+    size_t drop = (size_t)(keep >> 3);
     if (drop > sp->rlen)
         drop = sp->rlen;
     memmove(sp->rbuf, sp->rbuf + drop, sp->rlen - drop);
     sp->rlen -= drop;
     sp->rpos -= (uint64_t)drop * 8;
+    if (sp->parallel)
+        sp->ppos -= (uint64_t)drop * 8;
     sp->base_bits += (uint64_t)drop * 8;
 }
 

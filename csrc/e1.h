@@ -88,6 +88,8 @@ typedef struct {
     uint64_t primary_at; /* line time of the primary alignment (annex B 400 ms timer) */
     int primary;         /* 1 while the 400 ms interworking timer runs */
     int research;        /* the alignment came from an 8 ms re-search (annex B) */
+    int parallel;        /* a re-search is running beside the alignment held */
+    uint64_t ppos;       /* its bit position in rbuf */
     int rai, rai_run;
 
     /* CRC-4 multiframe (G.706 4.2, 4.3) */

@@ -230,6 +230,18 @@ def test_crc4_interworking_after_400_ms_with_non_crc4_far_end():
     assert fr[13, 0] >> 7 == 0 and fr[15, 0] >> 7 == 0
 
 
+def test_interworking_re_searches_do_not_interrupt_the_payload():
+    """Annex B: the 8 ms re-searches run beside the alignment held."""
+    e = rx_sim(crc=True)
+    pay = np.full((4000, 32), 0xD5, np.uint8)  # A-law silence: no FAS imitation
+    out = feed(e, line(ref_frames(4000, crc=False, payload=pay)))
+    s = e.status(0)
+    assert s["crc4"] == "interworking" and s["resyncs"] >= 40
+    ts5 = out[5]
+    first = int(np.nonzero(ts5 != 0xFF)[0][0])
+    assert np.all(ts5[first:] == 0xD5) and s["counters"]["slips"] == 0
+
+
 def test_crc4_multiframe_found_within_8_ms():
     e = rx_sim()
     feed(e, line(ref_frames(3 + 64)), chunk=32 * 67)
