@@ -267,6 +267,8 @@ size_t cti_hdlc_rx(cti_hdlc_bank_t *b, const uint8_t *in, ptrdiff_t stride, int 
             } else if (t == FLAG && ones == 0 && (hunting || (len == 0 && nbits == 0))) {
                 hunting = 0;                   /* aligned flag: time fill or sync */
             } else {
+                if (hunting)
+                    L->count[CTI_HDLC_RX_HUNT_OCTETS]++;
                 L->acc = acc;
                 L->nbits = (uint8_t) nbits;
                 L->ones = (uint8_t) ones;

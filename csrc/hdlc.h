@@ -11,7 +11,8 @@
  * Receiver: flag (0x7E) delimiting, zero-bit deletion after five ones,
  * abort on seven or more ones (a frame in progress is discarded and the
  * receiver hunts for the next flag), FCS-16 (x^16+x^12+x^5+1) or FCS-32
- * check (clause 4.2.5), octet alignment, minimum and maximum length, an
+ * check (clause 4.2.5), octet alignment, minimum and maximum length, the
+ * octets received while hunting (Q.703 clause 4.1: octet counting mode), an
  * optional repeat filter (drop a frame identical to the previous good one:
  * Q.703 repeats FISUs and LSSUs continuously).
  * Transmitter: opening flag, zero-bit insertion, FCS, closing flag; frames
@@ -30,7 +31,7 @@
 enum {
     CTI_HDLC_RX_FRAMES, CTI_HDLC_RX_OCTETS, CTI_HDLC_RX_BAD_FCS, CTI_HDLC_RX_ABORTS,
     CTI_HDLC_RX_TOO_SHORT, CTI_HDLC_RX_TOO_LONG, CTI_HDLC_RX_MISALIGNED,
-    CTI_HDLC_RX_REPEATS, CTI_HDLC_TX_FRAMES, CTI_HDLC_TX_OCTETS, CTI_HDLC_TX_ABORTS,
+    CTI_HDLC_RX_REPEATS, CTI_HDLC_RX_HUNT_OCTETS, CTI_HDLC_TX_FRAMES, CTI_HDLC_TX_OCTETS, CTI_HDLC_TX_ABORTS,
     CTI_HDLC_NCOUNTERS
 };
 

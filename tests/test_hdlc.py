@@ -153,6 +153,17 @@ def test_abort_sent_and_detected():
     assert tx.queued(0) == 0
 
 
+def test_octets_while_hunting_are_counted():
+    # Q.703 4.1 octet counting: after an abort the receiver counts octets until a flag
+    rx = HdlcBank(1)
+    rx.rx(np.full((1, 4), 0x7E, np.uint8))
+    rx.rx(np.full((1, 20), 0xFF, np.uint8))
+    c = rx.counters(0)
+    assert c["rx_hunt_octets"] >= 18 and c["rx_aborts"] == 0
+    rx.rx(np.full((1, 4), 0x7E, np.uint8))       # the octet holding the flag ends the hunt
+    assert rx.counters(0)["rx_hunt_octets"] == c["rx_hunt_octets"] + 1
+
+
 def test_length_limits_counted():
     tx = HdlcBank(1, min_frame=1, max_frame=400)
     rx = HdlcBank(1, min_frame=3, max_frame=100)

@@ -39,7 +39,7 @@ cdef extern from "hdlc.h" nogil:
         uint8_t idle_ones
         uint32_t qcount
         uint8_t in_frame
-        uint64_t count[11]
+        uint64_t count[12]
     ctypedef struct cti_hdlc_bank_t:
         int32_t nlinks
         uint32_t fcs_len
@@ -67,7 +67,8 @@ cdef extern from "hdlc.h" nogil:
     void cti_hdlc_rx_reset(cti_hdlc_bank_t *b, int32_t link)
 
 COUNTERS = ("rx_frames", "rx_octets", "rx_bad_fcs", "rx_aborts", "rx_too_short",
-            "rx_too_long", "rx_misaligned", "rx_repeats", "tx_frames", "tx_octets",
+            "rx_too_long", "rx_misaligned", "rx_repeats", "rx_hunt_octets", "tx_frames",
+            "tx_octets",
             "tx_aborts")
 IDLE = ("flags", "ones")
 TX_QUEUE = CTI_HDLC_TXQ
