@@ -170,7 +170,7 @@ class Circuit(Machine):
     def send_iam(self, params: dict[str, Any]) -> None:
         self.outgoing = True
         self.setup_params = params
-        self.called = params["called"]["digits"]
+        self.called = params["called"]["digits"].rstrip("F")
         cg = params.get("calling")
         if cg is not None:
             self.calling = cg["digits"]
@@ -275,6 +275,7 @@ class Circuit(Machine):
         self.send("ANM", {})
 
     def send_con(self) -> None:
+        self.timers.stop("T35")
         self.send("CON", {"backward_call": C.backward_call()})
 
     def got_sus(self, msg: dict) -> None:
