@@ -18,6 +18,7 @@ from isdn import lapd_codec
 from isdn.lapd import DataLink
 from isdn.lapd_codec import LapdDecodeError
 from isdn.q931 import Call, CallControl, Event
+from isdn.tei import TeiUser
 from isdn.timers import lapd_table, q931_table
 from isdn.trace import LapdTracer
 
@@ -27,12 +28,13 @@ class Transport(Protocol):
 
 
 class Stack:
-    """One D-channel, user or network side (PRI: SAPI 0, TEI 0)."""
+    """One D-channel, user or network side (PRI: SAPI 0, TEI 0; a BRI terminal with
+    ``tei=None`` obtains its TEI by the management procedure of Q.921 5.3)."""
 
     def __init__(self, scheduler: Scheduler, side: str, transport: Transport | None = None, *,
                  variant: str = "etsi", lapd_timers: dict[str, float] | TimerTable | None = None,
                  q931_timers: dict[str, float] | TimerTable | None = None,
-                 on_event: Callable[[Event], None] | None = None, tei: int = 0,
+                 on_event: Callable[[Event], None] | None = None, tei: int | None = 0,
                  auto_release: bool = True):
         self.scheduler = scheduler
         self.side = side
@@ -43,8 +45,14 @@ class Stack:
         l_table = lapd_timers if isinstance(lapd_timers, TimerTable) else lapd_table(lapd_timers)
         self.cc = CallControl(scheduler, side, variant=variant, timers=q_table,
                               on_event=on_event, auto_release=auto_release)
+        self.tei_manager: TeiUser | None = None
+        if tei is None:  # BRI terminal: automatic TEI assignment (Q.921 5.3)
+            if side != "user":
+                raise ValueError("automatic TEI assignment is a user-side procedure")
+            self.tei_manager = TeiUser(scheduler, self._send_frame, l_table)
         self.link = DataLink(scheduler, self._send_frame, self.cc, network=(side == "network"),
-                             sapi=lapd_codec.SAPI_CALL_CONTROL, tei=tei, timers=l_table)
+                             sapi=lapd_codec.SAPI_CALL_CONTROL, tei=tei, timers=l_table,
+                             request_tei=self.tei_manager.request if self.tei_manager else None)
         self.cc.link = self.link
 
     # ---- wiring --------------------------------------------------------------------------
@@ -72,6 +80,10 @@ class Stack:
             self.bad_frames += 1
             if len(octets) >= 2 and octets[0] >> 2 == self.link.sapi:
                 self.link.receive_invalid(e)
+            return
+        if frame.sapi == lapd_codec.SAPI_MANAGEMENT and frame.kind == "UI":
+            if self.tei_manager is not None:
+                self.tei_manager.receive(frame)
             return
         if frame.sapi != self.link.sapi or frame.tei not in (self.link.tei, lapd_codec.TEI_GROUP):
             return
