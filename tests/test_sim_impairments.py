@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import ConfigError
 from drivers.base import BoardError, ChannelMode, Loopback, Signalling, SpanConfig
@@ -325,3 +327,20 @@ def test_bad_impairments_and_wiring_are_refused():
         cas.set_channel_mode(16, ChannelMode.VOICE_ALAW)
     with pytest.raises(ValueError):
         a.write_block(np.zeros((31, 160), np.uint8))
+
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 40), st.text(max_size=12),
+                    st.sampled_from(["sim", "crc4", "no-crc4", "cas", "ccs", "hdb3", "master",
+                                     "free-run:50", "slave:x"]))
+
+
+@settings(max_examples=60)
+@given(st.dictionaries(st.sampled_from(["type", "spans", "framing", "signalling", "line_code",
+                                        "clock", "colour"]), _values))
+def test_any_board_table_builds_or_raises_config_error(cfg):
+    try:
+        board = SimBoard.from_config("x", cfg)
+    except ConfigError as e:
+        assert e.key is not None
+    else:
+        assert 1 <= len(board.spans) <= 16
