@@ -821,7 +821,7 @@ class CallControl:
             if call.timers.running("T309"):
                 call.timers.stop("T309")
                 call.status_enquiry()  # 5.8.9: report after re-establishment
-            elif (reset or not was_up) and call.role not in _CLEARING and call.role != "NULL":
+            elif reset and was_up and call.role not in _CLEARING and call.role != "NULL":
                 call.status_enquiry()  # 5.8.8: data link reset
         self.flush()
 
@@ -868,6 +868,9 @@ class CallControl:
         call = self.calls.get(key)
         if call is None:
             self._unknown_cref(msg)
+            return
+        if msg.name in CALL_START:
+            self.counters["ignored"] += 1  # 5.8.3.2 e: call reference already in use
             return
         if msg.name is None:
             self._status(msg, causes.MESSAGE_TYPE_NONEXISTENT, call, bytes([msg.code]))

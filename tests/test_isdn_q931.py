@@ -389,3 +389,11 @@ def test_message_objects_encode_through_stack(span):
     clock, net, user, rn, ru = span
     m = Message("NOTIFY", 1, False, [ie.make("notification", description=1)])
     assert q931_codec.decode(q931_codec.encode(m)).get("notification")["description"] == 1
+
+
+def test_duplicate_setup_ignored(span):
+    clock, net, user, rn, ru = span
+    out, inc = _call(span)
+    sent = tap(net)
+    _inject(clock, user, bytes.fromhex("08020001" "05" "04038090a3" "1803a98382"))
+    assert q931_sent(sent) == [] and inc.role == "IN_PRESENT"
