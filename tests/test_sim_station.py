@@ -168,4 +168,15 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         b.write_block(np.zeros((2, 10), np.uint8))
     with pytest.raises(ValueError):
-        b.handsets[0].talk(np.zeros(10, np.int16))
+        b.handsets[0].talk(np.zeros(10, np.float32))
+
+
+def test_talk_linear_samples_are_encoded_with_the_board_law():
+    from timeslot.g711 import alaw_encode
+    b = StationBoard("st", 1)
+    h = b.handsets[0]
+    h.lift()
+    pcm = (3000 * np.sin(np.arange(160) * 2 * np.pi * 1004 / 8000)).astype(np.int16)
+    h.talk(pcm)
+    got = np.concatenate(run(b, 0.02), axis=1)[0]
+    assert np.array_equal(got[:160], alaw_encode(pcm))

@@ -25,7 +25,7 @@ import numpy as np
 from core.fsm import FsmTable, Machine, Row
 from core.timers import TimerSpec, TimerTable
 from drivers.base import Board
-from timeslot.g711 import silence
+from timeslot.g711 import encode, silence
 from timeslot.tonegen import ToneGenerator
 
 FRAME_RATE = 8000
@@ -137,12 +137,14 @@ class Handset:
         """DTMF digits (Q.23), sent while off-hook."""
         self.board.tonegen.dtmf(self.index, digits, on_ms, off_ms)
 
-    def talk(self, codes: np.ndarray) -> None:
-        """Queue G.711 codes (the board's law) to be spoken into the line once off-hook."""
-        codes = np.asarray(codes)
-        if codes.dtype != np.uint8 or codes.ndim != 1:
-            raise ValueError("talk takes a 1-D uint8 array of G.711 codes")
-        self._talk.append(codes.copy())
+    def talk(self, audio: np.ndarray) -> None:
+        """Queue speech, spoken into the line once off-hook: G.711 codes of the board's
+        law (uint8) or linear samples (int16, encoded here)."""
+        audio = np.asarray(audio)
+        if audio.ndim != 1 or audio.dtype not in (np.uint8, np.int16):
+            raise ValueError("talk takes a 1-D array: uint8 G.711 codes or int16 samples")
+        self._talk.append(encode(audio, self.board.law) if audio.dtype == np.int16
+                          else audio.copy())
 
     @property
     def talking(self) -> bool:
