@@ -176,3 +176,25 @@ def test_bad_input():
         CallProgressDetector(1, "mars")
     with pytest.raises(ValueError):
         CallProgressDetector(0)
+
+
+@pytest.mark.parametrize("plan", sorted(PLANS))
+def test_plan_tables_are_unambiguous(plan):
+    """A continuous tone is only reported after every cadenced on-segment of the same
+    frequencies would have ended, and no two cadenced tones accept the same on/off pair."""
+    p = PLANS[plan]
+    cadenced = [t for t in p.tones.values() if not t.continuous]
+    for t in p.tones.values():
+        if t.continuous:
+            longest = max(p.bounds(s)[1] for c in cadenced for s in c.segments
+                          if s.freqs == t.segments[0].freqs)
+            assert t.detect_ms > longest
+    pairs = {}
+    for t in cadenced:
+        if len(t.segments) == 2:
+            pairs[t.name] = [p.bounds(s) for s in t.segments]
+    names_ = sorted(pairs)
+    for i, a in enumerate(names_):
+        for b in names_[i + 1:]:
+            overlap = all(x[0] <= y[1] and y[0] <= x[1] for x, y in zip(pairs[a], pairs[b], strict=True))
+            assert not overlap, (a, b)

@@ -8,8 +8,6 @@ Events: ``Event(channel, Kind.FAX, value, extra, start, end)`` with ``value`` 1 
 reported when it ends, a 2100 Hz tone when it ends or at :meth:`finish`.
 """
 
-from libc.stdint cimport int64_t
-
 cimport numpy as cnp
 
 from timeslot.detector cimport check_block, drain, law_index

@@ -10,8 +10,6 @@ int16 input is measured on the A-law scale.  Events:
   ``min_ms``: ``value`` its frequency in Hz, ``extra`` its level in centi-dBm0.
 """
 
-from libc.stdint cimport int64_t
-
 import numpy as np
 
 cimport numpy as cnp
