@@ -162,6 +162,16 @@ def test_thirty_circuits_busy_at_once(pair):
 
 def test_tshark_decodes_every_signal_unit(pair):
     tshark = need_program("tshark")
+    pair.cmd("auto off")
+    call = pair.node.isup.setup(PEER, "2223334", "5556667", cic=29)
+    assert pair.run(5, lambda: pair.saw("IAM 29 "))
+    pair.cmd("acm 29")
+    pair.cmd("anm 29")
+    assert pair.run(5, lambda: call.state == "ANSWERED")
+    call.release(31)
+    assert pair.run(5, lambda: pair.saw("REL 29 31"))
+    pair.cmd("rlc 29")
+    assert pair.run(5, lambda: call.state == "IDLE")
     pair.tracer.writer.flush()
     out = subprocess.run([tshark, "-r", str(pair.pcap), "-o", "mtp3.standard:ITU", "-T", "ek"],
                          capture_output=True, text=True, check=True).stdout
@@ -172,14 +182,14 @@ def test_tshark_decodes_every_signal_unit(pair):
     isup = [p["layers"] for p in pkts if "isup" in p["layers"]]
     assert isup
     iam = [x for x in isup if str(x["isup"].get("isup_isup_message_type")) == "1"]
-    ours = [x for x in iam if str(x["isup"].get("isup_isup_cic")) == "1"
-            and "1234567" in json.dumps(x["isup"])]
-    assert ours and "7654321" in json.dumps(ours[0]["isup"])
+    ours = [x for x in iam if str(x["isup"].get("isup_isup_cic")) == "29"
+            and "2223334" in json.dumps(x["isup"])]
+    assert ours and "5556667" in json.dumps(ours[0]["isup"])
     assert str(ours[0]["mtp3"]["mtp3_mtp3_opc"]) == "1" and \
         str(ours[0]["mtp3"]["mtp3_mtp3_dpc"]) == "2"
     rel = [x for x in isup if str(x["isup"].get("isup_isup_message_type")) == "12"
-           and str(x["isup"].get("isup_isup_cic")) == "1"]
-    assert any('"31"' in json.dumps(x) for x in rel)  # the cause of our REL on CIC 1
+           and str(x["isup"].get("isup_isup_cic")) == "29"]
+    assert any('"31"' in json.dumps(x) for x in rel)  # the cause of our REL on CIC 29
     m3 = [x["mtp3"] for x in isup]
     assert {str(m.get("mtp3_mtp3_opc")) for m in m3} == {"1", "2"}
 
