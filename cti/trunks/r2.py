@@ -1,0 +1,123 @@
+"""MFC-R2 trunk (China No.1 and other variants): an :class:`r2.media.R2Span` on the 30
+voice timeslots of a CAS span, ABCD bits on TS16, MF tones in the voice timeslots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cti.calls import Call, CallEvent
+from cti.trunks.base import TrunkBase
+from drivers.base import Span
+from r2.call import CircuitBusy
+from r2.media import R2Span
+from r2.variants import Q850
+
+VOICE_TIMESLOTS = tuple(t for t in range(1, 32) if t != 16)
+# Q.850 cause -> the R2 refusal the backward register signals (group B)
+REFUSAL = {17: "busy", 1: "unallocated", 22: "unallocated", 27: "out_of_order"}
+
+
+class R2Trunk(TrunkBase):
+    kind = "r2"
+
+    def __init__(self, kernel, name: str, span: Span, *, variant: str = "cn", master: bool = True,
+                 timers: dict[str, float] | None = None, on_offered=None, **opts: Any):
+        super().__init__(kernel, name, span, on_offered)
+        self.timeslots = VOICE_TIMESLOTS
+        self.slots = np.array([self.slot_of(t) for t in self.timeslots], np.intp)
+        self.r2 = R2Span(kernel.loop, len(self.timeslots), variant, law=kernel.law,
+                         on_event=self._event, master=master, timers=timers, **opts)
+        self._audio = np.empty((len(self.timeslots), kernel.block), np.uint8)
+        self._sent = self.r2.tx_cas.copy()
+        for i, t in enumerate(self.timeslots):
+            span.cas_tx(t, int(self._sent[i]))
+        self._next = 0
+        kernel.add_stage(self)
+
+    # --- kernel stage ---------------------------------------------------------------------
+    def rx(self, rx: np.ndarray, frame: int) -> None:
+        cas = self.span.cas_rx()[list(self.timeslots)]
+        self.r2.rx(rx[self.slots], cas)
+
+    def tx(self, tx: np.ndarray, frame: int) -> None:
+        audio, cas = self.r2.tx(self._audio)
+        gen = self.r2.gen
+        for i in range(len(self.timeslots)):
+            if gen.busy(i):
+                tx[self.slots[i]] = audio[i]
+        changed = np.flatnonzero(cas != self._sent)
+        for i in changed.tolist():
+            self._sent[i] = cas[i]
+            self.span.cas_tx(self.timeslots[i], int(cas[i]))
+
+    # --- stack -> call model ------------------------------------------------------------
+    def _event(self, i: int, name: str, fields: dict[str, Any]) -> None:
+        if name == "offered":
+            cat = fields.get("category")
+            self.offered(i, dnis=fields.get("dnis", ""), ani=fields.get("ani") or "",
+                         category=cat if isinstance(cat, int) else None,
+                         slot=int(self.slots[i]))
+            return
+        call = self.calls.get(i)
+        if call is None:
+            return
+        if name == "alerting":
+            call.notify(CallEvent.ALERTING)
+        elif name == "answered":
+            self.counters["answered"] += 1
+            call.notify(CallEvent.CONNECTED)
+        elif name == "call_failed":
+            call.notify(CallEvent.DISCONNECTED, cause=Q850.get(fields.get("reason"), 31),
+                        raw_cause=fields.get("signal") or fields.get("reason"))
+        elif name == "glare":
+            self.ended(i, Q850["glare"], "glare")
+        elif name == "released":
+            self.ended(i, fields.get("cause"), fields.get("r2"))
+
+    # --- call model -> stack ------------------------------------------------------------
+    def make_call(self, call: Call) -> None:
+        n = len(self.timeslots)
+        for k in range(n):
+            i = (self._next + k) % n
+            if i in self.calls:
+                continue
+            try:
+                self.r2.channels[i].make_call(call.dnis, call.ani or None)
+            except CircuitBusy:
+                continue
+            self._next = i + 1
+            self.calls[i] = call
+            call.slot = int(self.slots[i])
+            self.counters["placed"] += 1
+            return
+        raise CircuitBusy(f"trunk {self.name}: no idle circuit")
+
+    def _circuit(self, call: Call):
+        for i, c in self.calls.items():
+            if c is call:
+                return self.r2.channels[i]
+        raise KeyError(f"call {call.id} is not on trunk {self.name}")
+
+    def alert(self, call: Call) -> None:
+        self._circuit(call).accept(charge=True)
+
+    def answer(self, call: Call) -> None:
+        self._circuit(call).answer()
+
+    def reject(self, call: Call, cause: int) -> None:
+        self._circuit(call).reject(REFUSAL.get(cause, "congestion"))
+
+    def drop(self, call: Call, cause: int) -> None:
+        self._circuit(call).hangup()
+
+    def release(self, call: Call) -> None:
+        self._circuit(call).hangup()
+
+    def status(self) -> dict[str, Any]:
+        d = super().status()
+        d["variant"] = self.r2.variant.name
+        d["circuits"] = {s: sum(1 for c in self.r2.channels if c.state == s)
+                         for s in {c.state for c in self.r2.channels}}
+        return d
