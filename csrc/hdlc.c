@@ -17,9 +17,13 @@
  *               timeslot octet t when it holds no run of six ones (no flag or
  *               abort): data bits after zero deletion (first in bit 0) in bits
  *               0-7, their number in bits 8-11, the ones after t in bits
- *               12-14; 0 when t needs the bit-by-bit path. */
+ *               12-14; 0 when t needs the bit-by-bit path.
+ *   stuff[c][o] the transmitter's frame octet o after c ones (0..4): line
+ *               bits with zeros inserted (first in bit 0) in bits 0-9, their
+ *               number in bits 16-19, the ones after them in bits 20-22. */
 static uint8_t rev8[256];
 static uint16_t step[6][256];
+static uint32_t stuff[5][256];
 static volatile int tables_ready;
 
 static void build_tables(void)
@@ -46,6 +50,23 @@ static void build_tables(void)
                 }
             }
             step[c][t] = ok ? (uint16_t) (bits | n << 8 | run << 12) : 0;
+        }
+    for (c = 0; c < 5; c++)
+        for (t = 0; t < 256; t++) {
+            unsigned run = (unsigned) c, bits = 0, n = 0;
+            for (i = 0; i < 8; i++) {           /* frame octets go LSB first */
+                if ((t >> i) & 1) {
+                    bits |= 1u << n++;
+                    if (++run == 5) {
+                        n++;                    /* zero-bit insertion */
+                        run = 0;
+                    }
+                } else {
+                    n++;
+                    run = 0;
+                }
+            }
+            stuff[c][t] = bits | n << 16 | run << 20;
         }
     tables_ready = 1;
 }
@@ -301,17 +322,9 @@ static void push_raw(cti_hdlc_link_t *L, unsigned bits, unsigned n)
 
 static void push_stuffed(cti_hdlc_link_t *L, unsigned octet)
 {
-    int i;
-    for (i = 0; i < 8; i++) {
-        unsigned bit = (octet >> i) & 1u;
-        push_raw(L, bit, 1);
-        if (!bit) {
-            L->tx_ones = 0;
-        } else if (++L->tx_ones == 5) {
-            push_raw(L, 0, 1);                 /* zero-bit insertion */
-            L->tx_ones = 0;
-        }
-    }
+    uint32_t e = stuff[L->tx_ones][octet];
+    push_raw(L, e & 0x3FFu, (e >> 16) & 0xFu);
+    L->tx_ones = (uint8_t) (e >> 20);
 }
 
 static void pop_frame(cti_hdlc_link_t *L)
