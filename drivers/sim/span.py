@@ -49,9 +49,11 @@ class SimSpan(Span):
     when signalling is CAS."""
 
     def __init__(self, name: str, config: SpanConfig | None = None,
-                 system: SimSystem | None = None, timers: TimerTable | None = None) -> None:
+                 system: SimSystem | None = None, timers: TimerTable | None = None,
+                 nfas_loss: bool = False) -> None:
         self.name = name
         self.timers = timers or E1_TIMERS
+        self.nfas_loss = nfas_loss  # also lose alignment on 3 NFAS bit-2 errors (G.706 4.1.1)
         self.config = self._checked(config or SpanConfig())
         self.system: SimSystem | None = None
         self.index = -1
@@ -86,7 +88,7 @@ class SimSpan(Span):
     def _apply(self, eng) -> None:
         """Push this span's settings into a (new) engine."""
         eng.configure(self.index, self.config.framing is Framing.CRC4,
-                      self.config.signalling is Signalling.CAS)
+                      self.config.signalling is Signalling.CAS, self.nfas_loss)
         eng.set_loopback(self.index, self.loopback.value)
         eng.set_timers(self.index, self.timers.values["crc4_mf_search"],
                        self.timers.values["crc4_interworking"])
