@@ -80,6 +80,8 @@ CIRCUIT_FSM = FsmTable("isup.circuit", [
     Row("ANSWERED", "rx_SUS", "got_sus"),
     Row("ANSWERED", "rx_RES", "got_res"),
     Row("ANSWERED", "rx_CPG", "got_cpg"),
+    Row("ANSWERED", "app_suspend", "send_sus"),
+    Row("ANSWERED", "app_resume", "send_res"),
     Row("ANSWERED", "T6", "timeout_release"),
     # release (2.3)
     Row("*", "app_release", "send_rel", "WAIT_RLC"),
@@ -131,6 +133,7 @@ class Circuit(Machine):
         self.cause: int | None = None
         self.setup_params: dict[str, Any] = {}
         self.complete = True
+        self.suspended_by: str | None = None
 
     @property
     def controlling(self) -> bool:
@@ -165,6 +168,13 @@ class Circuit(Machine):
 
     def reset(self) -> None:
         self.dispatch("app_reset")
+
+    def suspend(self, network: bool = True) -> None:
+        """SUS (Q.764 2.5): e.g. the called party went on hook and the network waits for it."""
+        self.dispatch("app_suspend", network)
+
+    def resume(self, network: bool = True) -> None:
+        self.dispatch("app_resume", network)
 
     # outgoing -------------------------------------------------------------------------------------
     def send_iam(self, params: dict[str, Any]) -> None:
@@ -278,11 +288,21 @@ class Circuit(Machine):
         self.timers.stop("T35")
         self.send("CON", {"backward_call": C.backward_call()})
 
+    def send_sus(self, network: bool) -> None:
+        self.send("SUS", {"suspend_resume": {"network_initiated": int(network), "spare": 0}})
+
+    def send_res(self, network: bool) -> None:
+        self.send("RES", {"suspend_resume": {"network_initiated": int(network), "spare": 0}})
+
     def got_sus(self, msg: dict) -> None:
-        self.timers.start("T6", self.dispatch, "T6")
+        """Q.764 2.5.1: T6 (network-initiated) or T2 (user-initiated) until RES."""
+        self.suspended_by = "T6" if msg["params"]["suspend_resume"]["network_initiated"] \
+            else "T2"
+        self.timers.start(self.suspended_by, self.dispatch, "T6")
 
     def got_res(self, msg: dict) -> None:
         self.timers.stop("T6")
+        self.timers.stop("T2")
 
     # release ------------------------------------------------------------------------------------
     def send_rel(self, cause: int) -> None:

@@ -360,3 +360,16 @@ def test_inr_answered_with_inf_and_cgb_repeated_until_cgba(clock):
     b.isup.mtp_transfer = real
     clock.advance(15.5)
     assert not a.isup._cg_pending and a.isup.circuit(2, 11).local_blocked
+
+
+def test_suspend_then_t6_releases(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    call = a.isup.setup(2, "1", None)
+    clock.advance(0.1)
+    b.isup.circuit(1, call.cic).suspend()  # network-initiated SUS: T6 at the other end
+    clock.advance(59)
+    assert call.state == "ANSWERED"
+    clock.advance(1.5)  # T6 = 60 s (Q.118): release with cause 102
+    assert ("release", call.cic, 102) in ra.events and call.state == "IDLE"
+    assert ("release", call.cic, 102) in rb.events
