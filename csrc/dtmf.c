@@ -159,16 +159,16 @@ void cti_tonebank_feed(const cti_tonebank_t *b, cti_tbchan_t *c, const void *src
     }
 }
 
-/* windows A (sub-blocks 0..2 of the span, oldest first) and B (1..3) at the nominal
- * frequencies, all bins at once, by Horner in r = e^{-jwM} */
-typedef struct {
-    cti_v8f ar, ai, br, bi;
-} cti_windows_t;
-
-static inline cti_windows_t span_windows(const cti_tonebank_t *b, const cti_tbchan_t *c)
+float cti_tbchan_energy(const cti_tbchan_t *c)
 {
-    cti_v8f rr, ri, yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], tr, ti, ur, ui;
-    cti_windows_t w;
+    return (c->e[0] + c->e[1]) + (c->e[2] + c->e[3]);
+}
+
+/* windows by Horner in r = e^{-jwM}, all bins at once */
+CTI_HOT
+void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_span_t *s)
+{
+    cti_v8f rr, ri, yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], tr, ti, ur, ui, ar, ai, br, bi, sel;
     int i;
     LOAD8(rr, b->rr);
     LOAD8(ri, b->ri);
@@ -176,69 +176,76 @@ static inline cti_windows_t span_windows(const cti_tonebank_t *b, const cti_tbch
         int slot = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
         LOAD8(yr[i], c->yr[slot]);
         LOAD8(yi[i], c->yi[slot]);
+        memcpy(s->yr[i], &yr[i], sizeof(cti_v8f));
+        memcpy(s->yi[i], &yi[i], sizeof(cti_v8f));
     }
     tr = yr[2] + (rr * yr[3] - ri * yi[3]);
     ti = yi[2] + (rr * yi[3] + ri * yr[3]);
     ur = yr[1] + (rr * yr[2] - ri * yi[2]);
     ui = yi[1] + (rr * yi[2] + ri * yr[2]);
-    w.br = yr[1] + (rr * tr - ri * ti);
-    w.bi = yi[1] + (rr * ti + ri * tr);
-    w.ar = yr[0] + (rr * ur - ri * ui);
-    w.ai = yi[0] + (rr * ui + ri * ur);
-    return w;
+    br = yr[1] + (rr * tr - ri * ti);
+    bi = yi[1] + (rr * ti + ri * tr);
+    ar = yr[0] + (rr * ur - ri * ui);
+    ai = yi[0] + (rr * ui + ri * ur);
+    sel = ar * ar + ai * ai + br * br + bi * bi;
+    memcpy(s->ar, &ar, sizeof(ar));
+    memcpy(s->ai, &ai, sizeof(ai));
+    memcpy(s->br, &br, sizeof(br));
+    memcpy(s->bi, &bi, sizeof(bi));
+    memcpy(s->sel, &sel, sizeof(sel));
+    s->e = cti_tbchan_energy(c);
 }
 
-float cti_tbchan_energy(const cti_tbchan_t *c)
+/* atan2 to within 5e-6 rad: octant reduction and a least-squares odd polynomial for
+ * atan on [0, 1] */
+static float fast_atan2(float y, float x)
 {
-    return (c->e[0] + c->e[1]) + (c->e[2] + c->e[3]);
+    const float ax = fabsf(x), ay = fabsf(y);
+    const float a = (ax >= ay ? ay / ax : ax / ay), a2 = a * a;
+    float r = a * (0.9999801f + a2 * (-0.3326944f + a2 * (0.1940199f + a2 * (-0.1176952f
+              + a2 * (0.0540827f + a2 * -0.0122997f)))));
+    if (ay > ax)
+        r = 1.5707963f - r;
+    if (x < 0.0f)
+        r = 3.1415927f - r;
+    return y < 0.0f ? -r : r;
 }
 
-CTI_HOT
-float cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, float *sel)
+/* |sum_{n<M} e^{j d n}| / M at d = phi / M, i.e. sin(phi/2) / (M sin(phi/2M)), by its
+ * Taylor series (phi below 2 rad: error under 1e-5) */
+static float inblock_gain(float phi)
 {
-    cti_windows_t w = span_windows(b, c);
-    cti_v8f s = w.ar * w.ar + w.ai * w.ai + w.br * w.br + w.bi * w.bi;
-    memcpy(sel, &s, sizeof(s));
-    return cti_tbchan_energy(c);
+    const float x2 = 0.25f * phi * phi, y2 = x2 * (1.0f / (CTI_TB_M * CTI_TB_M));
+    return (1.0f - x2 * (1.0f / 6) * (1.0f - x2 * (1.0f / 20) * (1.0f - x2 * (1.0f / 42))))
+           * (1.0f + y2 * (1.0f / 6));
 }
 
-cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_tbchan_t *c, int f)
+cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_span_t *s, int f)
 {
-    cti_windows_t w = span_windows(b, c);
-    const float ar = w.ar[f], ai = w.ai[f], br = w.br[f], bi = w.bi[f];
-    float yr[CTI_TB_SPAN], yi[CTI_TB_SPAN], zr, zi, mag, qr, qi, sr, si, phi, g;
-    cti_tone_t t = {0.0f, 0.0f};
-    int i;
-    for (i = 0; i < CTI_TB_SPAN; i++) {
-        int slot = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
-        yr[i] = c->yr[slot][f];
-        yi[i] = c->yi[slot][f];
-    }
+    const float ar = s->ar[f], ai = s->ai[f], br = s->br[f], bi = s->bi[f];
+    const float pr = br * ar + bi * ai, pi = bi * ar - br * ai;
     /* z = r * B * conj(A): its angle is the phase advance (w_true - w) M */
-    {
-        float pr = br * ar + bi * ai, pi = bi * ar - br * ai;
-        zr = b->rr[f] * pr - b->ri[f] * pi;
-        zi = b->rr[f] * pi + b->ri[f] * pr;
-    }
-    mag = sqrtf(zr * zr + zi * zi);
-    if (mag <= 0.0f)
+    const float zr = b->rr[f] * pr - b->ri[f] * pi, zi = b->rr[f] * pi + b->ri[f] * pr;
+    const float mag = sqrtf(zr * zr + zi * zi);
+    cti_tone_t t = {0.0f, 0.0f};
+    float qr, qi, sr, si, phi, g;
+    int i;
+    if (!(mag > 0.0f))
         return t;
-    phi = atan2f(zi, zr);
+    phi = fast_atan2(zi, zr);
     /* q = r * conj(u), u = z/|z|: the span DFT at the estimated frequency */
-    qr = (b->rr[f] * zr + b->ri[f] * zi) / mag;
-    qi = (b->ri[f] * zr - b->rr[f] * zi) / mag;
-    sr = yr[CTI_TB_SPAN - 1];
-    si = yi[CTI_TB_SPAN - 1];
+    qr = (b->rr[f] * zr + b->ri[f] * zi) * (1.0f / mag);
+    qi = (b->ri[f] * zr - b->rr[f] * zi) * (1.0f / mag);
+    sr = s->yr[CTI_TB_SPAN - 1][f];
+    si = s->yi[CTI_TB_SPAN - 1][f];
     for (i = CTI_TB_SPAN - 2; i >= 0; i--) {
-        float nr = yr[i] + (qr * sr - qi * si);
-        si = yi[i] + (qr * si + qi * sr);
+        float nr = s->yr[i][f] + (qr * sr - qi * si);
+        si = s->yi[i][f] + (qr * si + qi * sr);
         sr = nr;
     }
-    /* in-sub-block loss |sum e^{j d n}| / M at d = phi / M */
-    g = fabsf(phi) < 1e-4f ? 1.0f
-        : sinf(0.5f * phi) / (CTI_TB_M * sinf(0.5f * phi / CTI_TB_M));
-    t.power = 2.0f * (sr * sr + si * si) / ((float) TB_N * TB_N * g * g);
-    t.off_hz = phi * CTI_TB_RATE / (float) (TWO_PI * CTI_TB_M);
+    g = inblock_gain(phi);
+    t.power = (2.0f / ((float) TB_N * TB_N)) * (sr * sr + si * si) / (g * g);
+    t.off_hz = phi * (float) (CTI_TB_RATE / (TWO_PI * CTI_TB_M));
     return t;
 }
 
@@ -275,32 +282,29 @@ static void dtmf_close(cti_dtmf_t *d, int ch)
 static int dtmf_classify(const cti_dtmf_t *d, const cti_tbchan_t *c)
 {
     const cti_dtmf_params_t *p = &d->p;
-    float sel[CTI_TB_NF];
+    cti_span_t s;
     cti_tone_t lo, hi;
     int l = 0, h = 4, f;
-    float e;
     if (cti_tbchan_energy(c) < 2.0f * TB_N * p->min_power)
         return -1;
-    e = cti_tonebank_select(&d->bank, c, sel);
+    cti_tonebank_select(&d->bank, c, &s);
     for (f = 1; f < 4; f++)
-        if (sel[f] > sel[l])
-            l = f;
+        l = s.sel[f] > s.sel[l] ? f : l;
     for (f = 5; f < 8; f++)
-        if (sel[f] > sel[h])
-            h = f;
+        h = s.sel[f] > s.sel[h] ? f : h;
     /* cheap screen (no trigonometry): the two windows' bins must already hold a good part
      * of the energy; a tone 3.5 % off loses at most 3/4 of it there */
-    if ((sel[l] + sel[h]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * e)
+    if ((s.sel[l] + s.sel[h]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * s.e)
         return -1;
-    lo = cti_tonebank_measure(&d->bank, c, l);
+    lo = cti_tonebank_measure(&d->bank, &s, l);
     if (lo.power < p->min_power || fabsf(lo.off_hz) > p->freq_tol * dtmf_freqs[l])
         return -1;
-    hi = cti_tonebank_measure(&d->bank, c, h);
+    hi = cti_tonebank_measure(&d->bank, &s, h);
     if (hi.power < p->min_power || fabsf(hi.off_hz) > p->freq_tol * dtmf_freqs[h])
         return -1;
     if (hi.power > p->twist_hi * lo.power || lo.power > p->twist_lo * hi.power)
         return -1;
-    if ((lo.power + hi.power) * TB_N < p->ratio * e)
+    if ((lo.power + hi.power) * TB_N < p->ratio * s.e)
         return -1;
     return l * 4 + (h - 4);
 }

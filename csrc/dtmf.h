@@ -67,11 +67,19 @@ void cti_tonebank_feed(const cti_tonebank_t *b, cti_tbchan_t *c, const void *src
                        cti_span_fn span, void *ctx, int ch);
 /* span energy: sum of x^2 over the N = M*SPAN samples of the span */
 float cti_tbchan_energy(const cti_tbchan_t *c);
-/* selection energies per bin (sum of |DFT|^2 over the span's two 3-sub-block windows);
- * returns the span energy */
-float cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, float *sel);
-/* frequency offset and compensated power of bin f over the current span */
-cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_tbchan_t *c, int f);
+
+/* the current span seen through the bank: windows A (sub-blocks 0..2, oldest first)
+ * and B (1..3) at every bin's nominal frequency, selection energies |A|^2 + |B|^2, the
+ * sub-block values oldest first, and the span energy */
+typedef struct {
+    float ar[CTI_TB_NF], ai[CTI_TB_NF], br[CTI_TB_NF], bi[CTI_TB_NF], sel[CTI_TB_NF];
+    float yr[CTI_TB_SPAN][CTI_TB_NF], yi[CTI_TB_SPAN][CTI_TB_NF];
+    float e;
+} cti_span_t;
+
+void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_span_t *s);
+/* frequency offset and compensated power of bin f over the span */
+cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_span_t *s, int f);
 /* sample index where the current span began / ends */
 int64_t cti_tbchan_span_start(const cti_tbchan_t *c);
 int64_t cti_tbchan_span_end(const cti_tbchan_t *c);

@@ -30,21 +30,22 @@ void cti_r2mf_default_params(cti_r2mf_params_t *p)
 static int r2_classify(const cti_r2mf_t *r, const cti_tbchan_t *c)
 {
     const cti_r2mf_params_t *p = &r->p;
-    float sel[CTI_TB_NF], e, hi, lo;
+    cti_span_t s;
     cti_tone_t ta, tb;
+    float hi, lo;
     int a = 0, b = 1, f, t;
     if (cti_tbchan_energy(c) < 2.0f * TB_N * p->min_power)
         return 0;
-    e = cti_tonebank_select(&r->bank, c, sel);
-    if (sel[b] > sel[a]) {
+    cti_tonebank_select(&r->bank, c, &s);
+    if (s.sel[b] > s.sel[a]) {
         a = 1;
         b = 0;
     }
     for (f = 2; f < 6; f++) {
-        if (sel[f] > sel[a]) {
+        if (s.sel[f] > s.sel[a]) {
             b = a;
             a = f;
-        } else if (sel[f] > sel[b]) {
+        } else if (s.sel[f] > s.sel[b]) {
             b = f;
         }
     }
@@ -53,17 +54,17 @@ static int r2_classify(const cti_r2mf_t *r, const cti_tbchan_t *c)
         a = b;
         b = t;
     }
-    ta = cti_tonebank_measure(&r->bank, c, a);
+    ta = cti_tonebank_measure(&r->bank, &s, a);
     if (ta.power < p->min_power || fabsf(ta.off_hz) > p->freq_tol_hz)
         return 0;
-    tb = cti_tonebank_measure(&r->bank, c, b);
+    tb = cti_tonebank_measure(&r->bank, &s, b);
     if (tb.power < p->min_power || fabsf(tb.off_hz) > p->freq_tol_hz)
         return 0;
     hi = ta.power > tb.power ? ta.power : tb.power;
     lo = ta.power > tb.power ? tb.power : ta.power;
     if (hi > (b - a == 1 ? p->twist_adj : p->twist_other) * lo)
         return 0;
-    if ((ta.power + tb.power) * TB_N < p->ratio * e)
+    if ((ta.power + tb.power) * TB_N < p->ratio * s.e)
         return 0;
     return r2_signal(a, b);
 }
