@@ -1,0 +1,127 @@
+"""SS7 ISUP trunk: an :class:`ss7.stack.Ss7Node` whose signalling link runs MTP2 over the
+TS16 HDLC channel of a span (or an hdlc-socket), circuits CIC = timeslot of that span."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cti.calls import Call, CallEvent
+from cti.trunks.base import SpanHdlc, TrunkBase
+from drivers.base import ChannelMode, Span
+from ss7.isup import Circuit, IsupListener, NoCircuit
+from ss7.stack import RepeatFilter, Ss7Node
+
+LINK_TIMESLOT = 16
+VOICE_TIMESLOTS = tuple(t for t in range(1, 32) if t != 16)
+
+
+class Ss7Trunk(TrunkBase, IsupListener):
+    kind = "ss7"
+
+    def __init__(self, kernel, name: str, span: Span | None, *, opc: int, dpc: int,
+                 variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
+                 transport: Any = None, on_offered=None):
+        super().__init__(kernel, name, span, on_offered)
+        if transport is None:
+            span.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
+            transport = SpanHdlc(span, LINK_TIMESLOT)
+        self.transport = transport
+        self.dpc = dpc
+        self.cic_base = cic_base
+        timers = timers or {}
+        self.node = Ss7Node(kernel.loop, opc, variant=variant, isup_listener=self,
+                            isup_timers={k: v for k, v in timers.items() if k.startswith("isup.")}
+                            or None)
+        self.link = self.node.add_link(dpc, 0, transport.send)
+        self._rx = RepeatFilter(self.link.mtp2.receive)
+        self.node.isup.add_circuits(dpc, [cic_base + t for t in VOICE_TIMESLOTS])
+        kernel.after_tick.append(self._poll)
+        self.node.start()
+
+    def _poll(self) -> None:
+        for su in self.transport.recv_all():
+            self._rx(su)
+
+    def _slot(self, circuit: Circuit) -> int | None:
+        return self.slot_of(circuit.cic - self.cic_base)
+
+    # --- ISUP listener -> call model ----------------------------------------------------
+    def on_setup(self, call: Circuit) -> None:
+        self.offered(call, dnis=call.called, ani=call.calling or "", category=call.category,
+                     presentation="restricted" if call.presentation == 1 else "allowed",
+                     slot=self._slot(call))
+
+    def on_alerting(self, call: Circuit) -> None:
+        c = self.calls.get(call)
+        if c is not None:
+            c.notify(CallEvent.ALERTING)
+
+    def on_answer(self, call: Circuit) -> None:
+        c = self.calls.get(call)
+        if c is not None:
+            self.counters["answered"] += 1
+            c.notify(CallEvent.CONNECTED)
+
+    def on_release(self, call: Circuit, cause: int) -> None:
+        c = self.calls.get(call)
+        if c is not None:
+            c.notify(CallEvent.DISCONNECTED, cause=cause, raw_cause=cause)
+
+    def on_idle(self, call: Circuit) -> None:
+        c = self.calls.get(call)
+        self.ended(call, None if c is None else c.cause)
+
+    def on_glare(self, call: Circuit) -> None:
+        self.ended(call, 44, "dual seizure")
+
+    def on_reset(self, cics: list[int]) -> None:
+        for circuit in list(self.calls):
+            if circuit.cic in cics:
+                self.ended(circuit, 41, "reset")
+
+    # --- call model -> ISUP ------------------------------------------------------------
+    def make_call(self, call: Call) -> None:
+        try:
+            circuit = self.node.isup.setup(self.dpc, call.dnis, call.ani or None,
+                                           presentation=1 if call.presentation == "restricted"
+                                           else 0)
+        except NoCircuit as e:
+            raise RuntimeError(f"trunk {self.name}: {e}") from None
+        self.calls[circuit] = call
+        call.slot = self._slot(circuit)
+        self.counters["placed"] += 1
+
+    def _circuit(self, call: Call) -> Circuit:
+        for circuit, c in self.calls.items():
+            if c is call:
+                return circuit
+        raise KeyError(f"call {call.id} is not on trunk {self.name}")
+
+    def alert(self, call: Call) -> None:
+        self._circuit(call).accept()
+
+    def answer(self, call: Call) -> None:
+        self._circuit(call).answer()
+
+    def reject(self, call: Call, cause: int) -> None:
+        self._circuit(call).release(cause)
+
+    def drop(self, call: Call, cause: int) -> None:
+        circuit = self._circuit(call)
+        if circuit.state not in ("WAIT_RLC", "IDLE"):
+            circuit.release(cause)
+        call.notify(CallEvent.DISCONNECTED, cause=cause)
+
+    def release(self, call: Call) -> None:
+        self.drop(call, 16)
+
+    @property
+    def link_up(self) -> bool:
+        return self.dpc in self.node.isup.available
+
+    def status(self) -> dict[str, Any]:
+        d = super().status()
+        d["opc"], d["dpc"] = self.node.mtp3.pc, self.dpc
+        d["link"] = self.link.mtp2.state if hasattr(self.link.mtp2, "state") else None
+        d["available"] = self.link_up
+        return d
