@@ -11,9 +11,10 @@ unknown message type is kept as ``name=None`` for 5.8.4.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from construct import Bytes, Const, GreedyBytes, Int8ub, Struct, this
+from construct import Bytes, Const, Int8ub, Struct, this
 
 from core.errors import DecodeError
 from isdn import ie as ies
@@ -43,8 +44,18 @@ HEADER = Struct(
     "cr_len" / Int8ub,
     "cref" / Bytes(this.cr_len),
     "type" / Int8ub,
-    "rest" / GreedyBytes,
 ).compile()
+
+
+@lru_cache(maxsize=16384)
+def _parse_header(head: bytes) -> tuple[int, bytes, int]:
+    h = HEADER.parse(head)
+    return h.cr_len, h.cref, h.type
+
+
+@lru_cache(maxsize=16384)
+def _build_header(cr_len: int, cref: bytes, code: int) -> bytes:
+    return HEADER.build({"pd": PD_Q931, "cr_len": cr_len, "cref": cref, "type": code})
 
 
 @dataclass
@@ -124,16 +135,17 @@ def decode(data: bytes) -> Message:
         raise Q931DecodeError("invalid call reference length", offset=1, field="call_reference")
     if len(data) < 3 + (data[1] & 0x0F):
         raise Q931DecodeError("message too short", offset=len(data), field="message_type")
-    h = HEADER.parse(data)
-    cref = int.from_bytes(h.cref, "big")
-    flag = bool(cref >> (8 * h.cr_len - 1)) if h.cr_len else False
-    if h.cr_len:
-        cref &= (1 << (8 * h.cr_len - 1)) - 1
-    if h.type & 0x80:
-        raise Q931DecodeError("message type with bit 8 set (escape)", offset=2 + h.cr_len,
+    end = 3 + (data[1] & 0x0F)
+    cr_len, cref_octets, code = _parse_header(data[:end])
+    cref = int.from_bytes(cref_octets, "big")
+    flag = bool(cref >> (8 * cr_len - 1)) if cr_len else False
+    if cr_len:
+        cref &= (1 << (8 * cr_len - 1)) - 1
+    if code & 0x80:
+        raise Q931DecodeError("message type with bit 8 set (escape)", offset=2 + cr_len,
                               field="message_type")
-    return Message(MESSAGE_TYPES.get(h.type), cref, flag, _decode_ies(h.rest, 3 + h.cr_len),
-                   h.cr_len, h.type)
+    return Message(MESSAGE_TYPES.get(code), cref, flag, _decode_ies(data[end:], end), cr_len,
+                   code)
 
 
 def _decode_ies(data: bytes, base: int) -> list[IE]:
@@ -190,5 +202,4 @@ def encode(msg: Message) -> bytes:
         cref = (msg.call_ref | (limit if msg.flag else 0)).to_bytes(msg.cr_len, "big")
     else:
         cref = b""
-    return HEADER.build({"pd": PD_Q931, "cr_len": msg.cr_len, "cref": cref, "type": msg.code,
-                         "rest": ies.encode(msg.ies)})
+    return _build_header(msg.cr_len, cref, msg.code) + ies.encode(msg.ies)
