@@ -92,6 +92,20 @@ int cti_cpt_init(cti_cpt_t *d, int channels, int law, const cti_cpt_plan_t *plan
     return 0;
 }
 
+void cti_cpt_reset(cti_cpt_t *d, int ch)
+{
+    cti_cpt_chan_t *c;
+    int16_t keep[CTI_BLOCK];
+    if (ch < 0 || ch >= d->channels)
+        return;
+    c = &d->ch[ch];
+    memcpy(keep, c->buf, sizeof(keep));        /* the block being filled stays */
+    memset(c, 0, sizeof(*c));
+    memcpy(c->buf, keep, sizeof(keep));
+    c->locked = -1;
+    c->cur_start = d->samples - d->fill;
+}
+
 void cti_cpt_free(cti_cpt_t *d)
 {
     free(d->ch);

@@ -85,5 +85,7 @@ typedef struct {
 int cti_cpt_init(cti_cpt_t *d, int channels, int law, const cti_cpt_plan_t *plan);
 void cti_cpt_free(cti_cpt_t *d);
 void cti_cpt_process(cti_cpt_t *d, const void *in, int frames, cti_ring_t *ring);
+/* forget a channel's segments and lock (a new call on the timeslot) */
+void cti_cpt_reset(cti_cpt_t *d, int ch);
 
 #endif

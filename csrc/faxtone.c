@@ -180,6 +180,19 @@ void cti_fax_process(cti_fax_t *d, const void *in, int frames, cti_ring_t *ring)
     }
 }
 
+void cti_fax_reset(cti_fax_t *d, int ch)
+{
+    cti_fax_chan_t *c;
+    int16_t keep[CTI_BLOCK];
+    if (ch < 0 || ch >= d->channels)
+        return;
+    c = &d->ch[ch];
+    memcpy(keep, c->buf, sizeof(keep));        /* the block being filled stays */
+    memset(c, 0, sizeof(*c));
+    memcpy(c->buf, keep, sizeof(keep));
+    new_run(c, 0, 0, d->samples - d->fill);
+}
+
 void cti_fax_finish(cti_fax_t *d, cti_ring_t *ring)
 {
     int ch;

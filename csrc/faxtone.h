@@ -50,6 +50,8 @@ typedef struct {
 int cti_fax_init(cti_fax_t *d, int channels, int law, double min_dbm0);
 void cti_fax_free(cti_fax_t *d);
 void cti_fax_process(cti_fax_t *d, const void *in, int frames, cti_ring_t *ring);
+/* forget a channel's tone in progress (a new call on the timeslot) */
+void cti_fax_reset(cti_fax_t *d, int ch);
 /* end of input: report 2100 Hz tones still running */
 void cti_fax_finish(cti_fax_t *d, cti_ring_t *ring);
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import struct
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cti.cli import main
-from timeslot.audiofile import read_audio, write_wav
+from timeslot.audiofile import AudioFileError, read_audio, write_wav
 from timeslot.tonegen import amplitude
 
 RATE = 8000
@@ -131,3 +135,25 @@ def test_bad_gen_arguments_exit_2(capsys, tmp_path):
     with pytest.raises(SystemExit) as e:
         main(["dsp", "gen", out])           # no signal chosen: argparse usage error
     assert e.value.code == 2
+
+
+@settings(max_examples=40)
+@given(st.sampled_from(["alaw", "ulaw", "linear"]), st.binary(max_size=2000))
+def test_wav_round_trip(law, data):
+    path = Path(tempfile.mkdtemp()) / "r.wav"
+    dtype = np.int16 if law == "linear" else np.uint8
+    x = np.frombuffer(data[:len(data) // 2 * 2], dtype)
+    write_wav(path, x, law)
+    y, got = read_audio(path)
+    assert got == law and y.dtype == dtype and np.array_equal(x, y)
+
+
+@settings(max_examples=80)
+@given(st.binary(max_size=200))
+def test_arbitrary_files_give_typed_errors(data):
+    path = Path(tempfile.mkdtemp()) / "f.wav"
+    path.write_bytes(b"RIFF" + data)
+    try:
+        read_audio(path)
+    except AudioFileError as e:
+        assert "\n" not in str(e)

@@ -198,3 +198,15 @@ def test_plan_tables_are_unambiguous(plan):
         for b in names_[i + 1:]:
             overlap = all(x[0] <= y[1] and y[0] <= x[1] for x, y in zip(pairs[a], pairs[b], strict=True))
             assert not overlap, (a, b)
+
+
+def test_reset_forgets_the_cadence():
+    x = synth("busy", 4.0, "alaw").reshape(1, -1)
+    d = CallProgressDetector(1, "itu")
+    first = d.process(x[:, :2 * RATE])
+    d.reset(0)
+    second = d.process(x[:, 2 * RATE:])
+    assert [e.value for e in first + second] == [2, 2]          # busy, then busy again
+    assert second[0].start >= 2 * RATE
+    with pytest.raises(IndexError):
+        d.reset(1)

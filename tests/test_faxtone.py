@@ -93,3 +93,13 @@ def test_arbitrary_bytes_never_crash(data):
     d = FaxToneDetector(1)
     evs = d.process(np.frombuffer(data, np.uint8)) + d.finish()
     assert all(e.value in NAMES for e in evs)
+
+
+def test_reset_drops_the_tone_in_progress():
+    x = tone(2100.0, 3.3, reversal_s=0.45)
+    d = FaxToneDetector(1)
+    d.process(x[:int(1.5 * RATE)])
+    d.reset(0)
+    assert d.process(x[int(1.5 * RATE):]) + d.finish() == []
+    with pytest.raises(IndexError):
+        d.reset(1)

@@ -52,6 +52,7 @@ cdef extern from "cpt.h" nogil:
     int cti_cpt_init(cti_cpt_t *d, int channels, int law, const cti_cpt_plan_t *plan)
     void cti_cpt_free(cti_cpt_t *d)
     void cti_cpt_process(cti_cpt_t *d, const void *inp, int frames, cti_ring_t *ring)
+    void cti_cpt_reset(cti_cpt_t *d, int ch)
 
 # share of the block energy a frequency set must hold (a Hann(80) tone +-25 Hz off
 # nominal keeps 0.92, +-50 Hz 0.72; 75 Hz off, where the phase test aliases, 0.47)
@@ -144,6 +145,12 @@ cdef class CallProgressDetector:
         with nogil:
             cti_cpt_process(&self.d, p, frames, &self.ring)
         return drain(&self.ring)
+
+    def reset(self, int channel) -> None:
+        """Forget the channel's cadence history (a new call on the timeslot)."""
+        if not 0 <= channel < self.channels:
+            raise IndexError(f"channel {channel} out of range 0..{self.channels - 1}")
+        cti_cpt_reset(&self.d, channel)
 
     def finish(self) -> list:
         """Events still queued (cadences are reported as they lock, so usually none)."""

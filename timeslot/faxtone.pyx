@@ -22,6 +22,7 @@ cdef extern from "faxtone.h" nogil:
     void cti_fax_free(cti_fax_t *d)
     void cti_fax_process(cti_fax_t *d, const void *inp, int frames, cti_ring_t *ring)
     void cti_fax_finish(cti_fax_t *d, cti_ring_t *ring)
+    void cti_fax_reset(cti_fax_t *d, int ch)
 
 NAMES = {1: "CNG", 2: "CED", 3: "ANS"}
 
@@ -56,6 +57,12 @@ cdef class FaxToneDetector:
         with nogil:
             cti_fax_process(&self.d, p, frames, &self.ring)
         return drain(&self.ring)
+
+    def reset(self, int channel) -> None:
+        """Forget the channel's tone in progress (a new call on the timeslot)."""
+        if not 0 <= channel < self.channels:
+            raise IndexError(f"channel {channel} out of range 0..{self.channels - 1}")
+        cti_fax_reset(&self.d, channel)
 
     def finish(self) -> list:
         """End of input: report answer tones still running."""
