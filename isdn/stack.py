@@ -92,7 +92,8 @@ class Stack:
         self.link.receive(frame)
 
     def poll(self, sock: Any) -> int:
-        """Read every waiting frame from an ``HdlcSocket``; returns how many."""
+        """Read every waiting frame from an ``HdlcSocket`` or :class:`SpanDChannel`;
+        returns how many."""
         frames = sock.recv_all()
         for f in frames:
             self.receive_frame(f)
@@ -121,6 +122,21 @@ class Stack:
                 "channels": self.cc.channels.snapshot(), "counters": dict(self.cc.counters),
                 "bad_frames": self.bad_frames,
                 "timers": self.cc.timer_table.rows() + self.link.table.rows()}
+
+
+class SpanDChannel:
+    """A D-channel timeslot of a board span (``drivers.base.Span``) as a transport:
+    TS16 of an E1 in HDLC mode, frames checked by the span's HDLC receiver."""
+
+    def __init__(self, span: Any, timeslot: int = 16):
+        self.span = span
+        self.timeslot = timeslot
+
+    def send(self, frame: bytes) -> None:
+        self.span.hdlc_send(self.timeslot, bytes(frame))
+
+    def recv_all(self) -> list[bytes]:
+        return self.span.hdlc_recv(self.timeslot)
 
 
 class MemoryWire:

@@ -397,3 +397,42 @@ def test_duplicate_setup_ignored(span):
     sent = tap(net)
     _inject(clock, user, bytes.fromhex("08020001" "05" "04038090a3" "1803a98382"))
     assert q931_sent(sent) == [] and inc.role == "IN_PRESENT"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.binary(max_size=20), max_size=6))
+def test_arbitrary_frames_into_stack(frames):
+    """Arbitrary octets as received frames: typed handling only, the stack keeps working."""
+    clock = VirtualClock()
+    net, user = memory_pair(clock)
+    clock.advance(0.05)
+    for f in frames:
+        net.receive_frame(f)
+    clock.advance(2.0)
+    assert net.link.state in (lapd.MULTIPLE_FRAME_ESTABLISHED, lapd.TIMER_RECOVERY,
+                              lapd.AWAITING_ESTABLISHMENT)
+    clock.advance(5.0)
+    assert net.link_up and user.link_up
+
+
+def test_span_d_channel_transport():
+    from isdn.stack import SpanDChannel, Stack
+
+    class Span:  # the two methods of drivers.base.Span a D-channel uses
+        def __init__(self):
+            self.out, self.inq = [], []
+
+        def hdlc_send(self, ts, frame):
+            self.out.append((ts, frame))
+
+        def hdlc_recv(self, ts):
+            got, self.inq = self.inq, []
+            return got
+
+    clock = VirtualClock()
+    span = Span()
+    stack = Stack(clock, "user", SpanDChannel(span))
+    stack.start()
+    assert span.out[0] == (16, bytes.fromhex("00017f"))  # SABME, user side C/R = 0
+    span.inq.append(bytes.fromhex("020173"))  # UA F=1 from the network
+    assert stack.poll(SpanDChannel(span)) == 1 and stack.link_up
