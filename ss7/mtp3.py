@@ -169,10 +169,14 @@ class SignallingLink(Machine):
         self.mtp2.stop()
 
     def act_changeover(self) -> str | None:
+        """Changeover first; MTP2 is restarted (after T17) only once its buffers have been
+        retrieved (Q.704 5.4), or at once when there is nothing to retrieve them for."""
         self.timers.stop("SLT_T1")
         self.timers.stop("SLT_T2")
+        if self.linkset.start_changeover(self):
+            return None
         self.timers.start("T17", self.mtp2.start)
-        return None if self.linkset.start_changeover(self) else "FAILED"
+        return "FAILED"
 
     def act_changeover_po(self) -> str | None:
         self.timers.stop("SLT_T1")
@@ -274,12 +278,14 @@ class Linkset:
         self.mtp3.scheduler.call_later(0, self.mtp3.check_accessibility, self)
 
     def _t2_changeover(self, failed: SignallingLink) -> None:
-        """Q.704 5.6.2: no COA - time-controlled changeover; unacknowledged MSUs are resent."""
+        """Q.704 5.6.2: no COA within T2 - time-controlled changeover: traffic is diverted
+        after T1 (so the far end has flushed what it had), unacknowledged MSUs resent."""
         first = failed.mtp2.rtb[0][0] if failed.mtp2.rtb else failed.mtp2.fsnt
-        self._complete_changeover(failed, (first - 1) & 0x7F)
+        failed.timers.start("T1", self._complete_changeover, failed, (first - 1) & 0x7F)
 
     def _complete_changeover(self, failed: SignallingLink, fsnc: int) -> None:
         failed.timers.stop("T2")
+        failed.timers.stop("T1")
         if failed.state != "CHANGEOVER":
             return
         pending = failed.mtp2.retrieve(fsnc) + failed.co_buffer
@@ -293,6 +299,8 @@ class Linkset:
                 self.send(alt, body)
         self.mtp3.log("changeover", link=failed.mtp2.name, retrieved=len(pending))
         failed.dispatch("changeover_done")
+        if failed.mtp2.state == "OUT_OF_SERVICE":  # not a processor outage: realign
+            failed.timers.start("T17", failed.mtp2.start)
         self.mtp3.check_accessibility(self)
 
     def coo(self, rx_link: SignallingLink, slc: int, fsn: int, emergency: bool) -> None:

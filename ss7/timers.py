@@ -1,4 +1,4 @@
-"""Every SS7 timer as a row: MTP2 (Q.703 12.3), MTP3 (Q.704 16.8, Q.707 5.5), ISUP (Q.764 Annex A),
+"""Every SS7 timer the stacks run, as a row: MTP2 (Q.703 12.3), MTP3 (Q.704 16.8, Q.707 5.5), ISUP (Q.764 Annex A),
 TUP (Q.724 and the China national TUP specification).
 
 Values are the nominal ones for 64 kbit/s links; a range in the recommendation is noted in the
@@ -29,13 +29,9 @@ VARIANT_TIMERS: dict[str, dict[str, dict[str, float]]] = {
 MTP3_TIMERS = TimerTable([
     TimerSpec("T1", 0.8, "s", "Q.704 16.8", "delay to avoid mis-sequencing on changeover (0.5-1.2 s)"),
     TimerSpec("T2", 1.4, "s", "Q.704 16.8", "waiting for changeover acknowledgement (0.7-2 s)"),
-    TimerSpec("T3", 0.8, "s", "Q.704 16.8", "time-controlled diversion delay on changeback (0.5-1.2 s)"),
     TimerSpec("T4", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, first attempt"),
     TimerSpec("T5", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, second attempt"),
-    TimerSpec("T8", 1.0, "s", "Q.704 16.8", "transfer-prohibited inhibition (0.8-1.2 s)"),
     TimerSpec("T17", 1.0, "s", "Q.704 16.8", "delay before restarting initial alignment (0.8-1.5 s)"),
-    TimerSpec("T19", 68.0, "s", "Q.704 16.8", "restart: waiting for TRA from adjacent SP (67-69 s)"),
-    TimerSpec("T22", 240.0, "s", "Q.704 16.8", "local inhibit test (3-6 min)"),
     TimerSpec("SLT_T1", 8.0, "s", "Q.707 5.5", "waiting for SLTA (4-12 s)"),
     TimerSpec("SLT_T2", 60.0, "s", "Q.707 5.5", "interval between SLTMs (30-90 s)"),
 ])
@@ -46,7 +42,6 @@ ISUP_TIMERS = TimerTable([
     TimerSpec("T5", 300.0, "s", "Q.764 A.1", "initial REL with no RLC: send RSC, alert maintenance (5-15 min)"),
     TimerSpec("T6", 60.0, "s", "Q.764 A.1", "network-initiated suspend (Q.118)"),
     TimerSpec("T7", 25.0, "s", "Q.764 A.1", "waiting for ACM or CON (20-30 s)"),
-    TimerSpec("T8", 12.0, "s", "Q.764 A.1", "waiting for COT (10-15 s)"),
     TimerSpec("T9", 120.0, "s", "Q.764 A.1", "waiting for ANM (90-180 s)"),
     TimerSpec("T12", 15.0, "s", "Q.764 A.1", "waiting for BLA (15-60 s)"),
     TimerSpec("T13", 300.0, "s", "Q.764 A.1", "initial BLO with no BLA (5-15 min)"),
@@ -72,5 +67,4 @@ TUP_TIMERS = TimerTable([
     TimerSpec("T_BLA", 12.0, "s", "Q.724 8.2", "waiting for BLA/UBA: repeat BLO/UBL (4-15 s)"),
     TimerSpec("T_RSC", 12.0, "s", "Q.724 8.3", "waiting for RLG after RSC, or GRA after GRS (4-15 s)"),
     TimerSpec("T_CLB", 90.0, "s", "China TUP 4.3", "called party cleared (CBK) before calling party clears"),
-    TimerSpec("T_SAM", 20.0, "s", "Q.724 2.2", "overlap: waiting for more digits (15-20 s)"),
 ])

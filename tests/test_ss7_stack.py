@@ -373,3 +373,20 @@ def test_suspend_then_t6_releases(clock):
     clock.advance(1.5)  # T6 = 60 s (Q.118): release with cause 102
     assert ("release", call.cic, 102) in ra.events and call.state == "IDLE"
     assert ("release", call.cic, 102) in rb.events
+
+
+def test_time_controlled_changeover_when_no_coa(clock):
+    a, b, ra, rb, wires, pairs = pair(clock, links=2)
+    clock.advance(1)
+    got = []
+    b.isup.mtp_transfer = lambda opc, dpc, sls, data: got.append(data)
+    b.mtp3._snm = lambda link, m, s: None  # B never answers COO
+    sent = [C.encode("INF", 2, {"information": i}) for i in range(5)]
+    for data in sent:
+        a.mtp3.transfer(SI_ISUP, 2, 2, data)
+    wires[0].cut()
+    clock.advance(1.0 + 1.3)  # T7 fails the link; COO; T2 (1.4 s) still running
+    la = pairs[0][0]
+    assert la.state == "CHANGEOVER" and la.timers.running("T2")
+    clock.advance(0.2 + 0.8)  # T2 expired, then T1 (0.8 s): traffic diverted (Q.704 5.6.2)
+    assert la.state == "FAILED" and got == sent
