@@ -103,3 +103,32 @@ def test_reset_drops_the_tone_in_progress():
     assert d.process(x[int(1.5 * RATE):]) + d.finish() == []
     with pytest.raises(IndexError):
         d.reset(1)
+
+
+SPANDSP_TX = """
+typedef struct modem_connect_tones_tx_state_s modem_connect_tones_tx_state_t;
+modem_connect_tones_tx_state_t *modem_connect_tones_tx_init(modem_connect_tones_tx_state_t *s,
+                                                            int tone_type);
+int modem_connect_tones_tx(modem_connect_tones_tx_state_t *s, int16_t amp[], int len);
+int modem_connect_tones_tx_free(modem_connect_tones_tx_state_t *s);
+"""
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("tone_type,expect", [(1, "CNG"), (2, "CED"), (3, "ANS")])
+def test_spandsp_generated_tones(tone_type, expect):
+    """spandsp's modem_connect_tones_tx (1 CNG, 2 ANS, 3 ANS with phase reversals)."""
+    from conftest import need_library
+    cffi = pytest.importorskip("cffi")
+    ffi = cffi.FFI()
+    ffi.cdef(SPANDSP_TX)
+    lib = ffi.dlopen(need_library("spandsp"))
+    s = lib.modem_connect_tones_tx_init(ffi.NULL, tone_type)
+    buf = np.zeros(6 * RATE, np.int16)
+    n = lib.modem_connect_tones_tx(s, ffi.cast("int16_t *", ffi.from_buffer(buf)), buf.size)
+    lib.modem_connect_tones_tx_free(s)
+    x = alaw_encode(buf[:n].astype(float))
+    got = detect(np.concatenate([x, np.full(RATE, 0xD5, np.uint8)]))
+    assert {name for name, _ in got} == {expect}
+    if expect == "ANS":
+        assert got[0][1] >= 5       # a reversal every 450 ms of a >= 2.6 s tone
