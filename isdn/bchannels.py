@@ -62,7 +62,7 @@ class BChannels:
         if ch.state is BState.BUSY and ch.owner is owner:
             return "seized"
         if ch.state is BState.BUSY and ch.outgoing_pending and not outgoing:
-            return "glare"
+            return BState.GLARE.value  # dual seizure: resolved by the caller (5.2.3.1)
         return ch.state.value
 
     def take_over(self, number: int, owner: Any) -> Any:

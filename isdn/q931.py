@@ -200,6 +200,7 @@ class Call(Machine):
         self.retries = {"T303": 0, "T308": 0, "T322": 0}
         self.call_identity = b""
         self.user_data: Any = None
+        self.lost_glare = False  # our SETUP's channel went to the network's call
 
     def __repr__(self) -> str:
         return f"<Call cref={self.cref} {'out' if self.originated else 'in'} {self.state} ch={self.channel}>"
@@ -288,7 +289,7 @@ class Call(Machine):
         self._release_resources()
         if cause is not None:
             self.cause = cause
-        self._event("released", msg, self.cause)
+        self._event("released", msg, self.cause, glare=self.lost_glare)
 
     def _take_channel(self, msg: Message) -> str | None:
         """Channel from the peer's first response (5.1.2 / 5.2.3.2); a role to clear to
@@ -989,7 +990,7 @@ class CallControl:
             answer = self.channels.seize(ch, call, outgoing=False)
             if answer == "glare" and self.side == "user":
                 loser = self.channels.take_over(ch, call)  # network wins; our SETUP moves
-                loser.channel = None
+                loser.channel, loser.lost_glare = None, True
                 answer = "seized"
             if answer == "seized":
                 call.channel, call.exclusive = ch, exclusive

@@ -328,6 +328,7 @@ def test_full_span_then_glare_on_last_channel(connect, ours):
         peer.send(f"hangup {pid} 44")
         peer.until(lambda: rec.has("released", ours_call), timeout=5)
         assert rec.first("released", ours_call).cause == 44
+        assert rec.first("released", ours_call).detail["glare"]  # "glare, retry"
         inc.answer()
         peer.wait_for("ANSWER")
     assert stack.cc.channels.idle_count() == 0
