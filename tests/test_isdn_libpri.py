@@ -289,6 +289,7 @@ def test_link_failure_keeps_active_call(connect, ours):
     peer.until(lambda: len(rec.all("link_up")) >= 2, timeout=5)
     peer.pump(0.3)
     assert call.role == "ACTIVE" and not call.timers.running("T309")
+    assert not any(line.startswith("HANGUP") for line in peer.log)  # libpri kept it too
     call.hangup(16)
     peer.wait_for("HANGUP_REQ")
     peer.send(f"hangup {pid} 16")
@@ -332,3 +333,28 @@ def test_full_span_then_glare_on_last_channel(connect, ours):
         inc.answer()
         peer.wait_for("ANSWER")
     assert stack.cc.channels.idle_count() == 0
+
+
+def test_tshark_reads_interop_trace(connect, tmp_path):
+    """libpri's messages and ours, as we traced them, decode cleanly in tshark."""
+    import subprocess
+
+    from conftest import need_program
+    tshark = need_program("tshark")
+    peer, stack, rec = connect("network")
+    call = stack.place_call("4000", "0212345678", channel=5)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"alert {pid} inband")
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    peer.send(f"hangup {pid} 17")
+    peer.until(lambda: rec.has("released", call))
+    stack.tracer.close()
+    pcap = str(tmp_path / "network.pcap")
+    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info (Warning" not in out
+    fields = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=|",
+                             "-e", "q931.message_type", "-e", "q931.cause_value"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "0x45|17" in fields.splitlines()  # libpri's DISCONNECT with cause 17
