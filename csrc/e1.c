@@ -79,6 +79,8 @@ static void cas_to_ones(e1_span_t *sp)
 void e1_span_reset(e1_span_t *sp)
 {
     sp->framed = 0;
+    sp->parallel = 0;
+    sp->tx_ebits[0] = sp->tx_ebits[1] = 0;
     sp->lof = 1;
     sp->primary = 0;
     sp->crc_state = E1_CRC_SEARCH;
@@ -446,6 +448,7 @@ static int rx_crc4(e1_span_t *sp, const uint8_t *o, int nfas, uint64_t now, uint
                 if (sp->mfas_cand >= 0 && ((int64_t)now - sp->mfas_cand) % (16 * 256) == 0) {
                     sp->crc_state = E1_CRC_ALIGNED;
                     sp->primary = 0;
+                    sp->parallel = 0;  /* the alignment held is confirmed */
                     sp->mf_frame = 11;
                     sp->crc_acc = 0;
                     sp->c_bits = 0;
