@@ -116,6 +116,56 @@ class HdlcSocketPort:
         return len(frames)
 
 
+class HdlcBankPort:
+    """An MTP2 link on one link of a :class:`timeslot.hdlc.HdlcBank` (a timeslot of a span).
+
+    The bank filters repeated frames in C (``filter_repeats``), so the MTP2 sees changes and
+    MSUs.  Call :meth:`deliver` with the bank's received frames for this link, and :meth:`tick`
+    once per block (after ``rx``, before ``tx``): it turns the bank's error counters into DAEDR
+    indications (errored frames -> SUERM/AERM, octets received while hunting -> octet counting,
+    Q.703 10.2) and keeps the last FISU/LSSU repeating on the line (Q.703 5.2, 7.2) by topping
+    the transmit queue up with about one block's worth of copies.
+    """
+
+    ERRORS = ("rx_bad_fcs", "rx_aborts", "rx_too_short", "rx_too_long", "rx_misaligned")
+
+    def __init__(self, bank: Any, link: int):
+        self.bank = bank
+        self.link = link
+        bank.configure(link, filter_repeats=True)
+        self.mtp2: Any = None
+        self.repeating: bytes | None = None
+        c = bank.counters(link)
+        self._errors = sum(c[k] for k in self.ERRORS)
+        self._hunt = c["rx_hunt_octets"]
+
+    def send(self, su: bytes) -> None:
+        if (su[2] & 0x3F) < 3:
+            self.repeating = su
+        self.bank.send(self.link, su)
+
+    def attach(self, mtp2: Any) -> None:
+        self.mtp2 = mtp2
+
+    def deliver(self, frame: bytes) -> None:
+        self.mtp2.receive(frame)
+
+    def tick(self, frames: int) -> None:
+        """Once per block of ``frames`` octets of this timeslot."""
+        c = self.bank.counters(self.link)
+        errors = sum(c[k] for k in self.ERRORS)
+        if errors > self._errors:
+            self.mtp2.rx_error(errors - self._errors)
+        self._errors = errors
+        if c["rx_hunt_octets"] > self._hunt:
+            self.mtp2.octet_counting(c["rx_hunt_octets"] - self._hunt)
+        self._hunt = c["rx_hunt_octets"]
+        if self.repeating is not None:
+            want = min(8, frames // (len(self.repeating) + 3) + 1)
+            while self.bank.queued(self.link) < want:
+                self.bank.send(self.link, self.repeating)
+
+
 class Ss7Node:
     """A signalling point with MTP3 and ISUP users, and TUP when asked (``tup=True`` or a
     ``tup_listener``); ``variant`` "china" selects 24-bit point codes for all of them."""

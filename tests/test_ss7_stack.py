@@ -390,3 +390,55 @@ def test_time_controlled_changeover_when_no_coa(clock):
     assert la.state == "CHANGEOVER" and la.timers.running("T2")
     clock.advance(0.2 + 0.8)  # T2 expired, then T1 (0.8 s): traffic diverted (Q.704 5.6.2)
     assert la.state == "FAILED" and got == sent
+
+
+def test_over_the_c_hdlc_bank_with_line_errors(clock):
+    """Two nodes joined through timeslot.hdlc.HdlcBank line octets (20 ms blocks): alignment,
+    a call, then a burst of bit errors: SUERM fails the link (Q.703 10.2) and it realigns."""
+    import numpy as np
+
+    from ss7.stack import HdlcBankPort
+    from timeslot.hdlc import HdlcBank
+
+    ra, rb = Rec(), Rec()
+    a, b = Ss7Node(clock, 1, isup_listener=ra), Ss7Node(clock, 2, isup_listener=rb)
+    a.isup.add_circuits(2, range(1, 31))
+    b.isup.add_circuits(1, range(1, 31))
+    ba, bb = HdlcBank(1), HdlcBank(1)
+    pa, pb = HdlcBankPort(ba, 0), HdlcBankPort(bb, 0)
+    la, lb = a.add_link(2, 0, pa.send), b.add_link(1, 0, pb.send)
+    pa.attach(la.mtp2)
+    pb.attach(lb.mtp2)
+    a.start()
+    b.start()
+    frames = 160
+    ab, ba_ = np.zeros((1, frames), np.uint8), np.zeros((1, frames), np.uint8)
+    rng = np.random.default_rng(1)
+    noisy = [False]
+
+    def tick(n):
+        for _ in range(n):
+            pa.tick(frames)
+            pb.tick(frames)
+            ba.tx(ab)
+            bb.tx(ba_)
+            if noisy[0]:
+                flips = ((rng.random(ab.shape) < 0.02) << int(rng.integers(0, 8))).astype(np.uint8)
+                np.bitwise_xor(ab, flips, out=ab)
+            for _, f in bb.rx(ab):
+                pb.deliver(f)
+            for _, f in ba.rx(ba_):
+                pa.deliver(f)
+            clock.advance(frames / 8000)
+
+    tick(100)
+    assert la.state == "AVAILABLE" and lb.state == "AVAILABLE"
+    call = a.isup.setup(2, "123", "456")
+    tick(10)
+    assert call.state == "ANSWERED"
+    noisy[0] = True
+    tick(50)
+    assert lb.mtp2.counters["link_failures"] >= 1 and lb.mtp2.counters["su_errors"] >= 64
+    noisy[0] = False
+    tick(150)
+    assert la.state == "AVAILABLE" and lb.state == "AVAILABLE"
