@@ -210,3 +210,31 @@ def test_reset_forgets_the_cadence():
     assert second[0].start >= 2 * RATE
     with pytest.raises(IndexError):
         d.reset(1)
+
+
+def test_dual_frequency_plan_from_data():
+    """Plans are data: a dual-tone plan needs no code change (pairs >= 120 Hz apart)."""
+    from timeslot.toneplans import Segment, Tone, TonePlan
+    us = TonePlan("dual-test", "dual-tone test plan", {
+        "dial": Tone("dial", (Segment((350.0, 620.0), None),)),
+        "busy": Tone("busy", (Segment((480.0, 620.0), 500), Segment((), 500)), match=3),
+        "ringback": Tone("ringback", (Segment((440.0, 1000.0), 2000), Segment((), 4000))),
+    }, freq_tolerance_hz=15.0)
+    for name in us.names:
+        assert names(synth(us.tones[name], 10.0, "alaw", us), us) == [name]
+    # one component missing, or 10 dB of twist: not the dual tone
+    assert names(cadenced((480.0,), (0.5, 0.5), 4.0), us) == []
+    rng = np.random.default_rng(4)
+    t = np.arange(4 * RATE) / RATE
+    gate = (t % 1.0) < 0.5
+    for levels, found in (((-10.0, -14.0), ["busy"]), ((-10.0, -20.0), [])):
+        x = tones((480.0, 620.0), levels, t.size, rng) * gate
+        assert names(alaw_encode(x), us) == found
+
+
+def test_unresolvable_dual_tone_is_refused():
+    from timeslot.toneplans import Segment, Tone, TonePlan
+    close = TonePlan("close", "440+480 ringback", {
+        "ringback": Tone("ringback", (Segment((440.0, 480.0), 2000), Segment((), 4000)))})
+    with pytest.raises(ValueError, match="closer than"):
+        CallProgressDetector(1, close)

@@ -60,6 +60,8 @@ MIN_RATIO = 0.6
 # the half-to-half phase test accepts this much beyond the plan's tolerance, so that a
 # tone right at the tolerance is detected despite noise and quantisation
 PHASE_MARGIN_HZ = 5.0
+# the two frequencies of a dual tone must be resolved by the 10 ms Hann half-blocks
+MIN_DUAL_SPACING_HZ = 120.0
 
 
 cdef int build_plan(object plan, cti_cpt_plan_t *p) except -1:
@@ -77,6 +79,10 @@ cdef int build_plan(object plan, cti_cpt_plan_t *p) except -1:
                 if len(s.freqs) > 2:
                     raise ValueError(f"plan {plan.name!r}: tone {t.name!r} has more than "
                                      "two frequencies")
+                if len(s.freqs) == 2 and abs(s.freqs[0] - s.freqs[1]) < MIN_DUAL_SPACING_HZ:
+                    raise ValueError(f"plan {plan.name!r}: tone {t.name!r}: {s.freqs[0]:g} and "
+                                     f"{s.freqs[1]:g} Hz are closer than {MIN_DUAL_SPACING_HZ:g}"
+                                     " Hz, which 10 ms analysis blocks cannot resolve")
                 classes.append(s.freqs)
     if len(classes) > CTI_CPT_MAX_CLASSES or len(plan.tones) > CTI_CPT_MAX_TONES:
         raise ValueError(f"plan {plan.name!r} is too large for the detector")
