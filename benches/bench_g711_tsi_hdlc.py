@@ -40,3 +40,8 @@ def test_hdlc_rx(benchmark, side):
     benchmark.extra_info["links"] = capacity_hdlc.LINKS
     benchmark.extra_info["line_seconds"] = 1.0
     benchmark(fn)
+
+
+def test_conference_64x64(benchmark):
+    benchmark.group = "conf_64x64"
+    benchmark(capacity_tsi.conference_workload())
