@@ -242,6 +242,36 @@ def test_interworking_re_searches_do_not_interrupt_the_payload():
     assert np.all(ts5[first:] == 0xD5) and s["counters"]["slips"] == 0
 
 
+def _imitating_ts5(n: int, crc: bool) -> tuple[np.ndarray, bytes]:
+    """A signal whose TS5 imitates the FAS/NFAS, cut so the imitation comes first."""
+    pay = RNG.integers(0, 256, (n, 32), dtype=np.uint8)
+    pay[0::2, 5] = FAS
+    pay[1::2, 5] = 0x40
+    ref = ref_frames(n, crc=crc, payload=pay)
+    return ref, ref.tobytes()[1:]
+
+
+def test_false_alignment_on_an_imitating_timeslot_is_left_by_the_crc4_search():
+    """G.706 4.2: no CRC-4 MFAS within 8 ms means a spurious FAS; the re-search finds TS0."""
+    ref, data = _imitating_ts5(800, crc=True)
+    e = rx_sim(crc=True)
+    out = feed(e, data)
+    s = e.status(0)
+    assert s["crc4"] == "aligned" and s["resyncs"] >= 1 and s["alarms"] == []
+    tail = out[1:, -100:]
+    body = ref[:, 1:].T
+    assert any(np.array_equal(body[:, d:d + 100], tail) for d in range(body.shape[1] - 100))
+
+
+def test_without_crc4_an_imitating_timeslot_holds_a_false_alignment():
+    ref, data = _imitating_ts5(800, crc=False)
+    e = rx_sim(crc=False)
+    out = feed(e, data)
+    assert e.status(0)["framed"]
+    assert set(out[0, -100:].tolist()) == {FAS, 0x40}  # TS5 delivered as TS0
+    assert not np.array_equal(out[1:, -100:], ref[-100:, 1:].T)
+
+
 def test_crc4_multiframe_found_within_8_ms():
     e = rx_sim()
     feed(e, line(ref_frames(3 + 64)), chunk=32 * 67)
