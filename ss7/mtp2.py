@@ -394,8 +394,10 @@ class Mtp2Link(Machine):
         self._suerm_good()
         kind = su["kind"]
         if kind != "SIB" and self.remote_busy:
-            self.remote_busy = False  # Q.703 9.4: congestion abated
+            self.remote_busy = False  # Q.703 9.4: congestion abated, T7 supervises again
             self.timers.stop("T6")
+            if self.rtb:
+                self.timers.start("T7", self._t7)
             if self.listener is not None:
                 self.listener.mtp2_congestion(self, False)
         if kind in ("FISU", "MSU"):
