@@ -398,6 +398,8 @@ class Mtp2Link(Machine):
             self.timers.stop("T6")
             if self.rtb:
                 self.timers.start("T7", self._t7)
+            if self.tb and self.state == "IN_SERVICE":
+                self._transmit_queued()
             if self.listener is not None:
                 self.listener.mtp2_congestion(self, False)
         if kind in ("FISU", "MSU"):

@@ -442,3 +442,18 @@ def test_over_the_c_hdlc_bank_with_line_errors(clock):
     noisy[0] = False
     tick(150)
     assert la.state == "AVAILABLE" and lb.state == "AVAILABLE"
+
+
+def test_msus_held_during_remote_congestion_flow_after_it(clock):
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    got = []
+    b.isup.mtp_transfer = lambda *args: got.append(args)
+    pairs[0][1].mtp2.set_receive_congestion(True)  # B sends SIB (Q.703 9.3)
+    clock.advance(0.05)
+    a.mtp3.transfer(SI_ISUP, 2, 0, C.encode("RLC", 1, {}))
+    clock.advance(1)
+    assert got == []  # held at A while B is busy
+    pairs[0][1].mtp2.set_receive_congestion(False)
+    clock.advance(0.1)
+    assert len(got) == 1 and pairs[0][0].mtp2.state == "IN_SERVICE"
