@@ -238,3 +238,15 @@ def test_unresolvable_dual_tone_is_refused():
         "ringback": Tone("ringback", (Segment((440.0, 480.0), 2000), Segment((), 4000)))})
     with pytest.raises(ValueError, match="closer than"):
         CallProgressDetector(1, close)
+
+
+@settings(max_examples=25)
+@given(st.sampled_from(sorted(PLANS)), st.sampled_from(["dial", "busy", "congestion", "sit"]),
+       st.floats(-30, -3), st.sampled_from(["alaw", "ulaw"]), st.integers(0, 4000),
+       st.integers(1, 400))
+def test_round_trip_any_level_offset_and_block(plan, tone, level, law, lead, block):
+    """gen -> detect at any level in range, any start offset, any block size, with noise."""
+    rng = np.random.default_rng(lead)
+    quiet = encode(np.round(rng.normal(0, 8, lead)).astype(np.int16), law)
+    x = np.concatenate([quiet, synth(tone, 6.0, law, plan, level=level)])
+    assert names(x, plan, law, block=block) == [tone]
