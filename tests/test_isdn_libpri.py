@@ -213,7 +213,7 @@ def test_t303_setup_sent_twice_then_cleared(connect, ours):
     orig = stack.transport.send
     stack.transport.send = lambda f: (sent.append(bytes(f)), orig(f))[1]
     call = stack.place_call("4000", "0212345678", channel=9)
-    peer.until(lambda: rec.has("released", call), timeout=3)
+    peer.until(lambda: rec.has("released", call), timeout=10)
     setups = [f for f in sent if len(f) > 8 and f[4] == 0x08 and f[4 + 1 + 2 + 1] == 0x05]
     assert len(setups) == 2
     assert rec.first("released", call).cause == (18 if ours == "network" else 102)
@@ -228,8 +228,8 @@ def test_t305_then_release(connect, ours):
     peer.until(lambda: call.role == "ACTIVE")
     call.hangup(16)  # libpri (manual) does not answer DISCONNECT: T305 expires
     peer.wait_for("HANGUP_REQ")
-    peer.until(lambda: call.role == "RELEASE_REQUEST" or rec.has("released", call), timeout=2)
-    peer.until(lambda: rec.has("released", call), timeout=3)
+    peer.until(lambda: call.role == "RELEASE_REQUEST" or rec.has("released", call), timeout=10)
+    peer.until(lambda: rec.has("released", call), timeout=10)
     assert rec.first("released", call).cause == 16
 
 
@@ -244,7 +244,7 @@ def test_t308_twice_then_channel_restarted(connect, ours):
     peer.wait_for("OK cut")
     peer.drop_ours = True
     call.hangup(16)
-    peer.until(lambda: rec.has("released", call), timeout=3)
+    peer.until(lambda: rec.has("released", call), timeout=10)
     assert rec.first("released", call).cause == 102
     assert stack.cc.channels.state(11) in (BState.RESTART, BState.MAINTENANCE)
     peer.drop_ours = False
@@ -282,11 +282,11 @@ def test_link_failure_keeps_active_call(connect, ours):
     peer.send("cut 1")
     peer.wait_for("OK cut")
     peer.drop_ours = True
-    peer.until(lambda: rec.has("link_down"), timeout=3)  # T203, then T200 x N200
+    peer.until(lambda: rec.has("link_down"), timeout=10)  # T203, then T200 x N200
     assert call.timers.running("T309") and call.role == "ACTIVE"
     peer.drop_ours = False
     peer.send("cut 0")
-    peer.until(lambda: len(rec.all("link_up")) >= 2, timeout=5)
+    peer.until(lambda: len(rec.all("link_up")) >= 2, timeout=10)
     peer.pump(0.3)
     assert call.role == "ACTIVE" and not call.timers.running("T309")
     assert not any(line.startswith("HANGUP") for line in peer.log)  # libpri kept it too
@@ -310,7 +310,7 @@ def test_full_span_then_glare_on_last_channel(connect, ours):
     peer.send("call 1 31 5000 0299999999")
     peer.wait_line("CALLID")
     ours_call = stack.place_call("4031", "0212345678", channel=31)
-    peer.until(lambda: rec.has("offered") or rec.has("rejected"), timeout=5)
+    peer.until(lambda: rec.has("offered") or rec.has("rejected"), timeout=10)
     if ours == "network":
         # the network's choice stands: the user's SETUP is refused with cause 44
         assert rec.first("rejected").cause == 44
@@ -327,7 +327,7 @@ def test_full_span_then_glare_on_last_channel(connect, ours):
         assert ours_call.channel is None
         pid = int(peer.wait_for("RING 31").split()[1])
         peer.send(f"hangup {pid} 44")
-        peer.until(lambda: rec.has("released", ours_call), timeout=5)
+        peer.until(lambda: rec.has("released", ours_call), timeout=10)
         assert rec.first("released", ours_call).cause == 44
         assert rec.first("released", ours_call).detail["glare"]  # "glare, retry"
         inc.answer()

@@ -84,7 +84,7 @@ class PriPeer:
                     self.stack.receive_frame(f)
         self.clock.run_due(self.clock.time())
 
-    def wait_for(self, prefix: str, timeout: float = 5.0) -> str:
+    def wait_for(self, prefix: str, timeout: float = 10.0) -> str:
         """Pump until libpri has printed a line starting with ``prefix`` after the last
         line returned; returns it."""
         end = time.monotonic() + timeout
@@ -105,7 +105,7 @@ class PriPeer:
         except queue.Empty:
             pass
 
-    def wait_line(self, prefix: str, timeout: float = 5.0) -> str:
+    def wait_line(self, prefix: str, timeout: float = 10.0) -> str:
         """Like :meth:`wait_for` but *without* pumping our stack (frames stay queued)."""
         end = time.monotonic() + timeout
         while True:
@@ -118,7 +118,7 @@ class PriPeer:
                 raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
             time.sleep(0.002)
 
-    def until(self, predicate, timeout: float = 5.0) -> None:
+    def until(self, predicate, timeout: float = 10.0) -> None:
         """Pump until ``predicate()`` is true."""
         end = time.monotonic() + timeout
         while not predicate():
