@@ -164,7 +164,7 @@ def test_membership_rules():
     np.testing.assert_array_equal(tx[7], rx[0])
     np.testing.assert_array_equal(tx[0], rx[1])      # two parties: each hears the other
     assert f.route(0).conference == a
-    f.conference_add(a, 0, mode="listen")            # change of mode in place
+    f.conference_add(a, 0, mode="listen-only")       # change of mode in place (alias)
     assert [p.mode for p in f.conference_parties(a)] == ["listen", "normal"]
     f.conference_remove(a, 0)
     f.process(rx, tx)

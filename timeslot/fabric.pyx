@@ -87,6 +87,8 @@ LAWS = ("alaw", "ulaw")
 SILENCE = {"alaw": 0xD5, "ulaw": 0xFF}
 MODES = {"normal": CTI_CONF_NORMAL, "listen": CTI_CONF_LISTEN, "talk": CTI_CONF_TALK,
          "coach": CTI_CONF_COACH}
+MODE_ALIASES = {"listen-only": "listen", "listen_only": "listen", "talk-only": "talk",
+                "talk_only": "talk", "whisper": "coach"}
 MAX_SLOTS = CTI_TSI_MAX_SLOTS
 MAX_PARTIES = CTI_CONF_MAX_PARTIES
 MAX_FRAMES = 160
@@ -288,13 +290,16 @@ cdef class Fabric:
         """Add ``slot`` to a bridge, or change an existing party.
 
         ``gain_db`` scales what the party contributes, ``listen_gain_db`` what it hears.
-        A ``coach`` is heard only by the party in slot ``coach_of`` (whisper).
+        A ``coach`` is heard only by the party in slot ``coach_of`` (whisper).  Modes:
+        normal, listen (listen-only), talk (talk-only), coach (whisper).
         """
         cdef cti_conf_t *c = self._conf(conf)
         cdef cti_conf_party_t p
         self._slot(slot)
+        mode = MODE_ALIASES.get(mode, mode)
         if mode not in MODES:
-            raise FabricError(f"unknown mode {mode!r}; expected one of {tuple(MODES)}")
+            raise FabricError(f"unknown mode {mode!r}; expected one of "
+                              f"{tuple(MODES) + tuple(MODE_ALIASES)}")
         other = self.slot_conf.get(slot)
         if other is not None and other != conf:
             raise FabricError(f"slot {slot} is already in conference {other}")
