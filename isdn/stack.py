@@ -35,7 +35,7 @@ class Stack:
                  variant: str = "etsi", lapd_timers: dict[str, float] | TimerTable | None = None,
                  q931_timers: dict[str, float] | TimerTable | None = None,
                  on_event: Callable[[Event], None] | None = None, tei: int | None = 0,
-                 auto_release: bool = True):
+                 auto_release: bool = True, cr_len: int | None = None):
         self.scheduler = scheduler
         self.side = side
         self.transport = transport
@@ -43,8 +43,10 @@ class Stack:
         self.bad_frames = 0
         q_table = q931_timers if isinstance(q931_timers, TimerTable) else q931_table(q931_timers)
         l_table = lapd_timers if isinstance(lapd_timers, TimerTable) else lapd_table(lapd_timers)
+        # call reference length (Q.931 4.3): 2 octets on a PRI, 1 on a BRI
         self.cc = CallControl(scheduler, side, variant=variant, timers=q_table,
-                              on_event=on_event, auto_release=auto_release)
+                              on_event=on_event, auto_release=auto_release,
+                              cr_len=cr_len or (1 if tei is None else 2))
         self.tei_manager: TeiUser | None = None
         if tei is None:  # BRI terminal: automatic TEI assignment (Q.921 5.3)
             if side != "user":

@@ -436,3 +436,28 @@ def test_span_d_channel_transport():
     assert span.out[0] == (16, bytes.fromhex("00017f"))  # SABME, user side C/R = 0
     span.inq.append(bytes.fromhex("020173"))  # UA F=1 from the network
     assert stack.poll(SpanDChannel(span)) == 1 and stack.link_up
+
+
+@pytest.mark.parametrize("variant,layer1,last", [("etsi", 3, 31), ("ni2", 2, 23), ("qsig", 3, 31)])
+def test_variants_are_data(variant, layer1, last):
+    clock = VirtualClock()
+    rn = Recorder()
+    net, user = memory_pair(clock, variant=variant, on_event_network=rn)
+    clock.advance(0.05)
+    sent = tap(user)
+    out = user.place_call("4000", "1")
+    clock.advance(0.01)
+    setup = q931_sent(sent)[-1]
+    assert setup.get("bearer_capability")["layer1"] == layer1
+    assert out.channel == last  # the user hunts from the top of the variant's channel plan
+    assert rn.first("offered").call.channel == last
+
+
+def test_one_octet_call_reference():
+    clock = VirtualClock()
+    net, user = memory_pair(clock, cr_len=1)
+    clock.advance(0.05)
+    sent = tap(user)
+    user.place_call("4000", "1")
+    clock.advance(0.01)
+    assert q931_sent(sent)[-1].cr_len == 1 and net.calls[0].cref == 1
