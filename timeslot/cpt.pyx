@@ -14,7 +14,7 @@ from libc.stdint cimport int64_t
 
 cimport numpy as cnp
 
-from timeslot.detector cimport check_block, drain, law_index
+from timeslot.detector cimport check_block, drain, ensure_ring, law_index
 from timeslot.ring cimport cti_ring_free, cti_ring_init, cti_ring_t
 
 from timeslot.toneplans import plan as get_plan
@@ -27,6 +27,7 @@ cdef extern from "cpt.h" nogil:
         CTI_CPT_MAX_CLASSES
         CTI_CPT_MAX_TONES
         CTI_CPT_MAX_ELEMS
+        CTI_CPT_HISTORY
     ctypedef struct cti_cpt_tone_t:
         int nelems
         int cls[8]
@@ -94,6 +95,8 @@ cdef int build_plan(object plan, cti_cpt_plan_t *p) except -1:
     for i, t in enumerate(plan.tones.values()):
         if len(t.segments) > CTI_CPT_MAX_ELEMS:
             raise ValueError(f"tone {t.name!r}: more than {CTI_CPT_MAX_ELEMS} segments")
+        if not 1 <= t.match <= CTI_CPT_HISTORY + 1:
+            raise ValueError(f"tone {t.name!r}: match must be 1..{CTI_CPT_HISTORY + 1}")
         p.tone[i].nelems = len(t.segments)
         p.tone[i].match = t.match
         p.tone[i].continuous = t.continuous
@@ -148,6 +151,7 @@ cdef class CallProgressDetector:
         cdef cnp.ndarray a = check_block(block, self.channels, self.law)
         cdef const void *p = cnp.PyArray_DATA(a)
         cdef int frames = a.shape[1]
+        ensure_ring(&self.ring, self.channels * (frames // 160 + 4))
         with nogil:
             cti_cpt_process(&self.d, p, frames, &self.ring)
         return drain(&self.ring)

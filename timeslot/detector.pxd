@@ -2,7 +2,7 @@
 # draining the C event ring into timeslot.events.Event tuples.
 cimport numpy as cnp
 
-from timeslot.ring cimport cti_event_t, cti_ring_pop, cti_ring_t
+from timeslot.ring cimport cti_event_t, cti_ring_free, cti_ring_init, cti_ring_pop, cti_ring_t
 
 
 
@@ -41,3 +41,13 @@ cdef inline list drain(cti_ring_t *ring):
                              buf[i].start, buf[i].end))
         if n < 64:
             return out
+
+
+cdef inline int ensure_ring(cti_ring_t *ring, long need) except -1:
+    """Grow the (drained) ring so one process() call cannot overflow it."""
+    if need <= ring.cap:
+        return 0
+    cti_ring_free(ring)
+    if cti_ring_init(ring, <unsigned int> min(need, 1 << 30)) != 0:
+        raise MemoryError()
+    return 0

@@ -10,7 +10,7 @@ reported when it ends, a 2100 Hz tone when it ends or at :meth:`finish`.
 
 cimport numpy as cnp
 
-from timeslot.detector cimport check_block, drain, law_index
+from timeslot.detector cimport check_block, drain, ensure_ring, law_index
 from timeslot.ring cimport cti_ring_free, cti_ring_init, cti_ring_t
 
 cnp.import_array()
@@ -54,6 +54,7 @@ cdef class FaxToneDetector:
         cdef cnp.ndarray a = check_block(block, self.channels, self.law)
         cdef const void *p = cnp.PyArray_DATA(a)
         cdef int frames = a.shape[1]
+        ensure_ring(&self.ring, self.channels * (frames // 160 + 4))
         with nogil:
             cti_fax_process(&self.d, p, frames, &self.ring)
         return drain(&self.ring)

@@ -14,7 +14,7 @@ import numpy as np
 
 cimport numpy as cnp
 
-from timeslot.detector cimport check_block, drain, law_index
+from timeslot.detector cimport check_block, drain, ensure_ring, law_index
 from timeslot.ring cimport cti_ring_free, cti_ring_init, cti_ring_t
 
 cnp.import_array()
@@ -109,6 +109,7 @@ cdef class TalkDetector:
         cdef cnp.ndarray a = check_block(block, self.channels, self.law)
         cdef const void *p = cnp.PyArray_DATA(a)
         cdef int frames = a.shape[1]
+        ensure_ring(&self.ring, self.channels * (frames // 80 + 4))
         with nogil:
             cti_talk_process(&self.t, p, frames, &self.ring)
         return drain(&self.ring)
@@ -145,6 +146,7 @@ cdef class ToneMeter:
         cdef cnp.ndarray a = check_block(block, self.channels, self.law)
         cdef const void *p = cnp.PyArray_DATA(a)
         cdef int frames = a.shape[1]
+        ensure_ring(&self.ring, self.channels * (frames // 80 + 4))
         with nogil:
             cti_tonemeter_process(&self.t, p, frames, &self.ring)
         return drain(&self.ring)
