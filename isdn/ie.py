@@ -283,7 +283,8 @@ def encode(ies: Iterable[IE]) -> bytes:
     return bytes(out)
 
 
-# ---- builders for the elements call control sends --------------------------------------
+# ---- builders for the elements call control sends (cached: elements are immutable) -----
+@lru_cache(maxsize=4096)
 def bearer(capability: int = 0, layer1: int | None = 3) -> IE:
     """Bearer capability (4.5.5): 0 speech, 8 unrestricted digital, 16 3.1 kHz audio;
     circuit mode 64 kbit/s; layer 1 G.711 (3 A-law, 2 mu-law), none for digital."""
@@ -291,6 +292,7 @@ def bearer(capability: int = 0, layer1: int | None = 3) -> IE:
                 layer1=None if capability == 8 else layer1)
 
 
+@lru_cache(maxsize=4096)
 def channel(number: int | None, exclusive: bool = True) -> IE:
     """Channel identification (4.5.13) on a primary rate interface; None means any channel."""
     if number is None:
@@ -301,34 +303,41 @@ def channel(number: int | None, exclusive: bool = True) -> IE:
                 channels=[number])
 
 
+@lru_cache(maxsize=4096)
 def called(digits: str, type: int = 0, plan: int = 1) -> IE:
     return make("called_number", type=type, plan=plan, digits=digits)
 
 
+@lru_cache(maxsize=4096)
 def calling(digits: str, type: int = 0, plan: int = 1, presentation: int = 0,
             screening: int = 0) -> IE:
     return make("calling_number", type=type, plan=plan, presentation=presentation,
                 screening=screening, digits=digits)
 
 
+@lru_cache(maxsize=4096)
 def cause(value: int, location: int = 0, diagnostics: bytes = b"") -> IE:
     return make("cause", coding=0, location=location, value=value, diagnostics=diagnostics)
 
 
+@lru_cache(maxsize=4096)
 def progress(description: int, location: int = 0) -> IE:
     """Progress indicator (4.5.23): 1 not end-to-end ISDN, 2 destination not ISDN,
     3 origination not ISDN, 8 in-band information now available."""
     return make("progress", coding=0, location=location, description=description)
 
 
+@lru_cache(maxsize=4096)
 def call_state(value: int) -> IE:
     return make("call_state", coding=0, value=value)
 
 
+@lru_cache(maxsize=4096)
 def restart_indicator(restart_class: int) -> IE:
     """Restart indicator (4.5.25): 0 indicated channels, 6 single interface, 7 all interfaces."""
     return make("restart_indicator", restart_class=restart_class)
 
 
+@lru_cache(maxsize=4096)
 def sending_complete() -> IE:
     return make("sending_complete")

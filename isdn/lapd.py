@@ -148,6 +148,7 @@ class DataLink(Machine):
         self.state = TEI_ASSIGNED if tei is not None else TEI_UNASSIGNED
         self.vs = self.va = self.vr = 0
         self.rc = 0
+        self.t203_due = 0.0
         self.peer_busy = self.reject_exception = self.ack_pending = self.l3_initiated = False
         self.queue: deque[bytes] = deque()
         self.unitdata_queue: deque[bytes] = deque()
@@ -241,6 +242,20 @@ class DataLink(Machine):
     def _start(self, name: str) -> None:
         self.timers.start(name, self._run, name)
 
+    def _restart_t203(self) -> None:
+        """(Re)start T203 (5.6.1): every frame restarts it, so the running timer only
+        records its new deadline and re-arms itself for the rest when it fires early."""
+        self.t203_due = self.scheduler.time() + self.table.values["T203"]
+        if not self.timers.running("T203"):
+            self.timers.start("T203", self._t203_fired)
+
+    def _t203_fired(self) -> None:
+        remaining = self.t203_due - self.scheduler.time()
+        if remaining > 1e-9:
+            self.timers.start("T203", self._t203_fired, seconds=remaining)
+        else:
+            self._run("T203")
+
     def _clear_exceptions(self) -> None:
         self.peer_busy = self.reject_exception = self.ack_pending = False
 
@@ -332,7 +347,7 @@ class DataLink(Machine):
         self._reset_variables()
         self._indicate("dl_establish_ind")
         self.timers.stop("T200")
-        self._start("T203")
+        self._restart_t203()
         self.state = MULTIPLE_FRAME_ESTABLISHED
         self._send_pending()
         return None
@@ -363,7 +378,7 @@ class DataLink(Machine):
             self._indicate("dl_establish_ind")
         self._reset_variables()
         self.timers.stop("T200")
-        self._start("T203")
+        self._restart_t203()
         self.state = MULTIPLE_FRAME_ESTABLISHED
         self._send_pending()
         return MULTIPLE_FRAME_ESTABLISHED
@@ -427,7 +442,7 @@ class DataLink(Machine):
             self.unacked.clear()
             self._indicate("dl_establish_ind")
         self.timers.stop("T200")
-        self._start("T203")
+        self._restart_t203()
         self.vs = self.va = self.vr = 0
         self.state = MULTIPLE_FRAME_ESTABLISHED
         self._send_pending()
@@ -536,7 +551,7 @@ class DataLink(Machine):
         elif nr == self.vs:
             self._ack(nr)
             self.timers.stop("T200")
-            self._start("T203")
+            self._restart_t203()
         elif nr != self.va:
             self._ack(nr)
             self._start("T200")
@@ -559,7 +574,7 @@ class DataLink(Machine):
         if frame.kind == "REJ":
             self._ack(frame.nr)
             self.timers.stop("T200")
-            self._start("T203")
+            self._restart_t203()
             self._retransmit()
         elif frame.kind == "RNR":
             self._ack(frame.nr)
@@ -603,7 +618,7 @@ class DataLink(Machine):
             if frame.kind == "RNR":
                 self._start("T200")
             else:
-                self._start("T203")
+                self._restart_t203()
             self._retransmit()
             self.state = MULTIPLE_FRAME_ESTABLISHED
             self._send_pending()

@@ -1,7 +1,7 @@
 """Q.931 message codec (clause 4): protocol discriminator, call reference, message type, IEs.
 
-The fixed header is declared with construct; information elements follow in the
-order received, with codeset shifts applied (4.5.2 locking, 4.5.3 non-locking shift).
+The header octets are declared with construct (:class:`isdn.octet.Octet`); elements
+follow in the order received, with codeset shifts applied (4.5.2 locking, 4.5.3 non-locking shift).
 Framing faults that make a message unusable (5.8.1 protocol discriminator, 5.8.2 too
 short, 5.8.3.1 call reference format) raise :class:`Q931DecodeError`; element faults are
 kept on the element (``IE.error``) for the error procedures of 5.8.5-5.8.7, and an
@@ -11,14 +11,14 @@ unknown message type is kept as ``name=None`` for 5.8.4.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from construct import Bytes, Const, Int8ub, Struct, this
+from construct import BitsInteger, Flag
 
 from core.errors import DecodeError
 from isdn import ie as ies
 from isdn.ie import IE
+from isdn.octet import Octet, build_octet, parse_octet
 
 PD_Q931 = 0x08
 
@@ -39,23 +39,10 @@ class Q931DecodeError(DecodeError):
     """A frame that cannot be a Q.931 message (ignored by the receiver, 5.8.1-5.8.3.1)."""
 
 
-HEADER = Struct(
-    "pd" / Const(PD_Q931, Int8ub),
-    "cr_len" / Int8ub,
-    "cref" / Bytes(this.cr_len),
-    "type" / Int8ub,
-).compile()
-
-
-@lru_cache(maxsize=16384)
-def _parse_header(head: bytes) -> tuple[int, bytes, int]:
-    h = HEADER.parse(head)
-    return h.cr_len, h.cref, h.type
-
-
-@lru_cache(maxsize=16384)
-def _build_header(cr_len: int, cref: bytes, code: int) -> bytes:
-    return HEADER.build({"pd": PD_Q931, "cr_len": cr_len, "cref": cref, "type": code})
+# the header of figure 4-1: protocol discriminator, call reference (4.3), message type (4.4)
+CR_LENGTH = Octet("spare" / BitsInteger(4), "length" / BitsInteger(4))
+CR_FIRST = Octet("flag" / Flag, "value" / BitsInteger(7))
+MESSAGE_TYPE = Octet("escape" / BitsInteger(1), "type" / BitsInteger(7))
 
 
 @dataclass
@@ -131,19 +118,24 @@ def decode(data: bytes) -> Message:
     if data[0] != PD_Q931:
         raise Q931DecodeError(f"protocol discriminator 0x{data[0]:02x} is not Q.931",
                               offset=0, field="protocol_discriminator")
-    if data[1] & 0xF0 or (data[1] & 0x0F) > 2:
+    lengths = parse_octet(CR_LENGTH, data[1])
+    cr_len = lengths["length"]
+    if lengths["spare"] or cr_len > 2:
         raise Q931DecodeError("invalid call reference length", offset=1, field="call_reference")
-    if len(data) < 3 + (data[1] & 0x0F):
+    end = 3 + cr_len
+    if len(data) < end:
         raise Q931DecodeError("message too short", offset=len(data), field="message_type")
-    end = 3 + (data[1] & 0x0F)
-    cr_len, cref_octets, code = _parse_header(data[:end])
-    cref = int.from_bytes(cref_octets, "big")
-    flag = bool(cref >> (8 * cr_len - 1)) if cr_len else False
+    flag, cref = False, 0
     if cr_len:
-        cref &= (1 << (8 * cr_len - 1)) - 1
-    if code & 0x80:
-        raise Q931DecodeError("message type with bit 8 set (escape)", offset=2 + cr_len,
+        first = parse_octet(CR_FIRST, data[2])
+        flag, cref = first["flag"], first["value"]
+        for octet in data[3:end - 1]:
+            cref = (cref << 8) | octet
+    mt = parse_octet(MESSAGE_TYPE, data[end - 1])
+    if mt["escape"]:
+        raise Q931DecodeError("message type with bit 8 set (escape)", offset=end - 1,
                               field="message_type")
+    code = mt["type"]
     return Message(MESSAGE_TYPES.get(code), cref, flag, _decode_ies(data[end:], end), cr_len,
                    code)
 
@@ -195,11 +187,12 @@ def _decode_ies(data: bytes, base: int) -> list[IE]:
 
 def encode(msg: Message) -> bytes:
     """Octets of ``msg``."""
+    head = [PD_Q931, build_octet(CR_LENGTH, ("spare", 0), ("length", msg.cr_len))]
     if msg.cr_len:
-        limit = 1 << (8 * msg.cr_len - 1)
-        if not 0 <= msg.call_ref < limit:
+        if not 0 <= msg.call_ref < 1 << (8 * msg.cr_len - 1):
             raise ValueError("call reference out of range for its length")
-        cref = (msg.call_ref | (limit if msg.flag else 0)).to_bytes(msg.cr_len, "big")
-    else:
-        cref = b""
-    return _build_header(msg.cr_len, cref, msg.code) + ies.encode(msg.ies)
+        rest = msg.call_ref.to_bytes(msg.cr_len, "big")
+        head.append(build_octet(CR_FIRST, ("flag", bool(msg.flag)), ("value", rest[0])))
+        head += rest[1:]
+    head.append(build_octet(MESSAGE_TYPE, ("escape", 0), ("type", msg.code)))
+    return bytes(head) + ies.encode(msg.ies)
