@@ -153,7 +153,8 @@ class Call:
             self.trunk.release(self)
 
     async def wait(self, *states: CallState, timeout: float | None = None) -> CallState:
-        """Wait until the call is in one of ``states`` (or released); returns the state."""
+        """Wait until the call is in one of ``states`` (or released), or ``timeout``
+        seconds pass; returns the state the call is in then."""
         want = frozenset(states) | {CallState.RELEASED}
         if self.state in want:
             return self.state
@@ -162,6 +163,8 @@ class Call:
         self._waiters.append(entry)
         try:
             return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return self.state
         finally:
             self._waiters.remove(entry)
 

@@ -19,6 +19,7 @@ deadlines (drift-corrected) and lateness and overruns are measured.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from drivers.base import TIMESLOTS_E1, Span
 from timeslot.events import Event
 
 FRAME_RATE = 8000  # frames (samples per channel) per second
+log = logging.getLogger("cti.kernel")
 IDLE_ALAW = 0xD5
 
 
@@ -84,6 +86,7 @@ class Kernel:
         self.law = law
         self.loop = loop or new_loop(virtual)
         self.spans: list[tuple[Span, int]] = []
+        self.devices: list[tuple[Any, int, int]] = []  # (block device, first slot, rows)
         self.tickers: list[Ticker] = []
         self.stages: list[Stage] = []
         self.handlers: dict[int, list[Callable[[Event], None]]] = defaultdict(list)
@@ -92,6 +95,7 @@ class Kernel:
         self.slot_names: dict[int, str] = {}
         self.frame = 0
         self.stats = TickStats()
+        self.errors: list[str] = []  # handler failures: reported, never fatal to the loop
         self._fabric = None
         self.rx: np.ndarray | None = None
         self.tx: np.ndarray | None = None
@@ -118,8 +122,15 @@ class Kernel:
         return base
 
     def add_span(self, span: Span) -> int:
-        base = self.allocate(TIMESLOTS_E1, span.name)
+        base = self.add_device(span, TIMESLOTS_E1, span.name)
         self.spans.append((span, base))
+        return base
+
+    def add_device(self, device: Any, rows: int, name: str) -> int:
+        """Any block device with ``read_block(frames)`` -> (rows, frames) and
+        ``write_block(block)`` (a span, a station board); returns its first slot."""
+        base = self.allocate(rows, name)
+        self.devices.append((device, base, rows))
         return base
 
     def span_slot(self, span: Span, timeslot: int) -> int:
@@ -157,8 +168,8 @@ class Kernel:
         frames, rx, tx = self.block, self.rx, self.tx
         for t in self.tickers:
             t.tick(frames)
-        for span, base in self.spans:
-            rx[base:base + TIMESLOTS_E1] = span.read_block(frames)
+        for dev, base, rows in self.devices:
+            rx[base:base + rows] = dev.read_block(frames)
         for st in self.stages:
             f = getattr(st, "rx", None)
             if f is not None:
@@ -168,8 +179,8 @@ class Kernel:
             f = getattr(st, "tx", None)
             if f is not None:
                 f(tx, self.frame)
-        for span, base in self.spans:
-            span.write_block(tx[base:base + TIMESLOTS_E1])
+        for dev, base, rows in self.devices:
+            dev.write_block(tx[base:base + rows])
         self.frame += frames
         for st in self.stages:
             f = getattr(st, "drain", None)
@@ -177,11 +188,21 @@ class Kernel:
                 continue
             for slot, ev in f():
                 for h in tuple(self.handlers.get(slot, ())):
-                    h(ev)
+                    self._call(h, ev)
         for cb in tuple(self.after_tick):
-            cb()
+            self._call(cb)
         self.stats.ticks += 1
         self.stats.cpu_s += time.process_time() - c0
+
+    def _call(self, fn: Callable, *args: Any) -> None:
+        """Run a handler; a failure is logged and kept in ``errors``, the loop goes on."""
+        try:
+            fn(*args)
+        except Exception as e:
+            msg = f"{getattr(fn, '__qualname__', fn)}: {type(e).__name__}: {e}"
+            log.exception("kernel handler failed: %s", msg)
+            if len(self.errors) < 1000:
+                self.errors.append(msg)
 
     def _scheduled_tick(self, n: int) -> None:
         if not self._running:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -10,16 +11,37 @@ from drivers.base import Span
 
 
 class SpanHdlc:
-    """A span timeslot in HDLC mode as a frame transport (``send(frame)``)."""
+    """A span timeslot in HDLC mode as a frame transport (``send(frame)``).
+
+    When the board's transmit queue is full, frames wait here in order and go out as
+    the queue drains (``recv_all`` is called every tick), so a burst is never lost."""
 
     def __init__(self, span: Span, timeslot: int):
         self.span = span
         self.timeslot = timeslot
+        self.backlog: deque[bytes] = deque()
+        self.max_backlog = 0
 
     def send(self, frame: bytes) -> None:
-        self.span.hdlc_send(self.timeslot, frame)
+        if self.backlog:
+            self.backlog.append(bytes(frame))
+        else:
+            try:
+                self.span.hdlc_send(self.timeslot, frame)
+            except BufferError:
+                self.backlog.append(bytes(frame))
+        self.max_backlog = max(self.max_backlog, len(self.backlog))
+
+    def _drain(self) -> None:
+        while self.backlog:
+            try:
+                self.span.hdlc_send(self.timeslot, self.backlog[0])
+            except BufferError:
+                return
+            self.backlog.popleft()
 
     def recv_all(self) -> list[bytes]:
+        self._drain()
         return self.span.hdlc_recv(self.timeslot)
 
 

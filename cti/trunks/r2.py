@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cti.calls import Call, CallEvent
+from cti.calls import Call, CallEvent, CallState
 from cti.trunks.base import TrunkBase
 from drivers.base import Span
 from r2.call import CircuitBusy
@@ -47,6 +47,11 @@ class R2Trunk(TrunkBase):
         for i in range(len(self.timeslots)):
             if gen.busy(i):
                 tx[self.slots[i]] = audio[i]
+        for i, call in self.calls.items():  # our answer goes out once the register is done
+            if (call.direction == "in" and call.state is not CallState.CONNECTED
+                    and self.r2.channels[i].state == "in_answered"):
+                self.counters["answered"] += 1
+                call.notify(CallEvent.CONNECTED)
         changed = np.flatnonzero(cas != self._sent)
         for i in changed.tolist():
             self._sent[i] = cas[i]

@@ -101,7 +101,11 @@ class Ss7Trunk(TrunkBase, IsupListener):
         self._circuit(call).accept()
 
     def answer(self, call: Call) -> None:
-        self._circuit(call).answer()
+        circuit = self._circuit(call)
+        circuit.answer()
+        if circuit.state == "ANSWERED":  # ANM/CON sent: the call is through
+            self.counters["answered"] += 1
+            call.notify(CallEvent.CONNECTED)
 
     def reject(self, call: Call, cause: int) -> None:
         self._circuit(call).release(cause)

@@ -1,0 +1,325 @@
+"""``cti lab``: the embedded default system, on simulated E1 boards.
+
+Two sim E1 boards are cabled back to back: ``pstn`` (a PSTN simulator) and ``cc`` (the
+call centre), one span per trunk type: ISDN PRI (network side on the PSTN, user side at
+the call centre), SS7 ISUP (point codes 1 and 2) and MFC-R2 China No.1 (forward from the
+PSTN).  A station board carries the agents' phones.  The call centre routes DNIS 4xxx to
+the demo IVR (greeting, one DTMF choice), which queues the caller for sales or support;
+the agents (simulated handsets) answer after a ring or two, talk and hang up after a
+random time.  The PSTN side places the calls with random arrival times and DTMF choices;
+callers whose patience runs out hang up (abandoned).  Every call that ends writes a
+call record (CSV).  The report adds up: offered = answered + abandoned + failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cti.calls import Call, CallEvent, CallState
+from cti.cdr import CdrWriter
+from cti.dialplan import DialPlan, Route
+from cti.kernel import Kernel
+from cti.media import MediaEngine, Reason
+from cti.queues import Agent, HuntQueue
+from cti.trunks.isdn import IsdnTrunk
+from cti.trunks.r2 import R2Trunk
+from cti.trunks.ss7 import Ss7Trunk
+from cti.trunks.station import StationTrunk
+from drivers.base import Signalling, SpanConfig
+from drivers.sim import Cable, SimBoard
+from drivers.sim.station import StationBoard
+from timeslot.tonegen import synth
+
+TRUNK_KINDS = ("isdn", "ss7", "r2")
+QUEUES = {"1": "sales", "2": "support"}
+
+
+@dataclass
+class LabOptions:
+    calls: int = 200
+    agents: int = 10
+    seed: int = 1
+    interarrival_s: float = 4.0  # mean of the exponential arrival process
+    patience_s: tuple[float, float] = (20.0, 120.0)
+    talk_s: tuple[float, float] = (15.0, 90.0)
+    trunks: tuple[str, ...] = TRUNK_KINDS
+    realtime: bool = False
+    cdr_path: str | None = None
+    plan: str = "cn"
+
+
+@dataclass
+class CallOutcome:
+    id: int
+    trunk: str
+    ani: str
+    outcome: str = "failed"
+    reason: str = ""
+    choice: str | None = None
+
+
+class CallCentre:
+    """The call-centre side: dial plan -> demo IVR -> queues of agents; call records."""
+
+    def __init__(self, kernel: Kernel, media: MediaEngine, stations: StationTrunk,
+                 agents: list[Agent], cdr: CdrWriter, plan: str,
+                 on_error: Callable[[str], None]):
+        self.kernel = kernel
+        self.media = media
+        self.cdr = cdr
+        self.on_error = on_error
+        self.dialplan = DialPlan([Route.parse(r"^4\d{3}$", ".*", "ivr:demo")])
+        self.queues = {name: HuntQueue(name, kernel, media, stations, agents)
+                       for name in QUEUES.values()}
+        self.greeting = np.concatenate([synth(f, 0.15, plan=plan, level=-12.0)
+                                        for f in (523.0, 659.0, 784.0)])
+        self.by_ani: dict[str, Call] = {}
+        self.offered = 0
+
+    def incoming(self, call: Call) -> None:
+        self.offered += 1
+        self.by_ani[call.ani] = call
+        route = self.dialplan.match(call.dnis, call.ani)
+        if route is None:
+            call.reject(1)
+            return
+        asyncio.ensure_future(self._guard(call, self.ivr_demo(call)))
+
+    async def _guard(self, call: Call, coro) -> None:
+        try:
+            await coro
+        except Exception as e:  # a bug must show in the report, not vanish in a task
+            self.on_error(f"call {call.id} ({call.trunk.kind} {call.ani}): {type(e).__name__}: {e}")
+            call.drop(41)
+
+    async def ivr_demo(self, call: Call) -> None:
+        call.answer()
+        if await call.wait(CallState.CONNECTED, timeout=10) is not CallState.CONNECTED:
+            return self._record(call, None, "failed")
+        slot = call.slot
+        self.media.enable_digits(slot)
+        call.listeners.append(lambda c, ev: self.media.hangup(slot)
+                              if ev in (CallEvent.DISCONNECTED, CallEvent.RELEASED) else None)
+        played = await self.media.play(slot, [self.greeting], interrupt="12")
+        choice = played.digits if played.reason is Reason.DIGIT else ""
+        if not choice:
+            got = await self.media.collect(slot, max_digits=1, first_timeout=6.0, terminators="")
+            if got.reason is Reason.HANGUP or call.ended:
+                return self._record(call, None, "abandoned")
+            choice = got.digits
+        self.media.enable_digits(slot, False)
+        queue = self.queues[QUEUES.get(choice, "sales")]
+        call.data["queue"] = queue.name
+        result = await queue.enqueue(call)
+        if result == "answered":
+            await call.wait(CallState.RELEASED, timeout=None)
+        else:
+            await call.wait(CallState.RELEASED, timeout=30)
+        self._record(call, queue.name, result)
+
+    def _record(self, call: Call, queue: str | None, outcome: str) -> None:
+        t = call.times
+        agent_at = call.data.get("answered_at")
+        end = t.get("released") or t.get("disconnected") or self.kernel.now()
+        self.cdr.write({
+            "id": call.id, "trunk": call.trunk.kind, "direction": call.direction,
+            "ani": call.ani, "dnis": call.dnis, "queue": queue, "agent": call.data.get("agent"),
+            "outcome": outcome, "cause": call.cause, "raw_cause": call.raw_cause,
+            "offered_at": round(t.get("offered", 0.0), 3),
+            "answered_at": None if "connected" not in t else round(t["connected"], 3),
+            "agent_at": None if agent_at is None else round(agent_at, 3),
+            "ended_at": round(end, 3),
+            "talk_s": None if agent_at is None else round(end - agent_at, 3),
+        })
+
+
+class Lab:
+    def __init__(self, opts: LabOptions | None = None):
+        self.opts = opts = opts or LabOptions()
+        for kind in opts.trunks:
+            if kind not in TRUNK_KINDS:
+                raise ValueError(f"unknown trunk type {kind!r} (known: {', '.join(TRUNK_KINDS)})")
+        self.rng = random.Random(opts.seed)
+        self.errors: list[str] = []
+        k = self.kernel = Kernel(virtual=not opts.realtime)
+        n = len(opts.trunks)
+        self.pstn = SimBoard("pstn", spans=n)
+        self.cc = SimBoard("cc", spans=n, system=self.pstn.system)
+        for board in (self.pstn, self.cc):
+            for span, kind in zip(board.spans, opts.trunks, strict=True):
+                if kind == "r2":
+                    span.configure(SpanConfig(signalling=Signalling.CAS))
+        for a, b in zip(self.pstn.spans, self.cc.spans, strict=True):
+            Cable(a, b)
+        self.pstn.open()
+        self.cc.open()
+        self.station_board = StationBoard("agents", stations=opts.agents,
+                                          system=self.pstn.system)
+        self.station_board.open()
+        k.add_ticker(self.pstn.system)
+        for span in self.pstn.spans + self.cc.spans:
+            k.add_span(span)
+        self.stations = StationTrunk(k, "agents", self.station_board)
+        self.media = MediaEngine(k, plan=opts.plan)
+        self.agents = [Agent(f"agent{i + 1:02d}", i) for i in range(opts.agents)]
+        self.cdr_path = opts.cdr_path or tempfile.mkstemp(prefix="cti-lab-", suffix=".csv")[1]
+        self.cdr = CdrWriter(self.cdr_path)
+        self.centre = CallCentre(k, self.media, self.stations, self.agents, self.cdr, opts.plan,
+                                 self.errors.append)
+        for q in self.centre.queues.values():
+            q.on_answered = self._agent_answered
+        self.pstn_trunks: dict[str, Any] = {}
+        self.cc_trunks: dict[str, Any] = {}
+        offer = self.centre.incoming
+        for i, kind in enumerate(opts.trunks):
+            ps, cs = self.pstn.spans[i], self.cc.spans[i]
+            if kind == "isdn":
+                self.pstn_trunks[kind] = IsdnTrunk(k, "pstn-pri", ps, "network")
+                self.cc_trunks[kind] = IsdnTrunk(k, "cc-pri", cs, "user", on_offered=offer)
+            elif kind == "ss7":
+                self.pstn_trunks[kind] = Ss7Trunk(k, "pstn-isup", ps, opc=1, dpc=2)
+                self.cc_trunks[kind] = Ss7Trunk(k, "cc-isup", cs, opc=2, dpc=1,
+                                                on_offered=offer)
+            else:
+                self.pstn_trunks[kind] = R2Trunk(k, "pstn-r2", ps, variant="cn", master=True)
+                self.cc_trunks[kind] = R2Trunk(k, "cc-r2", cs, variant="cn", master=False,
+                                               on_offered=offer)
+        self.outcomes: list[CallOutcome] = []
+        self.answered_by_ani: dict[str, asyncio.Event] = {}
+
+    # --- simulated agents ---------------------------------------------------------------
+    def _agent_answered(self, caller: Call, leg: Call, agent: Agent) -> None:
+        ev = self.answered_by_ani.get(caller.ani)
+        if ev is not None:
+            ev.set()
+        handset = self.station_board.handsets[agent.station]
+        handset.hang_up(after=self.rng.uniform(*self.opts.talk_s))
+
+        def on_leg(c: Call, e: CallEvent) -> None:
+            if e is CallEvent.RELEASED and handset.off_hook:
+                handset.hang_up(after=0.5)
+                handset.clear_received()
+
+        leg.listeners.append(on_leg)
+
+    def _prepare_agents(self) -> None:
+        for a, h in zip(self.agents, self.station_board.handsets, strict=True):
+            h.answer_after = self.rng.randint(1, 2)
+            a.idle_since = self.kernel.now()
+
+    # --- simulated callers --------------------------------------------------------------
+    async def caller(self, i: int, kind: str) -> None:
+        ani = f"02{10000000 + i}"
+        out = CallOutcome(i, kind, ani)
+        self.outcomes.append(out)
+        trunk = self.pstn_trunks[kind]
+        call = Call(trunk=trunk, direction="out", dnis="4000", ani=ani, clock=self.kernel.now)
+        answered = self.answered_by_ani[ani] = asyncio.Event()
+        try:
+            call.dial()
+        except Exception as e:  # no free circuit: a failed call, not a lab error
+            out.reason = f"not placed: {e}"
+            return
+        state = await call.wait(CallState.CONNECTED, timeout=40)
+        if state is not CallState.CONNECTED:
+            out.reason = f"not answered by the IVR (cause {call.cause})"
+            if not call.ended:
+                call.drop(16)
+            return
+        await asyncio.sleep(self.rng.uniform(0.3, 0.5))
+        out.choice = self.rng.choice("12")
+        await self.media.send_dtmf(call.slot, out.choice)
+        patience = self.rng.uniform(*self.opts.patience_s)
+        try:
+            await asyncio.wait_for(answered.wait(), patience)
+        except asyncio.TimeoutError:
+            if not call.ended:
+                out.outcome, out.reason = "abandoned", f"hung up after {patience:.0f} s"
+                call.drop(16)
+                await call.wait(CallState.RELEASED, timeout=30)
+                return
+        if call.ended and not answered.is_set():
+            out.reason = f"cleared by the call centre (cause {call.cause})"
+            return
+        out.outcome = "answered"
+        await call.wait(CallState.RELEASED, timeout=None)
+
+    async def _guarded_caller(self, i: int, kind: str) -> None:
+        try:
+            await self.caller(i, kind)
+        except Exception as e:
+            self.errors.append(f"caller {i} ({kind}): {type(e).__name__}: {e}")
+
+    async def run(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        k = self.kernel
+        await self._links_up()
+        self._prepare_agents()
+        tasks = []
+        for i in range(self.opts.calls):
+            kind = self.opts.trunks[i % len(self.opts.trunks)]
+            tasks.append(asyncio.ensure_future(self._guarded_caller(i, kind)))
+            await asyncio.sleep(self.rng.expovariate(1.0 / self.opts.interarrival_s))
+        done = 0
+        for t in asyncio.as_completed(tasks):
+            await t
+            done += 1
+            if progress is not None:
+                progress(done, len(tasks))
+        await asyncio.sleep(5.0)  # let the last records be written
+        report = self.report()
+        report["simulated_s"] = round(k.now(), 1)
+        return report
+
+    async def _links_up(self) -> None:
+        for _ in range(120):
+            if all(getattr(t, "link_up", True) if not hasattr(t, "stack") else t.stack.link_up
+                   for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())):
+                return
+            await asyncio.sleep(0.5)
+        self.errors.append("signalling links did not come up within 60 s")
+
+    def report(self) -> dict[str, Any]:
+        def count(items: list[CallOutcome]) -> dict[str, int]:
+            c = {"offered": len(items), "answered": 0, "abandoned": 0, "failed": 0}
+            for o in items:
+                c[o.outcome] += 1
+            return c
+
+        by_trunk = {kind: count([o for o in self.outcomes if o.trunk == kind])
+                    for kind in self.opts.trunks}
+        return {
+            "calls": count(self.outcomes),
+            "by_trunk": by_trunk,
+            "queues": {q.name: q.stats.as_dict(q.sl) for q in self.centre.queues.values()},
+            "agents": [{"name": a.name, "handled": a.handled, "talk_s": round(a.talk_s, 1)}
+                       for a in self.agents],
+            "signalling": {t.name: t.status()["counters"]
+                           for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())},
+            "failures": sorted({o.reason for o in self.outcomes if o.outcome == "failed"}),
+            "cdr": {"path": self.cdr_path, "records": self.cdr.count},
+            "kernel": self.kernel.stats.as_dict(self.kernel.block_s),
+            "errors": list(self.errors),
+        }
+
+    def close(self) -> None:
+        self.cdr.close()
+        self.kernel.close()
+
+
+def run_lab(opts: LabOptions, progress: Callable[[int, int], None] | None = None
+            ) -> dict[str, Any]:
+    lab = Lab(opts)
+    try:
+        return lab.kernel.run(lab.run(progress))
+    finally:
+        lab.close()
+
+
+__all__ = ["Lab", "LabOptions", "run_lab"]
