@@ -163,6 +163,19 @@ def test_ais_near_ais_only_far_rai():
     assert a.status().alarms == ["RAI"]
 
 
+def test_cabling_merges_systems_and_the_board_follows():
+    x = SimBoard("x", 1)
+    y = SimBoard("y", 1)
+    cable = Cable(x.spans[0], y.spans[0])
+    assert x.system is y.system is cable.system
+    x.open()
+    y.open()
+    x.system.run(0.1)
+    y.close()
+    x.system.run(0.05)
+    assert "LOS" in x.spans[0].status().alarms
+
+
 def test_board_closed_is_los_at_the_far_end():
     sim = SimSystem()
     x = SimBoard("x", 1, system=sim)

@@ -46,8 +46,8 @@ class SimBoard(Board):
         if not 1 <= spans <= MAX_SPANS:
             raise ValueError(f"spans must be 1..{MAX_SPANS}")
         self.name = name
-        self.system = system or SimSystem()
-        self.spans = [SimSpan(f"{name}/{i + 1}", config or SpanConfig(), self.system)
+        system = system or SimSystem()
+        self.spans = [SimSpan(f"{name}/{i + 1}", config or SpanConfig(), system)
                       for i in range(spans)]
         self.opened = False
         self._set_enabled(False)
@@ -70,6 +70,11 @@ class SimBoard(Board):
                               line_code=LineCode(cfg.get("line_code", LineCode.HDB3.value)),
                               clock=cfg.get("clock", "master"))
         return cls(name, cfg.get("spans", 1), span_cfg, system)
+
+    @property
+    def system(self) -> SimSystem:
+        """The system the spans are in now (cables to other systems merge them)."""
+        return self.spans[0].system
 
     def _set_enabled(self, on: bool) -> None:
         for s in self.spans:

@@ -276,12 +276,16 @@ class Cable:
         if a is b:
             raise BoardError("a cable joins two spans; use LoopPlug for one")
         self.a, self.b = a, b
-        sys_ = system or a.system or b.system or SimSystem()
+        sys_ = system or a.system or SimSystem()
         sys_.add_span(a)
         sys_.add_span(b)
-        self.system = a.system
         self.system.connect(a, b)
         self.system.connect(b, a)
+
+    @property
+    def system(self) -> SimSystem:
+        """The system both ends are in now (systems merge when cables join them)."""
+        return self.a.system
 
     def _ends(self, direction: str):
         if direction not in _DIRECTIONS:
@@ -315,10 +319,12 @@ class LoopPlug:
 
     def __init__(self, span, system: SimSystem | None = None) -> None:
         self.span = span
-        sys_ = system or span.system or SimSystem()
-        sys_.add_span(span)
-        self.system = span.system
+        (system or span.system or SimSystem()).add_span(span)
         self.system.connect(span, span)
+
+    @property
+    def system(self) -> SimSystem:
+        return self.span.system
 
     def impair(self, **kw) -> Impairment:
         imp = Impairment(**kw)
