@@ -15,6 +15,12 @@
 #else
 #define CTI_HOT
 #endif
+/* lane selects on float compares may be if-converted (vectorised): no FP traps are used */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTI_NOTRAP __attribute__((optimize("no-trapping-math")))
+#else
+#define CTI_NOTRAP
+#endif
 
 const char cti_dtmf_digits[16] = {'1', '2', '3', 'A', '4', '5', '6', 'B',
                                   '7', '8', '9', 'C', '*', '0', '#', 'D'};
@@ -105,7 +111,8 @@ static float subblock(const float (*tab)[2 * CTI_TB_NF], const float *x, float g
     }
     a0 = a0 - a0;
     for (n = 0; n < CTI_TB_M; n += 4) {
-        const cti_v8f *t = (const cti_v8f *) tab[n];  /* tab rows are 32-byte aligned */
+        cti_v8f t[8];
+        memcpy(t, tab[n], sizeof(t));  /* rows n..n+3 (unaligned loads) */
         a0 += x[n] * t[0];
         a1 += x[n] * t[1];
         c0 += x[n + 1] * t[2];
@@ -196,57 +203,45 @@ void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_spa
     s->e = cti_tbchan_energy(c);
 }
 
-/* atan2 to within 5e-6 rad: octant reduction and a least-squares odd polynomial for
- * atan on [0, 1] */
-static float fast_atan2(float y, float x)
+/* Frequency offset and compensated power of every bin, in lanes (branch-free, so it
+ * vectorises):
+ *  - z = r B conj(A): its angle phi is the phase advance (w_true - w) M; atan2 to within
+ *    5e-6 rad by octant reduction and a least-squares odd polynomial on [0, 1];
+ *  - q = r conj(z) / |z|: the span DFT taken at the estimated frequency, by Horner;
+ *  - divided by the in-sub-block loss g^2, g = sin(phi/2) / (M sin(phi/2M)) by its Taylor
+ *    series (error under 1e-5 for |phi| < 2). */
+CTI_HOT CTI_NOTRAP
+void cti_tonebank_measure(const cti_tonebank_t *b, cti_span_t *s)
 {
-    const float ax = fabsf(x), ay = fabsf(y);
-    const float a = (ax >= ay ? ay / ax : ax / ay), a2 = a * a;
-    float r = a * (0.9999801f + a2 * (-0.3326944f + a2 * (0.1940199f + a2 * (-0.1176952f
-              + a2 * (0.0540827f + a2 * -0.0122997f)))));
-    if (ay > ax)
-        r = 1.5707963f - r;
-    if (x < 0.0f)
-        r = 3.1415927f - r;
-    return y < 0.0f ? -r : r;
-}
-
-/* |sum_{n<M} e^{j d n}| / M at d = phi / M, i.e. sin(phi/2) / (M sin(phi/2M)), by its
- * Taylor series (phi below 2 rad: error under 1e-5) */
-static float inblock_gain(float phi)
-{
-    const float x2 = 0.25f * phi * phi, y2 = x2 * (1.0f / (CTI_TB_M * CTI_TB_M));
-    return (1.0f - x2 * (1.0f / 6) * (1.0f - x2 * (1.0f / 20) * (1.0f - x2 * (1.0f / 42))))
-           * (1.0f + y2 * (1.0f / 6));
-}
-
-cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_span_t *s, int f)
-{
-    const float ar = s->ar[f], ai = s->ai[f], br = s->br[f], bi = s->bi[f];
-    const float pr = br * ar + bi * ai, pi = bi * ar - br * ai;
-    /* z = r * B * conj(A): its angle is the phase advance (w_true - w) M */
-    const float zr = b->rr[f] * pr - b->ri[f] * pi, zi = b->rr[f] * pi + b->ri[f] * pr;
-    const float mag = sqrtf(zr * zr + zi * zi);
-    cti_tone_t t = {0.0f, 0.0f};
-    float qr, qi, sr, si, phi, g;
-    int i;
-    if (!(mag > 0.0f))
-        return t;
-    phi = fast_atan2(zi, zr);
-    /* q = r * conj(u), u = z/|z|: the span DFT at the estimated frequency */
-    qr = (b->rr[f] * zr + b->ri[f] * zi) * (1.0f / mag);
-    qi = (b->ri[f] * zr - b->rr[f] * zi) * (1.0f / mag);
-    sr = s->yr[CTI_TB_SPAN - 1][f];
-    si = s->yi[CTI_TB_SPAN - 1][f];
-    for (i = CTI_TB_SPAN - 2; i >= 0; i--) {
-        float nr = s->yr[i][f] + (qr * sr - qi * si);
-        si = s->yi[i][f] + (qr * si + qi * sr);
-        sr = nr;
+    int f;
+    for (f = 0; f < CTI_TB_NF; f++) {
+        const float ar = s->ar[f], ai = s->ai[f], br = s->br[f], bi = s->bi[f];
+        const float rr = b->rr[f], ri = b->ri[f];
+        const float pr = br * ar + bi * ai, pi = bi * ar - br * ai;
+        const float zr = rr * pr - ri * pi, zi = rr * pi + ri * pr;
+        const float m2 = zr * zr + zi * zi, inv = 1.0f / (sqrtf(m2) + 1e-30f);
+        const float ax = fabsf(zr), ay = fabsf(zi);
+        const float a = (ax < ay ? ax : ay) / ((ax < ay ? ay : ax) + 1e-30f), a2 = a * a;
+        const float qr = (rr * zr + ri * zi) * inv, qi = (ri * zr - rr * zi) * inv;
+        float r = a * (0.9999801f + a2 * (-0.3326944f + a2 * (0.1940199f + a2 * (-0.1176952f
+                  + a2 * (0.0540827f + a2 * -0.0122997f)))));
+        float sr = s->yr[3][f], si = s->yi[3][f], nr, x2, g, pw;
+        r = ay > ax ? 1.5707963f - r : r;
+        r = zr < 0.0f ? 3.1415927f - r : r;
+        r = zi < 0.0f ? -r : r;
+        nr = s->yr[2][f] + (qr * sr - qi * si);
+        si = s->yi[2][f] + (qr * si + qi * sr);
+        sr = s->yr[1][f] + (qr * nr - qi * si);
+        si = s->yi[1][f] + (qr * si + qi * nr);
+        nr = s->yr[0][f] + (qr * sr - qi * si);
+        si = s->yi[0][f] + (qr * si + qi * sr);
+        x2 = 0.25f * r * r;
+        g = (1.0f - x2 * (1.0f / 6) * (1.0f - x2 * (1.0f / 20) * (1.0f - x2 * (1.0f / 42))))
+            * (1.0f + x2 * (1.0f / (6 * CTI_TB_M * CTI_TB_M)));
+        pw = (2.0f / ((float) TB_N * TB_N)) * (nr * nr + si * si) / (g * g);
+        s->power[f] = m2 > 0.0f ? pw : 0.0f;
+        s->off_hz[f] = r * (float) (CTI_TB_RATE / (TWO_PI * CTI_TB_M));
     }
-    g = inblock_gain(phi);
-    t.power = (2.0f / ((float) TB_N * TB_N)) * (sr * sr + si * si) / (g * g);
-    t.off_hz = phi * (float) (CTI_TB_RATE / (TWO_PI * CTI_TB_M));
-    return t;
 }
 
 /* ---- DTMF ---- */
@@ -283,7 +278,6 @@ static int dtmf_classify(const cti_dtmf_t *d, const cti_tbchan_t *c)
 {
     const cti_dtmf_params_t *p = &d->p;
     cti_span_t s;
-    cti_tone_t lo, hi;
     int l = 0, h = 4, f;
     if (cti_tbchan_energy(c) < 2.0f * TB_N * p->min_power)
         return -1;
@@ -292,19 +286,18 @@ static int dtmf_classify(const cti_dtmf_t *d, const cti_tbchan_t *c)
         l = s.sel[f] > s.sel[l] ? f : l;
     for (f = 5; f < 8; f++)
         h = s.sel[f] > s.sel[h] ? f : h;
-    /* cheap screen (no trigonometry): the two windows' bins must already hold a good part
-     * of the energy; a tone 3.5 % off loses at most 3/4 of it there */
+    /* cheap screen: the two windows' bins must already hold a good part of the energy;
+     * a tone 3.5 % off loses at most 3/4 of it there */
     if ((s.sel[l] + s.sel[h]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * s.e)
         return -1;
-    lo = cti_tonebank_measure(&d->bank, &s, l);
-    if (lo.power < p->min_power || fabsf(lo.off_hz) > p->freq_tol * dtmf_freqs[l])
+    cti_tonebank_measure(&d->bank, &s);
+    if (s.power[l] < p->min_power || fabsf(s.off_hz[l]) > p->freq_tol * dtmf_freqs[l])
         return -1;
-    hi = cti_tonebank_measure(&d->bank, &s, h);
-    if (hi.power < p->min_power || fabsf(hi.off_hz) > p->freq_tol * dtmf_freqs[h])
+    if (s.power[h] < p->min_power || fabsf(s.off_hz[h]) > p->freq_tol * dtmf_freqs[h])
         return -1;
-    if (hi.power > p->twist_hi * lo.power || lo.power > p->twist_lo * hi.power)
+    if (s.power[h] > p->twist_hi * s.power[l] || s.power[l] > p->twist_lo * s.power[h])
         return -1;
-    if ((lo.power + hi.power) * TB_N < p->ratio * s.e)
+    if ((s.power[l] + s.power[h]) * TB_N < p->ratio * s.e)
         return -1;
     return l * 4 + (h - 4);
 }

@@ -24,18 +24,13 @@
 #define CTI_TB_NF 8     /* bins per bank */
 #define CTI_TB_RATE 8000.0f
 #define CTI_DBM0_PEAK 22821.0f  /* peak of a 0 dBm0 sine, 16-bit linear scale */
-#if defined(__GNUC__)
-#define CTI_ALIGN32 __attribute__((aligned(32)))
-#else
-#define CTI_ALIGN32
-#endif
 
 enum cti_law { CTI_LAW_ALAW = 0, CTI_LAW_ULAW = 1, CTI_LAW_LINEAR = 2 };
 
 typedef struct {
     int nf;                                   /* bins in use (<= CTI_TB_NF) */
     float freq[CTI_TB_NF];                    /* Hz */
-    float tab[CTI_TB_M][2 * CTI_TB_NF] CTI_ALIGN32;  /* [n][cos w_f n ..., -sin w_f n ...] */
+    float tab[CTI_TB_M][2 * CTI_TB_NF];       /* [n][cos w_f n ..., -sin w_f n ...] */
     float rr[CTI_TB_NF], ri[CTI_TB_NF];       /* e^{-j w_f M} */
     float gate_sub;                           /* sub-blocks below this energy skip the DFT */
     float lut[256];                           /* law code -> linear */
@@ -49,11 +44,6 @@ typedef struct {
     int64_t base;                             /* sample index where sub-block 0 began */
     float yr[CTI_TB_SPAN][CTI_TB_NF], yi[CTI_TB_SPAN][CTI_TB_NF], e[CTI_TB_SPAN];
 } cti_tbchan_t;
-
-typedef struct {
-    float off_hz;   /* estimated frequency minus nominal */
-    float power;    /* tone power (A^2/2) in linear units^2 */
-} cti_tone_t;
 
 /* bank set-up for nf frequencies and a law; gate_dbm0: per-tone level below which a
  * sub-block is not analysed */
@@ -70,16 +60,18 @@ float cti_tbchan_energy(const cti_tbchan_t *c);
 
 /* the current span seen through the bank: windows A (sub-blocks 0..2, oldest first)
  * and B (1..3) at every bin's nominal frequency, selection energies |A|^2 + |B|^2, the
- * sub-block values oldest first, and the span energy */
+ * sub-block values oldest first, the span energy; after cti_tonebank_measure, every
+ * bin's frequency offset (estimated minus nominal, Hz) and tone power (A^2/2, linear
+ * units^2) compensated to the estimated frequency */
 typedef struct {
     float ar[CTI_TB_NF], ai[CTI_TB_NF], br[CTI_TB_NF], bi[CTI_TB_NF], sel[CTI_TB_NF];
     float yr[CTI_TB_SPAN][CTI_TB_NF], yi[CTI_TB_SPAN][CTI_TB_NF];
     float e;
+    float off_hz[CTI_TB_NF], power[CTI_TB_NF];
 } cti_span_t;
 
 void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_span_t *s);
-/* frequency offset and compensated power of bin f over the span */
-cti_tone_t cti_tonebank_measure(const cti_tonebank_t *b, const cti_span_t *s, int f);
+void cti_tonebank_measure(const cti_tonebank_t *b, cti_span_t *s);
 /* sample index where the current span began / ends */
 int64_t cti_tbchan_span_start(const cti_tbchan_t *c);
 int64_t cti_tbchan_span_end(const cti_tbchan_t *c);

@@ -5,6 +5,7 @@
 #include "r2mf.h"
 
 #define TB_N ((float) CTI_TB_M * CTI_TB_SPAN)
+#define TB_SEL_N ((float) CTI_TB_M * (CTI_TB_SPAN - 1)) /* selection window */
 
 /* Q.441 clause 4.2: f0..f5 of each direction; signal n uses the pair below */
 static const float r2_forward[6] = {1380.0f, 1500.0f, 1620.0f, 1740.0f, 1860.0f, 1980.0f};
@@ -31,7 +32,6 @@ static int r2_classify(const cti_r2mf_t *r, const cti_tbchan_t *c)
 {
     const cti_r2mf_params_t *p = &r->p;
     cti_span_t s;
-    cti_tone_t ta, tb;
     float hi, lo;
     int a = 0, b = 1, f, t;
     if (cti_tbchan_energy(c) < 2.0f * TB_N * p->min_power)
@@ -54,17 +54,19 @@ static int r2_classify(const cti_r2mf_t *r, const cti_tbchan_t *c)
         a = b;
         b = t;
     }
-    ta = cti_tonebank_measure(&r->bank, &s, a);
-    if (ta.power < p->min_power || fabsf(ta.off_hz) > p->freq_tol_hz)
+    /* cheap screen, as for DTMF */
+    if ((s.sel[a] + s.sel[b]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * s.e)
         return 0;
-    tb = cti_tonebank_measure(&r->bank, &s, b);
-    if (tb.power < p->min_power || fabsf(tb.off_hz) > p->freq_tol_hz)
+    cti_tonebank_measure(&r->bank, &s);
+    if (s.power[a] < p->min_power || fabsf(s.off_hz[a]) > p->freq_tol_hz)
         return 0;
-    hi = ta.power > tb.power ? ta.power : tb.power;
-    lo = ta.power > tb.power ? tb.power : ta.power;
+    if (s.power[b] < p->min_power || fabsf(s.off_hz[b]) > p->freq_tol_hz)
+        return 0;
+    hi = s.power[a] > s.power[b] ? s.power[a] : s.power[b];
+    lo = s.power[a] > s.power[b] ? s.power[b] : s.power[a];
     if (hi > (b - a == 1 ? p->twist_adj : p->twist_other) * lo)
         return 0;
-    if ((ta.power + tb.power) * TB_N < p->ratio * s.e)
+    if ((s.power[a] + s.power[b]) * TB_N < p->ratio * s.e)
         return 0;
     return r2_signal(a, b);
 }
