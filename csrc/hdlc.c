@@ -97,6 +97,8 @@ int cti_hdlc_init(cti_hdlc_bank_t *b, int32_t nlinks, int fcs_bits, uint32_t min
         b->crc16[k] = (uint16_t) c16;
         b->crc32[k] = c32;
     }
+    for (k = 0; k < 256; k++)   /* CRC of octet k followed by a zero octet */
+        b->crc16b[k] = (uint16_t) ((b->crc16[k] >> 8) ^ b->crc16[b->crc16[k] & 0xFFu]);
     /* rx buffer (frame + FCS + 2 octets of slack), repeat memory, tx queue */
     per = (slot_size(b) + 2) + max_frame + CTI_HDLC_TXQ * slot_size(b);
     b->link = calloc((size_t) nlinks, sizeof *b->link);
@@ -141,7 +143,11 @@ static uint32_t crc_run(const cti_hdlc_bank_t *b, const uint8_t *p, size_t n)
     size_t i;
     if (b->fcs_len == 2) {
         uint32_t c = 0xFFFFu;
-        for (i = 0; i < n; i++)
+        for (i = 0; i + 1 < n; i += 2) {
+            c ^= (uint32_t) p[i] | (uint32_t) p[i + 1] << 8;
+            c = b->crc16b[c & 0xFFu] ^ b->crc16[c >> 8];
+        }
+        if (i < n)
             c = (c >> 8) ^ b->crc16[(c ^ p[i]) & 0xFFu];
         return c;
     } else {

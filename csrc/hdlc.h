@@ -69,6 +69,7 @@ typedef struct {
     uint8_t *mem;
     uint32_t crc32[256];
     uint16_t crc16[256];
+    uint16_t crc16b[256]; /* two octets per step */
 } cti_hdlc_bank_t;
 
 /* Good frames from one rx call: link, offset and length in buf. */
