@@ -1,0 +1,38 @@
+"""`cti lab` end to end on the virtual clock: the report adds up and every call ends."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from cti.cli import main
+
+
+def test_lab_report_adds_up_over_every_trunk_type(capsys, tmp_path):
+    cdr = tmp_path / "calls.csv"
+    status = main(["lab", "--calls", "12", "--agents", "3", "--seed", "7", "--json",
+                   "--cdr", str(cdr)])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0 and report["errors"] == []
+    calls = report["calls"]
+    assert calls["offered"] == 12
+    assert calls["answered"] + calls["abandoned"] + calls["failed"] == calls["offered"]
+    assert calls["answered"] > 0
+    for kind in ("isdn", "ss7", "r2"):
+        row = report["by_trunk"][kind]
+        assert row["offered"] == 4
+        assert row["answered"] + row["abandoned"] + row["failed"] == row["offered"]
+    assert sum(row["offered"] for row in report["by_trunk"].values()) == 12
+    assert sum(a["handled"] for a in report["agents"]) == calls["answered"]
+    for q in report["queues"].values():
+        assert set(q) >= {"service_level", "abandon_rate", "avg_wait_s"}
+    with open(cdr) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == report["cdr"]["records"] == 12
+    assert {r["trunk"] for r in rows} == {"isdn", "ss7", "r2"}
+
+
+def test_lab_usage_errors(capsys):
+    assert main(["lab", "--calls", "0"]) == 2
+    assert main(["lab", "--trunks", "sip"]) == 2
+    assert "unknown trunk type" in capsys.readouterr().err
