@@ -270,6 +270,11 @@ def test_restart_b_channel(connect, ours):
     assert rec.first("restart").detail["channels"] == [13]
     assert rec.first("released", call).cause == 41
     assert peer.wait_for("RESTART_ACK").split()[1] == "13"
+    # the whole interface (restart class 7; libpri's pri_restart() sends nothing here)
+    stack.restart()
+    peer.until(lambda: len(rec.all("restart_ack")) == 2)
+    assert rec.all("restart_ack")[1].detail["channels"] is None
+    assert stack.cc.channels.idle_count() == 30
 
 
 @pytest.mark.parametrize("ours", SIDES)

@@ -8,7 +8,7 @@
  * drops 2 octets of every read.  Commands on stdin (one per line):
  *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband]
  *   progress ID   answer ID   hangup ID CAUSE   info ID DIGITS   needmore ID
- *   reset CHANNEL   restart   auto answer|ignore|reject CAUSE|manual   cut 0|1   quit
+ *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   quit
  * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE, ...).
  */
 #include <errno.h>
@@ -196,8 +196,6 @@ static int command(struct pri *pri, char *line)
 		pri_hangup(pri, call, atoi(b));
 	} else if (!strcmp(verb, "reset")) {
 		pri_reset(pri, atoi(a));
-	} else if (!strcmp(verb, "restart")) {
-		pri_restart(pri);
 	} else if (!strcmp(verb, "cut")) {
 		cut = atoi(a);
 	} else if (!strcmp(verb, "auto")) {
