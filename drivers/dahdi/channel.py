@@ -16,6 +16,10 @@ MAX_EVENT_RETRIES = 64  # pending events drained before one read/write gives up
 HDLC_MRU = 2048 + 2  # DAHDI_DEFAULT_MTU_MRU plus the 2 FCS octets DAHDI appends
 
 
+class ChannelNotConfigured(BoardError):
+    """DAHDI_SPECIFY failed with ENXIO: system.conf does not configure the channel."""
+
+
 class DahdiChannel:
     """A DAHDI channel file descriptor and the per-channel ioctls.
 
@@ -38,7 +42,15 @@ class DahdiChannel:
         except OSError as e:
             raise BoardError(f"{CHANNEL_DEV}: {e.strerror}") from None
         self.nonblocking = nonblocking
-        self.ioctl_int("DAHDI_SPECIFY", self.channo)
+        try:
+            self.sys.ioctl(self.fd, IOCTLS["DAHDI_SPECIFY"], ctypes.c_int(self.channo))
+        except OSError as e:
+            self.close()
+            if e.errno == errno.ENXIO:  # what DAHDI answers for an unconfigured channel
+                raise ChannelNotConfigured(f"DAHDI channel {self.channo} is not configured "
+                                           "(see /etc/dahdi/system.conf)") from None
+            raise BoardError(f"DAHDI channel {self.channo}: DAHDI_SPECIFY: "
+                             f"{e.strerror or os.strerror(e.errno)}") from None
 
     def close(self) -> None:
         if self.fd is not None:

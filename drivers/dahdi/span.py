@@ -31,7 +31,7 @@ from drivers.base import (
 )
 from drivers.dahdi.abi import CONSTANTS as C
 from drivers.dahdi.abi import IOCTLS, DahdiMaintInfo, DahdiSpanInfo
-from drivers.dahdi.channel import CHANNEL_DEV, HDLC_MRU, DahdiChannel
+from drivers.dahdi.channel import CHANNEL_DEV, HDLC_MRU, ChannelNotConfigured, DahdiChannel
 from drivers.dahdi.sysio import Posix
 
 CTL_DEV = "/dev/dahdi/ctl"
@@ -121,6 +121,7 @@ class DahdiSpan(Span):
         self.channels: dict[int, DahdiChannel] = {}
         self.modes: dict[int, ChannelMode] = {}
         self.cas: set[int] = set()
+        self.sigtypes: dict[int, int] = {}  # DAHDI signalling of each configured channel
         self.events: list[tuple[int, int]] = []  # (timeslot, DAHDI_EVENT_*)
 
     def open(self) -> None:
@@ -128,12 +129,16 @@ class DahdiSpan(Span):
         sys = self.ctl.sys
         for ts in range(1, TIMESLOTS_E1):
             ch = DahdiChannel(sys, self.basechan + ts - 1)
-            ch.open()
+            try:
+                ch.open()
+            except ChannelNotConfigured:  # e.g. TS16 of a CAS span
+                continue
             sig = ch.params().sigtype
             if sig == 0:
-                ch.close()  # not configured in system.conf (e.g. TS16 of a CAS span)
+                ch.close()
                 continue
             self.channels[ts] = ch
+            self.sigtypes[ts] = sig
             if sig & C["DAHDI_SIG_CAS"]:
                 self.cas.add(ts)
             hdlc = sig & C["DAHDI_SIG_HDLCFCS"] == C["DAHDI_SIG_HDLCFCS"]
@@ -166,17 +171,30 @@ class DahdiSpan(Span):
     def set_channel_mode(self, timeslot: int, mode: ChannelMode) -> None:
         ch = self._channel(timeslot)
         mode = ChannelMode(mode)
+        sig = self.sigtypes[timeslot]
+        # a dchan/hardhdlc channel is HDLC with FCS by configuration; only a clear channel
+        # is switched with DAHDI_HDLCFCSMODE (DAHDI refuses it on any other signalling)
+        configured_hdlc = sig & C["DAHDI_SIG_HDLCFCS"] == C["DAHDI_SIG_HDLCFCS"]
+        switchable = sig == C["DAHDI_SIG_CLEAR"]
+        needs_clear = (mode is ChannelMode.HDLC) != configured_hdlc or mode is ChannelMode.CLEAR
+        if needs_clear and not switchable:
+            raise BoardError(f"DAHDI channel {ch.channo} (TS{timeslot}) has signalling "
+                             f"{sig:#x}: {mode.value} needs a clear channel (bchan) or a "
+                             "change in /etc/dahdi/system.conf")
         if mode is ChannelMode.HDLC:
             ch.open(nonblocking=True)  # frames are polled, never waited for
-            ch.hdlc_fcs_mode(True)
+            if switchable:
+                ch.hdlc_fcs_mode(True)
         else:
             if ch.nonblocking:
                 ch.open()
-                ch.hdlc_fcs_mode(False)
+                if switchable:
+                    ch.hdlc_fcs_mode(False)
             ch.set_blocksize(self.blocksize)
             if mode in LAWS:
                 ch.set_law(C[LAWS[mode]])
-            ch.audio_mode(mode in LAWS)
+            if switchable:  # DAHDI_AUDIOMODE exists only for clear (bchan) channels
+                ch.audio_mode(mode in LAWS)
             ch.flush()
         self.modes[timeslot] = mode
 
