@@ -461,3 +461,27 @@ def test_one_octet_call_reference():
     user.place_call("4000", "1")
     clock.advance(0.01)
     assert q931_sent(sent)[-1].cr_len == 1 and net.calls[0].cref == 1
+
+
+def test_t322_status_enquiry_unanswered_clears(span):
+    clock, net, user, rn, ru = span
+    out, inc = _call(span)
+    _answer(clock, inc)
+    _deaf(net, "STATUS ENQUIRY")
+    sent = tap(user)
+    out.status_enquiry()
+    clock.advance(4.0 * 3 + 0.05)  # T322 = 4 s, N322 = 3 enquiries, then RELEASE cause 41
+    names = [m.name for m in q931_sent(sent)]
+    assert names.count("STATUS ENQUIRY") == 3 and names[-1] == "RELEASE"
+    assert q931_sent(sent)[-1].cause == 41
+
+
+def test_t313_connect_not_acknowledged(span):
+    clock, net, user, rn, ru = span
+    out = net.place_call("4000", "1", channel=6)
+    clock.advance(0.01)
+    inc = ru.first("offered").call
+    _deaf(net, "CONNECT")
+    inc.answer()
+    clock.advance(4.05)  # T313 = 4 s: the user clears with cause 102
+    assert rn.first("disconnected", out).cause == 102
