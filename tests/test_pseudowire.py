@@ -567,3 +567,27 @@ def test_cas_crosses_two_gateways():
     finally:
         for p in pws:
             p.close()
+
+
+@settings(max_examples=100)
+@given(st.sampled_from(["satop", "cesopsn", "cesopsn-cas"]), st.sampled_from([1, 2, 4, 8, 16]),
+       st.sets(st.integers(1, 31), min_size=1, max_size=31), st.integers(0, 2**32 - 1),
+       st.data())
+def test_payload_round_trip(mode, fpp, timeslots, seed, data):
+    if mode == "cesopsn-cas":
+        timeslots.discard(16)
+        if not timeslots:
+            timeslots = {1}
+    fmt = PayloadFormat(mode, fpp, None if mode == "satop" else sorted(timeslots))
+    rng = np.random.default_rng(seed)
+    block = rng.integers(0, 256, (32, fpp), dtype=np.uint8)
+    cas = rng.integers(0, 16, 32, dtype=np.uint8)
+    frg = fmt.frg(data.draw(st.integers(0, fmt.fragments - 1)))
+    out, rx_cas = fmt.unpack(fmt.pack(block, cas, frg), frg)
+    rows = fmt.timeslots
+    assert np.array_equal(out[rows], block[rows])
+    assert (np.delete(out, rows, axis=0) == fmt.idle).all()
+    if fmt.carries_signalling(frg):
+        assert np.array_equal(rx_cas[rows], cas[rows])
+    else:
+        assert rx_cas is None
