@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.pcap import LINKTYPE_LINUX_LAPD
-from isdn import lapd_codec, q931_codec
+from isdn import lapd_codec, q931_codec, tei
 from isdn.trace import parse_pseudo_header
 
 
@@ -30,9 +30,18 @@ def decode_lapd(data: bytes, direction: str | None = None) -> list[dict[str, Any
         rec = q931_record(q931_codec.decode(f.info), direction)
         rec["lapd"] = {"sapi": f.sapi, "tei": f.tei, "kind": f.kind, "ns": f.ns, "nr": f.nr}
         return [rec]
-    return [{"layer": "lapd", "direction": direction, "message": f.kind,
-             "fields": {"sapi": f.sapi, "tei": f.tei, "cr": int(f.cr), "pf": int(f.pf),
-                        "ns": f.ns, "nr": f.nr, "info": f.info.hex() or None}}]
+    fields = {"sapi": f.sapi, "tei": f.tei, "cr": int(f.cr), "pf": int(f.pf), "ns": f.ns,
+              "nr": f.nr, "info": f.info.hex() or None}
+    if f.kind == "UI" and f.sapi == lapd_codec.SAPI_MANAGEMENT:
+        m = tei.decode(f.info)
+        fields.update({"tei_message": TEI_MESSAGES.get(m.type, m.type), "ri": m.ri, "ai": m.ai})
+    return [{"layer": "lapd", "direction": direction, "message": f.kind, "fields": fields}]
+
+
+TEI_MESSAGES = {tei.ID_REQUEST: "identity request", tei.ID_ASSIGNED: "identity assigned",
+                tei.ID_DENIED: "identity denied", tei.ID_CHECK_REQUEST: "identity check request",
+                tei.ID_CHECK_RESPONSE: "identity check response",
+                tei.ID_REMOVE: "identity remove", tei.ID_VERIFY: "identity verify"}
 
 
 def decode_linux_lapd(record: bytes) -> list[dict[str, Any]]:

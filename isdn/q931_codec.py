@@ -87,8 +87,14 @@ class Message:
 
     @property
     def channel(self) -> int | None:
+        """B-channel number: from the channel list on a PRI, B1/B2 from the
+        information channel selection on a BRI (4.5.13)."""
         v = self.get("channel_id")
-        return v["channels"][0] if v and v.get("channels") else None
+        if not v:
+            return None
+        if v.get("channels"):
+            return v["channels"][0]
+        return v["selection"] if not v["pri"] and v["selection"] in (1, 2) else None
 
     @property
     def cause(self) -> int | None:

@@ -106,3 +106,10 @@ def test_pcap_linktype_is_linux_lapd(tmp_path):
     recs = [r for _, r in records]
     assert {r[:2] for r in recs} == {b"\x00\x00", b"\x00\x04"}  # received, sent by us
     assert all(r[6] == 1 and r[14:16] == b"\x00\x30" for r in recs)  # we are network, LAPD
+
+
+def test_decode_tei_management_and_bri_channel():
+    rec = decode_lapd(bytes.fromhex("fcff03" "0f1234" "01ff"))[0]
+    assert rec["fields"]["tei_message"] == "identity request" and rec["fields"]["ai"] == 127
+    bri = decode_q931(bytes.fromhex("080101" "05" "04038090a3" "180189"))[0]
+    assert bri["fields"]["channel"] == 1  # BRI channel identification: B1, exclusive
