@@ -51,7 +51,9 @@ void cti_tonebank_init(cti_tonebank_t *b, const float *freqs, int nf, int law, f
     }
     b->gate_sub = CTI_TB_M * cti_dbm0_power(gate_dbm0);
     for (n = 0; n < 256; n++)
-        b->lut[n] = law == CTI_LAW_ULAW ? cti_ulaw_to_linear_table[n] : cti_alaw_to_linear_table[n];
+        b->lut[n] = law == CTI_LAW_ULAW
+                    ? cti_ulaw_to_linear_table[n] * (CTI_DBM0_PEAK / CTI_DBM0_PEAK_ULAW)
+                    : cti_alaw_to_linear_table[n];
 }
 
 void cti_tbchan_reset(cti_tbchan_t *c, int64_t base)

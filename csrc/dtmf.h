@@ -11,8 +11,9 @@
  * sinc loss).  So energy ratios, twist and level are measured on the true tone, and
  * frequency discrimination does not depend on bin width.
  *
- * Levels: 0 dBm0 is a sine of peak 22821 on the 16-bit linear scale (3.14 dB below the
- * full-scale sine of peak 32768, G.711 A-law); linear input uses the same reference.
+ * Levels (G.711 load capacities): 0 dBm0 is a sine of peak 22827 for A-law decoded x8
+ * and for linear input, 22656 for mu-law decoded x4; mu-law is rescaled to the A-law
+ * reference in the decoding table, so every threshold is in dBm0 whatever the law.
  * Plain C99, no Python.  Blocks are channel-major [channels x stride]. */
 #ifndef CTI_DTMF_H
 #define CTI_DTMF_H
@@ -23,7 +24,8 @@
 #define CTI_TB_SPAN 4   /* sub-blocks per analysis span */
 #define CTI_TB_NF 8     /* bins per bank */
 #define CTI_TB_RATE 8000.0f
-#define CTI_DBM0_PEAK 22821.0f  /* peak of a 0 dBm0 sine, 16-bit linear scale */
+#define CTI_DBM0_PEAK 22827.0f       /* 0 dBm0 sine peak, A-law and linear (+3.14 dBm0 = 32768) */
+#define CTI_DBM0_PEAK_ULAW 22656.0f  /* the same for mu-law decoded x4 (+3.17 dBm0 = 32636) */
 
 enum cti_law { CTI_LAW_ALAW = 0, CTI_LAW_ULAW = 1, CTI_LAW_LINEAR = 2 };
 

@@ -4,7 +4,7 @@ Independent of the project's tone generators and G.711 core on purpose: tones ar
 computed from their definitions and coded with a separate numpy G.711 A-law coder
 (the classic segment search of G.711 clause 3.2).
 
-Levels: 0 dBm0 is a sine of peak 22821 on the int16 scale, 3.14 dB below the
+Levels: 0 dBm0 is a sine of peak 22827 on the int16 scale, 3.14 dB below the
 full-scale sine (peak 32768), the A-law reference of G.711; linear tests use the same.
 Signal-to-noise ratios are total tone power over white-noise power in the 0-4 kHz band.
 """
@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 RATE = 8000
-DBM0_PEAK = 22821.0
+DBM0_PEAK = 22827.0
 
 DTMF_LOW = (697.0, 770.0, 852.0, 941.0)
 DTMF_HIGH = (1209.0, 1336.0, 1477.0, 1633.0)

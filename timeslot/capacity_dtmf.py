@@ -24,7 +24,7 @@ from timeslot.g711 import alaw_decode, alaw_encode
 
 RATE = 8000
 BLOCK = 160
-DBM0_PEAK = 22821.0
+DBM0_PEAK = 22827.0
 KEYS = "123A456B789C*0#D"
 LOW = (697.0, 770.0, 852.0, 941.0)
 HIGH = (1209.0, 1336.0, 1477.0, 1633.0)

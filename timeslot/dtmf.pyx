@@ -9,8 +9,8 @@ the tone stopped (to the 5 ms sub-block).
 Bounds (docs/media.md): either tone within +-1.5 % accepted, +-3.5 % rejected; twist
 +4 dB (high group stronger) to -8 dB; 40 ms accepted, 25 ms and shorter rejected; a
 break of 10 ms or less is bridged, a 25 ms pause separates digits; each tone from 0 to
--36 dBm0 (0 dBm0: sine of peak 22821 on the int16 scale, the A-law G.711 reference,
-used for mu-law and linear input too).
+-36 dBm0 (G.711: 0 dBm0 is a sine of peak 22827 for A-law and int16 linear input,
+22656 for mu-law; thresholds are in dBm0 whatever the law).
 """
 
 from libc.stdint cimport int64_t, uint8_t
