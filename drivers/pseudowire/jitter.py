@@ -78,10 +78,6 @@ class JitterBuffer:
         self._missing = 0  # consecutive lost playouts
         self._good = 0  # consecutive played packets
 
-    @property
-    def fill(self) -> int:
-        return len(self._buf)
-
     def push(self, seq: int, item: Any) -> None:
         c = self.counters
         c.rx_packets += 1
@@ -141,7 +137,3 @@ class JitterBuffer:
         if self.loss_state and self._good >= self.loss_exit:
             self.loss_state = False
         return True, item
-
-    @property
-    def started(self) -> bool:
-        return self._next is not None
