@@ -41,7 +41,9 @@ extensions = (
     if pyx
     else []
 )
+headers = sorted(glob(os.path.join("csrc", "*.h")))
 for ext in extensions:
+    ext.depends += headers  # a changed header rebuilds every module (struct layouts)
     ext.include_dirs += [numpy.get_include(), "csrc"]
     ext.extra_compile_args += ["-O3", "-fno-math-errno", "-Wno-unused-function"]
     ext.define_macros += [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]

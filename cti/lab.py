@@ -46,9 +46,9 @@ class LabOptions:
     calls: int = 200
     agents: int = 10
     seed: int = 1
-    interarrival_s: float = 4.0  # mean of the exponential arrival process
+    interarrival_s: float = 6.0  # mean of the exponential arrival process
     patience_s: tuple[float, float] = (20.0, 120.0)
-    talk_s: tuple[float, float] = (15.0, 90.0)
+    talk_s: tuple[float, float] = (10.0, 60.0)
     trunks: tuple[str, ...] = TRUNK_KINDS
     realtime: bool = False
     cdr_path: str | None = None
