@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drivers.base import Board, ChannelMode, Loopback, Signalling, Span, SpanConfig
+from drivers.pseudowire import PseudowireSpan
 from drivers.sim import Cable, SimSpan, SimSystem
 from timeslot import g711
 from timeslot.events import Kind
@@ -167,13 +168,27 @@ class Rig:
 # ---------------------------------------------------------------------- alarms
 def status_report(rig: Rig, seconds: float = 1.0, progress: Progress = _no_progress,
                   what: tuple[str, ...] = ("alarms", "counters")) -> dict:
-    """Run ``seconds`` of idle traffic, then the status of near (and far) spans."""
-    rig.run(seconds, progress)
+    """Run ``seconds`` of idle traffic, then the status of near (and far) spans (with the
+    packet counters of a pseudowire span)."""
+    spans = [s for s in (rig.near, rig.far) if s is not None]
+    idle = np.full((32, rig.frames), 0xD5, dtype=np.uint8)
+    started = [False]
+
+    def idle_traffic() -> None:  # keep the spans' block I/O running, as the kernel would
+        for span in spans:
+            if started[0]:
+                span.read_block(rig.frames)
+            span.write_block(idle)
+        started[0] = True
+
+    rig.run(seconds, progress, idle_traffic)
     out = {}
     for side, span in (("near", rig.near), ("far", rig.far)):
         if span is not None:
             st = span.status().as_dict()
             out[side] = {k: st[k] for k in what}
+            if isinstance(span, PseudowireSpan):  # packet counters of the PSN side too
+                out[side]["pseudowire"] = span.counters.as_dict()
     return out
 
 

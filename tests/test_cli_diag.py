@@ -170,3 +170,28 @@ def test_bert_table_names_timeslot_ranges(capsys):
 def test_no_tone_on_a_dead_line(capsys):
     status, doc = diag(capsys, "tone", "--sim", "--impair", "los")
     assert status == 1 and doc["measured"]["hz"] is None
+
+
+def test_pseudowire_board_from_config(capsys, tmp_path):
+    """A real-time run on a pseudowire span whose peer never answers: LOS, and the packet
+    counters alongside the E1 ones."""
+    import socket
+
+    ports = []
+    for _ in range(2):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        ports.append(s.getsockname()[1])
+        s.close()
+    cfg = tmp_path / "pw.toml"
+    cfg.write_text(f'[[board]]\nname = "pw"\ntype = "pseudowire"\ndevice = "{ports[0]}"\n'
+                   f'peer = "127.0.0.1:{ports[1]}"\n')
+    status, doc = diag(capsys, "counters", "--config", str(cfg), "--span", "pw:1",
+                       "--seconds", "0.2")
+    assert status == 0 and "far" not in doc
+    assert doc["near"]["pseudowire"]["rx_packets"] == 0
+    assert set(doc["near"]["counters"]) == {"crc4_errors", "ebit_errors", "fas_errors",
+                                            "slips", "bpv"}
+    status, doc = diag(capsys, "alarms", "--config", str(cfg), "--span", "pw:1",
+                       "--seconds", "0.1")
+    assert doc["near"]["alarms"] == ["LOS"]

@@ -110,8 +110,9 @@ def _fmt_status(report: dict) -> str:
         parts = [f"{side:5}"]
         if "alarms" in st:
             parts.append("alarms: " + (" ".join(st["alarms"]) or "none"))
-        if "counters" in st:
-            parts.append("  ".join(f"{k}={v}" for k, v in st["counters"].items()))
+        for key in ("counters", "pseudowire"):
+            if key in st:
+                parts.append("  ".join(f"{k}={v}" for k, v in st[key].items()))
         lines.append("   ".join(parts))
     return "\n".join(lines)
 
