@@ -70,6 +70,7 @@ class CallControl:
         self._next_cref = 1
         self.link: Any = None  # set by the stack: dl_data(bytes), dl_establish()
         self.link_up = False
+        self._reestablishing = False
         self.restarting: dict[tuple[int, ...] | None, int] = {}
         self._restart_handles: dict[tuple[int, ...] | None, Any] = {}
         self._events: list[Event] = []
@@ -232,9 +233,16 @@ class CallControl:
                     call._start("T309")
             else:
                 call.clear_internally(causes.DESTINATION_OUT_OF_ORDER)
-        if self.link is not None:
-            self.scheduler.call_later(0, self.link.dl_establish)
+        if self.link is not None and not self._reestablishing:
+            # ask again after T200, so a peer answering DM does not make us spin
+            self._reestablishing = True
+            self.scheduler.call_later(self.link.table.values["T200"], self._reestablish)
         self.flush()
+
+    def _reestablish(self) -> None:
+        self._reestablishing = False
+        if not self.link_up:
+            self.link.dl_establish()
 
     def dl_release_conf(self, link: Any) -> None:
         self.link_up = False

@@ -485,3 +485,23 @@ def test_t313_connect_not_acknowledged(span):
     inc.answer()
     clock.advance(4.05)  # T313 = 4 s: the user clears with cause 102
     assert rn.first("disconnected", out).cause == 102
+
+
+def test_refused_link_retried_every_t200():
+    """A peer answering SABME with DM F=1: the stack asks again after T200, not at once."""
+    from isdn.lapd_codec import Frame, encode
+    from isdn.stack import Stack
+
+    clock = VirtualClock()
+    sabmes = []
+
+    class Refuser:
+        def send(self, octets):
+            sabmes.append(octets)
+            clock.call_later(0.001, stack.receive_frame, encode(Frame(0, True, 0, "DM", True)))
+    rec = Recorder()
+    stack = Stack(clock, "user", Refuser(), on_event=rec)
+    stack.start()
+    clock.advance(10.0)
+    assert 8 <= len(sabmes) <= 12 and not stack.link_up
+    assert len(rec.all("link_down")) == len(sabmes)  # each attempt refused
