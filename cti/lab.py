@@ -20,13 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from cti.callcentre import CallCentre
 from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
 from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
-from cti.media import MediaEngine, Reason
+from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.r2 import R2Trunk
@@ -35,10 +34,8 @@ from cti.trunks.station import StationTrunk
 from drivers.base import Signalling, SpanConfig
 from drivers.sim import Cable, SimBoard
 from drivers.sim.station import StationBoard
-from timeslot.tonegen import synth
 
 TRUNK_KINDS = ("isdn", "ss7", "r2")
-QUEUES = {"1": "sales", "2": "support"}
 
 
 @dataclass
@@ -63,81 +60,6 @@ class CallOutcome:
     outcome: str = "failed"
     reason: str = ""
     choice: str | None = None
-
-
-class CallCentre:
-    """The call-centre side: dial plan -> demo IVR -> queues of agents; call records."""
-
-    def __init__(self, kernel: Kernel, media: MediaEngine, stations: StationTrunk,
-                 agents: list[Agent], cdr: CdrWriter, plan: str,
-                 on_error: Callable[[str], None]):
-        self.kernel = kernel
-        self.media = media
-        self.cdr = cdr
-        self.on_error = on_error
-        self.dialplan = DialPlan([Route.parse(r"^4\d{3}$", ".*", "ivr:demo")])
-        self.queues = {name: HuntQueue(name, kernel, media, stations, agents)
-                       for name in QUEUES.values()}
-        self.greeting = np.concatenate([synth(f, 0.15, plan=plan, level=-12.0)
-                                        for f in (523.0, 659.0, 784.0)])
-        self.by_ani: dict[str, Call] = {}
-        self.offered = 0
-
-    def incoming(self, call: Call) -> None:
-        self.offered += 1
-        self.by_ani[call.ani] = call
-        route = self.dialplan.match(call.dnis, call.ani)
-        if route is None:
-            call.reject(1)
-            return
-        asyncio.ensure_future(self._guard(call, self.ivr_demo(call)))
-
-    async def _guard(self, call: Call, coro) -> None:
-        try:
-            await coro
-        except Exception as e:  # a bug must show in the report, not vanish in a task
-            self.on_error(f"call {call.id} ({call.trunk.kind} {call.ani}): {type(e).__name__}: {e}")
-            call.drop(41)
-
-    async def ivr_demo(self, call: Call) -> None:
-        call.answer()
-        if await call.wait(CallState.CONNECTED, timeout=10) is not CallState.CONNECTED:
-            return self._record(call, None, "failed")
-        slot = call.slot
-        self.media.enable_digits(slot)
-        call.listeners.append(lambda c, ev: self.media.hangup(slot)
-                              if ev in (CallEvent.DISCONNECTED, CallEvent.RELEASED) else None)
-        played = await self.media.play(slot, [self.greeting], interrupt="12")
-        choice = played.digits if played.reason is Reason.DIGIT else ""
-        if not choice:
-            got = await self.media.collect(slot, max_digits=1, first_timeout=6.0, terminators="")
-            if got.reason is Reason.HANGUP or call.ended:
-                return self._record(call, None, "abandoned")
-            choice = got.digits
-        self.media.enable_digits(slot, False)
-        queue = self.queues[QUEUES.get(choice, "sales")]
-        call.data["queue"] = queue.name
-        result = await queue.enqueue(call)
-        if result == "answered":
-            await call.wait(CallState.RELEASED, timeout=None)
-        else:
-            await call.wait(CallState.RELEASED, timeout=30)
-        self._record(call, queue.name, result)
-
-    def _record(self, call: Call, queue: str | None, outcome: str) -> None:
-        t = call.times
-        agent_at = call.data.get("answered_at")
-        end = t.get("released") or t.get("disconnected") or self.kernel.now()
-        self.cdr.write({
-            "id": call.id, "trunk": call.trunk.kind, "direction": call.direction,
-            "ani": call.ani, "dnis": call.dnis, "queue": queue, "agent": call.data.get("agent"),
-            "outcome": outcome, "cause": call.cause, "raw_cause": call.raw_cause,
-            "offered_at": round(t.get("offered", 0.0), 3),
-            "answered_at": None if "connected" not in t else round(t["connected"], 3),
-            "agent_at": None if agent_at is None else round(agent_at, 3),
-            "ended_at": round(end, 3),
-            "talk_s": None if agent_at is None else round(end - agent_at, 3),
-        })
 
 
 class Lab:
@@ -171,10 +93,13 @@ class Lab:
         self.agents = [Agent(f"agent{i + 1:02d}", i) for i in range(opts.agents)]
         self.cdr_path = opts.cdr_path or tempfile.mkstemp(prefix="cti-lab-", suffix=".csv")[1]
         self.cdr = CdrWriter(self.cdr_path)
-        self.centre = CallCentre(k, self.media, self.stations, self.agents, self.cdr, opts.plan,
-                                 self.errors.append)
-        for q in self.centre.queues.values():
+        queues = {name: HuntQueue(name, k, self.media, self.stations, self.agents)
+                  for name in ("sales", "support")}
+        for q in queues.values():
             q.on_answered = self._agent_answered
+        self.centre = CallCentre(k, self.media, DialPlan([Route.parse(r"^4\d{3}$", ".*",
+                                                                      "ivr:demo")]),
+                                 queues, self.cdr, plan=opts.plan, on_error=self.errors.append)
         self.pstn_trunks: dict[str, Any] = {}
         self.cc_trunks: dict[str, Any] = {}
         offer = self.centre.incoming

@@ -1,0 +1,190 @@
+"""Call routing for incoming calls: the dial plan sends each call to a built-in IVR flow,
+a queue of agents, a station or an outgoing trunk; every call that ends leaves a record.
+
+Built-in flows (YAML flows and scripts come with the IVR package):
+``demo``   greeting, one DTMF choice (1 sales, 2 support, anything else sales), queue;
+``answer`` answer, greeting, clear after ``answer_hold_s`` (for attaching external peers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+
+from cti.calls import Call, CallEvent, CallState
+from cti.cdr import CdrWriter
+from cti.dialplan import DialPlan
+from cti.media import MediaEngine, Reason
+from cti.queues import HuntQueue
+from timeslot.tonegen import synth
+
+CHOICES = {"1": "sales", "2": "support"}
+
+
+class CallCentre:
+    def __init__(self, kernel, media: MediaEngine, dialplan: DialPlan,
+                 queues: dict[str, HuntQueue], cdr: CdrWriter, *, plan: str = "cn",
+                 trunks: dict[str, Any] | None = None, stations=None,
+                 on_error: Callable[[str], None] | None = None, answer_hold_s: float = 3.0):
+        self.kernel = kernel
+        self.media = media
+        self.dialplan = dialplan
+        self.queues = queues
+        self.cdr = cdr
+        self.trunks = trunks or {}
+        self.stations = stations
+        self.on_error = on_error or (lambda msg: None)
+        self.answer_hold_s = answer_hold_s
+        self.greeting = np.concatenate([synth(f, 0.15, plan=plan, level=-12.0)
+                                        for f in (523.0, 659.0, 784.0)])
+        self.flows: dict[str, Callable[[Call], Awaitable[None]]] = {
+            "demo": self.flow_demo, "answer": self.flow_answer}
+        self.active: dict[int, Call] = {}
+        self.offered = 0
+        self.listeners: list[Callable[[Call, CallEvent], None]] = []
+
+    # --- entry ------------------------------------------------------------------------------
+    def incoming(self, call: Call) -> None:
+        self.offered += 1
+        self.active[call.id] = call
+        call.listeners.append(self._track)
+        for fn in self.listeners:
+            fn(call, CallEvent.OFFERED)
+        route = self.dialplan.match(call.dnis, call.ani)
+        if route is None:
+            call.reject(1)
+            self._record(call, None, "failed")
+            return
+        if route.kind == "ivr":
+            coro = self.flows[route.target](call)
+        elif route.kind == "queue":
+            coro = self._queue_only(call, route.target)
+        elif route.kind == "station":
+            coro = self._to_station(call, int(route.target))
+        else:
+            coro = self._to_trunk(call, route.target)
+        asyncio.ensure_future(self._guard(call, coro))
+
+    def _track(self, call: Call, ev: CallEvent) -> None:
+        if ev is CallEvent.RELEASED:
+            self.active.pop(call.id, None)
+        for fn in self.listeners:
+            fn(call, ev)
+
+    async def _guard(self, call: Call, coro: Awaitable[None]) -> None:
+        try:
+            await coro
+        except Exception as e:  # a bug must show in the report, not vanish in a task
+            self.on_error(f"call {call.id} ({call.trunk.kind} {call.ani}): {type(e).__name__}: {e}")
+            call.drop(41)
+
+    async def _answered(self, call: Call) -> bool:
+        call.answer()
+        if await call.wait(CallState.CONNECTED, timeout=10) is not CallState.CONNECTED:
+            self._record(call, None, "failed")
+            return False
+        if call.slot is not None:
+            slot = call.slot
+            call.listeners.append(lambda c, ev: self.media.hangup(slot)
+                                  if ev in (CallEvent.DISCONNECTED, CallEvent.RELEASED) else None)
+        return True
+
+    # --- flows --------------------------------------------------------------------------------
+    async def flow_demo(self, call: Call) -> None:
+        if not await self._answered(call):
+            return
+        slot = call.slot
+        choice = ""
+        if slot is not None:
+            self.media.enable_digits(slot)
+            played = await self.media.play(slot, [self.greeting], interrupt="12")
+            choice = played.digits if played.reason is Reason.DIGIT else ""
+            if not choice:
+                got = await self.media.collect(slot, max_digits=1, first_timeout=6.0,
+                                               terminators="")
+                if got.reason is Reason.HANGUP or call.ended:
+                    return self._record(call, None, "abandoned")
+                choice = got.digits
+            self.media.enable_digits(slot, False)
+        await self._queue(call, CHOICES.get(choice, "sales"))
+
+    async def flow_answer(self, call: Call) -> None:
+        if not await self._answered(call):
+            return
+        if call.slot is not None:
+            await self.media.play(call.slot, [self.greeting])
+        await call.wait(CallState.RELEASED, timeout=self.answer_hold_s)
+        outcome = "abandoned" if call.ended else "answered"
+        call.drop(16)
+        await call.wait(CallState.RELEASED, timeout=30)
+        self._record(call, None, outcome)
+
+    async def _queue_only(self, call: Call, name: str) -> None:
+        if await self._answered(call):
+            await self._queue(call, name)
+
+    async def _queue(self, call: Call, name: str) -> None:
+        queue = self.queues[name]
+        call.data["queue"] = queue.name
+        result = await queue.enqueue(call)
+        await call.wait(CallState.RELEASED, timeout=None if result == "answered" else 30)
+        self._record(call, queue.name, result)
+
+    async def _bridge(self, call: Call, leg: Call, what: str) -> None:
+        """Offer ``call`` to ``leg`` (already dialled); switch them together on answer."""
+        state = await leg.wait(CallState.CONNECTED, timeout=60)
+        if state is not CallState.CONNECTED or call.ended:
+            call.reject(leg.cause or 19) if not call.ended else None
+            leg.drop(16)
+            return self._record(call, None, "failed")
+        call.answer()
+        await call.wait(CallState.CONNECTED, timeout=10)
+        if call.slot is not None and leg.slot is not None:
+            self.kernel.fabric.connect(call.slot, leg.slot)
+        call.listeners.append(lambda c, ev: leg.drop(16) if ev is CallEvent.DISCONNECTED else None)
+        leg.listeners.append(lambda c, ev: call.drop(c.cause or 16)
+                             if ev is CallEvent.DISCONNECTED else None)
+        await call.wait(CallState.RELEASED, timeout=None)
+        if call.slot is not None:
+            self.kernel.fabric.disconnect(call.slot)
+        call.data["to"] = what
+        self._record(call, None, "answered")
+
+    async def _to_station(self, call: Call, station: int) -> None:
+        leg = Call(trunk=self.stations, direction="out", dnis=str(station), ani=call.ani,
+                   clock=self.kernel.now)
+        leg.dial()
+        await self._bridge(call, leg, f"station:{station}")
+
+    async def _to_trunk(self, call: Call, name: str) -> None:
+        trunk = self.trunks[name]
+        while trunk is not None:
+            leg = Call(trunk=trunk, direction="out", dnis=call.dnis, ani=call.ani,
+                       clock=self.kernel.now)
+            try:
+                leg.dial()
+            except Exception:  # group full: overflow
+                trunk = self.trunks.get(getattr(trunk, "overflow", None) or "")
+                continue
+            return await self._bridge(call, leg, f"trunk:{trunk.name}")
+        call.reject(34)
+        self._record(call, None, "failed")
+
+    # --- records ------------------------------------------------------------------------------
+    def _record(self, call: Call, queue: str | None, outcome: str) -> None:
+        t = call.times
+        agent_at = call.data.get("answered_at")
+        end = t.get("released") or t.get("disconnected") or self.kernel.now()
+        self.cdr.write({
+            "id": call.id, "trunk": call.trunk.kind, "direction": call.direction,
+            "ani": call.ani, "dnis": call.dnis, "queue": queue, "agent": call.data.get("agent"),
+            "outcome": outcome, "cause": call.cause, "raw_cause": call.raw_cause,
+            "offered_at": round(t.get("offered", 0.0), 3),
+            "answered_at": None if "connected" not in t else round(t["connected"], 3),
+            "agent_at": None if agent_at is None else round(agent_at, 3),
+            "ended_at": round(end, 3),
+            "talk_s": None if agent_at is None else round(end - agent_at, 3),
+        })
