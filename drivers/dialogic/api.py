@@ -107,14 +107,14 @@ def dx_close(rt: Runtime, h: int) -> int:
 
 @_api
 def dt_close(rt: Runtime, h: int) -> int:
-    rt.device(h, DtiDevice)
+    rt.device(h, DtiDevice, C.EDT_BADDEV)
     rt.close(h)
     return 0
 
 
 @_api
 def ms_close(rt: Runtime, h: int) -> int:
-    rt.device(h, MsiDevice)
+    rt.device(h, MsiDevice, C.E_MSBADDEV)
     rt.close(h)
     return 0
 
@@ -252,14 +252,14 @@ def ATDV_NAMEP(h: int) -> str:  # noqa: N802
 
 
 # --- bus routing ------------------------------------------------------------------------------
-def _route(rt: Runtime, slot: int, ts: SC_TSINFO | None, bad: int) -> None:
+def _route(rt: Runtime, slot: int, ts: SC_TSINFO | None, bad: int, param: int = C.EDX_BADPARM) -> None:
     from timeslot.fabric import FabricError
 
     try:
         if ts is None:
             rt.kernel.fabric.unlisten(slot)
         else:
-            src = tsinfo_slot(ts)
+            src = tsinfo_slot(ts, param)
             if not 0 <= src < rt.kernel.fabric.nslots:
                 raise DialogicError(bad, f"bus timeslot {src} does not exist (0..{rt.kernel.fabric.nslots - 1})")
             rt.kernel.fabric.listen(slot, src)
@@ -272,23 +272,6 @@ def _xmit(ts: SC_TSINFO, slot: int, bad: int) -> int:
         raise DialogicError(bad, "expected an SC_TSINFO to fill")
     ts.sc_numts, ts.sc_tsarrayp = 1, [slot]
     return 0
-
-
-def _errs(param: int, baddev: int):
-    """Re-code the generic errors of a dt_/ms_ call into that library's codes."""
-    codes = {C.EDX_BADPARM: param, C.EDX_BADDEV: baddev}
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        def call(rt, h, *args):
-            try:
-                return fn(rt, h, *args)
-            except DialogicError as err:
-                if err.code in codes:
-                    raise DialogicError(codes[err.code], str(err)) from None
-                raise
-        return call
-    return wrap
 
 
 @_api
@@ -309,43 +292,37 @@ def dx_getxmitslot(rt: Runtime, h: int, ts: SC_TSINFO) -> int:
 
 
 @_api
-@_errs(C.EDT_PARAMERR, C.EDT_BADDEV)
 def dt_listen(rt: Runtime, h: int, ts: SC_TSINFO) -> int:
-    _route(rt, rt.device(h, DtiDevice)[1].slot, ts, C.EDT_INVTS)
+    _route(rt, rt.device(h, DtiDevice, C.EDT_BADDEV)[1].slot, ts, C.EDT_INVTS, C.EDT_PARAMERR)
     return 0
 
 
 @_api
-@_errs(C.EDT_PARAMERR, C.EDT_BADDEV)
 def dt_unlisten(rt: Runtime, h: int) -> int:
-    _route(rt, rt.device(h, DtiDevice)[1].slot, None, C.EDT_INVTS)
+    _route(rt, rt.device(h, DtiDevice, C.EDT_BADDEV)[1].slot, None, C.EDT_INVTS)
     return 0
 
 
 @_api
-@_errs(C.EDT_PARAMERR, C.EDT_BADDEV)
 def dt_getxmitslot(rt: Runtime, h: int, ts: SC_TSINFO) -> int:
-    return _xmit(ts, rt.device(h, DtiDevice)[1].slot, C.EDT_PARAMERR)
+    return _xmit(ts, rt.device(h, DtiDevice, C.EDT_BADDEV)[1].slot, C.EDT_PARAMERR)
 
 
 @_api
-@_errs(C.E_MSINVTS, C.E_MSBADDEV)
 def ms_listen(rt: Runtime, h: int, ts: SC_TSINFO) -> int:
-    _route(rt, rt.device(h, MsiDevice)[1].slot, ts, C.E_MSINVTS)
+    _route(rt, rt.device(h, MsiDevice, C.E_MSBADDEV)[1].slot, ts, C.E_MSINVTS, C.E_MSINVTS)
     return 0
 
 
 @_api
-@_errs(C.E_MSINVTS, C.E_MSBADDEV)
 def ms_unlisten(rt: Runtime, h: int) -> int:
-    _route(rt, rt.device(h, MsiDevice)[1].slot, None, C.E_MSINVTS)
+    _route(rt, rt.device(h, MsiDevice, C.E_MSBADDEV)[1].slot, None, C.E_MSINVTS)
     return 0
 
 
 @_api
-@_errs(C.E_MSINVTS, C.E_MSBADDEV)
 def ms_getxmitslot(rt: Runtime, h: int, ts: SC_TSINFO) -> int:
-    return _xmit(ts, rt.device(h, MsiDevice)[1].slot, C.E_MSINVTS)
+    return _xmit(ts, rt.device(h, MsiDevice, C.E_MSBADDEV)[1].slot, C.E_MSINVTS)
 
 
 # --- CAS (dtilib) ------------------------------------------------------------------------------
@@ -360,10 +337,9 @@ def _apply(action: int, old: int, mask: int) -> int:
 
 
 @_api
-@_errs(C.EDT_PARAMERR, C.EDT_BADDEV)
 def dt_settssig(rt: Runtime, h: int, bitmask: int, action: int) -> int:
     """Set the transmitted ABCD bits of the timeslot (DTB_ABIT..DTB_DBIT)."""
-    d = rt.device(h, DtiDevice)[1]
+    d = rt.device(h, DtiDevice, C.EDT_BADDEV)[1]
     if bitmask & ~0x0F:
         raise DialogicError(C.EDT_PARAMERR, "bitmask takes DTB_ABIT | DTB_BBIT | DTB_CBIT | DTB_DBIT only")
     bits = _apply(action, d.tx_bits, bitmask)
@@ -376,10 +352,9 @@ def dt_settssig(rt: Runtime, h: int, bitmask: int, action: int) -> int:
 
 
 @_api
-@_errs(C.EDT_PARAMERR, C.EDT_BADDEV)
 def dt_setevtmsk(rt: Runtime, h: int, event: int, bitmask: int, action: int) -> int:
     """DTG_SIGEVT with DTMM_* transitions: post DTEV_SIG when received bits change so."""
-    d = rt.device(h, DtiDevice)[1]
+    d = rt.device(h, DtiDevice, C.EDT_BADDEV)[1]
     if event != C.DTG_SIGEVT:
         raise DialogicError(C.EDT_PARAMERR, "only DTG_SIGEVT events are offered (alarms: cti diag)")
     if bitmask & ~0x0FFF:
@@ -392,10 +367,9 @@ def dt_setevtmsk(rt: Runtime, h: int, event: int, bitmask: int, action: int) -> 
 
 
 @_api
-@_errs(C.EDT_PARAMERR, C.EDT_BADDEV)
 def ATDT_TSSGBIT(rt: Runtime, h: int) -> int:  # noqa: N802
     """Transmit (DTSG_XMTA..) and receive (DTSG_RCVA..) bits of the timeslot."""
-    d = rt.device(h, DtiDevice)[1]
+    d = rt.device(h, DtiDevice, C.EDT_BADDEV)[1]
     return d.tx_bits | to_flags(int(d.span.cas_rx()[d.timeslot])) << 4
 
 

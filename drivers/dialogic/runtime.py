@@ -163,17 +163,17 @@ class Runtime:
 
     def close(self, h: int) -> None:
         name, dev = self.device(h, object)
+        del self.handles[h]
+        del self.by_name[name]  # a closed device's operation ends without an event
         if isinstance(dev, VoiceChannel) and dev.op is not None:
             dev.bank.finish(dev, C.TM_USRSTOP)
         if isinstance(dev, DtiDevice):
             dev.sigmask = 0
-        del self.handles[h]
-        del self.by_name[name]
 
-    def device(self, h: int, kind: type):
+    def device(self, h: int, kind: type, code: int = C.EDX_BADDEV):
         entry = self.handles.get(h)
         if entry is None or not isinstance(entry[1], kind):
-            raise DialogicError(C.EDX_BADDEV, f"{h!r} is not an open {getattr(kind, '__name__', '')} "
+            raise DialogicError(code, f"{h!r} is not an open {getattr(kind, '__name__', '')} "
                                 "device handle")
         return entry
 

@@ -188,9 +188,9 @@ def mask_digits(mask: int) -> str:
     return "".join(d for d, bit in C.DIGIT_MASK.items() if mask & bit)
 
 
-def tsinfo_slot(ts: SC_TSINFO) -> int:
+def tsinfo_slot(ts: SC_TSINFO, code: int = C.EDX_BADPARM) -> int:
     if not isinstance(ts, SC_TSINFO):
-        raise DialogicError(C.EDX_BADPARM, "expected an SC_TSINFO")
+        raise DialogicError(code, "expected an SC_TSINFO")
     if ts.sc_numts != 1 or len(ts.sc_tsarrayp) < 1:
-        raise DialogicError(C.EDX_BADPARM, "SC_TSINFO must name exactly one timeslot (sc_numts = 1)")
+        raise DialogicError(code, "SC_TSINFO must name exactly one timeslot (sc_numts = 1)")
     return int(ts.sc_tsarrayp[0])

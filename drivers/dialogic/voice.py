@@ -196,8 +196,9 @@ class VoiceBank:
         ch.last_termmsk = 0
         if op.kind == C.TDX_GETDIG:
             op.got = ""
-            while ch.digits and not self._digit_terms(ch, op):
+            while ch.digits and not op.termmsk:
                 op.got += ch.digits.pop(0)
+                op.termmsk = self._digit_terms(ch, op)
         elif ch.digits:
             buffered = "".join(ch.digits)
             if t.digit_mask_level and t.digit_mask and set(buffered) & set(mask_digits(t.digit_mask)):
