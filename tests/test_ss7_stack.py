@@ -4,6 +4,8 @@ ISUP procedures and compatibility handling (Q.703, Q.704, Q.764)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ss7 import isup_codec as C
 from ss7.isup import IsupListener
@@ -457,3 +459,52 @@ def test_msus_held_during_remote_congestion_flow_after_it(clock):
     pairs[0][1].mtp2.set_receive_congestion(False)
     clock.advance(0.1)
     assert len(got) == 1 and pairs[0][0].mtp2.state == "IN_SERVICE"
+
+
+@settings(max_examples=150)
+@given(st.binary(min_size=0, max_size=60), st.sampled_from([0, 1, 2, 4, 5, 9]))
+def test_arbitrary_msus_never_crash_the_stack(body, si):
+    """Bad input never crashes (DESIGN.md): any SIF under any SI, through MTP3 to its user."""
+    from core.clock import VirtualClock
+    clock = VirtualClock()
+    a, b, ra, rb, wires, pairs = pair(clock)
+    clock.advance(1)
+    label = bytes.fromhex("02400000")  # DPC 2, OPC 1, SLS 0 (ITU)
+    b.mtp3.receive(pairs[0][1], bytes((0x80 | si,)) + label + body)
+    clock.advance(1)
+    assert pairs[0][0].mtp2.state == "IN_SERVICE" and pairs[0][1].state == "AVAILABLE"
+
+
+def test_valid_messages_in_any_state_never_crash(clock):
+    """Every ISUP message, well formed, on circuits in every state: handled or ignored."""
+    import random
+    a, b, ra, rb, wires, pairs = pair(clock, answer=False)
+    clock.advance(1)
+    rnd = random.Random(7)
+    samples = {
+        "IAM": {"nature_of_connection": C.nature_of_connection(),
+                "forward_call": C.forward_call(), "calling_category": 10,
+                "transmission_medium_requirement": 0, "called": C.called_party("12")},
+        "SAM": {"subsequent": {"head": {"nai": 0, "odd": 0}, "digits": "3F"}},
+        "ACM": {"backward_call": C.backward_call()}, "CON": {"backward_call": C.backward_call()},
+        "CPG": {"event": {"event": 1, "restricted": 0}}, "REL": {"cause": C.cause(16)},
+        "CFN": {"cause": C.cause(97)}, "SUS": {"suspend_resume": {"network_initiated": 1}},
+        "RES": {"suspend_resume": {"network_initiated": 1}},
+        "INR": {"information_request": 1}, "INF": {"information": 3},
+        "GRS": {"range_status": C.range_status(3)},
+        "GRA": {"range_status": C.range_status(3, [1, 0, 0, 1])},
+        "CQM": {"range_status": C.range_status(3)},
+        "COT": {"continuity": 1},
+        **{m: {"cgs_type": {"type": 1}, "range_status": C.range_status(3, [1, 1, 0, 1])}
+           for m in ("CGB", "CGU", "CGBA", "CGUA")},
+    }
+    for _ in range(600):
+        name = rnd.choice(sorted(C.MESSAGES))
+        cic = rnd.choice([1, 2, 3, 4, 31, 99])
+        b.isup.mtp_transfer(1, 2, cic & 15, C.encode(name, cic, samples.get(name, {})))
+        if rnd.random() < 0.2:
+            c = a.isup.circuit(2, rnd.choice([1, 2, 3, 4]))
+            if c.state == "IDLE" and not (c.local_blocked or c.remote_blocked):
+                a.isup.setup(2, "55", None, cic=c.cic)
+        clock.advance(rnd.choice([0, 0.01, 1, 30]))
+    assert pairs[0][0].mtp2.state == "IN_SERVICE"
