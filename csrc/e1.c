@@ -589,6 +589,7 @@ static int rx_frame(e1_span_t *sp, const uint8_t *o, uint64_t at)
         } else {
             sp->nfas_bad = 0;
         }
+        sp->rx_sa = o[0] & 0x1F;
         int a = (o[0] >> 5) & 1;
         if (a == sp->rai)
             sp->rai_run = 0;

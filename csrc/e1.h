@@ -91,6 +91,7 @@ typedef struct {
     int parallel;        /* a re-search is running beside the alignment held */
     uint64_t ppos;       /* its bit position in rbuf */
     int rai, rai_run;
+    uint8_t rx_sa;       /* Sa4..Sa8 of the last NFAS frame received */
 
     /* CRC-4 multiframe (G.706 4.2, 4.3) */
     int crc_state;       /* enum e1_crc_state */

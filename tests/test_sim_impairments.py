@@ -88,6 +88,15 @@ def test_cas_bits_cross_the_cable():
     assert b.status().alarms == []
 
 
+def test_national_bits_cross_the_cable():
+    a, b, _, sim = pair(framing="no-crc4")
+    a.set_national_bits(sa=0b10110, si=1)
+    sim.run(0.05)
+    assert b.details()["sa"] == 0b10110 and b.status().alarms == []
+    with pytest.raises(ValueError):
+        a.set_national_bits(sa=64)
+
+
 def test_abcd_0000_refused_on_channels_1_to_15():
     a, *_ = pair(signalling="cas")
     with pytest.raises(ValueError, match="0000"):

@@ -32,6 +32,7 @@ cdef extern from "e1.h":
         uint8_t tx_cas[32]
         uint8_t cas_rx[32]
         int framed, lof, crc_state, cas_aligned, rai
+        uint8_t rx_sa
         e1_counters_t cnt
 
     ctypedef struct e1_link_t:
@@ -158,7 +159,7 @@ cdef class E1Sim:
                          "fas_errors": c.fas_errors, "slips": c.slips, "bpv": c.bpv},
             "lof_events": c.lof_events, "crc_blocks": c.crc_blocks, "resyncs": c.resyncs,
             "framed": bool(sp.framed), "crc4": CRC_STATES[sp.crc_state] if sp.crc4 else "off",
-            "cas_aligned": bool(sp.cas_aligned), "rai": bool(sp.rai),
+            "cas_aligned": bool(sp.cas_aligned), "rai": bool(sp.rai), "sa": sp.rx_sa,
         }
 
     def transmit(self, int s, payload) -> bytes:

@@ -54,6 +54,7 @@ class SimSpan(Span):
         self.name = name
         self.timers = timers or E1_TIMERS
         self.nfas_loss = nfas_loss  # also lose alignment on 3 NFAS bit-2 errors (G.706 4.1.1)
+        self._sa = (0x1F, 1)  # Sa4..Sa8, Si
         self.config = self._checked(config or SpanConfig())
         self.system: SimSystem | None = None
         self.index = -1
@@ -90,6 +91,7 @@ class SimSpan(Span):
         eng.configure(self.index, self.config.framing is Framing.CRC4,
                       self.config.signalling is Signalling.CAS, self.nfas_loss)
         eng.set_loopback(self.index, self.loopback.value)
+        eng.set_sa(self.index, *self._sa)
         eng.set_timers(self.index, self.timers.values["crc4_mf_search"],
                        self.timers.values["crc4_interworking"])
         for ts, abcd in self._cas_tx.items():
@@ -120,6 +122,14 @@ class SimSpan(Span):
     def status(self) -> SpanStatus:
         st = self._engine().status(self.index)
         return SpanStatus(alarms=st["alarms"], counters=Counters(**st["counters"]))
+
+    def set_national_bits(self, sa: int = 0x1F, si: int = 1) -> None:
+        """Sa4..Sa8 (5 bits, Sa4 the MSB) sent in NFAS frames, and Si (bit 1) when CRC-4 is
+        off (G.704 2.3.2); the far end's ``details()["sa"]`` shows the Sa bits received."""
+        if not 0 <= sa <= 0x1F or si not in (0, 1):
+            raise ValueError("sa is 5 bits, si one bit")
+        self._sa = (sa, si)
+        self._engine().set_sa(self.index, sa, si)
 
     def clear_counters(self) -> None:
         """Restart the error counters (e.g. after alignment, before a measurement)."""
