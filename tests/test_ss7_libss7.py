@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import need_library, need_program
-
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from ss7_libss7_harness import Libss7Pair  # noqa: E402
+from tests.ss7_peer.ss7_harness import Libss7Pair
 
 pytestmark = pytest.mark.interop
 PEER = 2

@@ -18,7 +18,7 @@ from ss7.isup import IsupListener
 from ss7.stack import HdlcSocketPort, Ss7Node
 from ss7.trace import LinkTracer
 
-PEER_SRC = Path(__file__).parent / "ss7_peer" / "ss7_peer.c"
+PEER_SRC = Path(__file__).parent / "ss7_peer.c"
 CACHE = Path(os.environ.get("CTI_TEST_CACHE", Path.home() / ".cache" / "ctikernel-tests"))
 
 
