@@ -24,6 +24,7 @@ class BState(str, Enum):
 
 E1_CHANNELS = tuple(c for c in range(1, 32) if c != 16)  # timeslot numbers, TS16 = D
 T1_CHANNELS = tuple(range(1, 24))  # 23B+D
+BRI_CHANNELS = (1, 2)  # 2B+D: B1, B2
 
 
 class BChannel:

@@ -134,7 +134,7 @@ class Call(Machine):
         if self.first_response_sent or self.channel is None:
             return []
         self.first_response_sent = True
-        return [ies.channel(self.channel, True)]
+        return [self.cc.channel_ie(self.channel)]
 
     def _release_resources(self) -> None:
         self.timers.stop_all()
@@ -173,7 +173,7 @@ class Call(Machine):
         self.called, self.calling, self.channel, self.exclusive = called, calling, channel, exclusive
         ie_list = [ies.bearer(layer1=self.cc.variant.layer1)] + list(extra)
         if channel is not None:
-            ie_list.append(ies.channel(channel, exclusive))
+            ie_list.append(self.cc.channel_ie(channel, exclusive))
         if calling is not None:
             ie_list.append(ies.calling(calling))
         if called or not overlap:
@@ -366,7 +366,7 @@ class Call(Machine):
         self.channel, self.called, self.calling = parked.channel, parked.called, parked.calling
         self.user_data = parked.user_data
         self.cc.channels.take_over(self.channel, self)
-        self.send("RESUME ACKNOWLEDGE", [ies.channel(self.channel, True)])
+        self.send("RESUME ACKNOWLEDGE", [self.cc.channel_ie(self.channel)])
         self._event("resumed", msg)
         return None
 

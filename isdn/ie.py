@@ -293,11 +293,16 @@ def bearer(capability: int = 0, layer1: int | None = 3) -> IE:
 
 
 @lru_cache(maxsize=4096)
-def channel(number: int | None, exclusive: bool = True) -> IE:
-    """Channel identification (4.5.13) on a primary rate interface; None means any channel."""
+def channel(number: int | None, exclusive: bool = True, pri: bool = True) -> IE:
+    """Channel identification (4.5.13); None means any channel.  On a primary rate
+    interface the channel number follows in octet 3.3; on a basic access the
+    information channel selection names B1 or B2."""
     if number is None:
-        return make("channel_id", interface_id_present=False, pri=True, exclusive=False,
+        return make("channel_id", interface_id_present=False, pri=pri, exclusive=False,
                     dchan=False, selection=3)
+    if not pri:
+        return make("channel_id", interface_id_present=False, pri=False, exclusive=exclusive,
+                    dchan=False, selection=number)
     return make("channel_id", interface_id_present=False, pri=True, exclusive=exclusive,
                 dchan=False, selection=1, coding=0, map=False, element_type=3,
                 channels=[number])

@@ -96,6 +96,9 @@ class CallControl:
     def send(self, msg: Message) -> None:
         self.link.dl_data(codec.encode(msg))
 
+    def channel_ie(self, number: int | None, exclusive: bool = True) -> IE:
+        return ies.channel(number, exclusive, self.variant.pri)
+
     def forget(self, call: Call) -> None:
         self.calls.pop((call.cref, call.originated), None)
 
@@ -179,6 +182,8 @@ class CallControl:
     def _restart_ies(self, key: tuple[int, ...] | None) -> list[IE]:
         if key is None:
             return [ies.restart_indicator(7)]
+        if not self.variant.pri:
+            return [self.channel_ie(key[0]), ies.restart_indicator(0)]
         return [ies.make("channel_id", interface_id_present=False, pri=True, exclusive=True,
                          dchan=False, selection=1, coding=0, map=False, element_type=3,
                          channels=list(key)), ies.restart_indicator(0)]
@@ -388,10 +393,10 @@ class CallControl:
         """Channel negotiation for a received SETUP (5.1.2, 5.2.3) and dual seizure
         (5.2.3.1 glare: the network's choice stands).  Returns a cause to reject with."""
         cid = msg.get("channel_id")
-        if cid is not None and msg.ie("channel_id").error is None and cid.get("channels"):
-            ch, exclusive = cid["channels"][0], bool(cid["exclusive"])
+        if cid is not None and msg.channel is not None:  # PRI channel number or BRI B1/B2
+            ch, exclusive = msg.channel, bool(cid["exclusive"])
             answer = self.channels.seize(ch, call, outgoing=False)
-            if answer == "glare" and self.side == "user":
+            if answer == BState.GLARE.value and self.side == "user":
                 loser = self.channels.take_over(ch, call)  # network wins; our SETUP moves
                 loser.channel, loser.lost_glare = None, True
                 answer = "seized"
@@ -432,9 +437,9 @@ class CallControl:
         cid = msg.ie("channel_id")
         if cid is None:
             return None, causes.MANDATORY_IE_MISSING
-        if cid.error or not cid.value.get("channels"):
+        chans = _channel_list(msg)
+        if cid.error or not chans:
             return None, causes.INVALID_IE_CONTENTS
-        chans = cid.value["channels"]
         if any(c not in self.channels for c in chans):
             return None, causes.IDENTIFIED_CHANNEL_DOES_NOT_EXIST
         return chans, None
@@ -456,8 +461,8 @@ class CallControl:
 
     def _got_restart_ack(self, msg: Message) -> None:
         ri = msg.get("restart_indicator")
-        chans = msg.get("channel_id")
-        key = None if not ri or ri["restart_class"] != 0 or not chans else tuple(chans["channels"] or ())
+        chans = _channel_list(msg)
+        key = None if not ri or ri["restart_class"] != 0 or not chans else tuple(chans)
         if key not in self.restarting:
             return
         del self.restarting[key]
@@ -467,6 +472,12 @@ class CallControl:
         for ch in key or list(self.channels.channels):
             self.channels.set_state(ch, BState.IDLE)
         self.emit(Event("restart_ack", None, None, msg, {"channels": list(key) if key else None}))
+
+
+def _channel_list(msg: Message) -> list[int]:
+    """Channels named by a channel identification: the PRI list, or BRI B1/B2."""
+    cid = msg.get("channel_id") or {}
+    return list(cid.get("channels") or ([msg.channel] if msg.channel else []))
 
 
 class ChannelBusy(RuntimeError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from isdn.bchannels import E1_CHANNELS, T1_CHANNELS
+from isdn.bchannels import BRI_CHANNELS, E1_CHANNELS, T1_CHANNELS
 
 _Q931_MANDATORY = {
     "SETUP": ("bearer_capability",),
@@ -34,6 +34,7 @@ class Variant:
     mandatory_n2u: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {"SETUP": ("channel_id",)})
     channels: tuple[int, ...] = E1_CHANNELS
+    pri: bool = True  # primary rate interface (channel numbers) or basic access (B1/B2)
     layer1: int = 3  # bearer capability user information layer 1: 3 = G.711 A-law, 2 = mu-law
     cause_location: dict[str, int] = field(default_factory=lambda: {"user": 0, "network": 2})
     timers: dict[str, float] = field(default_factory=dict)
@@ -46,6 +47,8 @@ class Variant:
 VARIANTS: dict[str, Variant] = {
     v.name: v for v in (
         Variant("etsi", "EuroISDN (ETSI EN 300 403-1) on E1 30B+D; also used in China"),
+        Variant("etsi_bri", "EuroISDN basic access 2B+D (B1, B2)", channels=BRI_CHANNELS,
+                pri=False),
         Variant("ni2", "National ISDN-2 (Telcordia) on T1 23B+D, mu-law",
                 channels=T1_CHANNELS, layer1=2),
         Variant("qsig", "QSIG basic call (ECMA-143) on E1: symmetric, channel always given",

@@ -142,3 +142,50 @@ def test_bri_terminal_stack_gets_tei():
     assert stack.link.tei == 64 and sent[-1].kind == "SABME"
     with pytest.raises(ValueError):
         Stack(clock, "network", Wire(), tei=None)
+
+
+def test_broadcast_setup_reaches_bri_terminal():
+    """Point-to-multipoint: the network's SETUP in a UI frame on the group TEI (Q.931 5.2.1)."""
+    from tests_isdn_helpers import Recorder
+
+    from isdn import ie, q931_codec
+
+    clock = VirtualClock()
+    sent = []
+
+    class Wire:
+        def send(self, octets):
+            sent.append(lapd_codec.decode(octets))
+    rec = Recorder()
+    stack = Stack(clock, "user", Wire(), tei=64, on_event=rec, cr_len=1, variant="etsi_bri")
+    setup = q931_codec.encode(q931_codec.Message(
+        "SETUP", 5, False, [ie.bearer(), ie.make("channel_id", interface_id_present=False,
+                                                 pri=False, exclusive=False, dchan=False,
+                                                 selection=1), ie.called("12")], cr_len=1))
+    stack.receive_frame(lapd_codec.encode(
+        lapd_codec.Frame(0, True, 127, "UI", False, None, None, setup)))
+    call = rec.first("offered").call
+    assert (call.cref, call.called, call.channel) == (5, "12", 1)
+    call.alert()
+    assert sent[-1].kind == "SABME" and sent[-1].tei == 64  # answered on our own data link
+
+
+def test_bri_call_and_restart_use_basic_access_coding():
+    from tests_isdn_helpers import Recorder, q931_sent, tap
+
+    from isdn.stack import memory_pair
+
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant="etsi_bri", cr_len=1, on_event_network=rn,
+                            on_event_user=ru)
+    clock.advance(0.05)
+    sent = tap(net)
+    net.place_call("12", "34", channel=2)
+    clock.advance(0.01)
+    setup = q931_sent(sent)[-1]
+    assert setup.get("channel_id")["pri"] is False and setup.channel == 2 and setup.cr_len == 1
+    assert ru.first("offered").call.channel == 2
+    net.restart([1])
+    clock.advance(0.02)
+    assert ru.first("restart").detail["channels"] == [1] and rn.has("restart_ack")
