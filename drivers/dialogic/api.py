@@ -212,7 +212,7 @@ def dx_setevtmsk(rt: Runtime, h: int, mask: int) -> int:
     if mask & ~(C.DM_DIGITS | C.DM_SILON | C.DM_SILOF):
         raise DialogicError(C.EDX_BADPARM, "a voice resource on the bus reports DM_DIGITS, DM_SILON "
                             "and DM_SILOF; rings and loop current come from dti/msi devices")
-    ch.evtmask = mask
+    ch.bank.set_evtmask(ch, mask)
     return 0
 
 
