@@ -346,3 +346,47 @@ def test_linked_tpt_loop_is_rejected():
     with pytest.raises(DialogicError) as ei:
         compile_tpt(e)
     assert ei.value.code == D.EDX_BADTPT
+
+
+_iott = st.builds(D.DX_IOTT,
+                  io_type=st.sampled_from([D.IO_MEM | D.IO_EOT, D.IO_MEM | D.IO_CONT, D.IO_MEM | D.IO_LINK,
+                                           D.IO_DEV | D.IO_EOT, D.IO_UIO | D.IO_EOT, 0x40, D.IO_MEM]),
+                  io_fhandle=st.integers(-5, 5000), io_bufp=st.one_of(st.none(), st.binary(max_size=64)),
+                  io_offset=st.integers(-3, 100), io_length=st.integers(-3, 100))
+
+
+@settings(max_examples=100, deadline=None)
+@given(entries=st.lists(_iott, max_size=4), mode=st.integers(0, 0xFFFF))
+def test_any_iott_and_mode_plays_or_fails_with_an_error_code(entries, mode):
+    kernel = Kernel(virtual=True)
+    sr_attach(kernel).add_voice(1)
+    h = D.dx_open("dxxxB1C1")
+    try:
+        rc = D.dx_play(h, entries, None, mode | D.EV_ASYNC)
+        if rc == -1:
+            assert D.ATDV_LASTERR(h) in (D.EDX_BADIOTT, D.EDX_BADPARM, D.EDX_NOSUPPORT, D.EDX_SYSTEM)
+            assert D.ATDV_ERRMSGP(h)
+        else:
+            assert rc == 0 and D.dx_stopch(h, D.EV_ASYNC) == 0
+    finally:
+        kernel.close()
+
+
+def test_sr_waitevt_on_real_time():
+    kernel = Kernel(virtual=False, block=80)
+    sr_attach(kernel).add_voice(2)
+    a, b = D.dx_open("dxxxB1C1"), D.dx_open("dxxxB1C2")
+    ts = D.SC_TSINFO()
+    D.dx_getxmitslot(a, ts)
+    D.dx_listen(b, ts)
+    try:
+        assert D.dx_dial(a, "5", None, D.EV_ASYNC) == 0
+        dg = D.DV_DIGIT()
+        assert D.dx_getdig(b, tpt((D.DX_MAXDTMF, 1, 0), (D.DX_MAXTIME, 20, 0)), dg, D.EV_ASYNC) == 0
+        types = set()
+        while len(types) < 2:
+            assert D.sr_waitevt(2000) == 0
+            types.add(D.sr_getevttype())
+        assert types == {D.TDX_DIAL, D.TDX_GETDIG} and dg.dg_value == "5"
+    finally:
+        kernel.close()
