@@ -34,6 +34,9 @@ SU_HEADER = BitFields(3, ("bsn", 7), ("bib", 1), ("fsn", 7), ("fib", 1), ("li", 
 LSSU_NAMES = {0: "SIO", 1: "SIN", 2: "SIE", 3: "SIOS", 4: "SIPO", 5: "SIB"}
 LSSU_CODES = {v: k for k, v in LSSU_NAMES.items()}
 LI_MAX = 63  # Q.703 2.3.3: LI = 63 for any SIF longer than 62 octets
+# memo of parsed / built headers (read-only values): a link cycles through few of them
+_HEADERS: dict[bytes, dict[str, int]] = {}
+_BUILT: dict[tuple[int, int, int, int, int], bytes] = {}
 SIF_MAX = 272
 
 
@@ -41,7 +44,12 @@ def decode_su(frame: bytes) -> dict[str, Any]:
     """Split a signal unit (no flags, no FCS) into header fields and kind (Q.703 2.2, 2.3.3)."""
     if len(frame) < 3:
         raise Mtp2DecodeError("signal unit shorter than 3 octets", offset=len(frame), field="header")
-    h = SU_HEADER.parse_bytes(frame[:3])
+    head = frame[:3]
+    h = _HEADERS.get(head)
+    if h is None:
+        if len(_HEADERS) >= 65536:
+            _HEADERS.clear()
+        h = _HEADERS[head] = SU_HEADER.parse_bytes(head)
     body = frame[3:]
     li = h["li"]
     if li == 0:
@@ -68,8 +76,14 @@ def decode_su(frame: bytes) -> dict[str, Any]:
 def encode_su(bsn: int, bib: int, fsn: int, fib: int, body: bytes = b"") -> bytes:
     """Build a signal unit; LI follows from the body length (Q.703 2.3.3)."""
     li = min(len(body), LI_MAX)
-    return SU_HEADER.build_bytes({"bsn": bsn, "bib": bib, "fsn": fsn, "fib": fib, "li": li,
-                                  "spare": 0}) + bytes(body)
+    key = (bsn, bib, fsn, fib, li)
+    head = _BUILT.get(key)
+    if head is None:  # at most 2^22 headers; the ones in use repeat constantly
+        if len(_BUILT) >= 65536:
+            _BUILT.clear()
+        head = _BUILT[key] = SU_HEADER.build_bytes(
+            {"bsn": bsn, "bib": bib, "fsn": fsn, "fib": fib, "li": li, "spare": 0})
+    return head + bytes(body) if body else head
 
 
 def lssu(status: str, bsn: int = 127, bib: int = 1, fsn: int = 127, fib: int = 1) -> bytes:
