@@ -8,7 +8,7 @@ under test are shortened; libpri's own are left at their defaults.
 from __future__ import annotations
 
 import pytest
-from tests_isdn_helpers import Recorder
+from isdn_peer.helpers import Recorder
 
 from isdn.bchannels import BState
 from isdn.stack import Stack

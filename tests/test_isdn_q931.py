@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests_isdn_helpers import Recorder, q931_sent, tap
+from isdn_peer.helpers import Recorder, q931_sent, tap
 
 from core.clock import VirtualClock
 from isdn import ie, lapd, q931_codec

@@ -146,7 +146,7 @@ def test_bri_terminal_stack_gets_tei():
 
 def test_broadcast_setup_reaches_bri_terminal():
     """Point-to-multipoint: the network's SETUP in a UI frame on the group TEI (Q.931 5.2.1)."""
-    from tests_isdn_helpers import Recorder
+    from isdn_peer.helpers import Recorder
 
     from isdn import ie, q931_codec
 
@@ -171,7 +171,7 @@ def test_broadcast_setup_reaches_bri_terminal():
 
 
 def test_bri_call_and_restart_use_basic_access_coding():
-    from tests_isdn_helpers import Recorder, q931_sent, tap
+    from isdn_peer.helpers import Recorder, q931_sent, tap
 
     from isdn.stack import memory_pair
 

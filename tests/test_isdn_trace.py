@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from conftest import need_program
-from tests_isdn_helpers import Recorder
+from isdn_peer.helpers import Recorder
 
 from core.clock import VirtualClock
 from core.pcap import read_pcap

@@ -1,4 +1,4 @@
-"""Shared helpers of the ISDN tests: an event recorder."""
+"""Shared helpers of the ISDN tests: an event recorder and a frame tap."""
 
 from __future__ import annotations
 
