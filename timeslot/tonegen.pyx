@@ -19,6 +19,8 @@ import numpy as np
 
 cimport numpy as cnp
 
+from timeslot.detector cimport law_index
+
 from timeslot.toneplans import Tone
 from timeslot.toneplans import plan as get_plan
 
@@ -46,7 +48,6 @@ cdef extern from "tonegen.h" nogil:
     void cti_tonegen_process(cti_tonegen_t *g, void *out, int frames)
 
 
-LAWS = ("alaw", "ulaw", "linear")
 RATE = 8000
 
 DTMF_LOW = (697.0, 770.0, 852.0, 941.0)
@@ -62,13 +63,6 @@ TEST_TONE = (1004.0, -13.0)
 R2_PAIRS = {1: (0, 1), 2: (0, 2), 3: (1, 2), 4: (0, 3), 5: (1, 3), 6: (2, 3), 7: (0, 4),
             8: (1, 4), 9: (2, 4), 10: (3, 4), 11: (0, 5), 12: (1, 5), 13: (2, 5), 14: (3, 5),
             15: (4, 5)}
-
-
-def law_index(law: str) -> int:
-    try:
-        return LAWS.index(law)
-    except ValueError:
-        raise ValueError(f"unknown law {law!r}; expected one of {LAWS}") from None
 
 
 def amplitude(dbm0: float, law: str = "alaw") -> float:
@@ -114,7 +108,7 @@ cdef class ToneGenerator:
     cdef readonly str law
     cdef object _plan
 
-    def __cinit__(self, int channels, law: str = "alaw", plan="itu"):
+    def __cinit__(self, int channels, str law="alaw", plan="itu"):
         if channels <= 0:
             raise ValueError("channels must be positive")
         if cti_tonegen_init(&self.g, channels, law_index(law)) != 0:
