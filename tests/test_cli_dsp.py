@@ -157,3 +157,22 @@ def test_arbitrary_files_give_typed_errors(data):
         read_audio(path)
     except AudioFileError as e:
         assert "\n" not in str(e)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("name,encoding", [("s.wav", ["-e", "a-law"]), ("s.ul", ["-e", "mu-law"]),
+                                           ("s16.wav", ["-e", "signed", "-b", "16"])])
+def test_files_written_by_sox(capsys, tmp_path, name, encoding):
+    """sox writes its own WAV/raw headers and codes: a full-scale sine 16 dB down is
+    +3.14 - 16 = -12.86 dBm0."""
+    import subprocess
+
+    from conftest import need_program
+    sox = need_program("sox")
+    path = tmp_path / name
+    subprocess.run([sox, "-n", "-r", "8000", "-c", "1", *encoding, str(path), "synth", "3",
+                    "sine", "1004", "gain", "-16"], check=True, capture_output=True)
+    (row,) = detect(capsys, path)
+    hz, level = row["value"].split()
+    assert row["kind"] == "tone" and hz == "1004Hz"
+    assert float(level.removesuffix("dBm0")) == pytest.approx(-12.86, abs=0.15)
