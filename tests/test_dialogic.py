@@ -390,3 +390,33 @@ def test_sr_waitevt_on_real_time():
         assert types == {D.TDX_DIAL, D.TDX_GETDIG} and dg.dg_value == "5"
     finally:
         kernel.close()
+
+
+def test_station_ringing_and_hook_events(rig):
+    ms = D.ms_open("msiB1C2")
+    phone = rig.phones.handsets[1]
+    assert D.ms_setevtmsk(ms, D.MSEV_SIGMSK, D.MSMM_OFFHOOK | D.MSMM_ONHOOK, D.DTA_SETMSK) == 0
+    phone.answer_after = 2
+    assert D.ms_genring(ms, 4, D.EV_ASYNC) == 0
+    assert D.ms_genring(ms, 4, D.EV_ASYNC) == -1 and D.ATDV_LASTERR(ms) == D.E_MSBADRNGSTA
+    got = []
+    while len(got) < 2:
+        assert D.sr_waitevt(20_000) == 0
+        got.append((D.sr_getevttype(), D.sr_getevtdatap()))
+    assert got == [(D.MSEV_RING, D.MSMM_RNGOFFHK), (D.MSEV_SIGEVT, D.MSMM_OFFHOOK)]
+    phone.answer_after = None
+    phone.hang_up()
+    assert D.sr_waitevt(5000) == 0 and (D.sr_getevttype(), D.sr_getevtdatap()) == (D.MSEV_SIGEVT, D.MSMM_ONHOOK)
+    assert D.ms_setevtmsk(ms, D.MSEV_SIGMSK, D.MSMM_OFFHOOK, D.DTA_SETMSK) == 0
+    phone.lift()
+    phone.hang_up(after=0.5)
+    assert D.sr_waitevt(5000) == 0 and D.sr_getevtdatap() == D.MSMM_OFFHOOK
+    rig.kernel.run_for(1.0)
+    assert D.ms_genring(ms, 2, D.EV_SYNC) == -1 and D.ATDV_LASTERR(ms) == D.E_MSBADRNGSTA  # unanswered
+    assert phone.rings_heard >= 4 and not rig.phones.ringing(1)
+    assert D.ms_genring(ms, 3, D.EV_ASYNC) == 0 and D.ms_stopfn(ms, D.MTF_RING) == 0
+    assert D.sr_waitevt(100) == 0 and (D.sr_getevttype(), D.sr_getevtdatap()) == (D.MSEV_NORING, D.MSMM_RNGSTOP)
+    assert D.sr_waitevt(100) == D.SR_TMOUT  # the on-hook was masked out
+    assert D.ms_genring(ms, 0, D.EV_ASYNC) == -1 and D.ATDV_LASTERR(ms) == D.E_MSINVRNGCNT
+    assert D.ms_setevtmsk(ms, D.MSEV_SIGMSK, 0x2, D.DTA_SETMSK) == -1 and D.ATDV_LASTERR(ms) == D.E_MSBADVAL
+    assert D.ms_stopfn(ms, 0x01) == -1 and D.ATDV_LASTERR(ms) == D.E_MSBADVAL

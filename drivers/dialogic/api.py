@@ -373,6 +373,57 @@ def ATDT_TSSGBIT(rt: Runtime, h: int) -> int:  # noqa: N802
     return d.tx_bits | to_flags(int(d.span.cas_rx()[d.timeslot])) << 4
 
 
+# --- stations (msilib) ----------------------------------------------------------------------------
+@_api
+def ms_setevtmsk(rt: Runtime, h: int, event: int, bitmask: int, action: int) -> int:
+    """MSEV_SIGMSK with MSMM_OFFHOOK / MSMM_ONHOOK / MSMM_HOOKFLASH: MSEV_SIGEVT on hook changes."""
+    d = rt.device(h, MsiDevice, C.E_MSBADDEV)[1]
+    if event != C.MSEV_SIGMSK:
+        raise DialogicError(C.E_MSBADVAL, "only MSEV_SIGMSK (hook events) is offered")
+    if bitmask & ~(C.MSMM_OFFHOOK | C.MSMM_ONHOOK | C.MSMM_HOOKFLASH):
+        raise DialogicError(C.E_MSBADVAL, "bitmask takes MSMM_OFFHOOK, MSMM_ONHOOK, MSMM_HOOKFLASH")
+    try:
+        d.sigmask = _apply(action, d.sigmask, bitmask)
+    except DialogicError as err:
+        raise DialogicError(C.E_MSBADVAL, str(err)) from None
+    return 0
+
+
+@_api
+def ms_genring(rt: Runtime, h: int, rings: int, mode: int = C.EV_SYNC) -> int:
+    """Ring the station up to ``rings`` times (board cadence): MSEV_RING when it is answered,
+    MSEV_NORING when the rings run out or ms_stopfn(MTF_RING) stops them.  EV_SYNC returns
+    0 when answered, -1 with E_MSBADRNGSTA when not."""
+    d = rt.device(h, MsiDevice, C.E_MSBADDEV)[1]
+    if not 1 <= rings <= C.MAXRINGS:
+        raise DialogicError(C.E_MSINVRNGCNT, f"rings must be 1..{C.MAXRINGS}")
+    if d.rings is not None or d.board.handsets[d.station].off_hook:
+        raise DialogicError(C.E_MSBADRNGSTA, "can't ring the station: busy (off hook or ringing)")
+    sync = _mode(mode)
+
+    def start() -> None:
+        d.rings, d.rings_at = rings, d.board.handsets[d.station].rings_heard
+        d.board.ring(d.station)
+
+    if not sync:
+        start()
+        return 0
+    if rt.run_ring(h, start) != C.MSEV_RING:
+        raise DialogicError(C.E_MSBADRNGSTA, "not answered: the rings ran out or were stopped")
+    return 0
+
+
+@_api
+def ms_stopfn(rt: Runtime, h: int, function: int) -> int:
+    """MTF_RING: stop ringing the station (MSEV_NORING with MSMM_RNGSTOP)."""
+    d = rt.device(h, MsiDevice, C.E_MSBADDEV)[1]
+    if function != C.MTF_RING:
+        raise DialogicError(C.E_MSBADVAL, "ms_stopfn stops MTF_RING only")
+    if d.rings is not None:
+        rt.ring_done(h, d, C.MSEV_NORING, C.MSMM_RNGSTOP)
+    return 0
+
+
 # --- SRL ------------------------------------------------------------------------------------------
 def sr_waitevt(timeout_ms: int) -> int:
     """Drive the kernel until an event is available; 0, or SR_TMOUT (-1) on time-out."""

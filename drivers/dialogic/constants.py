@@ -209,10 +209,26 @@ EDT_BADVAL = 0xAC
 EDT_INVTS = 0xA7
 
 # --- msilib.h ---------------------------------------------------------------------------
+DT_MSI = 0x4000
+MSEV_RING = DT_MSI | 0x4D  # ring answered (ring trip)
+MSEV_NORING = DT_MSI | 0x4E  # ringing ended unanswered or stopped
+MSEV_SIGEVT = DTEV_SIG  # hook event
+MSEV_SIGMSK = DTG_SIGEVT  # ms_setevtmsk event class
+MSMM_OFFHOOK = 0x0011
+MSMM_RNGOFFHK = 0x0004
+MSMM_RNGSTOP = 0x0020
+MSMM_ONHOOK = 0x0110
+MSMM_HOOKFLASH = 0x1000
+MSMM_TERM = 0x8000
+MTF_RING = 0x8A
+MAXRINGS = 0xFF
 E_MSSUCC = 0
-E_MSBADDEV = 0x3  # ours: value not established from a public header
-E_MSINVTS = 0x14  # ours: value not established from a public header
+E_MSBADVAL = 0xAC
+E_MSINVTS = 0xC0
+E_MSBADRNGSTA = 0xDB
+E_MSINVRNGCNT = 0xEA
+E_MSBADDEV = EDT_BADDEV  # ours: msilib names no bad-device code; the dtilib value
 
-OURS = ("E_MSBADDEV", "E_MSINVTS")
+OURS = ("E_MSBADDEV",)
 
 __all__ = [n for n in dir() if n.isupper()]

@@ -60,6 +60,9 @@ class MsiDevice:
     board: object
     station: int
     slot: int
+    sigmask: int = 0
+    rings: int | None = None  # ms_genring in progress: rings to give
+    rings_at: int = 0  # the handset's ring count when ringing began
 
 
 class StationStage:
@@ -98,7 +101,9 @@ class Runtime:
         self._waiter: asyncio.Future | None = None
         self._sync: dict[int, asyncio.Future] = {}
         self._dti_spans: list = []
+        self._station_boards: list = []
         kernel.after_tick.append(self._watch_cas)
+        kernel.after_tick.append(self._watch_stations)
 
     # --- configuration ---------------------------------------------------------------------
     def add_voice(self, channels: int) -> list[str]:
@@ -138,6 +143,7 @@ class Runtime:
     def add_stations(self, board) -> list[str]:
         base = self.kernel.allocate(len(board.handsets), f"msi{self.msi_boards + 1}")
         StationStage(self.kernel, board, base)
+        self._station_boards.append(board)
         self.msi_boards += 1
         names = []
         for i in range(len(board.handsets)):
@@ -167,8 +173,11 @@ class Runtime:
         del self.by_name[name]  # a closed device's operation ends without an event
         if isinstance(dev, VoiceChannel) and dev.op is not None:
             dev.bank.finish(dev, C.TM_USRSTOP)
-        if isinstance(dev, DtiDevice):
+        if isinstance(dev, DtiDevice | MsiDevice):
             dev.sigmask = 0
+        if isinstance(dev, MsiDevice) and dev.rings is not None:
+            dev.board.stop_ring(dev.station)
+            dev.rings = None
 
     def device(self, h: int, kind: type, code: int = C.EDX_BADDEV):
         entry = self.handles.get(h)
@@ -233,6 +242,50 @@ class Runtime:
                     report |= C.DTC_ABIT << k
             if report:
                 self.post(Event(C.DTEV_SIG, h, report | bits, 2))
+
+    _HOOK = {"off-hook": C.MSMM_OFFHOOK, "on-hook": C.MSMM_ONHOOK, "flash": C.MSMM_HOOKFLASH}
+
+    def _watch_stations(self) -> None:
+        """Hook events (MSEV_SIGEVT) and ringing outcomes (MSEV_RING / MSEV_NORING)."""
+        if not self._station_boards:
+            return
+        devs = {(id(d.board), d.station): (h, d) for h, (_, d) in self.handles.items()
+                if isinstance(d, MsiDevice)}
+        for board in self._station_boards:
+            for ev in board.events():
+                h, d = devs.get((id(board), ev.station), (None, None))
+                if d is None:
+                    continue
+                if ev.kind == "off-hook" and d.rings is not None:
+                    self.ring_done(h, d, C.MSEV_RING, C.MSMM_RNGOFFHK)
+                mm = self._HOOK[ev.kind]
+                if d.sigmask & mm == mm:
+                    self.post(Event(C.MSEV_SIGEVT, h, mm, 2))
+        for h, d in devs.values():
+            if d.rings is not None and not d.board.ringing(d.station):
+                if d.board.handsets[d.station].rings_heard - d.rings_at >= d.rings:
+                    self.ring_done(h, d, C.MSEV_NORING, C.MSMM_TERM)
+
+    def ring_done(self, h: int, d: MsiDevice, event: int, data: int) -> None:
+        d.board.stop_ring(d.station)
+        d.rings = None
+        fut = self._sync.pop(("msi", h), None)
+        if fut is not None:
+            if not fut.done():
+                fut.set_result(event)
+        else:
+            self.post(Event(event, h, data, 2))
+
+    def run_ring(self, h: int, start) -> int:
+        """EV_SYNC ms_genring: the kernel loop until the ringing ends; its event type."""
+        fut = self.kernel.loop.create_future()
+        self._sync[("msi", h)] = fut
+        try:
+            start()
+            self.kernel.run(fut)
+        finally:
+            self._sync.pop(("msi", h), None)
+        return fut.result()
 
     def waitevt(self, timeout_ms: int) -> int:
         """Run the kernel until an event is queued or ``timeout_ms`` passes (-1: forever)."""
