@@ -39,6 +39,7 @@ from ss7.mtp3_codec import (
 )
 from ss7.timers import MTP3_TIMERS
 
+_SLS_SPREAD = [int(f"{i:04b}"[::-1], 2) for i in range(16)]  # 4-bit reversal
 SLT_PATTERN = b"ctikernel-slt"  # Q.707 2.2: 0..15 octets of test pattern
 
 
@@ -220,11 +221,13 @@ class Linkset:
         return link
 
     def link_for_sls(self, sls: int) -> SignallingLink | None:
-        """The link carrying ``sls``: its own link by SLS modulo the links configured, else the
-        alternate decided at changeover; ``None`` when nothing is available."""
+        """The link carrying ``sls`` (Q.704 4.2.1): chosen by the bit-reversed SLS modulo the
+        links configured - ISUP's SLS is the CIC's low bits and an exchange mostly seizes the
+        CICs of one parity (dual-seizure control), so the plain SLS would load one link of
+        two; else the alternate decided at changeover; ``None`` when nothing is available."""
         if not self.links:
             return None
-        link = self.links[sls % len(self.links)]
+        link = self.links[_SLS_SPREAD[sls & 0x0F] % len(self.links)]
         if link.available or link.holding:
             return link
         if link.alternate is not None and link.alternate.available:

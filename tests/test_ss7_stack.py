@@ -508,3 +508,12 @@ def test_valid_messages_in_any_state_never_crash(clock):
                 a.isup.setup(2, "55", None, cic=c.cic)
         clock.advance(rnd.choice([0, 0.01, 1, 30]))
     assert pairs[0][0].mtp2.state == "IN_SERVICE"
+
+
+def test_load_sharing_spreads_one_parity_of_cics_over_two_links(clock):
+    a, b, ra, rb, wires, pairs = pair(clock, links=2)
+    clock.advance(1)
+    ls = a.mtp3.linksets[2]
+    odd = {ls.link_for_sls(cic & 0x0F).slc for cic in range(1, 32, 2)}
+    even = {ls.link_for_sls(cic & 0x0F).slc for cic in range(2, 32, 2)}
+    assert odd == {0, 1} and even == {0, 1}
