@@ -115,9 +115,11 @@ int modem_connect_tones_tx_free(modem_connect_tones_tx_state_t *s);
 
 
 @pytest.mark.interop
-@pytest.mark.parametrize("tone_type,expect", [(1, "CNG"), (2, "CED"), (3, "ANS")])
+@pytest.mark.parametrize("tone_type,expect", [(1, "CNG"), (2, "CED"), (3, "ANS"), (4, "CED"),
+                                              (5, "ANS")])
 def test_spandsp_generated_tones(tone_type, expect):
-    """spandsp's modem_connect_tones_tx (1 CNG, 2 ANS, 3 ANS with phase reversals)."""
+    """spandsp's modem_connect_tones_tx: 1 CNG, 2 ANS, 3 ANS with phase reversals, 4 and 5
+    the same amplitude-modulated (V.8 ANSam, 15 Hz AM)."""
     from conftest import need_library
     cffi = pytest.importorskip("cffi")
     ffi = cffi.FFI()
