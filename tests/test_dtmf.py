@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import dsp_signals as s
-from tests.conftest import need_program
+from tests.conftest import need_library, need_program
 from timeslot.dtmf import DtmfDetector
 from timeslot.events import Event, Kind
 from timeslot.g711 import ulaw_encode
@@ -193,3 +193,20 @@ def test_digits_in_speech_are_found(speech):
         burst = s.dtmf(d, 60, rng, level=-10)
         sig[at:at + len(burst)] += burst
     assert digits(detect(sig, rng)) == want
+
+
+@pytest.mark.interop
+def test_spandsp_generated_digits():
+    """An independent generator: spandsp's dtmf_tx (its default level and 50/55 ms timing)."""
+    from timeslot.capacity_dtmf import spandsp
+    need_library("spandsp")
+    peer = spandsp()
+    if peer is None:
+        pytest.skip("cffi not installed")
+    ffi, lib = peer
+    tx = lib.dtmf_tx_init(ffi.NULL)
+    lib.dtmf_tx_put(tx, s.DIGITS.encode(), len(s.DIGITS))
+    buf = np.zeros(16 * 1000, np.int16)
+    n = lib.dtmf_tx(tx, ffi.from_buffer("int16_t[]", buf), len(buf))
+    lib.dtmf_tx_free(tx)
+    assert digits(detect(buf[:n].astype(float), np.random.default_rng(14), "linear")) == s.DIGITS

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import dsp_signals as s
+from tests.conftest import need_library
 from timeslot.events import Event, Kind
 from timeslot.r2mf import R2MfDetector
 
@@ -183,3 +184,28 @@ def test_any_bytes_any_split_same_events(data, size, direction):
         got += det.process(codes[None, at:at + size])
     assert got + det.finish() == ref
     assert all(1 <= e.value <= 15 for e in ref)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_spandsp_generated_signals(direction):
+    """An independent generator: spandsp's r2_mf_tx, signals 1..15 ("1234567890BCDEF")."""
+    from timeslot.capacity_dtmf import spandsp
+    need_library("spandsp")
+    peer = spandsp()
+    if peer is None:
+        pytest.skip("cffi not installed")
+    ffi, lib = peer
+    tx = lib.r2_mf_tx_init(ffi.NULL, direction == "forward")
+    parts = []
+    for ch in b"1234567890BCDEF":
+        for digit in (bytes([ch]), b"\0"):
+            lib.r2_mf_tx_put(tx, digit)
+            buf = np.zeros(800, np.int16)
+            lib.r2_mf_tx(tx, ffi.from_buffer("int16_t[]", buf), len(buf))
+            parts.append(buf)
+    lib.r2_mf_tx_free(tx)
+    det = R2MfDetector(1, direction, "linear")
+    pcm = np.concatenate(parts)
+    events = det.process(pcm[None]) + det.finish()
+    assert signals(events) == list(range(1, 16))

@@ -43,6 +43,16 @@ r2_mf_rx_state_t *r2_mf_rx_init(r2_mf_rx_state_t *s, int fwd, tone_report_func_t
 int r2_mf_rx(r2_mf_rx_state_t *s, const int16_t amp[], int samples);
 int r2_mf_rx_get(r2_mf_rx_state_t *s);
 int r2_mf_rx_free(r2_mf_rx_state_t *s);
+typedef struct dtmf_tx_state_s dtmf_tx_state_t;
+dtmf_tx_state_t *dtmf_tx_init(dtmf_tx_state_t *s);
+int dtmf_tx_put(dtmf_tx_state_t *s, const char *digits, int len);
+int dtmf_tx(dtmf_tx_state_t *s, int16_t amp[], int max_samples);
+int dtmf_tx_free(dtmf_tx_state_t *s);
+typedef struct r2_mf_tx_state_s r2_mf_tx_state_t;
+r2_mf_tx_state_t *r2_mf_tx_init(r2_mf_tx_state_t *s, int fwd);
+int r2_mf_tx_put(r2_mf_tx_state_t *s, char digit);
+int r2_mf_tx(r2_mf_tx_state_t *s, int16_t amp[], int samples);
+int r2_mf_tx_free(r2_mf_tx_state_t *s);
 """
 
 
