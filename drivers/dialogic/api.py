@@ -124,7 +124,7 @@ def ms_close(rt: Runtime, h: int) -> int:
 def dx_playiottdata(rt: Runtime, h: int, iott, tpt, xpb: DX_XPB, mode: int = C.EV_SYNC) -> int:
     ch = _voice(rt, h)
     sync = _mode(mode)
-    op = Operation(C.TDX_PLAY, compile_tpt(tpt), sync, data=play_data(iott, xpb, ch.bank.law))
+    op = Operation(C.TDX_PLAY, compile_tpt(tpt), data=play_data(iott, xpb, ch.bank.law))
     return _run(rt, ch, op, sync)
 
 
@@ -133,7 +133,7 @@ def dx_play(rt: Runtime, h: int, iott, tpt, mode: int = C.EV_SYNC) -> int:
     ch = _voice(rt, h)
     xpb = xpb_from_mode(mode)
     sync = _mode(mode, C.MD_PCM | C.PM_ALAW | C.PM_SR8 | C.MD_NOGAIN)
-    op = Operation(C.TDX_PLAY, compile_tpt(tpt), sync, data=play_data(iott, xpb, ch.bank.law))
+    op = Operation(C.TDX_PLAY, compile_tpt(tpt), data=play_data(iott, xpb, ch.bank.law))
     return _run(rt, ch, op, sync)
 
 
@@ -141,7 +141,7 @@ def dx_play(rt: Runtime, h: int, iott, tpt, mode: int = C.EV_SYNC) -> int:
 def dx_reciottdata(rt: Runtime, h: int, iott, tpt, xpb: DX_XPB, mode: int = C.EV_SYNC) -> int:
     ch = _voice(rt, h)
     sync = _mode(mode)
-    op = Operation(C.TDX_RECORD, compile_tpt(tpt), sync)
+    op = Operation(C.TDX_RECORD, compile_tpt(tpt))
     record_sinks(op, iott, xpb, ch.bank.law)
     return _run(rt, ch, op, sync)
 
@@ -151,7 +151,7 @@ def dx_rec(rt: Runtime, h: int, iott, tpt, mode: int = C.EV_SYNC) -> int:
     ch = _voice(rt, h)
     xpb = xpb_from_mode(mode)
     sync = _mode(mode, C.MD_PCM | C.PM_ALAW | C.PM_SR8 | C.MD_NOGAIN)
-    op = Operation(C.TDX_RECORD, compile_tpt(tpt), sync)
+    op = Operation(C.TDX_RECORD, compile_tpt(tpt))
     record_sinks(op, iott, xpb, ch.bank.law)
     return _run(rt, ch, op, sync)
 
@@ -165,7 +165,7 @@ def dx_getdig(rt: Runtime, h: int, tpt, digitp: DV_DIGIT, mode: int = C.EV_SYNC)
     if tpt is None:
         raise DialogicError(C.EDX_BADTPT, "dx_getdig needs a DV_TPT")
     sync = _mode(mode)
-    return _run(rt, ch, Operation(C.TDX_GETDIG, compile_tpt(tpt), sync, digit_out=digitp), sync)
+    return _run(rt, ch, Operation(C.TDX_GETDIG, compile_tpt(tpt), digit_out=digitp), sync)
 
 
 @_api
@@ -187,7 +187,7 @@ def dx_dial(rt: Runtime, h: int, dialstr: str, cap=None, mode: int = C.EV_SYNC) 
         else:
             run += c
     parts += [run] if run else []
-    return _run(rt, ch, Operation(C.TDX_DIAL, compile_tpt(None), sync, parts=parts), sync)
+    return _run(rt, ch, Operation(C.TDX_DIAL, compile_tpt(None), parts=parts), sync)
 
 
 @_api

@@ -55,7 +55,6 @@ class Sink:
 class Operation:
     kind: int  # TDX_PLAY, TDX_RECORD, TDX_GETDIG, TDX_DIAL
     term: Terminators
-    sync: bool
     data: np.ndarray | None = None  # play: law-coded octets
     pos: int = 0
     sinks: list[Sink] = field(default_factory=list)
