@@ -420,3 +420,19 @@ def test_station_ringing_and_hook_events(rig):
     assert D.ms_genring(ms, 0, D.EV_ASYNC) == -1 and D.ATDV_LASTERR(ms) == D.E_MSINVRNGCNT
     assert D.ms_setevtmsk(ms, D.MSEV_SIGMSK, 0x2, D.DTA_SETMSK) == -1 and D.ATDV_LASTERR(ms) == D.E_MSBADVAL
     assert D.ms_stopfn(ms, 0x01) == -1 and D.ATDV_LASTERR(ms) == D.E_MSBADVAL
+
+
+def test_record_to_a_file_that_goes_away_ends_with_tdx_error(rig, tmp_path):
+    fd = os.open(tmp_path / "r.vox", os.O_RDWR | os.O_CREAT)
+    assert D.dx_rec(rig.b, D.DX_IOTT(D.IO_DEV | D.IO_EOT, io_fhandle=fd), None, D.EV_ASYNC | PCM8A) == 0
+    rig.kernel.run_for(0.2)
+    os.close(fd)
+    assert D.sr_waitevt(1000) == 0 and (D.sr_getevttype(), D.sr_getevtdev()) == (D.TDX_ERROR, rig.b)
+    assert D.ATDX_TERMMSK(rig.b) & D.TM_ERROR and D.ATDV_LASTERR(rig.b) == D.EDX_SYSTEM
+    assert "record" in D.ATDV_ERRMSGP(rig.b) and D.ATDX_STATE(rig.b) == D.CS_IDLE
+    fd = os.open(tmp_path / "s.vox", os.O_RDONLY | os.O_CREAT)  # read-only: the first write fails
+    try:
+        assert D.dx_rec(rig.b, D.DX_IOTT(D.IO_DEV | D.IO_EOT, io_fhandle=fd), None, PCM8A) == -1
+        assert D.ATDV_LASTERR(rig.b) == D.EDX_SYSTEM
+    finally:
+        os.close(fd)

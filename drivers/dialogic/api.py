@@ -68,6 +68,8 @@ def _run(rt: Runtime, ch: VoiceChannel, op: Operation, sync: bool) -> int:
         raise DialogicError(C.EDX_BUSY, f"channel busy ({_STATE[ch.op.kind]} state)")
     if sync:
         done = rt.run_sync(ch, lambda: ch.bank.start(ch, op))
+        if done.termmsk & C.TM_ERROR:
+            raise DialogicError(C.EDX_SYSTEM, done.error)
         return len(done.got) + 1 if done.kind == C.TDX_GETDIG else 0
     ch.bank.start(ch, op)
     return 0

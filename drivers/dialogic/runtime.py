@@ -202,12 +202,14 @@ class Runtime:
         if op.digit_out is not None:
             op.digit_out.dg_value = op.got
             op.digit_out.dg_type = [C.DG_DTMF] * len(op.got)
+        if op.termmsk & C.TM_ERROR and h is not None:
+            self.errors[h] = (C.EDX_SYSTEM, op.error)
         fut = self._sync.pop(ch.slot, None)
         if fut is not None:
             if not fut.done():
                 fut.set_result(op)
-        elif h is not None:
-            self.post(Event(op.kind, h))
+        elif h is not None:  # an I/O failure is reported as TDX_ERROR
+            self.post(Event(C.TDX_ERROR if op.termmsk & C.TM_ERROR else op.kind, h))
 
     def _voice_cst(self, ch: VoiceChannel, event: int, data: int) -> None:
         from drivers.dialogic.tables import DX_CST

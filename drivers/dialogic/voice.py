@@ -68,6 +68,7 @@ class Operation:
     termmsk: int = 0
     transferred: int = 0
     convert: Callable[[np.ndarray], np.ndarray] | None = None  # record: to the file's coding
+    error: str = ""  # why it ended with TM_ERROR
 
 
 @dataclass
@@ -161,8 +162,12 @@ class VoiceBank:
                 self._silence_events(quiet, block)
         for i, ch in self._recorders.items():
             row = heard[i] if ch.op.convert is None else ch.op.convert(heard[i])
-            if self._write(ch.op, row.tobytes()):
-                self._hit(i, C.TM_EOD)
+            try:
+                if self._write(ch.op, row.tobytes()):
+                    self._hit(i, C.TM_EOD)
+            except OSError as err:  # the file went away under the recording
+                ch.op.error = f"record: {err.strerror or err}"
+                self._hit(i, C.TM_ERROR)
 
     def drain(self) -> list:
         self.now += self.kernel.block
@@ -380,6 +385,10 @@ class VoiceBank:
             self._sil_lim[i] = self._sil_init[i] = self._nosil_lim[i] = self._never
         op.termmsk = termmsk
         ch.last_termmsk, ch.last_transferred = termmsk, op.transferred
-        if op.finish is not None:
-            op.finish(op)
+        if op.finish is not None and not termmsk & C.TM_ERROR:
+            try:
+                op.finish(op)
+            except OSError as err:
+                op.error = f"record: {err.strerror or err}"
+                op.termmsk = ch.last_termmsk = termmsk | C.TM_ERROR
         self.on_done(ch, op)
