@@ -436,3 +436,14 @@ def test_record_to_a_file_that_goes_away_ends_with_tdx_error(rig, tmp_path):
         assert D.ATDV_LASTERR(rig.b) == D.EDX_SYSTEM
     finally:
         os.close(fd)
+
+
+def test_digits_are_buffered_only_while_the_channel_is_open(rig):
+    D.dx_dial(rig.a, "12", None, D.EV_SYNC)
+    assert D.ATDX_BUFDIGS(rig.b) == 2
+    assert D.dx_close(rig.b) == 0
+    D.dx_dial(rig.a, "34", None, D.EV_SYNC)
+    b = D.dx_open("dxxxB1C2")
+    assert D.ATDX_BUFDIGS(b) == 0  # closing cleared the buffer; nothing heard while closed
+    D.dx_dial(rig.a, "5", None, D.EV_SYNC)
+    assert D.ATDX_BUFDIGS(b) == 1

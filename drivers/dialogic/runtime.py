@@ -165,14 +165,19 @@ class Runtime:
         self.handles[h] = (name, self.names[name])
         self.by_name[name] = h
         self.errors[h] = (0, "")
+        dev = self.names[name]
+        if isinstance(dev, VoiceChannel):
+            dev.bank.set_open(dev, True)
         return h
 
     def close(self, h: int) -> None:
         name, dev = self.device(h, object)
         del self.handles[h]
         del self.by_name[name]  # a closed device's operation ends without an event
-        if isinstance(dev, VoiceChannel) and dev.op is not None:
-            dev.bank.finish(dev, C.TM_USRSTOP)
+        if isinstance(dev, VoiceChannel):
+            if dev.op is not None:
+                dev.bank.finish(dev, C.TM_USRSTOP)
+            dev.bank.set_open(dev, False)
         if isinstance(dev, DtiDevice | MsiDevice):
             dev.sigmask = 0
         if isinstance(dev, MsiDevice) and dev.rings is not None:

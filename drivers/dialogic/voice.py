@@ -103,6 +103,8 @@ class VoiceBank:
         self.timers = timers
         self.silence = silence(self.law)
         self.dtmf = DtmfDetector(channels, law=self.law)
+        for i in range(channels):
+            self.dtmf.set_enabled(i, False)  # detection runs while the device is open
         self.gen = ToneGenerator(channels, law=self.law)
         self._scratch = np.empty((channels, kernel.block), np.uint8)
         lin = decode(np.arange(256, dtype=np.uint8), self.law).astype(np.float32)
@@ -290,6 +292,14 @@ class VoiceBank:
                 ch.silent, ch.sil_count = bool(quiet[i]), 0
                 if ch.evtmask & (C.DM_SILON if ch.silent else C.DM_SILOF):
                     self.on_cst(ch, C.DE_SILON if ch.silent else C.DE_SILOF, 0)
+
+    def set_open(self, ch: VoiceChannel, on: bool) -> None:
+        """dx_open starts digit detection and buffering on the channel; dx_close stops it."""
+        self.dtmf.reset(ch.index)
+        self.dtmf.set_enabled(ch.index, on)
+        ch.digits.clear()
+        if not on:
+            self.set_evtmask(ch, 0)
 
     def set_evtmask(self, ch: VoiceChannel, mask: int) -> None:
         ch.evtmask = mask
