@@ -33,6 +33,7 @@ from cti.trunks.ss7 import Ss7Trunk
 from cti.trunks.station import StationTrunk
 from drivers.base import Signalling, SpanConfig
 from drivers.sim import Cable, SimBoard
+from drivers.sim.board import MAX_SPANS
 from drivers.sim.station import StationBoard
 
 TRUNK_KINDS = ("isdn", "ss7", "r2")
@@ -50,6 +51,7 @@ class LabOptions:
     realtime: bool = False
     cdr_path: str | None = None
     plan: str = "cn"
+    spans_per_trunk: int = 1  # spans (30 circuits each) of every trunk type
 
 
 @dataclass
@@ -68,14 +70,17 @@ class Lab:
         for kind in opts.trunks:
             if kind not in TRUNK_KINDS:
                 raise ValueError(f"unknown trunk type {kind!r} (known: {', '.join(TRUNK_KINDS)})")
+        if not 1 <= opts.spans_per_trunk <= MAX_SPANS // len(opts.trunks):
+            raise ValueError(f"spans_per_trunk must be 1..{MAX_SPANS // len(opts.trunks)}")
         self.rng = random.Random(opts.seed)
         self.errors: list[str] = []
         k = self.kernel = Kernel(virtual=not opts.realtime)
-        n = len(opts.trunks)
+        kinds = [kind for kind in opts.trunks for _ in range(opts.spans_per_trunk)]
+        n = len(kinds)
         self.pstn = SimBoard("pstn", spans=n)
         self.cc = SimBoard("cc", spans=n, system=self.pstn.system)
         for board in (self.pstn, self.cc):
-            for span, kind in zip(board.spans, opts.trunks, strict=True):
+            for span, kind in zip(board.spans, kinds, strict=True):
                 if kind == "r2":
                     span.configure(SpanConfig(signalling=Signalling.CAS))
         for a, b in zip(self.pstn.spans, self.cc.spans, strict=True):
@@ -103,19 +108,23 @@ class Lab:
         self.pstn_trunks: dict[str, Any] = {}
         self.cc_trunks: dict[str, Any] = {}
         offer = self.centre.incoming
-        for i, kind in enumerate(opts.trunks):
+        for i, kind in enumerate(kinds):
             ps, cs = self.pstn.spans[i], self.cc.spans[i]
+            j = i % opts.spans_per_trunk  # trunks of further spans: keys and names "<x>-2"...
+            sfx = "" if j == 0 else f"-{j + 1}"
+            key = kind + sfx
             if kind == "isdn":
-                self.pstn_trunks[kind] = IsdnTrunk(k, "pstn-pri", ps, "network")
-                self.cc_trunks[kind] = IsdnTrunk(k, "cc-pri", cs, "user", on_offered=offer)
+                self.pstn_trunks[key] = IsdnTrunk(k, f"pstn-pri{sfx}", ps, "network")
+                self.cc_trunks[key] = IsdnTrunk(k, f"cc-pri{sfx}", cs, "user", on_offered=offer)
             elif kind == "ss7":
-                self.pstn_trunks[kind] = Ss7Trunk(k, "pstn-isup", ps, opc=1, dpc=2)
-                self.cc_trunks[kind] = Ss7Trunk(k, "cc-isup", cs, opc=2, dpc=1,
-                                                on_offered=offer)
-            else:
-                self.pstn_trunks[kind] = R2Trunk(k, "pstn-r2", ps, variant="cn", master=True)
-                self.cc_trunks[kind] = R2Trunk(k, "cc-r2", cs, variant="cn", master=False,
+                self.pstn_trunks[key] = Ss7Trunk(k, f"pstn-isup{sfx}", ps, opc=1, dpc=2)
+                self.cc_trunks[key] = Ss7Trunk(k, f"cc-isup{sfx}", cs, opc=2, dpc=1,
                                                on_offered=offer)
+            else:
+                self.pstn_trunks[key] = R2Trunk(k, f"pstn-r2{sfx}", ps, variant="cn",
+                                                master=True)
+                self.cc_trunks[key] = R2Trunk(k, f"cc-r2{sfx}", cs, variant="cn", master=False,
+                                              on_offered=offer)
         self.outcomes: list[CallOutcome] = []
         self.answered_by_ani: dict[str, asyncio.Event] = {}
 
@@ -144,7 +153,8 @@ class Lab:
         ani = f"02{10000000 + i}"
         out = CallOutcome(i, kind, ani)
         self.outcomes.append(out)
-        trunk = self.pstn_trunks[kind]
+        j = (i // len(self.opts.trunks)) % self.opts.spans_per_trunk
+        trunk = self.pstn_trunks[kind if j == 0 else f"{kind}-{j + 1}"]
         call = Call(trunk=trunk, direction="out", dnis="4000", ani=ani, clock=self.kernel.now)
         answered = self.answered_by_ani[ani] = asyncio.Event()
         try:
