@@ -54,6 +54,16 @@ void cti_tonebank_init(cti_tonebank_t *b, const float *freqs, int nf, int law, f
         b->lut[n] = law == CTI_LAW_ULAW
                     ? cti_ulaw_to_linear_table[n] * (CTI_DBM0_PEAK / CTI_DBM0_PEAK_ULAW)
                     : cti_alaw_to_linear_table[n];
+    /* magnitude code (G.711: segment and step, grows with |x|): A-law characters have
+     * the even bits inverted, mu-law all bits; quiet_mag is the largest one whose sample
+     * cannot lift a sub-block to the gate (M x^2 < gate) */
+    b->mag_mask = law == CTI_LAW_ULAW ? 0xFF : 0x55;
+    b->quiet_mag = 0;
+    for (n = 0; n < 128; n++) {
+        float x = b->lut[(n ^ b->mag_mask) & 0x7F];
+        if (CTI_TB_M * x * x < b->gate_sub)
+            b->quiet_mag = (uint8_t) n;
+    }
 }
 
 void cti_tbchan_reset(cti_tbchan_t *c, int64_t base)
@@ -139,6 +149,27 @@ static void analyse(const cti_tonebank_t *b, cti_tbchan_t *c, const float *x)
     c->nsub++;
 }
 
+/* A sub-block of codes whose every sample is at most b->quiet_mag in magnitude code (so
+ * below the gate in energy) is told from the bytes alone (a vectorised max): recorded with
+ * energy 0 and no DFT.  0 when it needs the full analysis. */
+static int quiet(const cti_tonebank_t *b, cti_tbchan_t *c, const uint8_t *s)
+{
+    uint8_t peak = 0;
+    int n, slot;
+    for (n = 0; n < CTI_TB_M; n++) {
+        uint8_t m = (uint8_t) ((s[n] ^ b->mag_mask) & 0x7F);
+        peak = m > peak ? m : peak;
+    }
+    if (peak > b->quiet_mag)
+        return 0;
+    slot = (int) (c->nsub % CTI_TB_SPAN);
+    c->e[slot] = 0.0f;
+    memset(c->yr[slot], 0, sizeof(c->yr[slot]));
+    memset(c->yi[slot], 0, sizeof(c->yi[slot]));
+    c->nsub++;
+    return 1;
+}
+
 void cti_tonebank_feed(const cti_tonebank_t *b, cti_tbchan_t *c, const void *src, int frames,
                        cti_span_fn span, void *ctx, int ch)
 {
@@ -147,6 +178,10 @@ void cti_tonebank_feed(const cti_tonebank_t *b, cti_tbchan_t *c, const void *src
     while (i < frames) {
         const float *x;
         if (c->npend == 0 && frames - i >= CTI_TB_M) {
+            if (b->law != CTI_LAW_LINEAR && quiet(b, c, (const uint8_t *) src + i)) {
+                i += CTI_TB_M;
+                goto next;
+            }
             decode(b, src, i, CTI_TB_M, buf);
             x = buf;
             i += CTI_TB_M;
@@ -163,6 +198,7 @@ void cti_tonebank_feed(const cti_tonebank_t *b, cti_tbchan_t *c, const void *src
             x = c->pend;
         }
         analyse(b, c, x);
+next:
         if (c->nsub >= CTI_TB_SPAN)
             span(ctx, ch, c);
     }

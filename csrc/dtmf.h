@@ -36,6 +36,7 @@ typedef struct {
     float rr[CTI_TB_NF], ri[CTI_TB_NF];       /* e^{-j w_f M} */
     float gate_sub;                           /* sub-blocks below this energy skip the DFT */
     float lut[256];                           /* law code -> linear */
+    uint8_t mag_mask, quiet_mag;              /* see quiet() in dtmf.c */
     int law;
 } cti_tonebank_t;
 
@@ -44,6 +45,8 @@ typedef struct {
     int npend;
     uint32_t nsub;                            /* sub-blocks since reset */
     int64_t base;                             /* sample index where sub-block 0 began */
+    /* last SPAN sub-blocks: DFT values and energies (both 0 when the sub-block is below
+     * the gate; its energy is then not measured) */
     float yr[CTI_TB_SPAN][CTI_TB_NF], yi[CTI_TB_SPAN][CTI_TB_NF], e[CTI_TB_SPAN];
 } cti_tbchan_t;
 
