@@ -123,16 +123,24 @@ static float subblock(const float (*tab)[2 * CTI_TB_NF], const float *x, float g
     }
     a0 = a0 - a0;
     for (n = 0; n < CTI_TB_M; n += 4) {
-        cti_v8f t[8];
-        memcpy(t, tab[n], sizeof(t));  /* rows n..n+3 (unaligned loads) */
-        a0 += x[n] * t[0];
-        a1 += x[n] * t[1];
-        c0 += x[n + 1] * t[2];
-        c1 += x[n + 1] * t[3];
-        d0 += x[n + 2] * t[4];
-        d1 += x[n + 2] * t[5];
-        g0 += x[n + 3] * t[6];
-        g1 += x[n + 3] * t[7];
+        const float *row = tab[n];  /* rows n..n+3, 8 vectors (unaligned loads) */
+        cti_v8f t0, t1, t2, t3, t4, t5, t6, t7;
+        LOAD8(t0, row);
+        LOAD8(t1, row + 8);
+        LOAD8(t2, row + 16);
+        LOAD8(t3, row + 24);
+        LOAD8(t4, row + 32);
+        LOAD8(t5, row + 40);
+        LOAD8(t6, row + 48);
+        LOAD8(t7, row + 56);
+        a0 += x[n] * t0;
+        a1 += x[n] * t1;
+        c0 += x[n + 1] * t2;
+        c1 += x[n + 1] * t3;
+        d0 += x[n + 2] * t4;
+        d1 += x[n + 2] * t5;
+        g0 += x[n + 3] * t6;
+        g1 += x[n + 3] * t7;
     }
     a0 += c0 + (d0 + g0);
     a1 += c1 + (d1 + g1);
