@@ -226,11 +226,9 @@ void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_spa
     LOAD8(rr, b->rr);
     LOAD8(ri, b->ri);
     for (i = 0; i < CTI_TB_SPAN; i++) {
-        int slot = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
-        LOAD8(yr[i], c->yr[slot]);
-        LOAD8(yi[i], c->yi[slot]);
-        memcpy(s->yr[i], &yr[i], sizeof(cti_v8f));
-        memcpy(s->yi[i], &yi[i], sizeof(cti_v8f));
+        s->slot[i] = (int) ((c->nsub + (uint32_t) i) % CTI_TB_SPAN);
+        LOAD8(yr[i], c->yr[s->slot[i]]);
+        LOAD8(yi[i], c->yi[s->slot[i]]);
     }
     tr = yr[2] + (rr * yr[3] - ri * yi[3]);
     ti = yi[2] + (rr * yi[3] + ri * yr[3]);
@@ -257,8 +255,11 @@ void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_spa
  *  - divided by the in-sub-block loss g^2, g = sin(phi/2) / (M sin(phi/2M)) by its Taylor
  *    series (error under 1e-5 for |phi| < 2). */
 CTI_HOT CTI_NOTRAP
-void cti_tonebank_measure(const cti_tonebank_t *b, cti_span_t *s)
+void cti_tonebank_measure(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_span_t *s)
 {
+    const float *y0r = c->yr[s->slot[0]], *y1r = c->yr[s->slot[1]], *y2r = c->yr[s->slot[2]];
+    const float *y3r = c->yr[s->slot[3]], *y0i = c->yi[s->slot[0]], *y1i = c->yi[s->slot[1]];
+    const float *y2i = c->yi[s->slot[2]], *y3i = c->yi[s->slot[3]];
     int f;
     for (f = 0; f < CTI_TB_NF; f++) {
         const float ar = s->ar[f], ai = s->ai[f], br = s->br[f], bi = s->bi[f];
@@ -271,16 +272,16 @@ void cti_tonebank_measure(const cti_tonebank_t *b, cti_span_t *s)
         const float qr = (rr * zr + ri * zi) * inv, qi = (ri * zr - rr * zi) * inv;
         float r = a * (0.9999801f + a2 * (-0.3326944f + a2 * (0.1940199f + a2 * (-0.1176952f
                   + a2 * (0.0540827f + a2 * -0.0122997f)))));
-        float sr = s->yr[3][f], si = s->yi[3][f], nr, x2, g, pw;
+        float sr = y3r[f], si = y3i[f], nr, x2, g, pw;
         r = ay > ax ? 1.5707963f - r : r;
         r = zr < 0.0f ? 3.1415927f - r : r;
         r = zi < 0.0f ? -r : r;
-        nr = s->yr[2][f] + (qr * sr - qi * si);
-        si = s->yi[2][f] + (qr * si + qi * sr);
-        sr = s->yr[1][f] + (qr * nr - qi * si);
-        si = s->yi[1][f] + (qr * si + qi * nr);
-        nr = s->yr[0][f] + (qr * sr - qi * si);
-        si = s->yi[0][f] + (qr * si + qi * sr);
+        nr = y2r[f] + (qr * sr - qi * si);
+        si = y2i[f] + (qr * si + qi * sr);
+        sr = y1r[f] + (qr * nr - qi * si);
+        si = y1i[f] + (qr * si + qi * nr);
+        nr = y0r[f] + (qr * sr - qi * si);
+        si = y0i[f] + (qr * si + qi * sr);
         x2 = 0.25f * r * r;
         g = (1.0f - x2 * (1.0f / 6) * (1.0f - x2 * (1.0f / 20) * (1.0f - x2 * (1.0f / 42))))
             * (1.0f + x2 * (1.0f / (6 * CTI_TB_M * CTI_TB_M)));
@@ -336,7 +337,7 @@ static int dtmf_classify(const cti_dtmf_t *d, const cti_tbchan_t *c)
      * a tone 3.5 % off loses at most 3/4 of it there */
     if ((s.sel[l] + s.sel[h]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * s.e)
         return -1;
-    cti_tonebank_measure(&d->bank, &s);
+    cti_tonebank_measure(&d->bank, c, &s);
     if (s.power[l] < p->min_power || fabsf(s.off_hz[l]) > p->freq_tol * dtmf_freqs[l])
         return -1;
     if (s.power[h] < p->min_power || fabsf(s.off_hz[h]) > p->freq_tol * dtmf_freqs[h])

@@ -65,18 +65,18 @@ float cti_tbchan_energy(const cti_tbchan_t *c);
 
 /* the current span seen through the bank: windows A (sub-blocks 0..2, oldest first)
  * and B (1..3) at every bin's nominal frequency, selection energies |A|^2 + |B|^2, the
- * sub-block values oldest first, the span energy; after cti_tonebank_measure, every
+ * channel's history slots oldest first, the span energy; after cti_tonebank_measure, every
  * bin's frequency offset (estimated minus nominal, Hz) and tone power (A^2/2, linear
  * units^2) compensated to the estimated frequency */
 typedef struct {
     float ar[CTI_TB_NF], ai[CTI_TB_NF], br[CTI_TB_NF], bi[CTI_TB_NF], sel[CTI_TB_NF];
-    float yr[CTI_TB_SPAN][CTI_TB_NF], yi[CTI_TB_SPAN][CTI_TB_NF];
+    int slot[CTI_TB_SPAN];
     float e;
     float off_hz[CTI_TB_NF], power[CTI_TB_NF];
 } cti_span_t;
 
 void cti_tonebank_select(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_span_t *s);
-void cti_tonebank_measure(const cti_tonebank_t *b, cti_span_t *s);
+void cti_tonebank_measure(const cti_tonebank_t *b, const cti_tbchan_t *c, cti_span_t *s);
 /* sample index where the current span began / ends */
 int64_t cti_tbchan_span_start(const cti_tbchan_t *c);
 int64_t cti_tbchan_span_end(const cti_tbchan_t *c);

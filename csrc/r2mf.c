@@ -57,7 +57,7 @@ static int r2_classify(const cti_r2mf_t *r, const cti_tbchan_t *c)
     /* cheap screen, as for DTMF */
     if ((s.sel[a] + s.sel[b]) * (TB_N / (TB_SEL_N * TB_SEL_N)) < 0.25f * p->ratio * s.e)
         return 0;
-    cti_tonebank_measure(&r->bank, &s);
+    cti_tonebank_measure(&r->bank, c, &s);
     if (s.power[a] < p->min_power || fabsf(s.off_hz[a]) > p->freq_tol_hz)
         return 0;
     if (s.power[b] < p->min_power || fabsf(s.off_hz[b]) > p->freq_tol_hz)
