@@ -22,7 +22,7 @@ import numpy as np
 from timeslot.events import Event, Kind
 
 LAWS = {"alaw": CTI_LAW_ALAW, "ulaw": CTI_LAW_ULAW, "linear": CTI_LAW_LINEAR}
-CHUNK = 1600  # frames per C call: bounds the events one call can queue per channel
+CHUNK = 800  # frames per C call: at most ~4 events per channel each, the ring holds 8
 
 cdef cti_event_t _evbuf[256]
 
