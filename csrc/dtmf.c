@@ -300,7 +300,7 @@ void cti_dtmf_default_params(cti_dtmf_params_t *p)
     p->twist_lo = powf(10.0f, 8.5f / 10.0f);    /* accept -8 dB */
     p->freq_tol = 0.025f;                       /* accept 1.5 %, reject 3.5 % */
     p->ratio = 0.88f;
-    p->hits = 3;                                /* ~30 ms: accept 40 ms, reject 25 ms */
+    p->hits = 3;                                /* ~30 ms: accept 40 ms, reject 23 ms */
     p->gap = 8;                                 /* ~25 ms off ends a digit; 10 ms bridged */
 }
 

@@ -7,9 +7,9 @@ sample indices (8,000 per second) counted from the bank's creation, ``end`` bein
 the tone stopped (to the 5 ms sub-block).
 
 Bounds (docs/media.md): either tone within +-1.5 % accepted, +-3.5 % rejected; twist
-+4 dB (high group stronger) to -8 dB; 40 ms accepted, 25 ms and shorter rejected; a
-break of 10 ms or less is bridged, a 25 ms pause separates digits; each tone from 0 to
--36 dBm0 (G.711: 0 dBm0 is a sine of peak 22827 for A-law and int16 linear input,
++4 dB (high group stronger) to -8 dB; 40 ms accepted, 23 ms and shorter rejected (50 %
+at ~28 ms); a break of 10 ms or less is bridged, a pause of ~25 ms or more separates
+digits; each tone from 0 to -36 dBm0 (G.711: 0 dBm0 is a sine of peak 22827 for A-law and int16 linear input,
 22656 for mu-law; thresholds are in dBm0 whatever the law).
 """
 
