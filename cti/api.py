@@ -4,7 +4,8 @@ Protocol (docs/control-api.md has every operation):
 
 * The first message must be ``{"op": "auth", "token": "..."}``.  A bad or missing token
   gets no reply at all: the connection is closed (code 1008).
-* Requests are ``{"id": <any>, "op": "<name>", ...params}``; each gets exactly one reply
+* Requests are ``{"id": <any>, "op": "<name>", ...params}`` (no parameter is named ``id``
+  or ``op``: those keys are the envelope's); each gets exactly one reply
   ``{"id": ..., "ok": true, "result": ...}`` or ``{"id": ..., "ok": false, "error":
   {"code": "...", "message": "..."}}``.  Malformed JSON, unknown operations and bad
   parameters are error replies; nothing a client sends stops the server.
@@ -141,5 +142,6 @@ class ApiServer:
             return {"id": rid, "ok": True, "result": result}
         except ApiError as e:
             return {"id": rid, "ok": False, "error": {"code": e.code, "message": str(e)}}
-        except (ValueError, KeyError, LookupError, RuntimeError, TypeError) as e:
-            return {"id": rid, "ok": False, "error": {"code": "failed", "message": str(e)}}
+        except Exception as e:  # an operation that fails answers an error, never a silence
+            return {"id": rid, "ok": False,
+                    "error": {"code": "failed", "message": f"{type(e).__name__}: {e}"}}

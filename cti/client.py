@@ -19,9 +19,10 @@ class ApiRequestError(RuntimeError):
 class Client:
     """``async with Client(url, token) as c: await c.call("calls")``; events on ``c.events``."""
 
-    def __init__(self, url: str, token: str):
+    def __init__(self, url: str, token: str, timeout: float = 30.0):
         self.url = url
         self.token = token
+        self.timeout = timeout
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._conn: ClientConnection | None = None
         self._pending: dict[int, asyncio.Future] = {}
@@ -52,11 +53,17 @@ class Client:
                 self._pending.pop(msg["id"]).set_result(msg)
 
     async def call(self, op: str, **params: Any) -> Any:
+        if "id" in params or "op" in params:
+            raise ValueError("'id' and 'op' are the envelope's own keys, not parameters")
         rid = next(self._ids)
         fut = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut
         await self._conn.send(json.dumps({"id": rid, "op": op, **params}))
-        reply = await fut
+        try:
+            reply = await asyncio.wait_for(fut, self.timeout)
+        except asyncio.TimeoutError:
+            self._pending.pop(rid, None)
+            raise ApiRequestError("timeout", f"no reply to {op} in {self.timeout} s") from None
         if not reply.get("ok"):
             err = reply.get("error", {})
             raise ApiRequestError(err.get("code", "error"), err.get("message", ""))

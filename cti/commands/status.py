@@ -1,0 +1,119 @@
+"""``cti spans|links|calls|agents|queues|top``: the state of a running kernel, read through
+its control API (url and token from the file ``cti run`` writes, or --url/--token)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+from cti.cli import UsageError
+
+VIEWS = {
+    "spans": "span alarms and counters",
+    "links": "signalling links and trunks, with counters and timers",
+    "calls": "active calls",
+    "agents": "agents and their states",
+    "queues": "queues: waiting calls, service level, abandon rate",
+}
+
+
+def _endpoint(args) -> tuple[str, str]:
+    if args.url and args.token:
+        return args.url, args.token
+    from cti.runtime import state_path
+
+    path = args.state or state_path()
+    try:
+        with open(path) as f:
+            st = json.load(f)
+        return args.url or st["url"], args.token or st["token"]
+    except (OSError, ValueError, KeyError):
+        raise UsageError(f"no running kernel found ({path}); start one with `cti run CONFIG` "
+                         "or give --url and --token") from None
+
+
+async def _fetch(url: str, token: str, ops: list[str]) -> dict:
+    from cti.client import ApiRequestError, Client
+
+    try:
+        async with Client(url, token) as c:
+            return {op: await c.call(op) for op in ops}
+    except (OSError, ApiRequestError) as e:
+        raise UsageError(f"cannot reach the kernel at {url}: {e}") from None
+
+
+def _human(view: str, data) -> str:
+    if view == "spans":
+        return "\n".join(f"{n:<12} alarms: {','.join(s['alarms']) or 'none':<16} " +
+                         " ".join(f"{k}={v}" for k, v in s["counters"].items())
+                         for n, s in data.items())
+    if view == "links":
+        return "\n".join(f"{n:<12} {t['type']:<8} span={t['span']} calls={t['calls']} " +
+                         " ".join(f"{k}={v}" for k, v in t["counters"].items())
+                         for n, t in data.items())
+    if view == "calls":
+        return "\n".join(f"{c['id']:>5} {c['trunk']:<8} {c['direction']:<4} {c['ani']:>14} -> "
+                         f"{c['dnis']:<10} {c['state']}" for c in data) or "no active calls"
+    if view == "agents":
+        return "\n".join(f"{a['name']:<12} {a['state']:<10} handled={a['handled']} "
+                         f"talk={a['talk_s']}s" for a in data)
+    return "\n".join(f"{n:<10} waiting={q['waiting']} entered={q['entered']} "
+                     f"answered={q['answered']} sl={q['service_level']} "
+                     f"abandon={q['abandon_rate']}" for n, q in data.items())
+
+
+def show(args) -> int:
+    url, token = _endpoint(args)
+    data = asyncio.run(_fetch(url, token, [args.view]))[args.view]
+    print(json.dumps(data) if args.json else _human(args.view, data))
+    return 0
+
+
+def top(args) -> int:
+    url, token = _endpoint(args)
+    views = ["spans", "links", "queues", "agents", "calls"]
+    n = 0
+    try:
+        while args.count is None or n < args.count:
+            data = asyncio.run(_fetch(url, token, [*views, "stats"]))
+            if args.json:
+                print(json.dumps(data), flush=True)
+            else:
+                if sys.stdout.isatty():
+                    print("\x1b[2J\x1b[H", end="")
+                st = data["stats"]
+                print(f"cti top  {time.strftime('%H:%M:%S')}  ticks={st['ticks']} "
+                      f"cpu={st['cpu_fraction'] * 100:.1f}% overruns={st['overruns']} "
+                      f"jitter p99={st['jitter_ms_p99']} ms")
+                for v in views:
+                    print(f"\n[{v}]\n{_human(v, data[v])}")
+            n += 1
+            if args.count is None or n < args.count:
+                time.sleep(args.interval)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _common(p) -> None:
+    p.add_argument("--json", action="store_true", help="JSON (top: one document per refresh)")
+    p.add_argument("--url", help="control API url (ws://127.0.0.1:PORT/)")
+    p.add_argument("--token", help="control API token")
+    p.add_argument("--state", help="state file written by `cti run`")
+
+
+def register(sub) -> None:
+    for view, doc in VIEWS.items():
+        p = sub.add_parser(view, help=f"{doc} of a running kernel")
+        _common(p)
+        p.set_defaults(func=show, view=view)
+    p = sub.add_parser("top", help="live view of a running kernel")
+    _common(p)
+    p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--count", type=int, help="refreshes before exiting (default: until ^C)")
+    p.set_defaults(func=top)
+
+
+__all__ = ["register"]

@@ -1,0 +1,324 @@
+"""A kernel built from a configuration (:mod:`cti.config`): boards, cables, trunks, the
+dial plan, queues and agents, call records and the control API.  ``cti run`` uses it.
+
+Spans are named ``board:N`` (N from 1).  A trunk's bearer channels are its span's
+timeslots; a trunk on an hdlc-socket with no span has signalling only (its calls get
+no media).  Every incoming call goes through :class:`cti.callcentre.CallCentre`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from core.errors import ConfigError
+from cti.api import ApiError, ApiServer
+from cti.callcentre import CallCentre
+from cti.calls import Call, CallEvent
+from cti.cdr import CdrWriter
+from cti.config import Config
+from cti.dialplan import DialPlan, Route
+from cti.kernel import Kernel
+from cti.media import MediaEngine
+from cti.queues import Agent, HuntQueue
+from cti.transports import HdlcSocketServer
+from drivers.base import BoardError, Signalling, SpanConfig
+
+FLOWS = ("demo", "answer")
+
+
+class Runtime:
+    def __init__(self, cfg: Config, *, virtual: bool | None = None):
+        self.cfg = cfg
+        kc = cfg["kernel"]
+        self.kernel = k = Kernel(virtual=kc["virtual"] if virtual is None else virtual,
+                                 block=kc["block"], law=kc["law"])
+        self.errors: list[str] = []
+        self.boards: dict[str, Any] = {}
+        self.spans: dict[str, Any] = {}
+        self.transports: list[HdlcSocketServer] = []
+        self._sim_system = None
+        self.stations = None
+        self.cfg_types = {b["name"]: b["type"] for b in cfg["board"]}
+        for i, b in enumerate(cfg["board"]):
+            self._board(i, b)
+        for i, c in enumerate(cfg["cable"]):
+            self._cable(i, c)
+        for name in {t["span"] for t in cfg["trunk"] if t["type"] == "r2" and t["span"]}:
+            span = self.spans.get(name)
+            if span is not None and span.config.signalling is not Signalling.CAS:
+                span.configure(SpanConfig(framing=span.config.framing,
+                                          signalling=Signalling.CAS, clock=span.config.clock))
+        for name, board in self.boards.items():
+            board.open()
+            if self.cfg_types.get(name) == "dahdi":  # DAHDI spans exist once opened
+                for n, span in enumerate(board.spans, 1):
+                    self.spans[f"{name}:{n}"] = span
+        for span in self.spans.values():
+            k.add_span(span)
+        if self.stations_board is not None:
+            from cti.trunks.station import StationTrunk
+            self.stations = StationTrunk(k, "stations", self.stations_board)
+        self.media = MediaEngine(k, law=kc["law"], plan=kc["tone_plan"])
+        self.cdr = CdrWriter(cfg["crm"]["path"])
+        self.agents = [Agent(a["name"], a["station"] if a["station"] is not None else i)
+                       for i, a in enumerate(cfg["agent"])]
+        self.queues = {q["name"]: HuntQueue(q["name"], k, self.media, self.stations, self.agents,
+                                            service_level_s=q["service_level_s"])
+                       for q in cfg["queue"]}
+        for default in ("sales", "support"):  # the demo flow's queues
+            self.queues.setdefault(default, HuntQueue(default, k, self.media, self.stations,
+                                                      self.agents))
+        routes = []
+        for i, r in enumerate(cfg["route"]):
+            route = Route.parse(r["dnis"], r["ani"], r["to"])
+            if route.kind == "ivr" and route.target not in FLOWS:
+                cfg.error(f"unknown flow (built in: {', '.join(FLOWS)})", f"route[{i}].to")
+            if route.kind == "queue" and route.target not in self.queues:
+                cfg.error("no such queue", f"route[{i}].to")
+            if route.kind == "station" and self.stations is None:
+                cfg.error("no station board configured", f"route[{i}].to")
+            routes.append(route)
+        self.trunks: dict[str, Any] = {}
+        self.centre = CallCentre(k, self.media, DialPlan(routes), self.queues, self.cdr,
+                                 plan=kc["tone_plan"], trunks=self.trunks, stations=self.stations,
+                                 on_error=self.errors.append)
+        for i, t in enumerate(cfg["trunk"]):
+            self.trunks[t["name"]] = self._trunk(i, t)
+        for t in cfg["trunk"]:
+            self.trunks[t["name"]].overflow = t["overflow"]
+        self.api: ApiServer | None = None
+        self.centre.listeners.append(self._publish_call)
+
+    # --- building ---------------------------------------------------------------------------
+    stations_board = None
+
+    def _board(self, i: int, b: dict) -> None:
+        name, kind = b["name"], b["type"]
+        if name in self.boards:
+            self.cfg.error("duplicate board name", f"board[{i}].name")
+        if kind == "sim":
+            from drivers.sim import SimBoard
+            from drivers.sim.station import StationBoard
+
+            if self._sim_system is None:
+                from drivers.sim import SimSystem
+                self._sim_system = SimSystem()
+                self.kernel.add_ticker(self._sim_system)
+            opts = {"type": "sim", "spans": b["spans"], "framing": b["framing"],
+                    "signalling": b["signalling"], "clock": b["clock"]}
+            if b["spans"]:
+                board = SimBoard.from_config(name, opts, system=self._sim_system,
+                                             file=self.cfg.path)
+                self.boards[name] = board
+                for n, span in enumerate(board.spans, 1):
+                    self.spans[f"{name}:{n}"] = span
+            if b["stations"]:
+                if self.stations_board is not None:
+                    self.cfg.error("only one station board is supported", f"board[{i}].stations")
+                self.stations_board = StationBoard(f"{name}-stations", stations=b["stations"],
+                                                   law=self.cfg["kernel"]["law"],
+                                                   system=self._sim_system)
+                self.boards[f"{name}-stations"] = self.stations_board
+        elif kind == "dahdi":
+            from drivers.dahdi.span import DahdiBoard
+
+            first = int(b["device"] or 1)
+            board = DahdiBoard(name, {f"{name}:{n}": first + n - 1
+                                      for n in range(1, b["spans"] + 1)},
+                               blocksize=self.cfg["kernel"]["block"])
+            self.boards[name] = board
+        else:
+            from drivers.pseudowire.span import PseudowireBoard, PseudowireConfig
+
+            try:
+                host, port = (b["peer"] or "").rsplit(":", 1)
+                remote = (host, int(port))
+                local = ("127.0.0.1", int(b["device"] or 0))
+            except ValueError:
+                self.cfg.error("pseudowire needs peer = 'host:port' and device = local port",
+                               f"board[{i}]")
+            board = PseudowireBoard(name, {f"{name}:1": PseudowireConfig(
+                mode=b["mode"], local=local, remote=remote)})
+            self.boards[name] = board
+            self.kernel.add_ticker(board)
+            self.spans[f"{name}:1"] = board.spans[0]
+
+    def _span(self, name: str, where: str):
+        span = self.spans.get(name)
+        if span is None:
+            raise ConfigError(f"no span {name!r} (spans: {', '.join(self.spans) or 'none'})",
+                              file=self.cfg.path, key=where)
+        return span
+
+    def _cable(self, i: int, c: dict) -> None:
+        from drivers.sim import Cable
+
+        a, b = self._span(c["a"], f"cable[{i}].a"), self._span(c["b"], f"cable[{i}].b")
+        cable = Cable(a, b)
+        imp = c["impair"]
+        if imp != "none":
+            from drivers.diagnostics import parse_impairment
+            try:
+                cable.impair("both", **parse_impairment(imp))
+            except (ValueError, TypeError) as e:
+                self.cfg.error(f"bad impairment: {e}", f"cable[{i}].impair")
+
+    def _trunk(self, i: int, t: dict):
+        span = self._span(t["span"], f"trunk[{i}].span") if t["span"] else None
+        transport = None
+        if t["transport"] == "hdlc-socket":
+            transport = HdlcSocketServer(self.kernel.loop, t["socket"])
+            self.transports.append(transport)
+        offered = self.centre.incoming
+        name, timers = t["name"], t["timers"]
+        try:
+            if t["type"] == "isdn":
+                from cti.trunks.isdn import IsdnTrunk
+                return IsdnTrunk(self.kernel, name, span, t["side"], variant=t["variant"] or "etsi",
+                                 timers=timers, transport=transport, on_offered=offered)
+            if t["type"] in ("ss7", "tup"):
+                from cti.trunks.ss7 import Ss7Trunk
+                return Ss7Trunk(self.kernel, name, span, opc=t["opc"], dpc=t["dpc"],
+                                variant=t["variant"] or "itu", cic_base=t["cic_base"] - 1,
+                                timers=timers, transport=transport, on_offered=offered)
+            from cti.trunks.r2 import R2Trunk
+            if span is None:
+                self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")
+            return R2Trunk(self.kernel, name, span, variant=t["variant"] or "cn",
+                           master=t["side"] == "network", timers=timers, on_offered=offered)
+        except (ConfigError, BoardError):
+            raise
+        except (ValueError, KeyError, TypeError) as e:
+            self.cfg.error(f"cannot build trunk: {e}", f"trunk[{i}]")
+
+    # --- control API -------------------------------------------------------------------------
+    def _publish_call(self, call: Call, ev: CallEvent) -> None:
+        if self.api is not None:
+            self.api.publish("calls", ev.value, call.as_dict())
+
+    def snapshot_spans(self) -> dict[str, Any]:
+        return {name: {**span.status().as_dict(), "board": name.split(":")[0]}
+                for name, span in self.spans.items()}
+
+    def snapshot_links(self) -> dict[str, Any]:
+        return {name: t.status() for name, t in self.trunks.items()}
+
+    def snapshot_calls(self) -> list[dict[str, Any]]:
+        return [c.as_dict() for c in self.centre.active.values()]
+
+    def snapshot_agents(self) -> list[dict[str, Any]]:
+        return [{"name": a.name, "station": a.station, "state": a.state, "handled": a.handled,
+                 "talk_s": round(a.talk_s, 1)} for a in self.agents]
+
+    def snapshot_queues(self) -> dict[str, Any]:
+        return {name: q.status() for name, q in self.queues.items()}
+
+    def _agent(self, name: str) -> Agent:
+        for a in self.agents:
+            if a.name == name:
+                return a
+        raise ApiError("not_found", f"no agent {name!r}")
+
+    def _call(self, call_id: int) -> Call:
+        call = self.centre.active.get(call_id)
+        if call is None:
+            raise ApiError("not_found", f"no active call {call_id}")
+        return call
+
+    def _agent_ready(self, name: str) -> str:
+        a = self._agent(name)
+        if a.state in ("talking", "ringing"):
+            raise ApiError("busy", f"agent {name} is {a.state}")
+        for q in self.queues.values():
+            q.set_ready(a)
+        return a.state
+
+    def _agent_pause(self, name: str) -> str:
+        a = self._agent(name)
+        if a.state == "ready":
+            a.state = "not-ready"
+        return a.state
+
+    def _call_drop(self, call: int, cause: int = 16) -> str:
+        if not isinstance(cause, int) or not 1 <= cause <= 127:
+            raise ApiError("bad_params", "cause must be a Q.850 value 1..127")
+        self._call(call).drop(cause)
+        return "dropping"
+
+    def _call_dial(self, trunk: str, dnis: str, ani: str = "") -> int:
+        t = self.trunks.get(trunk)
+        if t is None:
+            raise ApiError("not_found", f"no trunk {trunk!r}")
+        if not isinstance(dnis, str) or not dnis:
+            raise ApiError("bad_params", "dnis must be a non-empty string of digits")
+        call = Call(trunk=t, direction="out", dnis=dnis, ani=ani, clock=self.kernel.now)
+        call.dial()
+        self.centre.active[call.id] = call
+        call.listeners.append(self.centre._track)
+        return call.id
+
+    def _monitor(self, station: int, call: int) -> str:
+        """Supervisor listen: the station hears the call (listen-only)."""
+        if self.stations is None:
+            raise ApiError("unavailable", "no station board")
+        target = self._call(call)
+        self.kernel.fabric.listen(self.stations.station_slot(station), target.slot)
+        return "monitoring"
+
+    async def start_api(self) -> ApiServer:
+        ac = self.cfg["api"]
+        api = self.api = ApiServer(token=ac["token"], host=ac["host"], port=ac["port"])
+        ops = {
+            "spans": (self.snapshot_spans, "span alarms and counters"),
+            "links": (self.snapshot_links, "signalling links/trunks with counters and timers"),
+            "calls": (self.snapshot_calls, "active calls"),
+            "agents": (self.snapshot_agents, "agents and their states"),
+            "queues": (self.snapshot_queues, "queues: waiting, service level, abandon rate"),
+            "stats": (lambda: self.kernel.stats.as_dict(self.kernel.block_s), "tick statistics"),
+            "agent.ready": (self._agent_ready, "make an agent ready (name)"),
+            "agent.pause": (self._agent_pause, "make an agent not ready (name)"),
+            "call.drop": (self._call_drop, "clear a call (call, cause)"),
+            "call.dial": (self._call_dial, "place a call (trunk, dnis, ani)"),
+            "supervisor.monitor": (self._monitor, "a station listens to a call (station, call)"),
+        }
+        for op, (fn, doc) in ops.items():
+            api.register(op, fn, doc)
+        await api.start()
+        return api
+
+    async def serve(self, state_file: str | None = None) -> None:
+        """Run until cancelled, with the control API open; writes url+token for the CLI."""
+        self.kernel.start()
+        if self.cfg["api"]["enabled"]:
+            api = await self.start_api()
+            if state_file:
+                write_state(state_file, api.url, api.token)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self.api is not None:
+                await self.api.stop()
+
+    def close(self) -> None:
+        for t in self.transports:
+            t.close()
+        for board in self.boards.values():
+            board.close()
+        self.cdr.close()
+        self.kernel.close()
+
+
+def state_path() -> str:
+    return os.environ.get("CTI_STATE") or os.path.join(
+        os.environ.get("XDG_RUNTIME_DIR") or os.path.expanduser("~/.cache"), "ctikernel-api.json")
+
+
+def write_state(path: str, url: str, token: str) -> None:
+    import json
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"url": url, "token": token, "pid": os.getpid()}, f)
