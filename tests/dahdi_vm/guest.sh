@@ -23,4 +23,4 @@ CONF
 dahdi_cfg -c /tmp/system.conf || fail "dahdi_cfg"
 [ -e /dev/dahdi/ctl ] || fail "/dev/dahdi/ctl missing after dahdi_cfg"
 echo "CTI_VM_DAHDI_READY"
-sh "$cti_cache/cmd.sh"
+sh "$cti_cmd"

@@ -196,18 +196,27 @@ def prepare(cache: str) -> tuple[str, str]:
 def run_vm(cache: str, command: list[str], timeout: float) -> int:
     vmlinux, initrd = prepare(cache)
     kcache = os.path.dirname(vmlinux)
-    with open(os.path.join(kcache, "cmd.sh"), "w") as f:
+    # one command file per run: concurrent runs share the cache
+    cmd_file = os.path.join(kcache, f"cmd-{os.getpid()}.sh")
+    with open(cmd_file, "w") as f:
         # the host's Python (with the project's dependencies) comes first on PATH
         pybin = shlex.quote(os.path.dirname(sys.executable))
         f.write(f"cd {shlex.quote(PROJECT)} || exit 125\nexport PYTHONDONTWRITEBYTECODE=1\n"
                 f"export PATH={pybin}:$PATH\nexec {shlex.join(command)}\n")
     append = (f"console=ttyS0 quiet loglevel=3 panic=-1 cti_project={PROJECT} "
-              f"cti_guest={os.path.join(HERE, 'guest.sh')} cti_cache={kcache}")
+              f"cti_guest={os.path.join(HERE, 'guest.sh')} cti_cache={kcache} cti_cmd={cmd_file}")
     qemu = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-m", "1024",
             "-smp", "1", "-display", "none", "-serial", "stdio", "-monitor", "none",
             "-no-reboot", "-kernel", vmlinux, "-initrd", initrd, "-append", append,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs", f"local,path={PROJECT},mount_tag=project,security_model=none"]
+    try:
+        return _boot(qemu, timeout)
+    finally:
+        os.unlink(cmd_file)
+
+
+def _boot(qemu: list[str], timeout: float) -> int:
     log("booting the VM")
     t0 = time.monotonic()
     proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
