@@ -41,8 +41,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "api": {
         "host": Key(str, "127.0.0.1", choices=("127.0.0.1", "::1", "localhost")),
         "port": Key(int, 8765, doc="TCP port; 0 picks a free one"),
-        "token": Key(str, None, doc="shared secret; generated and printed when absent"),
-        "enabled": Key(bool, True),
+        "token": Key(str, None, doc="shared secret; when absent one is generated and "
+                                    "written to the state file `cti top` reads"),
+        "enabled": Key(bool, True, doc="open the control API"),
     },
     "board": {
         "name": Key(str, required=True),
@@ -54,7 +55,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "clock": Key(str, "master"),
         "device": Key(str, None, doc="dahdi: first span number; pseudowire: local UDP port"),
         "peer": Key(str, None, doc="pseudowire: host:port of the far end"),
-        "mode": Key(str, "cesopsn", choices=("cesopsn", "satop"), doc="pseudowire mode"),
+        "mode": Key(str, "cesopsn", choices=("cesopsn", "cesopsn-cas", "satop"),
+                    doc="pseudowire mode"),
     },
     "cable": {
         "a": Key(str, required=True, doc="board:span, e.g. pstn:1"),
@@ -80,8 +82,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ani": Key(str, ".*", doc="regular expression on the calling number"),
         "to": Key(str, required=True, doc="ivr:FLOW, queue:NAME, station:N or trunk:NAME"),
     },
-    "ivr": {"flows": Key(dict, {}, doc="flow name -> YAML file"),
-            "prompts": Key(str, None, doc="prompt directory")},
     "queue": {"name": Key(str, required=True), "skills": Key(list, []),
               "service_level_s": Key(float, 20.0)},
     "agent": {"name": Key(str, required=True), "station": Key(int, None), "skills": Key(list, [])},
@@ -210,3 +210,58 @@ class Config:
 
     def __getitem__(self, section: str) -> Any:
         return self.data[section]
+
+
+SECTION_DOCS = {
+    "kernel": "The tight loop and its clock.",
+    "api": "The control API (JSON over WebSocket on loopback; see docs/control-api.md).",
+    "board": "A board: `sim` (software E1 spans and optionally a station board), `dahdi` "
+             "(spans of the real driver, numbered from `device`), `pseudowire` (one E1 span over "
+             "UDP, CESoPSN or SAToP). Spans are named `board:N`, N from 1.",
+    "cable": "A sim cable between two sim spans (both directions), with an optional impairment "
+             "written as `cti diag --impair` takes it.",
+    "trunk": "A signalling trunk: `isdn` (Q.921/Q.931 on TS16), `ss7`/`tup` (MTP2 on TS16, "
+             "CIC = cic_base - 1 + timeslot), `r2` (CAS on TS16, MF tones in the voice "
+             "timeslots; the span is switched to CAS). With `transport = \"hdlc-socket\"` the "
+             "D-channel or signalling link is a SOCK_SEQPACKET socket at `socket` that an "
+             "external peer (libpri, libss7) connects to; without `span` such a trunk carries "
+             "signalling only. `timers`: any row of the stack's timer table, in seconds "
+             "(`cti links --json` lists them with defaults and clauses).",
+    "route": "The dial plan, tried in order: the first route whose `dnis` and `ani` regular "
+             "expressions both match wins. Targets: `ivr:demo` (greeting, DTMF 1 sales / 2 "
+             "support, queue), `ivr:answer` (answer, greeting, clear), `queue:NAME`, "
+             "`station:N`, `trunk:NAME` (tandem, then the trunk's `overflow`).",
+    "queue": "A queue served by the agents as a hunt group: the longest-idle ready agent "
+             "first; ring-no-answer puts the caller back at the head and pauses the agent.",
+    "agent": "An agent on a station of the station board.",
+    "crm": "Call records: one CSV row per finished call, flushed and fsync'ed.",
+}
+
+
+def reference_markdown() -> str:
+    """docs/config.md, generated from :data:`SCHEMA` (a test keeps the file in step)."""
+    out = ["# Configuration reference (`cti run CONFIG`)", "",
+           "One TOML file describes a kernel. `[name]` sections are tables, `[[name]]` sections",
+           "are arrays (several boards, trunks, routes...). Every error names the file, the line",
+           "and the dotted key, e.g. `site.toml:14: key 'trunk[0].span': no board named 'xx'`,",
+           "and `cti run` exits 2. `examples/lab-sim.toml` is a complete working example.", ""]
+    for sec, keys in SCHEMA.items():
+        hdr = f"[[{sec}]]" if sec in ARRAYS else f"[{sec}]"
+        out += [f"## `{hdr}`", "", SECTION_DOCS[sec], "",
+                "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+        for k, spec in keys.items():
+            types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+            if spec.required:
+                default = "required"
+            elif spec.default is None:
+                default = "none"
+            else:
+                default = "`" + repr(spec.default).replace("'", '"') + "`"
+            meaning = spec.doc
+            if spec.choices:
+                meaning = (meaning + "; " if meaning else "") + "one of " + ", ".join(
+                    f"`{c}`" for c in spec.choices)
+            out.append(f"| `{sec}.{k}` | {'/'.join(t.__name__ for t in types)} | {default} | "
+                       f"{meaning} |")
+        out.append("")
+    return "\n".join(out)

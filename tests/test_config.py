@@ -67,3 +67,13 @@ def test_toml_syntax_error_has_line(tmp_path):
 def test_missing_file():
     with pytest.raises(ConfigError, match="nope.toml"):
         Config.load("/nonexistent/nope.toml")
+
+
+def test_every_key_is_documented():
+    import os
+
+    from cti.config import reference_markdown
+
+    path = os.path.join(os.path.dirname(__file__), "..", "docs", "config.md")
+    with open(path) as f:
+        assert f.read() == reference_markdown(), "regenerate docs/config.md from cti.config"
