@@ -21,6 +21,8 @@ class HdlcSocketServer:
         self.peer: HdlcSocket | None = None
         self.dropped = 0
         self.connects = 0
+        # called when a peer connects: the link is "plugged in" (Q.921/Q.703 start now)
+        self.on_connect = None
         loop.add_reader(self.listener.fileno(), self._accept)
 
     def _accept(self) -> None:
@@ -32,6 +34,8 @@ class HdlcSocketServer:
             self.peer.close()
         self.peer = HdlcSocket(conn)
         self.connects += 1
+        if self.on_connect is not None:
+            self.on_connect()
 
     def send(self, frame: bytes) -> None:
         if self.peer is None:

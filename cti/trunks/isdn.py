@@ -32,7 +32,12 @@ class IsdnTrunk(TrunkBase):
         self.stack = Stack(kernel.loop, side, transport, variant=variant, on_event=self._event,
                            q931_timers=q931 or None, lapd_timers=lapd or None)
         kernel.after_tick.append(self._poll)
-        self.stack.start()
+        if hasattr(transport, "on_connect"):
+            # an hdlc-socket: the line is "activated" when a peer connects; establishing
+            # into an empty socket would leave a stale SABME retry to reset the peer's link
+            transport.on_connect = self.stack.start
+        else:
+            self.stack.start()
 
     def _poll(self) -> None:
         for frame in self.transport.recv_all():
@@ -75,7 +80,10 @@ class IsdnTrunk(TrunkBase):
         self._stack_call(call).alert()
 
     def answer(self, call: Call) -> None:
-        self._stack_call(call).answer()
+        c = self._stack_call(call)
+        if not c.first_response_sent:  # CALL PROCEEDING first: some CPEs refuse an early CONNECT
+            c.proceed()
+        c.answer()
 
     def reject(self, call: Call, cause: int) -> None:
         self._stack_call(call).hangup(cause)
