@@ -56,6 +56,7 @@ class TickStats:
     ticks: int = 0
     cpu_s: float = 0.0  # process CPU spent inside ticks
     overruns: int = 0  # real time: a tick that took longer than its block
+    skipped: int = 0  # real time: blocks given up after falling too far behind
     lateness: list[float] = field(default_factory=list)  # real time: start - deadline (s)
 
     def as_dict(self, block_s: float) -> dict[str, Any]:
@@ -68,6 +69,7 @@ class TickStats:
             "ticks": self.ticks,
             "cpu_fraction": (self.cpu_s / (self.ticks * block_s)) if self.ticks else 0.0,
             "overruns": self.overruns,
+            "skipped_blocks": self.skipped,
             "jitter_ms_p50": pct(0.50),
             "jitter_ms_p99": pct(0.99),
         }
@@ -75,6 +77,8 @@ class TickStats:
 
 class Kernel:
     """Owns the clock, the slot map, the fabric and the media stages."""
+
+    MAX_CATCHUP = 40  # late blocks run back to back before the loop gives up and skips
 
     def __init__(self, *, virtual: bool = True, block: int = 160, law: str = "alaw",
                  loop: asyncio.AbstractEventLoop | None = None):
@@ -204,25 +208,39 @@ class Kernel:
             if len(self.errors) < 1000:
                 self.errors.append(msg)
 
-    def _scheduled_tick(self, n: int) -> None:
-        if not self._running:
-            return
-        deadline = self._t0 + n * self.block_s
-        now = self.loop.time()
-        if not self.virtual:
-            self.stats.lateness.append(now - deadline)
-            if len(self.stats.lateness) > 100_000:
-                del self.stats.lateness[:50_000]
+    def _timed_tick(self) -> None:
         w0 = time.perf_counter()
         self.tick()
         if not self.virtual and time.perf_counter() - w0 > self.block_s:
             self.stats.overruns += 1
-        nxt = n + 1
-        if not self.virtual:
-            # drift-corrected: deadlines are absolute; skip blocks we can no longer meet
+
+    def _scheduled_tick(self, n: int) -> None:
+        if not self._running:
+            return
+        if self.virtual:
+            self._timed_tick()
+            n += 1
+        else:
+            lateness = self.stats.lateness
+            lateness.append(self.loop.time() - (self._t0 + n * self.block_s))
+            if len(lateness) > 100_000:
+                del lateness[:50_000]
+            self._timed_tick()
+            n += 1
+            # deadlines are absolute (drift-corrected): blocks whose deadline has passed run
+            # now, back to back, so no audio is lost to a late wake-up (the timer heap cannot
+            # wait less than about a millisecond); beyond MAX_CATCHUP they are skipped, counted
+            caught = 0
+            while (self.loop.time() >= self._t0 + n * self.block_s
+                   and caught < self.MAX_CATCHUP):
+                self._timed_tick()
+                n += 1
+                caught += 1
             behind = int((self.loop.time() - self._t0) / self.block_s)
-            nxt = max(nxt, behind)
-        self._handle = self.loop.call_at(self._t0 + nxt * self.block_s, self._scheduled_tick, nxt)
+            if behind > n:
+                self.stats.skipped += behind - n
+                n = behind
+        self._handle = self.loop.call_at(self._t0 + n * self.block_s, self._scheduled_tick, n)
 
     def start(self) -> None:
         """Start ticking on the kernel's loop (call from inside or before running it)."""
