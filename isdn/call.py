@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core import q850 as causes
 from core.fsm import Machine
 from core.timers import Timers
-from isdn import causes
 from isdn import ie as ies
 from isdn.bchannels import BState
 from isdn.ie import IE

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core import q850 as causes
 from core.clock import Scheduler
 from core.timers import TimerTable
-from isdn import causes
 from isdn import ie as ies
 from isdn import q931_codec as codec
 from isdn.bchannels import BChannels, BState

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.q850 import CAUSES, cause_class, cause_name
 from isdn import ie, lapd_codec, q931_codec
-from isdn.causes import CAUSES, cause_class, cause_name
 from isdn.lapd_codec import Frame, LapdDecodeError
 from isdn.q931_codec import MESSAGE_TYPES, Message, Q931DecodeError
 
