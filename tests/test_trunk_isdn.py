@@ -8,30 +8,20 @@ import asyncio
 import pytest
 
 from cti.calls import Call, CallState
-from cti.kernel import Kernel
-from cti.media import MediaEngine, Reason
+from cti.media import Reason
 from cti.trunks.isdn import IsdnTrunk
-from drivers.sim import Cable, SimBoard
+from tests.kernel_rig import back_to_back
 
 
 @pytest.fixture
 def pri():
-    kernel = Kernel(virtual=True)
-    a = SimBoard("pstn", spans=1)
-    b = SimBoard("cc", spans=1, system=a.system)
-    Cable(a.spans[0], b.spans[0])
-    a.open()
-    b.open()
-    kernel.add_ticker(a.system)
-    kernel.add_span(a.spans[0])
-    kernel.add_span(b.spans[0])
-    media = MediaEngine(kernel)
-    offered: list[Call] = []
-    net = IsdnTrunk(kernel, "pstn", a.spans[0], "network")
-    user = IsdnTrunk(kernel, "cc", b.spans[0], "user", on_offered=offered.append)
+    rig = back_to_back()
+    kernel = rig.kernel
+    net = IsdnTrunk(kernel, "pstn", rig.pstn, "network")
+    user = IsdnTrunk(kernel, "cc", rig.cc, "user", on_offered=rig.offered.append)
     kernel.run_for(2.0)  # alignment and SABME/UA
     assert net.stack.link_up and user.stack.link_up
-    yield kernel, media, net, user, offered
+    yield kernel, rig.media, net, user, rig.offered
     kernel.close()
 
 

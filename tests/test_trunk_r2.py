@@ -8,32 +8,27 @@ import asyncio
 import pytest
 
 from cti.calls import Call, CallState
-from cti.kernel import Kernel
-from cti.media import MediaEngine
 from cti.trunks.r2 import R2Trunk
-from drivers.base import Signalling, SpanConfig
-from drivers.sim import Cable, SimBoard
+from tests.kernel_rig import back_to_back
 
 
 @pytest.fixture
 def r2():
-    kernel = Kernel(virtual=True)
-    cfg = SpanConfig(signalling=Signalling.CAS)
-    a = SimBoard("pstn", spans=1, config=cfg)
-    b = SimBoard("cc", spans=1, config=cfg, system=a.system)
-    Cable(a.spans[0], b.spans[0])
-    a.open()
-    b.open()
-    kernel.add_ticker(a.system)
-    kernel.add_span(a.spans[0])
-    kernel.add_span(b.spans[0])
-    media = MediaEngine(kernel)
-    offered: list[Call] = []
-    fwd = R2Trunk(kernel, "pstn", a.spans[0], variant="cn", master=True)
-    bwd = R2Trunk(kernel, "cc", b.spans[0], variant="cn", master=False, on_offered=offered.append)
+    rig = back_to_back(cas=True)
+    kernel, media, offered = rig.kernel, rig.media, rig.offered
+    fwd = R2Trunk(kernel, "pstn", rig.pstn, variant="cn", master=True)
+    bwd = R2Trunk(kernel, "cc", rig.cc, variant="cn", master=False, on_offered=offered.append)
     kernel.run_for(1.0)
     yield kernel, media, fwd, bwd, offered
     kernel.close()
+
+
+async def next_offered(offered: list) -> Call:
+    for _ in range(100):
+        if offered:
+            return offered.pop(0)
+        await asyncio.sleep(0.1)
+    raise TimeoutError("no call offered")
 
 
 def test_r2_call_with_dnis_ani_answer_and_clear(r2):
@@ -42,11 +37,7 @@ def test_r2_call_with_dnis_ani_answer_and_clear(r2):
     async def scenario():
         out = Call(trunk=fwd, direction="out", dnis="4000", ani="075512345", clock=kernel.now)
         out.dial()
-        for _ in range(100):
-            if offered:
-                break
-            await asyncio.sleep(0.1)
-        inc = offered[0]
+        inc = await next_offered(offered)
         inc.answer()
         await out.wait(CallState.CONNECTED, timeout=10)
         collect = asyncio.ensure_future(media.collect(inc.slot, max_digits=2, terminators=""))
@@ -69,11 +60,7 @@ def test_r2_busy_refusal_maps_to_cause_17(r2):
     async def scenario():
         out = Call(trunk=fwd, direction="out", dnis="4001", ani="1", clock=kernel.now)
         out.dial()
-        for _ in range(100):
-            if offered:
-                break
-            await asyncio.sleep(0.1)
-        offered[0].reject(17)
+        (await next_offered(offered)).reject(17)
         await out.wait(CallState.RELEASED, timeout=15)
         return out
 

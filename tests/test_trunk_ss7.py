@@ -8,27 +8,16 @@ import asyncio
 import pytest
 
 from cti.calls import Call, CallState
-from cti.kernel import Kernel
-from cti.media import MediaEngine
 from cti.trunks.ss7 import Ss7Trunk
-from drivers.sim import Cable, SimBoard
+from tests.kernel_rig import back_to_back
 
 
 @pytest.fixture
 def isup():
-    kernel = Kernel(virtual=True)
-    a = SimBoard("pstn", spans=1)
-    b = SimBoard("cc", spans=1, system=a.system)
-    Cable(a.spans[0], b.spans[0])
-    a.open()
-    b.open()
-    kernel.add_ticker(a.system)
-    kernel.add_span(a.spans[0])
-    kernel.add_span(b.spans[0])
-    media = MediaEngine(kernel)
-    offered: list[Call] = []
-    pstn = Ss7Trunk(kernel, "pstn", a.spans[0], opc=1, dpc=2)
-    cc = Ss7Trunk(kernel, "cc", b.spans[0], opc=2, dpc=1, on_offered=offered.append)
+    rig = back_to_back()
+    kernel, media, offered = rig.kernel, rig.media, rig.offered
+    pstn = Ss7Trunk(kernel, "pstn", rig.pstn, opc=1, dpc=2)
+    cc = Ss7Trunk(kernel, "cc", rig.cc, opc=2, dpc=1, on_offered=offered.append)
     for _ in range(60):
         kernel.run_for(1.0)
         if pstn.link_up and cc.link_up:
