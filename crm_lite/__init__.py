@@ -1,1 +1,0 @@
-"""A small CRM in SQLite: customers, call records, callbacks, tickets, statistics."""

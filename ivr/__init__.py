@@ -1,1 +1,0 @@
-"""IVR: YAML flow files, async scripts, prompts and the offline simulator."""
