@@ -6,6 +6,8 @@ set -u
 fail() { echo "CTI_VM_SETUP_FAILED: $*"; exit 125; }
 KO="$cti_cache/modules"
 mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm || fail "mount /dev/shm"
+# loopback up: the control API (cti run / cti spans) listens on 127.0.0.1
+ip link set lo up || fail "ip link set lo up"
 insmod "$KO/dahdi.ko" auto_assign_spans=1 || fail "insmod dahdi.ko"
 insmod "$KO/dahdi_dynamic.ko" || fail "insmod dahdi_dynamic.ko"
 insmod "$KO/dahdi_dynamic_loc.ko" || fail "insmod dahdi_dynamic_loc.ko"

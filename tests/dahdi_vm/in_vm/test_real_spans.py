@@ -22,7 +22,9 @@ import pytest
 
 from cti.calls import Call, CallState
 from cti.cli import main as cti_main
+from cti.config import Config
 from cti.kernel import Kernel
+from cti.runtime import Runtime
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.r2 import R2Trunk
 from drivers.base import BoardError, ChannelMode
@@ -316,3 +318,37 @@ def test_r2_call_over_cas_between_the_spans():
         assert out.slot == 1 and inc.slot == 32 + 1
         assert "connected" in [h for _, h in inc.history]
         assert kernel.errors == []
+
+
+# --- 5: cti spans on a runtime over the real driver -----------------------------------------
+def test_cti_spans_json_from_a_runtime_on_the_real_driver(capsys, tmp_path):
+    """What ``cti run CONFIG`` builds (a Runtime with a DAHDI board, real-time kernel, control
+    API), queried by ``cti spans --json`` from another thread while the kernel ticks."""
+    conf = tmp_path / "cti.toml"
+    conf.write_text('[[board]]\nname = "loc"\ntype = "dahdi"\ndevice = "1"\nspans = 2\n'
+                    f'[api]\nport = 0\n[crm]\npath = "{tmp_path}/cdr.csv"\n')
+    rt = Runtime(Config.load(str(conf)), virtual=False)
+    state = str(tmp_path / "state.json")
+    loop = rt.kernel.loop
+    serving = loop.create_task(rt.serve(state))
+
+    async def query() -> int:
+        while not os.path.exists(state):
+            await asyncio.sleep(0.05)
+        return await asyncio.to_thread(cti_main, ["spans", "--json", "--state", state])
+
+    capsys.readouterr()
+    try:
+        assert loop.run_until_complete(asyncio.wait_for(query(), 60)) == 0
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(serving)
+        rt.close()
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(doc) == ["loc:1", "loc:2"]
+    for span in doc.values():
+        assert span["board"] == "loc" and span["alarms"] == []
+        assert set(span["counters"]) == {"crc4_errors", "ebit_errors", "fas_errors", "slips",
+                                         "bpv"}
+    assert rt.kernel.stats.ticks > 0 and rt.errors == []
