@@ -2,9 +2,10 @@
 spans configured by guest.sh: span 1 = channels 1..31, span 2 = 32..62, D-channel on TS16).
 
 The kernel runs on the real-time clock: DAHDI paces block I/O with its own timing.  Under
-the VM's software emulation one tick over all 60 bearer channels takes about as long as
-its 20 ms block, so each test gives the driver enough buffering (transmit prefill, more
-receive buffers) to absorb the emulator's jitter; the byte streams stay exact.
+the VM's software emulation one tick over all 60 bearer channels takes longer than its
+20 ms block, so the tests flush what DAHDI queued during set-up, prefill the transmit
+buffers and deepen them, and keep runs short enough that nothing under- or overflows
+(docs/dahdi.md, "Real driver in a VM").
 """
 
 from __future__ import annotations
