@@ -19,6 +19,7 @@ from cti.calls import Call, CallEvent
 from cti.cdr import CdrWriter
 from cti.config import Config
 from cti.dialplan import DialPlan, Route
+from cti.features import FeatureError, Features
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
@@ -88,6 +89,7 @@ class Runtime:
             self.trunks[t["name"]] = self._trunk(i, t)
         for t in cfg["trunk"]:
             self.trunks[t["name"]].overflow = t["overflow"]
+        self.features = Features(k, self.media)
         self.api: ApiServer | None = None
         self.centre.listeners.append(self._publish_call)
 
@@ -259,6 +261,43 @@ class Runtime:
         call.listeners.append(self.centre._track)
         return call.id
 
+    def _feature(self, fn, *args):
+        try:
+            return fn(*args)
+        except FeatureError as e:
+            raise ApiError("bad_state", str(e)) from None
+
+    def _hold(self, call: int) -> str:
+        self._feature(self.features.hold, self._call(call))
+        return "held"
+
+    def _retrieve(self, call: int) -> str:
+        self._feature(self.features.retrieve, self._call(call))
+        return "retrieved"
+
+    def _park(self, call: int) -> int:
+        return self._feature(self.features.park, self._call(call))
+
+    def _unpark(self, number: int, call: int) -> int:
+        return self._feature(self.features.unpark, number, self._call(call)).id
+
+    def _conference(self, calls: list) -> int:
+        if not isinstance(calls, list) or len(calls) < 2:
+            raise ApiError("bad_params", "calls must be a list of at least two call ids")
+        return self._feature(self.features.conference, [self._call(c) for c in calls])
+
+    async def _transfer(self, call: int, trunk: str, dnis: str) -> bool:
+        """Blind transfer: the call's current partner leaves, the call goes to trunk/dnis."""
+        c = self._call(call)
+        agent = c.data.get("bridged")
+        if agent is None:
+            raise ApiError("bad_state", f"call {call} is not bridged to anyone")
+        t = self.trunks.get(trunk) or (self.stations if trunk == "stations" else None)
+        if t is None:
+            raise ApiError("not_found", f"no trunk {trunk!r}")
+        target = Call(trunk=t, direction="out", dnis=dnis, ani=c.ani, clock=self.kernel.now)
+        return await self._feature(self.features.blind_transfer, c, agent, target)
+
     def _monitor(self, station: int, call: int) -> str:
         """Supervisor listen: the station hears the call (listen-only)."""
         if self.stations is None:
@@ -282,6 +321,12 @@ class Runtime:
             "call.drop": (self._call_drop, "clear a call (call, cause)"),
             "call.dial": (self._call_dial, "place a call (trunk, dnis, ani)"),
             "supervisor.monitor": (self._monitor, "a station listens to a call (station, call)"),
+            "call.hold": (self._hold, "music on hold for a call (call)"),
+            "call.retrieve": (self._retrieve, "back from hold to its partner (call)"),
+            "call.park": (self._park, "park a call; returns its parking number (call)"),
+            "call.unpark": (self._unpark, "connect a parked call to an answered one (number, call)"),
+            "call.conference": (self._conference, "bridge calls together (calls: [ids])"),
+            "call.transfer": (self._transfer, "blind transfer to trunk/dnis (call, trunk, dnis)"),
         }
         for op, (fn, doc) in ops.items():
             api.register(op, fn, doc)
