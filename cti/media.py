@@ -53,6 +53,19 @@ class _Player:
 
 
 @dataclass
+class _Analysis:
+    """Call-progress analysis of one slot: CPT, fax and talk detectors over its audio."""
+
+    cpt: object
+    fax: object
+    done: asyncio.Future
+    voice_frames: int
+    seen: list = field(default_factory=list)
+    voiced: int = 0  # frames of energetic, non-tonal audio in the current talk spurt
+    quiet: int = 0  # frames of silence since the last energetic block
+
+
+@dataclass
 class _Recorder:
     chunks: list
     done: asyncio.Future
@@ -86,6 +99,8 @@ class MediaEngine:
         self.digits: dict[int, list[str]] = {}
         self.digit_waiters: dict[int, asyncio.Future] = {}
         self.players: dict[int, _Player] = {}
+        self.analyses: dict[int, _Analysis] = {}
+        self.plan = plan
         self.recorders: dict[int, _Recorder] = {}
         self.tones: dict[int, asyncio.Future | None] = {}
         self.listeners: list[Callable[[int, Event], None]] = []
@@ -99,6 +114,8 @@ class MediaEngine:
                 self._events.append((ev.channel, ev))
         for slot, rec in tuple(self.recorders.items()):
             self._record_block(slot, rec, rx[slot])
+        for slot, an in tuple(self.analyses.items()):
+            self._analyse_block(slot, an, rx[slot:slot + 1])
 
     def tx(self, tx: np.ndarray, frame: int) -> None:
         if self.tones:
@@ -201,10 +218,76 @@ class MediaEngine:
                 return Termination(Reason.HANGUP, digits=got)
             buf = self.digits[slot]
 
+    # --- call-progress analysis ------------------------------------------------------
+    CPA_OUTCOMES = {"busy": "busy", "congestion": "congestion", "sit": "sit"}
+    CPA_TALK_POWER = 22_000.0 ** 2 * 10 ** (-40 / 10)  # mean square of -40 dBm0
+    CPA_SPURT_GAP = 4000  # 0.5 s of silence ends a talk spurt
+
+    async def analyze(self, slot: int, timeout: float = 40.0, voice_s: float = 1.0) -> Termination:
+        """Call-progress analysis of an outgoing call's audio (Dialogic's PerfectCall
+        role): ``data["result"]`` is busy, congestion or sit (tone-plan cadences matched),
+        fax (CNG, CED or ANS), voice (talk for ``voice_s`` without a supervisory tone: answer
+        by a person), or no_answer (``timeout`` passed; ``data["tones"]`` tells whether
+        ringback was heard).  Reason DONE, or MAXTIME for no_answer.
+
+        Voice is told from tones block by block: a 20 ms block above -40 dBm0 whose two
+        strongest spectral peaks hold less than 60% of its energy is speech-like; a
+        supervisory tone (one or two steady frequencies) never counts as voice."""
+        from timeslot.cpt import CallProgressDetector
+        from timeslot.faxtone import FaxToneDetector
+
+        loop = asyncio.get_running_loop()
+        an = _Analysis(CallProgressDetector(1, plan=self.plan, law=self.law),
+                       FaxToneDetector(1, law=self.law), loop.create_future(),
+                       int(voice_s * 8000))
+        self.analyses[slot] = an
+        t0 = loop.time()
+        try:
+            term = await asyncio.wait_for(asyncio.shield(an.done), timeout)
+        except asyncio.TimeoutError:
+            term = Termination(Reason.MAXTIME, data={"result": "no_answer"})
+        finally:
+            self.analyses.pop(slot, None)
+        term.data["tones"] = list(an.seen)
+        term.duration_s = loop.time() - t0
+        return term
+
+    def _analyse_block(self, slot: int, an: _Analysis, block: np.ndarray) -> None:
+        result = None
+        for ev in an.cpt.process(block):
+            name = an.cpt.name(ev.value)
+            an.seen.append(name)
+            result = result or self.CPA_OUTCOMES.get(name)
+        for _ev in an.fax.process(block):
+            result = "fax"
+        n = block.shape[1]
+        x = self._decode(block[0]).astype(np.float64)
+        energy = float(np.dot(x, x))
+        if energy > n * self.CPA_TALK_POWER:
+            spec = np.abs(np.fft.rfft(x * np.hanning(n))) ** 2
+            k1 = int(np.argmax(spec))
+            peak = spec[max(0, k1 - 1):k1 + 2].sum()
+            rest = spec.copy()
+            rest[max(0, k1 - 2):k1 + 3] = 0.0
+            k2 = int(np.argmax(rest))
+            peak += spec[max(0, k2 - 1):k2 + 2].sum()
+            if peak < 0.6 * spec.sum():
+                an.voiced += n
+            an.quiet = 0
+        else:
+            an.quiet += n
+            if an.quiet >= self.CPA_SPURT_GAP:
+                an.voiced = 0
+        if result is None and an.voiced >= an.voice_frames:
+            result = "voice"
+        if result is not None and not an.done.done():
+            an.done.set_result(Termination(Reason.DONE, data={"result": result}))
+
     # --- play ----------------------------------------------------------------------
-    async def play(self, slot: int, prompts: Sequence[np.ndarray | bytes],
+    async def play(self, slot: int, prompts: Sequence[np.ndarray | bytes | str],
                    interrupt: str = "") -> Termination:
-        """Play law-coded prompts in order; a digit in ``interrupt`` stops it."""
+        """Play prompts in order - law-coded octets, or files (WAV PCM16/A-law/mu-law or raw
+        .alaw/.ulaw, converted to the kernel's law); a digit in ``interrupt`` stops it."""
         if interrupt:
             self.enable_digits(slot)
             for d in self.digits[slot]:
@@ -212,7 +295,8 @@ class MediaEngine:
                     return Termination(Reason.DIGIT, digits=d)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        parts = [np.frombuffer(p, np.uint8) if isinstance(p, (bytes, bytearray)) else
+        parts = [self.load(p) if isinstance(p, str) else
+                 np.frombuffer(p, np.uint8) if isinstance(p, (bytes, bytearray)) else
                  np.asarray(p, np.uint8) for p in prompts]
         buf = np.concatenate(parts) if parts else np.empty(0, np.uint8)
         if not len(buf):
@@ -227,6 +311,23 @@ class MediaEngine:
             raise
         term.duration_s = loop.time() - t0
         return term
+
+    def load(self, path: str) -> np.ndarray:
+        """A prompt file as octets of the kernel's law (cached); AudioFileError if bad."""
+        cache = self.__dict__.setdefault("_prompts", {})
+        if path not in cache:
+            from timeslot.audiofile import read_audio
+            from timeslot.g711 import alaw_to_ulaw, encode, ulaw_to_alaw
+
+            samples, law = read_audio(path)
+            if law == "linear" or samples.dtype == np.int16:
+                data = encode(samples, self.law)
+            elif law == self.law:
+                data = samples
+            else:
+                data = ulaw_to_alaw(samples) if self.law == "alaw" else alaw_to_ulaw(samples)
+            cache[path] = np.ascontiguousarray(data, np.uint8)
+        return cache[path]
 
     # --- tones ---------------------------------------------------------------------
     async def send_dtmf(self, slot: int, digits: str, on_ms: int = 80, off_ms: int = 80) -> Termination:
