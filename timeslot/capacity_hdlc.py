@@ -54,7 +54,7 @@ def workloads(links: int = LINKS) -> tuple[Any, Any, int]:
         states = [ffi.gc(lib.sp_hdlc_rx_new(0, count), lib.hdlc_rx_free) for _ in range(links)]
         rows = [ffi.from_buffer(block[k]) for k in range(links)]
 
-        def peer():
+        def peer(count=count):  # spandsp's frame handler writes *count: keep it alive
             for s, r in zip(states, rows, strict=True):
                 lib.hdlc_rx_put(s, r, RATE)
 
