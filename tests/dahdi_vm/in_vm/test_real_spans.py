@@ -44,6 +44,7 @@ alaw=1-62
 """
 BEARERS = tuple(t for t in range(1, 32) if t != 16)
 BLOCK = 160
+PREFILL, PATTERN = 10, 4  # audio test: blocks of transmit prefill and of pattern
 DAHDI_CHUNK = 8  # DAHDI_CHUNKSIZE: octets per channel moved each millisecond
 IDLE = np.full((32, BLOCK), 0xD5, np.uint8)
 
@@ -200,11 +201,11 @@ def test_thirty_channels_byte_exact_both_ways_through_the_kernel(board):
         deep_buffers(span, 32)
     kernel = Kernel(virtual=False, block=BLOCK)
     bases = (kernel.add_span(a), kernel.add_span(b))
-    # 10 blocks of pattern behind 16 of prefill, all received before the 32 receive
-    # buffers could overflow even with ticks at half the real rate
-    stage = PatternStage(kernel, bases, ticks=10, record=30)
+    # PATTERN blocks behind PREFILL idle ones: sent before the prefill drains and received
+    # before 32 receive buffers fill, with ticks up to about 2.9 times slower than real time
+    stage = PatternStage(kernel, bases, ticks=PATTERN, record=PREFILL + PATTERN + 3)
     kernel.add_stage(stage)
-    prefill(kernel, (a, b), 16)
+    prefill(kernel, (a, b), PREFILL)
     try:
         kernel.run(asyncio.wait_for(stage.done, 60))
     finally:
@@ -222,7 +223,8 @@ def test_thirty_channels_byte_exact_both_ways_through_the_kernel(board):
         delays.append(hits[0])
     # each channel's delay: the prefill plus where in DAHDI's 1 ms (8-octet) transmit
     # chunk its first block was queued - a whole number of chunks, no octet lost or added
-    assert all(d % DAHDI_CHUNK == 0 and 16 * BLOCK <= d <= 18 * BLOCK for d in delays), delays
+    assert all(d % DAHDI_CHUNK == 0 and PREFILL * BLOCK <= d <= (PREFILL + 2) * BLOCK
+               for d in delays), delays
 
 
 # --- 3: ISDN over the driver's HDLC -------------------------------------------------------
