@@ -269,5 +269,12 @@ class Kernel:
         return self.loop.run_until_complete(coro)
 
     def close(self) -> None:
+        """Stop ticking, cancel what still runs on the loop (call flows, media waits), close."""
         self.stop()
+        if not self.loop.is_closed() and not self.loop.is_running():
+            tasks = asyncio.all_tasks(self.loop)
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         self.loop.close()

@@ -20,7 +20,7 @@ from cti.calls import Call, CallEvent, CallState
 class Agent:
     name: str
     station: int
-    state: str = "ready"  # ready, ringing, talking, wrapup, not-ready
+    state: str = "ready"  # ready, ringing, talking, wrapup, not-ready, logged-out
     idle_since: float = 0.0
     handled: int = 0
     talk_s: float = 0.0
@@ -162,6 +162,7 @@ class HuntQueue:
         leg.data["start"] = self._now()
         self.media.stop(w.call.slot)
         self.kernel.fabric.connect(w.call.slot, leg.slot)
+        w.call.data["bridged"], leg.data["bridged"] = leg, w.call
         w.done.set_result("answered")
         if self.on_answered is not None:
             self.on_answered(w.call, leg, agent)
@@ -184,9 +185,12 @@ class HuntQueue:
             if fn in caller.listeners:
                 caller.listeners.remove(fn)
             self.kernel.fabric.disconnect(leg.slot)
-            if caller.slot is not None:
-                self.kernel.fabric.disconnect(caller.slot)
-            caller.drop(16)
+            if caller.data.get("bridged", leg) is leg and caller.state is not CallState.HELD:
+                # the caller was still with this agent (not transferred, held or parked)
+                caller.data.pop("bridged", None)
+                if caller.slot is not None:
+                    self.kernel.fabric.disconnect(caller.slot)
+                caller.drop(16)
             agent.state = "wrapup"
             self.kernel.loop.call_later(self.wrapup_s, self.set_ready, agent)
         elif not leg.data.get("rona"):

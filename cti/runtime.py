@@ -233,9 +233,64 @@ class Runtime:
         a = self._agent(name)
         if a.state in ("talking", "ringing"):
             raise ApiError("busy", f"agent {name} is {a.state}")
+        if a.state == "logged-out":
+            raise ApiError("bad_state", f"agent {name} is logged out: agent.login first")
         for q in self.queues.values():
             q.set_ready(a)
         return a.state
+
+    def _agent_login(self, name: str, station: int) -> str:
+        """An agent signs in at a station (a new agent, or one moving desks); not ready."""
+        if self.stations is None or not 0 <= station < len(self.stations.board.handsets):
+            raise ApiError("bad_params", f"no station {station}")
+        if any(a.station == station and a.name != name and a.state != "logged-out"
+               for a in self.agents):
+            raise ApiError("busy", f"station {station} is taken")
+        for a in self.agents:
+            if a.name == name:
+                if a.state in ("talking", "ringing"):
+                    raise ApiError("busy", f"agent {name} is {a.state}")
+                a.station, a.state = station, "not-ready"
+                return a.state
+        self.agents.append(Agent(name, station, state="not-ready"))
+        return "not-ready"
+
+    def _agent_logout(self, name: str) -> str:
+        a = self._agent(name)
+        if a.state in ("talking", "ringing"):
+            raise ApiError("busy", f"agent {name} is {a.state}")
+        a.state = "logged-out"
+        return a.state
+
+    async def _consult(self, call: int, trunk: str, dnis: str) -> int:
+        """The call goes on hold; its partner (the agent) is connected to trunk/dnis.
+        Returns the consultation call's id (for call.complete)."""
+        c = self._call(call)
+        agent = c.data.get("bridged")
+        if agent is None:
+            raise ApiError("bad_state", f"call {call} is not bridged to anyone")
+        target = self._new_call(trunk, dnis, c.ani)
+        if not await self._feature(self.features.consult, c, agent, target):
+            raise ApiError("failed", f"{dnis} did not answer")
+        return target.id
+
+    def _complete(self, call: int, consult: int) -> str:
+        """After call.consult: the held caller and the consulted party talk; the agent leaves."""
+        c, target = self._call(call), self._call(consult)
+        agent = target.data.get("bridged")
+        if agent is None:
+            raise ApiError("bad_state", f"call {consult} is not a consultation")
+        self._feature(self.features.complete_transfer, c, agent, target)
+        return "transferred"
+
+    def _new_call(self, trunk: str, dnis: str, ani: str) -> Call:
+        t = self.trunks.get(trunk) or (self.stations if trunk == "stations" else None)
+        if t is None:
+            raise ApiError("not_found", f"no trunk {trunk!r}")
+        call = Call(trunk=t, direction="out", dnis=dnis, ani=ani, clock=self.kernel.now)
+        self.centre.active[call.id] = call
+        call.listeners.append(self.centre._track)
+        return call
 
     def _agent_pause(self, name: str) -> str:
         a = self._agent(name)
@@ -292,10 +347,7 @@ class Runtime:
         agent = c.data.get("bridged")
         if agent is None:
             raise ApiError("bad_state", f"call {call} is not bridged to anyone")
-        t = self.trunks.get(trunk) or (self.stations if trunk == "stations" else None)
-        if t is None:
-            raise ApiError("not_found", f"no trunk {trunk!r}")
-        target = Call(trunk=t, direction="out", dnis=dnis, ani=c.ani, clock=self.kernel.now)
+        target = self._new_call(trunk, dnis, c.ani)
         return await self._feature(self.features.blind_transfer, c, agent, target)
 
     def _monitor(self, station: int, call: int) -> str:
@@ -318,6 +370,11 @@ class Runtime:
             "stats": (lambda: self.kernel.stats.as_dict(self.kernel.block_s), "tick statistics"),
             "agent.ready": (self._agent_ready, "make an agent ready (name)"),
             "agent.pause": (self._agent_pause, "make an agent not ready (name)"),
+            "agent.login": (self._agent_login, "sign an agent in at a station (name, station)"),
+            "agent.logout": (self._agent_logout, "sign an agent out (name)"),
+            "call.consult": (self._consult, "hold a call, its agent calls trunk/dnis "
+                                            "(call, trunk, dnis)"),
+            "call.complete": (self._complete, "complete a consultative transfer (call, consult)"),
             "call.drop": (self._call_drop, "clear a call (call, cause)"),
             "call.dial": (self._call_dial, "place a call (trunk, dnis, ani)"),
             "supervisor.monitor": (self._monitor, "a station listens to a call (station, call)"),
