@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cti.api import ApiServer
 from cti.callcentre import CallCentre
 from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
@@ -27,6 +29,7 @@ from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
+from cti.runtime import write_state
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.r2 import R2Trunk
 from cti.trunks.ss7 import Ss7Trunk
@@ -44,13 +47,14 @@ class LabOptions:
     calls: int = 200
     agents: int = 10
     seed: int = 1
-    interarrival_s: float = 6.0  # mean of the exponential arrival process
+    interarrival_s: float = 5.5  # mean of the exponential arrival process: about 9 erlangs
     patience_s: tuple[float, float] = (20.0, 120.0)
-    talk_s: tuple[float, float] = (10.0, 60.0)
+    talk_s: tuple[float, float] = (15.0, 75.0)
     trunks: tuple[str, ...] = TRUNK_KINDS
     realtime: bool = False
     cdr_path: str | None = None
     plan: str = "cn"
+    state_file: str | None = None  # real time: where the control API url and token go
     spans_per_trunk: int = 1  # spans (30 circuits each) of every trunk type
 
 
@@ -126,6 +130,7 @@ class Lab:
                 self.cc_trunks[key] = R2Trunk(k, f"cc-r2{sfx}", cs, variant="cn", master=False,
                                               on_offered=offer)
         self.outcomes: list[CallOutcome] = []
+        self.api: ApiServer | None = None
         self.answered_by_ani: dict[str, asyncio.Event] = {}
 
     # --- simulated agents ---------------------------------------------------------------
@@ -192,8 +197,39 @@ class Lab:
         except Exception as e:
             self.errors.append(f"caller {i} ({kind}): {type(e).__name__}: {e}")
 
+    async def open_api(self, state_file: str | None = None) -> ApiServer:
+        """The control API over the lab (real-time runs): `cti spans|links|calls|agents|
+        queues|top` watch it while the calls go through."""
+        api = ApiServer()
+        spans = {s.name: s for s in self.pstn.spans + self.cc.spans}
+        trunks = {t.name: t for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())}
+        ops = {
+            "spans": lambda: {n: {**s.status().as_dict(), "board": n.split("/")[0]}
+                              for n, s in spans.items()},
+            "links": lambda: {n: t.status() for n, t in trunks.items()},
+            "calls": lambda: [c.as_dict() for c in self.centre.active.values()],
+            "agents": lambda: [{"name": a.name, "station": a.station, "state": a.state,
+                                "handled": a.handled, "talk_s": round(a.talk_s, 1)}
+                               for a in self.agents],
+            "queues": lambda: {n: q.status() for n, q in self.centre.queues.items()},
+            "stats": lambda: self.kernel.stats.as_dict(self.kernel.block_s),
+        }
+        for op, fn in ops.items():
+            api.register(op, fn, f"the lab's {op}")
+        self.centre.listeners.append(lambda call, ev: api.publish("calls", ev.value,
+                                                                  call.as_dict()))
+        await api.start()
+        if state_file:
+            write_state(state_file, api.url, api.token)
+        self.api = api
+        return api
+
     async def run(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         k = self.kernel
+        if self.opts.realtime:
+            api = await self.open_api(self.opts.state_file)
+            print(f"cti lab: control API at {api.url} (state in {self.opts.state_file})",
+                  file=sys.stderr)
         await self._links_up()
         self._prepare_agents()
         tasks = []
@@ -210,6 +246,8 @@ class Lab:
         await asyncio.sleep(5.0)  # let the last records be written
         report = self.report()
         report["simulated_s"] = round(k.now(), 1)
+        if self.api is not None:
+            await self.api.stop()
         return report
 
     async def _links_up(self) -> None:

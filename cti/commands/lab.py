@@ -58,8 +58,11 @@ def run(args) -> int:
     if args.calls < 1 or args.agents < 1:
         raise UsageError("--calls and --agents must be at least 1")
     try:
+        from cti.runtime import state_path
+
         opts = LabOptions(calls=args.calls, agents=args.agents, seed=args.seed, trunks=trunks,
-                          realtime=args.realtime, cdr_path=args.cdr)
+                          realtime=args.realtime, cdr_path=args.cdr,
+                          state_file=getattr(args, "state", None) or state_path())
         if not args.json:
             print(f"cti lab: {opts.calls} calls over {', '.join(trunks)} to {opts.agents} "
                   f"agents ({'real time' if opts.realtime else 'virtual clock'})",
@@ -79,6 +82,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1, help="random seed (arrivals, choices, timings)")
     p.add_argument("--trunks", help="comma-separated subset of isdn,ss7,r2")
     p.add_argument("--cdr", help="call record CSV (default: a new file in the temp directory)")
-    p.add_argument("--realtime", action="store_true", help="run on the real-time clock")
+    p.add_argument("--realtime", action="store_true",
+                   help="run on the real-time clock with the control API open (cti top)")
+    p.add_argument("--state", help="--realtime: where to write the control API url and token")
     p.add_argument("--json", action="store_true", help="the report as one JSON document")
     p.set_defaults(func=run)

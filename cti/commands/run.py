@@ -18,7 +18,7 @@ def run(args) -> int:
 
         args.realtime, args.json = True, False
         args.calls, args.agents, args.seed, args.trunks, args.cdr = 200, 10, 1, None, None
-        return lab(args)
+        return lab(args)  # args.state is shared: `cti top` finds the lab
     try:
         cfg = Config.load(args.config)
         rt = Runtime(cfg, virtual=False if args.realtime else None)
