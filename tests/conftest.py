@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from core.clock import VirtualClock
 
 settings.register_profile(
-    "ci", deadline=None, max_examples=200,
+    "ci", deadline=None, max_examples=200, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile("ci")
 
