@@ -23,8 +23,8 @@ def r2():
     kernel.close()
 
 
-async def next_offered(offered: list) -> Call:
-    for _ in range(100):
+async def next_offered(offered: list, seconds: float = 10.0) -> Call:
+    for _ in range(int(seconds * 10)):
         if offered:
             return offered.pop(0)
         await asyncio.sleep(0.1)
@@ -66,3 +66,39 @@ def test_r2_busy_refusal_maps_to_cause_17(r2):
 
     out = kernel.run(scenario())
     assert out.cause == 17 and out.raw_cause == "B-2"  # China No.1: KB=2 subscriber busy
+
+
+class _AudioDelay:
+    """A kernel stage that delays the received audio of the given slots by ``n`` blocks:
+    a long transit path (satellite hop, pseudowire jitter buffer)."""
+
+    def __init__(self, slots, n: int):
+        self.slots, self.n, self.queue = slots, n, []
+
+    def rx(self, rx, frame: int) -> None:
+        self.queue.append(rx[self.slots].copy())
+        rx[self.slots] = self.queue.pop(0) if len(self.queue) > self.n else 0xD5
+
+
+@pytest.mark.parametrize("blocks", [3, 6])
+def test_r2_compelled_cycle_survives_transit_delay(blocks):
+    """60 and 120 ms of audio delay each way: the compelled cycle waits, digits stay whole."""
+    import numpy as np
+
+    rig = back_to_back(cas=True)
+    kernel = rig.kernel
+    kernel.stages.insert(0, _AudioDelay(np.arange(64), blocks))
+    fwd = R2Trunk(kernel, "pstn", rig.pstn, variant="cn", master=True)
+    R2Trunk(kernel, "cc", rig.cc, variant="cn", master=False, on_offered=rig.offered.append)
+    kernel.run_for(1.0)
+
+    async def scenario():
+        out = Call(trunk=fwd, direction="out", dnis="4000", ani="075512345", clock=kernel.now)
+        out.dial()
+        inc = await next_offered(rig.offered, 40.0)  # every compelled step waits the delay
+        inc.answer()
+        return out, inc, await out.wait(CallState.CONNECTED, timeout=10)
+
+    out, inc, state = kernel.run(scenario())
+    kernel.close()
+    assert (inc.dnis, inc.ani) == ("4000", "075512345") and state is CallState.CONNECTED
