@@ -359,3 +359,18 @@ def test_real_driver_cas_and_elast(loc_spans):
     finally:
         loc_spans.close()
         subprocess.run(["dahdi_cfg", "-c", LOC_CONF], check=True, capture_output=True)
+
+
+def test_a_silent_channel_is_a_board_error_not_a_hang():
+    """A loc span whose far end was destroyed delivers nothing; read_block must not block."""
+
+    class Silent(FakeDahdi):
+        def poll(self, fd, events, timeout_ms):
+            self.calls.append(("poll", timeout_ms))
+            return 0
+
+    fake = Silent()
+    with DahdiBoard("card0", {"span1": 1}, sys=fake) as board:
+        with pytest.raises(BoardError, match="no data for 2000 ms"):
+            board.spans[0].read_block(160)
+    assert ("poll", 2000) in fake.calls

@@ -108,6 +108,8 @@ class DahdiControl:
 
 
 class DahdiSpan(Span):
+    READ_TIMEOUT_MS = 2000  # a blocked read longer than this is reported, not waited out
+
     """One DAHDI E1 span: 31 channels, TS1..TS31."""
 
     def __init__(self, control: DahdiControl, name: str, spanno: int, basechan: int,
@@ -224,6 +226,10 @@ class DahdiSpan(Span):
         for ts, ch in self._block_channels():
             got = b""
             while len(got) < frames:
+                # a span whose far end is gone delivers nothing: fail, never hang the loop
+                if not ch.sys.poll(ch.fd, select.POLLIN | select.POLLPRI, self.READ_TIMEOUT_MS):
+                    raise BoardError(f"DAHDI channel {ch.channo}: no data for "
+                                     f"{self.READ_TIMEOUT_MS} ms (span down or not clocked?)")
                 part = ch.read(frames - len(got))
                 if not part:
                     raise BoardError(f"DAHDI channel {ch.channo}: end of file")
