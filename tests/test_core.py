@@ -135,3 +135,16 @@ def test_hdlc_socket_carries_frame_plus_two_octets():
     assert ours.recv_all() == [b"\x00\x01\x03"]
     ours.close()
     peer.close()
+
+
+def test_cancelled_timers_are_compacted_and_never_fire():
+    clock = VirtualClock()
+    fired = []
+    handles = [clock.call_later(300 + i, fired.append, i) for i in range(1000)]
+    for h in handles[:900]:
+        h.cancel()
+        h.cancel()  # idempotent: counted once
+    clock.call_later(1, fired.append, "x")
+    assert len(clock._heap) <= 102 and clock.pending() == 101
+    clock.advance(2000)
+    assert fired == ["x", *range(900, 1000)]
