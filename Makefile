@@ -36,7 +36,7 @@ test-dahdi: build
 	$(PY) tests/dahdi_vm/vm.py --timeout 900 -- $(PY) -m pytest -q -p no:xdist tests/dahdi_vm/in_vm
 
 bench: deps build
-	$(PY) -m pytest benches --benchmark-only -q -p no:xdist
+	$(PY) -m pytest benches --benchmark-only -q -p no:xdist -o python_files="bench_*.py"
 	cti bench
 
 clean:
