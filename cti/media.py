@@ -58,6 +58,7 @@ class _Analysis:
 
     cpt: object
     fax: object
+    level: object  # timeslot.level.LevelMeter over 20 ms blocks
     done: asyncio.Future
     voice_frames: int
     seen: list = field(default_factory=list)
@@ -70,17 +71,18 @@ class _Recorder:
     chunks: list
     done: asyncio.Future
     max_frames: int
-    silence_frames: int
+    talk: object | None  # timeslot.level.TalkDetector whose hangover is the silence time
     terminators: str
     frames: int = 0
-    quiet: int = 0
     heard: bool = False
+    silent_from: int | None = None  # sample where the terminating silence began
 
 
 class MediaEngine:
     """Per-slot media over the kernel fabric; add it with ``kernel.add_stage``."""
 
     SILENCE_DBM0 = -45.0  # below this the recorder counts silence
+    CPA_TALK_DBM0 = -40.0  # a block at or above this level is talk for call-progress analysis
 
     def __init__(self, kernel, law: str = "alaw", plan: str = "itu"):
         from timeslot.dtmf import DtmfDetector
@@ -101,6 +103,7 @@ class MediaEngine:
         self.players: dict[int, _Player] = {}
         self.analyses: dict[int, _Analysis] = {}
         self.plan = plan
+        self._prompts: dict[str, np.ndarray] = {}
         self.recorders: dict[int, _Recorder] = {}
         self.tones: dict[int, asyncio.Future | None] = {}
         self.listeners: list[Callable[[int, Event], None]] = []
@@ -220,7 +223,6 @@ class MediaEngine:
 
     # --- call-progress analysis ------------------------------------------------------
     CPA_OUTCOMES = {"busy": "busy", "congestion": "congestion", "sit": "sit"}
-    CPA_TALK_POWER = 22_000.0 ** 2 * 10 ** (-40 / 10)  # mean square of -40 dBm0
     CPA_SPURT_GAP = 4000  # 0.5 s of silence ends a talk spurt
 
     async def analyze(self, slot: int, timeout: float = 40.0, voice_s: float = 1.0) -> Termination:
@@ -235,11 +237,12 @@ class MediaEngine:
         supervisory tone (one or two steady frequencies) never counts as voice."""
         from timeslot.cpt import CallProgressDetector
         from timeslot.faxtone import FaxToneDetector
+        from timeslot.level import LevelMeter
 
         loop = asyncio.get_running_loop()
         an = _Analysis(CallProgressDetector(1, plan=self.plan, law=self.law),
-                       FaxToneDetector(1, law=self.law), loop.create_future(),
-                       int(voice_s * 8000))
+                       FaxToneDetector(1, law=self.law), LevelMeter(1, self.law, window_ms=20.0),
+                       loop.create_future(), int(voice_s * 8000))
         self.analyses[slot] = an
         t0 = loop.time()
         try:
@@ -261,9 +264,9 @@ class MediaEngine:
         for _ev in an.fax.process(block):
             result = "fax"
         n = block.shape[1]
-        x = self._decode(block[0]).astype(np.float64)
-        energy = float(np.dot(x, x))
-        if energy > n * self.CPA_TALK_POWER:
+        an.level.process(block)
+        if an.level.levels[0] >= self.CPA_TALK_DBM0:
+            x = self._decode(block[0]).astype(np.float64)
             spec = np.abs(np.fft.rfft(x * np.hanning(n))) ** 2
             k1 = int(np.argmax(spec))
             peak = spec[max(0, k1 - 1):k1 + 2].sum()
@@ -314,7 +317,7 @@ class MediaEngine:
 
     def load(self, path: str) -> np.ndarray:
         """A prompt file as octets of the kernel's law (cached); AudioFileError if bad."""
-        cache = self.__dict__.setdefault("_prompts", {})
+        cache = self._prompts
         if path not in cache:
             from timeslot.audiofile import read_audio
             from timeslot.g711 import alaw_to_ulaw, encode, ulaw_to_alaw
@@ -375,11 +378,13 @@ class MediaEngine:
             await self._tone_wait(slot)
         if terminators:
             self.enable_digits(slot)
+        from timeslot.level import TalkDetector
+
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        rate = 8000
-        self.recorders[slot] = _Recorder(
-            [], fut, int(max_time * rate), int(silence * rate) if silence else 0, terminators)
+        talk = None if not silence else TalkDetector(
+            1, self.law, threshold_dbm0=self.SILENCE_DBM0, hangover_ms=int(silence * 1000))
+        self.recorders[slot] = _Recorder([], fut, int(max_time * 8000), talk, terminators)
         try:
             return await fut
         except asyncio.CancelledError:
@@ -389,26 +394,22 @@ class MediaEngine:
     def _record_block(self, slot: int, rec: _Recorder, block: np.ndarray) -> None:
         rec.chunks.append(block.copy())
         rec.frames += len(block)
-        if rec.silence_frames:
-            lin = self._decode(block).astype(np.float64)
-            rms = float(np.sqrt(np.mean(lin * lin))) if len(lin) else 0.0
-            # 0 dBm0 sine: 3.14 dB below the A-law full-scale sine (G.711), ~22,000 rms of 32,768
-            dbm0 = 20 * np.log10(max(rms, 1e-9) / 22_000.0) + 3.0
-            if dbm0 < self.SILENCE_DBM0:
-                rec.quiet += len(block)
-            else:
-                rec.quiet, rec.heard = 0, True
-            if rec.heard and rec.quiet >= rec.silence_frames:
-                self._finish_record(slot, rec, Reason.SILENCE)
-                return
+        if rec.talk is not None:
+            for ev in rec.talk.process(block[None, :]):
+                if ev.kind == Kind.TALK:
+                    rec.heard = True
+                elif rec.heard:  # silence for the hangover, i.e. the silence time, after talk
+                    rec.silent_from = ev.start
+                    self._finish_record(slot, rec, Reason.SILENCE)
+                    return
         if rec.frames >= rec.max_frames:
             self._finish_record(slot, rec, Reason.MAXTIME)
 
     def _finish_record(self, slot: int, rec: _Recorder, reason: Reason, digit: str = "") -> None:
         self.recorders.pop(slot, None)
         audio = np.concatenate(rec.chunks) if rec.chunks else np.empty(0, np.uint8)
-        if reason is Reason.SILENCE:
-            audio = audio[:max(0, len(audio) - rec.quiet)]
+        if rec.silent_from is not None:
+            audio = audio[:rec.silent_from]
         if not rec.done.done():
             rec.done.set_result(Termination(reason, digits=digit, duration_s=len(audio) / 8000,
                                             data={"audio": audio}))
