@@ -16,7 +16,6 @@ from core.errors import DecodeError
 LINKTYPE_LINUX_LAPD = 177
 LINKTYPE_MTP2_WITH_PHDR = 139
 LINKTYPE_MTP2 = 140
-LINKTYPE_USER0 = 147  # used for R2/CAS traces: private, documented in docs/
 
 _MAGIC = 0xA1B2C3D4
 

@@ -17,6 +17,7 @@ import numpy as np
 from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
 from cti.dialplan import DialPlan
+from cti.features import switch_together
 from cti.media import MediaEngine, Reason
 from cti.queues import HuntQueue
 from timeslot.tonegen import synth
@@ -137,13 +138,14 @@ class CallCentre:
         """Offer ``call`` to ``leg`` (already dialled); switch them together on answer."""
         state = await leg.wait(CallState.CONNECTED, timeout=60)
         if state is not CallState.CONNECTED or call.ended:
-            call.reject(leg.cause or 19) if not call.ended else None
+            if not call.ended:
+                call.reject(leg.cause or 19)
             leg.drop(16)
             return self._record(call, None, "failed")
         call.answer()
         await call.wait(CallState.CONNECTED, timeout=10)
         if call.slot is not None and leg.slot is not None:
-            self.kernel.fabric.connect(call.slot, leg.slot)
+            switch_together(self.kernel.fabric, call, leg)
         call.listeners.append(lambda c, ev: leg.drop(16) if ev is CallEvent.DISCONNECTED else None)
         leg.listeners.append(lambda c, ev: call.drop(c.cause or 16)
                              if ev is CallEvent.DISCONNECTED else None)

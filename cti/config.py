@@ -29,8 +29,6 @@ class Key:
     doc: str = ""
 
 
-ANY_TIMERS = "timers"  # a table of timer name -> seconds, checked by the stack's TimerTable
-
 SCHEMA: dict[str, dict[str, Key]] = {
     "kernel": {
         "block": Key(int, 160, doc="frames per tick: 160 = 20 ms, 8 = 1 ms"),

@@ -23,6 +23,13 @@ class FeatureError(RuntimeError):
     pass
 
 
+def switch_together(fabric, a: Call, b: Call) -> None:
+    """Connect two calls' bearer slots full duplex and record the pairing (``bridged``),
+    which hold, transfer and the queues rely on."""
+    fabric.connect(a.slot, b.slot)
+    a.data["bridged"], b.data["bridged"] = b, a
+
+
 class Features:
     def __init__(self, kernel, media, music: np.ndarray | None = None):
         self.kernel = kernel
@@ -42,12 +49,12 @@ class Features:
     # --- two-party ----------------------------------------------------------------------------
     def bridge(self, a: Call, b: Call) -> None:
         """Connect two answered calls full duplex."""
-        sa, sb = self._slot(a), self._slot(b)
+        for c in (a, b):
+            self._slot(c)  # both must be answered calls with bearer channels
         for c in (a, b):
             if c.state is CallState.HELD:
                 self._unhold(c)
-        self.kernel.fabric.connect(sa, sb)
-        a.data["bridged"], b.data["bridged"] = b, a
+        switch_together(self.kernel.fabric, a, b)
 
     def hold(self, call: Call) -> None:
         """The call hears music on hold; whoever it was bridged to hears idle."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cti.calls import Call, CallEvent, CallState
+from cti.features import switch_together
 
 
 @dataclass
@@ -161,8 +162,7 @@ class HuntQueue:
         w.call.data["answered_at"] = self._now()
         leg.data["start"] = self._now()
         self.media.stop(w.call.slot)
-        self.kernel.fabric.connect(w.call.slot, leg.slot)
-        w.call.data["bridged"], leg.data["bridged"] = leg, w.call
+        switch_together(self.kernel.fabric, w.call, leg)
         w.done.set_result("answered")
         if self.on_answered is not None:
             self.on_answered(w.call, leg, agent)
