@@ -29,7 +29,7 @@ from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
-from cti.runtime import write_state
+from cti.runtime import register_views, write_state
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.r2 import R2Trunk
 from cti.trunks.ss7 import Ss7Trunk
@@ -201,23 +201,10 @@ class Lab:
         """The control API over the lab (real-time runs): `cti spans|links|calls|agents|
         queues|top` watch it while the calls go through."""
         api = ApiServer()
-        spans = {s.name: s for s in self.pstn.spans + self.cc.spans}
-        trunks = {t.name: t for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())}
-        ops = {
-            "spans": lambda: {n: {**s.status().as_dict(), "board": n.split("/")[0]}
-                              for n, s in spans.items()},
-            "links": lambda: {n: t.status() for n, t in trunks.items()},
-            "calls": lambda: [c.as_dict() for c in self.centre.active.values()],
-            "agents": lambda: [{"name": a.name, "station": a.station, "state": a.state,
-                                "handled": a.handled, "talk_s": round(a.talk_s, 1)}
-                               for a in self.agents],
-            "queues": lambda: {n: q.status() for n, q in self.centre.queues.items()},
-            "stats": lambda: self.kernel.stats.as_dict(self.kernel.block_s),
-        }
-        for op, fn in ops.items():
-            api.register(op, fn, f"the lab's {op}")
-        self.centre.listeners.append(lambda call, ev: api.publish("calls", ev.value,
-                                                                  call.as_dict()))
+        register_views(api, self.kernel, self.centre,
+                       {s.name: s for s in self.pstn.spans + self.cc.spans},
+                       {t.name: t for t in (*self.pstn_trunks.values(),
+                                            *self.cc_trunks.values())}, self.agents)
         await api.start()
         if state_file:
             write_state(state_file, api.url, api.token)
@@ -252,8 +239,7 @@ class Lab:
 
     async def _links_up(self) -> None:
         for _ in range(120):
-            if all(getattr(t, "link_up", True) if not hasattr(t, "stack") else t.stack.link_up
-                   for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())):
+            if all(t.link_up for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())):
                 return
             await asyncio.sleep(0.5)
         self.errors.append("signalling links did not come up within 60 s")

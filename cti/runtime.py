@@ -15,7 +15,7 @@ from typing import Any
 from core.errors import ConfigError
 from cti.api import ApiError, ApiServer
 from cti.callcentre import CallCentre
-from cti.calls import Call, CallEvent
+from cti.calls import Call
 from cti.cdr import CdrWriter
 from cti.config import Config
 from cti.dialplan import DialPlan, Route
@@ -91,7 +91,6 @@ class Runtime:
             self.trunks[t["name"]].overflow = t["overflow"]
         self.features = Features(k, self.media)
         self.api: ApiServer | None = None
-        self.centre.listeners.append(self._publish_call)
 
     # --- building ---------------------------------------------------------------------------
     stations_board = None
@@ -196,27 +195,6 @@ class Runtime:
             self.cfg.error(f"cannot build trunk: {e}", f"trunk[{i}]")
 
     # --- control API -------------------------------------------------------------------------
-    def _publish_call(self, call: Call, ev: CallEvent) -> None:
-        if self.api is not None:
-            self.api.publish("calls", ev.value, call.as_dict())
-
-    def snapshot_spans(self) -> dict[str, Any]:
-        return {name: {**span.status().as_dict(), "board": name.split(":")[0]}
-                for name, span in self.spans.items()}
-
-    def snapshot_links(self) -> dict[str, Any]:
-        return {name: t.status() for name, t in self.trunks.items()}
-
-    def snapshot_calls(self) -> list[dict[str, Any]]:
-        return [c.as_dict() for c in self.centre.active.values()]
-
-    def snapshot_agents(self) -> list[dict[str, Any]]:
-        return [{"name": a.name, "station": a.station, "state": a.state, "handled": a.handled,
-                 "talk_s": round(a.talk_s, 1)} for a in self.agents]
-
-    def snapshot_queues(self) -> dict[str, Any]:
-        return {name: q.status() for name, q in self.queues.items()}
-
     def _agent(self, name: str) -> Agent:
         for a in self.agents:
             if a.name == name:
@@ -305,15 +283,14 @@ class Runtime:
         return "dropping"
 
     def _call_dial(self, trunk: str, dnis: str, ani: str = "") -> int:
-        t = self.trunks.get(trunk)
-        if t is None:
-            raise ApiError("not_found", f"no trunk {trunk!r}")
         if not isinstance(dnis, str) or not dnis:
             raise ApiError("bad_params", "dnis must be a non-empty string of digits")
-        call = Call(trunk=t, direction="out", dnis=dnis, ani=ani, clock=self.kernel.now)
-        call.dial()
-        self.centre.active[call.id] = call
-        call.listeners.append(self.centre._track)
+        call = self._new_call(trunk, dnis, ani)
+        try:
+            call.dial()
+        except Exception:
+            self.centre.active.pop(call.id, None)
+            raise
         return call.id
 
     def _feature(self, fn, *args):
@@ -361,13 +338,8 @@ class Runtime:
     async def start_api(self) -> ApiServer:
         ac = self.cfg["api"]
         api = self.api = ApiServer(token=ac["token"], host=ac["host"], port=ac["port"])
+        register_views(api, self.kernel, self.centre, self.spans, self.trunks, self.agents)
         ops = {
-            "spans": (self.snapshot_spans, "span alarms and counters"),
-            "links": (self.snapshot_links, "signalling links/trunks with counters and timers"),
-            "calls": (self.snapshot_calls, "active calls"),
-            "agents": (self.snapshot_agents, "agents and their states"),
-            "queues": (self.snapshot_queues, "queues: waiting, service level, abandon rate"),
-            "stats": (lambda: self.kernel.stats.as_dict(self.kernel.block_s), "tick statistics"),
             "agent.ready": (self._agent_ready, "make an agent ready (name)"),
             "agent.pause": (self._agent_pause, "make an agent not ready (name)"),
             "agent.login": (self._agent_login, "sign an agent in at a station (name, station)"),
@@ -410,6 +382,28 @@ class Runtime:
             board.close()
         self.cdr.close()
         self.kernel.close()
+
+
+def register_views(api: ApiServer, kernel, centre: CallCentre, spans: dict[str, Any],
+                   trunks: dict[str, Any], agents: list[Agent]) -> None:
+    """The read-only operations (``spans``, ``links``, ``calls``, ``agents``, ``queues``,
+    ``stats``) and the ``calls`` events, for a runtime or the lab."""
+    views = {
+        "spans": (lambda: {n: {**s.status().as_dict(), "board": n.replace("/", ":").split(":")[0]}
+                           for n, s in spans.items()}, "span alarms and counters"),
+        "links": (lambda: {n: t.status() for n, t in trunks.items()},
+                  "signalling links/trunks with counters and timers"),
+        "calls": (lambda: [c.as_dict() for c in centre.active.values()], "active calls"),
+        "agents": (lambda: [{"name": a.name, "station": a.station, "state": a.state,
+                             "handled": a.handled, "talk_s": round(a.talk_s, 1)}
+                            for a in agents], "agents and their states"),
+        "queues": (lambda: {n: q.status() for n, q in centre.queues.items()},
+                   "queues: waiting, service level, abandon rate"),
+        "stats": (lambda: kernel.stats.as_dict(kernel.block_s), "tick statistics"),
+    }
+    for op, (fn, doc) in views.items():
+        api.register(op, fn, doc)
+    centre.listeners.append(lambda call, ev: api.publish("calls", ev.value, call.as_dict()))
 
 
 def state_path() -> str:

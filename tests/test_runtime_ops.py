@@ -38,7 +38,7 @@ def test_agent_login_logout(rt):
         rt._agent_ready("alice")
     assert rt._agent_login("erin", 0) == "not-ready"
     assert rt._agent_ready("erin") == "ready"
-    assert [a["name"] for a in rt.snapshot_agents()][-1] == "erin"
+    assert rt.agents[-1].name == "erin" and rt.agents[-1].state == "ready"
 
 
 def test_call_to_an_agent_then_consultative_transfer(rt):

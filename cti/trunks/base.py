@@ -81,6 +81,11 @@ class TrunkBase:
         if call is not None:
             call.notify(CallEvent.RELEASED, cause=cause, raw_cause=raw)
 
+    @property
+    def link_up(self) -> bool:
+        """Whether the trunk's signalling can carry calls (CAS and stations: always)."""
+        return True
+
     def status(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.kind,
                 "span": None if self.span is None else self.span.name,

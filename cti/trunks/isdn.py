@@ -94,6 +94,10 @@ class IsdnTrunk(TrunkBase):
     def release(self, call: Call) -> None:
         self.drop(call, 16)
 
+    @property
+    def link_up(self) -> bool:
+        return self.stack.link_up
+
     def status(self) -> dict[str, Any]:
         d = super().status()
         d["stack"] = self.stack.status()
