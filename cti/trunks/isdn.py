@@ -80,10 +80,7 @@ class IsdnTrunk(TrunkBase):
         self._stack_call(call).alert()
 
     def answer(self, call: Call) -> None:
-        c = self._stack_call(call)
-        if not c.first_response_sent:  # CALL PROCEEDING first: some CPEs refuse an early CONNECT
-            c.proceed()
-        c.answer()
+        self._stack_call(call).answer()
 
     def reject(self, call: Call, cause: int) -> None:
         self._stack_call(call).hangup(cause)
