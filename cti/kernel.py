@@ -93,6 +93,10 @@ class Kernel:
         self.devices: list[tuple[Any, int, int]] = []  # (block device, first slot, rows)
         self.tickers: list[Ticker] = []
         self.stages: list[Stage] = []
+        # the stages' bound rx/tx/drain methods, in stage order, resolved once (hot path)
+        self._rx_calls: list[Callable] = []
+        self._tx_calls: list[Callable] = []
+        self._drain_calls: list[Callable] = []
         self.handlers: dict[int, list[Callable[[Event], None]]] = defaultdict(list)
         self.after_tick: list[Callable[[], None]] = []
         self.nslots = 0
@@ -146,8 +150,15 @@ class Kernel:
     def add_ticker(self, ticker: Ticker) -> None:
         self.tickers.append(ticker)
 
-    def add_stage(self, stage: Stage) -> None:
-        self.stages.append(stage)
+    def add_stage(self, stage: Stage, first: bool = False) -> None:
+        """Add a media stage, after the others (or before them with ``first``)."""
+        if first:
+            self.stages.insert(0, stage)
+        else:
+            self.stages.append(stage)
+        for name, calls in (("rx", self._rx_calls), ("tx", self._tx_calls),
+                            ("drain", self._drain_calls)):
+            calls[:] = [f for f in (getattr(st, name, None) for st in self.stages) if f]
 
     def subscribe(self, slot: int, handler: Callable[[Event], None]) -> None:
         self.handlers[slot].append(handler)
@@ -174,22 +185,15 @@ class Kernel:
             t.tick(frames)
         for dev, base, rows in self.devices:
             rx[base:base + rows] = dev.read_block(frames)
-        for st in self.stages:
-            f = getattr(st, "rx", None)
-            if f is not None:
-                f(rx, self.frame)
+        for f in self._rx_calls:
+            f(rx, self.frame)
         fabric.process(rx, tx)
-        for st in self.stages:
-            f = getattr(st, "tx", None)
-            if f is not None:
-                f(tx, self.frame)
+        for f in self._tx_calls:
+            f(tx, self.frame)
         for dev, base, rows in self.devices:
             dev.write_block(tx[base:base + rows])
         self.frame += frames
-        for st in self.stages:
-            f = getattr(st, "drain", None)
-            if f is None:
-                continue
+        for f in self._drain_calls:
             for slot, ev in f():
                 for h in tuple(self.handlers.get(slot, ())):
                     self._call(h, ev)

@@ -87,7 +87,7 @@ def test_r2_compelled_cycle_survives_transit_delay(blocks):
 
     rig = back_to_back(cas=True)
     kernel = rig.kernel
-    kernel.stages.insert(0, _AudioDelay(np.arange(64), blocks))
+    kernel.add_stage(_AudioDelay(np.arange(64), blocks), first=True)
     fwd = R2Trunk(kernel, "pstn", rig.pstn, variant="cn", master=True)
     R2Trunk(kernel, "cc", rig.cc, variant="cn", master=False, on_offered=rig.offered.append)
     kernel.run_for(1.0)
