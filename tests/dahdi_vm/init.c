@@ -2,7 +2,8 @@
  *
  * Loads the virtio/9p modules listed in /modules.list, mounts the host's root file
  * system read-only over 9p (tag "hostroot") with tmpfs on /tmp and /run, mounts the
- * project share (tag "project") read-write at $cti_project, chroots into it all and
+ * project share (tag "project") read-write at $cti_project (creating that path when it
+ * lies in a tmpfs, e.g. a clone under /tmp), chroots into it all and
  * runs "/bin/sh $cti_guest".  The guest script's exit status is printed as
  * "CTI_VM_EXIT=<n>" on the console, then the VM powers off. */
 #define _GNU_SOURCE
@@ -25,6 +26,20 @@ static void die(const char *what)
     sync();
     reboot(RB_POWER_OFF);
     _exit(1);
+}
+
+/* mkdir -p: the project may live under /tmp, which the guest mounts as an empty tmpfs */
+static void make_path(char *path)
+{
+    char *p;
+    for (p = path + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(path, 0755);
 }
 
 static void load_modules(void)
@@ -73,6 +88,7 @@ int main(void)
     mount("proc", "/newroot/proc", "proc", 0, NULL);
     mount("sysfs", "/newroot/sys", "sysfs", 0, NULL);
     snprintf(path, sizeof path, "/newroot%s", project);
+    make_path(path);
     if (mount("project", path, "9p", 0, opts) != 0)
         die("mount project");
     if (chroot("/newroot") != 0 || chdir(project) != 0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import lzma
 import os
 import re
@@ -158,7 +159,10 @@ def _cpio_entry(name: str, mode: int, data: bytes, ino: int) -> bytes:
 
 
 def build_initramfs(kver: str, cache: str) -> str:
-    out = os.path.join(cache, "initramfs.cpio")
+    # named for what goes in, so a changed init.c or module list builds a new one
+    with open(os.path.join(HERE, "init.c"), "rb") as f:
+        digest = hashlib.sha1(f.read() + "\n".join(BOOT_MODULES).encode()).hexdigest()[:12]
+    out = os.path.join(cache, f"initramfs-{digest}.cpio")
     if os.path.exists(out):
         return out
     init = os.path.join(cache, "init")
