@@ -71,7 +71,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
         "channels": Key(str, "1-15,17-31", doc="bearer timeslots"),
-        "hunt": Key(str, "first", choices=("first", "round-robin", "least-used")),
         "overflow": Key(str, None, doc="trunk group to try when this one is full"),
         "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`)"),
     },
