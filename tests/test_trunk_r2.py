@@ -80,14 +80,36 @@ class _AudioDelay:
         rx[self.slots] = self.queue.pop(0) if len(self.queue) > self.n else 0xD5
 
 
-@pytest.mark.parametrize("blocks", [3, 6])
-def test_r2_compelled_cycle_survives_transit_delay(blocks):
-    """60 and 120 ms of audio delay each way: the compelled cycle waits, digits stay whole."""
+class _AudioJitter:
+    """A kernel stage whose audio delay wanders between 0 and ``n`` blocks: a block is repeated
+    when the delay grows and skipped when it shrinks, as behind an elastic buffer fed by a loop
+    that runs late (a loaded host, a VM)."""
+
+    def __init__(self, slots, n: int, seed: int):
+        import random
+
+        self.slots, self.n, self.rng = slots, n, random.Random(seed)
+        self.history: list = []
+        self.delay = 0
+
+    def rx(self, rx, frame: int) -> None:
+        self.history = [*self.history[-self.n:], rx[self.slots].copy()]
+        self.delay = max(0, min(self.n, self.delay + self.rng.choice((-1, 0, 1))))
+        rx[self.slots] = self.history[-1 - min(self.delay, len(self.history) - 1)]
+
+
+@pytest.mark.parametrize("stage", ["delay 3", "delay 6", "jitter 4"])
+def test_r2_compelled_cycle_survives_transit_delay(stage):
+    """60 and 120 ms of audio delay each way, and a delay wandering over 0..80 ms: the compelled
+    cycle waits, digits stay whole."""
     import numpy as np
 
+    kind, blocks = stage.split()
     rig = back_to_back(cas=True)
     kernel = rig.kernel
-    kernel.add_stage(_AudioDelay(np.arange(64), blocks), first=True)
+    slots = np.arange(64)
+    kernel.add_stage(_AudioDelay(slots, int(blocks)) if kind == "delay"
+                     else _AudioJitter(slots, int(blocks), seed=1), first=True)
     fwd = R2Trunk(kernel, "pstn", rig.pstn, variant="cn", master=True)
     R2Trunk(kernel, "cc", rig.cc, variant="cn", master=False, on_offered=rig.offered.append)
     kernel.run_for(1.0)
