@@ -87,6 +87,13 @@ class DahdiMaintInfo(ctypes.Structure):
     _fields_ = [("spanno", ctypes.c_int), ("command", ctypes.c_int)]
 
 
+class DahdiDynamicSpan(ctypes.Structure):
+    """struct dahdi_dynamic_span (DAHDI_DYNAMIC_CREATE / DAHDI_DYNAMIC_DESTROY)."""
+
+    _fields_ = [("driver", ctypes.c_char * 20), ("addr", ctypes.c_char * 40),
+                ("numchans", ctypes.c_int), ("timing", ctypes.c_int), ("spanno", ctypes.c_int)]
+
+
 _int = ctypes.c_int
 
 IOCTLS = {
@@ -109,6 +116,8 @@ IOCTLS = {
     "DAHDI_SETTXBITS": _iow(43, _int),
     "DAHDI_TIMERCONFIG": _iow(47, _int),
     "DAHDI_TIMERACK": _iow(48, _int),
+    "DAHDI_DYNAMIC_CREATE": _iowr(80, DahdiDynamicSpan),
+    "DAHDI_DYNAMIC_DESTROY": _iow(81, DahdiDynamicSpan),
 }
 
 # --- constants -----------------------------------------------------------------
@@ -147,10 +156,12 @@ OFFSETS = {
         (DahdiBufferInfo, ("txbufpolicy", "rxbufpolicy", "numbufs", "bufsize", "readbufs",
                            "writebufs")),
         (DahdiMaintInfo, ("spanno", "command")),
+        (DahdiDynamicSpan, ("driver", "addr", "numchans", "timing", "spanno")),
     )
     for name in names
 }
 
 #: C struct name for each ctypes structure
 C_STRUCTS = {DahdiParams: "dahdi_params", DahdiSpanInfo: "dahdi_spaninfo",
-             DahdiBufferInfo: "dahdi_bufferinfo", DahdiMaintInfo: "dahdi_maintinfo"}
+             DahdiBufferInfo: "dahdi_bufferinfo", DahdiMaintInfo: "dahdi_maintinfo",
+             DahdiDynamicSpan: "dahdi_dynamic_span"}

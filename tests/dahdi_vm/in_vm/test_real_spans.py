@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import fcntl
 import json
 import os
@@ -31,7 +30,7 @@ from cti.trunks.r2 import R2Trunk
 from drivers.base import BoardError, ChannelMode
 from drivers.dahdi import DahdiBoard
 from drivers.dahdi.abi import CONSTANTS as C
-from drivers.dahdi.abi import _iow
+from drivers.dahdi.abi import IOCTLS, DahdiDynamicSpan
 
 SYSTEM_CONF = "/tmp/system.conf"  # guest.sh: bchan + dchan=16 on both spans
 CAS_CONF = """dynamic=loc,1:0,31,0
@@ -48,16 +47,6 @@ PREFILL, PATTERN = 10, 4  # audio test: blocks of transmit prefill and of patter
 AUDIO_RUNS = 3
 DAHDI_CHUNK = 8  # DAHDI_CHUNKSIZE: octets per channel moved each millisecond
 IDLE = np.full((32, BLOCK), 0xD5, np.uint8)
-
-
-class DynamicSpan(ctypes.Structure):
-    """struct dahdi_dynamic_span (dahdi/user.h) for DAHDI_DYNAMIC_DESTROY."""
-
-    _fields_ = [("driver", ctypes.c_char * 20), ("addr", ctypes.c_char * 40),
-                ("numchans", ctypes.c_int), ("timing", ctypes.c_int), ("spanno", ctypes.c_int)]
-
-
-DAHDI_DYNAMIC_DESTROY = _iow(81, DynamicSpan)
 
 
 def dahdi_cfg(path: str) -> None:
@@ -153,8 +142,8 @@ def test_spans_up_then_red_alarm_when_far_span_is_torn_down(capsys, tmp_path):
     # dahdi_dynamic raises RED (here LOF) after a second without frames
     ctl = os.open("/dev/dahdi/ctl", os.O_RDWR)
     try:
-        fcntl.ioctl(ctl, DAHDI_DYNAMIC_DESTROY, DynamicSpan(driver=b"loc", addr=b"1:1",
-                                                            numchans=31))
+        far = DahdiDynamicSpan(driver=b"loc", addr=b"1:1", numchans=31)
+        fcntl.ioctl(ctl, IOCTLS["DAHDI_DYNAMIC_DESTROY"], far)
         with DahdiBoard("loc", {"a": 1}) as board:
             a = board.spans[0]
             assert poll_alarms(a, ["LOF"]) == ["LOF"]
