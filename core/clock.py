@@ -73,7 +73,7 @@ class _TimerQueue:
                 if h.cancelled:
                     h.queue = None
             heapq.heapify(live)
-            self._heap = heap = live
+            heap[:] = live  # in place: run_due() may be iterating this very list
             self._cancelled = 0
         h = TimerHandle(float(when), next(self._seq), callback, args, self)
         heapq.heappush(heap, h)
