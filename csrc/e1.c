@@ -817,8 +817,13 @@ int e1_sim_tick(e1_sim_t *sim, const uint8_t *tx, uint8_t *rx, int frames)
             sp->rlen += len;
         } else if (f >= 0) {
             e1_span_t *src = &sim->spans[f];
+            uint64_t errors = sim->links[f].errors;
             memcpy(sim->scratch, src->tbuf, src->tlen);
             link_impair(&sim->links[f], sim->scratch, src->tlen);
+            /* HDB3 (G.703 Annex A) alternates mark polarity: a mark lost or added on the line
+             * puts two marks of one polarity next to each other, which the receiver counts as
+             * a bipolar violation; so each line error is one BPV */
+            sp->cnt.bpv += sim->links[f].errors - errors;
             link_append(&sim->links[f], sp, sim->scratch, src->tlen);
         } else {
             size_t len = block < sp->rcap - sp->rlen ? block : sp->rcap - sp->rlen;

@@ -47,7 +47,7 @@ typedef struct {
     uint64_t ebit_errors;   /* E bits received as 0: far end saw an errored block */
     uint64_t fas_errors;    /* errored FAS words while in frame alignment */
     uint64_t slips;         /* controlled slips of the receive elastic store */
-    uint64_t bpv;           /* bipolar violations: the sim carries bits, not HDB3 (0) */
+    uint64_t bpv;           /* bipolar violations: one per line error injected */
     uint64_t lof_events;    /* losses of frame alignment */
     uint64_t crc_blocks;    /* sub-multiframes checked */
     uint64_t resyncs;       /* 8 ms CRC-4 multiframe failures -> frame re-search */

@@ -126,6 +126,8 @@ def test_ber_gives_crc4_errors_and_far_end_e_bits():
     assert na["crc4_errors"] == 0
     fas_expect = seconds * FRAME_RATE / 2 * 7 * 1e-3
     assert abs(nb["fas_errors"] - fas_expect) < 5 * math.sqrt(fas_expect)
+    bpv_expect = seconds * 2.048e6 * 1e-3  # one bipolar violation per line error
+    assert abs(nb["bpv"] - bpv_expect) < 5 * math.sqrt(bpv_expect) and na["bpv"] == 0
     assert b.status().alarms == [] and a.status().alarms == []
 
 
