@@ -71,20 +71,28 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
         "channels": Key(str, "1-15,17-31", doc="bearer timeslots"),
-        "overflow": Key(str, None, doc="trunk group to try when this one is full"),
+        "overflow": Key(str, None, doc="trunk or trunk group to try when this one is full"),
         "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`)"),
+    },
+    "trunk_group": {
+        "name": Key(str, required=True, doc="dial plan target `group:NAME`"),
+        "trunks": Key(list, required=True, doc="trunk names, in hunting order"),
+        "hunt": Key(str, "first", choices=("first", "round_robin", "least_used", "last"),
+                    doc="channel hunting policy"),
+        "overflow": Key(str, None, doc="trunk group (or trunk) to try when all are busy"),
     },
     "route": {
         "dnis": Key(str, ".*", doc="regular expression on the called number"),
         "ani": Key(str, ".*", doc="regular expression on the calling number"),
-        "to": Key(str, required=True, doc="ivr:FLOW, queue:NAME, station:N or trunk:NAME"),
+        "to": Key(str, required=True,
+                  doc="ivr:FLOW, queue:NAME, station:N, group:NAME or trunk:NAME"),
     },
     "queue": {"name": Key(str, required=True), "skills": Key(list, []),
               "service_level_s": Key(float, 20.0)},
     "agent": {"name": Key(str, required=True), "station": Key(int, None), "skills": Key(list, [])},
     "crm": {"path": Key(str, "crm.db")},
 }
-ARRAYS = ("board", "cable", "trunk", "route", "queue", "agent")
+ARRAYS = ("board", "cable", "trunk", "trunk_group", "route", "queue", "agent")
 
 
 def _line_map(text: str) -> dict[str, int]:
@@ -192,18 +200,42 @@ class Config:
                 self.error(f"no board named {t['span'].split(':')[0]!r}", f"trunk[{i}].span")
             if t["type"] in ("ss7", "tup") and (t["opc"] is None or t["dpc"] is None):
                 self.error("ss7/tup trunks need opc and dpc", f"trunk[{i}]")
+        groups = self._check_trunk_groups(trunks)
         for i, r in enumerate(self.data["route"]):
             kind, _, target = r["to"].partition(":")
-            if kind not in ("ivr", "queue", "station", "trunk") or not target:
-                self.error("must be ivr:FLOW, queue:NAME, station:N or trunk:NAME",
+            if kind not in ("ivr", "queue", "station", "group", "trunk") or not target:
+                self.error("must be ivr:FLOW, queue:NAME, station:N, group:NAME or trunk:NAME",
                            f"route[{i}].to")
             if kind == "trunk" and target not in trunks:
                 self.error(f"no trunk named {target!r}", f"route[{i}].to")
+            if kind == "group" and target not in groups:
+                self.error(f"no trunk group named {target!r}", f"route[{i}].to")
             for k in ("dnis", "ani"):
                 try:
                     re.compile(r[k])
                 except re.error as e:
                     self.error(f"bad regular expression: {e}", f"route[{i}].{k}")
+
+    def _check_trunk_groups(self, trunks: set[str]) -> set[str]:
+        """Trunk groups name existing trunks; group and trunk names share one namespace
+        (an ``overflow`` names either); returns the group names."""
+        groups: set[str] = set()
+        for i, g in enumerate(self.data["trunk_group"]):
+            if g["name"] in trunks or g["name"] in groups:
+                self.error(f"name {g['name']!r} is already a trunk or trunk group",
+                           f"trunk_group[{i}].name")
+            groups.add(g["name"])
+            if not g["trunks"]:
+                self.error("a trunk group needs at least one trunk", f"trunk_group[{i}].trunks")
+            for n in g["trunks"]:
+                if not isinstance(n, str) or n not in trunks:
+                    self.error(f"no trunk named {n!r}", f"trunk_group[{i}].trunks")
+        for section in ("trunk", "trunk_group"):
+            for i, t in enumerate(self.data[section]):
+                if t["overflow"] and t["overflow"] not in trunks | groups:
+                    self.error(f"no trunk or trunk group named {t['overflow']!r}",
+                               f"{section}[{i}].overflow")
+        return groups
 
     def __getitem__(self, section: str) -> Any:
         return self.data[section]
@@ -224,10 +256,17 @@ SECTION_DOCS = {
              "external peer (libpri, libss7) connects to; without `span` such a trunk carries "
              "signalling only. `timers`: any row of the stack's timer table, in seconds "
              "(`cti links --json` lists them with defaults and clauses).",
+    "trunk_group": "Outgoing trunks hunted as one group: a free bearer channel across the "
+                   "trunks by `hunt` (`first`: lowest channel of the first trunk; `last`: "
+                   "highest of the last, against a far end hunting first; `round_robin`: "
+                   "after the last seized; `least_used`: fewest seizures), skipping trunks "
+                   "whose link is down or span in alarm; when none is free the call goes to "
+                   "`overflow`, and fails with Q.850 cause 34 at the end of the chain.",
     "route": "The dial plan, tried in order: the first route whose `dnis` and `ani` regular "
              "expressions both match wins. Targets: `ivr:demo` (greeting, DTMF 1 sales / 2 "
              "support, queue), `ivr:answer` (answer, greeting, clear), `queue:NAME`, "
-             "`station:N`, `trunk:NAME` (tandem, then the trunk's `overflow`).",
+             "`station:N`, `group:NAME` (tandem over a trunk group), `trunk:NAME` (a "
+             "one-trunk group, then the trunk's `overflow`).",
     "queue": "A queue served by the agents as a hunt group: the longest-idle ready agent "
              "first; ring-no-answer puts the caller back at the head and pauses the agent.",
     "agent": "An agent on a station of the station board.",

@@ -24,6 +24,7 @@ from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
 from cti.transports import HdlcSocketServer
+from cti.trunkgroup import TrunkGroup, build_groups
 from drivers.base import BoardError, Signalling, SpanConfig
 
 FLOWS = ("demo", "answer")
@@ -82,13 +83,15 @@ class Runtime:
                 cfg.error("no station board configured", f"route[{i}].to")
             routes.append(route)
         self.trunks: dict[str, Any] = {}
+        self.groups: dict[str, TrunkGroup] = {}
         self.centre = CallCentre(k, self.media, DialPlan(routes), self.queues, self.cdr,
-                                 plan=kc["tone_plan"], trunks=self.trunks, stations=self.stations,
+                                 plan=kc["tone_plan"], trunks=self.trunks, groups=self.groups,
+                                 stations=self.stations,
                                  on_error=self.errors.append)
         for i, t in enumerate(cfg["trunk"]):
             self.trunks[t["name"]] = self._trunk(i, t)
-        for t in cfg["trunk"]:
-            self.trunks[t["name"]].overflow = t["overflow"]
+        self.groups.update(build_groups(self.trunks, cfg["trunk_group"],
+                                        {t["name"]: t["overflow"] for t in cfg["trunk"]}))
         self.features = Features(k, self.media)
         self.api: ApiServer | None = None
 

@@ -94,6 +94,8 @@ class CauseIndicators(Construct):
 # ---------------------------------------------------------------------------------------------
 # Digits (Q.763 3.9 / 3.10): BCD, first digit in the low nibble, filler 0 when odd.
 _DIGITS = "0123456789ABCDEF"
+_OCTET_DIGITS = tuple(_DIGITS[o & 15] + _DIGITS[o >> 4] for o in range(256))  # octet -> 2 digits
+_DIGIT_VALUE = {c: i for i, c in enumerate(_DIGITS)}
 
 
 class AddressNumber(Construct):
@@ -111,8 +113,7 @@ class AddressNumber(Construct):
         if len(data) < skip:
             raise StreamError("address parameter shorter than its header")
         head = self.HEAD.parse_bytes(data[:1])
-        s = data[skip:].hex()  # high nibble first: swap each pair
-        digits = "".join(s[i + 1] + s[i] for i in range(0, len(s), 2)).upper()
+        digits = "".join([_OCTET_DIGITS[o] for o in data[skip:]])
         if head["odd"] and digits:
             digits = digits[:-1]
         out = {"head": head, "digits": digits}
@@ -122,16 +123,17 @@ class AddressNumber(Construct):
 
     def build_bytes(self, obj: dict[str, Any]) -> bytes:
         digits = obj["digits"].upper()
-        if any(c not in _DIGITS for c in digits):
-            raise StreamError(f"digit string {digits!r} has a non-BCD character")
+        try:
+            values = [_DIGIT_VALUE[c] for c in digits]
+        except KeyError:
+            raise StreamError(f"digit string {digits!r} has a non-BCD character") from None
         head = dict(obj["head"], odd=len(digits) % 2)
         out = self.HEAD.build_bytes(head)
         if self.ind is not None:
             out += self.ind.build_bytes(obj["ind"])
-        if len(digits) % 2:
-            digits += "0"
-        return out + bytes.fromhex("".join(digits[i + 1] + digits[i]
-                                           for i in range(0, len(digits), 2)))
+        if len(values) % 2:
+            values.append(0)
+        return out + bytes([values[i] | values[i + 1] << 4 for i in range(0, len(values), 2)])
 
     def _parse(self, stream: Any, context: Any, path: str) -> dict[str, Any]:
         return self.parse_bytes(stream.read())
@@ -268,15 +270,21 @@ VARIANTS = {
 # ---------------------------------------------------------------------------------------------
 _PARSE = {n: getattr(c, "parse_bytes", c.parse) for n, (_, c) in PARAMS.items()}
 _BUILD = {n: getattr(c, "build_bytes", c.build) for n, (_, c) in PARAMS.items()}
+# compiled constructs return Containers: those values are turned into plain dicts/lists
+_CONTAINERS = frozenset(n for n, (_, c) in PARAMS.items() if not hasattr(c, "parse_bytes"))
+_PARAM_ERRORS = (ConstructError, EncodeError, IndexError)
+_BUILD_ERRORS = (ConstructError, KeyError, TypeError, ValueError)
+# per message: the names of its mandatory parameters (they never go in the optional part)
+_MANDATORY = {m.name: frozenset(m.fixed + m.variable) for m in MESSAGES.values()}
 
 
 def _parse_param(name: str, data: bytes, offset: int) -> Any:
     try:
         v = _PARSE[name](data)
-    except (ConstructError, EncodeError, IndexError) as e:
+    except _PARAM_ERRORS as e:
         raise IsupDecodeError(f"bad {name} parameter: {e.__class__.__name__}", offset=offset,
                               field=name) from None
-    return _plain(v)
+    return _plain(v) if name in _CONTAINERS else v
 
 
 def _plain(v: Any) -> Any:
@@ -293,7 +301,7 @@ def _plain(v: Any) -> Any:
 def _build_param(name: str, value: Any) -> bytes:
     try:
         return _BUILD[name](value)
-    except (ConstructError, KeyError, TypeError, ValueError) as e:
+    except _BUILD_ERRORS as e:
         raise EncodeError(f"cannot encode {name}: {e}") from None
 
 
@@ -306,8 +314,9 @@ def decode(data: bytes) -> dict[str, Any]:
     spec = MESSAGE_BY_CODE.get(data[2])
     if spec is None:
         raise UnknownMessage(data[2], cic, _unknown_compat(data))
-    out: dict[str, Any] = {"message": spec.name, "cic": cic, "params": {}}
-    params = out["params"]
+    params: dict[str, Any] = {}
+    unknown: list[dict[str, Any]] = []
+    out = {"message": spec.name, "cic": cic, "params": params, "unknown_params": unknown}
     pos = 3
     for name in spec.fixed:
         size = FIXED_LEN[name]
@@ -315,23 +324,23 @@ def decode(data: bytes) -> dict[str, Any]:
             raise IsupDecodeError("mandatory fixed part truncated", offset=pos, field=name)
         params[name] = _parse_param(name, data[pos:pos + size], pos)
         pos += size
-    nptr = len(spec.variable) + (1 if spec.optional else 0)
-    if pos + nptr > n:
+    variable = spec.variable
+    if not variable and not spec.optional:
+        return out
+    if pos + len(variable) + spec.optional > n:
         raise IsupDecodeError("pointers truncated", offset=pos, field="pointer")
-    for i, name in enumerate(spec.variable):
-        p = pos + i
-        if data[p] == 0:
-            raise IsupDecodeError("mandatory parameter pointer is zero", offset=p, field=name)
-        start = p + data[p]
+    for name in variable:
+        ptr = data[pos]
+        if ptr == 0:
+            raise IsupDecodeError("mandatory parameter pointer is zero", offset=pos, field=name)
+        start = pos + ptr
         if start >= n or start + 1 + data[start] > n:
-            raise IsupDecodeError("mandatory variable parameter beyond the message", offset=p,
+            raise IsupDecodeError("mandatory variable parameter beyond the message", offset=pos,
                                   field=name)
         params[name] = _parse_param(name, data[start + 1:start + 1 + data[start]], start + 1)
-    out["unknown_params"] = []
-    if spec.optional:
-        p = pos + len(spec.variable)
-        if data[p]:
-            _decode_optional(data, p + data[p], params, out["unknown_params"])
+        pos += 1
+    if spec.optional and data[pos]:
+        _decode_optional(data, pos + data[pos], params, unknown)
     return out
 
 
@@ -347,13 +356,13 @@ def _decode_optional(data: bytes, pos: int, params: dict, unknown: list) -> None
         if pos + 1 >= n or pos + 2 + data[pos + 1] > n:
             raise IsupDecodeError("optional parameter length beyond the message", offset=pos,
                                   field=f"parameter 0x{code:02x}")
-        body = data[pos + 2:pos + 2 + data[pos + 1]]
+        end = pos + 2 + data[pos + 1]
         name = PARAM_BY_CODE.get(code)
         if name is None:
-            unknown.append({"code": code, "raw": bytes(body)})
+            unknown.append({"code": code, "raw": bytes(data[pos + 2:end])})
         else:
-            params[name] = _parse_param(name, body, pos + 2)
-        pos += 2 + data[pos + 1]
+            params[name] = _parse_param(name, data[pos + 2:end], pos + 2)
+        pos = end
 
 
 def _unknown_compat(data: bytes) -> dict[str, int] | None:
@@ -378,42 +387,60 @@ def encode(message: str, cic: int, params: dict[str, Any] | None = None,
         raise EncodeError(f"unknown ISUP message {message!r}")
     if not 0 <= cic <= 0x0FFF:
         raise EncodeError(f"CIC {cic} out of range (12 bits)")
-    params = params or {}
-    for name in spec.fixed + spec.variable:
+    if params is None:
+        params = {}
+    mandatory = _MANDATORY[message]
+    for name in mandatory:
         if name not in params:
             raise EncodeError(f"{message} needs mandatory parameter {name}")
     out = bytearray((cic & 0xFF, cic >> 8, spec.code))
     for name in spec.fixed:
         out += _build_param(name, params[name])
-    mand = [_build_param(name, params[name]) for name in spec.variable]
     opt = bytearray()
-    if spec.optional:
+    if len(params) > len(mandatory):
+        if not spec.optional:
+            raise EncodeError(f"{message} has no optional part")
         for name, value in params.items():
-            if name in spec.fixed or name in spec.variable:
+            if name in mandatory:
                 continue
-            if name not in PARAMS:
+            entry = PARAMS.get(name)
+            if entry is None:
                 raise EncodeError(f"unknown ISUP parameter {name!r}")
             body = _build_param(name, value)
-            opt += bytes((PARAMS[name][0], len(body))) + body
+            if len(body) > 255:
+                raise EncodeError(f"{name} longer than 255 octets")
+            opt.append(entry[0])
+            opt.append(len(body))
+            opt += body
+    if spec.optional:
         for u in unknown_params or ():
             opt += bytes((u["code"], len(u["raw"]))) + u["raw"]
-    elif set(params) - set(spec.fixed) - set(spec.variable):
-        raise EncodeError(f"{message} has no optional part")
-    nptr = len(mand) + (1 if spec.optional else 0)
-    ptrs = bytearray()
+    variable = spec.variable
+    if not variable and not spec.optional:
+        return bytes(out)
+    nptr = len(variable) + spec.optional
     body = bytearray()
-    for i, m in enumerate(mand):
+    for i, name in enumerate(variable):
+        m = _build_param(name, params[name])
         if len(m) > 255:
             raise EncodeError("parameter longer than 255 octets")
-        ptrs.append(nptr - i + len(body))
-        body += bytes((len(m),)) + m
+        _pointer(out, nptr - i + len(body))
+        body.append(len(m))
+        body += m
     if spec.optional:
-        ptrs.append((nptr - len(mand) + len(body)) if opt else 0)
         if opt:
+            _pointer(out, nptr - len(variable) + len(body))
             opt.append(0)
-    if any(p > 255 for p in ptrs):
+        else:
+            out.append(0)
+    return bytes(out + body + opt)
+
+
+def _pointer(out: bytearray, value: int) -> None:
+    """Q.763 1.5: a pointer is one octet."""
+    if value > 255:
         raise EncodeError("message too long for its pointers")
-    return bytes(out + ptrs + body + opt)
+    out.append(value)
 
 
 # ---- helpers to build common parameters ---------------------------------------------------------

@@ -34,43 +34,49 @@ SU_HEADER = BitFields(3, ("bsn", 7), ("bib", 1), ("fsn", 7), ("fib", 1), ("li", 
 LSSU_NAMES = {0: "SIO", 1: "SIN", 2: "SIE", 3: "SIOS", 4: "SIPO", 5: "SIB"}
 LSSU_CODES = {v: k for k, v in LSSU_NAMES.items()}
 LI_MAX = 63  # Q.703 2.3.3: LI = 63 for any SIF longer than 62 octets
-# memo of parsed / built headers (read-only values): a link cycles through few of them
-_HEADERS: dict[bytes, dict[str, int]] = {}
-_BUILT: dict[tuple[int, int, int, int, int], bytes] = {}
 SIF_MAX = 272
+# The receive path reads the sequence octets through tables derived from SU_HEADER:
+# octet 1 -> (BSN, BIB), octet 2 -> (FSN, FIB).
+_BSN_BIB = tuple((h["bsn"], h["bib"]) for h in
+                 (SU_HEADER.parse_bytes(bytes((i, 0, 0))) for i in range(256)))
+_FSN_FIB = tuple((h["fsn"], h["fib"]) for h in
+                 (SU_HEADER.parse_bytes(bytes((0, i, 0))) for i in range(256)))
+# memo of built headers (read-only values): a link cycles through few of them
+_BUILT: dict[tuple[int, int, int, int, int], bytes] = {}
+
+
+def su_kind(frame: bytes) -> str:
+    """Kind of a signal unit (FISU, MSU or the LSSU status name), its length checked against
+    LI (Q.703 2.2, 2.3.3); raises :class:`Mtp2DecodeError`."""
+    n = len(frame)
+    if n < 3:
+        raise Mtp2DecodeError("signal unit shorter than 3 octets", offset=n, field="header")
+    li = frame[2] & 0x3F
+    if li == 0:
+        if n != 3:
+            raise Mtp2DecodeError("FISU with octets after LI", offset=3, field="li")
+        return "FISU"
+    if li < 3:
+        if n - 3 != li:
+            raise Mtp2DecodeError(f"LSSU length {n - 3} != LI {li}", offset=3, field="li")
+        kind = LSSU_NAMES.get(frame[3] & 0x07)
+        if kind is None:
+            raise Mtp2DecodeError(f"unknown LSSU status {frame[3] & 7}", offset=3,
+                                  field="status")
+        return kind
+    if (li < LI_MAX and n - 3 != li) or (li == LI_MAX and n - 3 < LI_MAX):
+        raise Mtp2DecodeError(f"MSU length {n - 3} disagrees with LI {li}", offset=2, field="li")
+    if n - 3 > SIF_MAX + 1:
+        raise Mtp2DecodeError("MSU longer than 273 octets", offset=3 + SIF_MAX + 1, field="sif")
+    return "MSU"
 
 
 def decode_su(frame: bytes) -> dict[str, Any]:
     """Split a signal unit (no flags, no FCS) into header fields and kind (Q.703 2.2, 2.3.3)."""
-    if len(frame) < 3:
-        raise Mtp2DecodeError("signal unit shorter than 3 octets", offset=len(frame), field="header")
-    head = frame[:3]
-    h = _HEADERS.get(head)
-    if h is None:
-        if len(_HEADERS) >= 65536:
-            _HEADERS.clear()
-        h = _HEADERS[head] = SU_HEADER.parse_bytes(head)
-    body = frame[3:]
-    li = h["li"]
-    if li == 0:
-        if body:
-            raise Mtp2DecodeError("FISU with octets after LI", offset=3, field="li")
-        kind = "FISU"
-    elif li in (1, 2):
-        if len(body) != li:
-            raise Mtp2DecodeError(f"LSSU length {len(body)} != LI {li}", offset=3, field="li")
-        kind = LSSU_NAMES.get(body[0] & 0x07)
-        if kind is None:
-            raise Mtp2DecodeError(f"unknown LSSU status {body[0] & 7}", offset=3, field="status")
-    else:
-        if (li < LI_MAX and len(body) != li) or (li == LI_MAX and len(body) < LI_MAX):
-            raise Mtp2DecodeError(f"MSU length {len(body)} disagrees with LI {li}", offset=2,
-                                  field="li")
-        if len(body) > SIF_MAX + 1:
-            raise Mtp2DecodeError("MSU longer than 273 octets", offset=3 + SIF_MAX + 1, field="sif")
-        kind = "MSU"
+    kind = su_kind(frame)
+    h = SU_HEADER.parse_bytes(frame[:3])
     return {"kind": kind, "bsn": h["bsn"], "bib": h["bib"], "fsn": h["fsn"], "fib": h["fib"],
-            "li": li, "body": bytes(body)}
+            "li": h["li"], "body": bytes(frame[3:])}
 
 
 def encode_su(bsn: int, bib: int, fsn: int, fib: int, body: bytes = b"") -> bytes:
@@ -232,6 +238,8 @@ LSC_FSM = FsmTable("mtp2.lsc", [
 
 # events the IAC, not the LSC, handles while aligning
 _IAC_EVENTS = frozenset({"rx_SIO", "rx_SIN", "rx_SIE", "rx_SIOS"})
+# states in which the link sends FISUs between MSUs (Q.703 figure 8)
+_FISU_STATES = frozenset({"ALIGNED_READY", "IN_SERVICE", "PROCESSOR_OUTAGE"})
 
 
 class Mtp2Link(Machine):
@@ -255,7 +263,11 @@ class Mtp2Link(Machine):
         self.name = name
         self.send_frame = send
         self.listener = listener
+        self.scheduler = scheduler
         self.timers = Timers(MTP2_TIMERS.with_overrides(timers or {}), scheduler)
+        self._t7_value = self.timers.table.values["T7"]
+        self._t7_deadline: float | None = None  # T7 supervision: when the oldest MSU is late
+        self._fisu_due = False
         self.iac = InitialAlignment(self)
         self.iac.emergency = emergency
         self.t4_name = "T4n"
@@ -342,7 +354,7 @@ class Mtp2Link(Machine):
         out = [m for _, m in list(self.rtb)[start:]] + list(self.tb)
         self.rtb.clear()
         self.tb.clear()
-        self.timers.stop("T7")
+        self._t7_stop()
         return out
 
     # ---- transmission --------------------------------------------------------------------
@@ -368,19 +380,35 @@ class Mtp2Link(Machine):
         self.send_status("SIB")
         self.timers.start("T5", self._send_sib)
 
+    def _fisu_later(self) -> None:
+        """The FISU that follows MSUs and acknowledges received ones (Q.703 5.2) goes out once
+        the current burst has been handled: MSUs sent meanwhile carry the same BSN, so a burst
+        costs one FISU, not one per unit."""
+        if not self._fisu_due:
+            self._fisu_due = True
+            self.scheduler.call_later(0, self._flush_fisu)
+
+    def _flush_fisu(self) -> None:
+        self._fisu_due = False
+        if not self.local_po and self.state in _FISU_STATES:
+            self._send_fisu()
+
     def _transmit_queued(self) -> None:
         if self.remote_busy or self.local_po:
             return
-        while self.tb and len(self.rtb) < self.WINDOW:
-            body = self.tb.popleft()
-            self.fsnt = (self.fsnt + 1) & 0x7F
-            self.rtb.append((self.fsnt, body))
-            self.counters["msu_out"] += 1
+        tb, rtb = self.tb, self.rtb
+        if tb and len(rtb) < self.WINDOW:
+            if not rtb:
+                self._t7_start()
+            bsn = (self.fsnx - 1) & 0x7F
+            while tb and len(rtb) < self.WINDOW:
+                body = tb.popleft()
+                fsnt = self.fsnt = (self.fsnt + 1) & 0x7F
+                rtb.append((fsnt, body))
+                self.counters["msu_out"] += 1
+                self._emit(encode_su(bsn, self.bib, fsnt, self.fib, body))
             self._tx_last = None
-            self._emit(encode_su((self.fsnx - 1) & 0x7F, self.bib, self.fsnt, self.fib, body))
-            if not self.timers.running("T7"):
-                self.timers.start("T7", self._t7)
-        self._send_fisu()
+        self._fisu_later()
 
     def _retransmit(self) -> None:
         """Q.703 5.3.2: negative acknowledgement - invert FIB, resend the buffer in order."""
@@ -392,38 +420,58 @@ class Mtp2Link(Machine):
         self._tx_last = None
         self._transmit_queued()
 
+    # T7 (Q.703 5.3.1): armed once and re-armed lazily from the deadline when it expires, so
+    # acknowledgements only move the deadline instead of cancelling and restarting a timer.
+    def _t7_start(self) -> None:
+        self._t7_deadline = self.scheduler.time() + self._t7_value
+        if not self.timers.running("T7"):
+            self.timers.start("T7", self._t7)
+
+    def _t7_stop(self) -> None:
+        self._t7_deadline = None
+        self.timers.stop("T7")
+
     def _t7(self) -> None:
+        deadline = self._t7_deadline
+        if deadline is None:  # everything was acknowledged meanwhile
+            return
+        left = deadline - self.scheduler.time()
+        if left > 1e-9:
+            self.timers.start("T7", self._t7, seconds=left)
+            return
         self.failure_reason = "T7 excessive delay of acknowledgement"
         self.dispatch("link_failure")
 
     # ---- reception -----------------------------------------------------------------------
     def receive(self, frame: bytes) -> None:
         """One signal unit from the HDLC layer (flags and FCS already removed)."""
-        self.counters["su_in"] += 1
+        counters = self.counters
+        counters["su_in"] += 1
         try:
-            su = decode_su(frame)
+            kind = su_kind(frame)
         except Mtp2DecodeError:
             self.rx_error()
             return
-        self._suerm_good()
-        kind = su["kind"]
-        if kind != "SIB" and self.remote_busy:
-            self.remote_busy = False  # Q.703 9.4: congestion abated, T7 supervises again
-            self.timers.stop("T6")
-            if self.rtb:
-                self.timers.start("T7", self._t7)
-            if self.tb and self.state == "IN_SERVICE":
-                self._transmit_queued()
-            if self.listener is not None:
-                self.listener.mtp2_congestion(self, False)
-        if kind in ("FISU", "MSU"):
+        good = self.suerm_good + 1  # Q.703 10.2: D = 256 good units take one off the count
+        if good >= self.D_SUERM:
+            good = 0
+            if self.suerm_count:
+                self.suerm_count -= 1
+        self.suerm_good = good
+        if self.remote_busy and kind != "SIB":
+            self._remote_busy_ended()
+        if kind == "FISU" or kind == "MSU":
             self.rx_status = "FISU"
-            if self.state != "IN_SERVICE":
+            state = self.state
+            if state != "IN_SERVICE":
                 self._lsc_event("rx_" + kind)
-            if self.state in ("IN_SERVICE", "PROCESSOR_OUTAGE"):
+                state = self.state
+            if state == "IN_SERVICE" or state == "PROCESSOR_OUTAGE":
                 if kind == "MSU":
-                    self.counters["msu_in"] += 1
-                self._rx_sequence(su)
+                    counters["msu_in"] += 1
+                    self._rx_sequence(frame, True)
+                else:
+                    self._rx_sequence(frame, False)
             return
         self.rx_status = kind
         if kind == "SIB":
@@ -431,15 +479,26 @@ class Mtp2Link(Machine):
             return
         self._lsc_event("rx_" + kind)
 
+    def _remote_busy_ended(self) -> None:
+        """Q.703 9.4: congestion abated, T7 supervises again."""
+        self.remote_busy = False
+        self.timers.stop("T6")
+        if self.rtb:
+            self._t7_start()
+        if self.tb and self.state == "IN_SERVICE":
+            self._transmit_queued()
+        if self.listener is not None:
+            self.listener.mtp2_congestion(self, False)
+
     def _lsc_event(self, event: str) -> None:
         if self.state == "INITIAL_ALIGNMENT" and event in _IAC_EVENTS:
             self.iac.dispatch(event)
         elif self.fsm.lookup(self.state, event) is not None:
             self.dispatch(event)
 
-    def _rx_sequence(self, su: dict[str, Any]) -> None:
+    def _rx_sequence(self, frame: bytes, msu: bool) -> None:
         """Q.703 5.2.2 / 5.3: acknowledgements, negative acknowledgements and acceptance."""
-        bsn, bib = su["bsn"], su["bib"]
+        bsn, bib = _BSN_BIB[frame[0]]
         if not self._ack(bsn):
             return
         if bib != self.fib:  # negative acknowledgement
@@ -447,19 +506,19 @@ class Mtp2Link(Machine):
                 self._retransmit()
             else:
                 self.fib = bib
-        if su["kind"] != "MSU":
+        if not msu:
             return
-        if su["fib"] != self.bib:  # awaiting the retransmission we asked for: discard
+        fsn, fib = _FSN_FIB[frame[1]]
+        if fib != self.bib:  # awaiting the retransmission we asked for: discard
             return
-        fsn = su["fsn"]
         if fsn == self.fsnx:
             self.fsnx = (fsn + 1) & 0x7F
             if self.state == "IN_SERVICE" and not self.local_po and self.listener is not None:
-                self.listener.mtp2_msu(self, su["body"])
-            if not self.tb or self.remote_busy:
-                self._send_fisu()
-            else:
+                self.listener.mtp2_msu(self, frame[3:])
+            if self.tb and not self.remote_busy:
                 self._transmit_queued()
+            else:
+                self._fisu_later()
         elif fsn != (self.fsnx - 1) & 0x7F:  # gap: request retransmission once
             self.bib ^= 1
             self.counters["nacks_sent"] += 1
@@ -469,6 +528,9 @@ class Mtp2Link(Machine):
     def _ack(self, bsn: int) -> bool:
         """Remove acknowledged MSUs; an impossible BSN twice running is a failure (5.3.1)."""
         rtb = self.rtb
+        if not rtb and bsn == self.fsnt:  # nothing outstanding, nothing new: the usual FISU
+            self.abnormal_bsn = 0
+            return True
         first = rtb[0][0] if rtb else (self.fsnt + 1) & 0x7F
         acked = (bsn - first + 1) & 0x7F
         if acked > len(rtb):
@@ -481,9 +543,10 @@ class Mtp2Link(Machine):
         if acked:
             for _ in range(acked):
                 rtb.popleft()
-            self.timers.stop("T7")
             if rtb:
-                self.timers.start("T7", self._t7)
+                self._t7_deadline = self.scheduler.time() + self._t7_value
+            else:
+                self._t7_deadline = None
             if self.tb:
                 self._transmit_queued()
         return True
@@ -492,7 +555,7 @@ class Mtp2Link(Machine):
         """Q.703 9.4: remote congestion - stop T7, start T6 (not restarted by further SIBs)."""
         if not self.remote_busy:
             self.remote_busy = True
-            self.timers.stop("T7")
+            self._t7_stop()
             self.timers.start("T6", self._t6)
             if self.listener is not None:
                 self.listener.mtp2_congestion(self, True)
@@ -521,13 +584,6 @@ class Mtp2Link(Machine):
         """Octet counting mode (Q.703 10.2.2): one error per 16 octets received."""
         if octets >= self.OCTETS_PER_ERROR:
             self.rx_error(octets // self.OCTETS_PER_ERROR)
-
-    def _suerm_good(self) -> None:
-        self.suerm_good += 1
-        if self.suerm_good >= self.D_SUERM:
-            self.suerm_good = 0
-            if self.suerm_count:
-                self.suerm_count -= 1
 
     def aerm_start(self, threshold: int) -> None:
         self.aerm_threshold = threshold
@@ -609,6 +665,7 @@ class Mtp2Link(Machine):
 
     def _go_out_of_service(self, reason: str) -> None:
         self.timers.stop_all()
+        self._t7_deadline = None
         self.iac.state = "IDLE"
         self.aerm_stop()
         self.local_po = self.remote_po = self.remote_busy = False

@@ -25,11 +25,13 @@ Receiver = Callable[[bytes], Any]
 
 
 class RepeatFilter:
-    """Drops a FISU/LSSU identical to the previous one (Q.703: repeated units carry nothing new)."""
+    """Passes only units that say something new (Q.703 5.2, 7.2: the line repeats the last FISU
+    or LSSU): a FISU/LSSU identical to the previous unit, or a FISU carrying the same sequence
+    octets (BSN/BIB, FSN/FIB) as the MSU just before it, is dropped and counted."""
 
     def __init__(self, deliver: Receiver):
         self.deliver = deliver
-        self.last: bytes | None = None
+        self.last: bytes | None = None  # the status unit the line now repeats
         self.dropped = 0
 
     def __call__(self, su: bytes) -> None:
@@ -38,8 +40,8 @@ class RepeatFilter:
                 self.dropped += 1
                 return
             self.last = su
-        else:
-            self.last = None
+        else:  # after an MSU the line carries FISUs with its sequence octets
+            self.last = su[:2] + b"\x00"
         self.deliver(su)
 
 
@@ -216,6 +218,19 @@ class Ss7Node:
 
     def start(self) -> None:
         self.mtp3.start()
+
+    def _link(self, link: SignallingLink | tuple[int, int]) -> SignallingLink:
+        return self.mtp3.find_link(*link) if isinstance(link, tuple) else link
+
+    def inhibit(self, link: SignallingLink | tuple[int, int]) -> bool:
+        """Management inhibiting (Q.704 10.2) of a link, or of (adjacent, SLC)."""
+        return self.mtp3.inhibit(self._link(link))
+
+    def uninhibit(self, link: SignallingLink | tuple[int, int]) -> bool:
+        return self.mtp3.uninhibit(self._link(link))
+
+    def status(self) -> dict[str, Any]:
+        return {"mtp3": self.mtp3.status(), "isup_available": sorted(self.isup.available)}
 
 
 def connect(a: Ss7Node, b: Ss7Node, slc: int, wire: MemoryWire) -> tuple[SignallingLink,
