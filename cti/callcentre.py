@@ -20,6 +20,7 @@ from cti.dialplan import DialPlan
 from cti.features import switch_together
 from cti.media import MediaEngine, Reason
 from cti.queues import HuntQueue
+from cti.trunkgroup import NoChannel, TrunkGroup
 from timeslot.tonegen import synth
 
 CHOICES = {"1": "sales", "2": "support"}
@@ -28,14 +29,17 @@ CHOICES = {"1": "sales", "2": "support"}
 class CallCentre:
     def __init__(self, kernel, media: MediaEngine, dialplan: DialPlan,
                  queues: dict[str, HuntQueue], cdr: CdrWriter, *, plan: str = "cn",
-                 trunks: dict[str, Any] | None = None, stations=None,
+                 trunks: dict[str, Any] | None = None,
+                 groups: dict[str, TrunkGroup] | None = None, stations=None,
                  on_error: Callable[[str], None] | None = None, answer_hold_s: float = 3.0):
         self.kernel = kernel
         self.media = media
         self.dialplan = dialplan
         self.queues = queues
         self.cdr = cdr
-        self.trunks = trunks or {}
+        self.trunks = trunks if trunks is not None else {}
+        # trunk:NAME and group:NAME targets; without configured groups, one per trunk
+        self.groups = groups if groups is not None else {}
         self.stations = stations
         self.on_error = on_error or (lambda msg: None)
         self.answer_hold_s = answer_hold_s
@@ -65,8 +69,8 @@ class CallCentre:
             coro = self._queue_only(call, route.target)
         elif route.kind == "station":
             coro = self._to_station(call, int(route.target))
-        else:
-            coro = self._to_trunk(call, route.target)
+        else:  # group:NAME, or trunk:NAME = that trunk's one-trunk group
+            coro = self._to_group(call, route.target)
         asyncio.ensure_future(self._guard(call, coro))
 
     def _track(self, call: Call, ev: CallEvent) -> None:
@@ -138,12 +142,12 @@ class CallCentre:
         """Offer ``call`` to ``leg`` (already dialled); switch them together on answer."""
         state = await leg.wait(CallState.CONNECTED, timeout=60)
         if state is not CallState.CONNECTED or call.ended:
-            if not call.ended:
-                call.reject(leg.cause or 19)
+            self._refuse(call, leg.cause or 19)
             leg.drop(16)
             return self._record(call, None, "failed")
-        call.answer()
-        await call.wait(CallState.CONNECTED, timeout=10)
+        if call.state is not CallState.CONNECTED:
+            call.answer()
+            await call.wait(CallState.CONNECTED, timeout=10)
         if call.slot is not None and leg.slot is not None:
             switch_together(self.kernel.fabric, call, leg)
         call.listeners.append(lambda c, ev: leg.drop(16) if ev is CallEvent.DISCONNECTED else None)
@@ -161,19 +165,34 @@ class CallCentre:
         leg.dial()
         await self._bridge(call, leg, f"station:{station}")
 
-    async def _to_trunk(self, call: Call, name: str) -> None:
-        trunk = self.trunks[name]
-        while trunk is not None:
-            leg = Call(trunk=trunk, direction="out", dnis=call.dnis, ani=call.ani,
-                       clock=self.kernel.now)
-            try:
-                leg.dial()
-            except Exception:  # group full: overflow
-                trunk = self.trunks.get(getattr(trunk, "overflow", None) or "")
-                continue
-            return await self._bridge(call, leg, f"trunk:{trunk.name}")
-        call.reject(34)
-        self._record(call, None, "failed")
+    def group(self, name: str) -> TrunkGroup:
+        """A trunk group by name; a trunk without a configured group is a one-trunk group."""
+        g = self.groups.get(name)
+        if g is None:
+            g = self.groups[name] = TrunkGroup(name, [self.trunks[name]])
+        return g
+
+    async def _to_group(self, call: Call, name: str) -> None:
+        """Tandem: hunt a channel in the group (or its overflow chain) and bridge;
+        no channel anywhere clears the caller with Q.850 cause 34."""
+        group = self.group(name)
+        leg = Call(trunk=group.trunks[0], direction="out", dnis=call.dnis, ani=call.ani,
+                   clock=self.kernel.now)
+        try:
+            carried = group.dial(leg)
+        except NoChannel as e:
+            self._refuse(call, e.cause)
+            await call.wait(CallState.RELEASED, timeout=30)
+            return self._record(call, None, "failed")
+        await self._bridge(call, leg, f"group:{carried.name}")
+
+    @staticmethod
+    def _refuse(call: Call, cause: int) -> None:
+        """Reject a call still being offered, clear one already answered (an IVR's)."""
+        if call.state is CallState.CONNECTED:
+            call.drop(cause)
+        elif not call.ended:
+            call.reject(cause)
 
     # --- records ------------------------------------------------------------------------------
     def _record(self, call: Call, queue: str | None, outcome: str) -> None:

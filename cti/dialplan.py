@@ -1,7 +1,6 @@
-"""The dial plan: incoming DNIS/ANI patterns -> an IVR flow, a queue, a station or an
-outgoing trunk (whose ``overflow`` trunk is tried when it has no free channel; the
-channel itself is chosen by the stack: Q.931 B-channel selection, ISUP circuit
-selection with the dual-seizure rule, R2 round robin)."""
+"""The dial plan: incoming DNIS/ANI patterns -> an IVR flow, a queue, a station, or an
+outgoing trunk group (``group:NAME``) or trunk (``trunk:NAME``, a one-trunk group) that
+hunts a channel and overflows as :mod:`cti.trunkgroup` describes."""
 
 from __future__ import annotations
 
@@ -9,20 +8,22 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+KINDS = ("ivr", "queue", "station", "group", "trunk")
+
 
 @dataclass(frozen=True)
 class Route:
     dnis: str
     ani: str
-    kind: str  # "ivr", "queue", "station", "trunk"
+    kind: str  # one of KINDS
     target: str
 
     @classmethod
     def parse(cls, dnis: str, ani: str, to: str) -> Route:
         kind, _, target = to.partition(":")
-        if kind not in ("ivr", "queue", "station", "trunk") or not target:
-            raise ValueError(f"route target {to!r}: must be ivr:FLOW, queue:NAME, station:N or "
-                             "trunk:NAME")
+        if kind not in KINDS or not target:
+            raise ValueError(f"route target {to!r}: must be ivr:FLOW, queue:NAME, station:N, "
+                             "group:NAME or trunk:NAME")
         re.compile(dnis)
         re.compile(ani)
         return cls(dnis, ani, kind, target)

@@ -86,6 +86,17 @@ class TrunkBase:
         """Whether the trunk's signalling can carry calls (CAS and stations: always)."""
         return True
 
+    @property
+    def in_service(self) -> bool:
+        """Whether a trunk group may hunt here: signalling up and the span free of alarms."""
+        return self.link_up and (self.span is None or not self.span.status().alarms)
+
+    def free_channels(self) -> list[int]:
+        """Bearer timeslots idle now by the stack's own channel states, ascending (the
+        trunk-group hunter's candidates); a call's ``data["channel"]`` then names the
+        preferred one to :meth:`make_call`."""
+        return []
+
     def status(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.kind,
                 "span": None if self.span is None else self.span.name,

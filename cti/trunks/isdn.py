@@ -7,7 +7,8 @@ from typing import Any
 from cti.calls import Call, CallEvent
 from cti.trunks.base import SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
-from isdn.q931 import Event
+from isdn.bchannels import BState
+from isdn.q931 import ChannelBusy, Event
 from isdn.stack import Stack
 
 DCHANNEL = 16
@@ -52,7 +53,7 @@ class IsdnTrunk(TrunkBase):
         call = self.calls.get(c) if c is not None else None
         if call is None:
             return
-        if call.slot is None and c.channel is not None:
+        if c.channel is not None:  # a preferred channel the peer moved (Q.931 5.1.2, 5.2.3)
             call.slot = self.slot_of(c.channel)
         if ev.kind in _PROGRESS:
             if ev.kind == "connected":
@@ -65,7 +66,15 @@ class IsdnTrunk(TrunkBase):
 
     # --- call model -> stack ------------------------------------------------------------
     def make_call(self, call: Call) -> None:
-        c = self.stack.place_call(call.dnis, call.ani or None)
+        """SETUP; a trunk group's ``data["channel"]`` goes as *preferred* (Q.931 5.1.2 b),
+        so the peer may assign another; when it is no longer idle here the stack hunts."""
+        ch = call.data.get("channel")
+        try:
+            c = self.stack.place_call(call.dnis, call.ani or None, ch, exclusive=ch is None)
+        except ChannelBusy:
+            if ch is None:
+                raise
+            c = self.stack.place_call(call.dnis, call.ani or None)
         call.slot = self.slot_of(c.channel)
         self.calls[c] = call
         self.counters["placed"] += 1
@@ -94,6 +103,10 @@ class IsdnTrunk(TrunkBase):
     @property
     def link_up(self) -> bool:
         return self.stack.link_up
+
+    def free_channels(self) -> list[int]:
+        chans = self.stack.cc.channels
+        return [n for n in sorted(chans.channels) if chans.state(n) is BState.IDLE]
 
     def status(self) -> dict[str, Any]:
         d = super().status()

@@ -83,9 +83,12 @@ class R2Trunk(TrunkBase):
 
     # --- call model -> stack ------------------------------------------------------------
     def make_call(self, call: Call) -> None:
+        """Seize the trunk group's ``data["channel"]`` when idle, else the next idle
+        circuit round robin."""
         n = len(self.timeslots)
-        for k in range(n):
-            i = (self._next + k) % n
+        ch = call.data.get("channel")
+        first = [self.timeslots.index(ch)] if ch in self.timeslots else []
+        for i in first + [(self._next + k) % n for k in range(n)]:
             if i in self.calls:
                 continue
             try:
@@ -98,6 +101,10 @@ class R2Trunk(TrunkBase):
             self.counters["placed"] += 1
             return
         raise CircuitBusy(f"trunk {self.name}: no idle circuit")
+
+    def free_channels(self) -> list[int]:
+        return [t for i, t in enumerate(self.timeslots)
+                if i not in self.calls and self.r2.channels[i].state == "idle"]
 
     def _circuit(self, call: Call):
         for i, c in self.calls.items():

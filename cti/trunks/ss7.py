@@ -81,12 +81,19 @@ class Ss7Trunk(TrunkBase, IsupListener):
 
     # --- call model -> ISUP ------------------------------------------------------------
     def make_call(self, call: Call) -> None:
-        try:
-            circuit = self.node.isup.setup(self.dpc, call.dnis, call.ani or None,
-                                           presentation=1 if call.presentation == "restricted"
-                                           else 0)
-        except NoCircuit as e:
-            raise RuntimeError(f"trunk {self.name}: {e}") from None
+        """IAM on the trunk group's ``data["channel"]`` (CIC = cic_base + timeslot) when
+        that circuit is still idle, else on the circuit ISUP picks (Q.764 2.9.1.4)."""
+        ch = call.data.get("channel")
+        pres = 1 if call.presentation == "restricted" else 0
+        circuit = None
+        for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
+            try:
+                circuit = self.node.isup.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
+                                               presentation=pres)
+                break
+            except NoCircuit as e:
+                if cic is None:
+                    raise RuntimeError(f"trunk {self.name}: {e}") from None
         self.calls[circuit] = call
         call.slot = self._slot(circuit)
         self.counters["placed"] += 1
@@ -109,6 +116,7 @@ class Ss7Trunk(TrunkBase, IsupListener):
 
     def reject(self, call: Call, cause: int) -> None:
         self._circuit(call).release(cause)
+        call.notify(CallEvent.DISCONNECTED, cause=cause)
 
     def drop(self, call: Call, cause: int) -> None:
         circuit = self._circuit(call)
@@ -122,6 +130,12 @@ class Ss7Trunk(TrunkBase, IsupListener):
     @property
     def link_up(self) -> bool:
         return self.dpc in self.node.isup.available
+
+    def free_channels(self) -> list[int]:
+        isup = self.node.isup
+        return sorted(c - self.cic_base for c in (self.cic_base + t for t in VOICE_TIMESLOTS)
+                      if (cc := isup.circuit(self.dpc, c)) is not None and cc.state == "IDLE"
+                      and not (cc.remote_blocked or cc.local_blocked))
 
     def status(self) -> dict[str, Any]:
         d = super().status()
