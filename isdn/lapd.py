@@ -5,7 +5,8 @@ One :class:`DataLink` serves one (SAPI, TEI); it sends frames through ``send(byt
 and gives the layer-3 primitives (DL-ESTABLISH, DL-RELEASE, DL-DATA, DL-UNITDATA,
 MDL-ERROR) to its :class:`LinkUser`.  Indications are delivered after the received
 frame has been processed completely, so layer 3 may answer from inside a callback
-and its answer carries the acknowledgement (N(R)) instead of a separate RR.
+and its answer carries the acknowledgement (N(R)) instead of a separate RR; frames
+received together (one read of the D-channel) are acknowledged once, at the end.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Protocol
 
 from core.clock import Scheduler
 from core.fsm import FsmTable, Machine, Row
-from core.timers import Timers, TimerTable
+from core.timers import TimerTable
 from isdn import lapd_codec as codec
 from isdn.lapd_codec import Frame, LapdDecodeError
-from isdn.timers import lapd_table
+from isdn.timers import LazyTimers, lapd_table
 
 TEI_UNASSIGNED = "1-tei-unassigned"
 ASSIGN_AWAITING_TEI = "2-assign-awaiting-tei"
@@ -140,7 +141,7 @@ class DataLink(Machine):
         self.sapi = sapi
         self.tei = tei
         self.table = timers or lapd_table()
-        self.timers = Timers(self.table, scheduler)
+        self.timers = LazyTimers(self.table, scheduler)
         self.k = int(self.table.values["k"])
         self.n200 = int(self.table.values["N200"])
         self.n201 = int(self.table.values["N201"])
@@ -148,8 +149,10 @@ class DataLink(Machine):
         self.state = TEI_ASSIGNED if tei is not None else TEI_UNASSIGNED
         self.vs = self.va = self.vr = 0
         self.rc = 0
-        self.t203_due = 0.0
         self.peer_busy = self.reject_exception = self.ack_pending = self.l3_initiated = False
+        # set while a batch of frames received together is processed: one RR at its end
+        # acknowledges them all unless layer 3 answered (Stack.receive_frames)
+        self.defer_ack = False
         self.queue: deque[bytes] = deque()
         self.unitdata_queue: deque[bytes] = deque()
         self.unacked: deque[tuple[int, bytes]] = deque()
@@ -211,6 +214,12 @@ class DataLink(Machine):
         while self._indications:
             name, *args = self._indications.pop(0)
             getattr(self.user, name)(self, *args)
+        if not self.defer_ack:
+            self.send_ack()
+
+    def send_ack(self) -> None:
+        """Acknowledge received I frames with RR unless an I frame sent since carried
+        N(R) already (5.6.2.1)."""
         if self.ack_pending and self.established:
             self.ack_pending = False
             self._s("RR", False, command=False)
@@ -243,18 +252,8 @@ class DataLink(Machine):
         self.timers.start(name, self._run, name)
 
     def _restart_t203(self) -> None:
-        """(Re)start T203 (5.6.1): every frame restarts it, so the running timer only
-        records its new deadline and re-arms itself for the rest when it fires early."""
-        self.t203_due = self.scheduler.time() + self.table.values["T203"]
-        if not self.timers.running("T203"):
-            self.timers.start("T203", self._t203_fired)
-
-    def _t203_fired(self) -> None:
-        remaining = self.t203_due - self.scheduler.time()
-        if remaining > 1e-9:
-            self.timers.start("T203", self._t203_fired, seconds=remaining)
-        else:
-            self._run("T203")
+        """(Re)start T203 (5.6.1)."""
+        self._start("T203")
 
     def _clear_exceptions(self) -> None:
         self.peer_busy = self.reject_exception = self.ack_pending = False

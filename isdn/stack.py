@@ -93,12 +93,24 @@ class Stack:
             return
         self.link.receive(frame)
 
+    def receive_frames(self, frames: list[bytes]) -> None:
+        """Frames received together (one read of the D-channel): the I frames among them
+        are acknowledged by one RR after the last, or by the N(R) of an I frame that
+        layer 3 sent meanwhile (Q.921 5.6.2.1)."""
+        link = self.link
+        link.defer_ack = True
+        try:
+            for f in frames:
+                self.receive_frame(f)
+        finally:
+            link.defer_ack = False
+        link.send_ack()
+
     def poll(self, sock: Any) -> int:
         """Read every waiting frame from an ``HdlcSocket`` or :class:`SpanDChannel`;
         returns how many."""
         frames = sock.recv_all()
-        for f in frames:
-            self.receive_frame(f)
+        self.receive_frames(frames)
         return len(frames)
 
     # ---- application API -----------------------------------------------------------------
@@ -142,7 +154,8 @@ class SpanDChannel:
 
 
 class MemoryWire:
-    """One direction of an in-memory D-channel: frames arrive ``delay`` seconds later.
+    """One direction of an in-memory D-channel: frames arrive ``delay`` seconds later,
+    those sent at the same moment together (as one read of a D-channel finds them).
     ``cut = True`` loses every frame (a broken link)."""
 
     def __init__(self, scheduler: Scheduler, delay: float = 0.001):
@@ -151,11 +164,18 @@ class MemoryWire:
         self.peer: Stack | None = None
         self.cut = False
         self.frames = 0
+        self._batch: list[bytes] = []
+        self._batch_due = -1.0
 
     def send(self, frame: bytes) -> None:
         self.frames += 1
-        if not self.cut and self.peer is not None:
-            self.scheduler.call_later(self.delay, self.peer.receive_frame, bytes(frame))
+        if self.cut or self.peer is None:
+            return
+        due = self.scheduler.time() + self.delay
+        if due != self._batch_due:
+            self._batch, self._batch_due = [], due
+            self.scheduler.call_at(due, self.peer.receive_frames, self._batch)
+        self._batch.append(bytes(frame))
 
 
 def memory_pair(scheduler: Scheduler, delay: float = 0.001, **kw: Any) -> tuple[Stack, Stack]:

@@ -185,3 +185,52 @@ def test_frames_in_tei_assigned_state():
     link.receive(Frame(0, False, 0, "RR", True, None, 0))  # polled while not established
     assert sent[-1].kind == "DM" and sent[-1].pf
     assert encode(sent[-1])[2] == 0x1F
+
+
+def test_t200_restarted_by_each_i_frame_expires_after_the_last():
+    """T200 runs from the last transmission that (re)started it (5.6.1, 5.9.1): restarts
+    move the deadline, a stop cancels it, an expiry happens exactly at the deadline."""
+    clock = VirtualClock()
+    lost = {"on": False}
+    net, user, *_ = pair(clock, drop=lambda f, i: lost["on"])
+    net.dl_establish()
+    clock.advance(0.01)
+    lost["on"] = True
+    net.dl_data(b"a")
+    clock.advance(0.6)
+    net.timers.start("T200", net._run, "T200")  # as a retransmission would restart it
+    clock.advance(0.9999)
+    assert net.state == lapd.MULTIPLE_FRAME_ESTABLISHED
+    assert abs(net.timers.remaining()["T200"] - 0.0001) < 1e-6
+    clock.advance(0.0002)
+    assert net.state == lapd.TIMER_RECOVERY
+    net.timers.stop("T200")
+    clock.advance(5.0)
+    assert net.state == lapd.TIMER_RECOVERY and not net.timers.running("T200")
+
+
+def test_frames_received_together_are_acknowledged_once():
+    """Q.921 5.6.2.1: the I frames of one read are acknowledged by one RR at the end, or
+    by the N(R) of an I frame sent meanwhile."""
+    from isdn.stack import Stack
+
+    class Wire:
+        def __init__(self):
+            self.frames = []
+
+        def send(self, f):
+            self.frames.append(decode(f))
+
+    clock = VirtualClock()
+    wire = Wire()
+    stack = Stack(clock, "user", wire,
+                  on_event=lambda ev: ev.call.proceed() if ev.kind == "offered" else None)
+    stack.receive_frame(encode(Frame(0, True, 0, "SABME", True)))
+    info = bytes.fromhex("080200007d")  # STATUS on the global call reference: no answer
+    stack.receive_frames([encode(Frame(0, True, 0, "I", False, n, 0, info)) for n in range(3)])
+    acks = [f for f in wire.frames if f.kind in ("RR", "I")]
+    assert [(f.kind, f.nr) for f in acks] == [("RR", 3)]
+    setup = bytes.fromhex("08020001" "05" "0403809090" "1803a98381" "7003814000")
+    stack.receive_frames([encode(Frame(0, True, 0, "I", False, 3, 0, setup))])
+    answer = [f for f in wire.frames if f.kind in ("RR", "I")][1:]
+    assert [(f.kind, f.nr) for f in answer] == [("I", 4)]  # CALL PROCEEDING carries N(R)

@@ -80,8 +80,7 @@ class PriPeer:
         if r:
             frames = self.sock.recv_all()
             if not self.drop_ours:
-                for f in frames:
-                    self.stack.receive_frame(f)
+                self.stack.receive_frames(frames)
         self.clock.run_due(self.clock.time())
 
     def wait_for(self, prefix: str, timeout: float = 10.0) -> str:
