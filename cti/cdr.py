@@ -1,7 +1,8 @@
-"""Call detail records, written when a call ends (the CRM's store until crm_lite lands).
+"""Call detail records, written when a call ends.
 
 One CSV row per call, appended, flushed and fsync'ed, so a killed process loses no
-record of a call that had ended."""
+record of a call that had ended; with a CRM store (:class:`cti.crm.CrmStore`) the same
+record also goes to its ``calls`` table, where a caller's history is queried."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ FIELDS = ("id", "trunk", "direction", "ani", "dnis", "queue", "agent", "outcome"
 
 
 class CdrWriter:
-    def __init__(self, path: str):
+    def __init__(self, path: str, store=None):
         self.path = path
+        self.store = store
         new = not os.path.exists(path) or os.path.getsize(path) == 0
         self._f = open(path, "a", newline="")  # noqa: SIM115
         self._w = csv.DictWriter(self._f, FIELDS, extrasaction="ignore")
@@ -27,6 +29,8 @@ class CdrWriter:
         self._w.writerow({k: ("" if record.get(k) is None else record.get(k)) for k in FIELDS})
         self._f.flush()
         os.fsync(self._f.fileno())
+        if self.store is not None:
+            self.store.record(record)
         self.count += 1
 
     def close(self) -> None:

@@ -88,9 +88,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
                   doc="ivr:FLOW, queue:NAME, station:N, group:NAME or trunk:NAME"),
     },
     "queue": {"name": Key(str, required=True), "skills": Key(list, []),
-              "service_level_s": Key(float, 20.0)},
-    "agent": {"name": Key(str, required=True), "station": Key(int, None), "skills": Key(list, [])},
-    "crm": {"path": Key(str, "crm.db")},
+              "service_level_s": Key(float, 20.0),
+              "wrapup_s": Key(float, 3.0, doc="wrap-up time after each call (agent's own wins)"),
+              "ring_timeout_s": Key(float, 15.0, doc="ring-no-answer: the call goes back")},
+    "agent": {"name": Key(str, required=True), "station": Key(int, None), "skills": Key(list, []),
+              "mode": Key(str, "auto", choices=("auto", "desktop"),
+                          doc="auto: the phone answers; desktop: call.answer over the API"),
+              "wrapup_s": Key(float, None, doc="wrap-up time of this agent (else the queue's)")},
+    "crm": {"path": Key(str, "crm.db", doc="SQLite CRM store: contacts and call history"),
+            "records": Key(str, None, doc="CSV call records (default: crm.path without its suffix, plus -calls.csv)")},
 }
 ARRAYS = ("board", "cable", "trunk", "trunk_group", "route", "queue", "agent")
 
@@ -269,8 +275,12 @@ SECTION_DOCS = {
              "one-trunk group, then the trunk's `overflow`).",
     "queue": "A queue served by the agents as a hunt group: the longest-idle ready agent "
              "first; ring-no-answer puts the caller back at the head and pauses the agent.",
-    "agent": "An agent on a station of the station board.",
-    "crm": "Call records: one CSV row per finished call, flushed and fsync'ed.",
+    "agent": "An agent on a station of the station board. `mode = \"desktop\"`: the station "
+             "rings and the agent desktop answers or rejects over the control API "
+             "(docs/control-api.md); `auto`: the phone answers (ring trip).",
+    "crm": "The CRM store: SQLite at `path` (contacts, and every finished call, queryable "
+           "as the caller's history; schema in docs/control-api.md), and the same call "
+           "records as CSV rows at `records` (flushed and fsync'ed).",
 }
 
 

@@ -1,30 +1,119 @@
-"""Queues served by a hunt group of agents on stations (the ACD stand-in of the lab).
+"""Queues served by a hunt group of agents on stations (the ACD of the kernel).
 
 A caller waits in FIFO order hearing ringback; the longest-idle ready agent's station
-rings; on ring trip the caller and the agent are switched together in the fabric.
-If the agent does not answer within ``ring_timeout`` the caller goes back to the head
-of the queue and the agent is made not-ready for ``rona_pause`` (ring-no-answer).
+rings (the agent state is ``ringing``: the call is *offered*).  An agent in ``auto`` mode
+answers on the phone (ring trip); an agent in ``desktop`` mode answers from the agent
+desktop (:meth:`HuntQueue.answer`: the kernel takes the station off-hook) or rejects
+(:meth:`HuntQueue.reject`: the caller goes to the next agent).  On answer the caller and
+the agent are switched together in the fabric.  If the agent does not answer within
+``ring_timeout`` the caller goes back to the head of the queue and the agent is made
+not-ready (reason ``rona``) for ``rona_pause`` (ring-no-answer).  After a call the agent
+is in ``wrapup`` for the agent's (else the queue's) wrap-up time, then ready again, or
+not-ready with the reason asked for during the call.
+
+Every agent state change notifies the agent's ``listeners`` (the control API publishes
+them as ``agents.*`` events).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cti.calls import Call, CallEvent, CallState
 from cti.features import switch_together
 
+AGENT_STATES = ("ready", "ringing", "talking", "wrapup", "not-ready", "logged-out")
+AGENT_MODES = ("auto", "desktop")
+
 
 @dataclass
+class _Waiting:
+    call: Call
+    since: float
+    done: asyncio.Future
+    refused: set[str] = field(default_factory=set)  # agents who rejected this caller
+
+
+@dataclass
+class Offer:
+    """The call an agent is offered or talking on: the caller and the agent's station leg."""
+    queue: HuntQueue
+    waiting: _Waiting
+    leg: Call
+    offered_at: float
+
+    @property
+    def caller(self) -> Call:
+        return self.waiting.call
+
+
 class Agent:
-    name: str
-    station: int
-    state: str = "ready"  # ready, ringing, talking, wrapup, not-ready, logged-out
-    idle_since: float = 0.0
-    handled: int = 0
-    talk_s: float = 0.0
+    """An agent signed in at a station.  ``reason`` is the not-ready reason code;
+    ``pending`` the (state, reason) to take instead of ready once the current call and its
+    wrap-up are over (not-ready asked for during a call, or a forced logout)."""
+
+    def __init__(self, name: str, station: int, state: str = "ready", *, mode: str = "auto",
+                 wrapup_s: float | None = None):
+        if mode not in AGENT_MODES:
+            raise ValueError(f"agent mode must be one of {', '.join(AGENT_MODES)}")
+        self.name = name
+        self.station = station
+        self.mode = mode
+        self.wrapup_s = wrapup_s  # None: the queue's wrap-up time
+        self._state = self._check(state)
+        self.reason: str | None = None
+        self.pending: tuple[str, str | None] | None = None
+        self.offer: Offer | None = None
+        self.idle_since = 0.0
+        self.handled = 0
+        self.talk_s = 0.0
+        self.listeners: list[Callable[[Agent], None]] = []
+        self._timer: asyncio.TimerHandle | None = None  # wrap-up or RONA pause
+
+    @staticmethod
+    def _check(state: str) -> str:
+        if state not in AGENT_STATES:
+            raise ValueError(f"agent state must be one of {', '.join(AGENT_STATES)}")
+        return state
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.set_state(value)
+
+    def set_state(self, state: str, reason: str | None = None,
+                  timer: asyncio.TimerHandle | None = None) -> None:
+        """Change state (``reason`` only for not-ready); cancels a pending wrap-up or
+        RONA timer, remembers ``timer`` as the new one, and notifies the listeners."""
+        self._check(state)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = timer
+        reason = reason if state == "not-ready" else None
+        if (state, reason) == (self._state, self.reason):
+            return
+        self._state, self.reason = state, reason
+        if state in ("ready", "not-ready", "logged-out"):
+            self.pending = None
+        for fn in tuple(self.listeners):
+            fn(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        o = self.offer
+        return {"name": self.name, "station": self.station, "state": self.state,
+                "reason": self.reason, "mode": self.mode,
+                "pending": None if self.pending is None else
+                {"state": self.pending[0], "reason": self.pending[1]},
+                "call": None if o is None else o.caller.id,
+                "queue": None if o is None else o.queue.name,
+                "handled": self.handled, "talk_s": round(self.talk_s, 1)}
 
 
 @dataclass
@@ -46,13 +135,6 @@ class QueueStats:
         }
 
 
-@dataclass
-class _Waiting:
-    call: Call
-    since: float
-    done: asyncio.Future
-
-
 class HuntQueue:
     def __init__(self, name: str, kernel, media, stations, agents: list[Agent], *,
                  service_level_s: float = 20.0, ring_timeout: float = 15.0,
@@ -71,6 +153,8 @@ class HuntQueue:
         self.stats = QueueStats()
         # called as on_answered(caller, agent_leg, agent) when an agent picks up
         self.on_answered = None
+        self._watched: set[int] = set()
+        self._dispatch_soon: asyncio.Handle | None = None
 
     def _now(self) -> float:
         return self.kernel.now()
@@ -100,21 +184,43 @@ class HuntQueue:
             self.media.stop(call.slot)
 
     def set_ready(self, agent: Agent) -> None:
-        agent.state = "ready"
         agent.idle_since = self._now()
+        agent.set_state("ready")
         self._dispatch()
 
+    def _after_call(self, agent: Agent) -> None:
+        """End of wrap-up (or of a RONA pause): ready, or the not-ready asked for meanwhile."""
+        if agent.pending is not None:
+            agent.set_state(*agent.pending)
+        else:
+            self.set_ready(agent)
+
+    def _pause(self, agent: Agent, state: str, seconds: float, reason: str | None = None) -> None:
+        agent.set_state(state, reason,
+                        timer=self.kernel.loop.call_later(seconds, self._after_call, agent))
+
+    def _agent_changed(self, agent: Agent) -> None:
+        if agent.state == "ready" and self.waiting and self._dispatch_soon is None:
+            self._dispatch_soon = self.kernel.loop.call_soon(self._dispatch)
+
     def _dispatch(self) -> None:
-        while self.waiting:
-            ready = [a for a in self.agents if a.state == "ready"]
+        """Offer waiting callers, in order, to the longest-idle ready agent each has not
+        rejected.  Agents readied by another queue or the API dispatch here too."""
+        self._dispatch_soon = None
+        for a in self.agents:
+            if id(a) not in self._watched:
+                self._watched.add(id(a))
+                a.listeners.append(self._agent_changed)
+        for w in tuple(self.waiting):
+            ready = [a for a in self.agents if a.state == "ready" and a.name not in w.refused]
             if not ready:
-                return
-            agent = min(ready, key=lambda a: a.idle_since)
-            w = self.waiting.popleft()
-            self._offer(agent, w)
+                if not any(a.state == "ready" for a in self.agents):
+                    return
+                continue
+            self.waiting.remove(w)
+            self._offer(min(ready, key=lambda a: a.idle_since), w)
 
     def _offer(self, agent: Agent, w: _Waiting) -> None:
-        agent.state = "ringing"
         leg = Call(trunk=self.stations, direction="out", dnis=str(agent.station),
                    ani=w.call.ani, clock=self._now)
         leg.data["agent"] = agent.name
@@ -128,31 +234,56 @@ class HuntQueue:
                 timer.cancel()
                 self._leg_ended(agent, w, leg)
 
+        def on_caller(c: Call, ev: CallEvent) -> None:  # the caller gives up while it rings
+            if ev is CallEvent.DISCONNECTED and leg.state is CallState.ALERTING:
+                leg.drop(16)
+
         leg.listeners.append(on_leg)
+        w.call.listeners.append(on_caller)
+        leg.data["ring_listener"] = (w.call, on_caller)
+        agent.offer = Offer(self, w, leg, self._now())
         try:
             leg.dial()
         except (RuntimeError, ValueError):
             timer.cancel()
-            agent.state = "not-ready"
+            agent.offer = None
             self.waiting.appendleft(w)
-            self.kernel.loop.call_later(self.rona_pause, self.set_ready, agent)
+            self._pause(agent, "not-ready", self.rona_pause, "station-busy")
+            return
+        agent.set_state("ringing")
+
+    # --- the desktop's answer and reject ------------------------------------------------------
+    def answer(self, agent: Agent) -> None:
+        """Answer the offered call from the desktop: the station trunk answers the leg."""
+        agent.offer.leg.answer()
+
+    def reject(self, agent: Agent) -> None:
+        """Refuse the offered call: the caller goes back to the head of the queue, for the
+        next agent; this agent is ready for other calls."""
+        offer = agent.offer
+        w = offer.waiting
+        w.refused.add(agent.name)
+        offer.leg.data["rejected"] = True
+        if not w.done.done() and not w.call.ended:
+            self.waiting.appendleft(w)
+        offer.leg.drop(21)  # Q.850 21: call rejected
 
     def _rona(self, agent: Agent, w: _Waiting, leg: Call) -> None:
         if leg.state is CallState.CONNECTED:
             return
         leg.data["rona"] = True
         leg.drop(16)
-        agent.state = "not-ready"
+        agent.offer = None
         if not w.done.done() and w.call.state is CallState.CONNECTED:
             self.waiting.appendleft(w)
-        self.kernel.loop.call_later(self.rona_pause, self.set_ready, agent)
+        self._pause(agent, "not-ready", self.rona_pause, "rona")
         self._dispatch()
 
     def _connected(self, agent: Agent, w: _Waiting, leg: Call) -> None:
+        self._unlisten(leg, "ring_listener")
         if w.done.done() or w.call.ended:  # the caller left while the phone rang
             leg.drop(16)
             return
-        agent.state = "talking"
         wait = self._now() - w.since
         self.stats.answered += 1
         self.stats.waits.append(wait)
@@ -164,6 +295,7 @@ class HuntQueue:
         self.media.stop(w.call.slot)
         switch_together(self.kernel.fabric, w.call, leg)
         w.done.set_result("answered")
+        agent.set_state("talking")
         if self.on_answered is not None:
             self.on_answered(w.call, leg, agent)
 
@@ -178,12 +310,13 @@ class HuntQueue:
         if leg.data.get("ended"):
             return
         leg.data["ended"] = True
+        self._unlisten(leg, "ring_listener")
+        if agent.offer is not None and agent.offer.leg is leg:
+            agent.offer = None
         if "start" in leg.data:
             agent.handled += 1
             agent.talk_s += self._now() - leg.data["start"]
-            caller, fn = leg.data.pop("caller_listener")
-            if fn in caller.listeners:
-                caller.listeners.remove(fn)
+            caller = self._unlisten(leg, "caller_listener")
             self.kernel.fabric.disconnect(leg.slot)
             if caller.data.get("bridged", leg) is leg and caller.state is not CallState.HELD:
                 # the caller was still with this agent (not transferred, held or parked)
@@ -191,12 +324,19 @@ class HuntQueue:
                 if caller.slot is not None:
                     self.kernel.fabric.disconnect(caller.slot)
                 caller.drop(16)
-            agent.state = "wrapup"
-            self.kernel.loop.call_later(self.wrapup_s, self.set_ready, agent)
-        elif not leg.data.get("rona"):
-            # the agent's phone stopped ringing before answer (caller gone)
-            if agent.state == "ringing":
-                self.set_ready(agent)
+            wrapup = self.wrapup_s if agent.wrapup_s is None else agent.wrapup_s
+            self._pause(agent, "wrapup", wrapup)
+        elif not leg.data.get("rona") and agent.state == "ringing":
+            # the phone stopped ringing before answer: caller gone, or rejected
+            self.set_ready(agent)
+
+    @staticmethod
+    def _unlisten(leg: Call, key: str) -> Call | None:
+        """Remove the listener ``leg.data[key]`` put on the caller; returns the caller."""
+        caller, fn = leg.data.pop(key, (None, None))
+        if caller is not None and fn in caller.listeners:
+            caller.listeners.remove(fn)
+        return caller
 
     def status(self) -> dict[str, Any]:
         return {"name": self.name, "waiting": len(self.waiting),

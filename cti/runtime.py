@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from typing import Any
 
 from core.errors import ConfigError
@@ -18,11 +19,14 @@ from cti.callcentre import CallCentre
 from cti.calls import Call
 from cti.cdr import CdrWriter
 from cti.config import Config
+from cti.crm import CrmStore
+from cti.desktop import Desktop
 from cti.dialplan import DialPlan, Route
 from cti.features import FeatureError, Features
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
+from cti.supervisor import Supervisor
 from cti.transports import HdlcSocketServer
 from cti.trunkgroup import TrunkGroup, build_groups
 from drivers.base import BoardError, Signalling, SpanConfig
@@ -63,11 +67,20 @@ class Runtime:
             from cti.trunks.station import StationTrunk
             self.stations = StationTrunk(k, "stations", self.stations_board)
         self.media = MediaEngine(k, law=kc["law"], plan=kc["tone_plan"])
-        self.cdr = CdrWriter(cfg["crm"]["path"])
-        self.agents = [Agent(a["name"], a["station"] if a["station"] is not None else i)
+        crm = cfg["crm"]
+        try:
+            self.crm = CrmStore(crm["path"])
+        except sqlite3.Error as e:
+            cfg.error(f"cannot open the CRM store {crm['path']!r}: {e}", "crm.path")
+        self.cdr = CdrWriter(crm["records"] or os.path.splitext(crm["path"])[0] + "-calls.csv",
+                             store=self.crm)
+        self.agents = [Agent(a["name"], a["station"] if a["station"] is not None else i,
+                             mode=a["mode"], wrapup_s=a["wrapup_s"])
                        for i, a in enumerate(cfg["agent"])]
         self.queues = {q["name"]: HuntQueue(q["name"], k, self.media, self.stations, self.agents,
-                                            service_level_s=q["service_level_s"])
+                                            service_level_s=q["service_level_s"],
+                                            wrapup_s=q["wrapup_s"],
+                                            ring_timeout=q["ring_timeout_s"])
                        for q in cfg["queue"]}
         for default in ("sales", "support"):  # the demo flow's queues
             self.queues.setdefault(default, HuntQueue(default, k, self.media, self.stations,
@@ -93,6 +106,8 @@ class Runtime:
         self.groups.update(build_groups(self.trunks, cfg["trunk_group"],
                                         {t["name"]: t["overflow"] for t in cfg["trunk"]}))
         self.features = Features(k, self.media)
+        self.desktop = Desktop(k, self.agents, self.centre.active, self.stations, self.crm)
+        self.supervisor = Supervisor(k, self.stations, self.agents, self.centre.active)
         self.api: ApiServer | None = None
 
     # --- building ---------------------------------------------------------------------------
@@ -234,6 +249,7 @@ class Runtime:
                 a.station, a.state = station, "not-ready"
                 return a.state
         self.agents.append(Agent(name, station, state="not-ready"))
+        self.desktop.watch(self.agents[-1])
         return "not-ready"
 
     def _agent_logout(self, name: str) -> str:
@@ -279,9 +295,12 @@ class Runtime:
             a.state = "not-ready"
         return a.state
 
-    def _call_drop(self, call: int, cause: int = 16) -> str:
+    def _call_drop(self, call: int, cause: int = 16, agent: str | None = None) -> str:
+        """Clear a call; with ``agent``, that agent hangs up (its leg of the call clears)."""
         if not isinstance(cause, int) or not 1 <= cause <= 127:
             raise ApiError("bad_params", "cause must be a Q.850 value 1..127")
+        if agent is not None:
+            return self.desktop.hangup(agent, call, cause)
         self._call(call).drop(cause)
         return "dropping"
 
@@ -297,6 +316,9 @@ class Runtime:
         return call.id
 
     def _feature(self, fn, *args):
+        for c in args:  # hold, transfer, conference and park take a call out of supervision
+            if isinstance(c, Call):
+                self.supervisor.release(c)
         try:
             return fn(*args)
         except FeatureError as e:
@@ -330,14 +352,6 @@ class Runtime:
         target = self._new_call(trunk, dnis, c.ani)
         return await self._feature(self.features.blind_transfer, c, agent, target)
 
-    def _monitor(self, station: int, call: int) -> str:
-        """Supervisor listen: the station hears the call (listen-only)."""
-        if self.stations is None:
-            raise ApiError("unavailable", "no station board")
-        target = self._call(call)
-        self.kernel.fabric.listen(self.stations.station_slot(station), target.slot)
-        return "monitoring"
-
     async def start_api(self) -> ApiServer:
         ac = self.cfg["api"]
         api = self.api = ApiServer(token=ac["token"], host=ac["host"], port=ac["port"])
@@ -352,7 +366,6 @@ class Runtime:
             "call.complete": (self._complete, "complete a consultative transfer (call, consult)"),
             "call.drop": (self._call_drop, "clear a call (call, cause)"),
             "call.dial": (self._call_dial, "place a call (trunk, dnis, ani)"),
-            "supervisor.monitor": (self._monitor, "a station listens to a call (station, call)"),
             "call.hold": (self._hold, "music on hold for a call (call)"),
             "call.retrieve": (self._retrieve, "back from hold to its partner (call)"),
             "call.park": (self._park, "park a call; returns its parking number (call)"),
@@ -362,6 +375,8 @@ class Runtime:
         }
         for op, (fn, doc) in ops.items():
             api.register(op, fn, doc)
+        self.desktop.register(api)
+        self.supervisor.register(api)
         await api.start()
         return api
 
@@ -384,6 +399,7 @@ class Runtime:
         for board in self.boards.values():
             board.close()
         self.cdr.close()
+        self.crm.close()
         self.kernel.close()
 
 
@@ -397,9 +413,7 @@ def register_views(api: ApiServer, kernel, centre: CallCentre, spans: dict[str, 
         "links": (lambda: {n: t.status() for n, t in trunks.items()},
                   "signalling links/trunks with counters and timers"),
         "calls": (lambda: [c.as_dict() for c in centre.active.values()], "active calls"),
-        "agents": (lambda: [{"name": a.name, "station": a.station, "state": a.state,
-                             "handled": a.handled, "talk_s": round(a.talk_s, 1)}
-                            for a in agents], "agents and their states"),
+        "agents": (lambda: [a.as_dict() for a in agents], "agents and their states"),
         "queues": (lambda: {n: q.status() for n, q in centre.queues.items()},
                    "queues: waiting, service level, abandon rate"),
         "stats": (lambda: kernel.stats.as_dict(kernel.block_s), "tick statistics"),

@@ -17,6 +17,7 @@ class StationTrunk(TrunkBase):
     def __init__(self, kernel, name: str, board, on_offered=None):
         super().__init__(kernel, name, None, on_offered)
         self.board = board
+        self.lifted: set[int] = set()  # stations the kernel took off-hook (desktop answer)
         self.base = kernel.add_device(board, len(board.handsets), name)
         kernel.after_tick.append(self._poll)
 
@@ -33,6 +34,7 @@ class StationTrunk(TrunkBase):
                     self.counters["answered"] += 1
                     call.notify(CallEvent.CONNECTED)
             elif ev.kind == "on-hook" and call is not None:
+                self.lifted.discard(ev.station)
                 call.notify(CallEvent.DISCONNECTED, cause=16, raw_cause="on-hook")
                 self.ended(ev.station, 16, "on-hook")
 
@@ -61,7 +63,15 @@ class StationTrunk(TrunkBase):
         """A call from a station: nothing to signal (the phone is already off-hook)."""
 
     def answer(self, call: Call) -> None:
-        call.notify(CallEvent.CONNECTED)
+        """A call from a station: connected at once.  A call to a station answered by the
+        agent desktop: the kernel takes the station off-hook (the headset's remote
+        off-hook), and the off-hook event connects it."""
+        if call.direction == "in":
+            call.notify(CallEvent.CONNECTED)
+            return
+        st = self._station(call)
+        self.lifted.add(st)
+        self.board.handsets[st].lift()
 
     def reject(self, call: Call, cause: int) -> None:
         self.drop(call, cause)
@@ -69,6 +79,9 @@ class StationTrunk(TrunkBase):
     def drop(self, call: Call, cause: int) -> None:
         st = self._station(call)
         self.board.stop_ring(st)
+        if st in self.lifted:  # off-hook by the kernel: back on-hook by the kernel
+            self.lifted.discard(st)
+            self.board.handsets[st].hang_up()
         call.notify(CallEvent.DISCONNECTED, cause=cause)
         self.ended(st, cause)
 
