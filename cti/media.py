@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from cti.wavstream import PromptStream
 from timeslot.events import Event, Kind
 
 
@@ -44,12 +46,43 @@ class Cancelled(Exception):
     """Raised inside an operation when the slot's media is stopped (hangup, cancel)."""
 
 
+class _Octets:
+    """Law-coded octets in memory as a prompt source (the interface of PromptStream)."""
+
+    def __init__(self, buf: np.ndarray):
+        self.buf, self.pos = buf, 0
+
+    def read(self, n: int) -> np.ndarray:
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += len(out)
+        return out
+
+    def close(self) -> None:
+        self.pos = len(self.buf)
+
+
 @dataclass
 class _Player:
-    buf: np.ndarray
-    pos: int
+    """Prompts played back to back: each block is filled from the sources in order."""
+
+    sources: deque
     done: asyncio.Future
     interrupt: str
+
+    def fill(self, out: np.ndarray) -> bool:
+        """Write the next block into ``out``; False once every source has ended."""
+        k, n = 0, len(out)
+        while k < n and self.sources:
+            chunk = self.sources[0].read(n - k)
+            out[k:k + len(chunk)] = chunk
+            k += len(chunk)
+            if k < n:
+                self.sources.popleft().close()
+        return bool(self.sources)
+
+    def close(self) -> None:
+        while self.sources:
+            self.sources.popleft().close()
 
 
 @dataclass
@@ -103,7 +136,6 @@ class MediaEngine:
         self.players: dict[int, _Player] = {}
         self.analyses: dict[int, _Analysis] = {}
         self.plan = plan
-        self._prompts: dict[str, np.ndarray] = {}
         self.recorders: dict[int, _Recorder] = {}
         self.tones: dict[int, asyncio.Future | None] = {}
         self.listeners: list[Callable[[int, Event], None]] = []
@@ -130,11 +162,7 @@ class MediaEngine:
                     if fut is not None and not fut.done():
                         fut.set_result(None)
         for slot, p in tuple(self.players.items()):
-            n = tx.shape[1]
-            chunk = p.buf[p.pos:p.pos + n]
-            tx[slot, :len(chunk)] = chunk
-            p.pos += n
-            if p.pos >= len(p.buf):
+            if not p.fill(tx[slot]):
                 del self.players[slot]
                 if not p.done.done():
                     p.done.set_result(Termination(Reason.EOD))
@@ -167,6 +195,7 @@ class MediaEngine:
         p = self.players.get(slot)
         if p is not None and d in p.interrupt:
             del self.players[slot]
+            p.close()
             if not p.done.done():
                 p.done.set_result(Termination(Reason.DIGIT, digits=d))
         rec = self.recorders.get(slot)
@@ -289,8 +318,11 @@ class MediaEngine:
     # --- play ----------------------------------------------------------------------
     async def play(self, slot: int, prompts: Sequence[np.ndarray | bytes | str],
                    interrupt: str = "") -> Termination:
-        """Play prompts in order - law-coded octets, or files (WAV PCM16/A-law/mu-law or raw
-        .alaw/.ulaw, converted to the kernel's law); a digit in ``interrupt`` stops it."""
+        """Play prompts back to back with no gap - law-coded octets, or files (WAV
+        PCM16/A-law/mu-law or raw .alaw/.ulaw) streamed from disk block by block in the
+        kernel's law; a digit in ``interrupt`` (also one already buffered) stops it.
+        Every file is opened first, so a bad one raises AudioFileError naming it before
+        anything plays; ending or cancelling closes the files."""
         if interrupt:
             self.enable_digits(slot)
             for d in self.digits[slot]:
@@ -298,39 +330,31 @@ class MediaEngine:
                     return Termination(Reason.DIGIT, digits=d)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        parts = [self.load(p) if isinstance(p, str) else
-                 np.frombuffer(p, np.uint8) if isinstance(p, (bytes, bytearray)) else
-                 np.asarray(p, np.uint8) for p in prompts]
-        buf = np.concatenate(parts) if parts else np.empty(0, np.uint8)
-        if not len(buf):
+        sources: deque = deque()
+        try:
+            for p in prompts:
+                sources.append(PromptStream(p, self.law) if isinstance(p, str) else
+                               _Octets(np.frombuffer(p, np.uint8)
+                                       if isinstance(p, (bytes, bytearray))
+                                       else np.asarray(p, np.uint8)))
+        except BaseException:
+            for src in sources:
+                src.close()
+            raise
+        if not sources:
             return Termination(Reason.EOD)
         self.stop(slot)
         fut = loop.create_future()
-        self.players[slot] = _Player(buf, 0, fut, interrupt)
+        player = self.players[slot] = _Player(sources, fut, interrupt)
         try:
             term = await fut
         except asyncio.CancelledError:
-            self.players.pop(slot, None)
+            if self.players.get(slot) is player:
+                del self.players[slot]
+            player.close()
             raise
         term.duration_s = loop.time() - t0
         return term
-
-    def load(self, path: str) -> np.ndarray:
-        """A prompt file as octets of the kernel's law (cached); AudioFileError if bad."""
-        cache = self._prompts
-        if path not in cache:
-            from timeslot.audiofile import read_audio
-            from timeslot.g711 import alaw_to_ulaw, encode, ulaw_to_alaw
-
-            samples, law = read_audio(path)
-            if law == "linear" or samples.dtype == np.int16:
-                data = encode(samples, self.law)
-            elif law == self.law:
-                data = samples
-            else:
-                data = ulaw_to_alaw(samples) if self.law == "alaw" else alaw_to_ulaw(samples)
-            cache[path] = np.ascontiguousarray(data, np.uint8)
-        return cache[path]
 
     # --- tones ---------------------------------------------------------------------
     async def send_dtmf(self, slot: int, digits: str, on_ms: int = 80, off_ms: int = 80) -> Termination:
@@ -417,8 +441,10 @@ class MediaEngine:
     # --- stop everything on a slot -----------------------------------------------------
     def stop(self, slot: int, reason: Reason = Reason.CANCELLED) -> None:
         p = self.players.pop(slot, None)
-        if p is not None and not p.done.done():
-            p.done.set_result(Termination(reason))
+        if p is not None:
+            p.close()
+            if not p.done.done():
+                p.done.set_result(Termination(reason))
         rec = self.recorders.get(slot)
         if rec is not None:
             self._finish_record(slot, rec, reason)
