@@ -578,6 +578,11 @@ class Isup:
                 cics = cics[len(group):]
                 self.group_reset(dpc, first, group[-1])
 
+    def mtp_restart(self) -> None:
+        """MTP-RESTART (Q.701 8.5): the local MTP restarts, so the first MTP-RESUME of each
+        destination afterwards resets its circuits with GRS (Q.764 2.10.3.2)."""
+        self._restarted.clear()
+
     def mtp_pause(self, dpc: int) -> None:
         self.available.discard(dpc)
 

@@ -9,8 +9,11 @@
 * changeover (COO/COA, ECO/ECA, Q.704 5) with retrieval of unacknowledged MSUs from MTP2 by the
   BSN the remote reports, time-controlled changeover when T2 expires, changeback (CBD/CBA, Q.704 6)
   with buffering so nothing is lost or reordered;
-* traffic restart allowed (TRA, Q.704 9) toward an adjacent point, transfer-prohibited/allowed
-  (TFP/TFA, Q.704 13) and MTP-PAUSE / MTP-RESUME / MTP-STATUS to users (Q.704 2.4, 11.2).
+* MTP restart of a signalling end point (Q.704 9): T18/T20 at the restarting point, TRA toward
+  each adjacent point once its linkset is available, T21 at the adjacent point, users resumed
+  only when the restart ends; transfer-prohibited/allowed (TFP/TFA, Q.704 13) and MTP-PAUSE /
+  MTP-RESUME / MTP-STATUS / MTP-RESTART to users (Q.704 2.4, 11.2; Q.701 8);
+* management inhibiting (Q.704 10): LIN/LIA/LID, LUN/LUA, LFU, LLT/LRT with T12-T14, T22, T23.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class MtpUser(Protocol):
     def mtp_resume(self, dpc: int) -> None: ...
 
     def mtp_status(self, dpc: int, cause: str) -> None: ...
+
+
+# A user part may also define ``mtp_restart()`` (MTP-RESTART, Q.701 8.5): the local MTP is
+# restarting; the first MTP-RESUME of each destination afterwards follows that restart.
 
 
 # Signalling link states seen by MTP3 (Q.704 3.2, 5, 6, 12).
@@ -98,10 +105,28 @@ class SignallingLink(Machine):
         self.co_buffer: list[bytes] = []  # held during changeover/changeback (Q.704 5.5, 6.3)
         self.holding = False
         self.alternate: SignallingLink | None = None
+        self.inhibited = False  # management inhibited at either end (Q.704 10)
+        self.inhibit = InhibitControl(self)
 
     @property
     def available(self) -> bool:
-        return self.state in ("AVAILABLE",)
+        """Carries user traffic: in service and not management inhibited (Q.704 10.1)."""
+        return self.state == "AVAILABLE" and not self.inhibited
+
+    def inhibited_changed(self, inhibited: bool) -> None:
+        if inhibited == self.inhibited:
+            return
+        self.inhibited = inhibited
+        if inhibited:
+            self.linkset.divert(self)
+        else:
+            self.linkset.undivert(self)
+        self.linkset.mtp3.check_accessibility(self.linkset)
+
+    def status(self) -> dict[str, Any]:
+        return {"slc": self.slc, "state": self.state, "mtp2": self.mtp2.state,
+                "inhibit": self.inhibit.state, "local_inhibited": self.inhibit.local,
+                "remote_inhibited": self.inhibit.remote, "available": self.available}
 
     # MTP2 listener --------------------------------------------------------------------------
     def mtp2_in_service(self, _link: Mtp2Link) -> None:
@@ -189,11 +214,194 @@ class SignallingLink(Machine):
         self.linkset.abort_changeback(self)
 
     def act_changeback(self) -> str | None:
-        return None if self.linkset.start_changeback(self) else "AVAILABLE"
+        """Back in service: change traffic back (Q.704 6) unless the link is inhibited
+        (Q.704 10.5: it stays inhibited and carries no user traffic)."""
+        if not self.inhibited and self.linkset.start_changeback(self):
+            return None
+        self.linkset.link_available(self)
+        return "AVAILABLE"
 
     def act_deactivate(self) -> None:
+        self.state = "INACTIVE"  # MTP2's out-of-service indication finds the link inactive
         self.timers.stop_all()
         self.mtp2.stop()
+        self.holding = False
+        self.co_buffer.clear()
+        self.alternate = None
+
+
+# Management inhibiting of one link (Q.704 10), the local side's procedure; the remote side's
+# inhibition is a flag set by LIN and cleared by LUN.
+INHIBIT_FSM = FsmTable("mtp3.inhibit", ["UNINHIBITED", "LIN_SENT", "INHIBITED", "LUN_SENT"], [
+    Row("UNINHIBITED", "op_inhibit", "send_lin", "LIN_SENT"),
+    Row("LIN_SENT", "rx_LIA", "local_inhibited", "INHIBITED"),
+    Row("LIN_SENT", "rx_LID", "denied", "UNINHIBITED"),
+    Row("LIN_SENT", "T14", "t14_expired"),
+    Row("INHIBITED", "op_uninhibit", "send_lun", "LUN_SENT"),
+    Row("INHIBITED", "rx_LFU", "send_lun", "LUN_SENT"),
+    Row("INHIBITED", "needed", "send_lun", "LUN_SENT"),
+    Row("INHIBITED", "T22", "send_llt"),
+    Row("LUN_SENT", "T22", "send_llt"),
+    Row("LUN_SENT", "rx_LUA", "local_uninhibited", "UNINHIBITED"),
+    Row("LUN_SENT", "T12", "t12_expired"),
+    Row("UNINHIBITED", "rx_LFU", "lun_unsolicited"),
+    Row("LIN_SENT", "rx_LFU", "lun_unsolicited"),
+    Row("*", "rx_LIN", "got_lin"),
+    Row("*", "rx_LUN", "got_lun"),
+    Row("*", "rx_LLT", "got_llt"),
+    Row("*", "rx_LRT", "got_lrt"),
+    Row("*", "T23", "send_lrt"),
+    Row("*", "T13", "t13_expired"),
+    Row("*", "remote_needed", "send_lfu"),
+])
+
+
+class InhibitControl(Machine):
+    """Management inhibiting of one signalling link (Q.704 10): LIN/LIA/LID (T14), LUN/LUA
+    (T12), forced uninhibiting LFU (T13), inhibit tests LLT (T22) and LRT (T23).  An inhibited
+    link carries no user traffic but stays in service for management and SLT (10.1)."""
+
+    fsm = INHIBIT_FSM
+
+    def __init__(self, link: SignallingLink):
+        self.state = "UNINHIBITED"
+        self.link = link
+        self.remote = False
+        self.timers = Timers(link.linkset.mtp3.timers.table, link.linkset.mtp3.scheduler)
+        self._repeated: set[str] = set()
+
+    @property
+    def local(self) -> bool:
+        return self.state in ("INHIBITED", "LUN_SENT")
+
+    def unexpected(self, event: str, *args: Any) -> None:
+        """Q.704 10.4: an LIA, LID or LUA nobody waits for is discarded."""
+
+    def _send(self, msg: str) -> bool:
+        return self.link.linkset.send_link_mgmt(self.link, msg)
+
+    def _changed(self) -> None:
+        self.link.inhibited_changed(self.local or self.remote)
+
+    def _report(self, event: str) -> None:
+        self.link.linkset.mtp3.log(event, link=self.link.mtp2.name, slc=self.link.slc)
+
+    def _start(self, timer: str, msg: str) -> None:
+        """Send ``msg`` and supervise it with ``timer`` (first attempt)."""
+        self._repeated.discard(timer)
+        self._send(msg)
+        self.timers.start(timer, self.dispatch, timer)
+
+    def _again(self, timer: str, msg: str, failure: str) -> bool:
+        """``timer`` expired: repeat ``msg`` once; on the second expiry report ``failure`` and
+        return True (the procedure is abandoned)."""
+        if timer in self._repeated:
+            self._report(failure)
+            return True
+        self._repeated.add(timer)
+        self._send(msg)
+        self.timers.start(timer, self.dispatch, timer)
+        return False
+
+    # local side ---------------------------------------------------------------------------
+    def send_lin(self) -> None:
+        """10.2.1: LIN, T14 (the caller checked that no destination becomes inaccessible)."""
+        self._start("T14", "LIN")
+
+    def t14_expired(self) -> str | None:
+        """10.2: no LIA/LID within T14 - LIN is repeated once, then the request fails."""
+        return "UNINHIBITED" if self._again("T14", "LIN", "inhibit_failed") else None
+
+    def local_inhibited(self) -> None:
+        """10.2.2: LIA - the link is locally inhibited: traffic diverted, T22 test started."""
+        self.timers.stop("T14")
+        self.timers.start("T22", self.dispatch, "T22")
+        self._report("inhibited")
+        self.state = "INHIBITED"
+        self._changed()
+
+    def denied(self) -> None:
+        """10.2.3: LID - the remote end would lose a destination; the link stays in use."""
+        self.timers.stop("T14")
+        self._report("inhibit_denied")
+
+    def send_lun(self) -> None:
+        """10.3.1 (operator), 10.3.2 (LFU received, or a destination needs the link): LUN, T12."""
+        self._start("T12", "LUN")
+
+    def t12_expired(self) -> str | None:
+        """10.3: no LUA within T12 - LUN is repeated once, then management is told."""
+        return "INHIBITED" if self._again("T12", "LUN", "uninhibit_failed") else None
+
+    def local_uninhibited(self) -> None:
+        self.timers.stop("T12")
+        self.timers.stop("T22")
+        self._report("uninhibited")
+        self.state = "UNINHIBITED"
+        self._changed()
+
+    def lun_unsolicited(self) -> None:
+        """10.4: LFU for a link we have not inhibited - LUN clears the remote's marking."""
+        self._send("LUN")
+
+    def send_llt(self) -> None:
+        """10.6: local inhibit test every T22 while locally inhibited."""
+        self._send("LLT")
+        self.timers.start("T22", self.dispatch, "T22")
+
+    # remote side --------------------------------------------------------------------------
+    def got_lin(self) -> None:
+        """10.2.1: LIA and mark remotely inhibited, or LID when a destination would become
+        inaccessible here."""
+        mtp3 = self.link.linkset.mtp3
+        if not self.remote and mtp3.inhibit_isolates(self.link):
+            self._send("LID")
+            return
+        self._send("LIA")
+        if not self.remote:
+            self.remote = True
+            self.timers.start("T23", self.dispatch, "T23")
+            self._report("remotely_inhibited")
+            self._changed()
+
+    def got_lun(self) -> None:
+        """10.3.1: LUA; the remote inhibition (and any forced-uninhibit wait) ends."""
+        self._send("LUA")
+        self.timers.stop("T13")
+        if self.remote:
+            self.remote = False
+            self.timers.stop("T23")
+            self._report("remotely_uninhibited")
+            self._changed()
+
+    def send_lrt(self) -> None:
+        """10.6: remote inhibit test every T23 while remotely inhibited."""
+        if self.remote:
+            self._send("LRT")
+            self.timers.start("T23", self.dispatch, "T23")
+
+    def got_llt(self) -> None:
+        """10.6: the remote says it inhibited the link; if we have no such marking, LFU."""
+        if not self.remote:
+            self._send("LFU")
+
+    def got_lrt(self) -> None:
+        """10.6: the remote marks the link remotely inhibited; if we have not inhibited it
+        locally, LUN clears its marking."""
+        if not self.local:
+            self._send("LUN")
+
+    def send_lfu(self) -> None:
+        """10.3.2: a destination needs the remotely inhibited link - LFU, T13."""
+        if self.remote and not self.timers.running("T13"):
+            self._start("T13", "LFU")
+
+    def t13_expired(self) -> None:
+        """10.3.2: no LUN within T13 - LFU repeated once, then management is told."""
+        if self.remote:
+            self._again("T13", "LFU", "force_uninhibit_failed")
+
+
 
 
 class Linkset:
@@ -213,6 +421,11 @@ class Linkset:
     @property
     def accessible(self) -> bool:
         return self.tra_sent and self.tra_received and any(lk.available for lk in self.links)
+
+    @property
+    def up(self) -> bool:
+        """Some link is in service (inhibited or not): the adjacent point is reachable."""
+        return any(lk.state in ("AVAILABLE", "CHANGEBACK") for lk in self.links)
 
     def add_link(self, slc: int, send: Callable[[bytes], Any],
                  mtp2_timers: dict[str, float] | None = None) -> SignallingLink:
@@ -248,16 +461,83 @@ class Linkset:
                           link.slc if sls is None else sls, payload)
         (via or link).mtp2.send_msu(body)
 
-    # restart (Q.704 9, simplified to the adjacent-point exchange of TRA) -------------------
+    def send_link_mgmt(self, link: SignallingLink, msg: str) -> bool:
+        """A link management message about ``link`` (its SLC in the label's SLS, Q.704
+        15.11), on the link itself when in service, else on another link in service."""
+        via = link if link.state == "AVAILABLE" else \
+            next((lk for lk in self.links if lk.state == "AVAILABLE"), None)
+        if via is None:
+            return False
+        self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, msg), sls=link.slc, via=via)
+        return True
+
+    # restart (Q.704 9) -------------------------------------------------------------------------
     def link_available(self, link: SignallingLink) -> None:
+        """A link entered service.  The first one of the linkset carries our TRA: a signalling
+        end point has no route status to send first (9.2, 9.3); when we are not restarting the
+        adjacent point is (from here, it was inaccessible): T21 supervises its TRA (9.5)."""
         if not self.tra_sent:
             self.tra_sent = True
             self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "TRA"))
-        self.mtp3.check_accessibility(self)
+            if not self.tra_received and not self.mtp3.restarting:
+                self.timers.start("T21", self._t21)
+        self._later_check()
 
     def tra(self) -> None:
+        if self.tra_received:
+            return
         self.tra_received = True
+        self.timers.stop("T21")
         self.mtp3.check_accessibility(self)
+
+    def _t21(self) -> None:
+        """Q.704 9.5: no TRA from the adjacent point within T21 - traffic restarts anyway."""
+        self.mtp3.log("t21_expired", adjacent=self.adjacent)
+        self.tra()
+
+    def went_down(self) -> None:
+        """No link in service: the next one to come up runs the TRA exchange again (9.1)."""
+        self.tra_sent = self.tra_received = False
+        self.timers.stop("T21")
+
+    # management inhibiting (Q.704 10.2, 10.3 with 5.1 and 6.1) -----------------------------
+    def divert(self, link: SignallingLink) -> None:
+        """Traffic of a link that became inhibited moves to another link of the linkset.  The
+        link stays in service and delivers what its MTP2 already sent; new traffic is held for
+        T1 (delay against mis-sequencing, 5.6.2), then sent on the alternative together with
+        the user messages MTP2 had not yet transmitted."""
+        if link.state != "AVAILABLE":  # out of service: its traffic was already changed over
+            return
+        link.alternate = next((lk for lk in self.links if lk.available and lk is not link), None)
+        if link.alternate is not None:
+            link.holding = True
+            link.timers.start("T1", self._diverted, link)
+
+    def _diverted(self, link: SignallingLink) -> None:
+        mgmt = (SI_SNM, SI_SLTM, SI_SLTM_SPECIAL)
+        queued = list(link.mtp2.tb)
+        link.mtp2.tb.clear()
+        link.mtp2.tb.extend(b for b in queued if b[0] & 0x0F in mgmt)
+        held = [b for b in queued if b[0] & 0x0F not in mgmt] + link.co_buffer
+        link.co_buffer = []
+        link.holding = False
+        for body in held:
+            alt = self.link_for_sls(self.mtp3.variant.parse_label(body, 1)[2])
+            if alt is not None:
+                self.send(alt, body)
+
+    def undivert(self, link: SignallingLink) -> None:
+        """Uninhibited: a diversion still waiting for T1 is undone; otherwise traffic is
+        changed back (CBD/CBA, Q.704 6) when the link is in service."""
+        if link.timers.running("T1") and link.state == "AVAILABLE":
+            link.timers.stop("T1")
+            link.holding = False
+            link.alternate = None
+            held, link.co_buffer = link.co_buffer, []
+            for body in held:
+                link.mtp2.send_msu(body)
+        elif link.state == "AVAILABLE" and link.alternate is not None:
+            self.start_changeback(link)
 
     # changeover (Q.704 5) -------------------------------------------------------------------
     def start_changeover(self, failed: SignallingLink) -> bool:
@@ -393,6 +673,9 @@ class Mtp3:
         self.users: dict[int, MtpUser] = {}
         self.whole_sif: set[int] = set()
         self.accessible: set[int] = set()
+        self.started = False
+        self.restarting = False  # Q.704 9: no user traffic until the restart ends
+        self._activation_done = False
         self._log = log
         self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0}
 
@@ -417,17 +700,139 @@ class Mtp3:
             self.whole_sif.add(si)
 
     def start(self) -> None:
+        """Activate every link; the MTP restarts (Q.704 9.1)."""
+        self.started = True
+        self._begin_restart()
         for ls in self.linksets.values():
             for link in ls.links:
                 link.dispatch("activate")
 
     def stop(self) -> None:
+        self.started = False
+        self.restarting = False
+        self.timers.stop_all()
         for ls in self.linksets.values():
             for link in ls.links:
                 link.dispatch("deactivate")
+            ls.went_down()
+        for dpc in list(self.accessible):
+            self.accessible.discard(dpc)
+            for u in set(self.users.values()):
+                u.mtp_pause(dpc)
+
+    # MTP restart of a signalling end point (Q.704 9) ----------------------------------------
+    def _begin_restart(self) -> None:
+        """9.1, 9.2: on start or on recovery from isolation.  T18 supervises link and linkset
+        activation, T20 the receipt of TRA from the adjacent points; users hear MTP-RESTART
+        (Q.701 8.5) and no MTP-RESUME until the restart ends."""
+        self.restarting = True
+        self._activation_done = False
+        self.log("restart_begins")
+        self.timers.start("T18", self._t18)
+        self.timers.start("T20", self._end_restart)
+        for u in set(self.users.values()):
+            restart = getattr(u, "mtp_restart", None)
+            if restart is not None:
+                restart()
+
+    def _t18(self) -> None:
+        """9.2: linksets still unavailable when T18 expires are no longer waited for."""
+        self._activation_done = True
+        self.restart_progress()
+
+    def restart_progress(self) -> None:
+        """9.2: activation is done when every linkset has a link in service (or T18 expired);
+        the restart ends when, in addition, every available adjacent point has sent TRA."""
+        if not self.restarting:
+            return
+        up = [ls for ls in self.linksets.values() if ls.up]
+        if not self._activation_done and len(up) == len(self.linksets):
+            self._activation_done = True
+            self.timers.stop("T18")
+        if self._activation_done and up and all(ls.tra_received for ls in up):
+            self._end_restart()
+
+    def _end_restart(self) -> None:
+        """9.2 (all TRA received, or T20 expired): TRA toward every available adjacent point
+        that has not had it, traffic toward points whose TRA is missing restarts anyway, and
+        users get MTP-RESUME for every accessible destination."""
+        self.restarting = False
+        self.timers.stop("T18")
+        self.timers.stop("T20")
+        self.log("restart_ends")
+        for ls in self.linksets.values():
+            link = next((lk for lk in ls.links if lk.state == "AVAILABLE"), None)
+            if link is None:
+                continue
+            if not ls.tra_sent:
+                ls.tra_sent = True
+                ls.send_mgmt(link, SI_SNM, encode_snm(self.variant, "TRA"))
+            ls.tra_received = True
+        for ls in self.linksets.values():
+            self.check_accessibility(ls)
+
+    # management inhibiting (Q.704 10) -----------------------------------------------------------
+    def find_link(self, adjacent: int, slc: int) -> SignallingLink:
+        ls = self.linksets.get(adjacent)
+        link = next((lk for lk in ls.links if lk.slc == slc), None) if ls is not None else None
+        if link is None:
+            raise KeyError(f"no link SLC {slc} toward {adjacent}")
+        return link
+
+    def inhibit_isolates(self, link: SignallingLink) -> bool:
+        """Q.704 10.2.1: would inhibiting ``link`` make an accessible destination inaccessible?"""
+        was, link.inhibited = link.inhibited, True
+        try:
+            return any(self._route(dpc) is None for dpc in self.accessible)
+        finally:
+            link.inhibited = was
+
+    def inhibit(self, link: SignallingLink) -> bool:
+        """Operator request to inhibit ``link`` (Q.704 10.2.1).  False when it is refused here
+        (already inhibited or being inhibited, a destination would become inaccessible, or no
+        link in service to carry LIN); the outcome (LIA / LID / T14) is logged as
+        ``inhibited`` / ``inhibit_denied`` / ``inhibit_failed``."""
+        if link.inhibit.state != "UNINHIBITED" or self.inhibit_isolates(link) or \
+                not link.linkset.up:
+            self.log("inhibit_refused", link=link.mtp2.name, slc=link.slc)
+            return False
+        link.inhibit.dispatch("op_inhibit")
+        return True
+
+    def uninhibit(self, link: SignallingLink) -> bool:
+        """Operator request to uninhibit a locally inhibited link (Q.704 10.3.1); the
+        outcome is logged as ``uninhibited`` / ``uninhibit_failed``."""
+        if link.inhibit.state != "INHIBITED":
+            return False
+        link.inhibit.dispatch("op_uninhibit")
+        return True
+
+    def _uninhibit_for(self, dpc: int) -> None:
+        """Q.704 10.3.2: a destination became inaccessible while an inhibited link in service
+        could reach it: uninhibit our side (LUN), ask the remote to uninhibit its side (LFU)."""
+        for adj in self.routes.get(dpc, ()):
+            ls = self.linksets.get(adj)
+            for lk in ls.links if ls is not None else ():
+                if lk.state == "AVAILABLE" and lk.inhibited:
+                    if lk.inhibit.state == "INHIBITED":
+                        lk.inhibit.dispatch("needed")
+                    if lk.inhibit.remote:
+                        lk.inhibit.dispatch("remote_needed")
+
+    def status(self) -> dict[str, Any]:
+        return {"pc": self.pc, "pc_str": self.variant.pc_str(self.pc),
+                "variant": self.variant.name, "restarting": self.restarting,
+                "accessible": sorted(self.accessible),
+                "linksets": {ls.name: {"adjacent": ls.adjacent, "tra_sent": ls.tra_sent,
+                                       "tra_received": ls.tra_received,
+                                       "accessible": ls.accessible,
+                                       "links": [lk.status() for lk in ls.links]}
+                             for ls in self.linksets.values()}}
 
     # routing ------------------------------------------------------------------------------
     def _route(self, dpc: int) -> Linkset | None:
+        if self.restarting:
+            return None
         for adj in self.routes.get(dpc, ()):
             ls = self.linksets.get(adj)
             if ls is not None and ls.accessible and (adj, dpc) not in self.prohibited:
@@ -456,7 +861,15 @@ class Mtp3:
         return True
 
     def check_accessibility(self, ls: Linkset) -> None:
-        """Give MTP-RESUME / MTP-PAUSE for every destination whose accessibility changed."""
+        """Give MTP-RESUME / MTP-PAUSE for every destination whose accessibility changed; a
+        linkset with no link in service forgets its TRA exchange, and a point left with no
+        link at all restarts when one returns (Q.704 9.1)."""
+        if (ls.tra_sent or ls.tra_received) and not ls.up:
+            ls.went_down()
+            if self.started and not self.restarting and \
+                    not any(x.up for x in self.linksets.values()):
+                self._begin_restart()
+        self.restart_progress()
         for dpc in self.routes:
             now = self._route(dpc) is not None
             if now and dpc not in self.accessible:
@@ -469,6 +882,7 @@ class Mtp3:
                 self.log("pause", dpc=dpc)
                 for u in set(self.users.values()):
                     u.mtp_pause(dpc)
+                self._uninhibit_for(dpc)
 
     def status_to_users(self, dpc: int, cause: str) -> None:
         for u in set(self.users.values()):
@@ -495,7 +909,7 @@ class Mtp3:
             elif si == SI_SNM:
                 self._snm(link, m, decode_snm(self.variant, payload))
             elif si in self.users:
-                if ls.accessible:
+                if ls.accessible and not self.restarting:
                     self.users[si].mtp_transfer(m["opc"], m["dpc"], m["sls"],
                                                 body[1:] if si in self.whole_sif else payload)
             else:  # Q.704 2.4.3: user part unavailable
@@ -530,4 +944,11 @@ class Mtp3:
             self.check_accessibility(ls)
         elif msg == "UPU":
             self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
+        elif msg in _INHIBIT_MESSAGES:
+            link = next((lk for lk in ls.links if lk.slc == m["sls"]), None)
+            if link is not None:
+                link.inhibit.dispatch("rx_" + msg)
+
+
+_INHIBIT_MESSAGES = frozenset(("LIN", "LUN", "LIA", "LUA", "LID", "LFU", "LLT", "LRT"))
 
