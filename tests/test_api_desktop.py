@@ -6,10 +6,9 @@ calls that are not the agent's or in the wrong state."""
 from __future__ import annotations
 
 import pytest
+from desk_rig import CALLER, error_code, event, only, run_with_client, runtime
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
-
-from desk_rig import CALLER, error_code, event, only, run_with_client, runtime
 
 
 @pytest.fixture
