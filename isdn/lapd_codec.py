@@ -3,7 +3,8 @@
 Address (2.3, 3.2): SAPI(6) C/R EA=0 | TEI(7) EA=1.  Control (3.4, table 5): I frames
 N(S)/N(R)/P in two octets, S frames (RR, RNR, REJ) N(R)/P-F in two octets, U frames
 (SABME, DM, UI, DISC, UA, FRMR, XID) in one octet with P/F in bit 5.  Each octet is
-declared once with construct (:class:`isdn.octet.Octet`) and used both ways.
+declared once with construct (:class:`isdn.octet.Octet`) and used both ways: at import
+the declarations are evaluated into per-octet tables, which every frame then indexes.
 """
 
 from __future__ import annotations
@@ -61,71 +62,89 @@ class Frame(NamedTuple):
         return self.cr == network_side_sent
 
 
-def _header(head: bytes) -> tuple:
-    if len(head) < 3:
-        raise LapdDecodeError("frame shorter than address and control", offset=len(head),
-                              field="control")
-    a1, a2 = parse_octet(ADDRESS_1, head[0]), parse_octet(ADDRESS_2, head[1])
-    if a1["ea0"] != 0:
-        raise LapdDecodeError("EA bit of address octet 2 must be 0", offset=0, field="address.ea0")
-    if a2["ea1"] != 1:
-        raise LapdDecodeError("EA bit of address octet 3 must be 1", offset=1, field="address.ea1")
-    sapi, cr, tei = a1["sapi"], a1["cr"], a2["tei"]
-    fmt = head[2] & 3
-    if fmt != 3 and len(head) < 4:
-        raise LapdDecodeError("I/S frame control field truncated", offset=3, field="control")
+# Per-octet tables derived from the declarations above, so each frame costs a few
+# indexings instead of bit-field parsing: one entry per octet value (receive) or per
+# field combination (send).
+def _address_1(v: int) -> tuple[int, bool] | None:
+    a = parse_octet(ADDRESS_1, v)
+    return (a["sapi"], a["cr"]) if a["ea0"] == 0 else None
+
+
+def _control(v: int) -> tuple[str | None, bool | None, int | None]:
+    """(kind, P/F of a U frame, N(S)); kind None: undefined; '' for an I frame's N(S)."""
+    fmt = v & 3
     if fmt in (0, 2):
-        c, n = parse_octet(I_CONTROL, head[2]), parse_octet(NR_OCTET, head[3])
-        return (sapi, cr, tei, "I", n["pf"], c["ns"], n["nr"]), 4
+        return "I", None, parse_octet(I_CONTROL, v)["ns"]
     if fmt == 1:
-        c, n = parse_octet(S_CONTROL, head[2]), parse_octet(NR_OCTET, head[3])
-        kind = S_KINDS.get(c["ss"])
-        if kind is None or c["zero"]:
-            raise LapdDecodeError("undefined S frame control field", offset=2, field="control")
-        return (sapi, cr, tei, kind, n["pf"], None, n["nr"]), 4
-    c = parse_octet(U_CONTROL, head[2])
-    kind = U_KINDS.get((c["m3"], c["m2"]))
-    if kind is None:
-        raise LapdDecodeError("undefined U frame control field", offset=2, field="control")
-    return (sapi, cr, tei, kind, c["pf"], None, None), 3
+        c = parse_octet(S_CONTROL, v)
+        return (None if c["zero"] else S_KINDS.get(c["ss"])), None, None
+    c = parse_octet(U_CONTROL, v)
+    return U_KINDS.get((c["m3"], c["m2"])), c["pf"], None
+
+
+_RX_ADDRESS_1 = tuple(_address_1(v) for v in range(256))
+_RX_TEI = tuple(a["tei"] if a["ea1"] == 1 else None
+                for a in (parse_octet(ADDRESS_2, v) for v in range(256)))
+_RX_CONTROL = tuple(_control(v) for v in range(256))
+_RX_NR = tuple((n["nr"], n["pf"]) for n in (parse_octet(NR_OCTET, v) for v in range(256)))
+_NO_INFO = frozenset(("RR", "RNR", "REJ", "SABME", "DM", "DISC", "UA"))
+
+_TX_ADDRESS_1 = {(sapi, cr): build_octet(ADDRESS_1, ("sapi", sapi), ("cr", cr), ("ea0", 0))
+                 for sapi in range(64) for cr in (False, True)}
+_TX_TEI = tuple(build_octet(ADDRESS_2, ("tei", tei), ("ea1", 1)) for tei in range(128))
+_TX_I = {ns: build_octet(I_CONTROL, ("ns", ns), ("fmt", 0)) for ns in range(128)}
+_TX_S = {k: build_octet(S_CONTROL, ("zero", 0), ("ss", c), ("fmt", 1)) for k, c in S_CODES.items()}
+_TX_U = {(k, pf): build_octet(U_CONTROL, ("m3", m3), ("pf", pf), ("m2", m2), ("fmt", 3))
+         for k, (m3, m2) in U_CODES.items() for pf in (False, True)}
+_TX_NR = {(nr, pf): build_octet(NR_OCTET, ("nr", nr), ("pf", pf))
+          for nr in range(128) for pf in (False, True)}
 
 
 def decode(data: bytes) -> Frame:
     """Decode one frame (FCS already removed); raises :class:`LapdDecodeError`."""
     data = bytes(data)
-    fields, hlen = _header(data[:4])
-    info = data[hlen:]
-    kind = fields[3]
-    if info and kind in ("RR", "RNR", "REJ", "SABME", "DM", "DISC", "UA"):
-        raise LapdDecodeError(f"{kind} frame with an information field", offset=hlen, field="info")
-    return Frame(*fields, info)
-
-
-def _build_header(sapi: int, cr: bool, tei: int, kind: str, pf: bool, ns: int | None,
-                  nr: int | None) -> bytes:
-    head = [build_octet(ADDRESS_1, ("sapi", sapi), ("cr", cr), ("ea0", 0)),
-            build_octet(ADDRESS_2, ("tei", tei), ("ea1", 1))]
-    if kind == "I":
-        head.append(build_octet(I_CONTROL, ("ns", ns), ("fmt", 0)))
-    elif kind in S_CODES:
-        head.append(build_octet(S_CONTROL, ("zero", 0), ("ss", S_CODES[kind]), ("fmt", 1)))
-    else:
-        m3, m2 = U_CODES[kind]
-        return bytes(head + [build_octet(U_CONTROL, ("m3", m3), ("pf", pf), ("m2", m2),
-                                         ("fmt", 3))])
-    head.append(build_octet(NR_OCTET, ("nr", nr), ("pf", pf)))
-    return bytes(head)
+    n = len(data)
+    if n < 3:
+        raise LapdDecodeError("frame shorter than address and control", offset=n,
+                              field="control")
+    address = _RX_ADDRESS_1[data[0]]
+    if address is None:
+        raise LapdDecodeError("EA bit of address octet 2 must be 0", offset=0, field="address.ea0")
+    tei = _RX_TEI[data[1]]
+    if tei is None:
+        raise LapdDecodeError("EA bit of address octet 3 must be 1", offset=1, field="address.ea1")
+    kind, pf, ns = _RX_CONTROL[data[2]]
+    if pf is None:  # I and S frames: a second control octet with N(R) and P/F
+        if n < 4:
+            raise LapdDecodeError("I/S frame control field truncated", offset=3, field="control")
+        if kind is None:
+            raise LapdDecodeError("undefined S frame control field", offset=2, field="control")
+        nr, pf = _RX_NR[data[3]]
+        if kind != "I" and n > 4:
+            raise LapdDecodeError(f"{kind} frame with an information field", offset=4,
+                                  field="info")
+        return Frame(address[0], address[1], tei, kind, pf, ns, nr, data[4:])
+    if kind is None:
+        raise LapdDecodeError("undefined U frame control field", offset=2, field="control")
+    if n > 3 and kind in _NO_INFO:
+        raise LapdDecodeError(f"{kind} frame with an information field", offset=3, field="info")
+    return Frame(address[0], address[1], tei, kind, pf, None, None, data[3:])
 
 
 def encode(frame: Frame) -> bytes:
     """Octets of ``frame`` (without FCS)."""
-    if not (0 <= frame.sapi < 64 and 0 <= frame.tei < 128):
+    sapi, cr, tei, kind, pf, ns, nr, info = frame
+    if not (0 <= sapi < 64 and 0 <= tei < 128):
         raise ValueError("SAPI must be 0..63 and TEI 0..127")
-    if frame.kind not in HEADER_LEN and frame.kind not in U_CODES:
-        raise ValueError(f"unknown frame kind {frame.kind!r}")
-    for name in ("ns", "nr"):
-        v = getattr(frame, name)
-        if v is not None and not 0 <= v < 128:
-            raise ValueError(f"{name} must be 0..127 (modulo 128)")
-    return _build_header(frame.sapi, frame.cr, frame.tei, frame.kind, frame.pf, frame.ns,
-                         frame.nr) + frame.info
+    try:
+        if kind == "I":
+            head = (_TX_I[ns], _TX_NR[nr, bool(pf)])
+        elif kind in _TX_S:
+            head = (_TX_S[kind], _TX_NR[nr, bool(pf)])
+        else:
+            head = (_TX_U[kind, bool(pf)],)
+    except (KeyError, TypeError):
+        if kind not in HEADER_LEN and kind not in U_CODES:
+            raise ValueError(f"unknown frame kind {kind!r}") from None
+        raise ValueError("ns and nr must be 0..127 (modulo 128)") from None
+    return bytes((_TX_ADDRESS_1[sapi, bool(cr)], _TX_TEI[tei], *head)) + info
