@@ -27,22 +27,31 @@ class BitFields(Construct):
             shift += bits
         if shift != 8 * size:
             raise ValueError(f"bit fields cover {shift} bits, not {8 * size}")
-        # like construct's compiler: one specialised function each way per layout
+        # like construct's compiler: one specialised function each way per layout; the build
+        # checks every field at once and names the one that does not fit only on failure
         parse = ", ".join(f"{n!r}: (v >> {sh}) & {m}" for n, sh, m in self.fields)
-        checks = "".join(f"    x = o.get({n!r}, 0)\n    if x & ~{m}: raise StreamError("
-                         f"'field {n}=' + str(x) + ' does not fit')\n    v |= x << {sh}\n"
-                         for n, sh, m in self.fields)
+        get = "".join(f"    x{i} = g({n!r}, 0)\n" for i, (n, _, _) in enumerate(self.fields))
+        misfit = " | ".join(f"(x{i} & {~m})" for i, (_, _, m) in enumerate(self.fields))
+        value = " | ".join(f"(x{i} << {sh})" if sh else f"x{i}"
+                           for i, (_, sh, _) in enumerate(self.fields))
         src = (f"def parse_bytes(data):\n"
                f"    if len(data) != {size}:\n"
                f"        raise StreamError('expected {size} octets, got ' + str(len(data)))\n"
                f"    v = int.from_bytes(data, 'little')\n"
                f"    return {{{parse}}}\n"
-               f"def build_bytes(o):\n    v = 0\n{checks}"
-               f"    return v.to_bytes({size}, 'little')\n")
-        namespace: dict[str, Any] = {"StreamError": StreamError}
+               f"def build_bytes(o):\n    g = o.get\n{get}"
+               f"    if {misfit}:\n        misfit(o)\n"
+               f"    return ({value}).to_bytes({size}, 'little')\n")
+        namespace: dict[str, Any] = {"StreamError": StreamError, "misfit": self._misfit}
         exec(compile(src, f"<BitFields {fields}>", "exec"), namespace)  # noqa: S102
         self.parse_bytes = namespace["parse_bytes"]
         self.build_bytes = namespace["build_bytes"]
+
+    def _misfit(self, obj: dict[str, int]) -> None:
+        for name, _, mask in self.fields:
+            x = obj.get(name, 0)
+            if x & ~mask:
+                raise StreamError(f"field {name}={x} does not fit")
 
     def _parse(self, stream: Any, context: Any, path: str) -> dict[str, int]:
         return self.parse_bytes(stream.read(self.size))

@@ -10,6 +10,7 @@ Variants (ITU, China) are data: :data:`VARIANTS`.
 
 from __future__ import annotations
 
+from binascii import hexlify, unhexlify
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +95,15 @@ class CauseIndicators(Construct):
 # ---------------------------------------------------------------------------------------------
 # Digits (Q.763 3.9 / 3.10): BCD, first digit in the low nibble, filler 0 when odd.
 _DIGITS = "0123456789ABCDEF"
-_OCTET_DIGITS = tuple(_DIGITS[o & 15] + _DIGITS[o >> 4] for o in range(256))  # octet -> 2 digits
-_DIGIT_VALUE = {c: i for i, c in enumerate(_DIGITS)}
+_NOT_BCD = str.maketrans("", "", _DIGITS + _DIGITS.lower())  # leaves only what is not BCD
+
+
+def _swap_nibble_chars(hexdigits: bytes) -> bytes:
+    """'214365' <-> '123456': the hex text of BCD octets read low nibble first."""
+    out = bytearray(hexdigits)
+    out[0::2] = hexdigits[1::2]
+    out[1::2] = hexdigits[0::2]
+    return bytes(out)
 
 
 class AddressNumber(Construct):
@@ -113,7 +121,7 @@ class AddressNumber(Construct):
         if len(data) < skip:
             raise StreamError("address parameter shorter than its header")
         head = self.HEAD.parse_bytes(data[:1])
-        digits = "".join([_OCTET_DIGITS[o] for o in data[skip:]])
+        digits = _swap_nibble_chars(hexlify(data[skip:]).upper()).decode()
         if head["odd"] and digits:
             digits = digits[:-1]
         out = {"head": head, "digits": digits}
@@ -122,18 +130,14 @@ class AddressNumber(Construct):
         return out
 
     def build_bytes(self, obj: dict[str, Any]) -> bytes:
-        digits = obj["digits"].upper()
-        try:
-            values = [_DIGIT_VALUE[c] for c in digits]
-        except KeyError:
-            raise StreamError(f"digit string {digits!r} has a non-BCD character") from None
-        head = dict(obj["head"], odd=len(digits) % 2)
-        out = self.HEAD.build_bytes(head)
+        digits = obj["digits"]
+        if digits.translate(_NOT_BCD):
+            raise StreamError(f"digit string {digits!r} has a non-BCD character")
+        odd = len(digits) % 2
+        out = self.HEAD.build_bytes({"nai": obj["head"].get("nai", 0), "odd": odd})
         if self.ind is not None:
             out += self.ind.build_bytes(obj["ind"])
-        if len(values) % 2:
-            values.append(0)
-        return out + bytes([values[i] | values[i + 1] << 4 for i in range(0, len(values), 2)])
+        return out + unhexlify(_swap_nibble_chars((digits + "0" if odd else digits).encode()))
 
     def _parse(self, stream: Any, context: Any, path: str) -> dict[str, Any]:
         return self.parse_bytes(stream.read())

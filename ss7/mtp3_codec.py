@@ -166,20 +166,40 @@ def encode_slt(msg: str, pattern: bytes, slc: int = 0) -> bytes:
         {"len_slc": {"length": len(pattern), "slc": slc}, "pattern": pattern})
 
 
+# memo of MSU headers (SIO + routing label) per variant, both ways: a signalling point talks to
+# few (dpc, opc, sls) triples, so each is parsed / built once
+_SPLIT: dict[str, dict[bytes, tuple[int, int, int, int, int, int]]] = {n: {} for n in VARIANTS}
+_HEAD: dict[tuple[str, int, int, int, int, int, int], bytes] = {}
+_MEMO_MAX = 65536
+
+
 def decode_msu(variant: Mtp3Variant, body: bytes) -> dict[str, Any]:
     """SIO + routing label of an MSU body; ``payload`` is the rest of the SIF after the label
     (the heading code onward for SNM/SLT; the user part message for TUP/ISUP)."""
-    if len(body) < 1 + variant.label_len:
+    n = 1 + variant.label_len
+    if len(body) < n:
         raise Mtp3DecodeError("MSU shorter than SIO + routing label", offset=len(body),
                               field="routing label")
-    sio = SIO.parse_bytes(body[:1])
-    dpc, opc, sls = variant.parse_label(body, 1)
-    return {"ni": sio["ni"], "priority": sio["priority"], "si": sio["si"], "dpc": dpc, "opc": opc,
-            "sls": sls, "payload": body[1 + variant.label_len:]}
+    memo = _SPLIT[variant.name]
+    head = bytes(body[:n]) if type(body) is not bytes else body[:n]
+    v = memo.get(head)
+    if v is None:
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        sio = SIO.parse_bytes(head[:1])
+        dpc, opc, sls = variant.parse_label(head, 1)
+        v = memo[head] = (sio["ni"], sio["priority"], sio["si"], dpc, opc, sls)
+    return {"ni": v[0], "priority": v[1], "si": v[2], "dpc": v[3], "opc": v[4], "sls": v[5],
+            "payload": body[n:]}
 
 
 def encode_msu(variant: Mtp3Variant, si: int, ni: int, dpc: int, opc: int, sls: int,
                payload: bytes, priority: int = 0) -> bytes:
-    return SIO.build_bytes({"si": si, "priority": priority, "ni": ni}) + \
-        variant.build_label(dpc, opc, sls) + payload
-
+    key = (variant.name, si, ni, priority, dpc, opc, sls)
+    head = _HEAD.get(key)
+    if head is None:
+        if len(_HEAD) >= _MEMO_MAX:
+            _HEAD.clear()
+        head = _HEAD[key] = SIO.build_bytes({"si": si, "priority": priority, "ni": ni}) + \
+            variant.build_label(dpc, opc, sls)
+    return head + payload
