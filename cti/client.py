@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 
 class ApiRequestError(RuntimeError):
@@ -32,9 +33,13 @@ class Client:
     async def __aenter__(self) -> Client:
         self._conn = await connect(self.url)
         await self._conn.send(json.dumps({"op": "auth", "token": self.token}))
-        reply = json.loads(await self._conn.recv())
+        try:
+            reply = json.loads(await self._conn.recv())
+        except ConnectionClosed:  # a bad token gets no reply: the server closes
+            reply = {}
         if not reply.get("ok"):
-            raise ApiRequestError("auth", "authentication failed")
+            await self._conn.close()
+            raise ApiRequestError("auth", "authentication failed (bad token?)")
         self._reader = asyncio.ensure_future(self._read())
         return self
 
@@ -45,16 +50,25 @@ class Client:
             await self._conn.close()
 
     async def _read(self) -> None:
-        async for raw in self._conn:
-            msg = json.loads(raw)
-            if "event" in msg:
-                await self.events.put(msg)
-            elif msg.get("id") in self._pending:
-                self._pending.pop(msg["id"]).set_result(msg)
+        try:
+            async for raw in self._conn:
+                msg = json.loads(raw)
+                if "event" in msg:
+                    await self.events.put(msg)
+                elif msg.get("id") in self._pending:
+                    self._pending.pop(msg["id"]).set_result(msg)
+        except ConnectionClosed:
+            pass
+        for fut in self._pending.values():  # the server went away: no reply will come
+            if not fut.done():
+                fut.set_exception(ApiRequestError("closed", "the connection was closed"))
+        self._pending.clear()
 
     async def call(self, op: str, **params: Any) -> Any:
         if "id" in params or "op" in params:
             raise ValueError("'id' and 'op' are the envelope's own keys, not parameters")
+        if self._reader is None or self._reader.done():
+            raise ApiRequestError("closed", "not connected")
         rid = next(self._ids)
         fut = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut

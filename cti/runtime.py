@@ -21,6 +21,7 @@ from cti.cdr import CdrWriter
 from cti.config import Config
 from cti.crm import CrmStore
 from cti.desktop import Desktop
+from cti.diagview import span_view
 from cti.dialplan import DialPlan, Route
 from cti.features import FeatureError, Features
 from cti.kernel import Kernel
@@ -410,6 +411,8 @@ def register_views(api: ApiServer, kernel, centre: CallCentre, spans: dict[str, 
     views = {
         "spans": (lambda: {n: {**s.status().as_dict(), "board": n.replace("/", ":").split(":")[0]}
                            for n, s in spans.items()}, "span alarms and counters"),
+        "span": (lambda name: span_view(spans, trunks, name),
+                 "one span: alarms, counters, line config, trunks (name)"),
         "links": (lambda: {n: t.status() for n, t in trunks.items()},
                   "signalling links/trunks with counters and timers"),
         "calls": (lambda: [c.as_dict() for c in centre.active.values()], "active calls"),

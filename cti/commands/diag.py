@@ -4,6 +4,11 @@ The logic lives in :mod:`drivers.diagnostics`; this module parses arguments, bui
 rig (``--sim`` two simulated spans back to back with ``--impair`` on the far -> near
 direction, or a span of a board from ``--config FILE --span BOARD:N``) and prints tables
 for people or one JSON document with ``--json``.  Progress goes to stderr on a terminal.
+
+``alarms`` and ``counters`` also read a *running* kernel through its control API instead
+of opening a board (``--api URL --token T``, ``--state FILE``, or ``--kernel`` for the
+state file ``cti run`` writes): every span, or ``--span BOARD:N``; with ``--seconds S``
+the counters are read twice, S seconds apart, and their increase is reported too.
 Exit status: 0 when the measurement ran, 1 when it failed (board error, BERT never in
 sync, no tone found), 2 on a usage error.
 """
@@ -114,6 +119,9 @@ def _fmt_status(report: dict) -> str:
             if key in st:
                 parts.append("  ".join(f"{k}={v}" for k, v in st[key].items()))
         lines.append("   ".join(parts))
+        if "delta" in st:  # read from a kernel twice: what grew in between
+            lines.append(f"{'':5}   increase: " +
+                         "  ".join(f"{k}={v}" for k, v in st["delta"].items()))
     return "\n".join(lines)
 
 
@@ -188,7 +196,68 @@ def _measure(args, rig: dg.Rig) -> tuple[dict, str, int]:
     return doc, text, 0
 
 
+def _kernel_mode(args) -> bool:
+    return bool(args.url or args.token or args.state or args.kernel)
+
+
+async def _read_spans(url: str, token: str, span: str | None, seconds: float | None) -> dict:
+    """{span: {"alarms", "counters", ...}} from the kernel's ``span`` view; with
+    ``seconds``, ``delta``: how much each counter grew over that time."""
+    import asyncio
+
+    from cti.client import ApiRequestError, Client
+
+    async def read(c: Client) -> dict:
+        names = [span] if span else list(await c.call("spans"))
+        return {n: await c.call("span", name=n) for n in names}
+
+    try:
+        async with Client(url, token) as c:
+            first = await read(c)
+            if not seconds:
+                return first
+            await asyncio.sleep(seconds)
+            last = await read(c)
+    except ApiRequestError as e:
+        if e.code == "not_found":
+            raise UsageError(str(e)) from None
+        raise BoardError(f"the kernel at {url}: {e}") from None
+    except OSError as e:
+        raise BoardError(f"cannot reach the kernel at {url}: {e}") from None
+    for n, st in last.items():
+        before = first.get(n, {}).get("counters", {})
+        st["delta"] = {k: v - before.get(k, 0) for k, v in st["counters"].items()}
+    return last
+
+
+def _from_kernel(args) -> int:
+    """``alarms``/``counters`` of a running kernel, read through its control API."""
+    import asyncio
+
+    from cti.commands.status import endpoint
+
+    if args.what not in ("alarms", "counters"):
+        raise UsageError("only alarms and counters read a running kernel (--api/--state)")
+    if args.sim or args.config or args.impair != "none":
+        raise UsageError("--api/--state read a running kernel: no --sim, --config or --impair")
+    if args.seconds is not None and args.seconds <= 0:
+        raise UsageError("--seconds must be positive")
+    url, token = endpoint(args)
+    try:
+        doc = asyncio.run(_read_spans(url, token, args.span, args.seconds))
+    except BoardError as e:
+        print(f"cti diag: {e}", file=sys.stderr)
+        return 1
+    keys = ("alarms", "counters", "delta") if args.what == "alarms" else ("counters", "delta")
+    doc = {n: {k: v for k, v in st.items() if k in keys or k == "pseudowire"}
+           for n, st in doc.items()}
+    print(json.dumps(doc) if args.json else _fmt_status(doc))
+    return 0
+
+
 def run(args) -> int:
+    if _kernel_mode(args):
+        return _from_kernel(args)
     try:
         rig = _rig(args)
     except BoardError as e:
@@ -234,6 +303,13 @@ def register(sub) -> None:
         q = inner.add_parser(what, help=text)
         for flags, kw in common:
             q.add_argument(*flags, **kw)
+        if what in ("alarms", "counters"):
+            q.add_argument("--api", "--url", dest="url",
+                           help="a running kernel's control API url (ws://127.0.0.1:PORT/)")
+            q.add_argument("--token", help="the control API token")
+            q.add_argument("--state", help="the state file `cti run` writes (url and token)")
+            q.add_argument("--kernel", action="store_true",
+                           help="the running kernel of the default state file")
         if what in ("bert", "loopback"):
             q.add_argument("--timeslots", default="all" if what == "bert" else "1-31",
                            help="e.g. 1-15,17-31, 5, or all")

@@ -1,5 +1,6 @@
-"""``cti spans|links|calls|agents|queues|top``: the state of a running kernel, read through
-its control API (url and token from the file ``cti run`` writes, or --url/--token)."""
+"""``cti status|spans|links|calls|agents|queues|top``: the state of a running kernel, read
+through its control API (url and token from the file ``cti run`` writes, or --url/--token).
+``cti diag alarms|counters --api`` reads spans the same way (:func:`endpoint`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ VIEWS = {
 }
 
 
-def _endpoint(args) -> tuple[str, str]:
+def endpoint(args) -> tuple[str, str]:
     if args.url and args.token:
         return args.url, args.token
     from cti.runtime import state_path
@@ -34,7 +35,7 @@ def _endpoint(args) -> tuple[str, str]:
                          "or give --url and --token") from None
 
 
-async def _fetch(url: str, token: str, ops: list[str]) -> dict:
+async def fetch(url: str, token: str, ops: list[str]) -> dict:
     from cti.client import ApiRequestError, Client
 
     try:
@@ -65,19 +66,47 @@ def _human(view: str, data) -> str:
 
 
 def show(args) -> int:
-    url, token = _endpoint(args)
-    data = asyncio.run(_fetch(url, token, [args.view]))[args.view]
+    url, token = endpoint(args)
+    data = asyncio.run(fetch(url, token, [args.view]))[args.view]
     print(json.dumps(data) if args.json else _human(args.view, data))
     return 0
 
 
+def _summary(data: dict) -> str:
+    st = data["stats"]
+    alarmed = {n: s["alarms"] for n, s in data["spans"].items() if s["alarms"]}
+    states: dict[str, int] = {}
+    for a in data["agents"]:
+        states[a["state"]] = states.get(a["state"], 0) + 1
+    lines = [f"kernel   ticks={st['ticks']} cpu={st['cpu_fraction'] * 100:.1f}% "
+             f"overruns={st['overruns']} jitter p99={st['jitter_ms_p99']} ms",
+             f"spans    {len(data['spans'])}, in alarm: " +
+             (", ".join(f"{n} ({','.join(a)})" for n, a in alarmed.items()) or "none"),
+             f"links    {len(data['links'])}: " + ", ".join(
+                 f"{n} calls={t['calls']}" for n, t in data["links"].items()),
+             f"calls    {len(data['calls'])} active",
+             "agents   " + (", ".join(f"{n} {k}" for k, n in sorted(states.items())) or "none"),
+             "queues   " + (", ".join(f"{n} waiting={q['waiting']} sl={q['service_level']}"
+                                     for n, q in data["queues"].items()) or "none")]
+    return "\n".join(lines)
+
+
+def status(args) -> int:
+    """One summary of a running kernel (``--json``: every view in one document)."""
+    url, token = endpoint(args)
+    data = asyncio.run(fetch(url, token, ["stats", "spans", "links", "calls", "agents",
+                                          "queues"]))
+    print(json.dumps(data) if args.json else _summary(data))
+    return 0
+
+
 def top(args) -> int:
-    url, token = _endpoint(args)
+    url, token = endpoint(args)
     views = ["spans", "links", "queues", "agents", "calls"]
     n = 0
     try:
         while args.count is None or n < args.count:
-            data = asyncio.run(_fetch(url, token, [*views, "stats"]))
+            data = asyncio.run(fetch(url, token, [*views, "stats"]))
             if args.json:
                 print(json.dumps(data), flush=True)
             else:
@@ -109,6 +138,10 @@ def register(sub) -> None:
         p = sub.add_parser(view, help=f"{doc} of a running kernel")
         _common(p)
         p.set_defaults(func=show, view=view)
+    p = sub.add_parser("status", help="summary of a running kernel: tick load, spans in "
+                                      "alarm, links, calls, agents, queues")
+    _common(p)
+    p.set_defaults(func=status)
     p = sub.add_parser("top", help="live view of a running kernel")
     _common(p)
     p.add_argument("--interval", type=float, default=1.0)
