@@ -2,7 +2,8 @@
 
 One :class:`Circuit` per CIC is a :class:`core.fsm.Machine` whose table :data:`CIRCUIT_FSM`
 reads against the Q.764 procedures: basic call (2.1-2.3: IAM, SAM, ACM, CPG, ANM, CON, REL, RLC,
-SUS/RES), dual seizure (2.9.1.4), reset (2.10.3.1 RSC) and blocking (2.8.2 BLO/UBL).  Group
+SUS/RES), continuity check (2.1.8: COT, CCR, LPA with T8, T24-T27, T36), dual seizure (2.9.1.4),
+reset (2.10.3.1 RSC) and blocking (2.8.2 BLO/UBL).  Group
 procedures (GRS/GRA, CGB/CGBA, CGU/CGUA, 2.8.2.3 and 2.10.3.2) and the compatibility procedure for
 unrecognised messages and parameters (2.10.5) live in :class:`Isup`.  Timers are rows of
 :data:`ss7.timers.ISUP_TIMERS`.
@@ -52,10 +53,17 @@ class IsupListener:
     def on_confusion(self, cic: int, cause: int) -> None: ...  # CFN received
     def on_maintenance(self, cic: int, what: str) -> None: ...  # T5/T13/T17... alerts
 
+    def on_continuity(self, call: Circuit, equipment: str | None) -> None:
+        """Continuity check equipment for ``call``'s circuit (Q.764 2.1.8, Q.724 7):
+        ``"loop"`` - loop the circuit back (incoming side); ``"transceiver"`` - send the
+        2000 Hz check tone and call ``call.continuity_result(ok)`` when it returns (or not);
+        ``None`` - disconnect.  Without equipment the check fails on T24 / COT."""
+
 
 CIRCUIT_FSM = FsmTable("isup.circuit", [
     "IDLE", "OUT_WAIT_ACM", "OUT_WAIT_ANM", "IN_WAIT_ACM", "IN_WAIT_ANM",
-    "ANSWERED", "WAIT_RLC", "RESETTING"], [
+    "ANSWERED", "WAIT_RLC", "RESETTING", "IN_WAIT_COT", "CC_RETEST", "CC_WAIT_CCR",
+    "CC_LOOPED"], [
     # outgoing call (Q.764 2.1, 2.2)
     Row("IDLE", "app_setup", "send_iam", "OUT_WAIT_ACM"),
     Row("OUT_WAIT_ACM", "app_digits", "send_sam"),
@@ -102,7 +110,28 @@ CIRCUIT_FSM = FsmTable("isup.circuit", [
     Row("RESETTING", "T16", "resend_rsc"),
     Row("RESETTING", "T17", "resend_rsc_alert"),
     Row("*", "group_reset", "local_reset", "IDLE"),
+    # continuity check (2.1.8): outgoing check with the IAM, then recheck with CCR
+    Row("OUT_WAIT_ACM", "cc_result", "cc_checked"),
+    Row("OUT_WAIT_ACM", "T24", "cc_checked"),
+    Row("IDLE", "app_ccr", "send_ccr", "CC_RETEST"),
+    Row("CC_RETEST", "T25", "send_ccr"),
+    Row("CC_RETEST", "T26", "send_ccr"),
+    Row("CC_RETEST", "cc_result", "cc_rechecked"),
+    Row("CC_RETEST", "T24", "cc_rechecked"),
+    Row("CC_RETEST", "rx_LPA", None),
+    # incoming side: loop until COT, recheck on CCR
+    Row("IN_WAIT_COT", "rx_COT", "got_cot"),
+    Row("IN_WAIT_COT", "rx_SAM", "got_sam_before_cot"),
+    Row("IN_WAIT_COT", "T8", "t8_expired", "WAIT_RLC"),
+    Row("CC_WAIT_CCR", "rx_CCR", "got_ccr", "CC_LOOPED"),
+    Row("IDLE", "rx_CCR", "got_ccr", "CC_LOOPED"),
+    Row("CC_WAIT_CCR", "T27", "cc_reset", "RESETTING"),
+    Row("CC_LOOPED", "rx_COT", "got_cot_recheck"),
+    Row("CC_LOOPED", "T36", "cc_reset", "RESETTING"),
 ])
+
+
+_CALL_TIMERS = ("T7", "T9", "T6", "T35", "T8", "T24", "T25", "T26", "T27", "T36")
 
 
 class Circuit(Machine):
@@ -121,9 +150,14 @@ class Circuit(Machine):
         self.remote_blocked = False  # BLO/CGB received
         self.hw_blocked = False
         self.pending_block: str | None = None  # "BLO"/"UBL" awaiting acknowledgement
+        self.cc_equipment: str | None = None  # continuity equipment connected (2.1.8)
+        self.cc_mode = 0  # nature of connection: 1 check on this circuit, 2 on a previous one
+        self.cc_failures = 0
         self._clear_call()
 
     def _clear_call(self) -> None:
+        self._cc_equipment(None)
+        self.cc_mode = 0
         self.outgoing = False
         self.called = ""
         self.calling: str | None = None
@@ -176,6 +210,118 @@ class Circuit(Machine):
     def resume(self, network: bool = True) -> None:
         self.dispatch("app_resume", network)
 
+    def continuity_result(self, ok: bool) -> None:
+        """The check tone sent by the transceiver came back (``ok``) or was judged lost; a
+        report when no check is running is ignored."""
+        if self.fsm.lookup(self.state, "cc_result") is not None:
+            self.dispatch("cc_result", ok, False)
+
+    def continuity_recheck(self) -> None:
+        """Maintenance: test an idle circuit with CCR (Q.764 2.1.8)."""
+        self.dispatch("app_ccr")
+
+    # continuity check (Q.764 2.1.8) --------------------------------------------------------------
+    def _cc_equipment(self, equipment: str | None) -> None:
+        if equipment != self.cc_equipment:
+            self.cc_equipment = equipment
+            self._listener("on_continuity", self, equipment)
+
+    def _cc_start_check(self) -> None:
+        """Connect the transceiver, send the check tone; T24 waits for its return."""
+        self._cc_equipment("transceiver")
+        self.timers.start("T24", self.dispatch, "T24", False, True)
+
+    def cc_checked(self, ok: bool, expired: bool) -> str | None:
+        """Outcome of the check made with the IAM: COT continuity and the call goes on, or
+        COT failure, a repeat attempt of the call on another circuit and, after T25, the
+        first recheck of this one."""
+        if not expired and not self.timers.running("T24"):
+            return None  # no check running: a late report after T24 has decided
+        self.timers.stop("T24")
+        self._cc_equipment(None)
+        self.send("COT", {"continuity": int(ok)})
+        if ok:
+            return None
+        self.timers.stop("T7")
+        params = self.setup_params
+        self._listener("on_maintenance", self.cic, "continuity check failed: repeat attempt")
+        self._clear_call()
+        self.isup.reattempt(self.dpc, params, exclude=self.cic, delay=0.0)
+        self.cc_failures = 1
+        self.timers.start("T25", self.dispatch, "T25")
+        return "CC_RETEST"
+
+    def send_ccr(self) -> None:
+        self.send("CCR")
+        self._cc_start_check()
+
+    def cc_rechecked(self, ok: bool, expired: bool) -> str | None:
+        """Recheck outcome: REL returns both ends to idle; a failure sends COT failure,
+        alerts maintenance and repeats the recheck every T26."""
+        if not expired and not self.timers.running("T24"):
+            return None
+        self.timers.stop("T24")
+        self._cc_equipment(None)
+        if ok:
+            self.cc_failures = 0
+            self.send_rel(CAUSE_NORMAL)
+            return "WAIT_RLC"
+        self.cc_failures += 1
+        self.send("COT", {"continuity": 0})
+        self._listener("on_maintenance", self.cic, f"continuity recheck failed ({self.cc_failures})")
+        self.timers.start("T26", self.dispatch, "T26")
+        return None
+
+    def got_cot(self, msg: dict) -> str | None:
+        """COT while the call waits (T8): continuity - the call is offered; failure on this
+        circuit - the loop is removed and T27 waits for the recheck; failure on a previous
+        circuit - the preceding exchange will release the call (T8 still runs)."""
+        if msg["params"]["continuity"] & 1:
+            self.timers.stop("T8")
+            self._cc_equipment(None)
+            self.cc_mode = 0
+            self.state = "IN_WAIT_ACM"
+            if not self.complete:
+                self.timers.start("T35", self.dispatch, "T35")
+            self._listener("on_setup", self)
+            return self.state
+        if self.cc_mode == 2:
+            return None
+        self.timers.stop("T8")
+        self._clear_call()
+        self.timers.start("T27", self.dispatch, "T27")
+        return "CC_WAIT_CCR"
+
+    def got_sam_before_cot(self, msg: dict) -> None:
+        digits = msg["params"]["subsequent"]["digits"]
+        self.complete = digits.endswith("F")
+        self.called += digits.rstrip("F")
+
+    def t8_expired(self) -> None:
+        """T8: no COT - release the call (cause 41)."""
+        self._cc_equipment(None)
+        self.send_rel(CAUSE_TEMPORARY_FAILURE)
+
+    def got_ccr(self, msg: dict) -> None:
+        """CCR: connect the loop, LPA, T36 until COT failure or REL."""
+        self.timers.stop("T27")
+        self._cc_equipment("loop")
+        self.send("LPA")
+        self.timers.start("T36", self.dispatch, "T36")
+
+    def got_cot_recheck(self, msg: dict) -> str | None:
+        if msg["params"]["continuity"] & 1:
+            return None
+        self.timers.stop("T36")
+        self._cc_equipment(None)
+        self.timers.start("T27", self.dispatch, "T27")
+        return "CC_WAIT_CCR"
+
+    def cc_reset(self) -> None:
+        """T27 (no CCR after a failed check) or T36 (no COT/REL after CCR): reset the circuit."""
+        self._cc_equipment(None)
+        self.send_rsc()
+
     # outgoing -------------------------------------------------------------------------------------
     def send_iam(self, params: dict[str, Any]) -> None:
         self.outgoing = True
@@ -187,6 +333,8 @@ class Circuit(Machine):
             self.presentation = cg["ind"]["pres"]
         self.send("IAM", params)
         self.timers.start("T7", self.dispatch, "T7")
+        if params["nature_of_connection"]["continuity_check"] == 1:
+            self._cc_start_check()
 
     def send_sam(self, digits: str) -> None:
         self.called += digits
@@ -257,6 +405,12 @@ class Circuit(Machine):
             self.screening = cg["ind"]["screen"]
         self.category = p.get("calling_category")
         self.setup_params = p
+        self.cc_mode = p["nature_of_connection"]["continuity_check"]
+        if self.cc_mode in (1, 2):  # 2.1.8: hold the call until COT
+            if self.cc_mode == 1:
+                self._cc_equipment("loop")
+            self.timers.start("T8", self.dispatch, "T8")
+            return "IN_WAIT_COT"
         self.state = "IN_WAIT_ACM"  # the application may act inside on_setup
         if not self.complete:  # overlap signalling: more digits may follow in SAM (2.1.2)
             self.timers.start("T35", self.dispatch, "T35")
@@ -306,8 +460,9 @@ class Circuit(Machine):
 
     # release ------------------------------------------------------------------------------------
     def send_rel(self, cause: int) -> None:
-        for t in ("T7", "T9", "T6", "T35"):
+        for t in _CALL_TIMERS:
             self.timers.stop(t)
+        self._cc_equipment(None)
         self.cause = cause
         self.send("REL", {"cause": C.cause(cause)})
         self.timers.start("T1", self.dispatch, "T1")
@@ -353,8 +508,9 @@ class Circuit(Machine):
 
     # reset ----------------------------------------------------------------------------------------
     def send_rsc(self) -> None:
-        for t in ("T1", "T5", "T7", "T9", "T6", "T35"):
+        for t in ("T1", "T5", *_CALL_TIMERS):
             self.timers.stop(t)
+        self._cc_equipment(None)
         self.send("RSC")
         self.timers.start("T16", self.dispatch, "T16")
         if not self.timers.running("T17"):
@@ -433,12 +589,14 @@ class Isup:
     # application API ----------------------------------------------------------------------------
     def setup(self, dpc: int, called: str, calling: str | None = None, *, cic: int | None = None,
               presentation: int = 0, screening: int = 3, category: int | None = None,
-              complete: bool = True) -> Circuit:
-        """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`."""
+              complete: bool = True, continuity_check: int = 0) -> Circuit:
+        """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`.
+        ``continuity_check`` is the nature-of-connection indicator (Q.763 3.35): 1 checks
+        this circuit with the IAM (2.1.8), 2 says a previous circuit is being checked."""
         circuit = self._pick(dpc, cic)
         v = self.variant
         params: dict[str, Any] = {
-            "nature_of_connection": C.nature_of_connection(),
+            "nature_of_connection": C.nature_of_connection(continuity_check=continuity_check),
             "forward_call": C.forward_call(),
             "calling_category": v.calling_category if category is None else category,
             "transmission_medium_requirement": 0,
@@ -470,16 +628,19 @@ class Isup:
             raise NoCircuit(f"no idle circuit toward {dpc}")
         return fallback
 
-    def reattempt(self, dpc: int, params: dict[str, Any], exclude: int) -> None:
-        """Q.764 2.9.1.4: automatic repeat attempt after backing off a dual seizure."""
+    def reattempt(self, dpc: int, params: dict[str, Any], exclude: int,
+                  delay: float | None = None) -> None:
+        """Automatic repeat attempt on another circuit: after backing off a dual seizure
+        (Q.764 2.9.1.4, after T_glare) or a failed continuity check (2.1.8, at once)."""
         def again() -> None:
             try:
                 c = self._pick(dpc, None, exclude)
             except NoCircuit:
-                self.listener.on_maintenance(exclude, "repeat attempt after glare: no circuit")
+                self.listener.on_maintenance(exclude, "repeat attempt: no circuit")
                 return
             c.dispatch("app_setup", params)
-        self.scheduler.call_later(self.timer_table.values["T_glare"], again)
+        self.scheduler.call_later(self.timer_table.values["T_glare"] if delay is None else delay,
+                                  again)
 
     def block(self, cic: int, dpc: int | None = None) -> None:
         """Maintenance blocking (Q.764 2.8.2.1): BLO, T12/T13 until BLA."""

@@ -53,6 +53,7 @@ ISUP_TIMERS = TimerTable([
     TimerSpec("T5", 300.0, "s", "Q.764 A.1", "initial REL with no RLC: send RSC, alert maintenance (5-15 min)"),
     TimerSpec("T6", 60.0, "s", "Q.764 A.1", "network-initiated suspend (Q.118)"),
     TimerSpec("T7", 25.0, "s", "Q.764 A.1", "waiting for ACM or CON (20-30 s)"),
+    TimerSpec("T8", 12.0, "s", "Q.764 A.1", "waiting for COT after an IAM asking for a continuity check (10-15 s)"),
     TimerSpec("T9", 120.0, "s", "Q.764 A.1", "waiting for ANM (90-180 s)"),
     TimerSpec("T12", 15.0, "s", "Q.764 A.1", "waiting for BLA (15-60 s)"),
     TimerSpec("T13", 300.0, "s", "Q.764 A.1", "initial BLO with no BLA (5-15 min)"),
@@ -66,7 +67,12 @@ ISUP_TIMERS = TimerTable([
     TimerSpec("T21", 300.0, "s", "Q.764 A.1", "initial CGU with no CGUA (5-15 min)"),
     TimerSpec("T22", 15.0, "s", "Q.764 A.1", "waiting for GRA (15-60 s)"),
     TimerSpec("T23", 300.0, "s", "Q.764 A.1", "initial GRS with no GRA (5-15 min)"),
+    TimerSpec("T24", 1.5, "s", "Q.764 A.1", "waiting for the continuity check tone to return (< 2 s)"),
+    TimerSpec("T25", 5.0, "s", "Q.764 A.1", "first continuity check failed: delay to the first CCR (1-10 s)"),
+    TimerSpec("T26", 120.0, "s", "Q.764 A.1", "a continuity recheck failed: delay to the next CCR (1-3 min)"),
+    TimerSpec("T27", 240.0, "s", "Q.764 A.1", "after COT failure: waiting for CCR, then RSC (at least 4 min)"),
     TimerSpec("T35", 15.0, "s", "Q.764 A.1", "overlap: waiting for more address digits (15-20 s)"),
+    TimerSpec("T36", 12.0, "s", "Q.764 A.1", "after CCR: waiting for COT or REL, then RSC (10-15 s)"),
     TimerSpec("T_glare", 0.2, "s", "Q.764 2.9.1.4", "non-controlling side back-off before reattempt"),
 ])
 
