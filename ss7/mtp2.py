@@ -41,8 +41,12 @@ _BSN_BIB = tuple((h["bsn"], h["bib"]) for h in
                  (SU_HEADER.parse_bytes(bytes((i, 0, 0))) for i in range(256)))
 _FSN_FIB = tuple((h["fsn"], h["fib"]) for h in
                  (SU_HEADER.parse_bytes(bytes((0, i, 0))) for i in range(256)))
-# memo of built headers (read-only values): a link cycles through few of them
-_BUILT: dict[tuple[int, int, int, int, int], bytes] = {}
+# ... and builds them from per-octet tables of SU_HEADER: (BSN, BIB), (FSN, FIB) and LI octets
+_OCTET_BSN = {(n, b): SU_HEADER.build_bytes({"bsn": n, "bib": b})[0]
+              for n in range(128) for b in (0, 1)}
+_OCTET_FSN = {(n, b): SU_HEADER.build_bytes({"fsn": n, "fib": b})[1]
+              for n in range(128) for b in (0, 1)}
+_OCTET_LI = tuple(SU_HEADER.build_bytes({"li": li})[2] for li in range(LI_MAX + 1))
 
 
 def su_kind(frame: bytes) -> str:
@@ -81,15 +85,13 @@ def decode_su(frame: bytes) -> dict[str, Any]:
 
 def encode_su(bsn: int, bib: int, fsn: int, fib: int, body: bytes = b"") -> bytes:
     """Build a signal unit; LI follows from the body length (Q.703 2.3.3)."""
-    li = min(len(body), LI_MAX)
-    key = (bsn, bib, fsn, fib, li)
-    head = _BUILT.get(key)
-    if head is None:  # at most 2^22 headers; the ones in use repeat constantly
-        if len(_BUILT) >= 65536:
-            _BUILT.clear()
-        head = _BUILT[key] = SU_HEADER.build_bytes(
-            {"bsn": bsn, "bib": bib, "fsn": fsn, "fib": fib, "li": li, "spare": 0})
-    return head + bytes(body) if body else head
+    li = len(body)
+    try:
+        head = bytes((_OCTET_BSN[bsn, bib], _OCTET_FSN[fsn, fib], _OCTET_LI[min(li, LI_MAX)]))
+    except (KeyError, TypeError):  # out of range: let the declaration say which field
+        head = SU_HEADER.build_bytes({"bsn": bsn, "bib": bib, "fsn": fsn, "fib": fib,
+                                      "li": min(li, LI_MAX)})
+    return head + bytes(body) if li else head
 
 
 def lssu(status: str, bsn: int = 127, bib: int = 1, fsn: int = 127, fib: int = 1) -> bytes:

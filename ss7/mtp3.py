@@ -420,7 +420,12 @@ class Linkset:
 
     @property
     def accessible(self) -> bool:
-        return self.tra_sent and self.tra_received and any(lk.available for lk in self.links)
+        if not (self.tra_sent and self.tra_received):
+            return False
+        for lk in self.links:  # asked for every MSU: a plain loop, no generator
+            if lk.available:
+                return True
+        return False
 
     @property
     def up(self) -> bool:

@@ -238,6 +238,6 @@ def connect(a: Ss7Node, b: Ss7Node, slc: int, wire: MemoryWire) -> tuple[Signall
     """Join two nodes by one in-memory link with the same SLC at both ends."""
     la = a.add_link(b.mtp3.pc, slc, wire.end(0))
     lb = b.add_link(a.mtp3.pc, slc, wire.end(1))
-    wire.attach(0, RepeatFilter(lambda su: la.mtp2.receive(su)))
-    wire.attach(1, RepeatFilter(lambda su: lb.mtp2.receive(su)))
+    wire.attach(0, RepeatFilter(la.mtp2.receive))
+    wire.attach(1, RepeatFilter(lb.mtp2.receive))
     return la, lb
