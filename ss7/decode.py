@@ -3,11 +3,14 @@
 One record per signal unit: FISU/LSSU as layer ``mtp2`` (message FISU/SIO/SIN/SIE/SIOS/SIPO/SIB),
 SNM/SLT as layer ``mtp3``, ISUP and TUP as layers ``isup``/``tup`` with ``opc``/``dpc``/``sls``/
 ``cic`` and ``fields`` (called, calling, presentation, cause, ...).  Point codes are ITU 14-bit
-(a China 24-bit trace is decoded with :mod:`ss7.mtp3_codec` / :mod:`ss7.tup_codec` variants).
+by default; :func:`variant_tables` ("cn": China national 24-bit labels, GF 001-9001 / YDN 038,
+with the 64-bit TUP label) gives the same tables for another network (``cti decode --variant``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ss7 import isup_codec, tup_codec
@@ -20,13 +23,16 @@ from ss7.mtp3_codec import (
     SI_SNM,
     SI_TUP,
     VARIANTS,
+    Mtp3Variant,
     decode_msu,
     decode_slt,
     decode_snm,
 )
 from ss7.trace import split_phdr
+from ss7.tup_codec import TupVariant
 
-_ITU = VARIANTS["itu"]
+Decoder = Callable[[bytes], list[dict[str, Any]]]
+VARIANT_NAMES = {"itu": "itu", "cn": "china", "china": "china"}
 
 
 def isup_fields(msg: dict[str, Any]) -> dict[str, Any]:
@@ -48,9 +54,11 @@ def isup_fields(msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _mtp3(body: bytes) -> list[dict[str, Any]]:
-    m = decode_msu(_ITU, body)
+def _mtp3(body: bytes, mtp: Mtp3Variant, tupv: TupVariant) -> list[dict[str, Any]]:
+    m = decode_msu(mtp, body)
     head = {"opc": m["opc"], "dpc": m["dpc"], "sls": m["sls"]}
+    if mtp.pc_bits == 24:
+        head["opc_pc"], head["dpc_pc"] = mtp.pc_str(m["opc"]), mtp.pc_str(m["dpc"])
     si, payload = m["si"], m["payload"]
     if si == SI_ISUP:
         try:
@@ -61,9 +69,9 @@ def _mtp3(body: bytes) -> list[dict[str, Any]]:
         return [{"layer": "isup", "message": msg["message"], **head, "cic": msg["cic"],
                  "fields": isup_fields(msg)}]
     if si == SI_TUP:
-        return tup(body[1:])
+        return _tup(body[1:], tupv)
     if si == SI_SNM:
-        s = decode_snm(_ITU, payload)
+        s = decode_snm(mtp, payload)
         return [{"layer": "mtp3", "message": s.pop("message"), **head, "fields": s}]
     if si in (SI_SLTM, SI_SLTM_SPECIAL):
         s = decode_slt(payload)
@@ -73,17 +81,12 @@ def _mtp3(body: bytes) -> list[dict[str, Any]]:
              "fields": {"payload": payload.hex()}}]
 
 
-def mtp2(data: bytes) -> list[dict[str, Any]]:
+def _mtp2(data: bytes, mtp3: Decoder) -> list[dict[str, Any]]:
     su = decode_su(data)
     if su["kind"] != "MSU":
         return [{"layer": "mtp2", "message": su["kind"],
                  "fields": {k: su[k] for k in ("bsn", "bib", "fsn", "fib")}}]
-    return _mtp3(su["body"])
-
-
-def mtp3(data: bytes) -> list[dict[str, Any]]:
-    """SIO + SIF (an MSU body without the MTP2 header)."""
-    return _mtp3(data)
+    return mtp3(su["body"])
 
 
 def isup(data: bytes) -> list[dict[str, Any]]:
@@ -93,7 +96,7 @@ def isup(data: bytes) -> list[dict[str, Any]]:
              "fields": isup_fields(msg)}]
 
 
-def _phdr(packet: bytes) -> list[dict[str, Any]]:
+def _phdr(packet: bytes, mtp2: Decoder) -> list[dict[str, Any]]:
     hdr, su = split_phdr(packet)
     recs = mtp2(su)
     for r in recs:
@@ -102,9 +105,9 @@ def _phdr(packet: bytes) -> list[dict[str, Any]]:
     return recs
 
 
-def tup(data: bytes) -> list[dict[str, Any]]:
-    """A TUP SIF (label onward), ITU 14-bit label."""
-    m = tup_codec.decode(tup_codec.VARIANTS["itu"], data)
+def _tup(data: bytes, variant: TupVariant) -> list[dict[str, Any]]:
+    """A TUP SIF (label onward)."""
+    m = tup_codec.decode(variant, data)
     f = m["fields"]
     fields = {"called": f.get("called"), "calling": f.get("cli"), "cause": None}
     if "digits" in f:
@@ -115,5 +118,15 @@ def tup(data: bytes) -> list[dict[str, Any]]:
              "sls": m["cic"] & 0x0F, "cic": m["cic"], "fields": fields}]
 
 
-PROTOS = {"mtp2": mtp2, "mtp3": mtp3, "isup": isup, "tup": tup}
-LINKTYPES = {139: _phdr, 140: mtp2}
+def variant_tables(name: str) -> tuple[dict[str, Decoder], dict[int, Decoder]]:
+    """``PROTOS`` and ``LINKTYPES`` for network variant ``name`` (itu, cn); KeyError if unknown."""
+    v = VARIANT_NAMES[name]
+    mtp3 = partial(_mtp3, mtp=VARIANTS[v], tupv=tup_codec.VARIANTS[v])
+    mtp2 = partial(_mtp2, mtp3=mtp3)
+    protos = {"mtp2": mtp2, "mtp3": mtp3, "isup": isup,
+              "tup": partial(_tup, variant=tup_codec.VARIANTS[v])}
+    return protos, {139: partial(_phdr, mtp2=mtp2), 140: mtp2}
+
+
+PROTOS, LINKTYPES = variant_tables("itu")
+mtp2, mtp3, tup = PROTOS["mtp2"], PROTOS["mtp3"], PROTOS["tup"]  # ITU, for direct use

@@ -4,7 +4,9 @@ Each signalling package provides ``<pkg>.decode`` with:
 
 * ``PROTOS``: ``{"q931": fn, ...}`` - ``fn(data: bytes) -> list[dict]`` for ``--proto NAME HEX``;
 * ``LINKTYPES``: ``{177: fn, ...}`` - the same for one pcap record of that link type;
-* ``SUFFIXES`` (optional): ``{".r2log": fn}`` - ``fn(path) -> Iterable[dict]`` for trace files.
+* ``SUFFIXES`` (optional): ``{".r2log": fn}`` - ``fn(path) -> Iterable[dict]`` for trace files;
+* ``variant_tables`` (optional): ``fn(name) -> (PROTOS, LINKTYPES)`` for ``--variant NAME``
+  (e.g. ``cn``: China 24-bit point codes); it raises KeyError for a name it does not know.
 
 Records are JSON-ready dicts with at least ``layer`` and ``message``; this command adds
 ``time`` for pcap records and prints one line (or one JSON line) per record.  A record
@@ -25,7 +27,8 @@ from cti.cli import UsageError
 STACKS = ("isdn", "ss7", "r2")
 
 
-def _tables() -> tuple[dict[str, Callable], dict[int, Callable], dict[str, Callable]]:
+def _tables(variant: str | None = None) -> tuple[dict[str, Callable], dict[int, Callable],
+                                                 dict[str, Callable]]:
     protos: dict[str, Callable] = {}
     linktypes: dict[int, Callable] = {}
     suffixes: dict[str, Callable] = {}
@@ -36,8 +39,14 @@ def _tables() -> tuple[dict[str, Callable], dict[int, Callable], dict[str, Calla
             if e.name != f"{pkg}.decode":
                 raise
             continue
-        protos.update(getattr(mod, "PROTOS", {}))
-        linktypes.update(getattr(mod, "LINKTYPES", {}))
+        mod_protos, mod_links = getattr(mod, "PROTOS", {}), getattr(mod, "LINKTYPES", {})
+        if variant is not None and hasattr(mod, "variant_tables"):
+            try:
+                mod_protos, mod_links = mod.variant_tables(variant)
+            except KeyError:
+                raise UsageError(f"{pkg}: unknown variant {variant!r}") from None
+        protos.update(mod_protos)
+        linktypes.update(mod_links)
         suffixes.update(getattr(mod, "SUFFIXES", {}))
     return protos, linktypes, suffixes
 
@@ -57,7 +66,7 @@ def _human(rec: dict) -> str:
 
 
 def _records(args) -> Iterable[dict]:
-    protos, linktypes, suffixes = _tables()
+    protos, linktypes, suffixes = _tables(getattr(args, "variant", None))
     if args.proto:
         fn = protos.get(args.proto)
         if fn is None:
@@ -111,4 +120,5 @@ def register(sub) -> None:
     p.add_argument("input", help="a pcap or trace file, or hex octets with --proto")
     p.add_argument("--proto", help="decode INPUT as hex of this protocol (q931, lapd, mtp2, ...)")
     p.add_argument("--json", action="store_true", help="JSON lines, one per message")
+    p.add_argument("--variant", help="network variant for SS7 (itu, cn: China 24-bit point codes)")
     p.set_defaults(func=run)
