@@ -8,12 +8,14 @@ the demo IVR (greeting, one DTMF choice), which queues the caller for sales or s
 the agents (simulated handsets) answer after a ring or two, talk and hang up after a
 random time.  The PSTN side places the calls with random arrival times and DTMF choices;
 callers whose patience runs out hang up (abandoned).  Every call that ends writes a
-call record (CSV).  The report adds up: offered = answered + abandoned + failed.
+call record (CSV, and a row of the SQLite CRM store beside it: the callers' history).
+The report adds up: offered = answered + abandoned + failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -25,11 +27,14 @@ from cti.api import ApiServer
 from cti.callcentre import CallCentre
 from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
+from cti.crm import CrmStore
+from cti.desktop import Desktop
 from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
 from cti.runtime import register_views, write_state
+from cti.supervisor import Supervisor
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.r2 import R2Trunk
 from cti.trunks.ss7 import Ss7Trunk
@@ -101,7 +106,8 @@ class Lab:
         self.media = MediaEngine(k, plan=opts.plan)
         self.agents = [Agent(f"agent{i + 1:02d}", i) for i in range(opts.agents)]
         self.cdr_path = opts.cdr_path or tempfile.mkstemp(prefix="cti-lab-", suffix=".csv")[1]
-        self.cdr = CdrWriter(self.cdr_path)
+        self.crm = CrmStore(os.path.splitext(self.cdr_path)[0] + ".db")
+        self.cdr = CdrWriter(self.cdr_path, store=self.crm)
         queues = {name: HuntQueue(name, k, self.media, self.stations, self.agents)
                   for name in ("sales", "support")}
         for q in queues.values():
@@ -199,12 +205,16 @@ class Lab:
 
     async def open_api(self, state_file: str | None = None) -> ApiServer:
         """The control API over the lab (real-time runs): `cti spans|links|calls|agents|
-        queues|top` watch it while the calls go through."""
+        queues|top` watch it while the calls go through; agent desktop, supervisor and
+        CRM operations work on its agents."""
         api = ApiServer()
         register_views(api, self.kernel, self.centre,
                        {s.name: s for s in self.pstn.spans + self.cc.spans},
                        {t.name: t for t in (*self.pstn_trunks.values(),
                                             *self.cc_trunks.values())}, self.agents)
+        Desktop(self.kernel, self.agents, self.centre.active, self.stations,
+                self.crm).register(api)
+        Supervisor(self.kernel, self.stations, self.agents, self.centre.active).register(api)
         await api.start()
         if state_file:
             write_state(state_file, api.url, api.token)
@@ -262,13 +272,14 @@ class Lab:
             "signalling": {t.name: t.status()["counters"]
                            for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())},
             "failures": sorted({o.reason for o in self.outcomes if o.outcome == "failed"}),
-            "cdr": {"path": self.cdr_path, "records": self.cdr.count},
+            "cdr": {"path": self.cdr_path, "records": self.cdr.count, "crm": self.crm.path},
             "kernel": self.kernel.stats.as_dict(self.kernel.block_s),
             "errors": list(self.errors),
         }
 
     def close(self) -> None:
         self.cdr.close()
+        self.crm.close()
         self.kernel.close()
 
 

@@ -197,7 +197,8 @@ def _measure(args, rig: dg.Rig) -> tuple[dict, str, int]:
 
 
 def _kernel_mode(args) -> bool:
-    return bool(args.url or args.token or args.state or args.kernel)
+    """alarms/counters given --api, --token, --state or --kernel (other commands lack them)."""
+    return any(getattr(args, k, None) for k in ("url", "token", "state", "kernel"))
 
 
 async def _read_spans(url: str, token: str, span: str | None, seconds: float | None) -> dict:
@@ -236,8 +237,6 @@ def _from_kernel(args) -> int:
 
     from cti.commands.status import endpoint
 
-    if args.what not in ("alarms", "counters"):
-        raise UsageError("only alarms and counters read a running kernel (--api/--state)")
     if args.sim or args.config or args.impair != "none":
         raise UsageError("--api/--state read a running kernel: no --sim, --config or --impair")
     if args.seconds is not None and args.seconds <= 0:

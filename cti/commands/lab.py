@@ -45,7 +45,8 @@ def _table(report: dict) -> str:
         for n, s in report["signalling"].items()))
     for f in report["failures"]:
         out.append(f"failed: {f}")
-    out.append(f"call records: {report['cdr']['records']} in {report['cdr']['path']}")
+    out.append(f"call records: {report['cdr']['records']} in {report['cdr']['path']} "
+               f"and {report['cdr']['crm']}")
     out.append("errors: none" if not report["errors"] else "errors:")
     out.extend(f"  {e}" for e in report["errors"])
     return "\n".join(out)

@@ -58,8 +58,9 @@ def _human(view: str, data) -> str:
         return "\n".join(f"{c['id']:>5} {c['trunk']:<8} {c['direction']:<4} {c['ani']:>14} -> "
                          f"{c['dnis']:<10} {c['state']}" for c in data) or "no active calls"
     if view == "agents":
-        return "\n".join(f"{a['name']:<12} {a['state']:<10} handled={a['handled']} "
-                         f"talk={a['talk_s']}s" for a in data)
+        return "\n".join(f"{a['name']:<12} {a['state']:<10} {a.get('reason') or '':<10} "
+                         f"{a.get('mode', ''):<8} handled={a['handled']} talk={a['talk_s']}s"
+                         for a in data)
     return "\n".join(f"{n:<10} waiting={q['waiting']} entered={q['entered']} "
                      f"answered={q['answered']} sl={q['service_level']} "
                      f"abandon={q['abandon_rate']}" for n, q in data.items())
