@@ -4,9 +4,15 @@ loop can be broken (the check-tone equipment is a callback)."""
 
 from __future__ import annotations
 
+import pytest
+
+from core.pcap import read_pcap
+from ss7 import decode as ss7decode
 from ss7 import isup_codec as C
 from ss7.isup import IsupListener
 from ss7.stack import MemoryWire, Ss7Node, connect
+from tests.conftest import need_library, need_program
+from tests.ss7_peer.ss7_harness import Libss7Pair
 
 
 class Line:
@@ -186,3 +192,55 @@ def test_maintenance_recheck_of_an_idle_circuit(clock):
     clock.advance(1)
     assert seq(sent, 4) == ["A:CCR", "B:LPA", "A:REL", "B:RLC"]
     assert a.isup.circuit(2, 4).state == "IDLE" and not line.loops
+
+
+# Against libss7 2.0 (the incoming side: it reports the check indicator and COT, and answers
+# CCR with LPA) ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def peer(tmp_path_factory):
+    need_library("ss7")
+    need_program("gcc")
+    p = Libss7Pair(tmp_path_factory.mktemp("libss7cot"), cics=range(1, 9))
+
+    def transceiver(call, equipment):  # our check tone comes back through libss7's loop
+        if equipment == "transceiver":
+            p.clock.call_later(0.05, call.continuity_result, True)
+    p.rec.on_continuity = transceiver
+    assert p.run(15, lambda: 2 in p.node.mtp3.accessible and p.saw("UP"))
+    yield p
+    p.close()
+
+
+def received(p):
+    """(direction, message, CIC) of the ISUP messages in the pair's pcap so far."""
+    p.tracer.writer.flush()
+    _, recs = read_pcap(str(p.pcap))
+    return [(r["direction"], r["message"], r["cic"]) for _, pkt in recs
+            for r in ss7decode.LINKTYPES[139](pkt) if r["layer"] == "isup"]
+
+
+@pytest.mark.interop
+def test_libss7_sees_continuity_required_then_cot(peer):
+    call = peer.node.isup.setup(2, "5550100", cic=7, continuity_check=1)
+    assert peer.run(5, lambda: peer.saw("COT 7 "))
+    iam = next(x for x in peer.lines if x.startswith("IAM 7 ")).split()
+    assert iam[-1] == "1"  # libss7 decoded "continuity check required"
+    assert "COT 7 1" in peer.lines  # and our COT as "passed"
+    peer.cmd("acm 7")
+    peer.cmd("anm 7")
+    assert peer.run(5, lambda: call.state == "ANSWERED")
+    call.release(16)
+    assert peer.run(5, lambda: peer.saw("REL 7 16"))
+    peer.cmd("rlc 7")
+    assert peer.run(5, lambda: call.state == "IDLE")
+
+
+@pytest.mark.interop
+def test_libss7_answers_ccr_with_lpa(peer):
+    c = peer.node.isup.circuit(2, 8)
+    c.continuity_recheck()
+    assert peer.run(5, lambda: peer.saw("CCR 8") and c.state == "WAIT_RLC")
+    assert peer.run(5, lambda: ("rx", "LPA", 8) in received(peer))
+    assert peer.run(5, lambda: peer.saw("REL 8 16"))  # recheck passed: REL to idle
+    peer.cmd("rlc 8")
+    assert peer.run(5, lambda: c.state == "IDLE")

@@ -97,9 +97,9 @@ static void event(ss7_event *e)
 	case MTP2_LINK_DOWN: printf("LINKDOWN\n"); break;
 	case ISUP_EVENT_IAM:
 		calls[e->iam.cic] = e->iam.call;
-		printf("IAM %d %s %s %d %d\n", e->iam.cic, e->iam.called_party_num,
+		printf("IAM %d %s %s %d %d %d\n", e->iam.cic, e->iam.called_party_num,
 		       e->iam.calling_party_num[0] ? e->iam.calling_party_num : "-",
-		       e->iam.presentation_ind, e->iam.calling_party_cat);
+		       e->iam.presentation_ind, e->iam.calling_party_cat, e->iam.cot_check_required);
 		if (autoanswer) { isup_acm(ss7, e->iam.call); isup_anm(ss7, e->iam.call); }
 		break;
 	case ISUP_EVENT_ACM: printf("ACM %d\n", e->acm.cic); break;
@@ -133,6 +133,12 @@ static void event(ss7_event *e)
 	case ISUP_EVENT_CGU:
 		printf("CGU %d %d\n", e->cgu.startcic, e->cgu.endcic);
 		isup_cgua(ss7, e->cgu.call, e->cgu.endcic, e->cgu.status);
+		break;
+	case ISUP_EVENT_COT: printf("COT %d %d\n", e->cot.cic, e->cot.passed); break;
+	case ISUP_EVENT_CCR:  /* continuity recheck: loop the circuit, acknowledge with LPA */
+		printf("CCR %d\n", e->ccr.cic);
+		calls[e->ccr.cic] = e->ccr.call;
+		isup_lpa(ss7, e->ccr.cic, e->ccr.opc);
 		break;
 	case ISUP_EVENT_CGBA: printf("CGBA %d %d\n", e->cgba.startcic, e->cgba.endcic); break;
 	case ISUP_EVENT_CGUA: printf("CGUA %d %d\n", e->cgua.startcic, e->cgua.endcic); break;
