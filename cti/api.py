@@ -10,7 +10,9 @@ Protocol (docs/control-api.md has every operation):
   {"code": "...", "message": "..."}}``.  Malformed JSON, unknown operations and bad
   parameters are error replies; nothing a client sends stops the server.
 * ``{"op": "subscribe", "topics": ["calls", "agents", "queues", "spans", "links"]}``
-  starts event messages ``{"event": "<topic>.<name>", "data": {...}}``.
+  starts event messages ``{"event": "<topic>.<name>", "data": {...}}``; with
+  ``"agents": [names]`` the events about an agent (data naming it as ``agent`` or, on the
+  ``agents`` topic, ``name``) come only for those agents: an agent desktop's view.
 
 Operations are registered by the kernel's services with :meth:`ApiServer.register`.
 """
@@ -51,6 +53,7 @@ class ApiServer:
         self.port = port
         self.ops: dict[str, tuple[Handler, str]] = {}
         self._subs: dict[ServerConnection, set[str]] = {}
+        self._agents: dict[ServerConnection, frozenset[str]] = {}  # agent filters
         self._server = None
         self.register("ping", lambda: "pong", "liveness check")
         self.register("ops", lambda: {k: d for k, (_, d) in sorted(self.ops.items())},
@@ -77,9 +80,15 @@ class ApiServer:
         """Send an event to every client subscribed to ``topic`` (never blocks)."""
         if not self._subs:
             return
-        msg = json.dumps({"event": f"{topic}.{name}", "data": data}, default=str)
+        msg = None
+        agent = data.get("agent", data.get("name") if topic == "agents" else None) \
+            if isinstance(data, dict) else None
         for conn, topics in tuple(self._subs.items()):
             if topic in topics:
+                only = self._agents.get(conn)
+                if only is not None and agent is not None and agent not in only:
+                    continue
+                msg = msg or json.dumps({"event": f"{topic}.{name}", "data": data}, default=str)
                 asyncio.ensure_future(self._send_quietly(conn, msg))
 
     @staticmethod
@@ -109,6 +118,7 @@ class ApiServer:
             pass
         finally:
             self._subs.pop(conn, None)
+            self._agents.pop(conn, None)
 
     async def _handle(self, conn: ServerConnection, raw: str | bytes) -> dict[str, Any]:
         rid = None
@@ -125,6 +135,13 @@ class ApiServer:
                 topics = req.get("topics", list(TOPICS))
                 if not isinstance(topics, list) or not all(t in TOPICS for t in topics):
                     raise ApiError("bad_params", f"topics must be a list of {', '.join(TOPICS)}")
+                agents = req.get("agents")
+                if agents is not None:
+                    if op != "subscribe" or not isinstance(agents, list) or not all(
+                            isinstance(a, str) for a in agents):
+                        raise ApiError("bad_params", "agents must be a list of agent names "
+                                                     "(subscribe only)")
+                    self._agents[conn] = frozenset(agents)
                 subs = self._subs.setdefault(conn, set())
                 (subs.update if op == "subscribe" else subs.difference_update)(topics)
                 return {"id": rid, "ok": True, "result": sorted(subs)}

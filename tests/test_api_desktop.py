@@ -5,10 +5,15 @@ calls that are not the agent's or in the wrong state."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from desk_rig import CALLER, error_code, event, only, run_with_client, runtime
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+
+from cti.api import ApiServer
+from cti.client import ApiRequestError, Client
 
 
 @pytest.fixture
@@ -127,3 +132,33 @@ def test_bad_token_gets_nothing_from_the_runtime(rt):
             await api.stop()
 
     rt.kernel.run(main())
+
+
+def test_a_desktop_subscribes_to_its_own_agent():
+    async def main():
+        srv = ApiServer(token="t")
+        await srv.start()
+        try:
+            async with Client(srv.url, "t") as desk, Client(srv.url, "t") as wall:
+                assert await desk.call("subscribe", topics=["agents", "calls"],
+                                       agents=["alice"]) == ["agents", "calls"]
+                await wall.call("subscribe", topics=["agents", "calls"])
+                for code, params in (("bad_params", {"agents": "alice"}),
+                                     ("bad_params", {"agents": [1]})):
+                    with pytest.raises(ApiRequestError) as e:
+                        await desk.call("subscribe", topics=["agents"], **params)
+                    assert e.value.code == code
+                srv.publish("agents", "state", {"name": "bob", "state": "ready"})
+                srv.publish("calls", "screen_pop", {"agent": "bob", "call": 1})
+                srv.publish("agents", "state", {"name": "alice", "state": "ready"})
+                srv.publish("calls", "offered", {"id": 2})
+                srv.publish("calls", "screen_pop", {"agent": "alice", "call": 2})
+                await asyncio.sleep(0.05)
+                got = [desk.events.get_nowait() for _ in range(desk.events.qsize())]
+                assert [(e["event"], e["data"].get("call")) for e in got] == [
+                    ("agents.state", None), ("calls.offered", None), ("calls.screen_pop", 2)]
+                assert wall.events.qsize() == 5
+        finally:
+            await srv.stop()
+
+    asyncio.run(main())
