@@ -28,9 +28,10 @@ class BitFields(Construct):
         if shift != 8 * size:
             raise ValueError(f"bit fields cover {shift} bits, not {8 * size}")
         # like construct's compiler: one specialised function each way per layout; the build
-        # checks every field at once and names the one that does not fit only on failure
+        # reads every field by subscript (a missing one, 0 by default, takes the slow path) and
+        # checks them all at once, naming the one that does not fit only on failure
         parse = ", ".join(f"{n!r}: (v >> {sh}) & {m}" for n, sh, m in self.fields)
-        get = "".join(f"    x{i} = g({n!r}, 0)\n" for i, (n, _, _) in enumerate(self.fields))
+        get = "".join(f"        x{i} = o[{n!r}]\n" for i, (n, _, _) in enumerate(self.fields))
         misfit = " | ".join(f"(x{i} & {~m})" for i, (_, _, m) in enumerate(self.fields))
         value = " | ".join(f"(x{i} << {sh})" if sh else f"x{i}"
                            for i, (_, sh, _) in enumerate(self.fields))
@@ -39,13 +40,19 @@ class BitFields(Construct):
                f"        raise StreamError('expected {size} octets, got ' + str(len(data)))\n"
                f"    v = int.from_bytes(data, 'little')\n"
                f"    return {{{parse}}}\n"
-               f"def build_bytes(o):\n    g = o.get\n{get}"
+               f"def build_bytes(o):\n    try:\n{get}"
+               f"    except KeyError:\n        return partial(o)\n"
                f"    if {misfit}:\n        misfit(o)\n"
                f"    return ({value}).to_bytes({size}, 'little')\n")
-        namespace: dict[str, Any] = {"StreamError": StreamError, "misfit": self._misfit}
+        namespace: dict[str, Any] = {"StreamError": StreamError, "misfit": self._misfit,
+                                     "partial": self._build_partial}
         exec(compile(src, f"<BitFields {fields}>", "exec"), namespace)  # noqa: S102
         self.parse_bytes = namespace["parse_bytes"]
         self.build_bytes = namespace["build_bytes"]
+
+    def _build_partial(self, obj: dict[str, int]) -> bytes:
+        """Build with absent fields as 0."""
+        return self.build_bytes({name: obj.get(name, 0) for name, _, _ in self.fields})
 
     def _misfit(self, obj: dict[str, int]) -> None:
         for name, _, mask in self.fields:

@@ -402,13 +402,17 @@ class Mtp2Link(Machine):
         if tb and len(rtb) < self.WINDOW:
             if not rtb:
                 self._t7_start()
-            bsn = (self.fsnx - 1) & 0x7F
+            bsn, bib, fib, send = (self.fsnx - 1) & 0x7F, self.bib, self.fib, self.send_frame
+            sent = 0
             while tb and len(rtb) < self.WINDOW:
                 body = tb.popleft()
                 fsnt = self.fsnt = (self.fsnt + 1) & 0x7F
                 rtb.append((fsnt, body))
-                self.counters["msu_out"] += 1
-                self._emit(encode_su(bsn, self.bib, fsnt, self.fib, body))
+                send(encode_su(bsn, bib, fsnt, fib, body))
+                sent += 1
+            counters = self.counters
+            counters["msu_out"] += sent
+            counters["su_out"] += sent
             self._tx_last = None
         self._fisu_later()
 

@@ -3,8 +3,9 @@
 Transports deliver whole signal units.  :class:`MemoryWire` connects two links in one process;
 :class:`HdlcSocketPort` adapts :class:`core.hdlcsock.HdlcSocket` (the DAHDI-style hdlc-socket that
 libss7 speaks): the peer writes each FISU/LSSU once per change in that mode, and this adapter also
-drops consecutive identical FISUs/LSSUs, so the MTP2 Python sees only status changes and MSUs,
-as it does behind ``timeslot.hdlc.HdlcBank(filter_repeats=True)``.
+drops consecutive identical FISUs/LSSUs (and a FISU that only repeats the sequence octets of
+the MSU before it), so the MTP2 Python sees only status changes and MSUs, as it does behind
+``timeslot.hdlc.HdlcBank(filter_repeats=True)``.
 """
 
 from __future__ import annotations
@@ -24,24 +25,27 @@ from ss7.tup import Tup, TupListener
 Receiver = Callable[[bytes], Any]
 
 
+def line_after(su: bytes) -> bytes:
+    """What the line carries after ``su`` until the next unit: a FISU or LSSU is repeated
+    itself; after an MSU come FISUs with its sequence octets (Q.703 5.2.1, 7.2)."""
+    return su if (su[2] & 0x3F) < 3 else su[:2] + b"\x00"
+
+
 class RepeatFilter:
-    """Passes only units that say something new (Q.703 5.2, 7.2: the line repeats the last FISU
-    or LSSU): a FISU/LSSU identical to the previous unit, or a FISU carrying the same sequence
-    octets (BSN/BIB, FSN/FIB) as the MSU just before it, is dropped and counted."""
+    """Passes only units that say something new: a FISU/LSSU identical to what the line has
+    been repeating (the previous status unit, or after an MSU the FISU with its sequence
+    octets) is dropped and counted."""
 
     def __init__(self, deliver: Receiver):
         self.deliver = deliver
-        self.last: bytes | None = None  # the status unit the line now repeats
+        self.last: bytes | None = None  # what the line is repeating now
         self.dropped = 0
 
     def __call__(self, su: bytes) -> None:
-        if len(su) >= 3 and (su[2] & 0x3F) < 3:
-            if su == self.last:
-                self.dropped += 1
-                return
-            self.last = su
-        else:  # after an MSU the line carries FISUs with its sequence octets
-            self.last = su[:2] + b"\x00"
+        if su == self.last:
+            self.dropped += 1
+            return
+        self.last = line_after(su) if len(su) >= 3 else None
         self.deliver(su)
 
 
@@ -55,14 +59,13 @@ class MemoryWire:
         self.delay = delay
         self.receivers: list[Receiver | None] = [None, None]
         self.up = True
-        self.repeating: list[bytes | None] = [None, None]  # the FISU/LSSU each side repeats
+        self.repeating: list[bytes | None] = [None, None]  # what each side's line repeats
         self._queue: deque[tuple[int, bytes]] = deque()
         self._scheduled = False
 
     def end(self, side: int) -> Callable[[bytes], None]:
         def send(su: bytes) -> None:
-            if (su[2] & 0x3F) < 3:
-                self.repeating[side] = su
+            self.repeating[side] = line_after(su)
             if self.up:
                 self._queue.append((1 - side, su))
                 if not self._scheduled:
@@ -125,8 +128,8 @@ class HdlcBankPort:
     MSUs.  Call :meth:`deliver` with the bank's received frames for this link, and :meth:`tick`
     once per block (after ``rx``, before ``tx``): it turns the bank's error counters into DAEDR
     indications (errored frames -> SUERM/AERM, octets received while hunting -> octet counting,
-    Q.703 10.2) and keeps the last FISU/LSSU repeating on the line (Q.703 5.2, 7.2) by topping
-    the transmit queue up with about one block's worth of copies.
+    Q.703 10.2) and keeps the line repeating (:func:`line_after` the last unit sent, Q.703 5.2,
+    7.2) by topping the transmit queue up with about one block's worth of copies.
     """
 
     ERRORS = ("rx_bad_fcs", "rx_aborts", "rx_too_short", "rx_too_long", "rx_misaligned")
@@ -142,8 +145,7 @@ class HdlcBankPort:
         self._hunt = c["rx_hunt_octets"]
 
     def send(self, su: bytes) -> None:
-        if (su[2] & 0x3F) < 3:
-            self.repeating = su
+        self.repeating = line_after(su)
         self.bank.send(self.link, su)
 
     def attach(self, mtp2: Any) -> None:
