@@ -4,12 +4,14 @@ and `cti decode --variant cn` from hex and from our pcap traces."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 from cti.cli import main
 from ss7 import tup_codec
 from ss7.isup import IsupListener
 from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.trace import LinkTracer
+from tests.conftest import need_program
 
 PC_A, PC_B = 0x010203, 0x010204  # 1-2-3 and 1-2-4 (main area - sub area - point)
 
@@ -56,6 +58,16 @@ def test_china_call_traced_and_decoded_with_variant_cn(clock, tmp_path, capsys):
     # read as ITU 14-bit labels the same units give other point codes
     _, itu = decode(capsys, str(path))
     assert not any(r.get("opc") == PC_A for r in itu)
+    # Wireshark's "Chinese ITU" MTP3 standard reads the same labels
+    tshark = need_program("tshark")
+    out = subprocess.run([tshark, "-r", str(path), "-o", "mtp3.standard:Chinese ITU", "-Y",
+                          "isup", "-T", "fields", "-e", "mtp3.opc", "-e", "mtp3.dpc", "-e",
+                          "isup.cic", "-e", "isup.message_type", "-e", "_ws.malformed"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = [line.split("\t") for line in out]
+    assert not any(r[4] for r in rows)
+    assert [r[3] for r in rows if r[2] == "2"] == ["1", "6", "9", "12", "16"]
+    assert all({int(r[0]), int(r[1])} == {PC_A, PC_B} for r in rows)
 
 
 def test_hex_msu_with_a_24_bit_label(capsys):

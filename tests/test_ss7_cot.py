@@ -4,6 +4,8 @@ loop can be broken (the check-tone equipment is a callback)."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from core.pcap import read_pcap
@@ -11,6 +13,7 @@ from ss7 import decode as ss7decode
 from ss7 import isup_codec as C
 from ss7.isup import IsupListener
 from ss7.stack import MemoryWire, Ss7Node, connect
+from ss7.trace import LinkTracer
 from tests.conftest import need_library, need_program
 from tests.ss7_peer.ss7_harness import Libss7Pair
 
@@ -192,6 +195,36 @@ def test_maintenance_recheck_of_an_idle_circuit(clock):
     clock.advance(1)
     assert seq(sent, 4) == ["A:CCR", "B:LPA", "A:REL", "B:RLC"]
     assert a.isup.circuit(2, 4).state == "IDLE" and not line.loops
+
+
+def test_tshark_decodes_iam_cot_ccr_lpa(clock, tmp_path):
+    tshark = need_program("tshark")
+    path = tmp_path / "cot.pcap"
+    line = Line(clock)
+    tracer = LinkTracer(str(path), clock)
+    a = Ss7Node(clock, 1, isup_listener=Exchange(line, "A"), tracer=tracer)
+    b = Ss7Node(clock, 2, isup_listener=Exchange(line, "B"))
+    a.isup.add_circuits(2, range(1, 5))
+    b.isup.add_circuits(1, range(1, 5))
+    connect(a, b, 0, MemoryWire(clock, 0.005))
+    a.start()
+    b.start()
+    clock.advance(2)
+    line.broken.add(1)
+    a.isup.setup(2, "1234", cic=1, continuity_check=1)  # fails; the repeat attempt passes
+    clock.advance(10)  # T25: the recheck of CIC 1 (still broken) - CCR, LPA, COT failure
+    tracer.close()
+    out = subprocess.run([tshark, "-r", str(path), "-Y", "isup", "-T", "fields", "-e",
+                          "isup.message_type", "-e", "isup.cic", "-e",
+                          "isup.continuity_check_indicator", "-e", "isup.continuity_indicator",
+                          "-e", "_ws.malformed"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    rows = [line.split("\t") for line in out]
+    assert not any(r[4] for r in rows)
+    cic1 = [(int(r[0]), r[2], r[3]) for r in rows if r[1] == "1" and r[0] not in ("23", "41")]
+    # IAM (check required), COT failure, CCR, LPA, COT failure (Q.763 codes 1, 5, 17, 36)
+    assert cic1 == [(1, "0x01", ""), (5, "", "0"), (17, "", ""), (36, "", ""), (5, "", "0")]
+    assert (5, "", "1") in [(int(r[0]), r[2], r[3]) for r in rows if r[1] != "1"]  # repeat
 
 
 # Against libss7 2.0 (the incoming side: it reports the check indicator and COT, and answers

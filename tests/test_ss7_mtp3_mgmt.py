@@ -3,9 +3,13 @@ virtual clock: message octets, state sequences and timer expiries."""
 
 from __future__ import annotations
 
+import subprocess
+
 from ss7.isup import IsupListener
 from ss7.mtp3_codec import SI_ISUP, SI_SLTM, SI_SNM, SNM_NAMES, VARIANTS, decode_msu
 from ss7.stack import MemoryWire, Ss7Node, connect
+from ss7.trace import LinkTracer
+from tests.conftest import need_program
 
 
 class TapWire(MemoryWire):
@@ -334,3 +338,34 @@ def test_operator_api_on_the_node(clock):
     clock.advance(2)
     assert a.status()["mtp3"]["linksets"]["ls2"]["links"][1]["available"]
 
+
+
+def test_tshark_decodes_the_link_management_messages(clock, tmp_path):
+    tshark = need_program("tshark")
+    path = tmp_path / "inhibit.pcap"
+    tracer = LinkTracer(str(path), clock)
+    a = Ss7Node(clock, 1, tracer=tracer)
+    b = Ss7Node(clock, 2)
+    wires = [MemoryWire(clock, 0.001) for _ in range(2)]
+    pairs = [connect(a, b, slc, w) for slc, w in enumerate(wires)]
+    a.start()
+    b.start()
+    clock.advance(2)
+    la, lb = pairs[0]
+    a.inhibit(la)
+    clock.advance(241)  # LLT and LRT
+    lb.inhibit.remote = False  # B forgets: its answer to the next LLT is LFU
+    lb.inhibited_changed(False)
+    clock.advance(241)
+    fail(wires[1], pairs[1])
+    clock.advance(3)
+    la.inhibit.dispatch("op_inhibit")  # link 0 is B's last link now: LID
+    clock.advance(1)
+    tracer.close()
+    out = subprocess.run([tshark, "-r", str(path), "-Y", "mtp3mg", "-T", "fields",
+                          "-e", "_ws.col.Info", "-e", "mtp3.sls", "-e", "_ws.malformed"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    got = {line.split("\t")[0].split()[0] for line in out}
+    assert {"LIN", "LIA", "LID", "LLT", "LRT", "LFU", "LUN", "LUA", "CBD", "CBA", "TRA"} <= got
+    assert not any(line.split("\t")[2] for line in out)  # nothing malformed
+    assert all(line.split("\t")[1] == "0" for line in out if line.startswith(("LIN", "LIA")))
