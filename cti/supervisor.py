@@ -86,7 +86,8 @@ class Supervisor:
     async def supervise(self, station: int, call: int, mode: str) -> dict[str, Any]:
         if self.stations is None:
             raise ApiError("unavailable", "no station board")
-        if not isinstance(station, int) or not 0 <= station < len(self.stations.board.handsets):
+        if (not isinstance(station, int) or isinstance(station, bool)
+                or not 0 <= station < len(self.stations.board.handsets)):
             raise ApiError("bad_params", f"no station {station!r}")
         caller, agent_leg = self._target(call)
         if any(a.station == station and a.state in ("ringing", "talking") for a in self.agents):

@@ -9,6 +9,8 @@ import asyncio
 
 import pytest
 from desk_rig import CALLER, error_code, event, only, run_with_client, runtime
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -162,3 +164,37 @@ def test_a_desktop_subscribes_to_its_own_agent():
             await srv.stop()
 
     asyncio.run(main())
+
+
+NAMES = st.sampled_from(["alice", "bob", "desktop", "auto", "cc:1", "lunch", "0212345678"])
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 200) | st.text(max_size=8)
+                    | NAMES,
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+OPS = ("agent", "agent.mode", "agent.not_ready", "call.answer", "call.reject", "call.drop",
+       "supervisor.monitor", "supervisor.whisper", "supervisor.barge", "supervisor.stop",
+       "supervisor.force_ready", "supervisor.force_logout", "crm.lookup", "crm.update", "span")
+PARAMS = ("name", "agent", "call", "station", "mode", "reason", "cause", "number", "fields")
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.tuples(st.sampled_from(OPS),
+                                   st.dictionaries(st.sampled_from(PARAMS), JSON, max_size=4)),
+                         min_size=1, max_size=25))
+def test_arbitrary_desktop_requests_get_replies_never_failures(rt, requests):
+    """Whatever the parameters, each request gets an ok or a typed error reply, never
+    the catch-all ``failed`` (an operation that raised), and the server keeps answering."""
+    async def scenario(c):
+        codes = []
+        for op, params in requests:
+            try:
+                await c.call(op, **params)
+                codes.append("ok")
+            except ApiRequestError as e:
+                codes.append(e.code)
+        assert await c.call("ping") == "pong"
+        return codes
+
+    codes = run_with_client(rt, scenario)
+    assert "failed" not in codes and "timeout" not in codes

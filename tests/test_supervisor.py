@@ -112,6 +112,8 @@ def test_supervision_ends_with_the_call_and_errors(rt):
         codes = {
             "no call": await error_code(c, "supervisor.barge", station=SUPERVISOR, call=99999),
             "bad station": await error_code(c, "supervisor.barge", station=77, call=cid),
+            "station not a number": await error_code(c, "supervisor.barge", station=True,
+                                                     call=cid),
             "agent's station": await error_code(c, "supervisor.barge", station=AGENT, call=cid),
             "bad call": await error_code(c, "supervisor.barge", station=SUPERVISOR, call="x"),
             "nothing to stop": await error_code(c, "supervisor.stop", station=SUPERVISOR),
@@ -130,6 +132,7 @@ def test_supervision_ends_with_the_call_and_errors(rt):
 
     codes, sessions = run_with_client(rt, scenario)
     assert codes == {"no call": "not_found", "bad station": "bad_params",
+                     "station not a number": "bad_params",
                      "agent's station": "busy", "bad call": "bad_params",
                      "nothing to stop": "not_found", "not an agent's call": "bad_state",
                      "second supervisor": "busy"}
