@@ -40,7 +40,7 @@ class _Traffic:
         self.net, self.user = memory_pair(self.clock, on_event_network=self._net_event,
                                           on_event_user=self._user_event)
         self.clock.advance(0.05)
-        self.done = self.active = 0
+        self.done = self.active = self.placed = 0
 
     def _net_event(self, ev: Event) -> None:
         if ev.kind == "offered":
@@ -60,7 +60,10 @@ class _Traffic:
         placed = 0
         while self.done < target:
             while self.active < self.concurrent and placed < calls:
-                self.user.place_call("4000", "0212345678")
+                # numbers differ per call, as in real traffic (no element cache hits)
+                self.placed += 1
+                self.user.place_call(f"4{self.placed % 100000:05d}",
+                                     f"02{self.placed % 10000000:08d}")
                 self.active += 1
                 placed += 1
             self.clock.run_until(self.clock.next_deadline())

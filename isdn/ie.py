@@ -10,9 +10,10 @@ Decoded values are cached per (codeset, identifier, contents), since the same el
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from construct import (
@@ -90,6 +91,17 @@ class IeSpec:
     body: Construct
     groups: tuple = ()
     chained: bool = True  # optional groups are announced by the previous group's ext bit
+
+    @cached_property
+    def codec(self) -> Construct:
+        """The body compiled by construct on first use (parses and builds several times
+        faster).  Bodies with a condition written as a Python function (channel
+        identification octet 3.3, redirecting number octet 3b) cannot be compiled and
+        are interpreted."""
+        try:
+            return self.body.compile()
+        except SyntaxError:
+            return self.body
 
 
 SPECS: tuple[IeSpec, ...] = (
@@ -235,9 +247,9 @@ def decode_body(codeset: int, ident: int, body: bytes) -> IE:
     if spec is None:
         return IE(f"ie_{codeset}_{ident:02x}", ident, codeset, None, body, "unrecognised")
     try:
-        parsed = spec.body.parse(body)
+        parsed = spec.codec.parse(body)
         value = _flatten(spec, parsed)
-    except (ConstructError, UnicodeDecodeError, ValueError, TypeError) as e:
+    except (ConstructError, struct.error, UnicodeDecodeError, ValueError, TypeError) as e:
         return IE(spec.name, ident, codeset, None, body, f"invalid contents: {e}".splitlines()[0])
     return IE(spec.name, ident, codeset, value, body)
 
@@ -246,8 +258,8 @@ def encode_body(name: str, value: dict) -> bytes:
     """Contents octets of element ``name`` from its flat value dict."""
     spec = BY_NAME[name]
     try:
-        return spec.body.build(_unflatten(spec, value))
-    except ConstructError as e:
+        return spec.codec.build(_unflatten(spec, value))
+    except (ConstructError, struct.error) as e:
         raise ValueError(f"cannot encode {name}: {e}") from None
 
 

@@ -40,18 +40,26 @@ class Octet(Construct):
         if pos != 0:
             raise ValueError("an octet has 8 bits")
         self.layout = tuple(layout)
+        # the fields of each of the 256 values (or why the value is invalid), so parsing
+        # an octet is one lookup
+        self._values = tuple(self._fields(b) for b in range(256))
 
-    def _parse(self, stream, context, path):
-        b = stream_read(stream, 1, path)[0]
-        out = Container()
+    def _fields(self, b: int) -> dict | str:
+        out = {}
         for name, shift, mask, flag, const in self.layout:
             if name is None:
                 continue
             v = (b >> shift) & mask
             if const is not None and v != const:
-                raise ConstError(f"{name} must be {const}, found {v}", path=path)
+                return f"{name} must be {const}, found {v}"
             out[name] = bool(v) if flag else v
         return out
+
+    def _parse(self, stream, context, path):
+        fields = self._values[stream_read(stream, 1, path)[0]]
+        if isinstance(fields, str):
+            raise ConstError(fields, path=path)
+        return Container(fields)
 
     def _build(self, obj, stream, context, path):
         b = 0
