@@ -1,10 +1,7 @@
-"""Call routing for incoming calls: the dial plan sends each call to a built-in IVR flow,
-a queue of agents, a station or an outgoing trunk; every call that ends leaves a record.
-
-Built-in flows (YAML flows and scripts come with the IVR package):
-``demo``   greeting, one DTMF choice (1 sales, 2 support, anything else sales), queue;
-``answer`` answer, greeting, clear after ``answer_hold_s`` (for attaching external peers).
-"""
+"""Call routing for incoming calls: the dial plan sends each call to an IVR flow
+(:mod:`cti.ivr`; the built-in ``demo`` and ``answer`` flows are data in
+``cti/flows.toml``), a queue of agents, a station or an outgoing trunk group; every call
+that ends leaves a record."""
 
 from __future__ import annotations
 
@@ -12,18 +9,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import numpy as np
-
 from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
 from cti.dialplan import DialPlan
 from cti.features import switch_together
-from cti.media import MediaEngine, Reason
+from cti.ivr import Flow, IvrRunner, builtin_flows
+from cti.media import MediaEngine
 from cti.queues import HuntQueue
 from cti.trunkgroup import NoChannel, TrunkGroup
-from timeslot.tonegen import synth
-
-CHOICES = {"1": "sales", "2": "support"}
 
 
 class CallCentre:
@@ -31,7 +24,8 @@ class CallCentre:
                  queues: dict[str, HuntQueue], cdr: CdrWriter, *, plan: str = "cn",
                  trunks: dict[str, Any] | None = None,
                  groups: dict[str, TrunkGroup] | None = None, stations=None,
-                 on_error: Callable[[str], None] | None = None, answer_hold_s: float = 3.0):
+                 on_error: Callable[[str], None] | None = None,
+                 flows: dict[str, Flow] | None = None):
         self.kernel = kernel
         self.media = media
         self.dialplan = dialplan
@@ -42,11 +36,8 @@ class CallCentre:
         self.groups = groups if groups is not None else {}
         self.stations = stations
         self.on_error = on_error or (lambda msg: None)
-        self.answer_hold_s = answer_hold_s
-        self.greeting = np.concatenate([synth(f, 0.15, plan=plan, level=-12.0)
-                                        for f in (523.0, 659.0, 784.0)])
-        self.flows: dict[str, Callable[[Call], Awaitable[None]]] = {
-            "demo": self.flow_demo, "answer": self.flow_answer}
+        self.ivr = IvrRunner(self, builtin_flows() if flows is None else flows, plan=plan,
+                             law=media.law)
         self.active: dict[int, Call] = {}
         self.offered = 0
         self.listeners: list[Callable[[Call, CallEvent], None]] = []
@@ -64,7 +55,7 @@ class CallCentre:
             self._record(call, None, "failed")
             return
         if route.kind == "ivr":
-            coro = self.flows[route.target](call)
+            coro = self.ivr.run(call, route.target)
         elif route.kind == "queue":
             coro = self._queue_only(call, route.target)
         elif route.kind == "station":
@@ -97,36 +88,7 @@ class CallCentre:
                                   if ev in (CallEvent.DISCONNECTED, CallEvent.RELEASED) else None)
         return True
 
-    # --- flows --------------------------------------------------------------------------------
-    async def flow_demo(self, call: Call) -> None:
-        if not await self._answered(call):
-            return
-        slot = call.slot
-        choice = ""
-        if slot is not None:
-            self.media.enable_digits(slot)
-            played = await self.media.play(slot, [self.greeting], interrupt="12")
-            choice = played.digits if played.reason is Reason.DIGIT else ""
-            if not choice:
-                got = await self.media.collect(slot, max_digits=1, first_timeout=6.0,
-                                               terminators="")
-                if got.reason is Reason.HANGUP or call.ended:
-                    return self._record(call, None, "abandoned")
-                choice = got.digits
-            self.media.enable_digits(slot, False)
-        await self._queue(call, CHOICES.get(choice, "sales"))
-
-    async def flow_answer(self, call: Call) -> None:
-        if not await self._answered(call):
-            return
-        if call.slot is not None:
-            await self.media.play(call.slot, [self.greeting])
-        await call.wait(CallState.RELEASED, timeout=self.answer_hold_s)
-        outcome = "abandoned" if call.ended else "answered"
-        call.drop(16)
-        await call.wait(CallState.RELEASED, timeout=30)
-        self._record(call, None, outcome)
-
+    # --- destinations -------------------------------------------------------------------------
     async def _queue_only(self, call: Call, name: str) -> None:
         if await self._answered(call):
             await self._queue(call, name)

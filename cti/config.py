@@ -35,6 +35,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "virtual": Key(bool, False, doc="run on the virtual clock (tests, simulations)"),
         "law": Key(str, "alaw", choices=("alaw", "ulaw"), doc="companding law of the fabric"),
         "tone_plan": Key(str, "cn", choices=("cn", "itu"), doc="tone plan for generation/CPT"),
+        "ivr_path": Key(str, None, doc="a TOML file of further [[ivr]] flows (relative to "
+                                       "this file)"),
     },
     "api": {
         "host": Key(str, "127.0.0.1", choices=("127.0.0.1", "::1", "localhost")),
@@ -87,6 +89,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "to": Key(str, required=True,
                   doc="ivr:FLOW, queue:NAME, station:N, group:NAME or trunk:NAME"),
     },
+    "ivr": {
+        "name": Key(str, required=True, doc="dial plan target `ivr:NAME`"),
+        "start": Key(str, required=True, doc="the first node"),
+        "answer": Key(bool, True, doc="answer the call before the first node"),
+        "nodes": Key(dict, required=True, doc="node name -> node table (see below)"),
+    },
     "queue": {"name": Key(str, required=True), "skills": Key(list, []),
               "service_level_s": Key(float, 20.0),
               "wrapup_s": Key(float, 3.0, doc="wrap-up time after each call (agent's own wins)"),
@@ -98,7 +106,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "crm": {"path": Key(str, "crm.db", doc="SQLite CRM store: contacts and call history"),
             "records": Key(str, None, doc="CSV call records (default: crm.path without its suffix, plus -calls.csv)")},
 }
-ARRAYS = ("board", "cable", "trunk", "trunk_group", "route", "queue", "agent")
+ARRAYS = ("board", "cable", "trunk", "trunk_group", "route", "ivr", "queue", "agent")
 
 
 def _line_map(text: str) -> dict[str, int]:
@@ -116,6 +124,9 @@ def _line_map(text: str) -> dict[str, int]:
             lines.setdefault(prefix, n)
         elif m := re.match(r"^\[\s*([\w.-]+)\s*\]$", line):
             prefix = m.group(1)
+            head, _, rest = prefix.partition(".")
+            if rest and head in counts:  # [ivr.nodes.x]: a sub-table of the last [[ivr]]
+                prefix = f"{head}[{counts[head] - 1}].{rest}"
             lines.setdefault(prefix, n)
         elif m := re.match(r"^([\w.-]+|\"[^\"]+\")\s*=", line):
             key = m.group(1).strip('"')
@@ -171,10 +182,12 @@ class Config:
     def error(self, message: str, key: str) -> None:
         raise ConfigError(message, file=self.path, line=self.line(key), key=key)
 
-    def _check(self, section: str, where: str, table: Any) -> dict[str, Any]:
+    def _check(self, section: str, where: str, table: Any,
+               schema: dict[str, Key] | None = None) -> dict[str, Any]:
+        """``table`` checked against ``schema`` (default: the section's), defaults filled."""
         if not isinstance(table, dict):
             self.error("must be a table", where)
-        schema = SCHEMA[section]
+        schema = SCHEMA[section] if schema is None else schema
         out: dict[str, Any] = {}
         for key, value in table.items():
             spec = schema.get(key)
@@ -273,6 +286,12 @@ SECTION_DOCS = {
              "support, queue), `ivr:answer` (answer, greeting, clear), `queue:NAME`, "
              "`station:N`, `group:NAME` (tandem over a trunk group), `trunk:NAME` (a "
              "one-trunk group, then the trunk's `overflow`).",
+    "ivr": "An IVR flow written as data: nodes run one after another from `start`, each "
+           "naming the next. The built-in flows `demo` and `answer` are written this way "
+           "(`cti/flows.toml`); `kernel.ivr_path` names a file of more `[[ivr]]` tables. "
+           "A node is `[ivr.nodes.NAME]` after its `[[ivr]]`, with a `kind` from the node "
+           "reference below. Unknown nodes, prompts that are missing or unplayable, and "
+           "route targets that do not exist are errors when the config loads.",
     "queue": "A queue served by the agents as a hunt group: the longest-idle ready agent "
              "first; ring-no-answer puts the caller back at the head and pauses the agent.",
     "agent": "An agent on a station of the station board. `mode = \"desktop\"`: the station "
@@ -293,21 +312,30 @@ def reference_markdown() -> str:
            "and `cti run` exits 2. `examples/lab-sim.toml` is a complete working example.", ""]
     for sec, keys in SCHEMA.items():
         hdr = f"[[{sec}]]" if sec in ARRAYS else f"[{sec}]"
-        out += [f"## `{hdr}`", "", SECTION_DOCS[sec], "",
-                "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
-        for k, spec in keys.items():
-            types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
-            if spec.required:
-                default = "required"
-            elif spec.default is None:
-                default = "none"
-            else:
-                default = "`" + repr(spec.default).replace("'", '"') + "`"
-            meaning = spec.doc
-            if spec.choices:
-                meaning = (meaning + "; " if meaning else "") + "one of " + ", ".join(
-                    f"`{c}`" for c in spec.choices)
-            out.append(f"| `{sec}.{k}` | {'/'.join(t.__name__ for t in types)} | {default} | "
-                       f"{meaning} |")
-        out.append("")
+        out += [f"## `{hdr}`", "", SECTION_DOCS[sec], "", *key_table(sec, keys)]
+        if sec == "ivr":
+            from cti.ivr import node_reference
+
+            out += node_reference()
     return "\n".join(out)
+
+
+def key_table(prefix: str, keys: Mapping[str, Key]) -> list[str]:
+    """Markdown table rows documenting ``keys`` as ``prefix.key``, then a blank line."""
+    out = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for k, spec in keys.items():
+        types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+        if spec.required:
+            default = "required"
+        elif spec.default is None:
+            default = "none"
+        else:
+            default = "`" + repr(spec.default).replace("'", '"') + "`"
+        meaning = spec.doc
+        if spec.choices:
+            meaning = (meaning + "; " if meaning else "") + "one of " + ", ".join(
+                f"`{c}`" for c in spec.choices)
+        out.append(f"| `{prefix}.{k}` | {'/'.join(t.__name__ for t in types)} | {default} | "
+                   f"{meaning} |")
+    out.append("")
+    return out

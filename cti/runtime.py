@@ -14,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from core.errors import ConfigError
+from cti import ivr
 from cti.api import ApiError, ApiServer
 from cti.callcentre import CallCentre
 from cti.calls import Call
@@ -31,8 +32,6 @@ from cti.supervisor import Supervisor
 from cti.transports import HdlcSocketServer
 from cti.trunkgroup import TrunkGroup, build_groups
 from drivers.base import BoardError, Signalling, SpanConfig
-
-FLOWS = ("demo", "answer")
 
 
 class Runtime:
@@ -86,11 +85,12 @@ class Runtime:
         for default in ("sales", "support"):  # the demo flow's queues
             self.queues.setdefault(default, HuntQueue(default, k, self.media, self.stations,
                                                       self.agents))
+        self.flows = self._flows()
         routes = []
         for i, r in enumerate(cfg["route"]):
             route = Route.parse(r["dnis"], r["ani"], r["to"])
-            if route.kind == "ivr" and route.target not in FLOWS:
-                cfg.error(f"unknown flow (built in: {', '.join(FLOWS)})", f"route[{i}].to")
+            if route.kind == "ivr" and route.target not in self.flows:
+                cfg.error(f"unknown flow (flows: {', '.join(self.flows)})", f"route[{i}].to")
             if route.kind == "queue" and route.target not in self.queues:
                 cfg.error("no such queue", f"route[{i}].to")
             if route.kind == "station" and self.stations is None:
@@ -101,11 +101,12 @@ class Runtime:
         self.centre = CallCentre(k, self.media, DialPlan(routes), self.queues, self.cdr,
                                  plan=kc["tone_plan"], trunks=self.trunks, groups=self.groups,
                                  stations=self.stations,
-                                 on_error=self.errors.append)
+                                 on_error=self.errors.append, flows=self.flows)
         for i, t in enumerate(cfg["trunk"]):
             self.trunks[t["name"]] = self._trunk(i, t)
         self.groups.update(build_groups(self.trunks, cfg["trunk_group"],
                                         {t["name"]: t["overflow"] for t in cfg["trunk"]}))
+        ivr.check_route_targets(self.flows, self.queues, self.groups, self.stations)
         self.features = Features(k, self.media)
         self.desktop = Desktop(k, self.agents, self.centre.active, self.stations, self.crm)
         self.supervisor = Supervisor(k, self.stations, self.agents, self.centre.active)
@@ -164,6 +165,15 @@ class Runtime:
             self.boards[name] = board
             self.kernel.add_ticker(board)
             self.spans[f"{name}:1"] = board.spans[0]
+
+    def _flows(self) -> dict[str, ivr.Flow]:
+        """The built-in flows, the config's [[ivr]] and those of ``kernel.ivr_path``."""
+        path = self.cfg["kernel"]["ivr_path"]
+        extra = {}
+        if path:
+            base = os.path.dirname(os.path.abspath(self.cfg.path))
+            extra = ivr.load_flow_file(os.path.join(base, path))
+        return ivr.merge_flows(ivr.builtin_flows(), ivr.flows_from(self.cfg), extra)
 
     def _span(self, name: str, where: str):
         span = self.spans.get(name)
@@ -416,6 +426,8 @@ def register_views(api: ApiServer, kernel, centre: CallCentre, spans: dict[str, 
         "links": (lambda: {n: t.status() for n, t in trunks.items()},
                   "signalling links/trunks with counters and timers"),
         "calls": (lambda: [c.as_dict() for c in centre.active.values()], "active calls"),
+        "groups": (lambda: {n: g.status() for n, g in centre.groups.items()},
+                   "trunk groups: hunting policy, free channels, counters"),
         "agents": (lambda: [a.as_dict() for a in agents], "agents and their states"),
         "queues": (lambda: {n: q.status() for n, q in centre.queues.items()},
                    "queues: waiting, service level, abandon rate"),
