@@ -116,6 +116,18 @@ class Message:
                               if e.error and e.error != "skipped"] or None}
 
 
+# per-octet tables evaluated from the header declarations above
+_RX_CR_LENGTH = tuple(None if f["spare"] else f["length"]
+                      for f in (parse_octet(CR_LENGTH, v) for v in range(256)))
+_RX_CR_FIRST = tuple((f["flag"], f["value"]) for f in (parse_octet(CR_FIRST, v) for v in range(256)))
+_RX_TYPE = tuple(None if f["escape"] else f["type"]
+                 for f in (parse_octet(MESSAGE_TYPE, v) for v in range(256)))
+_TX_CR_LENGTH = tuple(build_octet(CR_LENGTH, ("spare", 0), ("length", n)) for n in range(16))
+_TX_CR_FIRST = {(flag, v): build_octet(CR_FIRST, ("flag", flag), ("value", v))
+                for flag in (False, True) for v in range(128)}
+_TX_TYPE = tuple(build_octet(MESSAGE_TYPE, ("escape", 0), ("type", t)) for t in range(128))
+
+
 def decode(data: bytes) -> Message:
     """Decode one message; raises :class:`Q931DecodeError` on a framing fault."""
     data = bytes(data)
@@ -124,24 +136,21 @@ def decode(data: bytes) -> Message:
     if data[0] != PD_Q931:
         raise Q931DecodeError(f"protocol discriminator 0x{data[0]:02x} is not Q.931",
                               offset=0, field="protocol_discriminator")
-    lengths = parse_octet(CR_LENGTH, data[1])
-    cr_len = lengths["length"]
-    if lengths["spare"] or cr_len > 2:
+    cr_len = _RX_CR_LENGTH[data[1]]
+    if cr_len is None or cr_len > 2:
         raise Q931DecodeError("invalid call reference length", offset=1, field="call_reference")
     end = 3 + cr_len
     if len(data) < end:
         raise Q931DecodeError("message too short", offset=len(data), field="message_type")
     flag, cref = False, 0
     if cr_len:
-        first = parse_octet(CR_FIRST, data[2])
-        flag, cref = first["flag"], first["value"]
+        flag, cref = _RX_CR_FIRST[data[2]]
         for octet in data[3:end - 1]:
             cref = (cref << 8) | octet
-    mt = parse_octet(MESSAGE_TYPE, data[end - 1])
-    if mt["escape"]:
+    code = _RX_TYPE[data[end - 1]]
+    if code is None:
         raise Q931DecodeError("message type with bit 8 set (escape)", offset=end - 1,
                               field="message_type")
-    code = mt["type"]
     return Message(MESSAGE_TYPES.get(code), cref, flag, _decode_ies(data[end:], end), cr_len,
                    code)
 
@@ -193,12 +202,12 @@ def _decode_ies(data: bytes, base: int) -> list[IE]:
 
 def encode(msg: Message) -> bytes:
     """Octets of ``msg``."""
-    head = [PD_Q931, build_octet(CR_LENGTH, ("spare", 0), ("length", msg.cr_len))]
+    head = [PD_Q931, _TX_CR_LENGTH[msg.cr_len & 0x0F]]
     if msg.cr_len:
         if not 0 <= msg.call_ref < 1 << (8 * msg.cr_len - 1):
             raise ValueError("call reference out of range for its length")
         rest = msg.call_ref.to_bytes(msg.cr_len, "big")
-        head.append(build_octet(CR_FIRST, ("flag", bool(msg.flag)), ("value", rest[0])))
+        head.append(_TX_CR_FIRST[bool(msg.flag), rest[0]])
         head += rest[1:]
-    head.append(build_octet(MESSAGE_TYPE, ("escape", 0), ("type", msg.code)))
+    head.append(_TX_TYPE[msg.code & 0x7F])
     return bytes(head) + ies.encode(msg.ies)
