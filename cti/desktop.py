@@ -24,11 +24,19 @@ from cti.queues import AGENT_MODES, Agent, Offer
 REASON = re.compile(r"^[\w .:-]{1,32}$")
 
 
+def _plain(v: Any) -> bool:
+    """JSON data: scalars, and lists and string-keyed objects of them."""
+    if v is None or isinstance(v, str | int | float | bool):
+        return True
+    if isinstance(v, list | tuple):
+        return all(_plain(x) for x in v)
+    return isinstance(v, dict) and all(isinstance(k, str) and _plain(x) for k, x in v.items())
+
+
 def call_vars(call: Call) -> dict[str, Any]:
-    """The call's application variables (IVR-collected values and the like): the JSON
-    scalars of ``call.data``."""
-    return {k: v for k, v in call.data.items()
-            if isinstance(v, str | int | float | bool) or v is None}
+    """The call's application variables: what the IVR collected (``ivr``, ``ivr_trail``),
+    the queue and the like; the JSON data of ``call.data`` (not the bridged calls)."""
+    return {k: v for k, v in call.data.items() if _plain(v)}
 
 
 def check_reason(reason: Any) -> str:

@@ -13,8 +13,10 @@ from desk_rig import CALLER, error_code, event, only, run_with_client, runtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cti.calls import Call
 from cti.cdr import CdrWriter
 from cti.crm import CONTACT_FIELDS, CrmError, CrmStore
+from cti.desktop import call_vars
 
 
 @pytest.fixture
@@ -154,3 +156,13 @@ def test_screen_pop_for_an_auto_answer_agent(rt):
     pop, talking = run_with_client(rt, scenario)
     assert pop["mode"] == "auto" and pop["ani"] == "0399" and pop["crm"]["contact"] is None
     assert talking["call"] == pop["call"]
+
+
+def test_screen_pop_variables_are_the_calls_json_data(rt):
+    partner = Call(trunk=rt.stations, direction="out", dnis="1")
+    call = Call(trunk=rt.stations, direction="in", ani=CALLER)
+    call.data.update({"queue": "sales", "ivr": {"account": "1234", "choice": "2"},
+                      "ivr_trail": ["demo.greeting", "demo.menu"], "answered_at": 3.5,
+                      "bridged": partner, "held_from": {"call": partner}})
+    assert call_vars(call) == {"queue": "sales", "ivr": {"account": "1234", "choice": "2"},
+                               "ivr_trail": ["demo.greeting", "demo.menu"], "answered_at": 3.5}
