@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -324,3 +325,41 @@ def test_config_flows_and_ivr_path_reach_the_runtime(tmp_path):
     with pytest.raises(ConfigError, match="unknown flow") as e:
         Runtime(Config.load(str(tmp_path / "k.toml")))
     assert e.value.key == "route[0].to"
+
+
+def test_lab_sim_example_voicemail_flow_with_spoken_prompts(tmp_path, monkeypatch):
+    """examples/lab-sim.toml's reception flow (espeak-ng prompts streamed from disk): key 3
+    leaves a message, which ends on silence, then goodbye and a normal clearing."""
+    from cti.runtime import Runtime
+
+    monkeypatch.chdir(tmp_path)  # the flow records to cti-voicemail/ in the working directory
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "lab-sim.toml")
+    cfg = Config.load(example)
+    cfg.data["crm"]["path"] = str(tmp_path / "crm.db")
+    cfg.data["api"]["enabled"] = False
+    rt = Runtime(cfg, virtual=True)
+    rng = np.random.default_rng(9)
+    talk = alaw_encode(np.clip(rng.normal(0, 3000, 16000), -32000, 32000).astype(np.int16))
+
+    async def scenario():
+        await asyncio.sleep(3.0)  # links up
+        out = Call(trunk=rt.trunks["pstn-pri"], direction="out", dnis="5001", ani="0755",
+                   clock=rt.kernel.now)
+        out.dial()
+        assert await out.wait(CallState.CONNECTED, timeout=10) is CallState.CONNECTED
+        await asyncio.sleep(2.0)  # into the welcome prompt
+        await rt.media.send_dtmf(out.slot, "3")
+        await asyncio.sleep(6.0)  # "please leave your message..." and the beep
+        await rt.media.play(out.slot, [talk])
+        await out.wait(CallState.RELEASED, timeout=30)
+        return out
+
+    try:
+        out = rt.kernel.run(scenario())
+    finally:
+        rt.close()
+    assert out.cause == 16 and rt.errors == []
+    files = list((tmp_path / "cti-voicemail").glob("*-0755.wav"))
+    assert len(files) == 1
+    audio, _ = read_audio(files[0])
+    assert 2.0 <= len(audio) / 8000 < 4.5
