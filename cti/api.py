@@ -76,6 +76,10 @@ class ApiServer:
     def url(self) -> str:
         return f"ws://{self.host}:{self.port}/"
 
+    def subscribed(self, topic: str) -> bool:
+        """Whether any client takes ``topic`` (to skip building events nobody reads)."""
+        return any(topic in topics for topics in self._subs.values())
+
     def publish(self, topic: str, name: str, data: Any) -> None:
         """Send an event to every client subscribed to ``topic`` (never blocks)."""
         if not self._subs:

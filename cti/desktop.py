@@ -13,7 +13,6 @@ wrong state, is an error reply naming the reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from cti.api import ApiError, ApiServer
@@ -53,7 +52,7 @@ class Desktop:
         self.calls = calls  # the active calls, by id (CallCentre.active)
         self.stations = stations
         self.crm = crm
-        self.publish: Callable[[str, str, Any], None] = lambda topic, name, data: None
+        self.api: ApiServer | None = None
         self._handset_answer: dict[str, int | None] = {}
         for a in agents:
             self.watch(a)
@@ -65,7 +64,7 @@ class Desktop:
         self._apply_mode(agent)
 
     def register(self, api: ApiServer) -> None:
-        self.publish = api.publish
+        self.api = api
         ops = {
             "agent": (self.view, "one agent: state, reason, mode, current call (name)"),
             "agent.mode": (self.set_mode, "auto (the phone answers) or desktop (name, mode)"),
@@ -82,12 +81,17 @@ class Desktop:
 
     # --- events -----------------------------------------------------------------------------
     def _changed(self, agent: Agent) -> None:
-        self.publish("agents", "state", {**agent.as_dict(), "at": round(self.kernel.now(), 3)})
-        if agent.state == "ringing" and agent.offer is not None:
+        api = self.api
+        if api is None:
+            return
+        agents, calls = api.subscribed("agents"), api.subscribed("calls")
+        if agents:
+            api.publish("agents", "state", {**agent.as_dict(), "at": round(self.kernel.now(), 3)})
+        if agent.state == "ringing" and agent.offer is not None and (agents or calls):
             pop = self.screen_pop(agent, agent.offer)
-            self.publish("agents", "offered", {k: pop[k] for k in (
+            api.publish("agents", "offered", {k: pop[k] for k in (
                 "agent", "call", "leg", "queue", "ani", "dnis", "wait_s", "mode")})
-            self.publish("calls", "screen_pop", pop)
+            api.publish("calls", "screen_pop", pop)
 
     def screen_pop(self, agent: Agent, offer: Offer) -> dict[str, Any]:
         caller = offer.caller
