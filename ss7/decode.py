@@ -54,7 +54,8 @@ def isup_fields(msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _mtp3(body: bytes, mtp: Mtp3Variant, tupv: TupVariant) -> list[dict[str, Any]]:
+def _mtp3(body: bytes, mtp: Mtp3Variant, tupv: TupVariant,
+          by_code: dict[int, isup_codec.MessageSpec]) -> list[dict[str, Any]]:
     m = decode_msu(mtp, body)
     head = {"opc": m["opc"], "dpc": m["dpc"], "sls": m["sls"]}
     if mtp.pc_bits == 24:
@@ -62,7 +63,7 @@ def _mtp3(body: bytes, mtp: Mtp3Variant, tupv: TupVariant) -> list[dict[str, Any
     si, payload = m["si"], m["payload"]
     if si == SI_ISUP:
         try:
-            msg = isup_codec.decode(payload)
+            msg = isup_codec.decode(payload, by_code)
         except isup_codec.UnknownMessage as e:
             return [{"layer": "isup", "message": f"0x{e.code:02x}", **head, "cic": e.cic,
                      "fields": {}}]
@@ -89,9 +90,9 @@ def _mtp2(data: bytes, mtp3: Decoder) -> list[dict[str, Any]]:
     return mtp3(su["body"])
 
 
-def isup(data: bytes) -> list[dict[str, Any]]:
+def _isup(data: bytes, by_code: dict[int, isup_codec.MessageSpec]) -> list[dict[str, Any]]:
     """An ISUP message alone (CIC onward)."""
-    msg = isup_codec.decode(data)
+    msg = isup_codec.decode(data, by_code)
     return [{"layer": "isup", "message": msg["message"], "cic": msg["cic"],
              "fields": isup_fields(msg)}]
 
@@ -121,12 +122,13 @@ def _tup(data: bytes, variant: TupVariant) -> list[dict[str, Any]]:
 def variant_tables(name: str) -> tuple[dict[str, Decoder], dict[int, Decoder]]:
     """``PROTOS`` and ``LINKTYPES`` for network variant ``name`` (itu, cn); KeyError if unknown."""
     v = VARIANT_NAMES[name]
-    mtp3 = partial(_mtp3, mtp=VARIANTS[v], tupv=tup_codec.VARIANTS[v])
+    by_code = isup_codec.VARIANTS[v].message_by_code()
+    mtp3 = partial(_mtp3, mtp=VARIANTS[v], tupv=tup_codec.VARIANTS[v], by_code=by_code)
     mtp2 = partial(_mtp2, mtp3=mtp3)
-    protos = {"mtp2": mtp2, "mtp3": mtp3, "isup": isup,
+    protos = {"mtp2": mtp2, "mtp3": mtp3, "isup": partial(_isup, by_code=by_code),
               "tup": partial(_tup, variant=tup_codec.VARIANTS[v])}
     return protos, {139: partial(_phdr, mtp2=mtp2), 140: mtp2}
 
 
 PROTOS, LINKTYPES = variant_tables("itu")
-mtp2, mtp3, tup = PROTOS["mtp2"], PROTOS["mtp3"], PROTOS["tup"]  # ITU, for direct use
+mtp2, mtp3, isup, tup = (PROTOS[k] for k in ("mtp2", "mtp3", "isup", "tup"))  # ITU

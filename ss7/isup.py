@@ -59,6 +59,9 @@ class IsupListener:
         2000 Hz check tone and call ``call.continuity_result(ok)`` when it returns (or not);
         ``None`` - disconnect.  Without equipment the check fails on T24 / COT."""
 
+    def on_national(self, call: Circuit, message: str, params: dict[str, Any]) -> None:
+        """A national message of the variant in the answered state (China: CCL, MPM, OPR)."""
+
 
 CIRCUIT_FSM = FsmTable("isup.circuit", [
     "IDLE", "OUT_WAIT_ACM", "OUT_WAIT_ANM", "IN_WAIT_ACM", "IN_WAIT_ANM",
@@ -91,6 +94,11 @@ CIRCUIT_FSM = FsmTable("isup.circuit", [
     Row("ANSWERED", "app_suspend", "send_sus"),
     Row("ANSWERED", "app_resume", "send_res"),
     Row("ANSWERED", "T6", "timeout_release"),
+    # national messages of the answered state (China YDN 038: CCL, MPM, OPR)
+    Row("ANSWERED", "app_national", "send_national"),
+    Row("ANSWERED", "rx_CCL", "got_national"),
+    Row("ANSWERED", "rx_MPM", "got_national"),
+    Row("ANSWERED", "rx_OPR", "got_national"),
     # release (2.3)
     Row("*", "app_release", "send_rel", "WAIT_RLC"),
     Row("*", "rx_REL", "got_rel", "IDLE"),
@@ -130,6 +138,10 @@ CIRCUIT_FSM = FsmTable("isup.circuit", [
     Row("CC_LOOPED", "T36", "cc_reset", "RESETTING"),
 ])
 
+
+# Direction of each national message (China YDN 038-1997, as tabulated in the Dialogic ISUP
+# manual's China appendix): forward = from the calling side's exchange
+NATIONAL_DIRECTION = {"CCL": "forward", "MPM": "backward", "OPR": "both"}
 
 _CALL_TIMERS = ("T7", "T9", "T6", "T35", "T8", "T24", "T25", "T26", "T27", "T36")
 
@@ -209,6 +221,11 @@ class Circuit(Machine):
 
     def resume(self, network: bool = True) -> None:
         self.dispatch("app_resume", network)
+
+    def national(self, message: str, params: dict[str, Any] | None = None) -> None:
+        """Send a national message of the variant on the answered call (China: ``CCL``
+        forward, ``MPM`` with ``charge_information`` backward, ``OPR`` either way)."""
+        self.dispatch("app_national", message, params or {})
 
     def continuity_result(self, ok: bool) -> None:
         """The check tone sent by the transceiver came back (``ok``) or was judged lost; a
@@ -442,6 +459,17 @@ class Circuit(Machine):
         self.timers.stop("T35")
         self.send("CON", {"backward_call": C.backward_call()})
 
+    def send_national(self, message: str, params: dict[str, Any]) -> None:
+        direction = NATIONAL_DIRECTION.get(message)
+        if message not in C.NATIONAL_MESSAGES[self.isup.variant.name] or direction is None:
+            raise EncodeError(f"{message} is not a message of the {self.isup.variant.name} variant")
+        if direction != "both" and (direction == "forward") != self.outgoing:
+            raise EncodeError(f"{message} is only sent in the {direction} direction")
+        self.send(message, params)
+
+    def got_national(self, msg: dict) -> None:
+        self._listener("on_national", self, msg["message"], msg["params"])
+
     def send_sus(self, network: bool) -> None:
         self.send("SUS", {"suspend_resume": {"network_initiated": int(network), "spare": 0}})
 
@@ -557,6 +585,7 @@ class Isup:
         self.scheduler = scheduler
         self.mtp3 = mtp3
         self.variant = C.VARIANTS[variant]
+        self._by_code = self.variant.message_by_code()
         self.listener = listener or IsupListener()
         self.timer_table = ISUP_TIMERS.with_overrides(timers or {})
         self.circuits: dict[tuple[int, int], Circuit] = {}
@@ -754,7 +783,7 @@ class Isup:
     def mtp_transfer(self, opc: int, dpc: int, sls: int, data: bytes) -> None:
         self.counters["rx"] += 1
         try:
-            msg = C.decode(data)
+            msg = C.decode(data, self._by_code)
         except C.UnknownMessage as e:
             self._unknown_message(opc, e)
             return

@@ -198,12 +198,16 @@ PARAMS: dict[str, tuple[int, Construct]] = {
     "location_number": (0x3F, AddressNumber(_CALLING_IND)),
     "generic_number": (0xC0, GreedyBytes),
     "generic_digits": (0xC1, GreedyBytes),
+    # China national (YDN 038-1997): MPM's mandatory fixed 2 octets, so its name code never
+    # travels; 0xFD as published (Dialogic ISUP manual, China ISUP appendix)
+    "charge_information": (0xFD, GreedyBytes),
 }
 PARAMS = {k: (c, s if hasattr(s, "parse_bytes") else s.compile()) for k, (c, s) in PARAMS.items()}
 PARAM_BY_CODE = {c: n for n, (c, _) in PARAMS.items()}
 FIXED_LEN = {"transmission_medium_requirement": 1, "nature_of_connection": 1, "forward_call": 2,
              "calling_category": 1, "information_request": 2, "information": 2, "continuity": 1,
-             "backward_call": 2, "cgs_type": 1, "suspend_resume": 1, "event": 1}
+             "backward_call": 2, "cgs_type": 1, "suspend_resume": 1, "event": 1,
+             "charge_information": 2}
 
 
 @dataclass(frozen=True)
@@ -251,18 +255,34 @@ MESSAGES: dict[str, MessageSpec] = {m.name: m for m in [
     MessageSpec("CFN", 0x2F, (), ("cause",), True),
 ]}
 MESSAGE_BY_CODE = {m.code: m for m in MESSAGES.values()}
+# National messages by variant (codes from the national range of Q.763 table 4); only that
+# variant decodes them, elsewhere they are unrecognised messages (Q.764 2.10.5.1)
+NATIONAL_MESSAGES: dict[str, dict[str, MessageSpec]] = {
+    "itu": {},
+    "china": {m.name: m for m in [  # YDN 038-1997
+        MessageSpec("CCL", 0xFC, (), (), True),  # calling party clearing: forward, answered
+        MessageSpec("MPM", 0xFD, ("charge_information",), (), True),  # metering: backward
+        MessageSpec("OPR", 0xFE, (), (), True),  # operator: both ways, answered
+    ]},
+}
+_SPECS = {**MESSAGES, **{n: m for t in NATIONAL_MESSAGES.values() for n, m in t.items()}}
 
 
 @dataclass(frozen=True)
 class IsupVariant:
-    """Network variant: point code size (via MTP3) and parameter defaults (Q.763; China
-    YDN 038 uses 24-bit point codes and national numbering by default)."""
+    """Network variant: point code size (via MTP3), parameter defaults and the national
+    messages it understands (Q.763; China YDN 038: 24-bit point codes, CCL/MPM/OPR)."""
 
     name: str
     mtp3: str
     called_nai: int
     calling_nai: int
     calling_category: int
+
+    def message_by_code(self) -> dict[int, MessageSpec]:
+        """The messages this variant decodes; other codes are unrecognised (Q.764 2.10.5)."""
+        return {**MESSAGE_BY_CODE,
+                **{m.code: m for m in NATIONAL_MESSAGES[self.name].values()}}
 
 
 VARIANTS = {
@@ -279,7 +299,7 @@ _CONTAINERS = frozenset(n for n, (_, c) in PARAMS.items() if not hasattr(c, "par
 _PARAM_ERRORS = (ConstructError, EncodeError, IndexError)
 _BUILD_ERRORS = (ConstructError, KeyError, TypeError, ValueError)
 # per message: the names of its mandatory parameters (they never go in the optional part)
-_MANDATORY = {m.name: frozenset(m.fixed + m.variable) for m in MESSAGES.values()}
+_MANDATORY = {m.name: frozenset(m.fixed + m.variable) for m in _SPECS.values()}
 
 
 def _parse_param(name: str, data: bytes, offset: int) -> Any:
@@ -309,13 +329,14 @@ def _build_param(name: str, value: Any) -> bytes:
         raise EncodeError(f"cannot encode {name}: {e}") from None
 
 
-def decode(data: bytes) -> dict[str, Any]:
-    """Decode one ISUP message (the user part of an MSU, after the routing label)."""
+def decode(data: bytes, by_code: dict[int, MessageSpec] = MESSAGE_BY_CODE) -> dict[str, Any]:
+    """Decode one ISUP message (the user part of an MSU, after the routing label);
+    ``by_code`` is the variant's message table (:meth:`IsupVariant.message_by_code`)."""
     n = len(data)
     if n < 3:
         raise IsupDecodeError("shorter than CIC + message type", offset=n, field="message type")
     cic = (data[0] | (data[1] << 8)) & 0x0FFF
-    spec = MESSAGE_BY_CODE.get(data[2])
+    spec = by_code.get(data[2])
     if spec is None:
         raise UnknownMessage(data[2], cic, _unknown_compat(data))
     params: dict[str, Any] = {}
@@ -386,7 +407,7 @@ def _unknown_compat(data: bytes) -> dict[str, int] | None:
 def encode(message: str, cic: int, params: dict[str, Any] | None = None,
            unknown_params: list[dict[str, Any]] | None = None) -> bytes:
     """Encode a message; ``params`` maps parameter names to their values."""
-    spec = MESSAGES.get(message)
+    spec = _SPECS.get(message)
     if spec is None:
         raise EncodeError(f"unknown ISUP message {message!r}")
     if not 0 <= cic <= 0x0FFF:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.errors import EncodeError
 from cti.cli import main
+from ss7 import isup_codec as C
 from ss7 import tup_codec
 from ss7.isup import IsupListener
 from ss7.stack import MemoryWire, Ss7Node, connect
@@ -93,3 +99,92 @@ def test_hex_china_tup_label(capsys):
 def test_unknown_variant_is_a_usage_error(capsys):
     assert main(["decode", "--proto", "mtp3", "85", "--variant", "xx"]) == 2
     assert "unknown variant" in capsys.readouterr().err
+
+
+class National(Answer):
+    def __init__(self):
+        self.got: list[tuple[str, dict]] = []
+        self.cfn: list[tuple[int, int]] = []
+
+    def on_national(self, call, message, params):
+        self.got.append((message, params))
+
+    def on_confusion(self, cic, cause):
+        self.cfn.append((cic, cause))
+
+
+def china_pair(clock, variant="china"):
+    xa, xb = National(), National()
+    pa, pb = (PC_A, PC_B) if variant == "china" else (1, 2)
+    a = Ss7Node(clock, pa, variant=variant, isup_listener=xa)
+    b = Ss7Node(clock, pb, variant=variant, isup_listener=xb)
+    a.isup.add_circuits(pb, range(1, 3))
+    b.isup.add_circuits(pa, range(1, 3))
+    connect(a, b, 0, MemoryWire(clock, 0.001))
+    a.start()
+    b.start()
+    clock.advance(2)
+    return a, b, xa, xb
+
+
+def test_china_national_messages_on_the_answered_call(clock):
+    a, b, xa, xb = china_pair(clock)
+    call = a.isup.setup(PC_B, "1065550100", cic=1)
+    clock.advance(0.5)
+    inc = b.isup.circuit(PC_A, 1)
+    assert call.state == inc.state == "ANSWERED"
+    # YDN 038: MPM 0xFD carries 2 octets of charge information (mandatory fixed) backward
+    assert C.encode("MPM", 1, {"charge_information": b"\x00\x03"}) == bytes.fromhex("0100fd000300")
+    inc.national("MPM", {"charge_information": b"\x00\x03"})
+    call.national("CCL")
+    call.national("OPR")
+    inc.national("OPR")
+    clock.advance(0.1)
+    assert xa.got == [("MPM", {"charge_information": b"\x00\x03"}), ("OPR", {})]
+    assert xb.got == [("CCL", {}), ("OPR", {})]
+    with pytest.raises(EncodeError):
+        call.national("MPM", {"charge_information": b"\x00\x01"})  # backward only
+    with pytest.raises(EncodeError):
+        inc.national("CCL")  # forward only
+
+
+def test_itu_node_treats_china_national_messages_as_unrecognised(clock):
+    a, b, xa, xb = china_pair(clock, variant="itu")
+    call = a.isup.setup(2, "555", cic=1)
+    clock.advance(0.5)
+    with pytest.raises(EncodeError):
+        call.national("CCL")
+    a.isup.send(2, 1, "CCL")  # as a China exchange would
+    clock.advance(0.1)
+    assert xa.cfn == [(1, 97)] and xb.got == []  # Q.764 2.10.5.1: CFN, message not implemented
+    assert call.state == "ANSWERED"
+
+
+def test_decode_china_national_message(capsys):
+    hexmsg = C.encode("MPM", 5, {"charge_information": b"\x00\x02"}).hex()
+    status, recs = decode(capsys, "--proto", "isup", hexmsg, "--variant", "cn")
+    assert status == 0 and recs[0]["message"] == "MPM" and recs[0]["cic"] == 5
+    _, itu = decode(capsys, "--proto", "isup", hexmsg)
+    assert itu[0].get("error") or itu[0]["message"] != "MPM"
+
+
+_CHINA = C.VARIANTS["china"].message_by_code()
+
+
+@settings(max_examples=60)
+@given(st.sampled_from(sorted(C.NATIONAL_MESSAGES["china"])), st.integers(0, 4095),
+       st.binary(min_size=2, max_size=2))
+def test_china_national_messages_round_trip(name, cic, charge):
+    params = {"charge_information": charge} if name == "MPM" else {}
+    enc = C.encode(name, cic, params)
+    dec = C.decode(enc, _CHINA)
+    assert (dec["message"], dec["cic"], dec["params"]) == (name, cic, params)
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=40).map(lambda b: b[:2] + bytes((0xFD,)) + b[2:]))
+def test_china_arbitrary_bytes_give_typed_errors(data):
+    try:
+        C.decode(data, _CHINA)
+    except C.IsupDecodeError as e:
+        assert e.offset is not None and e.field
