@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import subprocess
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ss7.isup import IsupListener
 from ss7.mtp3_codec import SI_ISUP, SI_SLTM, SI_SNM, SNM_NAMES, VARIANTS, decode_msu
 from ss7.stack import MemoryWire, Ss7Node, connect
@@ -369,3 +372,31 @@ def test_tshark_decodes_the_link_management_messages(clock, tmp_path):
     assert {"LIN", "LIA", "LID", "LLT", "LRT", "LFU", "LUN", "LUA", "CBD", "CBA", "TRA"} <= got
     assert not any(line.split("\t")[2] for line in out)  # nothing malformed
     assert all(line.split("\t")[1] == "0" for line in out if line.startswith(("LIN", "LIA")))
+
+
+_OPS = ["LIN", "LUN", "LIA", "LUA", "LID", "LFU", "LLT", "LRT", "inhibit", "uninhibit"]
+
+
+@settings(max_examples=25)
+@given(st.lists(st.tuples(st.sampled_from(_OPS), st.integers(0, 1)), max_size=10))
+def test_any_link_management_sequence_settles_consistently(ops):
+    """Operator requests at A and arbitrary (even unexpected) management messages from B never
+    crash; after the inhibit tests (T22/T23) both ends agree on every link and 2 stays
+    reachable."""
+    from core.clock import VirtualClock
+
+    clock = VirtualClock()
+    a, b, wires, pairs, *_ = nodes(clock)
+    for op, slc in ops:
+        la, lb = pairs[slc]
+        if op == "inhibit":
+            a.inhibit(la)
+        elif op == "uninhibit":
+            a.uninhibit(la)
+        else:
+            b.mtp3.linksets[1].send_link_mgmt(lb, op)
+        clock.advance(0.3)
+    clock.advance(2 * 240 + 10)
+    for la, lb in pairs:
+        assert la.inhibit.local == lb.inhibit.remote and lb.inhibit.local == la.inhibit.remote
+    assert 2 in a.mtp3.accessible and 1 in b.mtp3.accessible
