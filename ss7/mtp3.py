@@ -908,15 +908,16 @@ class Mtp3:
             return
         si, payload = m["si"], m["payload"]
         ls = link.linkset
+        user = self.users.get(si)  # user traffic first: one lookup (users never take SI 0-2)
         try:
-            if si in (SI_SLTM, SI_SLTM_SPECIAL):
+            if user is not None:
+                if ls.accessible and not self.restarting:
+                    user.mtp_transfer(m["opc"], m["dpc"], m["sls"],
+                                      body[1:] if si in self.whole_sif else payload)
+            elif si in (SI_SLTM, SI_SLTM_SPECIAL):
                 self._slt(link, m, decode_slt(payload))
             elif si == SI_SNM:
                 self._snm(link, m, decode_snm(self.variant, payload))
-            elif si in self.users:
-                if ls.accessible and not self.restarting:
-                    self.users[si].mtp_transfer(m["opc"], m["dpc"], m["sls"],
-                                                body[1:] if si in self.whole_sif else payload)
             else:  # Q.704 2.4.3: user part unavailable
                 upu = encode_snm(self.variant, "UPU", dest=self.pc, up=si, cause=1)
                 self.transfer(SI_SNM, m["opc"], m["sls"], upu)
