@@ -17,13 +17,16 @@ EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "lab-sim.tom
 CALLER = "0212345678"
 
 
-def runtime(tmp_path, wrapup_s: float = 2.0) -> Runtime:
+def runtime(tmp_path, wrapup_s: float = 2.0, **agent_keys: Any) -> Runtime:
+    """``agent_keys``: config keys given to every [[agent]] (mode, wrapup_s)."""
     cfg = Config.load(EXAMPLE)
     cfg.data["crm"]["path"] = str(tmp_path / "crm.db")
     cfg.data["crm"]["records"] = str(tmp_path / "calls.csv")
     cfg.data["route"].insert(0, {"dnis": r"^5\d{3}$", "ani": ".*", "to": "queue:sales"})
     for q in cfg.data["queue"]:
         q["wrapup_s"] = wrapup_s
+    for a in cfg.data["agent"]:
+        a.update(agent_keys)
     rt = Runtime(cfg, virtual=True)
     rt.kernel.run_for(2.0)  # frame alignment, links up
     return rt
@@ -66,3 +69,17 @@ async def only(c: Client, *names: str) -> None:
     for a in await c.call("agents"):
         if a["name"] not in names:
             await c.call("agent.not_ready", name=a["name"], reason="test")
+
+
+async def dial(c: Client, trunk: str, dnis: str, ani: str = CALLER, within: float = 30.0) -> int:
+    """``call.dial`` from the PSTN side once the trunk can place calls (an SS7 link
+    aligns in some seconds after start)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while True:
+        try:
+            return await c.call("call.dial", trunk=trunk, dnis=dnis, ani=ani)
+        except ApiRequestError:
+            if loop.time() > end:
+                raise
+            await asyncio.sleep(0.5)

@@ -198,3 +198,32 @@ def test_arbitrary_desktop_requests_get_replies_never_failures(rt, requests):
 
     codes = run_with_client(rt, scenario)
     assert "failed" not in codes and "timeout" not in codes
+
+
+def test_caller_gone_while_ringing_is_no_ring_no_answer(tmp_path):
+    """Desktop mode and the agent's own wrap-up time from the config; a caller who hangs
+    up while the agent's station rings leaves the agent ready (no RONA pause)."""
+    rt = runtime(tmp_path, mode="desktop", wrapup_s=0.5)
+    try:
+        async def scenario(c):
+            await only(c, "alice")
+            assert (await c.call("agent", name="alice"))["mode"] == "desktop"
+            pstn = await c.call("call.dial", trunk="pstn-pri", dnis="5000", ani=CALLER)
+            offered = await event(c, "agents.offered", agent="alice")
+            await c.call("call.drop", call=pstn)
+            back = await event(c, "agents.state", name="alice")
+            assert not rt.stations.board.handsets[0].ringing
+            pstn = await c.call("call.dial", trunk="pstn-pri", dnis="5000", ani=CALLER)
+            second = await event(c, "agents.offered", agent="alice")
+            await c.call("call.answer", agent="alice", call=second["call"])
+            await event(c, "agents.state", name="alice", state="talking")
+            await c.call("call.drop", call=second["call"], agent="alice")
+            wrap = await event(c, "agents.state", name="alice", state="wrapup")
+            ready = await event(c, "agents.state", name="alice", state="ready")
+            return offered, back, ready["at"] - wrap["at"]
+
+        offered, back, wrapup = run_with_client(rt, scenario)
+    finally:
+        rt.close()
+    assert (back["state"], back["reason"], back["call"]) == ("ready", None, None)
+    assert wrapup == pytest.approx(0.5, abs=0.05)  # the agent's wrap-up, not the queue's 2 s

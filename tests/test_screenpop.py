@@ -9,7 +9,7 @@ import csv
 import sqlite3
 
 import pytest
-from desk_rig import CALLER, error_code, event, only, run_with_client, runtime
+from desk_rig import CALLER, dial, error_code, event, only, run_with_client, runtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,18 +143,21 @@ def test_screen_pop_carries_the_crm_record_and_history(rt, tmp_path):
     assert [(r["ani"], r["agent"]) for r in rows] == [(CALLER, "alice")] * 2
 
 
-def test_screen_pop_for_an_auto_answer_agent(rt):
+@pytest.mark.parametrize("trunk, kind", [("pstn-pri", "isdn"), ("pstn-isup", "ss7"),
+                                         ("pstn-r2", "r2")])
+def test_screen_pop_for_an_auto_answer_agent(rt, trunk, kind):
     rt.stations.board.handsets[0].answer_after = 1  # the phone answers on the first ring
 
     async def scenario(c):
         await only(c, "alice")
-        await c.call("call.dial", trunk="pstn-pri", dnis="5000", ani="0399")
+        await dial(c, trunk, "5000", "0399")
         pop = await event(c, "calls.screen_pop", agent="alice")
         talking = await event(c, "agents.state", name="alice", state="talking")
         return pop, talking
 
     pop, talking = run_with_client(rt, scenario)
     assert pop["mode"] == "auto" and pop["ani"] == "0399" and pop["crm"]["contact"] is None
+    assert (pop["trunk"], pop["dnis"]) == (kind, "5000")
     assert talking["call"] == pop["call"]
 
 
