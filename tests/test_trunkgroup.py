@@ -375,3 +375,26 @@ def test_dial_plan_group_route_tandems_and_clears_with_cause_34(lines, tmp_path)
     cdr.close()
     outcomes = (tmp_path / "cdr.csv").read_text().splitlines()
     assert len(outcomes) == 3 and ",answered," in outcomes[1] and ",failed,34," in outcomes[2]
+
+
+def test_r2_circuits_follow_the_policy():
+    """MFC-R2 (China No.1) over a CAS span: the group's round robin continues after the
+    last seized circuit, and the far end is offered exactly those timeslots."""
+    from cti.trunks.r2 import R2Trunk
+    from tests.kernel_rig import back_to_back
+
+    rig = back_to_back(cas=True)
+    kernel = rig.kernel
+    fwd = R2Trunk(kernel, "pstn", rig.pstn, variant="cn", master=True)
+    R2Trunk(kernel, "cc", rig.cc, variant="cn", master=False, on_offered=rig.offered.append)
+    kernel.run_for(1.0)
+    group = TrunkGroup("r2", [fwd], "round_robin")
+    group.last = (0, 20)
+    try:
+        calls, failed = dial_many(kernel, group, 3)
+        kernel.run_for(15.0)  # seizure, the compelled register cycles (DNIS and ANI)
+        assert failed == [] and [timeslot(kernel, fwd, c) for c in calls] == [21, 22, 23]
+        assert sorted(c.slot - kernel.span_slot(rig.cc, 0) for c in rig.offered) == [21, 22, 23]
+        assert [c.dnis[:2] for c in rig.offered] == ["55"] * 3
+    finally:
+        kernel.close()
