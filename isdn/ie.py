@@ -93,6 +93,18 @@ class IeSpec:
     chained: bool = True  # optional groups are announced by the previous group's ext bit
 
     @cached_property
+    def group_fields(self) -> dict[str, None]:
+        return {f: None for _, fields in self.groups for f in fields}
+
+    @cached_property
+    def group_fields_of(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.groups)
+
+    @cached_property
+    def member_names(self) -> tuple[str, ...]:
+        return tuple(sc.name for sc in getattr(self.body, "subcons", ()) if sc.name)
+
+    @cached_property
     def codec(self) -> Construct:
         """The body compiled by construct on first use (parses and builds several times
         faster).  Bodies with a condition written as a Python function (channel
@@ -206,31 +218,31 @@ def _plain(obj: Any) -> Any:
 
 
 def _flatten(spec: IeSpec, parsed: dict) -> dict:
-    out: dict[str, Any] = {}
-    groups = {g for g, _ in spec.groups}
-    for k, v in _plain(parsed).items():
+    """The flat value of a parsed body: the fields of its octet groups (None for a group
+    that is absent) and its other fields, without extension bits."""
+    out = dict(spec.group_fields)
+    groups = spec.group_fields_of
+    for k, v in parsed.items():
+        if k[0] == "_":
+            continue
         if k in groups:
             if v is not None:
-                out.update(v)
+                for f in groups[k]:
+                    out[f] = v[f]
         else:
-            out[k] = v
-    for _, fields in spec.groups:
-        for f in fields:
-            out.setdefault(f, None)
+            out[k] = _plain(v)
     return out
 
 
 def _unflatten(spec: IeSpec, value: dict) -> dict:
-    obj = dict(value)
-    for sc in getattr(spec.body, "subcons", ()):
-        if sc.name and sc.name not in obj:
-            obj[sc.name] = None
+    obj = dict.fromkeys(spec.member_names)
+    obj.update(value)
     present = []
     for g, fields in spec.groups:
-        vals = {f: obj.pop(f, None) for f in fields}
-        present.append(any(v is not None for v in vals.values()))
+        vals = [obj.pop(f, None) for f in fields]
+        present.append(any(v is not None for v in vals))
         first = len(present) == 1  # the first group is never optional
-        obj[g] = ({f: (0 if v is None else v) for f, v in vals.items()}
+        obj[g] = ({f: (0 if v is None else v) for f, v in zip(fields, vals, strict=True)}
                   if present[-1] or first else None)
     for i, (g, _) in enumerate(spec.groups):
         if obj[g] is None:
