@@ -31,6 +31,7 @@ class BitFields(Construct):
         # reads every field by subscript (a missing one, 0 by default, takes the slow path) and
         # checks them all at once, naming the one that does not fit only on failure
         parse = ", ".join(f"{n!r}: (v >> {sh}) & {m}" for n, sh, m in self.fields)
+        value_of_data = "data[0]" if size == 1 else "int.from_bytes(data, 'little')"
         get = "".join(f"        x{i} = o[{n!r}]\n" for i, (n, _, _) in enumerate(self.fields))
         misfit = " | ".join(f"(x{i} & {~m})" for i, (_, _, m) in enumerate(self.fields))
         value = " | ".join(f"(x{i} << {sh})" if sh else f"x{i}"
@@ -38,7 +39,7 @@ class BitFields(Construct):
         src = (f"def parse_bytes(data):\n"
                f"    if len(data) != {size}:\n"
                f"        raise StreamError('expected {size} octets, got ' + str(len(data)))\n"
-               f"    v = int.from_bytes(data, 'little')\n"
+               f"    v = {value_of_data}\n"
                f"    return {{{parse}}}\n"
                f"def build_bytes(o):\n    try:\n{get}"
                f"    except KeyError:\n        return partial(o)\n"

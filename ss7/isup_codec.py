@@ -10,7 +10,7 @@ Variants (ITU, China) are data: :data:`VARIANTS`.
 
 from __future__ import annotations
 
-from binascii import hexlify, unhexlify
+from binascii import unhexlify
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,10 +96,12 @@ class CauseIndicators(Construct):
 # Digits (Q.763 3.9 / 3.10): BCD, first digit in the low nibble, filler 0 when odd.
 _DIGITS = "0123456789ABCDEF"
 _NOT_BCD = str.maketrans("", "", _DIGITS + _DIGITS.lower())  # leaves only what is not BCD
+_OCTET_DIGITS = tuple(_DIGITS[o & 15] + _DIGITS[o >> 4] for o in range(256))  # octet -> 2 digits
 
 
 def _swap_nibble_chars(hexdigits: bytes) -> bytes:
-    """'214365' <-> '123456': the hex text of BCD octets read low nibble first."""
+    """'123456' -> '214365': the hex text of BCD octets that carry the first digit in the low
+    nibble."""
     out = bytearray(hexdigits)
     out[0::2] = hexdigits[1::2]
     out[1::2] = hexdigits[0::2]
@@ -121,7 +123,7 @@ class AddressNumber(Construct):
         if len(data) < skip:
             raise StreamError("address parameter shorter than its header")
         head = self.HEAD.parse_bytes(data[:1])
-        digits = _swap_nibble_chars(hexlify(data[skip:]).upper()).decode()
+        digits = "".join([_OCTET_DIGITS[o] for o in data[skip:]])
         if head["odd"] and digits:
             digits = digits[:-1]
         out = {"head": head, "digits": digits}
