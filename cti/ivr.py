@@ -189,7 +189,7 @@ def _node(flow: Flow, name: str, table: Any, where: str, base: str) -> Node:
     kind = table.get("kind")
     if kind is None:
         cfg.error("missing required key 'kind'", where)
-    if kind not in NODES:
+    if not isinstance(kind, str) or kind not in NODES:
         cfg.error(f"must be one of {', '.join(NODES)}", f"{where}.kind")
     opts = cfg._check("ivr", where, table, schema={"kind": _KIND, **NODES[kind]})
     for key in ("prompts", "invalid", "no_input"):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import ConfigError
 from cti.callcentre import CallCentre
@@ -19,7 +21,7 @@ from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
 from cti.config import Config
 from cti.dialplan import DialPlan, Route
-from cti.ivr import check_route_targets, load_flow_file, merge_flows
+from cti.ivr import _targets, check_route_targets, flows_from, load_flow_file, merge_flows
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
@@ -363,3 +365,29 @@ def test_lab_sim_example_voicemail_flow_with_spoken_prompts(tmp_path, monkeypatc
     assert len(files) == 1
     audio, _ = read_audio(files[0])
     assert 2.0 <= len(audio) / 8000 < 4.5
+
+
+_values = st.one_of(st.text(max_size=8), st.integers(-3, 200), st.floats(-1, 100),
+                    st.booleans(), st.lists(st.text(max_size=6), max_size=3),
+                    st.dictionaries(st.text(max_size=3), st.text(max_size=4), max_size=3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=4), st.dictionaries(
+    st.sampled_from(["kind", "next", "prompts", "choices", "timeout", "retries", "store",
+                     "to", "cause", "var", "cases", "default", "max_digits", "file", "x"]),
+    st.one_of(st.sampled_from(["play", "menu", "collect", "record", "route", "hangup",
+                               "goto", "branch", "queue:q", "tone:dial", "a"]), _values),
+    max_size=6), min_size=1, max_size=4), st.text(min_size=1, max_size=4))
+def test_arbitrary_node_tables_load_or_fail_with_config_error(nodes, start):
+    cfg = Config({"ivr": [{"name": "f", "start": start, "nodes": nodes}]}, "fuzz.toml")
+    try:
+        flows = flows_from(cfg)
+    except ConfigError as e:
+        assert e.file == "fuzz.toml" and e.key.startswith("ivr[0]")
+        return
+    flow = flows["f"]
+    assert flow.start in flow.nodes
+    for node in flow.nodes.values():
+        for _, target in _targets(node):
+            assert target in flow.nodes
