@@ -7,7 +7,9 @@ desktop (:meth:`HuntQueue.answer`: the kernel takes the station off-hook) or rej
 (:meth:`HuntQueue.reject`: the caller goes to the next agent).  On answer the caller and
 the agent are switched together in the fabric.  If the agent does not answer within
 ``ring_timeout`` the caller goes back to the head of the queue and the agent is made
-not-ready (reason ``rona``) for ``rona_pause`` (ring-no-answer).  After a call the agent
+not-ready (reason ``rona``) for ``rona_pause`` (ring-no-answer); a station that cannot
+be rung (off-hook, or its hook still settling after a hang-up) makes the agent not-ready
+(reason ``station-busy``) for ``busy_retry_s`` only.  After a call the agent
 is in ``wrapup`` for the agent's (else the queue's) wrap-up time, then ready again, or
 not-ready with the reason asked for during the call.
 
@@ -138,7 +140,8 @@ class QueueStats:
 class HuntQueue:
     def __init__(self, name: str, kernel, media, stations, agents: list[Agent], *,
                  service_level_s: float = 20.0, ring_timeout: float = 15.0,
-                 rona_pause: float = 30.0, wrapup_s: float = 3.0, hold_tone: str = "ringback"):
+                 rona_pause: float = 30.0, wrapup_s: float = 3.0, hold_tone: str = "ringback",
+                 busy_retry_s: float = 1.0):
         self.name = name
         self.kernel = kernel
         self.media = media
@@ -147,6 +150,7 @@ class HuntQueue:
         self.sl = service_level_s
         self.ring_timeout = ring_timeout
         self.rona_pause = rona_pause
+        self.busy_retry_s = busy_retry_s  # a station off-hook (or settling on-hook) is retried
         self.wrapup_s = wrapup_s
         self.hold_tone = hold_tone
         self.waiting: deque[_Waiting] = deque()
@@ -248,7 +252,7 @@ class HuntQueue:
             timer.cancel()
             agent.offer = None
             self.waiting.appendleft(w)
-            self._pause(agent, "not-ready", self.rona_pause, "station-busy")
+            self._pause(agent, "not-ready", self.busy_retry_s, "station-busy")
             return
         agent.set_state("ringing")
 

@@ -227,3 +227,29 @@ def test_caller_gone_while_ringing_is_no_ring_no_answer(tmp_path):
         rt.close()
     assert (back["state"], back["reason"], back["call"]) == ("ready", None, None)
     assert wrapup == pytest.approx(0.5, abs=0.05)  # the agent's wrap-up, not the queue's 2 s
+
+
+def test_station_still_settling_is_retried_soon(tmp_path):
+    """No wrap-up: the next call finds the station's hook still settling after the
+    kernel's hang-up (a break shorter than flash_max could be a flash), so the agent is
+    not-ready ``station-busy`` for about a second, not a RONA pause."""
+    rt = runtime(tmp_path, mode="desktop", wrapup_s=0.0)
+    try:
+        async def scenario(c):
+            await only(c, "alice")
+            for _ in range(2):
+                await c.call("call.dial", trunk="pstn-pri", dnis="5000", ani=CALLER)
+            first = await event(c, "agents.offered", agent="alice")
+            await c.call("call.answer", agent="alice", call=first["call"])
+            await event(c, "agents.state", name="alice", state="talking")
+            await c.call("call.drop", call=first["call"], agent="alice")
+            busy = await event(c, "agents.state", name="alice", state="not-ready")
+            ringing = await event(c, "agents.state", name="alice", state="ringing")
+            second = await event(c, "agents.offered", agent="alice")
+            return busy, second, ringing["at"] - busy["at"]
+
+        busy, second, pause = run_with_client(rt, scenario)
+    finally:
+        rt.close()
+    assert busy["reason"] == "station-busy" and second["call"] != busy["call"]
+    assert 0.9 < pause < 2.5
