@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -391,3 +392,28 @@ def test_arbitrary_node_tables_load_or_fail_with_config_error(nodes, start):
     for node in flow.nodes.values():
         for _, target in _targets(node):
             assert target in flow.nodes
+
+
+def test_cti_ivr_check_and_sim(tmp_path, capsys, monkeypatch):
+    from cti.cli import main
+
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "lab-sim.toml")
+    assert main(["ivr", "check", example, "--json"]) == 0
+    flows = json.loads(capsys.readouterr().out)["flows"]
+    assert {"demo", "answer", "reception", "account"} <= set(flows)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(NODE + 'kind = "goto"\nnext = "b"\n')
+    assert main(["ivr", "check", str(bad)]) == 1
+    assert f"{bad}:8: key 'ivr[0].nodes.a.next'" in capsys.readouterr().out
+
+    monkeypatch.chdir(tmp_path)
+    flow_file = os.path.join(os.path.dirname(example), "flows", "reception.toml")
+    assert main(["ivr", "sim", flow_file, "account", "--press", "1:12#", "--json"]) == 0
+    t = json.loads(capsys.readouterr().out)
+    assert [s["node"] for s in t["steps"]] == ["ask", "which", "sales"]
+    assert t["vars"] == {"account": "12"} and t["routed"] == "queue:sales"
+    assert main(["ivr", "sim", flow_file, "reception", "--hangup", "2", "--json"]) == 0
+    t = json.loads(capsys.readouterr().out)
+    assert t["cleared_by"] == "caller" and t["routed"] is None
+    assert main(["ivr", "sim", flow_file, "nope"]) == 2
+    assert main(["ivr", "sim", flow_file, "account", "--press", "x"]) == 2
