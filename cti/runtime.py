@@ -327,9 +327,10 @@ class Runtime:
         return call.id
 
     def _feature(self, fn, *args):
-        for c in args:  # hold, transfer, conference and park take a call out of supervision
-            if isinstance(c, Call):
-                self.supervisor.release(c)
+        for arg in args:  # hold, transfer, conference and park take calls out of supervision
+            for c in arg if isinstance(arg, list) else [arg]:
+                if isinstance(c, Call):
+                    self.supervisor.release(c)
         try:
             return fn(*args)
         except FeatureError as e:

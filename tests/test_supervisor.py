@@ -161,3 +161,20 @@ def test_force_ready_and_force_logout(rt):
                    "logout": "logout-pending", "after": "logged-out",
                    "ready logged out": "bad_state", "bob": "ready", "bob state": "ready",
                    "bob out": "logged-out"}
+
+
+def test_hold_ends_the_supervision_and_retrieve_reconnects(rt):
+    async def scenario(c):
+        cid, pstn_slot = await _agent_call(c, rt)
+        ears = Ears(rt, pstn_slot)
+        await c.call("supervisor.barge", station=SUPERVISOR, call=cid)
+        assert await c.call("call.hold", call=cid) == "held"
+        sessions = await c.call("supervisions")
+        await asyncio.sleep(0.5)
+        assert await c.call("call.retrieve", call=cid) == "retrieved"
+        await asyncio.sleep(0.3)
+        return sessions, await ears.probe("caller", "1")
+
+    sessions, heard = run_with_client(rt, scenario)
+    assert sessions == []
+    assert heard == {"agent": True, "supervisor": False, "caller": False}
