@@ -30,7 +30,7 @@ import asyncio
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -471,22 +471,24 @@ class IvrRunner:
         return None
 
 
-def check_route_targets(flows: dict[str, Flow], queues, groups, stations) -> None:
-    """Each route node's target exists (ConfigError naming the flow's file and key)."""
+def check_route_targets(flows: dict[str, Flow], queues: Collection[str] | None,
+                        groups: Collection[str] | None, stations: int | None) -> None:
+    """Each route node's target exists (ConfigError naming the flow's file and key):
+    flows always; queues, trunks/groups and station numbers (``stations``: how many;
+    0 = no station board) unless given as None (not known: a flow file alone)."""
     for flow in flows.values():
         for node, kind, target in flow.routes():
             key = f"{node.where}.to"
             if kind == "ivr" and target not in flows:
                 flow.error(f"no flow named {target!r}", key)
-            if kind == "queue" and target not in queues:
+            if kind == "queue" and queues is not None and target not in queues:
                 flow.error(f"no queue named {target!r}", key)
-            if kind in ("group", "trunk") and target not in groups:
+            if kind in ("group", "trunk") and groups is not None and target not in groups:
                 flow.error(f"no {kind} named {target!r}", key)
-            if kind == "station":
-                if stations is None:
-                    flow.error("no station board configured", key)
-                if not target.isdigit() or int(target) >= len(stations.board.handsets):
-                    flow.error(f"no station {target}", key)
+            if kind == "station" and stations is not None and not (
+                    target.isdigit() and int(target) < stations):
+                flow.error(f"no station {target}" if stations else
+                           "no station board configured", key)
 
 
 __all__ = ["Flow", "IvrRunner", "NODES", "builtin_flows", "check_route_targets",

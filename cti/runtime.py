@@ -106,7 +106,8 @@ class Runtime:
             self.trunks[t["name"]] = self._trunk(i, t)
         self.groups.update(build_groups(self.trunks, cfg["trunk_group"],
                                         {t["name"]: t["overflow"] for t in cfg["trunk"]}))
-        ivr.check_route_targets(self.flows, self.queues, self.groups, self.stations)
+        ivr.check_route_targets(self.flows, self.queues, self.groups,
+                                0 if self.stations is None else len(self.stations.board.handsets))
         self.features = Features(k, self.media)
         self.desktop = Desktop(k, self.agents, self.centre.active, self.stations, self.crm)
         self.supervisor = Supervisor(k, self.stations, self.agents, self.centre.active)

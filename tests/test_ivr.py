@@ -116,7 +116,7 @@ def rig(tmp_path):
     cdr = CdrWriter(str(tmp_path / "cdr.csv"))
     centre = CallCentre(kernel, media, DialPlan([Route.parse("^5", ".*", "ivr:main")]), queues,
                         cdr, plan="cn", stations=stations, flows=flows)
-    check_route_targets(flows, queues, {}, stations)
+    check_route_targets(flows, queues, {}, 1)
     net = IsdnTrunk(kernel, "pstn", pstn.spans[0], "network")
     IsdnTrunk(kernel, "cc", cc.spans[0], "user", on_offered=centre.incoming)
     r = Rig(kernel, media, net, centre, cdr)
@@ -302,7 +302,7 @@ def test_start_node_route_targets_and_file_contents_are_checked(tmp_path):
     path.write_text(NODE + 'kind = "route"\nto = "queue:nobody"\n')
     flows = load_flow_file(str(path))
     with pytest.raises(ConfigError, match="no queue named 'nobody'") as e:
-        check_route_targets(flows, {}, {}, None)
+        check_route_targets(flows, {}, {}, 0)
     assert (e.value.key, e.value.line) == ("ivr[0].nodes.a.to", 8)
     with pytest.raises(ConfigError, match="already defined"):
         merge_flows(flows, load_flow_file(str(path)))

@@ -15,40 +15,26 @@ from cti.cli import UsageError
 
 
 def _flows(path: str, strict_targets: bool):
+    """The flows FILE defines (with the built-in ones), route targets checked: flows always,
+    queues/trunks/groups/stations when FILE is a config and ``strict_targets``."""
     from cti import ivr
     from cti.config import Config
 
     cfg = Config.load(path)
-    if all(k == "ivr" or k.startswith("ivr[") for k in cfg._lines):
-        flows = ivr.merge_flows(ivr.builtin_flows(), ivr.flows_from(cfg))
+    extra = {}
+    if cfg["kernel"]["ivr_path"]:
+        extra = ivr.load_flow_file(os.path.join(os.path.dirname(os.path.abspath(path)),
+                                                cfg["kernel"]["ivr_path"]))
+    flows = ivr.merge_flows(ivr.builtin_flows(), ivr.flows_from(cfg), extra)
+    flow_file = all(k == "ivr" or k.startswith("ivr[") for k in cfg._lines)
+    if strict_targets and not flow_file:
+        ivr.check_route_targets(
+            flows, {q["name"] for q in cfg["queue"]} | {"sales", "support"},
+            {t["name"] for t in cfg["trunk"]} | {g["name"] for g in cfg["trunk_group"]},
+            sum(b["stations"] for b in cfg["board"]))
     else:
-        extra = {}
-        if cfg["kernel"]["ivr_path"]:
-            extra = ivr.load_flow_file(os.path.join(os.path.dirname(os.path.abspath(path)),
-                                                    cfg["kernel"]["ivr_path"]))
-        flows = ivr.merge_flows(ivr.builtin_flows(), ivr.flows_from(cfg), extra)
-        if strict_targets:
-            queues = {q["name"] for q in cfg["queue"]} | {"sales", "support"}
-            groups = {t["name"] for t in cfg["trunk"]} | {g["name"] for g in cfg["trunk_group"]}
-            stations = sum(b["stations"] for b in cfg["board"])
-            _check_targets(flows, queues, groups, stations)
-    for flow in flows.values():  # flows reached by ivr: routes exist in any case
-        for node, kind, target in flow.routes():
-            if kind == "ivr" and target not in flows:
-                flow.error(f"no flow named {target!r}", f"{node.where}.to")
+        ivr.check_route_targets(flows, None, None, None)
     return flows
-
-
-def _check_targets(flows, queues: set, groups: set, stations: int) -> None:
-    for flow in flows.values():
-        for node, kind, target in flow.routes():
-            key = f"{node.where}.to"
-            if kind == "queue" and target not in queues:
-                flow.error(f"no queue named {target!r}", key)
-            if kind in ("group", "trunk") and target not in groups:
-                flow.error(f"no {kind} named {target!r}", key)
-            if kind == "station" and not (target.isdigit() and int(target) < stations):
-                flow.error(f"no station {target}", key)
 
 
 def check(args) -> int:
