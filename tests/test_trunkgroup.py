@@ -398,3 +398,25 @@ def test_r2_circuits_follow_the_policy():
         assert [c.dnis[:2] for c in rig.offered] == ["55"] * 3
     finally:
         kernel.close()
+
+
+def test_runtime_builds_configured_and_one_trunk_groups(tmp_path):
+    import os
+
+    from cti.runtime import Runtime
+
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "lab-sim.toml")
+    cfg = Config.load(example)
+    cfg.data["crm"]["path"] = str(tmp_path / "crm.db")
+    cfg.data["trunk"][1]["overflow"] = "cc-out"  # cc-pri's own group overflows to cc-out
+    rt = Runtime(cfg, virtual=True)
+    try:
+        g = rt.groups["cc-out"]
+        assert (g.hunt, [t.name for t in g.trunks]) == ("last", ["cc-pri", "cc-isup", "cc-r2"])
+        assert rt.groups["cc-pri"].trunks == [rt.trunks["cc-pri"]]
+        assert rt.groups["cc-pri"].overflow is g
+        assert rt.centre.groups is rt.groups
+        status = rt.groups["cc-out"].status()
+        assert status["counters"] == {"attempts": 0, "seized": 0, "overflowed": 0, "failed": 0}
+    finally:
+        rt.close()
