@@ -9,14 +9,17 @@ import csv
 import sqlite3
 
 import pytest
-from desk_rig import CALLER, dial, error_code, event, only, run_with_client, runtime
+from desk_rig import CALLER, EXAMPLE, dial, error_code, event, only, run_with_client, runtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.errors import ConfigError
 from cti.calls import Call
 from cti.cdr import CdrWriter
+from cti.config import Config
 from cti.crm import CONTACT_FIELDS, CrmError, CrmStore
 from cti.desktop import call_vars
+from cti.runtime import Runtime
 
 
 @pytest.fixture
@@ -169,3 +172,13 @@ def test_screen_pop_variables_are_the_calls_json_data(rt):
                       "bridged": partner, "held_from": {"call": partner}})
     assert call_vars(call) == {"queue": "sales", "ivr": {"account": "1234", "choice": "2"},
                                "ivr_trail": ["demo.greeting", "demo.menu"], "answered_at": 3.5}
+
+
+def test_a_crm_path_that_is_not_a_database_is_a_config_error(tmp_path):
+    old = tmp_path / "calls.csv"
+    old.write_text("id,trunk\n1,isdn\n")  # an old config's CSV call records at crm.path
+    cfg = Config.load(EXAMPLE)
+    cfg.data["crm"]["path"] = str(old)
+    with pytest.raises(ConfigError) as e:
+        Runtime(cfg, virtual=True)
+    assert e.value.key == "crm.path" and "not a database" in str(e.value)
