@@ -67,13 +67,6 @@ class Runtime:
             from cti.trunks.station import StationTrunk
             self.stations = StationTrunk(k, "stations", self.stations_board)
         self.media = MediaEngine(k, law=kc["law"], plan=kc["tone_plan"])
-        crm = cfg["crm"]
-        try:
-            self.crm = CrmStore(crm["path"])
-        except sqlite3.Error as e:
-            cfg.error(f"cannot open the CRM store {crm['path']!r}: {e}", "crm.path")
-        self.cdr = CdrWriter(crm["records"] or os.path.splitext(crm["path"])[0] + "-calls.csv",
-                             store=self.crm)
         self.agents = [Agent(a["name"], a["station"] if a["station"] is not None else i,
                              mode=a["mode"], wrapup_s=a["wrapup_s"])
                        for i, a in enumerate(cfg["agent"])]
@@ -96,6 +89,13 @@ class Runtime:
             if route.kind == "station" and self.stations is None:
                 cfg.error("no station board configured", f"route[{i}].to")
             routes.append(route)
+        crm = cfg["crm"]  # files are made once the dial plan is known to be good
+        try:
+            self.crm = CrmStore(crm["path"])
+        except sqlite3.Error as e:
+            cfg.error(f"cannot open the CRM store {crm['path']!r}: {e}", "crm.path")
+        self.cdr = CdrWriter(crm["records"] or os.path.splitext(crm["path"])[0] + "-calls.csv",
+                             store=self.crm)
         self.trunks: dict[str, Any] = {}
         self.groups: dict[str, TrunkGroup] = {}
         self.centre = CallCentre(k, self.media, DialPlan(routes), self.queues, self.cdr,
