@@ -153,7 +153,7 @@ def parse_prompt(spec: Any, base: str) -> Prompt:
     stream = PromptStream(path, "alaw")  # the header is checked now, not during a call
     stream.close()
     octets = os.path.getsize(path) if stream.remaining is None else stream.remaining
-    return Prompt("file", path, octets / stream.width / 8000)
+    return Prompt("file", path, octets / stream.width / stream.rate)
 
 
 def _seconds(text: str, spec: str) -> float:

@@ -1,12 +1,12 @@
-"""Prompt files read block by block: WAV (PCM16, A-law, mu-law; 8 kHz mono) and raw
-.alaw/.ulaw, converted to the fabric's law as they are read, so an hour-long file costs
-one read buffer, not the file.
+"""Prompt files read block by block: WAV (PCM 16-bit or 8-bit, A-law, mu-law; mono, 8 kHz
+or one of the usual rates from 11.025 to 192 kHz) and raw .alaw/.ulaw (8 kHz), converted to the fabric's law as they
+are read, so an hour-long file costs one read buffer, not the file.
 
-The header is checked when the stream opens (RIFF/WAVE chunks walked with seeks, the
-fmt chunk checked by :mod:`timeslot.audiofile`'s rules), so a bad prompt fails before
-playback starts with one :class:`AudioFileError` line naming the file and the reason.
-PCM16 is encoded by G.711 (clause 2); A-law <-> mu-law by the G.711 Tables 3/4
-transcoders.
+The header is checked when the stream opens (RIFF/WAVE chunks walked with seeks), so a bad
+prompt fails before playback starts with one :class:`AudioFileError` line naming the file
+and the reason.  At 8 kHz, PCM is encoded by G.711 (clause 2) and A-law <-> mu-law goes
+through the G.711 Tables 3/4 transcoders; other rates are decoded to linear, converted to
+8 kHz by :class:`cti.resample.Resampler` (anti-alias filtered) and encoded.
 """
 
 from __future__ import annotations
@@ -16,17 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
-from timeslot.audiofile import _RAW, AudioFileError, _parse_fmt
+from cti.resample import Resampler
+from timeslot.audiofile import _RAW, AudioFileError
 
-READ_SAMPLES = 4000  # samples per disk read: 0.5 s
+READ_SAMPLES = 4000  # samples per disk read: 0.5 s at 8 kHz
+# sample rates read (all but 8 kHz converted): the usual ones, whose L/M ratio to 8 kHz
+# keeps the polyphase filter small (L <= 320)
+RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000,
+         176400, 192000)
+# WAVE format tags (RFC 2361) -> coding; 0xFFFE (extensible) carries one in its SubFormat
+_TAGS = {1: "pcm", 6: "alaw", 7: "ulaw"}
 
 
 class PromptStream:
     """One open prompt file; :meth:`read` returns up to ``n`` octets in ``law``."""
 
     def __init__(self, path: str | Path, law: str, read_samples: int = READ_SAMPLES):
-        from timeslot.g711 import alaw_to_ulaw, encode, ulaw_to_alaw
-
         self.path = p = Path(path)
         self.law = law
         self.read_samples = read_samples
@@ -39,25 +44,20 @@ class PromptStream:
         except OSError as e:
             raise AudioFileError(f"{p}: {e.strerror or 'cannot read'}") from None
         try:
-            coding, self.remaining = self._header()
+            self.coding, self.rate, self.width, self.remaining = self._header()
         except BaseException:
             self._f.close()
             raise
-        self.width = 2 if coding == "linear" else 1
-        self._convert = (
-            (lambda b: encode(np.frombuffer(b, "<i2").astype(np.int16), law))
-            if coding == "linear" else
-            (lambda b: np.frombuffer(b, np.uint8)) if coding == law else
-            (lambda b: (ulaw_to_alaw if law == "alaw" else alaw_to_ulaw)(
-                np.frombuffer(b, np.uint8))))
+        self.resampler = None if self.rate == 8000 else Resampler(self.rate)
         self._buf = np.empty(0, np.uint8)
         self._pos = 0
 
     def _fail(self, why: str) -> AudioFileError:
         return AudioFileError(f"{self.path}: {why}")
 
-    def _header(self) -> tuple[str, int | None]:
-        """(coding, octets of audio data; None = to the end of a raw file)."""
+    def _header(self) -> tuple[str, int, int, int | None]:
+        """(coding, rate, octets per sample, octets of audio data; None = to the end of a
+        raw file)."""
         f = self._f
         head = f.read(12)
         if head[:4] != b"RIFF":
@@ -67,7 +67,7 @@ class PromptStream:
             if not head:
                 raise self._fail("empty file")
             f.seek(0)
-            return raw, None
+            return raw, 8000, 1, None
         if head[8:12] != b"WAVE":
             raise self._fail("RIFF file is not WAVE")
         fmt = None
@@ -81,19 +81,37 @@ class PromptStream:
                 body = f.read(size)
                 if len(body) < 16:
                     raise self._fail(f"truncated fmt chunk at offset {at}")
-                fmt = _parse_fmt(self.path, body)
+                fmt = self._fmt(body)
                 if size & 1:
                     f.seek(1, 1)
             elif cid == b"data":
                 if fmt is None:
                     raise self._fail("data chunk before fmt chunk")
-                law, width = fmt
+                coding, rate, width = fmt
                 if size % width:
                     raise self._fail(f"data chunk of {size} octets is not whole "
                                      f"{width}-octet samples")
-                return law, size
+                return coding, rate, width, size
             else:
                 f.seek(size + (size & 1), 1)
+
+    def _fmt(self, body: bytes) -> tuple[str, int, int]:
+        tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
+        if tag == 0xFFFE and len(body) >= 26:
+            tag = struct.unpack_from("<H", body, 24)[0]  # SubFormat GUID starts with the tag
+        coding = _TAGS.get(tag)
+        if coding is None:
+            raise self._fail(f"unsupported WAV coding (format tag {tag:#06x}; PCM, A-law "
+                             "and mu-law are read)")
+        if channels != 1:
+            raise self._fail(f"{channels} channels; telephony prompts are mono")
+        if rate not in RATES:
+            raise self._fail(f"sample rate {rate} Hz; read: {', '.join(map(str, RATES))} Hz")
+        if coding == "pcm" and bits in (8, 16):
+            return ("pcm8" if bits == 8 else "linear"), rate, bits // 8
+        if coding != "pcm" and bits == 8:
+            return coding, rate, 1
+        raise self._fail(f"{bits}-bit {coding}; PCM is read as 8 or 16 bits, G.711 as 8")
 
     @property
     def buffered(self) -> int:
@@ -117,20 +135,48 @@ class PromptStream:
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else self._buf[:0]
 
     def _refill(self) -> bool:
-        if self._f.closed:
-            return False
-        want = self.read_samples * self.width
-        if self.remaining is not None:
-            want = min(want, self.remaining)
-        data = self._f.read(want) if want else b""
-        data = data[:len(data) - len(data) % self.width]
-        if self.remaining is not None:
-            self.remaining -= len(data)
-        if not data:
-            self.close()  # end of the data, or a file shorter than its header says
-            return False
-        self._buf, self._pos = self._convert(data), 0
-        return True
+        """Convert the next disk read (at the end: the resampler's tail) into ``_buf``."""
+        while not self._f.closed:
+            want = self.read_samples * self.width
+            if self.remaining is not None:
+                want = min(want, self.remaining)
+            data = self._f.read(want) if want else b""
+            data = data[:len(data) - len(data) % self.width]
+            if self.remaining is not None:
+                self.remaining -= len(data)
+            if data:
+                out = self._convert(data)
+            else:  # end of the data, or a file shorter than its header says
+                self.close()
+                out = (np.empty(0, np.uint8) if self.resampler is None
+                       else self._encode(self.resampler.flush()))
+            if len(out):
+                self._buf, self._pos = out, 0
+                return True
+        return False
+
+    def _convert(self, data: bytes) -> np.ndarray:
+        from timeslot.g711 import alaw_to_ulaw, decode, ulaw_to_alaw
+
+        if self.coding in ("alaw", "ulaw"):
+            octets = np.frombuffer(data, np.uint8)
+            if self.resampler is None:
+                if self.coding == self.law:
+                    return octets
+                return (ulaw_to_alaw if self.law == "alaw" else alaw_to_ulaw)(octets)
+            linear = decode(octets, self.coding)
+        elif self.coding == "pcm8":  # unsigned, 128 = zero
+            linear = (np.frombuffer(data, np.uint8).astype(np.int16) - 128) * 256
+        else:
+            linear = np.frombuffer(data, "<i2")
+        if self.resampler is None:
+            return self._encode(linear)
+        return self._encode(self.resampler.process(linear))
+
+    def _encode(self, x: np.ndarray) -> np.ndarray:
+        from timeslot.g711 import encode
+
+        return encode(np.clip(np.rint(x), -32768, 32767).astype(np.int16), self.law)
 
     def close(self) -> None:
         self._f.close()

@@ -16,7 +16,7 @@ from cti.media import Reason
 from cti.wavstream import READ_SAMPLES, PromptStream
 from tests.kernel_rig import back_to_back
 from timeslot.audiofile import AudioFileError, write_wav
-from timeslot.g711 import alaw_encode, ulaw_encode, ulaw_to_alaw
+from timeslot.g711 import alaw_decode, alaw_encode, ulaw_encode, ulaw_to_alaw
 
 
 @pytest.fixture
@@ -144,8 +144,9 @@ def wav_with(tag: int, channels: int = 1, rate: int = 8000, bits: int = 16) -> b
 
 @pytest.mark.parametrize("name, content, reason", [
     ("float.wav", wav_with(3, bits=32), "unsupported WAV coding (format tag 0x0003"),
-    ("wide.wav", wav_with(1, rate=16000), "sample rate 16000 Hz; 8000 Hz expected"),
-    ("stereo.wav", wav_with(1, channels=2), "2 channels; telephony audio is mono"),
+    ("slow.wav", wav_with(1, rate=1000), "sample rate 1000 Hz; read: 8000, 11025"),
+    ("stereo.wav", wav_with(1, channels=2), "2 channels; telephony prompts are mono"),
+    ("wide.wav", wav_with(1, bits=24), "24-bit pcm; PCM is read as 8 or 16 bits"),
     ("adpcm.wav", wav_with(0x11, bits=4), "unsupported WAV coding (format tag 0x0011"),
     ("notes.txt", b"hello", "not a WAV file"),
     ("cut.wav", wav_with(1)[:30], "truncated"),
@@ -182,3 +183,57 @@ def test_arbitrary_bytes_stream_or_fail_typed(tmp_path_factory, data, suffix):
     while len(chunk := stream.read(10)):
         total += len(chunk)
     assert stream.closed and total <= len(data)
+
+
+def pcm_wav(path, x: np.ndarray, rate: int) -> None:
+    body = np.asarray(x, "<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
+    path.write_bytes(b"RIFF" + struct.pack("<I", 4 + 24 + 8 + len(body)) + b"WAVE" + b"fmt "
+                     + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(body))
+                     + body)
+
+
+def read_all(path, read_samples: int = READ_SAMPLES) -> np.ndarray:
+    s = PromptStream(path, "alaw", read_samples=read_samples)
+    parts = []
+    while len(chunk := s.read(160)):
+        parts.append(chunk)
+    assert s.closed
+    return np.concatenate(parts)
+
+
+@pytest.mark.parametrize("rate", [44100, 22050, 16000, 48000, 11025])
+def test_other_rates_are_converted_to_8khz_in_band_and_without_aliases(tmp_path, rate):
+    t = np.arange(rate) / rate  # one second
+    pcm_wav(tmp_path / "tone.wav", np.sin(2 * np.pi * 1000 * t) * 10000, rate)
+    out = read_all(tmp_path / "tone.wav")
+    assert len(out) == 8000
+    assert np.array_equal(out, read_all(tmp_path / "tone.wav", read_samples=97))  # any cut
+    y = alaw_decode(out).astype(np.float64)[400:-400]
+    ref = np.sin(2 * np.pi * 1000 * (np.arange(8000) / 8000))[400:-400] * 10000
+    snr = 10 * np.log10(np.sum(ref ** 2) / np.sum((y - ref) ** 2))
+    assert snr > 30  # in phase and level: what is left is G.711 quantisation
+    if rate > 8000:  # 5 kHz would fold to 3 kHz: the filter takes it out (>= 60 dB)
+        pcm_wav(tmp_path / "high.wav", np.sin(2 * np.pi * 5000 * t) * 10000, rate)
+        high = alaw_decode(read_all(tmp_path / "high.wav")).astype(np.float64)[400:-400]
+        assert 20 * np.log10(np.std(high) / 7071) < -55
+
+
+def test_g711_and_8_bit_files_at_other_rates(tmp_path):
+    t = np.arange(16000) / 16000
+    write_wav(tmp_path / "a.wav", alaw_encode((np.sin(2 * np.pi * 700 * t) * 8000)
+                                              .astype(np.int16)), "alaw")
+    data = (tmp_path / "a.wav").read_bytes().replace(struct.pack("<II", 8000, 8000),
+                                                     struct.pack("<II", 16000, 16000), 1)
+    (tmp_path / "a16.wav").write_bytes(data)
+    y = alaw_decode(read_all(tmp_path / "a16.wav")).astype(np.float64)
+    assert len(y) == 8000
+    spec = np.abs(np.fft.rfft(y[400:-400] * np.hanning(7200)))
+    assert abs(np.argmax(spec) * 8000 / 7200 - 700) < 2
+    u8 = (np.sin(2 * np.pi * 500 * np.arange(800) / 8000) * 100 + 128).astype(np.uint8)
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 8)
+    (tmp_path / "u8.wav").write_bytes(b"RIFF" + struct.pack("<I", 36 + 800) + b"WAVEfmt "
+                                      + struct.pack("<I", 16) + fmt + b"data"
+                                      + struct.pack("<I", 800) + u8.tobytes())
+    assert np.array_equal(read_all(tmp_path / "u8.wav"),
+                          alaw_encode((u8.astype(np.int16) - 128) * 256))
