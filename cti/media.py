@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -316,11 +317,11 @@ class MediaEngine:
             an.done.set_result(Termination(Reason.DONE, data={"result": result}))
 
     # --- play ----------------------------------------------------------------------
-    async def play(self, slot: int, prompts: Sequence[np.ndarray | bytes | str],
+    async def play(self, slot: int, prompts: Sequence[np.ndarray | bytes | str | os.PathLike],
                    interrupt: str = "") -> Termination:
-        """Play prompts back to back with no gap - law-coded octets, or files (WAV
-        PCM16/A-law/mu-law or raw .alaw/.ulaw) streamed from disk block by block in the
-        kernel's law; a digit in ``interrupt`` (also one already buffered) stops it.
+        """Play prompts back to back with no gap - law-coded octets, or files (WAV PCM/
+        A-law/mu-law, other rates converted to 8 kHz, or raw .alaw/.ulaw) streamed from
+        disk block by block in the kernel's law; a digit in ``interrupt`` (also one already buffered) stops it.
         Every file is opened first, so a bad one raises AudioFileError naming it before
         anything plays; ending or cancelling closes the files."""
         if interrupt:
@@ -333,10 +334,12 @@ class MediaEngine:
         sources: deque = deque()
         try:
             for p in prompts:
-                sources.append(PromptStream(p, self.law) if isinstance(p, str) else
-                               _Octets(np.frombuffer(p, np.uint8)
-                                       if isinstance(p, (bytes, bytearray))
-                                       else np.asarray(p, np.uint8)))
+                if isinstance(p, (str, os.PathLike)):
+                    sources.append(PromptStream(p, self.law))
+                elif isinstance(p, (bytes, bytearray)):
+                    sources.append(_Octets(np.frombuffer(p, np.uint8)))
+                else:
+                    sources.append(_Octets(np.asarray(p, np.uint8)))
         except BaseException:
             for src in sources:
                 src.close()
