@@ -16,6 +16,7 @@ from core.timers import Timers
 from isdn import ie as ies
 from isdn.bchannels import BState
 from isdn.ie import IE
+from isdn.offer import BroadcastOffer
 from isdn.q931_codec import Message
 from isdn.q931_states import CALL_ROLES, TABLES
 
@@ -57,6 +58,8 @@ class Call(Machine):
         self.call_identity = b""
         self.user_data: Any = None
         self.lost_glare = False  # our SETUP's channel went to the network's call
+        self.link: Any = cc.link  # the data link of this call's terminal
+        self.offer: Any = None  # a broadcast SETUP's terminal responses (isdn.multipoint)
 
     def __repr__(self) -> str:
         return f"<Call cref={self.cref} {'out' if self.originated else 'in'} {self.state} ch={self.channel}>"
@@ -118,7 +121,11 @@ class Call(Machine):
 
     # ---- helpers -------------------------------------------------------------------------
     def send(self, name: str, ie_list: list[IE]) -> None:
-        self.cc.send(Message(name, self.cref, not self.originated, ie_list, self.cc.cr_len))
+        if self.offer is not None and self.link is self.cc.link:
+            self.offer.to_responders(name, ie_list)  # broadcast call, no terminal selected
+            return
+        self.cc.send(Message(name, self.cref, not self.originated, ie_list, self.cc.cr_len),
+                     self.link)
 
     def _event(self, kind: str, msg: Message | None = None, cause: int | None = None,
                **detail: Any) -> None:
@@ -138,6 +145,8 @@ class Call(Machine):
 
     def _release_resources(self) -> None:
         self.timers.stop_all()
+        if self.offer is not None:
+            self.offer.stop()
         self.cc.channels.release(self.channel, self)
         self.cc.forget(self)
 
@@ -182,16 +191,28 @@ class Call(Machine):
         if not overlap:
             ie_list.insert(0, ies.sending_complete())  # first, as in table 3-16
         self.setup = Message("SETUP", self.cref, False, ie_list, self.cc.cr_len)
-        self.cc.send(self.setup)
         self.retries["T303"] = 0
+        if self.cc.multipoint:
+            if overlap:
+                raise ValueError("a broadcast SETUP carries the complete number (en bloc)")
+            self.offer = BroadcastOffer(self)
+            self.offer.send_setup()
+        else:
+            self.cc.send(self.setup, self.link)
         self._start("T303")
 
     def t303(self) -> str | None:
         """5.1.1 / 5.2.1: SETUP is sent once more; after the second expiry the call is
-        cleared (RELEASE COMPLETE cause 102 to the peer; cause 18 to the network's caller)."""
+        cleared (RELEASE COMPLETE cause 102 to the peer; cause 18 to the network's caller).
+        A broadcast SETUP no terminal answered is cleared with the terminals' causes."""
+        if self.offer is not None:
+            if self.offer.t303():
+                return None
+            self._released(None, self.offer.cause())
+            return self._st("NULL")
         if self.retries["T303"] == 0 and self.setup is not None:
             self.retries["T303"] = 1
-            self.cc.send(self.setup)
+            self.cc.send(self.setup, self.link)
             self._start("T303")
             return None
         self.send("RELEASE COMPLETE", [self._cause_ie(causes.RECOVERY_ON_TIMER_EXPIRY)])

@@ -69,6 +69,10 @@ class CallControl:
         self.parked: dict[bytes, _Parked] = {}
         self._next_cref = 1
         self.link: Any = None  # set by the stack: dl_data(bytes), dl_establish()
+        # BRI point-to-multipoint network side (isdn.multipoint): ``link`` is the broadcast
+        # data link, each terminal has its own; a message is answered on the link it came on
+        self.multipoint = False
+        self.rx_link: Any = None
         self.link_up = False
         self._reestablishing = False
         self.restarting: dict[tuple[int, ...] | None, int] = {}
@@ -93,8 +97,14 @@ class CallControl:
         finally:
             self._flushing = False
 
-    def send(self, msg: Message) -> None:
-        self.link.dl_data(codec.encode(msg))
+    def send(self, msg: Message, link: Any = None) -> None:
+        """Send on ``link`` (a call's own data link), else on the link the message being
+        processed came on, else on the D-channel's link."""
+        (link or self.rx_link or self.link).dl_data(codec.encode(msg))
+
+    def broadcast(self, msg: Message) -> None:
+        """Offer to every terminal: a UI frame on the broadcast data link (5.2.1)."""
+        self.link.dl_unitdata(codec.encode(msg))
 
     def channel_ie(self, number: int | None, exclusive: bool = True) -> IE:
         return ies.channel(number, exclusive, self.variant.pri)
@@ -211,15 +221,15 @@ class CallControl:
 
     # ---- data link primitives (LinkUser) -------------------------------------------------
     def dl_establish_conf(self, link: Any) -> None:
-        self._link_up(reset=False)
+        self._link_up(link, reset=False)
 
     def dl_establish_ind(self, link: Any) -> None:
-        self._link_up(reset=True)
+        self._link_up(link, reset=True)
 
-    def _link_up(self, reset: bool) -> None:
+    def _link_up(self, link: Any, reset: bool) -> None:
         was_up, self.link_up = self.link_up, True
         self.emit(Event("link_up", detail={"reset": reset and was_up}))
-        for call in list(self.calls.values()):
+        for call in self._calls_on(link):
             if call.timers.running("T309"):
                 call.timers.stop("T309")
                 call.status_enquiry()  # 5.8.9: report after re-establishment
@@ -230,24 +240,33 @@ class CallControl:
     def dl_release_ind(self, link: Any) -> None:
         """5.8.9: data link failure.  Active calls wait T309 for the link to come back;
         calls being set up are cleared; the link is asked to re-establish."""
-        self.link_up = False
-        self.emit(Event("link_down"))
-        for call in list(self.calls.values()):
+        calls = self._calls_on(link)
+        if not self.multipoint:
+            self.link_up = False
+            self.emit(Event("link_down"))
+        for call in calls:
             if call.role == "ACTIVE":
                 if not call.timers.running("T309"):
                     call._start("T309")
             else:
                 call.clear_internally(causes.DESTINATION_OUT_OF_ORDER)
-        if self.link is not None and not self._reestablishing:
+        wanted = not self.multipoint or any(c.role == "ACTIVE" for c in calls)
+        if link is not None and wanted and not self._reestablishing:
             # ask again after T200, so a peer answering DM does not make us spin
             self._reestablishing = True
-            self.scheduler.call_later(self.link.table.values["T200"], self._reestablish)
+            self.scheduler.call_later(link.table.values["T200"], self._reestablish, link)
         self.flush()
 
-    def _reestablish(self) -> None:
+    def _calls_on(self, link: Any) -> list[Call]:
+        """The calls a data link event concerns: every call, or on a multipoint interface
+        those of that terminal's link."""
+        calls = list(self.calls.values())
+        return [c for c in calls if c.link is link] if self.multipoint else calls
+
+    def _reestablish(self, link: Any) -> None:
         self._reestablishing = False
-        if not self.link_up:
-            self.link.dl_establish()
+        if not link.established:
+            link.dl_establish()
 
     def dl_release_conf(self, link: Any) -> None:
         self.link_up = False
@@ -266,7 +285,11 @@ class CallControl:
             self.counters["ignored"] += 1  # 5.8.1 - 5.8.3.1: ignored
             self.emit(Event("protocol_error", detail={"error": str(e)}))
         else:
-            self.receive(msg)
+            self.rx_link = link if self.multipoint else None
+            try:
+                self.receive(msg)
+            finally:
+                self.rx_link = None
         self.flush()
 
     def receive(self, msg: Message) -> None:
@@ -278,6 +301,20 @@ class CallControl:
         if call is None:
             self._unknown_cref(msg)
             return
+        if call.offer is not None:  # a broadcast call: which terminal is this (5.2.5)?
+            link = call.offer.from_terminal(self.rx_link, msg)
+            if link is None:
+                return
+            if call.offer.selected is None:  # answer that terminal; the offer stays broadcast
+                call.link = link
+                try:
+                    self._process(call, msg)
+                finally:
+                    call.link = self.link
+                return
+        self._process(call, msg)
+
+    def _process(self, call: Call, msg: Message) -> None:
         if msg.name in CALL_START:
             self.counters["ignored"] += 1  # 5.8.3.2 e: call reference already in use
             return
@@ -379,6 +416,8 @@ class CallControl:
                         [ies.cause(verdict[0], self.cause_location, verdict[1])])
             return
         call = Call(self, msg.call_ref, False)
+        if self.rx_link is not None:
+            call.link = self.rx_link  # a terminal's call on a multipoint interface
         if msg.name == "SETUP":
             cause = self._select_channel(call, msg)
             if cause is not None:

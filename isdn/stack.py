@@ -97,14 +97,21 @@ class Stack:
         """Frames received together (one read of the D-channel): the I frames among them
         are acknowledged by one RR after the last, or by the N(R) of an I frame that
         layer 3 sent meanwhile (Q.921 5.6.2.1)."""
-        link = self.link
-        link.defer_ack = True
+        links = self.data_links()
+        for link in links:
+            link.defer_ack = True
         try:
             for f in frames:
                 self.receive_frame(f)
         finally:
-            link.defer_ack = False
-        link.send_ack()
+            for link in links:
+                link.defer_ack = False
+        for link in links:
+            link.send_ack()
+
+    def data_links(self) -> list[DataLink]:
+        """The SAPI 0 data links of this D-channel."""
+        return [self.link]
 
     def poll(self, sock: Any) -> int:
         """Read every waiting frame from an ``HdlcSocket`` or :class:`SpanDChannel`;

@@ -1,0 +1,151 @@
+"""BRI point-to-multipoint, network side: TEI assignment by the network (Q.921 5.3), one data
+link per terminal, SETUP broadcast in a UI frame (Q.931 5.2.1), several terminals answering
+and the first CONNECT selected, the others cleared with cause 26 (5.2.5)."""
+
+from __future__ import annotations
+
+from core.clock import VirtualClock
+from isdn import lapd_codec, q931_codec
+from isdn.multipoint import memory_bus
+from isdn.offer import NON_SELECTED_USER_CLEARING
+
+
+class Bus:
+    """Two terminals on one in-memory bus; ``answer[i]`` says what terminal i does with an
+    offered call: a list of (delay, action) with action alert/answer/reject:<cause>/
+    disconnect:<cause>."""
+
+    def __init__(self, answer=None, terminals=2):
+        self.clock = VirtualClock()
+        self.log: list[tuple] = []
+        self.answer = answer or {}
+        self.net, self.users = memory_bus(self.clock, terminals, on_event_network=self._net,
+                                          on_event_user=self._user)
+        self.sent: list[lapd_codec.Frame] = []  # every frame the network sends
+        send = self.net.transport.send
+
+        def tap(octets):
+            self.sent.append(lapd_codec.decode(octets))
+            send(octets)
+        self.net.transport.send = tap
+        self.clock.advance(0.1)
+
+    def _net(self, ev):
+        self.log.append(("net", ev.kind, ev.cause))
+
+    def _user(self, i, ev):
+        self.log.append((i, ev.kind, ev.cause))
+        if ev.kind != "offered":
+            return
+        for delay, action in self.answer.get(i, []):
+            name, _, cause = action.partition(":")
+            act = {"alert": ev.call.alert, "answer": ev.call.answer,
+                   "reject": lambda c=int(cause or 0), call=ev.call: call.hangup(c),
+                   "disconnect": lambda c=int(cause or 0), call=ev.call: call.hangup(c)}[name]
+            if delay:
+                self.clock.call_later(delay, act)
+            else:
+                act()
+
+    def events(self, who):
+        return [(k, c) for w, k, c in self.log if w == who and k not in ("link_up",)]
+
+
+def test_network_assigns_teis_and_terminals_establish_their_links():
+    bus = Bus()
+    assert sorted(bus.net.terminals) == [64, 65]  # automatic TEI values (5.3.2)
+    assert sorted(u.link.tei for u in bus.users) == [64, 65]
+    assert all(link.established for link in bus.net.terminals.values()) and bus.net.link_up
+    assert all(u.link_up for u in bus.users)
+
+
+def test_setup_is_broadcast_in_a_ui_frame_on_the_group_tei():
+    bus = Bus()
+    bus.net.place_call("2000", "3000")
+    ui = [f for f in bus.sent if f.kind == "UI" and f.sapi == 0]
+    assert len(ui) == 1 and ui[0].tei == lapd_codec.TEI_GROUP and ui[0].cr  # command
+    msg = q931_codec.decode(ui[0].info)
+    assert (msg.name, msg.cr_len, msg.flag, msg.called) == ("SETUP", 1, False, "2000")
+    bus.clock.advance(0.01)
+    assert [k for k, _ in bus.events(0)] == [k for k, _ in bus.events(1)] == ["offered"]
+
+
+def test_first_connect_selected_others_cleared_with_cause_26():
+    bus = Bus({0: [(0, "alert")], 1: [(0, "alert"), (0.3, "answer")]})
+    call = bus.net.place_call("2000", "3000")
+    bus.clock.advance(0.5)
+    assert call.role == "ACTIVE" and call.link is bus.net.terminals[bus.users[1].link.tei]
+    assert bus.events("net") == [("alerting", None), ("connected", None)]
+    assert bus.events(1) == [("offered", None), ("connected", None)]
+    assert bus.events(0) == [("offered", None), ("released", NON_SELECTED_USER_CLEARING)]
+    assert bus.users[0].cc.calls == {}
+    assert bus.users[1].calls[0].channel == call.channel
+    call.hangup()
+    bus.clock.advance(0.1)
+    assert bus.events("net")[-1] == ("released", 16) and bus.events(1)[-1] == ("released", 16)
+    assert bus.net.cc.calls == {} and bus.net.cc.channels.snapshot()[call.channel] == "idle"
+
+
+def test_connect_crossing_the_selection_gets_cause_26():
+    """Terminal 0's CONNECT is on its way when terminal 1 has been selected (5.2.5)."""
+    bus = Bus({0: [(0.2005, "answer")], 1: [(0.2, "answer")]})
+    call = bus.net.place_call("2000")
+    bus.clock.advance(1.0)
+    assert call.role == "ACTIVE" and call.link.tei == bus.users[1].link.tei
+    assert bus.events(0) == [("offered", None), ("released", NON_SELECTED_USER_CLEARING)]
+    tei0 = bus.users[0].link.tei
+    to_0 = [q931_codec.decode(f.info) for f in bus.sent if f.kind == "I" and f.tei == tei0]
+    assert [(m.name, m.cause) for m in to_0] == [("RELEASE", NON_SELECTED_USER_CLEARING)]
+    assert bus.users[0].cc.calls == {} and bus.net.cc.calls != {}
+
+
+def test_every_terminal_rejects_call_cleared_with_user_busy():
+    """5.2.5.3: RELEASE COMPLETE from each terminal; at T303 expiry the call is cleared with
+    cause 17 (user busy) before 21 (call rejected)."""
+    bus = Bus({0: [(0, "reject:21")], 1: [(0, "reject:17")]})
+    call = bus.net.place_call("2000")
+    bus.clock.advance(3.9)
+    assert call.role == "OUT_INIT"
+    bus.clock.advance(0.2)  # T303 = 4 s
+    assert bus.events("net") == [("released", 17)] and bus.net.cc.calls == {}
+
+
+def test_no_terminal_answers_setup_repeated_then_no_user_responding():
+    bus = Bus()
+    bus.net.place_call("2000")
+    bus.clock.advance(8.1)  # T303 twice (5.2.1)
+    setups = [f for f in bus.sent if f.kind == "UI" and f.sapi == 0]
+    assert len(setups) == 2
+    assert bus.events("net") == [("released", 18)]
+
+
+def test_network_clears_before_selection_releases_every_responder():
+    bus = Bus({0: [(0, "alert")], 1: [(0, "alert")]})
+    call = bus.net.place_call("2000")
+    bus.clock.advance(0.1)
+    assert call.role == "OUT_DELIVERED"
+    call.hangup(16)
+    bus.clock.advance(0.1)
+    assert bus.events(0)[-1] == ("released", 16) and bus.events(1)[-1] == ("released", 16)
+    assert bus.events("net")[-1] == ("released", 16) and bus.net.cc.calls == {}
+    assert all(u.cc.calls == {} for u in bus.users)
+
+
+def test_responder_disconnects_the_other_still_answers():
+    bus = Bus({0: [(0, "alert"), (0.1, "disconnect:21")], 1: [(0, "alert"), (0.5, "answer")]})
+    call = bus.net.place_call("2000")
+    bus.clock.advance(1.0)
+    assert call.role == "ACTIVE" and bus.events(0)[-1][0] == "released"
+    assert bus.users[0].cc.calls == {} and bus.events(1)[-1] == ("connected", None)
+
+
+def test_terminal_places_a_call_on_its_own_link():
+    bus = Bus()
+    seen = []
+    bus.net.cc.on_event = lambda ev: (seen.append(ev.kind),
+                                      ev.kind == "offered" and ev.call.answer())
+    call = bus.users[1].place_call("5000", "6000")
+    bus.clock.advance(0.1)
+    assert "offered" in seen and call.role == "ACTIVE"
+    net_call = next(iter(bus.net.cc.calls.values()))
+    assert net_call.link is bus.net.terminals[bus.users[1].link.tei]
