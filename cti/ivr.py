@@ -66,16 +66,17 @@ NODES: dict[str, dict[str, Key]] = {
     "collect": {
         "prompts": _prompts,
         "store": Key(str, required=True, doc="variable that receives the digits"),
-        "max_digits": Key(int, 20),
+        "max_digits": Key(int, 20, doc="digits that end the input when reached"),
         "terminator": Key(str, "#", doc="digits that end the input (not stored)"),
         "first_timeout": Key(float, 5.0, doc="seconds for the first digit"),
         "inter_timeout": Key(float, 3.0, doc="seconds between digits"),
-        "next": Key(str, required=True),
+        "next": Key(str, required=True, doc="the next node"),
         "on_timeout": Key(str, None, doc="node when no digit came (default: next)"),
     },
     "record": {
         "file": Key(str, required=True, doc="WAV path pattern (relative to the working "
-                                            "directory): {call} {ani} {dnis} {flow} {time}"),
+                                            "directory): {call} id, {ani}, {dnis}, {flow}, "
+                                            "{time} (Unix seconds)"),
         "prompts": _prompts,
         "max_time": Key(float, 60.0, doc="seconds"),
         "beep": Key(bool, True, doc="a 1 kHz beep before recording"),
@@ -87,7 +88,7 @@ NODES: dict[str, dict[str, Key]] = {
     "route": {"to": Key(str, required=True, doc="queue:NAME, station:N, group:NAME, "
                                                 "trunk:NAME or ivr:FLOW")},
     "hangup": {"cause": Key(int, 16, doc="Q.850 cause")},
-    "goto": {"next": Key(str, required=True)},
+    "goto": {"next": Key(str, required=True, doc="the next node")},
     "branch": {
         "var": Key(str, required=True, doc="a variable stored by collect/record"),
         "cases": Key(dict, {}, doc="value -> node"),
@@ -282,8 +283,8 @@ def merge_flows(*sets: dict[str, Flow]) -> dict[str, Flow]:
 def node_reference() -> list[str]:
     """docs/config.md rows for the node kinds (appended to the ``[[ivr]]`` section)."""
     out = ["### IVR nodes (`[ivr.nodes.NAME]`)", "",
-           "Prompts: a WAV (PCM16, A-law, mu-law; 8 kHz mono) or raw `.alaw`/`.ulaw` file "
-           "relative to the flow's file, `tone:NAME[:SECONDS]` (a tone of the kernel's tone "
+           "Prompts: a WAV (PCM, A-law, mu-law; mono; 8 kHz, or a usual rate from 11.025 to "
+           "192 kHz, converted) or raw `.alaw`/`.ulaw` file relative to the flow's file, `tone:NAME[:SECONDS]` (a tone of the kernel's tone "
            "plan, one cadence by default) or `tone:HZ:SECONDS` (-13 dBm0), "
            "`silence:SECONDS`. A caller clearing during any node ends the flow (recorded as "
            "abandoned).", ""]
