@@ -90,7 +90,8 @@ NODES: dict[str, dict[str, Key]] = {
     "hangup": {"cause": Key(int, 16, doc="Q.850 cause")},
     "goto": {"next": Key(str, required=True, doc="the next node")},
     "branch": {
-        "var": Key(str, required=True, doc="a variable stored by collect/record"),
+        "var": Key(str, required=True, doc="a variable stored by collect/record, or a "
+                                           "menu's name (holding the digit chosen there)"),
         "cases": Key(dict, {}, doc="value -> node"),
         "default": Key(str, required=True, doc="node for any other value"),
     },
@@ -214,8 +215,14 @@ def _node(flow: Flow, name: str, table: Any, where: str, base: str) -> Node:
     if kind == "collect" and (opts["max_digits"] < 1 or opts["first_timeout"] <= 0
                               or opts["inter_timeout"] <= 0):
         cfg.error("max_digits must be >= 1 and the timeouts > 0", where)
-    if kind == "record" and (opts["max_time"] <= 0 or opts["silence"] < 0):
-        cfg.error("max_time must be > 0 and silence >= 0", where)
+    if kind == "record":
+        if opts["max_time"] <= 0 or opts["silence"] < 0:
+            cfg.error("max_time must be > 0 and silence >= 0", where)
+        try:
+            opts["file"].format(call=1, ani="", dnis="", flow="", time=0)
+        except (KeyError, IndexError, ValueError) as e:
+            cfg.error(f"bad file pattern ({type(e).__name__}: {e}); fields: {{call}}, {{ani}}, "
+                      "{dnis}, {flow}, {time}", f"{where}.file")
     if kind == "route":
         k, _, target = opts["to"].partition(":")
         if k not in ROUTE_KINDS or not target:

@@ -276,6 +276,7 @@ start = "a"
     ('kind = "route"\nto = "fax:1"\n', "ivr[0].nodes.a.to", "must be queue:NAME"),
     ('kind = "hangup"\ncolour = 1\n', "ivr[0].nodes.a.colour", "unknown key"),
     ('kind = "branch"\nvar = "x"\ndefault = "a"\n', "ivr[0].nodes.a", "loops back"),
+    ('kind = "record"\nfile = "vm/{caller}.wav"\n', "ivr[0].nodes.a.file", "bad file pattern"),
 ])
 def test_flow_errors_at_load_name_file_line_and_key(tmp_path, body, key, message):
     path = tmp_path / "bad.toml"
