@@ -403,7 +403,8 @@ def test_r2_circuits_follow_the_policy():
 def test_runtime_builds_configured_and_one_trunk_groups(tmp_path):
     import os
 
-    from cti.runtime import Runtime
+    from cti.api import ApiServer
+    from cti.runtime import Runtime, register_views
 
     example = os.path.join(os.path.dirname(__file__), "..", "examples", "lab-sim.toml")
     cfg = Config.load(example)
@@ -416,7 +417,11 @@ def test_runtime_builds_configured_and_one_trunk_groups(tmp_path):
         assert rt.groups["cc-pri"].trunks == [rt.trunks["cc-pri"]]
         assert rt.groups["cc-pri"].overflow is g
         assert rt.centre.groups is rt.groups
-        status = rt.groups["cc-out"].status()
-        assert status["counters"] == {"attempts": 0, "seized": 0, "overflowed": 0, "failed": 0}
+        api = ApiServer()
+        register_views(api, rt.kernel, rt.centre, rt.spans, rt.trunks, rt.agents)
+        view = api.ops["groups"][0]()
+        assert view["cc-out"]["counters"] == {"attempts": 0, "seized": 0, "overflowed": 0,
+                                              "failed": 0}
+        assert view["cc-out"]["hunt"] == "last" and view["cc-pri"]["overflow"] == "cc-out"
     finally:
         rt.close()
