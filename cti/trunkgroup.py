@@ -93,7 +93,7 @@ class TrunkGroup:
             call.data["channel"] = ch
             try:
                 call.dial()
-            except (RuntimeError, ValueError):  # the stack refused it: next candidate
+            except RuntimeError:  # busy/glare: the stack refused the channel, try the next
                 continue
             self.uses[(i, ch)] = self.uses.get((i, ch), 0) + 1
             self.last = (i, ch)
