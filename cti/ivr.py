@@ -47,15 +47,15 @@ from timeslot.toneplans import PLANS
 DTMF = "0123456789*#ABCD"
 BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flows.toml")
 
-_prompts = Key(list, [], doc="prompt files or `tone:`/`silence:` specs, back to back")
+_PROMPTS = Key(list, [], doc="prompt files or `tone:`/`silence:` specs, back to back")
 NODES: dict[str, dict[str, Key]] = {
     "play": {
-        "prompts": Key(list, required=True, doc=_prompts.doc),
+        "prompts": Key(list, required=True, doc=_PROMPTS.doc),
         "interrupt": Key(str, "", doc="digits that stop the prompts (kept for the next node)"),
         "next": Key(str, None, doc="the next node; none: the flow ends, clearing the call"),
     },
     "menu": {
-        "prompts": Key(list, required=True, doc=_prompts.doc + "; any digit interrupts"),
+        "prompts": Key(list, required=True, doc=_PROMPTS.doc + "; any digit interrupts"),
         "choices": Key(dict, required=True, doc="digit -> node"),
         "timeout": Key(float, 5.0, doc="seconds to wait for the digit after the prompts"),
         "retries": Key(int, 2, doc="further tries after no input or an invalid digit"),
@@ -64,7 +64,7 @@ NODES: dict[str, dict[str, Key]] = {
         "default": Key(str, None, doc="node once the retries are used; none: clear the call"),
     },
     "collect": {
-        "prompts": _prompts,
+        "prompts": _PROMPTS,
         "store": Key(str, required=True, doc="variable that receives the digits"),
         "max_digits": Key(int, 20, doc="digits that end the input when reached"),
         "terminator": Key(str, "#", doc="digits that end the input (not stored)"),
@@ -77,7 +77,7 @@ NODES: dict[str, dict[str, Key]] = {
         "file": Key(str, required=True, doc="WAV path pattern (relative to the working "
                                             "directory): {call} id, {ani}, {dnis}, {flow}, "
                                             "{time} (Unix seconds)"),
-        "prompts": _prompts,
+        "prompts": _PROMPTS,
         "max_time": Key(float, 60.0, doc="seconds"),
         "beep": Key(bool, True, doc="a 1 kHz beep before recording"),
         "silence": Key(float, 5.0, doc="seconds of silence after talk that end it; 0: never"),
