@@ -49,34 +49,34 @@ class TimerHandle:
             if self.queue is not None:
                 self.queue._cancelled += 1
 
-    def __lt__(self, other: TimerHandle) -> bool:
-        return (self.when, self.seq) < (other.when, other.seq)
-
 
 class _TimerQueue:
     """A heap of timers; callbacks with equal deadlines run in the order scheduled.
 
     Protocol timers are mostly cancelled before they expire (T200, T203, ISUP T5 of
     minutes); when cancelled entries are over half of a large heap it is rebuilt, as
-    asyncio does, so they do not slow every push and pop."""
+    asyncio does, so they do not slow every push and pop.  Entries are ``(when, seq,
+    handle)`` tuples, so the heap compares them in C (``seq`` is unique)."""
 
     def __init__(self) -> None:
-        self._heap: list[TimerHandle] = []
+        self._heap: list[tuple[float, int, TimerHandle]] = []
         self._seq = itertools.count()
         self._cancelled = 0
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
         heap = self._heap
         if self._cancelled > 64 and self._cancelled * 2 > len(heap):
-            live = [h for h in heap if not h.cancelled]
-            for h in heap:
-                if h.cancelled:
-                    h.queue = None
+            live = [e for e in heap if not e[2].cancelled]
+            for e in heap:
+                if e[2].cancelled:
+                    e[2].queue = None
             heapq.heapify(live)
             heap[:] = live  # in place: run_due() may be iterating this very list
             self._cancelled = 0
-        h = TimerHandle(float(when), next(self._seq), callback, args, self)
-        heapq.heappush(heap, h)
+        when = float(when)
+        seq = next(self._seq)
+        h = TimerHandle(when, seq, callback, args, self)
+        heapq.heappush(heap, (when, seq, h))
         return h
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
@@ -90,20 +90,20 @@ class _TimerQueue:
     def next_deadline(self) -> float | None:
         """Deadline of the earliest live timer, or ``None`` when none is pending."""
         heap = self._heap
-        while heap and heap[0].cancelled:
-            heapq.heappop(heap).queue = None
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)[2].queue = None
             self._cancelled -= 1
-        return heap[0].when if heap else None
+        return heap[0][0] if heap else None
 
     def pending(self) -> int:
-        return sum(1 for h in self._heap if not h.cancelled)
+        return sum(1 for e in self._heap if not e[2].cancelled)
 
     def run_due(self, now: float) -> int:
         """Run every timer due at or before ``now``; returns how many ran."""
         n = 0
         heap = self._heap
-        while heap and heap[0].when <= now:
-            h = heapq.heappop(heap)
+        while heap and heap[0][0] <= now:
+            h = heapq.heappop(heap)[2]
             h.queue = None
             if h.cancelled:
                 self._cancelled -= 1

@@ -41,9 +41,16 @@ class FsmTable:
                 raise ValueError(f"{name}: duplicate row for {key}")
             self.rows[key] = r
         self.events = tuple(sorted({e for _, e in self.rows}))
+        self.state_set = frozenset(self.states)
+        # every (state, event) resolved once, "*" rows included: one dict lookup per event
+        self._resolved = {(s, e): r for s in self.states for e in self.events
+                          if (r := self.rows.get((s, e)) or self.rows.get(("*", e)))}
 
     def lookup(self, state: str, event: str) -> Row | None:
-        return self.rows.get((state, event)) or self.rows.get(("*", event))
+        row = self._resolved.get((state, event))
+        if row is None and state not in self.state_set:
+            row = self.rows.get(("*", event))
+        return row
 
 
 class Machine:
@@ -69,7 +76,7 @@ class Machine:
             return handler(event, *args)
         before = self.state
         result = getattr(self, row.action)(*args) if row.action else None
-        if isinstance(result, str) and result in self.fsm.states:
+        if isinstance(result, str) and result in self.fsm.state_set:
             self.state = result
         elif row.next is not None and self.state == before:
             self.state = row.next

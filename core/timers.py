@@ -72,13 +72,12 @@ class Timers:
               seconds: float | None = None) -> None:
         self.stop(name)
         value = self.table.values[name] if seconds is None else seconds
-
-        def fire() -> None:
-            self._running.pop(name, None)
-            callback(*args)
-
-        self._running[name] = (self.scheduler.call_later(value, fire),
+        self._running[name] = (self.scheduler.call_later(value, self._fire, name, callback, args),
                                self.scheduler.time() + value)
+
+    def _fire(self, name: str, callback: Callable[..., Any], args: tuple) -> None:
+        self._running.pop(name, None)
+        callback(*args)
 
     def stop(self, name: str) -> None:
         entry = self._running.pop(name, None)
