@@ -465,7 +465,8 @@ class Call(Machine):
         self._released(None, causes.RECOVERY_ON_TIMER_EXPIRY)
         if channel is not None:
             self.cc.channels.set_state(channel, BState.MAINTENANCE)
-            self.cc.restart([channel])
+            if not self.cc.multipoint:  # no point-to-point link to restart it over
+                self.cc.restart([channel])
         return self._st("NULL")
 
     # ---- status (5.8.10 - 5.8.11) --------------------------------------------------------

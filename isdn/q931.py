@@ -177,7 +177,11 @@ class CallControl:
         raise ChannelBusy("no call reference free", causes.TEMPORARY_FAILURE)
 
     def restart(self, channels: list[int] | None = None) -> None:
-        """RESTART (5.5.1) of the given B-channels (class 0) or of the interface (class 7)."""
+        """RESTART (5.5.1) of the given B-channels (class 0) or of the interface (class 7).
+        It needs a point-to-point data link: a multipoint interface has none to send it on."""
+        if self.multipoint:
+            raise ValueError("RESTART needs a point-to-point data link; this interface is "
+                             "point-to-multipoint")
         targets = list(channels) if channels is not None else list(self.channels.channels)
         for ch in targets:
             owner = self.channels.owner(ch)

@@ -4,6 +4,8 @@ and the first CONNECT selected, the others cleared with cause 26 (5.2.5)."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.clock import VirtualClock
 from isdn import lapd_codec, q931_codec
 from isdn.multipoint import memory_bus
@@ -149,3 +151,9 @@ def test_terminal_places_a_call_on_its_own_link():
     assert "offered" in seen and call.role == "ACTIVE"
     net_call = next(iter(bus.net.cc.calls.values()))
     assert net_call.link is bus.net.terminals[bus.users[1].link.tei]
+
+
+def test_restart_needs_a_point_to_point_link():
+    bus = Bus()
+    with pytest.raises(ValueError, match="point-to-multipoint"):
+        bus.net.restart([1])
