@@ -5,6 +5,8 @@ and the first CONNECT selected, the others cleared with cause 26 (5.2.5)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.clock import VirtualClock
 from isdn import lapd_codec, q931_codec
@@ -157,3 +159,18 @@ def test_restart_needs_a_point_to_point_link():
     bus = Bus()
     with pytest.raises(ValueError, match="point-to-multipoint"):
         bus.net.restart([1])
+
+
+@settings(max_examples=150)
+@given(st.lists(st.one_of(
+    st.binary(max_size=12),
+    st.builds(lambda tei, body: bytes((0x00, (tei << 1) | 1)) + body,
+              st.sampled_from([64, 65, 66, 127]), st.binary(max_size=12)),
+    st.builds(lambda body: bytes((0xFC, 0xFF, 0x03)) + body, st.binary(max_size=6))),
+    max_size=6))
+def test_arbitrary_frames_never_raise(frames):
+    bus = Bus()
+    bus.net.place_call("2000")
+    bus.net.receive_frames(frames)
+    bus.clock.advance(0.5)
+    assert all(isinstance(t, int) for t in bus.net.terminals)
