@@ -74,6 +74,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
         "channels": Key(str, "1-15,17-31", doc="bearer timeslots"),
         "overflow": Key(str, None, doc="trunk or trunk group to try when this one is full"),
+        "max_dnis": Key(int, None, doc="r2 incoming: called-number length that ends address "
+                        "collection at once (variants without an end-of-digits signal, such as "
+                        "China No.1, otherwise wait the back_step time-out for more digits)"),
         "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`)"),
     },
     "trunk_group": {

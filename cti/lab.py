@@ -45,6 +45,7 @@ from drivers.sim.board import MAX_SPANS
 from drivers.sim.station import StationBoard
 
 TRUNK_KINDS = ("isdn", "ss7", "r2")
+LAB_DNIS = "4000"  # the number the PSTN side dials: the demo IVR's route
 
 
 @dataclass
@@ -134,7 +135,7 @@ class Lab:
                 self.pstn_trunks[key] = R2Trunk(k, f"pstn-r2{sfx}", ps, variant="cn",
                                                 master=True)
                 self.cc_trunks[key] = R2Trunk(k, f"cc-r2{sfx}", cs, variant="cn", master=False,
-                                              on_offered=offer)
+                                              on_offered=offer, max_dnis=len(LAB_DNIS))
         self.outcomes: list[CallOutcome] = []
         self.api: ApiServer | None = None
         self.answered_by_ani: dict[str, asyncio.Event] = {}
@@ -166,7 +167,7 @@ class Lab:
         self.outcomes.append(out)
         j = (i // len(self.opts.trunks)) % self.opts.spans_per_trunk
         trunk = self.pstn_trunks[kind if j == 0 else f"{kind}-{j + 1}"]
-        call = Call(trunk=trunk, direction="out", dnis="4000", ani=ani, clock=self.kernel.now)
+        call = Call(trunk=trunk, direction="out", dnis=LAB_DNIS, ani=ani, clock=self.kernel.now)
         answered = self.answered_by_ani[ani] = asyncio.Event()
         try:
             call.dial()

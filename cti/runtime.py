@@ -218,7 +218,8 @@ class Runtime:
             if span is None:
                 self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")
             return R2Trunk(self.kernel, name, span, variant=t["variant"] or "cn",
-                           master=t["side"] == "network", timers=timers, on_offered=offered)
+                           master=t["side"] == "network", timers=timers, on_offered=offered,
+                           max_dnis=t["max_dnis"])
         except (ConfigError, BoardError):
             raise
         except (ValueError, KeyError, TypeError) as e:

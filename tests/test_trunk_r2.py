@@ -124,3 +124,30 @@ def test_r2_compelled_cycle_survives_transit_delay(stage):
     out, inc, state = kernel.run(scenario())
     kernel.close()
     assert (inc.dnis, inc.ani) == ("4000", "075512345") and state is CallState.CONNECTED
+
+
+def test_max_dnis_ends_address_collection_without_the_back_step_timeout():
+    """China No.1 has no end-of-digits signal: without a known length the incoming register
+    waits back_step (5 s) for another digit; with max_dnis it asks for the category at once."""
+    def offered_after(**opts) -> float:
+        rig = back_to_back(cas=True)
+        kernel = rig.kernel
+        fwd = R2Trunk(kernel, "pstn", rig.pstn, variant="cn", master=True)
+        R2Trunk(kernel, "cc", rig.cc, variant="cn", master=False,
+                on_offered=rig.offered.append, **opts)
+        kernel.run_for(1.0)
+
+        async def scenario():
+            t0 = kernel.now()
+            Call(trunk=fwd, direction="out", dnis="4000", ani="075512345",
+                 clock=kernel.now).dial()
+            inc = await next_offered(rig.offered, 20.0)
+            return kernel.now() - t0, inc.dnis
+
+        took, dnis = kernel.run(scenario())
+        kernel.close()
+        assert dnis == "4000"
+        return took
+
+    waited, at_once = offered_after(), offered_after(max_dnis=4)
+    assert waited - at_once >= 4.5  # the 5 s back_step time-out, less the steps it replaced
