@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.pcap import read_pcap
 from ss7 import decode as ss7decode
@@ -195,6 +197,38 @@ def test_maintenance_recheck_of_an_idle_circuit(clock):
     clock.advance(1)
     assert seq(sent, 4) == ["A:CCR", "B:LPA", "A:REL", "B:RLC"]
     assert a.isup.circuit(2, 4).state == "IDLE" and not line.loops
+
+
+_IAM = {"forward_call": C.forward_call(), "calling_category": 10,
+        "transmission_medium_requirement": 0, "called": C.called_party("12F")}
+_STEPS = [("IAM", 0), ("IAM", 1), ("IAM", 2), ("COT", 0), ("COT", 1), ("CCR", 0), ("LPA", 0),
+          ("REL", 0), ("RLC", 0), ("RSC", 0), ("SAM", 0)]
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.sampled_from(_STEPS), st.sampled_from([0.0, 0.5, 13.0, 250.0])),
+                max_size=12))
+def test_any_message_sequence_keeps_the_loop_consistent(steps):
+    """Whatever the preceding exchange sends on a circuit, the loop is connected only while
+    B waits for COT or rechecks (IN_WAIT_COT / CC_LOOPED), and an RSC returns it to idle."""
+    from core.clock import VirtualClock
+
+    clock = VirtualClock()
+    a, b, xa, xb, line, sent = exchanges(clock)
+    inc = b.isup.circuit(1, 3)
+    for (msg, arg), wait in steps:
+        params = {"IAM": {**_IAM, "nature_of_connection": C.nature_of_connection(
+                      continuity_check=arg)},
+                  "COT": {"continuity": arg}, "REL": {"cause": C.cause(16)},
+                  "SAM": {"subsequent": {"head": {"nai": 0, "odd": 0}, "digits": "3F"}},
+                  }.get(msg)
+        a.isup.send(2, 3, msg, params)
+        clock.advance(wait + 0.02)
+        assert (3 in line.loops) == (inc.state in ("IN_WAIT_COT", "CC_LOOPED") and
+                                     inc.cc_mode != 2 or inc.state == "CC_LOOPED")
+    a.isup.send(2, 3, "RSC")
+    clock.advance(1)
+    assert inc.state == "IDLE" and 3 not in line.loops
 
 
 def test_tshark_decodes_iam_cot_ccr_lpa(clock, tmp_path):
