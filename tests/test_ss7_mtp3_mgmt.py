@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,8 @@ from ss7.isup import IsupListener
 from ss7.mtp3_codec import SI_ISUP, SI_SLTM, SI_SNM, SNM_NAMES, VARIANTS, decode_msu
 from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.trace import LinkTracer
-from tests.conftest import need_program
+from tests.conftest import need_library, need_program
+from tests.ss7_peer.ss7_harness import Libss7Pair
 
 
 class TapWire(MemoryWire):
@@ -400,3 +402,24 @@ def test_any_link_management_sequence_settles_consistently(ops):
     for la, lb in pairs:
         assert la.inhibit.local == lb.inhibit.remote and lb.inhibit.local == la.inhibit.remote
     assert 2 in a.mtp3.accessible and 1 in b.mtp3.accessible
+
+
+@pytest.mark.interop
+def test_restart_against_libss7(tmp_path):
+    """Our MTP restarts (stop, start) while libss7 stays up: libss7's TRA after the link comes
+    back ends our restart at once, and our ISUP resets the circuits again (GRS)."""
+    need_library("ss7")
+    need_program("gcc")
+    p = Libss7Pair(tmp_path)
+    try:
+        assert p.run(15, lambda: 2 in p.node.mtp3.accessible and p.saw("UP"))
+        p.node.mtp3.stop()
+        assert p.run(5, lambda: p.saw("DOWN"))
+        assert 2 not in p.node.isup.available
+        p.node.start()
+        assert p.node.mtp3.restarting
+        assert p.run(10, lambda: 2 in p.node.mtp3.accessible)
+        assert not p.node.mtp3.restarting and p.node.mtp3.linksets[2].tra_received
+        assert p.run(5, lambda: [x for x in p.lines if x.startswith("GRS 1 30")][1:])
+    finally:
+        p.close()
