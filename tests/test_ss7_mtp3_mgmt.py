@@ -423,3 +423,27 @@ def test_restart_against_libss7(tmp_path):
         assert p.run(5, lambda: [x for x in p.lines if x.startswith("GRS 1 30")][1:])
     finally:
         p.close()
+
+
+@pytest.mark.interop
+def test_inhibit_and_uninhibit_against_libss7(tmp_path):
+    """libss7 answers our LIN with LIA and our LUN with LUA; calls go on over the other link
+    while link 0 is inhibited."""
+    need_library("ss7")
+    need_program("gcc")
+    p = Libss7Pair(tmp_path, nlinks=2)
+    try:
+        links = p.node.mtp3.linksets[2].links
+        assert p.run(15, lambda: 2 in p.node.mtp3.accessible and all(lk.available for lk in links))
+        assert p.node.inhibit(links[0])
+        assert p.run(5, lambda: links[0].inhibit.state == "INHIBITED")
+        p.cmd("auto on")
+        calls = [p.node.isup.setup(2, "123", cic=c) for c in (1, 2, 3, 4)]
+        assert p.run(5, lambda: all(c.state == "ANSWERED" for c in calls))
+        assert p.node.uninhibit(links[0])
+        assert p.run(5, lambda: links[0].inhibit.state == "UNINHIBITED" and links[0].available)
+        for c in calls:
+            c.release(16)
+        assert p.run(5, lambda: all(c.state == "IDLE" for c in calls))
+    finally:
+        p.close()
