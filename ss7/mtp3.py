@@ -305,7 +305,7 @@ class InhibitControl(Machine):
 
     # local side ---------------------------------------------------------------------------
     def send_lin(self) -> None:
-        """10.2.1: LIN, T14 (the caller checked that no destination becomes inaccessible)."""
+        """10.2: LIN, T14 (the caller checked that no destination becomes inaccessible)."""
         self._start("T14", "LIN")
 
     def t14_expired(self) -> str | None:
@@ -313,7 +313,7 @@ class InhibitControl(Machine):
         return "UNINHIBITED" if self._again("T14", "LIN", "inhibit_failed") else None
 
     def local_inhibited(self) -> None:
-        """10.2.2: LIA - the link is locally inhibited: traffic diverted, T22 test started."""
+        """10.2: LIA - the link is locally inhibited: traffic diverted, T22 test started."""
         self.timers.stop("T14")
         self.timers.start("T22", self.dispatch, "T22")
         self._report("inhibited")
@@ -321,12 +321,12 @@ class InhibitControl(Machine):
         self._changed()
 
     def denied(self) -> None:
-        """10.2.3: LID - the remote end would lose a destination; the link stays in use."""
+        """10.2: LID - the remote end would lose a destination; the link stays in use."""
         self.timers.stop("T14")
         self._report("inhibit_denied")
 
     def send_lun(self) -> None:
-        """10.3.1 (operator), 10.3.2 (LFU received, or a destination needs the link): LUN, T12."""
+        """10.3 (operator, LFU received, or a destination needs the link): LUN, T12."""
         self._start("T12", "LUN")
 
     def t12_expired(self) -> str | None:
@@ -351,7 +351,7 @@ class InhibitControl(Machine):
 
     # remote side --------------------------------------------------------------------------
     def got_lin(self) -> None:
-        """10.2.1: LIA and mark remotely inhibited, or LID when a destination would become
+        """10.2: LIA and mark remotely inhibited, or LID when a destination would become
         inaccessible here."""
         mtp3 = self.link.linkset.mtp3
         if not self.remote and mtp3.inhibit_isolates(self.link):
@@ -365,7 +365,7 @@ class InhibitControl(Machine):
             self._changed()
 
     def got_lun(self) -> None:
-        """10.3.1: LUA; the remote inhibition (and any forced-uninhibit wait) ends."""
+        """10.3: LUA; the remote inhibition (and any forced-uninhibit wait) ends."""
         self._send("LUA")
         self.timers.stop("T13")
         if self.remote:
@@ -392,12 +392,12 @@ class InhibitControl(Machine):
             self._send("LUN")
 
     def send_lfu(self) -> None:
-        """10.3.2: a destination needs the remotely inhibited link - LFU, T13."""
+        """10.3: a destination needs the remotely inhibited link - LFU, T13."""
         if self.remote and not self.timers.running("T13"):
             self._start("T13", "LFU")
 
     def t13_expired(self) -> None:
-        """10.3.2: no LUN within T13 - LFU repeated once, then management is told."""
+        """10.3: no LUN within T13 - LFU repeated once, then management is told."""
         if self.remote:
             self._again("T13", "LFU", "force_uninhibit_failed")
 
@@ -479,8 +479,8 @@ class Linkset:
     # restart (Q.704 9) -------------------------------------------------------------------------
     def link_available(self, link: SignallingLink) -> None:
         """A link entered service.  The first one of the linkset carries our TRA: a signalling
-        end point has no route status to send first (9.2, 9.3); when we are not restarting the
-        adjacent point is (from here, it was inaccessible): T21 supervises its TRA (9.5)."""
+        end point has no route status to send first (Q.704 9); when we are not restarting the
+        adjacent point is (from here, it was inaccessible): T21 supervises its TRA (Q.704 9)."""
         if not self.tra_sent:
             self.tra_sent = True
             self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "TRA"))
@@ -496,12 +496,12 @@ class Linkset:
         self.mtp3.check_accessibility(self)
 
     def _t21(self) -> None:
-        """Q.704 9.5: no TRA from the adjacent point within T21 - traffic restarts anyway."""
+        """Q.704 9: no TRA from the adjacent point within T21 - traffic restarts anyway."""
         self.mtp3.log("t21_expired", adjacent=self.adjacent)
         self.tra()
 
     def went_down(self) -> None:
-        """No link in service: the next one to come up runs the TRA exchange again (9.1)."""
+        """No link in service: the next one to come up runs the TRA exchange again (Q.704 9)."""
         self.tra_sent = self.tra_received = False
         self.timers.stop("T21")
 
@@ -705,7 +705,7 @@ class Mtp3:
             self.whole_sif.add(si)
 
     def start(self) -> None:
-        """Activate every link; the MTP restarts (Q.704 9.1)."""
+        """Activate every link; the MTP restarts (Q.704 9)."""
         self.started = True
         self._begin_restart()
         for ls in self.linksets.values():
@@ -727,7 +727,7 @@ class Mtp3:
 
     # MTP restart of a signalling end point (Q.704 9) ----------------------------------------
     def _begin_restart(self) -> None:
-        """9.1, 9.2: on start or on recovery from isolation.  T18 supervises link and linkset
+        """Q.704 9: on start or on recovery from isolation.  T18 supervises link and linkset
         activation, T20 the receipt of TRA from the adjacent points; users hear MTP-RESTART
         (Q.701 8.5) and no MTP-RESUME until the restart ends."""
         self.restarting = True
@@ -741,12 +741,12 @@ class Mtp3:
                 restart()
 
     def _t18(self) -> None:
-        """9.2: linksets still unavailable when T18 expires are no longer waited for."""
+        """Q.704 9: linksets still unavailable when T18 expires are no longer waited for."""
         self._activation_done = True
         self.restart_progress()
 
     def restart_progress(self) -> None:
-        """9.2: activation is done when every linkset has a link in service (or T18 expired);
+        """Q.704 9: activation is done when every linkset has a link in service (or T18 expired);
         the restart ends when, in addition, every available adjacent point has sent TRA."""
         if not self.restarting:
             return
@@ -758,7 +758,7 @@ class Mtp3:
             self._end_restart()
 
     def _end_restart(self) -> None:
-        """9.2 (all TRA received, or T20 expired): TRA toward every available adjacent point
+        """Q.704 9 (all TRA received, or T20 expired): TRA toward every available adjacent point
         that has not had it, traffic toward points whose TRA is missing restarts anyway, and
         users get MTP-RESUME for every accessible destination."""
         self.restarting = False
@@ -785,7 +785,7 @@ class Mtp3:
         return link
 
     def inhibit_isolates(self, link: SignallingLink) -> bool:
-        """Q.704 10.2.1: would inhibiting ``link`` make an accessible destination inaccessible?"""
+        """Q.704 10.2: would inhibiting ``link`` make an accessible destination inaccessible?"""
         was, link.inhibited = link.inhibited, True
         try:
             return any(self._route(dpc) is None for dpc in self.accessible)
@@ -793,7 +793,7 @@ class Mtp3:
             link.inhibited = was
 
     def inhibit(self, link: SignallingLink) -> bool:
-        """Operator request to inhibit ``link`` (Q.704 10.2.1).  False when it is refused here
+        """Operator request to inhibit ``link`` (Q.704 10.2).  False when it is refused here
         (already inhibited or being inhibited, a destination would become inaccessible, or no
         link in service to carry LIN); the outcome (LIA / LID / T14) is logged as
         ``inhibited`` / ``inhibit_denied`` / ``inhibit_failed``."""
@@ -805,7 +805,7 @@ class Mtp3:
         return True
 
     def uninhibit(self, link: SignallingLink) -> bool:
-        """Operator request to uninhibit a locally inhibited link (Q.704 10.3.1); the
+        """Operator request to uninhibit a locally inhibited link (Q.704 10.3); the
         outcome is logged as ``uninhibited`` / ``uninhibit_failed``."""
         if link.inhibit.state != "INHIBITED":
             return False
@@ -813,7 +813,7 @@ class Mtp3:
         return True
 
     def _uninhibit_for(self, dpc: int) -> None:
-        """Q.704 10.3.2: a destination became inaccessible while an inhibited link in service
+        """Q.704 10.3: a destination became inaccessible while an inhibited link in service
         could reach it: uninhibit our side (LUN), ask the remote to uninhibit its side (LFU)."""
         for adj in self.routes.get(dpc, ()):
             ls = self.linksets.get(adj)
@@ -868,7 +868,7 @@ class Mtp3:
     def check_accessibility(self, ls: Linkset) -> None:
         """Give MTP-RESUME / MTP-PAUSE for every destination whose accessibility changed; a
         linkset with no link in service forgets its TRA exchange, and a point left with no
-        link at all restarts when one returns (Q.704 9.1)."""
+        link at all restarts when one returns (Q.704 9)."""
         if (ls.tra_sent or ls.tra_received) and not ls.up:
             ls.went_down()
             if self.started and not self.restarting and \
