@@ -49,6 +49,10 @@ def isup_fields(msg: dict[str, Any]) -> dict[str, Any]:
         out["digits"] = p["subsequent"]["digits"].rstrip("F")
     if "range_status" in p:
         out["range"] = p["range_status"]["range"]
+    if "nature_of_connection" in p:  # Q.763 3.35: 1 check this circuit, 2 previous circuit
+        out["continuity_check"] = p["nature_of_connection"]["continuity_check"]
+    if "continuity" in p:  # Q.763 3.18: 1 continuity, 0 failed
+        out["continuity"] = p["continuity"] & 1
     if msg["unknown_params"]:
         out["unknown_params"] = [u["code"] for u in msg["unknown_params"]]
     return out
