@@ -146,7 +146,7 @@ class Call(Machine):
     def _release_resources(self) -> None:
         self.timers.stop_all()
         if self.offer is not None:
-            self.offer.stop()
+            self.offer.released()
         self.cc.channels.release(self.channel, self)
         self.cc.forget(self)
 
@@ -206,10 +206,7 @@ class Call(Machine):
         cleared (RELEASE COMPLETE cause 102 to the peer; cause 18 to the network's caller).
         A broadcast SETUP no terminal answered is cleared with the terminals' causes."""
         if self.offer is not None:
-            if self.offer.t303():
-                return None
-            self._released(None, self.offer.cause())
-            return self._st("NULL")
+            return None if self.offer.t303() else self._st("NULL")
         if self.retries["T303"] == 0 and self.setup is not None:
             self.retries["T303"] = 1
             self.cc.send(self.setup, self.link)
@@ -257,6 +254,9 @@ class Call(Machine):
         self.send_disconnect(causes.RECOVERY_ON_TIMER_EXPIRY)
 
     def t310(self) -> None:
+        if self.offer is not None and self.offer.selected is None:
+            self.offer.t310()  # a broadcast call: Call Abort (5.2.5.4)
+            return
         self.send_disconnect(causes.RECOVERY_ON_TIMER_EXPIRY)
 
     def t301(self) -> None:

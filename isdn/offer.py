@@ -1,14 +1,17 @@
 """A call offered to every terminal of a point-to-multipoint basic access (network side).
 
 Q.931 5.2.1: the network sends SETUP in a UI frame on the broadcast data link and starts
-T303 and T312.  5.2.5: any number of terminals may answer on their own data links; the
-network keeps the call reference for each responding terminal, the first CONNECT selects
-its terminal (CONNECT ACKNOWLEDGE to it), and every other terminal that responded, or
-responds later while T312 runs, is cleared with RELEASE cause 26 "non-selected user
-clearing".  Terminals that reject (RELEASE COMPLETE, or DISCONNECT answered by RELEASE)
-are dropped; when no terminal is left and neither T303 nor T312 runs, the call is
-cleared toward the caller with the cause of the rejections (17 user busy before 21 call
-rejected before any other, 5.2.5.3), or 18 no user responding when none answered.
+T303 and T312.  Any number of terminals may answer on their own data links; the first
+CONNECT selects its terminal (CONNECT ACKNOWLEDGE to it) and every other terminal that
+responded, or responds later, is cleared with RELEASE cause 26 "non-selected user
+clearing" (5.2.9, 5.3.2 b).  Terminals that reject (RELEASE COMPLETE, or DISCONNECT
+answered by RELEASE) are dropped.
+
+Call Abort (5.3.2 e, 5.2.5.4): when the call is given up before a terminal is selected
+(the caller clears, T303 expires twice, T310 expires, or every terminal has rejected) the
+caller is told at once; until T312 expires every terminal that responded or still
+responds is cleared with RELEASE, after T312 a late first response meets 5.8.3.2
+(RELEASE COMPLETE cause 81).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ if TYPE_CHECKING:
 
 NON_SELECTED_USER_CLEARING = 26
 RESPONSES = frozenset({"SETUP ACKNOWLEDGE", "CALL PROCEEDING", "ALERTING", "CONNECT"})
-# the cause toward the caller when every terminal rejected: the first of these received,
-# else the first cause received (5.2.5.3)
+# the caller's cause when every terminal rejected: the first of these received, else the
+# first cause received
 CAUSE_PRIORITY = (causes.USER_BUSY, causes.CALL_REJECTED)
 
 
@@ -34,10 +37,12 @@ class BroadcastOffer:
 
     def __init__(self, call: Call):
         self.call = call
+        self.key = (call.cref, True)  # responses carry the flag of the far side (4.3)
         self.responders: dict[Any, str] = {}  # terminal data link -> its latest response
         self.releasing: set[Any] = set()  # sent RELEASE, awaiting RELEASE COMPLETE
         self.rejections: list[int] = []
         self.selected: Any = None
+        self.abort_cause: int | None = None  # the cause terminals get in Call Abort
         self.timers = Timers(call.cc.timer_table, call.cc.scheduler)
 
     def send_setup(self) -> None:
@@ -56,7 +61,7 @@ class BroadcastOffer:
         """A message of this call reference from a terminal's data link: returns the link
         the call should process it with, or None when it is settled here."""
         name = msg.name
-        if self.selected is not None and link is self.selected:
+        if link is self.selected:
             return link
         if link in self.releasing:
             if name == "RELEASE":
@@ -64,9 +69,17 @@ class BroadcastOffer:
             if name in ("RELEASE", "RELEASE COMPLETE"):
                 self.releasing.discard(link)
             return None
-        if self.selected is not None:  # a late or non-selected terminal
-            if name != "RELEASE COMPLETE":
-                self._clear_terminal(link, NON_SELECTED_USER_CLEARING)
+        if name in ("RELEASE COMPLETE", "RELEASE", "DISCONNECT"):
+            self._terminal_clears(link, msg)
+            return None
+        if link not in self.responders and not self.timers.running("T312"):
+            if name in RESPONSES:  # a first response after T312: 5.8.3.2
+                self._send(link, "RELEASE COMPLETE",
+                           [self.call._cause_ie(causes.INVALID_CALL_REFERENCE)])
+            return None
+        if self.abort_cause is not None or self.selected is not None:
+            if name in RESPONSES:
+                self._clear_terminal(link, self.abort_cause or NON_SELECTED_USER_CLEARING)
             return None
         if name in RESPONSES:
             self.responders[link] = name
@@ -76,22 +89,27 @@ class BroadcastOffer:
             # the first response of a kind moves the call on; the others only register
             call = self.call
             return link if call.fsm.lookup(call.state, name) is not None else None
-        if name in ("RELEASE COMPLETE", "RELEASE", "DISCONNECT"):
-            if name == "RELEASE":
-                self._send(link, "RELEASE COMPLETE", [])
-            elif name == "DISCONNECT":
-                self._send(link, "RELEASE", [self.call._cause_ie(msg.cause or causes.NORMAL_CLEARING)])
-                self.releasing.add(link)
-            self.responders.pop(link, None)
-            self.rejections.append(msg.cause if msg.cause is not None else causes.CALL_REJECTED)
-            self._settle()
-            return None
         return link  # STATUS ENQUIRY, INFORMATION ...: answered on that terminal's link
+
+    def _terminal_clears(self, link: Any, msg: Message) -> None:
+        """A terminal rejects or clears before it was selected."""
+        if msg.name == "RELEASE":
+            self._send(link, "RELEASE COMPLETE", [])
+        elif msg.name == "DISCONNECT":
+            self._send(link, "RELEASE", [self.call._cause_ie(msg.cause or causes.NORMAL_CLEARING)])
+            self.releasing.add(link)
+        if self.abort_cause is not None or self.selected is not None:
+            return
+        answered = link in self.responders
+        self.responders.pop(link, None)
+        self.rejections.append(msg.cause if msg.cause is not None else causes.CALL_REJECTED)
+        if answered and not self.responders:  # everyone who answered has gone
+            self.abort(self.cause(), causes.RECOVERY_ON_TIMER_EXPIRY)
+        # rejections alone: the call waits for T303 (5.2.5.4)
 
     def _select(self, link: Any) -> None:
         self.selected = link
         self.call.link = link
-        self.timers.stop("T312")
         for other in list(self.responders):
             if other is not link:
                 self._clear_terminal(other, NON_SELECTED_USER_CLEARING)
@@ -105,43 +123,47 @@ class BroadcastOffer:
         call = self.call
         call.cc.send(Message(name, call.cref, not call.originated, ie_list, call.cc.cr_len), link)
 
-    # ---- timers and clearing -------------------------------------------------------------
+    # ---- timers, clearing and Call Abort ------------------------------------------------
     def t303(self) -> bool:
-        """T303 expired with no terminal responding: SETUP once more (True), or the call
-        is cleared (False)."""
+        """T303 expired with no terminal responding: SETUP once more (True), or Call
+        Abort with 18 (or the terminals' rejection cause) to the caller (False)."""
         if not self.rejections and not self.call.retries["T303"]:
             self.call.retries["T303"] = 1
             self.send_setup()
             self.call._start("T303")
             return True
-        self.timers.stop("T312")
+        self.abort(self.cause(), causes.RECOVERY_ON_TIMER_EXPIRY)
         return False
 
-    def _t312(self) -> None:
-        self._settle()
-        self.call.cc.flush()
+    def t310(self) -> None:
+        """T310 expired (5.2.5.4): 18 to the caller, 102 to the terminals."""
+        self.abort(causes.NO_USER_RESPONDING, causes.RECOVERY_ON_TIMER_EXPIRY)
 
-    def _settle(self) -> None:
-        """Clear the call when no terminal is left to answer (5.2.5.3)."""
-        call = self.call
-        if self.selected is None and not self.responders and call.role == "OUT_INIT":
-            if not self.timers.running("T312") and not call.timers.running("T303"):
-                call.clear_internally(self.cause())
-        elif self.selected is None and not self.responders:
-            call.clear_internally(self.cause())  # everyone who answered has gone
+    def abort(self, caller_cause: int, user_cause: int) -> None:
+        """Enter Call Abort: the caller is cleared; terminals that responded, and those
+        that respond before T312 expires, are cleared with ``user_cause``."""
+        self.abort_cause = user_cause
+        for link in list(self.responders):
+            self._clear_terminal(link, user_cause)
+        cc = self.call.cc
+        if self.timers.running("T312"):
+            cc.aborting[self.key] = self
+        self.call.clear_internally(caller_cause)
+
+    def _t312(self) -> None:
+        self.call.cc.aborting.pop(self.key, None)
 
     def to_responders(self, name: str, ie_list: list) -> None:
         """A message the call sends before a terminal is selected goes to each terminal
-        that responded; a clearing withdraws the offer: RELEASE to each of them and the
-        call reference is released at once (late answers then meet 5.8.3.2)."""
+        that responded; a clearing is the caller's: Call Abort (5.3.2 e)."""
         if name in ("DISCONNECT", "RELEASE", "RELEASE COMPLETE"):
             cause = self.call.cause or causes.NORMAL_CLEARING
-            for link in list(self.responders):
-                self._clear_terminal(link, cause)
-            self.call.clear_internally(cause)
+            self.abort(cause, cause)
             return
         for link in self.responders:
             self._send(link, name, ie_list)
 
-    def stop(self) -> None:
-        self.timers.stop_all()
+    def released(self) -> None:
+        """The call is released; in Call Abort T312 still guards the call reference."""
+        if self.abort_cause is None:
+            self.timers.stop_all()

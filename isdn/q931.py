@@ -73,6 +73,7 @@ class CallControl:
         # data link, each terminal has its own; a message is answered on the link it came on
         self.multipoint = False
         self.rx_link: Any = None
+        self.aborting: dict[tuple[int, bool], Any] = {}  # broadcast calls in Call Abort
         self.link_up = False
         self._reestablishing = False
         self.restarting: dict[tuple[int, ...] | None, int] = {}
@@ -172,7 +173,7 @@ class CallControl:
         for _ in range(limit):
             cref = self._next_cref
             self._next_cref = cref % limit + 1
-            if (cref, True) not in self.calls:
+            if (cref, True) not in self.calls and (cref, True) not in self.aborting:
                 return cref
         raise ChannelBusy("no call reference free", causes.TEMPORARY_FAILURE)
 
@@ -303,7 +304,11 @@ class CallControl:
         key = (msg.call_ref, msg.flag)  # flag 1: sent to the side that originated the cref
         call = self.calls.get(key)
         if call is None:
-            self._unknown_cref(msg)
+            offer = self.aborting.get(key)
+            if offer is not None:
+                offer.from_terminal(self.rx_link, msg)
+            else:
+                self._unknown_cref(msg)
             return
         if call.offer is not None:  # a broadcast call: which terminal is this (5.2.5)?
             link = call.offer.from_terminal(self.rx_link, msg)

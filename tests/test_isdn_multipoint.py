@@ -43,7 +43,7 @@ class Bus:
             return
         for delay, action in self.answer.get(i, []):
             name, _, cause = action.partition(":")
-            act = {"alert": ev.call.alert, "answer": ev.call.answer,
+            act = {"alert": ev.call.alert, "answer": ev.call.answer, "proceed": ev.call.proceed,
                    "reject": lambda c=int(cause or 0), call=ev.call: call.hangup(c),
                    "disconnect": lambda c=int(cause or 0), call=ev.call: call.hangup(c)}[name]
             if delay:
@@ -53,6 +53,12 @@ class Bus:
 
     def events(self, who):
         return [(k, c) for w, k, c in self.log if w == who and k not in ("link_up",)]
+
+    def to_terminal(self, i):
+        """(message, cause) of the I frames the network sent to terminal i."""
+        tei = self.users[i].link.tei
+        msgs = [q931_codec.decode(f.info) for f in self.sent if f.kind == "I" and f.tei == tei]
+        return [(m.name, m.cause) for m in msgs]
 
 
 def test_network_assigns_teis_and_terminals_establish_their_links():
@@ -121,6 +127,41 @@ def test_no_terminal_answers_setup_repeated_then_no_user_responding():
     setups = [f for f in bus.sent if f.kind == "UI" and f.sapi == 0]
     assert len(setups) == 2
     assert bus.events("net") == [("released", 18)]
+
+
+def test_call_abort_clears_late_responders_until_t312():
+    """5.3.2 e: the caller gave up; a terminal answering before T312 gets RELEASE with the
+    caller's cause, one answering after T312 gets RELEASE COMPLETE 81 (5.8.3.2)."""
+    bus = Bus({0: [(0, "alert")], 1: [(0.2, "answer")], 2: [(7.0, "alert")]}, terminals=3)
+    call = bus.net.place_call("2000")
+    bus.clock.advance(0.1)
+    call.hangup(16)
+    bus.clock.advance(0.5)
+    assert bus.events("net") == [("alerting", None), ("released", 16)]
+    assert bus.to_terminal(0) == [("RELEASE", 16)] and bus.to_terminal(1) == [("RELEASE", 16)]
+    assert bus.events(1)[-1] == ("released", 16)
+    bus.clock.advance(7.0)  # T312 = 6 s has expired
+    assert bus.to_terminal(2) == [("RELEASE COMPLETE", 81)]
+    assert bus.net.cc.aborting == {} and all(u.cc.calls == {} for u in bus.users)
+
+
+def test_t303_twice_then_late_answer_gets_102():
+    """5.2.5.4: no answer to two SETUPs: 18 to the caller; a first response while T312
+    (restarted with the second SETUP) runs is cleared with cause 102."""
+    bus = Bus({0: [(8.5, "alert")]})
+    bus.net.place_call("2000")
+    bus.clock.advance(8.1)
+    assert bus.events("net") == [("released", 18)]
+    bus.clock.advance(1.0)
+    assert bus.to_terminal(0) == [("RELEASE", 102)] and bus.events(0)[-1] == ("released", 102)
+
+
+def test_t310_on_a_broadcast_call():
+    bus = Bus({0: [(0, "proceed")]})
+    bus.net.place_call("2000")
+    bus.clock.advance(10.1)  # T310 = 10 s
+    assert bus.events("net") == [("proceeding", None), ("released", 18)]
+    assert bus.to_terminal(0) == [("RELEASE", 102)]
 
 
 def test_network_clears_before_selection_releases_every_responder():
