@@ -467,8 +467,8 @@ class Linkset:
         (via or link).mtp2.send_msu(body)
 
     def send_link_mgmt(self, link: SignallingLink, msg: str) -> bool:
-        """A link management message about ``link`` (its SLC in the label's SLS, Q.704
-        15.11), on the link itself when in service, else on another link in service."""
+        """A link management message about ``link`` (its SLC in the label's SLS, Q.704 15),
+        on the link itself when in service, else on another link in service."""
         via = link if link.state == "AVAILABLE" else \
             next((lk for lk in self.links if lk.state == "AVAILABLE"), None)
         if via is None:

@@ -95,7 +95,7 @@ def test_lin_octets_lia_diverts_user_traffic_and_keeps_slt(clock):
     t0 = clock.time()
     assert a.inhibit(la)
     clock.advance(0.1)
-    # Q.704 15.11: SIO (national, SI 0), label DPC 2 OPC 1 SLS = SLC 0, heading H0=6 H1=1
+    # Q.704 15 (MIM group H0=6): SIO (national, SI 0), label DPC 2 OPC 1 SLS = SLC 0, heading H0=6 H1=1
     lin = [b for t, b in wires[0].msus[0] if t >= t0][0]
     assert lin == bytes((0x80, 0x02, 0x40, 0x00, 0x00, 0x16))
     assert wires[0].snm(1, t0) == [("LIA", 0)]
