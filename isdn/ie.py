@@ -235,20 +235,23 @@ def _flatten(spec: IeSpec, parsed: dict) -> dict:
 
 
 def _unflatten(spec: IeSpec, value: dict) -> dict:
+    """The construct object of a flat value: octet groups as dicts (a later group is
+    present when any of its fields is given), extension bits computed."""
     obj = dict.fromkeys(spec.member_names)
     obj.update(value)
-    present = []
-    for g, fields in spec.groups:
+    made = []
+    for i, (g, fields) in enumerate(spec.groups):
         vals = [obj.pop(f, None) for f in fields]
-        present.append(any(v is not None for v in vals))
-        first = len(present) == 1  # the first group is never optional
-        obj[g] = ({f: (0 if v is None else v) for f, v in zip(fields, vals, strict=True)}
-                  if present[-1] or first else None)
-    for i, (g, _) in enumerate(spec.groups):
-        if obj[g] is None:
-            continue
-        nxt = present[i + 1] if i + 1 < len(present) else False
-        obj[g]["ext"] = 0 if (spec.chained and nxt) else 1
+        # the first group is never optional
+        group = ({f: (0 if v is None else v) for f, v in zip(fields, vals, strict=True)}
+                 if i == 0 or vals.count(None) != len(vals) else None)
+        obj[g] = group
+        made.append(group)
+    last = len(made) - 1
+    for i, group in enumerate(made):
+        if group is not None:
+            chained_next = spec.chained and i < last and made[i + 1] is not None
+            group["ext"] = 0 if chained_next else 1
     return obj
 
 
