@@ -363,3 +363,66 @@ def test_tshark_reads_interop_trace(connect, tmp_path):
                              "-e", "q931.message_type", "-e", "q931.cause_value"],
                             capture_output=True, text=True, check=True).stdout
     assert "0x45|17" in fields.splitlines()  # libpri's DISCONNECT with cause 17
+
+
+# ---- BRI point-to-multipoint: two libpri terminals on one bus, our network side --------
+
+
+@pytest.fixture
+def bri_bus(pri_exe):
+    """Two libpri basic access terminals (automatic TEI) on one bus facing our
+    MultipointNetwork; both data links established."""
+    from isdn_peer.peer import PriBus
+
+    from isdn.multipoint import MultipointNetwork
+    rec = Recorder()
+    bus = PriBus(pri_exe, 2, lambda clock, t: MultipointNetwork(clock, t, on_event=rec))
+    try:
+        for peer in bus.peers:
+            peer.wait_for("UP")
+        bus.until(lambda: sum(link.established for link in bus.stack.terminals.values()) == 2)
+        yield bus, rec
+    finally:
+        bus.close()
+
+
+def test_bri_ptmp_libpri_terminals_obtain_distinct_teis(bri_bus):
+    bus, _ = bri_bus
+    assert sorted(bus.stack.terminals) == [64, 65]  # Q.921 5.3.2 automatic values
+
+
+def test_bri_ptmp_first_connect_selected_other_terminal_gets_26(bri_bus):
+    """Q.931 5.2.1 broadcast SETUP; both libpri terminals ring and alert; the one that
+    answers gets the call, the other is cleared with cause 26 (5.2.9)."""
+    bus, rec = bri_bus
+    call = bus.stack.place_call("2000", "3000")
+    rings = [peer.wait_for("RING") for peer in bus.peers]
+    assert all(r.split()[3:5] == ["2000", "3000"] for r in rings)
+    ids = [r.split()[1] for r in rings]
+    for peer, cid in zip(bus.peers, ids, strict=True):
+        peer.send(f"alert {cid}")
+    bus.until(lambda: call.role == "OUT_DELIVERED")
+    bus.peers[1].send(f"answer {ids[1]}")
+    assert bus.peers[0].wait_for("HANGUP ").split()[2] == "26"  # RELEASE received
+    bus.until(lambda: call.role == "ACTIVE")
+    assert [e.kind for e in rec.all("connected")] == ["connected"]
+    call.hangup(16)
+    assert bus.peers[1].wait_for("HANGUP_REQ").split()[2] == "16"  # our DISCONNECT
+    bus.peers[1].send(f"hangup {ids[1]} 16")
+    bus.until(lambda: rec.has("released", call))
+    assert bus.stack.cc.calls == {}
+
+
+def test_bri_ptmp_terminal_calls_the_network(bri_bus):
+    bus, rec = bri_bus
+
+    def answer(ev):
+        rec(ev)
+        if ev.kind == "offered":
+            ev.call.answer()
+    bus.stack.cc.on_event = answer
+    bus.peers[0].send("call 7 1 5000 6000")
+    assert bus.peers[0].wait_for("ANSWER")
+    offered = rec.first("offered")
+    assert offered.call.called == "5000" and offered.call.calling == "6000"
+    assert offered.call.link.tei in bus.stack.terminals  # on the calling terminal's link

@@ -45,8 +45,9 @@ def build(name: str = "pri_peer") -> str | None:
 class PriPeer:
     """A libpri D-channel (``node`` "network" or "cpe") facing ``stack``."""
 
-    def __init__(self, exe: str, node: str, stack_factory, timers: dict[str, int] | None = None):
-        self.clock = RealClock()
+    def __init__(self, exe: str, node: str, stack_factory, timers: dict[str, int] | None = None,
+                 clock: RealClock | None = None):
+        self.clock = clock or RealClock()
         self.sock, raw = HdlcSocket.pair()
         args = [exe, str(raw.fileno()), node] + [f"{k}={v}" for k, v in (timers or {}).items()]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -57,7 +58,7 @@ class PriPeer:
         self._cursor = 0
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.stack = stack_factory(self.clock, self.sock)
+        self.stack = stack_factory(self.clock, self.sock) if stack_factory else None
         self.drop_ours = False  # lose every frame we would receive (broken link)
 
     def _read(self) -> None:
@@ -137,3 +138,39 @@ class PriPeer:
             self.proc.kill()
             self.proc.wait()
         self.sock.close()
+
+
+class PriBus:
+    """Several libpri basic access terminals (point-to-multipoint, automatic TEI) on one
+    in-process S/T bus facing our network side: every frame we send reaches each terminal,
+    each terminal's frames reach only us.  ``peers[i]`` is terminal i (its ``wait_for``
+    pumps the whole bus)."""
+
+    def __init__(self, exe: str, terminals: int, stack_factory):
+        self.clock = RealClock()
+        self.peers = [PriPeer(exe, "cpe-ptmp", None, clock=self.clock) for _ in range(terminals)]
+        self.stack = stack_factory(self.clock, self)
+        for peer in self.peers:
+            peer.stack = self.stack
+            peer._pump_once = self._pump_once
+
+    def send(self, frame: bytes) -> None:
+        for peer in self.peers:
+            peer.sock.send(frame)
+
+    def _pump_once(self, timeout: float) -> None:
+        r, _, _ = select.select([p.sock for p in self.peers], [], [], timeout)
+        for peer in self.peers:
+            if peer.sock in r:
+                self.stack.receive_frames(peer.sock.recv_all())
+        self.clock.run_due(self.clock.time())
+
+    def pump(self, seconds: float) -> None:
+        self.peers[0].pump(seconds)
+
+    def until(self, predicate, timeout: float = 10.0) -> None:
+        self.peers[0].until(predicate, timeout)
+
+    def close(self) -> None:
+        for peer in self.peers:
+            peer.close()

@@ -1,11 +1,12 @@
 /*
  * pri_peer: a libpri D-channel driven by line commands, for the ctikernel interop tests.
  *
- *   pri_peer FD network|cpe [T303=ms ...]
+ *   pri_peer FD network|cpe|cpe-ptmp [T303=ms ...]
  *
  * FD is one end of a SOCK_SEQPACKET socketpair (the hdlc-socket transport).  libpri
  * reads and writes it through pri_new_cb() callbacks: it writes frame + 2 octets and
- * drops 2 octets of every read.  Commands on stdin (one per line):
+ * drops 2 octets of every read.  cpe-ptmp is a basic access terminal on a point-to-multipoint
+ * bus (pri_new_bri_cb: automatic TEI, broadcast SETUP).  Commands on stdin (one per line):
  *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband]
  *   progress ID   answer ID   hangup ID CAUSE   info ID DIGITS   needmore ID
  *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   quit
@@ -218,12 +219,18 @@ int main(int argc, char **argv)
 	size_t have = 0;
 	int fd, i;
 	if (argc < 3) {
-		fprintf(stderr, "usage: pri_peer FD network|cpe [TIMER=ms ...]\n");
+		fprintf(stderr, "usage: pri_peer FD network|cpe|cpe-ptmp [TIMER=ms ...]\n");
 		return 2;
 	}
 	fd = atoi(argv[1]);
-	pri = pri_new_cb(fd, strcmp(argv[2], "network") ? PRI_CPE : PRI_NETWORK,
-			 PRI_SWITCH_EUROISDN_E1, io_read, io_write, NULL);
+	/* libpri draws the TEI request's reference number Ri with random(): terminals
+	   started together must not all draw the same one */
+	srandom((unsigned)getpid());
+	if (!strcmp(argv[2], "cpe-ptmp"))
+		pri = pri_new_bri_cb(fd, 0, PRI_CPE, PRI_SWITCH_EUROISDN_E1, io_read, io_write, NULL);
+	else
+		pri = pri_new_cb(fd, strcmp(argv[2], "network") ? PRI_CPE : PRI_NETWORK,
+				 PRI_SWITCH_EUROISDN_E1, io_read, io_write, NULL);
 	if (!pri) {
 		fprintf(stderr, "pri_new_cb failed\n");
 		return 1;
