@@ -167,7 +167,9 @@ class TeiNetwork:
         self.on_assign(tei)
 
     def check(self, tei: int) -> None:
-        """Identity check: sent twice T201 apart; no answer to both means the TEI is free."""
+        """Identity check (5.3.4): responses are counted until T201 expires; one means the
+        TEI is in use, several that it is multiply assigned (removed), none after the
+        second request that it is free (removed)."""
         self._checks[tei] = {"answered": 0, "sent": 0}
         self._send_check(tei)
 
@@ -179,6 +181,10 @@ class TeiNetwork:
 
     def _t201(self, tei: int) -> None:
         state = self._checks.get(tei)
+        if state is not None and state["answered"] > 1:
+            del self._checks[tei]  # several terminals answered: multiply assigned (5.3.4.2)
+            self.remove(tei)
+            return
         if state is None or state["answered"]:
             self._checks.pop(tei, None)
             return

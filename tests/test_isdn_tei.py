@@ -189,3 +189,17 @@ def test_bri_call_and_restart_use_basic_access_coding():
     net.restart([1])
     clock.advance(0.02)
     assert ru.first("restart").detail["channels"] == [1] and rn.has("restart_ack")
+
+
+def test_check_answered_twice_removes_multiply_assigned_tei():
+    """Q.921 5.3.4.2: more than one identity check response: the TEI is removed."""
+    clock = VirtualClock()
+    net = Net(clock)
+    net.mgr.assigned.add(66)
+    net.mgr.check(66)
+    for ri in (11, 22):
+        net.mgr.receive(lapd_codec.Frame(63, False, 127, "UI", False, None, None,
+                                         tei.encode(tei.TeiMessage(tei.ID_CHECK_RESPONSE, ri, 66))))
+    clock.advance(1.01)  # T201
+    removes = [tei.decode(f.info) for f in net.sent if tei.decode(f.info).type == tei.ID_REMOVE]
+    assert net.removed == [66] and [m.ai for m in removes] == [66, 66]
