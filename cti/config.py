@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigError
+from cti.trunks.base import parse_timeslots
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -72,7 +73,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "transport": Key(str, "span", choices=("span", "hdlc-socket")),
         "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
-        "channels": Key(str, "1-15,17-31", doc="bearer timeslots"),
+        "channels": Key(str, "1-15,17-31", doc="bearer timeslots the trunk uses (a fractional "
+                        "E1): ISDN B-channels, ISUP circuits, R2 circuits; the others are "
+                        "left alone"),
         "overflow": Key(str, None, doc="trunk or trunk group to try when this one is full"),
         "max_dnis": Key(int, None, doc="r2 incoming: called-number length that ends address "
                         "collection at once (variants without an end-of-digits signal, such as "
@@ -222,6 +225,10 @@ class Config:
                 self.error(f"no board named {t['span'].split(':')[0]!r}", f"trunk[{i}].span")
             if t["type"] in ("ss7", "tup") and (t["opc"] is None or t["dpc"] is None):
                 self.error("ss7/tup trunks need opc and dpc", f"trunk[{i}]")
+            try:
+                parse_timeslots(t["channels"])
+            except ValueError as e:
+                self.error(str(e), f"trunk[{i}].channels")
         groups = self._check_trunk_groups(trunks)
         for i, r in enumerate(self.data["route"]):
             kind, _, target = r["to"].partition(":")

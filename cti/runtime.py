@@ -31,6 +31,7 @@ from cti.queues import Agent, HuntQueue
 from cti.supervisor import Supervisor
 from cti.transports import HdlcSocketServer
 from cti.trunkgroup import TrunkGroup, build_groups
+from cti.trunks.base import parse_timeslots
 from drivers.base import BoardError, Signalling, SpanConfig
 
 
@@ -204,22 +205,25 @@ class Runtime:
             self.transports.append(transport)
         offered = self.centre.incoming
         name, timers = t["name"], t["timers"]
+        timeslots = parse_timeslots(t["channels"])
         try:
             if t["type"] == "isdn":
                 from cti.trunks.isdn import IsdnTrunk
                 return IsdnTrunk(self.kernel, name, span, t["side"], variant=t["variant"] or "etsi",
-                                 timers=timers, transport=transport, on_offered=offered)
+                                 timers=timers, transport=transport, on_offered=offered,
+                                 timeslots=timeslots)
             if t["type"] in ("ss7", "tup"):
                 from cti.trunks.ss7 import Ss7Trunk
                 return Ss7Trunk(self.kernel, name, span, opc=t["opc"], dpc=t["dpc"],
                                 variant=t["variant"] or "itu", cic_base=t["cic_base"] - 1,
-                                timers=timers, transport=transport, on_offered=offered)
+                                timers=timers, transport=transport, on_offered=offered,
+                                timeslots=timeslots)
             from cti.trunks.r2 import R2Trunk
             if span is None:
                 self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")
             return R2Trunk(self.kernel, name, span, variant=t["variant"] or "cn",
                            master=t["side"] == "network", timers=timers, on_offered=offered,
-                           max_dnis=t["max_dnis"])
+                           max_dnis=t["max_dnis"], timeslots=timeslots)
         except (ConfigError, BoardError):
             raise
         except (ValueError, KeyError, TypeError) as e:

@@ -9,7 +9,7 @@ failure (5.8.8, 5.8.9).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from core import q850 as causes
@@ -47,7 +47,10 @@ class CallControl:
 
     def __init__(self, scheduler: Scheduler, side: str, *, variant: str | Variant = "etsi",
                  timers: TimerTable | None = None, on_event: Callable[[Event], None] | None = None,
-                 cr_len: int = 2, auto_release: bool = True):
+                 cr_len: int = 2, auto_release: bool = True,
+                 channels: Iterable[int] | None = None):
+        """``channels``: the B-channels provisioned on this interface (a fractional E1),
+        a subset of the variant's; a SETUP naming another gets "channel does not exist"."""
         if side not in TABLES:
             raise ValueError("side must be 'user' or 'network'")
         self.scheduler = scheduler
@@ -60,7 +63,11 @@ class CallControl:
         self.cr_len = cr_len
         self.auto_release = auto_release
         self.cause_location = self.variant.cause_location[side]
-        self.channels = BChannels(self.variant.channels, ascending=(side == "network"))
+        provisioned = self.variant.channels if channels is None else tuple(channels)
+        if not provisioned or not set(provisioned) <= set(self.variant.channels):
+            raise ValueError(f"channels must be some of {self.variant.name}'s B-channels "
+                             f"{list(self.variant.channels)}")
+        self.channels = BChannels(provisioned, ascending=(side == "network"))
         i = 0 if side == "user" else 1
         p = "U" if side == "user" else "N"
         self.roles = {f"{p}{nums[i]}": role for role, nums in ROLE_STATES.items()}

@@ -9,7 +9,7 @@ re-establishment after a failure) and reports to the application through ``on_ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from core.clock import Scheduler
@@ -35,7 +35,8 @@ class Stack:
                  variant: str = "etsi", lapd_timers: dict[str, float] | TimerTable | None = None,
                  q931_timers: dict[str, float] | TimerTable | None = None,
                  on_event: Callable[[Event], None] | None = None, tei: int | None = 0,
-                 auto_release: bool = True, cr_len: int | None = None):
+                 auto_release: bool = True, cr_len: int | None = None,
+                 channels: Iterable[int] | None = None):
         self.scheduler = scheduler
         self.side = side
         self.transport = transport
@@ -46,7 +47,7 @@ class Stack:
         # call reference length (Q.931 4.3): 2 octets on a PRI, 1 on a BRI
         self.cc = CallControl(scheduler, side, variant=variant, timers=q_table,
                               on_event=on_event, auto_release=auto_release,
-                              cr_len=cr_len or (1 if tei is None else 2))
+                              cr_len=cr_len or (1 if tei is None else 2), channels=channels)
         self.tei_manager: TeiUser | None = None
         if tei is None:  # BRI terminal: automatic TEI assignment (Q.921 5.3)
             if side != "user":

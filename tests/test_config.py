@@ -49,6 +49,7 @@ def test_good_config_with_defaults(tmp_path):
     (('to = "ivr:demo"', 'to = "nowhere"'), 20, "route[0].to"),
     (('block = 160', 'blok = 160'), 3, "kernel.blok"),
     (('span = "cc:1"', 'span = "xx:1"'), 14, "trunk[0].span"),
+    (('side = "user"', 'side = "user"\nchannels = "1-16"'), 16, "trunk[0].channels"),
 ])
 def test_errors_name_file_line_and_key(tmp_path, edit, line, key):
     with pytest.raises(ConfigError) as e:

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from cti.calls import Call, CallEvent
 from drivers.base import Span
+
+# E1 bearer timeslots: TS0 carries framing, TS16 the D-channel, the SS7 link or CAS (G.704 5)
+VOICE_TIMESLOTS = tuple(t for t in range(1, 32) if t != 16)
+
+
+def parse_timeslots(spec: str) -> tuple[int, ...]:
+    """``"1-15,17-31"`` -> the bearer timeslots it names, ascending; ValueError on a
+    malformed list, a timeslot outside 1..31 other than TS16, or none at all."""
+    slots: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if m is None:
+            raise ValueError(f"{part!r} is not a timeslot or a range a-b")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if lo > hi:
+            raise ValueError(f"range {part} runs backwards")
+        slots.update(range(lo, hi + 1))
+    bad = sorted(slots - set(VOICE_TIMESLOTS))
+    if bad:
+        raise ValueError(f"timeslot {bad[0]} is not a bearer timeslot (1-15, 17-31)")
+    if not slots:
+        raise ValueError("no timeslot given")
+    return tuple(sorted(slots))
 
 
 class SpanHdlc:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cti.calls import Call, CallEvent
-from cti.trunks.base import SpanHdlc, TrunkBase
+from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from isdn.bchannels import BState
 from isdn.q931 import ChannelBusy, Event
@@ -22,7 +23,8 @@ class IsdnTrunk(TrunkBase):
 
     def __init__(self, kernel, name: str, span: Span | None, side: str, *,
                  variant: str = "etsi", timers: dict[str, float] | None = None,
-                 transport: Any = None, on_offered=None):
+                 transport: Any = None, on_offered=None,
+                 timeslots: Sequence[int] = VOICE_TIMESLOTS):
         super().__init__(kernel, name, span, on_offered)
         if transport is None:
             span.set_channel_mode(DCHANNEL, ChannelMode.HDLC)
@@ -31,7 +33,8 @@ class IsdnTrunk(TrunkBase):
         q931 = {k: v for k, v in (timers or {}).items() if not k.startswith(("T2", "N2", "k"))}
         lapd = {k: v for k, v in (timers or {}).items() if k not in q931}
         self.stack = Stack(kernel.loop, side, transport, variant=variant, on_event=self._event,
-                           q931_timers=q931 or None, lapd_timers=lapd or None)
+                           q931_timers=q931 or None, lapd_timers=lapd or None,
+                           channels=timeslots)
         kernel.after_tick.append(self._poll)
         if hasattr(transport, "on_connect"):
             # an hdlc-socket: the line is "activated" when a peer connects; establishing

@@ -3,18 +3,18 @@ voice timeslots of a CAS span, ABCD bits on TS16, MF tones in the voice timeslot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from cti.calls import Call, CallEvent, CallState
-from cti.trunks.base import TrunkBase
+from cti.trunks.base import VOICE_TIMESLOTS, TrunkBase
 from drivers.base import Span
 from r2.call import CircuitBusy
 from r2.media import R2Span
 from r2.variants import Q850
 
-VOICE_TIMESLOTS = tuple(t for t in range(1, 32) if t != 16)
 # Q.850 cause -> the R2 refusal the backward register signals (group B)
 REFUSAL = {17: "busy", 1: "unallocated", 22: "unallocated", 27: "out_of_order"}
 
@@ -23,9 +23,10 @@ class R2Trunk(TrunkBase):
     kind = "r2"
 
     def __init__(self, kernel, name: str, span: Span, *, variant: str = "cn", master: bool = True,
-                 timers: dict[str, float] | None = None, on_offered=None, **opts: Any):
+                 timers: dict[str, float] | None = None, on_offered=None,
+                 timeslots: Sequence[int] = VOICE_TIMESLOTS, **opts: Any):
         super().__init__(kernel, name, span, on_offered)
-        self.timeslots = VOICE_TIMESLOTS
+        self.timeslots = tuple(timeslots)
         self.slots = np.array([self.slot_of(t) for t in self.timeslots], np.intp)
         self.r2 = R2Span(kernel.loop, len(self.timeslots), variant, law=kernel.law,
                          on_event=self._event, master=master, timers=timers, **opts)

@@ -3,16 +3,16 @@ TS16 HDLC channel of a span (or an hdlc-socket), circuits CIC = timeslot of that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cti.calls import Call, CallEvent
-from cti.trunks.base import SpanHdlc, TrunkBase
+from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from ss7.isup import Circuit, IsupListener, NoCircuit
 from ss7.stack import RepeatFilter, Ss7Node
 
 LINK_TIMESLOT = 16
-VOICE_TIMESLOTS = tuple(t for t in range(1, 32) if t != 16)
 
 
 class Ss7Trunk(TrunkBase, IsupListener):
@@ -20,8 +20,10 @@ class Ss7Trunk(TrunkBase, IsupListener):
 
     def __init__(self, kernel, name: str, span: Span | None, *, opc: int, dpc: int,
                  variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
-                 transport: Any = None, on_offered=None):
+                 transport: Any = None, on_offered=None,
+                 timeslots: Sequence[int] = VOICE_TIMESLOTS):
         super().__init__(kernel, name, span, on_offered)
+        self.timeslots = tuple(timeslots)
         if transport is None:
             span.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
             transport = SpanHdlc(span, LINK_TIMESLOT)
@@ -34,7 +36,7 @@ class Ss7Trunk(TrunkBase, IsupListener):
                             or None)
         self.link = self.node.add_link(dpc, 0, transport.send)
         self._rx = RepeatFilter(self.link.mtp2.receive)
-        self.node.isup.add_circuits(dpc, [cic_base + t for t in VOICE_TIMESLOTS])
+        self.node.isup.add_circuits(dpc, [cic_base + t for t in self.timeslots])
         kernel.after_tick.append(self._poll)
         self.node.start()
 
@@ -133,7 +135,7 @@ class Ss7Trunk(TrunkBase, IsupListener):
 
     def free_channels(self) -> list[int]:
         isup = self.node.isup
-        return sorted(c - self.cic_base for c in (self.cic_base + t for t in VOICE_TIMESLOTS)
+        return sorted(c - self.cic_base for c in (self.cic_base + t for t in self.timeslots)
                       if (cc := isup.circuit(self.dpc, c)) is not None and cc.state == "IDLE"
                       and not (cc.remote_blocked or cc.local_blocked))
 
@@ -142,4 +144,5 @@ class Ss7Trunk(TrunkBase, IsupListener):
         d["opc"], d["dpc"] = self.node.mtp3.pc, self.dpc
         d["link"] = self.link.mtp2.state if hasattr(self.link.mtp2, "state") else None
         d["available"] = self.link_up
+        d["mtp"] = self.node.status()  # linksets, links, inhibit and restart states (Q.704 9, 10)
         return d
