@@ -215,3 +215,26 @@ def test_arbitrary_frames_never_raise(frames):
     bus.net.receive_frames(frames)
     bus.clock.advance(0.5)
     assert all(isinstance(t, int) for t in bus.net.terminals)
+
+
+def test_terminal_link_failure_affects_only_its_calls():
+    """Q.931 5.8.9 per terminal: an active call whose terminal's data link fails waits T309
+    and is then cleared with cause 27; the other terminal's call is untouched."""
+    bus = Bus({0: [(0, "answer")]})
+    call0 = bus.net.place_call("2000")
+    bus.clock.advance(0.1)
+    assert call0.role == "ACTIVE" and call0.link.tei == bus.users[0].link.tei
+    seen = []
+    bus.net.cc.on_event = lambda ev: (seen.append((ev.kind, ev.cause)),
+                                      ev.kind == "offered" and ev.call.answer())
+    call1 = bus.users[1].place_call("5000")
+    bus.clock.advance(0.1)
+    assert call1.role == "ACTIVE"
+    bus.users[0].transport.cut = True  # terminal 0 unplugged: nothing it sends arrives
+    bus.net.transport.wires[0].cut = True
+    bus.clock.advance(19.0)  # T203 poll, T200 x N200 twice (recovery, re-establishment)
+    assert call0.role == "ACTIVE" and call0.timers.running("T309")
+    bus.clock.advance(7.0)  # T309 = 6 s
+    assert ("released", 27) in seen and call0.role == "NULL"
+    net1 = next(iter(bus.net.cc.calls.values()))
+    assert net1.role == "ACTIVE" and call1.role == "ACTIVE"
