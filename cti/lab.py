@@ -28,13 +28,13 @@ from cti.callcentre import CallCentre
 from cti.calls import Call, CallEvent, CallState
 from cti.cdr import CdrWriter
 from cti.crm import CrmStore
-from cti.desktop import Desktop
 from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
 from cti.media import MediaEngine
+from cti.operations import Operations
 from cti.queues import Agent, HuntQueue
 from cti.runtime import register_views, write_state
-from cti.supervisor import Supervisor
+from cti.trunkgroup import build_groups
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.r2 import R2Trunk
 from cti.trunks.ss7 import Ss7Trunk
@@ -206,16 +206,15 @@ class Lab:
 
     async def open_api(self, state_file: str | None = None) -> ApiServer:
         """The control API over the lab (real-time runs): `cti spans|links|calls|agents|
-        queues|top` watch it while the calls go through; agent desktop, supervisor and
-        CRM operations work on its agents."""
+        queues|top` watch it while the calls go through; the call, agent desktop,
+        supervisor and CRM operations of ``cti run`` work on its calls and agents."""
         api = ApiServer()
+        trunks = {t.name: t for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())}
         register_views(api, self.kernel, self.centre,
-                       {s.name: s for s in self.pstn.spans + self.cc.spans},
-                       {t.name: t for t in (*self.pstn_trunks.values(),
-                                            *self.cc_trunks.values())}, self.agents)
-        Desktop(self.kernel, self.agents, self.centre.active, self.stations,
-                self.crm).register(api)
-        Supervisor(self.kernel, self.stations, self.agents, self.centre.active).register(api)
+                       {s.name: s for s in self.pstn.spans + self.cc.spans}, trunks, self.agents)
+        Operations(self.kernel, self.centre, self.centre.queues, trunks,
+                   build_groups(trunks, [], {}), self.stations, self.agents, self.media,
+                   self.crm).register(api)
         await api.start()
         if state_file:
             write_state(state_file, api.url, api.token)

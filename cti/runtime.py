@@ -15,20 +15,17 @@ from typing import Any
 
 from core.errors import ConfigError
 from cti import ivr
-from cti.api import ApiError, ApiServer
+from cti.api import ApiServer
 from cti.callcentre import CallCentre
-from cti.calls import Call
 from cti.cdr import CdrWriter
 from cti.config import Config
 from cti.crm import CrmStore
-from cti.desktop import Desktop
 from cti.diagview import span_view
 from cti.dialplan import DialPlan, Route
-from cti.features import FeatureError, Features
 from cti.kernel import Kernel
 from cti.media import MediaEngine
+from cti.operations import Operations
 from cti.queues import Agent, HuntQueue
-from cti.supervisor import Supervisor
 from cti.transports import HdlcSocketServer
 from cti.trunkgroup import TrunkGroup, build_groups
 from cti.trunks.base import parse_timeslots
@@ -109,9 +106,8 @@ class Runtime:
                                         {t["name"]: t["overflow"] for t in cfg["trunk"]}))
         ivr.check_route_targets(self.flows, self.queues, self.groups,
                                 0 if self.stations is None else len(self.stations.board.handsets))
-        self.features = Features(k, self.media)
-        self.desktop = Desktop(k, self.agents, self.centre.active, self.stations, self.crm)
-        self.supervisor = Supervisor(k, self.stations, self.agents, self.centre.active)
+        self.ops = Operations(k, self.centre, self.queues, self.trunks, self.groups,
+                              self.stations, self.agents, self.media, self.crm)
         self.api: ApiServer | None = None
 
     # --- building ---------------------------------------------------------------------------
@@ -229,172 +225,11 @@ class Runtime:
         except (ValueError, KeyError, TypeError) as e:
             self.cfg.error(f"cannot build trunk: {e}", f"trunk[{i}]")
 
-    # --- control API -------------------------------------------------------------------------
-    def _agent(self, name: str) -> Agent:
-        for a in self.agents:
-            if a.name == name:
-                return a
-        raise ApiError("not_found", f"no agent {name!r}")
-
-    def _call(self, call_id: int) -> Call:
-        call = self.centre.active.get(call_id)
-        if call is None:
-            raise ApiError("not_found", f"no active call {call_id}")
-        return call
-
-    def _agent_ready(self, name: str) -> str:
-        a = self._agent(name)
-        if a.state in ("talking", "ringing"):
-            raise ApiError("busy", f"agent {name} is {a.state}")
-        if a.state == "logged-out":
-            raise ApiError("bad_state", f"agent {name} is logged out: agent.login first")
-        for q in self.queues.values():
-            q.set_ready(a)
-        return a.state
-
-    def _agent_login(self, name: str, station: int) -> str:
-        """An agent signs in at a station (a new agent, or one moving desks); not ready."""
-        if self.stations is None or not 0 <= station < len(self.stations.board.handsets):
-            raise ApiError("bad_params", f"no station {station}")
-        if any(a.station == station and a.name != name and a.state != "logged-out"
-               for a in self.agents):
-            raise ApiError("busy", f"station {station} is taken")
-        for a in self.agents:
-            if a.name == name:
-                if a.state in ("talking", "ringing"):
-                    raise ApiError("busy", f"agent {name} is {a.state}")
-                a.station, a.state = station, "not-ready"
-                return a.state
-        self.agents.append(Agent(name, station, state="not-ready"))
-        self.desktop.watch(self.agents[-1])
-        return "not-ready"
-
-    def _agent_logout(self, name: str) -> str:
-        a = self._agent(name)
-        if a.state in ("talking", "ringing"):
-            raise ApiError("busy", f"agent {name} is {a.state}")
-        a.state = "logged-out"
-        return a.state
-
-    async def _consult(self, call: int, trunk: str, dnis: str) -> int:
-        """The call goes on hold; its partner (the agent) is connected to trunk/dnis.
-        Returns the consultation call's id (for call.complete)."""
-        c = self._call(call)
-        agent = c.data.get("bridged")
-        if agent is None:
-            raise ApiError("bad_state", f"call {call} is not bridged to anyone")
-        target = self._new_call(trunk, dnis, c.ani)
-        if not await self._feature(self.features.consult, c, agent, target):
-            raise ApiError("failed", f"{dnis} did not answer")
-        return target.id
-
-    def _complete(self, call: int, consult: int) -> str:
-        """After call.consult: the held caller and the consulted party talk; the agent leaves."""
-        c, target = self._call(call), self._call(consult)
-        agent = target.data.get("bridged")
-        if agent is None:
-            raise ApiError("bad_state", f"call {consult} is not a consultation")
-        self._feature(self.features.complete_transfer, c, agent, target)
-        return "transferred"
-
-    def _new_call(self, trunk: str, dnis: str, ani: str) -> Call:
-        t = self.trunks.get(trunk) or (self.stations if trunk == "stations" else None)
-        if t is None:
-            raise ApiError("not_found", f"no trunk {trunk!r}")
-        call = Call(trunk=t, direction="out", dnis=dnis, ani=ani, clock=self.kernel.now)
-        self.centre.active[call.id] = call
-        call.listeners.append(self.centre._track)
-        return call
-
-    def _agent_pause(self, name: str) -> str:
-        a = self._agent(name)
-        if a.state == "ready":
-            a.state = "not-ready"
-        return a.state
-
-    def _call_drop(self, call: int, cause: int = 16, agent: str | None = None) -> str:
-        """Clear a call; with ``agent``, that agent hangs up (its leg of the call clears)."""
-        if not isinstance(cause, int) or not 1 <= cause <= 127:
-            raise ApiError("bad_params", "cause must be a Q.850 value 1..127")
-        if agent is not None:
-            return self.desktop.hangup(agent, call, cause)
-        self._call(call).drop(cause)
-        return "dropping"
-
-    def _call_dial(self, trunk: str, dnis: str, ani: str = "") -> int:
-        if not isinstance(dnis, str) or not dnis:
-            raise ApiError("bad_params", "dnis must be a non-empty string of digits")
-        call = self._new_call(trunk, dnis, ani)
-        try:
-            call.dial()
-        except Exception:
-            self.centre.active.pop(call.id, None)
-            raise
-        return call.id
-
-    def _feature(self, fn, *args):
-        for arg in args:  # hold, transfer, conference and park take calls out of supervision
-            for c in arg if isinstance(arg, list) else [arg]:
-                if isinstance(c, Call):
-                    self.supervisor.release(c)
-        try:
-            return fn(*args)
-        except FeatureError as e:
-            raise ApiError("bad_state", str(e)) from None
-
-    def _hold(self, call: int) -> str:
-        self._feature(self.features.hold, self._call(call))
-        return "held"
-
-    def _retrieve(self, call: int) -> str:
-        self._feature(self.features.retrieve, self._call(call))
-        return "retrieved"
-
-    def _park(self, call: int) -> int:
-        return self._feature(self.features.park, self._call(call))
-
-    def _unpark(self, number: int, call: int) -> int:
-        return self._feature(self.features.unpark, number, self._call(call)).id
-
-    def _conference(self, calls: list) -> int:
-        if not isinstance(calls, list) or len(calls) < 2:
-            raise ApiError("bad_params", "calls must be a list of at least two call ids")
-        return self._feature(self.features.conference, [self._call(c) for c in calls])
-
-    async def _transfer(self, call: int, trunk: str, dnis: str) -> bool:
-        """Blind transfer: the call's current partner leaves, the call goes to trunk/dnis."""
-        c = self._call(call)
-        agent = c.data.get("bridged")
-        if agent is None:
-            raise ApiError("bad_state", f"call {call} is not bridged to anyone")
-        target = self._new_call(trunk, dnis, c.ani)
-        return await self._feature(self.features.blind_transfer, c, agent, target)
-
     async def start_api(self) -> ApiServer:
         ac = self.cfg["api"]
         api = self.api = ApiServer(token=ac["token"], host=ac["host"], port=ac["port"])
         register_views(api, self.kernel, self.centre, self.spans, self.trunks, self.agents)
-        ops = {
-            "agent.ready": (self._agent_ready, "make an agent ready (name)"),
-            "agent.pause": (self._agent_pause, "make an agent not ready (name)"),
-            "agent.login": (self._agent_login, "sign an agent in at a station (name, station)"),
-            "agent.logout": (self._agent_logout, "sign an agent out (name)"),
-            "call.consult": (self._consult, "hold a call, its agent calls trunk/dnis "
-                                            "(call, trunk, dnis)"),
-            "call.complete": (self._complete, "complete a consultative transfer (call, consult)"),
-            "call.drop": (self._call_drop, "clear a call (call, cause)"),
-            "call.dial": (self._call_dial, "place a call (trunk, dnis, ani)"),
-            "call.hold": (self._hold, "music on hold for a call (call)"),
-            "call.retrieve": (self._retrieve, "back from hold to its partner (call)"),
-            "call.park": (self._park, "park a call; returns its parking number (call)"),
-            "call.unpark": (self._unpark, "connect a parked call to an answered one (number, call)"),
-            "call.conference": (self._conference, "bridge calls together (calls: [ids])"),
-            "call.transfer": (self._transfer, "blind transfer to trunk/dnis (call, trunk, dnis)"),
-        }
-        for op, (fn, doc) in ops.items():
-            api.register(op, fn, doc)
-        self.desktop.register(api)
-        self.supervisor.register(api)
+        self.ops.register(api)
         await api.start()
         return api
 

@@ -36,3 +36,18 @@ def test_lab_usage_errors(capsys):
     assert main(["lab", "--calls", "0"]) == 2
     assert main(["lab", "--trunks", "sip"]) == 2
     assert "unknown trunk type" in capsys.readouterr().err
+
+
+def test_lab_api_offers_the_runtimes_operations(tmp_path):
+    """`cti lab --realtime` opens the same operations as `cti run` (cti/operations.py)."""
+    from cti.lab import Lab, LabOptions
+
+    lab = Lab(LabOptions(calls=0, agents=2, cdr_path=str(tmp_path / "calls.csv")))
+    try:
+        api = lab.kernel.run(lab.open_api())
+        assert {"call.dial", "call.drop", "call.hold", "call.transfer", "call.consult",
+                "call.answer", "agent.login", "supervisor.barge", "crm.lookup",
+                "calls", "spans"} <= set(api.ops)
+        lab.kernel.run(api.stop())
+    finally:
+        lab.close()

@@ -31,22 +31,22 @@ def rt(tmp_path):
 
 def test_agent_login_logout(rt):
     with pytest.raises(ApiError) as e:
-        rt._agent_login("erin", 0)
+        rt.ops.agent_login("erin", 0)
     assert e.value.code == "busy"
-    assert rt._agent_logout("alice") == "logged-out"
+    assert rt.ops.agent_logout("alice") == "logged-out"
     with pytest.raises(ApiError):
-        rt._agent_ready("alice")
-    assert rt._agent_login("erin", 0) == "not-ready"
-    assert rt._agent_ready("erin") == "ready"
+        rt.ops.agent_ready("alice")
+    assert rt.ops.agent_login("erin", 0) == "not-ready"
+    assert rt.ops.agent_ready("erin") == "ready"
     assert rt.agents[-1].name == "erin" and rt.agents[-1].state == "ready"
 
 
 def test_call_to_an_agent_then_consultative_transfer(rt):
     for name in ("bob", "carol", "dave"):
-        rt._agent_pause(name)  # only alice (station 0) takes calls
+        rt.ops.agent_pause(name)  # only alice (station 0) takes calls
 
     async def scenario():
-        rt._call_dial("pstn-pri", "4000", "0212345678")
+        rt.ops.call_dial("4000", trunk="pstn-pri", ani="0212345678")
         for _ in range(400):
             caller = next((c for c in rt.centre.active.values()
                            if c.direction == "in" and c.data.get("agent")), None)
@@ -54,9 +54,9 @@ def test_call_to_an_agent_then_consultative_transfer(rt):
                 break
             await asyncio.sleep(0.1)
         assert caller is not None and caller.data["agent"] == "alice"
-        consult_id = await rt._consult(caller.id, "stations", "3")
+        consult_id = await rt.ops.consult(caller.id, "stations", "3")
         assert caller.state is CallState.HELD
-        assert rt._complete(caller.id, consult_id) == "transferred"
+        assert rt.ops.complete(caller.id, consult_id) == "transferred"
         await asyncio.sleep(1.0)
         return caller, rt.centre.active[consult_id]
 
@@ -64,4 +64,19 @@ def test_call_to_an_agent_then_consultative_transfer(rt):
     assert caller.state is CallState.CONNECTED and expert.state is CallState.CONNECTED
     assert caller.data["bridged"] is expert
     with pytest.raises(ApiError):
-        rt._complete(caller.id, 99999)
+        rt.ops.complete(caller.id, 99999)
+
+
+def test_dial_through_a_trunk_group_and_bad_dial_requests(rt):
+    """call.dial with ``group`` hunts the group's channels by its policy ("last": the
+    highest channel of the last trunk first); refusals are typed API errors."""
+    cid = rt.ops.call_dial("4000", group="cc-out", ani="0212345678")
+    call = rt.centre.active[cid]
+    assert call.trunk.name == "cc-r2" and call.data["channel"] == 31
+    assert rt.groups["cc-out"].counters["seized"] == 1
+    for kw, code in (({"group": "nope"}, "not_found"), ({"trunk": "nope"}, "not_found"),
+                     ({"trunk": "pstn-pri", "group": "cc-out"}, "bad_params"), ({}, "bad_params"),
+                     ({"trunk": ["pstn-pri"]}, "not_found")):
+        with pytest.raises(ApiError) as e:
+            rt.ops.call_dial("4000", **kw)
+        assert e.value.code == code

@@ -1,0 +1,215 @@
+"""The control API's call and agent operations (softphone, transfer, conference, park),
+shared by ``cti run`` (:class:`cti.runtime.Runtime`) and ``cti lab --realtime``: each names
+calls by id and agents by name, and every refusal is an :class:`cti.api.ApiError` with a
+reason code (docs/control-api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cti.api import ApiError, ApiServer
+from cti.calls import Call
+from cti.desktop import Desktop
+from cti.features import FeatureError, Features
+from cti.queues import Agent
+from cti.supervisor import Supervisor
+from cti.trunkgroup import NoChannel, TrunkGroup
+
+
+class Operations:
+    """Operations over one kernel's call centre; :meth:`register` puts them on an API
+    together with the agent desktop and supervisor operations."""
+
+    def __init__(self, kernel, centre, queues: dict[str, Any], trunks: dict[str, Any],
+                 groups: dict[str, TrunkGroup], stations, agents: list[Agent], media, crm):
+        self.kernel = kernel
+        self.centre = centre
+        self.queues = queues
+        self.trunks = trunks
+        self.groups = groups
+        self.stations = stations
+        self.agents = agents
+        self.features = Features(kernel, media)
+        self.desktop = Desktop(kernel, agents, centre.active, stations, crm)
+        self.supervisor = Supervisor(kernel, stations, agents, centre.active)
+
+    def _agent(self, name: str) -> Agent:
+        for a in self.agents:
+            if a.name == name:
+                return a
+        raise ApiError("not_found", f"no agent {name!r}")
+
+    def _call(self, call_id: int) -> Call:
+        call = self.centre.active.get(call_id)
+        if call is None:
+            raise ApiError("not_found", f"no active call {call_id}")
+        return call
+
+    def agent_ready(self, name: str) -> str:
+        a = self._agent(name)
+        if a.state in ("talking", "ringing"):
+            raise ApiError("busy", f"agent {name} is {a.state}")
+        if a.state == "logged-out":
+            raise ApiError("bad_state", f"agent {name} is logged out: agent.login first")
+        for q in self.queues.values():
+            q.set_ready(a)
+        return a.state
+
+    def agent_login(self, name: str, station: int) -> str:
+        """An agent signs in at a station (a new agent, or one moving desks); not ready."""
+        if self.stations is None or not 0 <= station < len(self.stations.board.handsets):
+            raise ApiError("bad_params", f"no station {station}")
+        if any(a.station == station and a.name != name and a.state != "logged-out"
+               for a in self.agents):
+            raise ApiError("busy", f"station {station} is taken")
+        for a in self.agents:
+            if a.name == name:
+                if a.state in ("talking", "ringing"):
+                    raise ApiError("busy", f"agent {name} is {a.state}")
+                a.station, a.state = station, "not-ready"
+                return a.state
+        self.agents.append(Agent(name, station, state="not-ready"))
+        self.desktop.watch(self.agents[-1])
+        return "not-ready"
+
+    def agent_logout(self, name: str) -> str:
+        a = self._agent(name)
+        if a.state in ("talking", "ringing"):
+            raise ApiError("busy", f"agent {name} is {a.state}")
+        a.state = "logged-out"
+        return a.state
+
+    async def consult(self, call: int, trunk: str, dnis: str) -> int:
+        """The call goes on hold; its partner (the agent) is connected to trunk/dnis.
+        Returns the consultation call's id (for call.complete)."""
+        c = self._call(call)
+        agent = c.data.get("bridged")
+        if agent is None:
+            raise ApiError("bad_state", f"call {call} is not bridged to anyone")
+        target = self._new_call(trunk, dnis, c.ani)
+        if not await self._feature(self.features.consult, c, agent, target):
+            raise ApiError("failed", f"{dnis} did not answer")
+        return target.id
+
+    def complete(self, call: int, consult: int) -> str:
+        """After call.consult: the held caller and the consulted party talk; the agent leaves."""
+        c, target = self._call(call), self._call(consult)
+        agent = target.data.get("bridged")
+        if agent is None:
+            raise ApiError("bad_state", f"call {consult} is not a consultation")
+        self._feature(self.features.complete_transfer, c, agent, target)
+        return "transferred"
+
+    def _new_call(self, trunk: str, dnis: str, ani: str) -> Call:
+        t = (self.trunks.get(trunk) or (self.stations if trunk == "stations" else None)
+             if isinstance(trunk, str) else None)
+        if t is None:
+            raise ApiError("not_found", f"no trunk {trunk!r}")
+        call = Call(trunk=t, direction="out", dnis=dnis, ani=ani, clock=self.kernel.now)
+        self.centre.active[call.id] = call
+        call.listeners.append(self.centre._track)
+        return call
+
+    def agent_pause(self, name: str) -> str:
+        a = self._agent(name)
+        if a.state == "ready":
+            a.state = "not-ready"
+        return a.state
+
+    def call_drop(self, call: int, cause: int = 16, agent: str | None = None) -> str:
+        """Clear a call; with ``agent``, that agent hangs up (its leg of the call clears)."""
+        if not isinstance(cause, int) or not 1 <= cause <= 127:
+            raise ApiError("bad_params", "cause must be a Q.850 value 1..127")
+        if agent is not None:
+            return self.desktop.hangup(agent, call, cause)
+        self._call(call).drop(cause)
+        return "dropping"
+
+    def call_dial(self, dnis: str, trunk: str | None = None, group: str | None = None,
+                  ani: str = "") -> int:
+        """Place a call on ``trunk`` (its stack picks the channel; "stations" for an
+        extension) or on trunk group ``group`` (hunting, then overflow; no channel anywhere
+        is error ``no_channel``, Q.850 cause 34)."""
+        if not isinstance(dnis, str) or not dnis:
+            raise ApiError("bad_params", "dnis must be a non-empty string of digits")
+        if (trunk is None) == (group is None):
+            raise ApiError("bad_params", "give either trunk or group")
+        if group is not None:
+            g = self.groups.get(group) if isinstance(group, str) else None
+            if g is None:
+                raise ApiError("not_found", f"no trunk group {group!r}")
+            call = self._new_call(g.trunks[0].name, dnis, ani)
+            place = g.dial
+        else:
+            call = self._new_call(trunk, dnis, ani)
+            place = Call.dial
+        try:
+            place(call)
+        except NoChannel as e:
+            self.centre.active.pop(call.id, None)
+            raise ApiError("no_channel", str(e)) from None
+        except Exception:
+            self.centre.active.pop(call.id, None)
+            raise
+        return call.id
+
+    def _feature(self, fn, *args):
+        for arg in args:  # hold, transfer, conference and park take calls out of supervision
+            for c in arg if isinstance(arg, list) else [arg]:
+                if isinstance(c, Call):
+                    self.supervisor.release(c)
+        try:
+            return fn(*args)
+        except FeatureError as e:
+            raise ApiError("bad_state", str(e)) from None
+
+    def hold(self, call: int) -> str:
+        self._feature(self.features.hold, self._call(call))
+        return "held"
+
+    def retrieve(self, call: int) -> str:
+        self._feature(self.features.retrieve, self._call(call))
+        return "retrieved"
+
+    def park(self, call: int) -> int:
+        return self._feature(self.features.park, self._call(call))
+
+    def unpark(self, number: int, call: int) -> int:
+        return self._feature(self.features.unpark, number, self._call(call)).id
+
+    def conference(self, calls: list) -> int:
+        if not isinstance(calls, list) or len(calls) < 2:
+            raise ApiError("bad_params", "calls must be a list of at least two call ids")
+        return self._feature(self.features.conference, [self._call(c) for c in calls])
+
+    async def transfer(self, call: int, trunk: str, dnis: str) -> bool:
+        """Blind transfer: the call's current partner leaves, the call goes to trunk/dnis."""
+        c = self._call(call)
+        agent = c.data.get("bridged")
+        if agent is None:
+            raise ApiError("bad_state", f"call {call} is not bridged to anyone")
+        target = self._new_call(trunk, dnis, c.ani)
+        return await self._feature(self.features.blind_transfer, c, agent, target)
+
+    def register(self, api: ApiServer) -> None:
+        ops = {
+            "agent.ready": (self.agent_ready, "make an agent ready (name)"),
+            "agent.pause": (self.agent_pause, "make an agent not ready (name)"),
+            "agent.login": (self.agent_login, "sign an agent in at a station (name, station)"),
+            "agent.logout": (self.agent_logout, "sign an agent out (name)"),
+            "call.consult": (self.consult, "hold a call, its agent calls trunk/dnis "
+                                            "(call, trunk, dnis)"),
+            "call.complete": (self.complete, "complete a consultative transfer (call, consult)"),
+            "call.drop": (self.call_drop, "clear a call (call, cause)"),
+            "call.dial": (self.call_dial, "place a call (dnis, trunk or group, ani)"),
+            "call.hold": (self.hold, "music on hold for a call (call)"),
+            "call.retrieve": (self.retrieve, "back from hold to its partner (call)"),
+            "call.park": (self.park, "park a call; returns its parking number (call)"),
+            "call.unpark": (self.unpark, "connect a parked call to an answered one (number, call)"),
+            "call.conference": (self.conference, "bridge calls together (calls: [ids])"),
+            "call.transfer": (self.transfer, "blind transfer to trunk/dnis (call, trunk, dnis)"),
+        }
+        for op, (fn, doc) in ops.items():
+            api.register(op, fn, doc)
+        self.desktop.register(api)
+        self.supervisor.register(api)
