@@ -98,6 +98,7 @@ CLASSES: dict[int, str] = {
 }
 
 # names used by the API and tests
+UNALLOCATED_NUMBER = 1
 NORMAL_CLEARING = 16
 USER_BUSY = 17
 NO_USER_RESPONDING = 18

@@ -9,17 +9,21 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cti.calls import Call, CallEvent, CallState
+from core.q850 import NO_ANSWER, NO_USER_RESPONDING, NORMAL_CLEARING, UNALLOCATED_NUMBER
+from cti.calls import Call, CallEvent, CallState, DialError
 from cti.cdr import CdrWriter
 from cti.dialplan import DialPlan
 from cti.features import switch_together
 from cti.ivr import Flow, IvrRunner, builtin_flows
 from cti.media import MediaEngine
 from cti.queues import HuntQueue
-from cti.trunkgroup import NoChannel, TrunkGroup
+from cti.trunkgroup import TrunkGroup
+
+NO_ANSWER_S = 60.0  # a tandem leg that rings this long unanswered clears the caller (cause 19)
 
 
 class CallCentre:
+    no_answer_s = NO_ANSWER_S
     def __init__(self, kernel, media: MediaEngine, dialplan: DialPlan,
                  queues: dict[str, HuntQueue], cdr: CdrWriter, *, plan: str = "cn",
                  trunks: dict[str, Any] | None = None,
@@ -51,10 +55,8 @@ class CallCentre:
             fn(call, CallEvent.OFFERED)
         route = self.dialplan.match(call.dnis, call.ani)
         if route is None:
-            call.reject(1)
-            self._record(call, None, "failed")
-            return
-        if route.kind == "ivr":
+            coro = self._unrouted(call)
+        elif route.kind == "ivr":
             coro = self.ivr.run(call, route.target)
         elif route.kind == "queue":
             coro = self._queue_only(call, route.target)
@@ -89,6 +91,13 @@ class CallCentre:
         return True
 
     # --- destinations -------------------------------------------------------------------------
+    async def _unrouted(self, call: Call) -> None:
+        """No route for the called number: refused with Q.850 cause 1 (unallocated number),
+        recorded once released (the record carries the cause)."""
+        self._refuse(call, UNALLOCATED_NUMBER)
+        await call.wait(CallState.RELEASED, timeout=30)
+        self._record(call, None, "failed")
+
     async def _queue_only(self, call: Call, name: str) -> None:
         if await self._answered(call):
             await self._queue(call, name)
@@ -100,20 +109,49 @@ class CallCentre:
         await call.wait(CallState.RELEASED, timeout=None if result == "answered" else 30)
         self._record(call, queue.name, result)
 
-    async def _bridge(self, call: Call, leg: Call, what: str) -> None:
-        """Offer ``call`` to ``leg`` (already dialled); switch them together on answer."""
-        state = await leg.wait(CallState.CONNECTED, timeout=60)
+    async def _bridge(self, call: Call, leg: Call, place: Callable[[], str]) -> None:
+        """Tandem ``call`` to ``leg``: ``place()`` dials the leg and names where it went.
+        The caller follows the leg's progress (its ALERTING becomes ours: ringback,
+        ALERTING, ACM or the R2 group B signal go back) and the two are switched together
+        on answer.  A leg that cannot be placed or fails gives the caller its cause (17 a
+        busy station, 34 no channel); one that rings ``no_answer_s`` unanswered gives
+        Q.850 cause 19 (no answer from user, user alerted), one that never rang 18."""
+        try:
+            what = place()
+        except DialError as e:
+            self._refuse(call, e.cause)
+            await call.wait(CallState.RELEASED, timeout=30)
+            return self._record(call, None, "failed")
+        alerted = False
+
+        def progress(c: Call, ev: CallEvent) -> None:
+            nonlocal alerted
+            if ev is CallEvent.ALERTING and not alerted:
+                alerted = True
+                if call.state in (CallState.OFFERED, CallState.PROCEEDING):
+                    call.alert()
+
+        leg.listeners.append(progress)
+        if leg.state is CallState.ALERTING:  # a station rings as it is dialled
+            progress(leg, CallEvent.ALERTING)
+        state = await leg.wait(CallState.CONNECTED, timeout=self.no_answer_s)
         if state is not CallState.CONNECTED or call.ended:
-            self._refuse(call, leg.cause or 19)
-            leg.drop(16)
+            if leg.ended and leg.cause:
+                cause = leg.cause
+            else:
+                cause = NO_ANSWER if alerted else NO_USER_RESPONDING
+            self._refuse(call, cause)
+            leg.drop(NORMAL_CLEARING)
+            await call.wait(CallState.RELEASED, timeout=30)
             return self._record(call, None, "failed")
         if call.state is not CallState.CONNECTED:
             call.answer()
             await call.wait(CallState.CONNECTED, timeout=10)
         if call.slot is not None and leg.slot is not None:
             switch_together(self.kernel.fabric, call, leg)
-        call.listeners.append(lambda c, ev: leg.drop(16) if ev is CallEvent.DISCONNECTED else None)
-        leg.listeners.append(lambda c, ev: call.drop(c.cause or 16)
+        call.listeners.append(lambda c, ev: leg.drop(NORMAL_CLEARING)
+                              if ev is CallEvent.DISCONNECTED else None)
+        leg.listeners.append(lambda c, ev: call.drop(c.cause or NORMAL_CLEARING)
                              if ev is CallEvent.DISCONNECTED else None)
         await call.wait(CallState.RELEASED, timeout=None)
         if call.slot is not None:
@@ -124,8 +162,12 @@ class CallCentre:
     async def _to_station(self, call: Call, station: int) -> None:
         leg = Call(trunk=self.stations, direction="out", dnis=str(station), ani=call.ani,
                    clock=self.kernel.now)
-        leg.dial()
-        await self._bridge(call, leg, f"station:{station}")
+
+        def place() -> str:
+            leg.dial()
+            return f"station:{station}"
+
+        await self._bridge(call, leg, place)
 
     def group(self, name: str) -> TrunkGroup:
         """A trunk group by name; a trunk without a configured group is a one-trunk group."""
@@ -140,13 +182,7 @@ class CallCentre:
         group = self.group(name)
         leg = Call(trunk=group.trunks[0], direction="out", dnis=call.dnis, ani=call.ani,
                    clock=self.kernel.now)
-        try:
-            carried = group.dial(leg)
-        except NoChannel as e:
-            self._refuse(call, e.cause)
-            await call.wait(CallState.RELEASED, timeout=30)
-            return self._record(call, None, "failed")
-        await self._bridge(call, leg, f"group:{carried.name}")
+        await self._bridge(call, leg, lambda: f"group:{group.dial(leg).name}")
 
     @staticmethod
     def _refuse(call: Call, cause: int) -> None:

@@ -54,6 +54,15 @@ class CallError(RuntimeError):
     """An operation not allowed in the call's state, or refused by the trunk."""
 
 
+class DialError(RuntimeError):
+    """An outgoing call its trunk cannot place: ``cause`` is the Q.850 cause the caller gets
+    (17 a busy station, 34 no free channel or circuit, 44 the requested channel taken)."""
+
+    def __init__(self, message: str, cause: int):
+        super().__init__(message)
+        self.cause = cause
+
+
 class TrunkAdapter(Protocol):
     """What a signalling stack provides to the call model (one per trunk group)."""
 

@@ -27,18 +27,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cti.calls import Call
+from core.q850 import NO_CHANNEL_AVAILABLE
+from cti.calls import Call, DialError
 from cti.trunks.base import TrunkBase
-
-NO_CIRCUIT = 34  # Q.850: no circuit/channel available
 
 Candidate = tuple[int, int]  # (index of the trunk in the group, bearer timeslot)
 
 
-class NoChannel(RuntimeError):
+class NoChannel(DialError):
     """No free channel in a group or anywhere along its overflow chain (Q.850 cause 34)."""
 
-    cause = NO_CIRCUIT
+    def __init__(self, message: str):
+        super().__init__(message, NO_CHANNEL_AVAILABLE)
 
 
 def _first(group: TrunkGroup, free: list[Candidate]) -> list[Candidate]:
@@ -93,7 +93,7 @@ class TrunkGroup:
             call.data["channel"] = ch
             try:
                 call.dial()
-            except RuntimeError:  # busy/glare: the stack refused the channel, try the next
+            except DialError:  # busy/glare: the stack refused the channel, try the next
                 continue
             self.uses[(i, ch)] = self.uses.get((i, ch), 0) + 1
             self.last = (i, ch)

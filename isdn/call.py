@@ -295,9 +295,9 @@ class Call(Machine):
         return None
 
     def send_reject(self, cause: int) -> None:
+        """Our rejection ends the call like any other clearing: "released" with our cause."""
         self.send("RELEASE COMPLETE", [self._cause_ie(cause)])
-        self.cause = cause
-        self._release_resources()
+        self._released(None, cause)
 
     def got_overlap_info(self, msg: Message) -> None:
         self._start("T302")

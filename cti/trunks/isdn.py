@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cti.calls import Call, CallEvent
+from cti.calls import Call, CallEvent, DialError
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from isdn.bchannels import BState
@@ -73,11 +73,14 @@ class IsdnTrunk(TrunkBase):
         so the peer may assign another; when it is no longer idle here the stack hunts."""
         ch = call.data.get("channel")
         try:
-            c = self.stack.place_call(call.dnis, call.ani or None, ch, exclusive=ch is None)
-        except ChannelBusy:
-            if ch is None:
-                raise
-            c = self.stack.place_call(call.dnis, call.ani or None)
+            try:
+                c = self.stack.place_call(call.dnis, call.ani or None, ch, exclusive=ch is None)
+            except ChannelBusy:
+                if ch is None:
+                    raise
+                c = self.stack.place_call(call.dnis, call.ani or None)
+        except ChannelBusy as e:
+            raise DialError(f"trunk {self.name}: {e}", e.cause) from None
         call.slot = self.slot_of(c.channel)
         self.calls[c] = call
         self.counters["placed"] += 1

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from cti.calls import Call, CallEvent, CallState
+from core.q850 import NO_CHANNEL_AVAILABLE
+from cti.calls import Call, CallEvent, CallState, DialError
 from cti.trunks.base import VOICE_TIMESLOTS, TrunkBase
 from drivers.base import Span
 from r2.call import CircuitBusy
@@ -101,7 +102,7 @@ class R2Trunk(TrunkBase):
             call.slot = int(self.slots[i])
             self.counters["placed"] += 1
             return
-        raise CircuitBusy(f"trunk {self.name}: no idle circuit")
+        raise DialError(f"trunk {self.name}: no idle circuit", NO_CHANNEL_AVAILABLE)
 
     def free_channels(self) -> list[int]:
         return [t for i, t in enumerate(self.timeslots)

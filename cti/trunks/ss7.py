@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cti.calls import Call, CallEvent
+from core.q850 import NO_CHANNEL_AVAILABLE
+from cti.calls import Call, CallEvent, DialError
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from ss7.isup import Circuit, IsupListener, NoCircuit
@@ -95,7 +96,7 @@ class Ss7Trunk(TrunkBase, IsupListener):
                 break
             except NoCircuit as e:
                 if cic is None:
-                    raise RuntimeError(f"trunk {self.name}: {e}") from None
+                    raise DialError(f"trunk {self.name}: {e}", NO_CHANNEL_AVAILABLE) from None
         self.calls[circuit] = call
         call.slot = self._slot(circuit)
         self.counters["placed"] += 1

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cti.calls import Call, CallEvent
+from core.q850 import USER_BUSY
+from cti.calls import Call, CallEvent, DialError
 from cti.trunks.base import TrunkBase
 
 
@@ -46,7 +47,7 @@ class StationTrunk(TrunkBase):
         if not 0 <= station < len(self.board.handsets):
             raise ValueError(f"no station {station} on {self.name}")
         if station in self.calls or self.board.hook(station) != "on-hook":
-            raise RuntimeError(f"station {station} is busy")
+            raise DialError(f"station {station} is busy", USER_BUSY)
         self.calls[station] = call
         call.slot = self.station_slot(station)
         self.counters["placed"] += 1
