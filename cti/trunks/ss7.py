@@ -8,12 +8,33 @@ from typing import Any
 
 from core.q850 import NO_CHANNEL_AVAILABLE
 from cti.calls import Call, CallEvent, DialError
+from cti.continuity import ContinuityEquipment
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from ss7.isup import Circuit, IsupListener, NoCircuit
-from ss7.stack import RepeatFilter, Ss7Node
+from ss7.stack import RepeatFilter, Ss7Node, line_after
 
 LINK_TIMESLOT = 16
+
+
+class Mtp2SpanLink(SpanHdlc):
+    """The signalling timeslot of a span carrying an MTP2 link.  Between signal units the
+    line repeats the last status unit (Q.703 5.2, 7.2: FISUs and LSSUs are sent
+    continuously), here once a tick, so a unit lost while the far end was still out of frame
+    reaches it again, as on a real link (the receiver's repeat filter drops the copies)."""
+
+    def __init__(self, span: Span, timeslot: int):
+        super().__init__(span, timeslot)
+        self.repeating: bytes | None = None
+
+    def send(self, frame: bytes) -> None:
+        self.repeating = line_after(bytes(frame))
+        super().send(frame)
+
+    def recv_all(self) -> list[bytes]:
+        if self.repeating is not None and not self.backlog:
+            super().send(self.repeating)
+        return super().recv_all()
 
 
 class Ss7Trunk(TrunkBase, IsupListener):
@@ -27,7 +48,7 @@ class Ss7Trunk(TrunkBase, IsupListener):
         self.timeslots = tuple(timeslots)
         if transport is None:
             span.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
-            transport = SpanHdlc(span, LINK_TIMESLOT)
+            transport = Mtp2SpanLink(span, LINK_TIMESLOT)
         self.transport = transport
         self.dpc = dpc
         self.cic_base = cic_base
@@ -38,6 +59,9 @@ class Ss7Trunk(TrunkBase, IsupListener):
         self.link = self.node.add_link(dpc, 0, transport.send)
         self._rx = RepeatFilter(self.link.mtp2.receive)
         self.node.isup.add_circuits(dpc, [cic_base + t for t in self.timeslots])
+        # continuity check equipment (Q.764 2.1.8) on the circuits' voice slots
+        self.continuity = (None if span is None else
+                           ContinuityEquipment(kernel, max(map(self.slot_of, self.timeslots)) + 1))
         kernel.after_tick.append(self._poll)
         self.node.start()
 
@@ -49,6 +73,18 @@ class Ss7Trunk(TrunkBase, IsupListener):
         return self.slot_of(circuit.cic - self.cic_base)
 
     # --- ISUP listener -> call model ----------------------------------------------------
+    def on_continuity(self, call: Circuit, equipment: str | None) -> None:
+        """Loop the circuit (incoming) or put the check-tone transceiver on it (outgoing);
+        a trunk without a span (an hdlc-socket link alone) has no voice path to check."""
+        slot = self._slot(call)
+        if self.continuity is None or slot is None:
+            return
+        self.continuity.release(slot)
+        if equipment == "loop":
+            self.continuity.loop(slot)
+        elif equipment == "transceiver":
+            self.continuity.transceive(slot, call.continuity_result)
+
     def on_setup(self, call: Circuit) -> None:
         self.offered(call, dnis=call.called, ani=call.calling or "", category=call.category,
                      presentation="restricted" if call.presentation == 1 else "allowed",
@@ -85,14 +121,16 @@ class Ss7Trunk(TrunkBase, IsupListener):
     # --- call model -> ISUP ------------------------------------------------------------
     def make_call(self, call: Call) -> None:
         """IAM on the trunk group's ``data["channel"]`` (CIC = cic_base + timeslot) when
-        that circuit is still idle, else on the circuit ISUP picks (Q.764 2.9.1.4)."""
+        that circuit is still idle, else on the circuit ISUP picks (Q.764 2.9.1.4);
+        ``data["continuity_check"]`` = 1 checks the circuit with the check tone first."""
         ch = call.data.get("channel")
         pres = 1 if call.presentation == "restricted" else 0
         circuit = None
         for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
             try:
-                circuit = self.node.isup.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
-                                               presentation=pres)
+                circuit = self.node.isup.setup(
+                    self.dpc, call.dnis, call.ani or None, cic=cic, presentation=pres,
+                    continuity_check=call.data.get("continuity_check", 0))
                 break
             except NoCircuit as e:
                 if cic is None:
