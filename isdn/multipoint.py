@@ -39,6 +39,7 @@ class MultipointNetwork(Stack):
         self.terminals: dict[int, DataLink] = {}
         self.tei_network = TeiNetwork(scheduler, self._send_frame, self._assigned,
                                       self._removed, self.link.table)
+        self.cc.mdl_error_hook = self.tei_network.mdl_error
 
     def start(self) -> None:
         """Nothing to bring up: terminals ask for TEIs and establish their own links."""
@@ -96,10 +97,10 @@ class _Bus:
 
 
 def memory_bus(scheduler: Scheduler, terminals: int = 2, delay: float = 0.001,
-               **kw: Any) -> tuple[MultipointNetwork, list[Stack]]:
+               start: bool = True, **kw: Any) -> tuple[MultipointNetwork, list[Stack]]:
     """A multipoint network side and ``terminals`` user-side stacks (automatic TEI) on
     one in-memory bus; ``on_event_network`` / ``on_event_user`` (called with the
-    terminal's index and the event) receive the events.  Every stack is started."""
+    terminal's index and the event) receive the events.  ``start``: start every stack."""
     to_users = [MemoryWire(scheduler, delay) for _ in range(terminals)]
     on_net = kw.pop("on_event_network", None)
     on_user = kw.pop("on_event_user", None)
@@ -112,7 +113,8 @@ def memory_bus(scheduler: Scheduler, terminals: int = 2, delay: float = 0.001,
                      **{k: v for k, v in kw.items() if k not in ("variant",)})
         up.peer, wire.peer = net, user
         users.append(user)
-    net.start()
-    for user in users:
-        user.start()
+    if start:
+        net.start()
+        for user in users:
+            user.start()
     return net, users

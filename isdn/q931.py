@@ -81,6 +81,8 @@ class CallControl:
         self.multipoint = False
         self.rx_link: Any = None
         self.aborting: dict[tuple[int, bool], Any] = {}  # broadcast calls in Call Abort
+        # layer management's view of data-link errors (TEI check/verify on a BRI)
+        self.mdl_error_hook: Callable[[Any, str], None] | None = None
         self.link_up = False
         self._reestablishing = False
         self.restarting: dict[tuple[int, ...] | None, int] = {}
@@ -288,6 +290,8 @@ class CallControl:
 
     def mdl_error_ind(self, link: Any, code: str) -> None:
         self.counters["errors"] += 1
+        if self.mdl_error_hook is not None:
+            self.mdl_error_hook(link, code)
 
     # ---- received messages: the error procedures of 5.8 ----------------------------------
     def dl_data_ind(self, link: Any, info: bytes) -> None:

@@ -53,6 +53,7 @@ class Stack:
             if side != "user":
                 raise ValueError("automatic TEI assignment is a user-side procedure")
             self.tei_manager = TeiUser(scheduler, self._send_frame, l_table)
+            self.cc.mdl_error_hook = self.tei_manager.mdl_error
         self.link = DataLink(scheduler, self._send_frame, self.cc, network=(side == "network"),
                              sapi=lapd_codec.SAPI_CALL_CONTROL, tei=tei, timers=l_table,
                              request_tei=self.tei_manager.request if self.tei_manager else None)

@@ -24,6 +24,9 @@ from isdn.octet import Octet
 from isdn.timers import lapd_table
 
 MEI = 0x0F
+# MDL-ERROR codes (Q.921 appendix II) that suggest a TEI assigned twice: a UA no SABME or
+# DISC of ours asked for; management then checks (network) or asks a check (user, verify)
+UNSOLICITED_UA = frozenset({"C", "D"})
 ID_REQUEST, ID_ASSIGNED, ID_DENIED, ID_CHECK_REQUEST, ID_CHECK_RESPONSE, ID_REMOVE, ID_VERIFY = (
     1, 2, 3, 4, 5, 6, 7)
 GROUP_AI = 127
@@ -128,6 +131,15 @@ class TeiUser:
         elif msg.type == ID_REMOVE and tei is not None and msg.ai in (tei, GROUP_AI):
             self.link.mdl_remove()
 
+    def verify(self) -> None:
+        """Identity verify (5.3.5): ask the network to check our TEI."""
+        if self.link is not None and self.link.tei is not None:
+            self.send(_ui(False, TeiMessage(ID_VERIFY, 0, self.link.tei)))
+
+    def mdl_error(self, link, code: str) -> None:
+        if code in UNSOLICITED_UA:
+            self.verify()
+
 
 class TeiNetwork:
     """The network side: assigns automatic TEIs (5.3.2), checks (5.3.4) and removes them
@@ -169,7 +181,9 @@ class TeiNetwork:
     def check(self, tei: int) -> None:
         """Identity check (5.3.4): responses are counted until T201 expires; one means the
         TEI is in use, several that it is multiply assigned (removed), none after the
-        second request that it is free (removed)."""
+        second request that it is free (removed).  A check already running goes on."""
+        if tei in self._checks:
+            return
         self._checks[tei] = {"answered": 0, "sent": 0}
         self._send_check(tei)
 
@@ -193,6 +207,11 @@ class TeiNetwork:
             return
         del self._checks[tei]
         self.remove(tei)
+
+    def mdl_error(self, link, code: str) -> None:
+        """A data link's error that suggests its TEI is multiply assigned: check it."""
+        if code in UNSOLICITED_UA and link.tei in self.assigned:
+            self.check(link.tei)
 
     def remove(self, tei: int) -> None:
         """Identity remove, sent twice (5.3.5); the TEI returns to the free pool."""

@@ -238,3 +238,32 @@ def test_terminal_link_failure_affects_only_its_calls():
     assert ("released", 27) in seen and call0.role == "NULL"
     net1 = next(iter(bus.net.cc.calls.values()))
     assert net1.role == "ACTIVE" and call1.role == "ACTIVE"
+
+
+def test_two_terminals_on_one_tei_are_found_and_removed():
+    """Two terminals drew the same Ri and took the same TEI (Q.921 5.3.2): each sees a UA
+    it did not ask for (MDL-ERROR C) and sends identity verify; the network's check gets
+    two responses and removes the TEI (5.3.4.2); the terminals then obtain their own."""
+    import random
+
+    from isdn import tei as tei_mgmt
+    clock = VirtualClock()
+    net, users = memory_bus(clock, start=False)
+    for u in users:
+        u.tei_manager.rng = random.Random(7)  # the same reference number Ri
+    for u in users:
+        u.start()
+    sent = []
+    send = net.transport.send
+    net.transport.send = lambda f: (sent.append(lapd_codec.decode(f)), send(f))
+    clock.advance(0.1)
+    users[1].tei_manager.rng = random.Random(8)  # the next request draws another Ri
+    clock.advance(0.02)
+    assert [u.link.tei for u in users] == [64, 64]
+    clock.advance(3.0)  # T201: the check is answered twice, then T200 re-establishment
+    mgmt = [tei_mgmt.decode(f.info) for f in sent if f.sapi == lapd_codec.SAPI_MANAGEMENT]
+    assert [m.ai for m in mgmt if m.type == tei_mgmt.ID_REMOVE] == [64, 64]
+    clock.advance(5.0)
+    teis = [u.link.tei for u in users]
+    assert None not in teis and len(set(teis)) == 2
+    assert all(u.link_up for u in users)
