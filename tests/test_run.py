@@ -55,6 +55,9 @@ def test_status_commands_and_a_call_through_the_api(kernel_process):
     agents = json.loads(cti("agents", "--json", "--state", state).stdout)
     assert [a["name"] for a in agents] == ["alice", "bob", "carol", "dave"]
     assert cti("calls", "--state", state).stdout.strip() == "no active calls"
+    groups = json.loads(cti("groups", "--json", "--state", state).stdout)
+    assert groups["cc-out"]["hunt"] == "last" and groups["cc-out"]["counters"]["attempts"] == 0
+    assert "hunt=last" in cti("groups", "--state", state).stdout
 
     with open(state) as f:
         st = json.load(f)

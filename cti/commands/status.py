@@ -1,4 +1,4 @@
-"""``cti status|spans|links|calls|agents|queues|top``: the state of a running kernel, read
+"""``cti status|spans|links|calls|agents|queues|groups|top``: the state of a running kernel, read
 through its control API (url and token from the file ``cti run`` writes, or --url/--token).
 ``cti diag alarms|counters --api`` reads spans the same way (:func:`endpoint`)."""
 
@@ -17,6 +17,7 @@ VIEWS = {
     "calls": "active calls",
     "agents": "agents and their states",
     "queues": "queues: waiting calls, service level, abandon rate",
+    "groups": "trunk groups: hunting policy, trunks in service, free channels, counters",
 }
 
 
@@ -61,6 +62,12 @@ def _human(view: str, data) -> str:
         return "\n".join(f"{a['name']:<12} {a['state']:<10} {a.get('reason') or '':<10} "
                          f"{a.get('mode', ''):<8} handled={a['handled']} talk={a['talk_s']}s"
                          for a in data)
+    if view == "groups":
+        return "\n".join(f"{n:<12} hunt={g['hunt']:<11} free={g['free']:<4} "
+                         f"in service: {','.join(g['in_service']) or 'none'} "
+                         f"overflow={g['overflow']} " +
+                         " ".join(f"{k}={v}" for k, v in g["counters"].items())
+                         for n, g in data.items()) or "no trunk groups"
     return "\n".join(f"{n:<10} waiting={q['waiting']} entered={q['entered']} "
                      f"answered={q['answered']} sl={q['service_level']} "
                      f"abandon={q['abandon_rate']}" for n, q in data.items())
