@@ -11,7 +11,8 @@
   with buffering so nothing is lost or reordered;
 * MTP restart of a signalling end point (Q.704 9): T18/T20 at the restarting point, TRA toward
   each adjacent point once its linkset is available, T21 at the adjacent point, users resumed
-  only when the restart ends; transfer-prohibited/allowed (TFP/TFA, Q.704 13) and MTP-PAUSE /
+  only when the restart ends; transfer-prohibited/restricted/allowed (TFP/TFR/TFA, Q.704 13)
+  with the signalling route set test (RST/RSR every T10) and MTP-PAUSE /
   MTP-RESUME / MTP-STATUS / MTP-RESTART to users (Q.704 2.4, 11.2; Q.701 8);
 * management inhibiting (Q.704 10): LIN/LIA/LID, LUN/LUA, LFU, LLT/LRT with T12-T14, T22, T23.
 """
@@ -675,6 +676,8 @@ class Mtp3:
         self.linksets: dict[int, Linkset] = {}
         self.routes: dict[int, list[int]] = {}   # dpc -> adjacent points in priority order
         self.prohibited: set[tuple[int, int]] = set()  # (adjacent, dpc) from TFP
+        self.restricted: set[tuple[int, int]] = set()  # (adjacent, dpc) from TFR
+        self._route_tests: dict[tuple[int, int], Any] = {}  # T10 of each route under test
         self.users: dict[int, MtpUser] = {}
         self.whole_sif: set[int] = set()
         self.accessible: set[int] = set()
@@ -682,7 +685,8 @@ class Mtp3:
         self.restarting = False  # Q.704 9: no user traffic until the restart ends
         self._activation_done = False
         self._log = log
-        self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0}
+        self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0,
+                         "rx_route_set_test": 0, "tx_route_set_test": 0}
 
     def log(self, event: str, **kw: Any) -> None:
         if self._log is not None:
@@ -836,13 +840,54 @@ class Mtp3:
 
     # routing ------------------------------------------------------------------------------
     def _route(self, dpc: int) -> Linkset | None:
+        """The first route of ``dpc`` in priority order that is neither prohibited nor
+        restricted; else the first restricted one (Q.704 13.4: restricted routes carry traffic
+        only while nothing better is available)."""
         if self.restarting:
             return None
+        fallback = None
         for adj in self.routes.get(dpc, ()):
             ls = self.linksets.get(adj)
-            if ls is not None and ls.accessible and (adj, dpc) not in self.prohibited:
+            if ls is None or not ls.accessible or (adj, dpc) in self.prohibited:
+                continue
+            if (adj, dpc) not in self.restricted:
                 return ls
-        return None
+            fallback = fallback or ls
+        return fallback
+
+    # signalling route set test (Q.704 13.5) --------------------------------------------------
+    def _transfer_status(self, ls: Linkset, msg: str, dest: int) -> None:
+        """TFP / TFR / TFA from an adjacent signalling transfer point about ``dest``: the
+        route through it becomes prohibited, restricted or allowed; a prohibited or restricted
+        route is tested with RST / RSR every T10 until TFA (or a new status) arrives."""
+        key = (ls.adjacent, dest)
+        self.prohibited.discard(key)
+        self.restricted.discard(key)
+        if msg == "TFP":
+            self.prohibited.add(key)
+        elif msg == "TFR":
+            self.restricted.add(key)
+        old = self._route_tests.pop(key, None)
+        if old is not None:
+            old.cancel()
+        if msg != "TFA":
+            self._route_tests[key] = self.scheduler.call_later(
+                self.timers.table.values["T10"], self._route_set_test, key)
+        self.check_accessibility(ls)
+
+    def _route_set_test(self, key: tuple[int, int]) -> None:
+        adjacent, dest = key
+        msg = "RST" if key in self.prohibited else "RSR" if key in self.restricted else None
+        ls = self.linksets.get(adjacent)
+        if msg is None or ls is None:
+            self._route_tests.pop(key, None)
+            return
+        link = next((lk for lk in ls.links if lk.state == "AVAILABLE"), None)
+        if link is not None:  # no link to the STP: its TRA after recovery says more
+            ls.send_mgmt(link, SI_SNM, encode_snm(self.variant, msg, dest=dest))
+            self.counters["tx_route_set_test"] += 1
+        self._route_tests[key] = self.scheduler.call_later(
+            self.timers.table.values["T10"], self._route_set_test, key)
 
     def transfer(self, si: int, dpc: int, sls: int, data: bytes, priority: int = 0) -> bool:
         """MTP-TRANSFER request (Q.704 2.3): False when the destination is inaccessible."""
@@ -944,10 +989,11 @@ class Mtp3:
                          sls=m["sls"])
         elif msg == "CBA":
             ls.cba(s["code"])
-        elif msg in ("TFP", "TFA"):
-            key = (ls.adjacent, s["dest"])
-            (self.prohibited.add if msg == "TFP" else self.prohibited.discard)(key)
-            self.check_accessibility(ls)
+        elif msg in ("TFP", "TFR", "TFA"):
+            self._transfer_status(ls, msg, s["dest"])
+        elif msg in ("RST", "RSR"):  # tests meant for a transfer point; an end point has none
+            self.counters["rx_route_set_test"] += 1
+            self.log("route_set_test", message=msg, dest=s["dest"], adjacent=ls.adjacent)
         elif msg == "UPU":
             self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
         elif msg in _INHIBIT_MESSAGES:

@@ -31,6 +31,8 @@ MTP3_TIMERS = TimerTable([
     TimerSpec("T2", 1.4, "s", "Q.704 16.8", "waiting for changeover acknowledgement (0.7-2 s)"),
     TimerSpec("T4", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, first attempt"),
     TimerSpec("T5", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, second attempt"),
+    TimerSpec("T10", 30.0, "s", "Q.704 16.8",
+              "waiting to repeat a signalling route set test message (30-60 s)"),
     TimerSpec("T12", 1.2, "s", "Q.704 16.8", "waiting for uninhibit acknowledgement (0.8-1.5 s)"),
     TimerSpec("T13", 1.2, "s", "Q.704 16.8", "waiting for force uninhibit (0.8-1.5 s)"),
     TimerSpec("T14", 2.5, "s", "Q.704 16.8", "waiting for inhibition acknowledgement (2-3 s)"),

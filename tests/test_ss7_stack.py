@@ -280,6 +280,43 @@ def test_tfp_pauses_and_tfa_resumes_users(clock):
     assert 7 in a.mtp3.accessible
 
 
+def test_route_set_test_every_t10_until_tfa(clock):
+    """Q.704 13.5: a route prohibited by TFP is tested with RST every T10 (30 s), one
+    restricted by TFR with RSR, and the test stops when TFA allows the route again; a
+    restricted route still carries traffic when it is the only one (13.4)."""
+    from ss7.mtp3_codec import SI_SNM, encode_snm
+
+    a, b, ra, rb, wires, pairs = pair(clock)
+    a.mtp3.add_route(7, [2])
+    clock.advance(1)
+    ls = b.mtp3.linksets[1]
+    tests: list[tuple[str, int]] = []
+    b.mtp3._log = lambda event, **kw: tests.append((kw["message"], kw["dest"])) \
+        if event == "route_set_test" else None
+
+    def status(msg: str) -> None:
+        ls.send_mgmt(ls.links[0], SI_SNM, encode_snm(b.mtp3.variant, msg, dest=7))
+        clock.advance(0.1)
+
+    status("TFP")
+    assert 7 not in a.mtp3.accessible
+    clock.advance(29.8)
+    assert b.mtp3.counters["rx_route_set_test"] == 0
+    clock.advance(0.2)
+    assert b.mtp3.counters["rx_route_set_test"] == 1  # RST after T10
+    clock.advance(30)
+    assert b.mtp3.counters["rx_route_set_test"] == 2  # and again every T10
+    status("TFR")
+    assert 7 in a.mtp3.accessible and a.mtp3.transfer(SI_ISUP, 7, 0, b"\x01\x00\x10")
+    clock.advance(30)
+    assert b.mtp3.counters["rx_route_set_test"] == 3  # now RSR
+    status("TFA")
+    clock.advance(90)
+    assert b.mtp3.counters["rx_route_set_test"] == 3 and a.mtp3.counters["tx_route_set_test"] == 3
+    assert tests == [("RST", 7), ("RST", 7), ("RSR", 7)]
+    assert 7 in a.mtp3.accessible
+
+
 def test_unknown_user_part_gets_upu(clock):
     a, b, ra, rb, wires, pairs = pair(clock)
     clock.advance(1)
