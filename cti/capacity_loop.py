@@ -28,7 +28,7 @@ from core.bench import BenchResult
 from cti.kernel import FRAME_RATE, Kernel, TickStats
 from cti.media import MediaEngine
 from cti.trunks.isdn import DCHANNEL, IsdnTrunk
-from drivers.sim import Cable, SimBoard
+from drivers.sim import cabled_pair
 from timeslot.events import Kind
 
 SPANS_PER_BOARD = 8
@@ -58,12 +58,7 @@ class LoopSystem:
 def build(block: int = 160, virtual: bool = True) -> LoopSystem:
     """The 16-span system on a fresh kernel (not started)."""
     k = Kernel(virtual=virtual, block=block)
-    a = SimBoard("a", spans=SPANS_PER_BOARD)
-    b = SimBoard("b", spans=SPANS_PER_BOARD, system=a.system)
-    for x, y in zip(a.spans, b.spans, strict=True):
-        Cable(x, y)
-    a.open()
-    b.open()
+    a, b = cabled_pair("a", "b", spans=SPANS_PER_BOARD)
     k.add_ticker(a.system)
     for span in a.spans + b.spans:
         k.add_span(span)

@@ -60,17 +60,13 @@ def simulate(flows: dict[str, Flow], name: str, script: Script, *, ani: str = "0
     from cti.kernel import Kernel
     from cti.media import MediaEngine
     from cti.trunks.isdn import IsdnTrunk
-    from drivers.sim import Cable, SimBoard
+    from drivers.sim import cabled_pair
     from timeslot.g711 import alaw_encode
 
     if name not in flows:
         raise KeyError(f"no flow {name!r} (flows: {', '.join(flows)})")
     kernel = Kernel(virtual=True)
-    caller_side = SimBoard("caller", spans=1)
-    ivr_side = SimBoard("ivr", spans=1, system=caller_side.system)
-    Cable(caller_side.spans[0], ivr_side.spans[0])
-    caller_side.open()
-    ivr_side.open()
+    caller_side, ivr_side = cabled_pair("caller", "ivr")
     kernel.add_ticker(caller_side.system)
     kernel.add_span(caller_side.spans[0])
     kernel.add_span(ivr_side.spans[0])

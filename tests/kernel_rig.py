@@ -9,7 +9,7 @@ from cti.calls import Call
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from drivers.base import Signalling, SpanConfig
-from drivers.sim import Cable, SimBoard
+from drivers.sim import cabled_pair
 
 
 @dataclass
@@ -24,11 +24,7 @@ class Rig:
 def back_to_back(cas: bool = False) -> Rig:
     kernel = Kernel(virtual=True)
     cfg = SpanConfig(signalling=Signalling.CAS if cas else Signalling.CCS)
-    a = SimBoard("pstn", spans=1, config=cfg)
-    b = SimBoard("cc", spans=1, config=cfg, system=a.system)
-    Cable(a.spans[0], b.spans[0])
-    a.open()
-    b.open()
+    a, b = cabled_pair("pstn", "cc", config=cfg)
     kernel.add_ticker(a.system)
     kernel.add_span(a.spans[0])
     kernel.add_span(b.spans[0])

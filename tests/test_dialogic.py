@@ -18,7 +18,7 @@ from drivers.base import Signalling, SpanConfig
 from drivers.dialogic.api import sr_attach
 from drivers.dialogic.media import wav_header
 from drivers.dialogic.tables import DialogicError, compile_tpt
-from drivers.sim import Cable, SimBoard, StationBoard
+from drivers.sim import StationBoard, cabled_pair
 from timeslot.audiofile import read_audio
 from timeslot.g711 import alaw_decode
 from timeslot.tonegen import synth
@@ -30,11 +30,7 @@ PCM8A = D.MD_PCM | D.PM_ALAW | D.PM_SR8
 def rig():
     kernel = Kernel(virtual=True)
     cas = SpanConfig(signalling=Signalling.CAS)
-    far = SimBoard("far", spans=1, config=cas)
-    near = SimBoard("near", spans=1, config=cas, system=far.system)
-    Cable(far.spans[0], near.spans[0])
-    far.open()
-    near.open()
+    far, near = cabled_pair("far", "near", config=cas)
     phones = StationBoard("st", stations=2, system=far.system)
     phones.open()
     kernel.add_ticker(far.system)

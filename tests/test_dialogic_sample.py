@@ -66,7 +66,7 @@ from drivers.dialogic import (
     sr_waitevt,
 )
 from drivers.dialogic.api import sr_attach
-from drivers.sim import Cable, SimBoard
+from drivers.sim import cabled_pair
 from timeslot.g711 import alaw_decode
 from timeslot.tonegen import synth
 
@@ -85,11 +85,7 @@ def dominant_hz(codes: np.ndarray) -> float:
 def rig():
     kernel = Kernel(virtual=True)
     cas = SpanConfig(signalling=Signalling.CAS)
-    pstn = SimBoard("pstn", spans=1, config=cas)
-    cc = SimBoard("cc", spans=1, config=cas, system=pstn.system)
-    Cable(pstn.spans[0], cc.spans[0])
-    pstn.open()
-    cc.open()
+    pstn, cc = cabled_pair("pstn", "cc", config=cas)
     kernel.add_ticker(pstn.system)
     p = kernel.add_span(pstn.spans[0])
     rt = sr_attach(kernel)

@@ -28,7 +28,7 @@ from cti.media import MediaEngine
 from cti.queues import Agent, HuntQueue
 from cti.trunks.isdn import IsdnTrunk
 from cti.trunks.station import StationTrunk
-from drivers.sim import Cable, SimBoard
+from drivers.sim import cabled_pair
 from drivers.sim.station import StationBoard
 from timeslot.audiofile import read_audio, write_wav
 from timeslot.g711 import alaw_encode
@@ -96,11 +96,7 @@ class Rig:
 @pytest.fixture
 def rig(tmp_path):
     kernel = Kernel(virtual=True)
-    pstn = SimBoard("pstn", spans=1)
-    cc = SimBoard("cc", spans=1, system=pstn.system)
-    Cable(pstn.spans[0], cc.spans[0])
-    pstn.open()
-    cc.open()
+    pstn, cc = cabled_pair("pstn", "cc")
     phones = StationBoard("agents", stations=1, system=pstn.system)
     phones.open()
     phones.handsets[0].answer_after = 1

@@ -10,17 +10,13 @@ import pytest
 
 from cti.kernel import Kernel
 from cti.media import MediaEngine, Reason
-from drivers.sim import Cable, SimBoard
+from drivers.sim import cabled_pair
 
 
 @pytest.fixture
 def rig():
     kernel = Kernel(virtual=True)
-    pstn = SimBoard("pstn", spans=1)
-    cc = SimBoard("cc", spans=1, system=pstn.system)
-    Cable(pstn.spans[0], cc.spans[0])
-    pstn.open()
-    cc.open()
+    pstn, cc = cabled_pair("pstn", "cc")
     kernel.add_ticker(pstn.system)
     p = kernel.add_span(pstn.spans[0])
     c = kernel.add_span(cc.spans[0])

@@ -88,3 +88,18 @@ class SimBoard(Board):
     def close(self) -> None:
         self.opened = False
         self._set_enabled(False)
+
+
+def cabled_pair(a: str, b: str, spans: int = 1,
+                config: SpanConfig | None = None) -> tuple[SimBoard, SimBoard]:
+    """Two boards on one :class:`SimSystem`, span n of ``a`` cabled to span n of ``b``,
+    both opened: the usual bench of a PSTN side and a system under test."""
+    from drivers.sim.system import Cable
+
+    first = SimBoard(a, spans=spans, config=config)
+    second = SimBoard(b, spans=spans, config=config, system=first.system)
+    for x, y in zip(first.spans, second.spans, strict=True):
+        Cable(x, y)
+    first.open()
+    second.open()
+    return first, second
