@@ -44,8 +44,9 @@ class IsdnTrunk(TrunkBase):
             self.stack.start()
 
     def _poll(self) -> None:
-        for frame in self.transport.recv_all():
-            self.stack.receive_frame(frame)
+        frames = self.transport.recv_all()
+        if frames:  # one RR for the I frames of a tick, or N(R) on our answer (Q.921 5.6.2.1)
+            self.stack.receive_frames(frames)
 
     # --- stack -> call model ----------------------------------------------------------
     def _event(self, ev: Event) -> None:
