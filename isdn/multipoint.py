@@ -17,7 +17,6 @@ from core.clock import Scheduler
 from core.timers import TimerTable
 from isdn import lapd_codec
 from isdn.lapd import DataLink
-from isdn.lapd_codec import LapdDecodeError
 from isdn.q931 import Event
 from isdn.stack import MemoryWire, Stack, Transport
 from isdn.tei import TeiNetwork
@@ -57,20 +56,15 @@ class MultipointNetwork(Stack):
     def data_links(self) -> list[DataLink]:
         return list(self.terminals.values())
 
-    def receive_frame(self, octets: bytes) -> None:
-        if self.tracer is not None:
-            self.tracer.frame(octets, sent=False)
-        try:
-            frame = lapd_codec.decode(octets)
-        except LapdDecodeError as e:
-            self.bad_frames += 1
-            link = self.terminals.get(octets[1] >> 1) if len(octets) >= 2 else None
-            if link is not None and octets[0] >> 2 == lapd_codec.SAPI_CALL_CONTROL:
-                link.receive_invalid(e)
-            return
-        if frame.sapi == lapd_codec.SAPI_MANAGEMENT and frame.kind == "UI":
-            self.tei_network.receive(frame)
-            return
+    def _link_of_invalid(self, octets: bytes) -> DataLink | None:
+        if len(octets) < 2 or octets[0] >> 2 != lapd_codec.SAPI_CALL_CONTROL:
+            return None
+        return self.terminals.get(octets[1] >> 1)
+
+    def _management(self, frame: Any) -> None:
+        self.tei_network.receive(frame)
+
+    def _deliver(self, frame: Any) -> None:
         link = self.terminals.get(frame.tei)
         if frame.sapi == lapd_codec.SAPI_CALL_CONTROL and link is not None:
             link.receive(frame)  # frames for TEIs not assigned are ignored (5.3)

@@ -75,20 +75,31 @@ class Stack:
             self.transport.send(octets)
 
     def receive_frame(self, octets: bytes) -> None:
-        """One received frame (FCS removed)."""
+        """One received frame (FCS removed): TEI management frames to the TEI procedures,
+        the others to their data link; an invalid frame to the link it names."""
         if self.tracer is not None:
             self.tracer.frame(octets, sent=False)
         try:
             frame = lapd_codec.decode(octets)
         except LapdDecodeError as e:
             self.bad_frames += 1
-            if len(octets) >= 2 and octets[0] >> 2 == self.link.sapi:
-                self.link.receive_invalid(e)
+            link = self._link_of_invalid(octets)
+            if link is not None:
+                link.receive_invalid(e)
             return
         if frame.sapi == lapd_codec.SAPI_MANAGEMENT and frame.kind == "UI":
-            if self.tei_manager is not None:
-                self.tei_manager.receive(frame)
-            return
+            self._management(frame)
+        else:
+            self._deliver(frame)
+
+    def _link_of_invalid(self, octets: bytes) -> DataLink | None:
+        return self.link if len(octets) >= 2 and octets[0] >> 2 == self.link.sapi else None
+
+    def _management(self, frame: Any) -> None:
+        if self.tei_manager is not None:
+            self.tei_manager.receive(frame)
+
+    def _deliver(self, frame: Any) -> None:
         if frame.sapi != self.link.sapi or frame.tei not in (self.link.tei, lapd_codec.TEI_GROUP):
             return
         if frame.tei == lapd_codec.TEI_GROUP and frame.kind != "UI":
