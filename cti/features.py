@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from cti.calls import Call, CallEvent, CallState
+from cti.calls import Call, CallEvent, CallState, DialError
 from cti.media import Reason
 from timeslot.tonegen import synth
 
@@ -94,19 +94,20 @@ class Features:
     async def blind_transfer(self, call: Call, agent: Call, target: Call,
                              timeout: float = 30.0) -> bool:
         """Drop ``agent`` and give ``call`` to ``target`` (a new outgoing call, not yet dialled);
-        the caller hears ringback meanwhile.  True when ``target`` answered."""
+        the caller hears ringback meanwhile.  True when ``target`` answered.  A target its
+        trunk refuses (:class:`DialError`: a busy station, no channel) leaves the caller and
+        the agent talking, and the error goes to the caller of this method."""
         self.hold(call)
+        self._dial_or_retrieve(call, target)
         agent.drop(16)
-        return await self._complete(call, target, timeout)
+        return await self._bridge_on_answer(call, target, timeout)
 
     async def consult(self, call: Call, agent: Call, target: Call, timeout: float = 30.0) -> bool:
-        """Hold ``call`` and connect ``agent`` to ``target`` (dialled here) when it answers."""
+        """Hold ``call`` and connect ``agent`` to ``target`` (dialled here) when it answers;
+        a refused target (:class:`DialError`) gives the call back to the agent."""
         self.hold(call)
-        target.dial()
-        if await target.wait(CallState.CONNECTED, timeout=timeout) is not CallState.CONNECTED:
-            return False
-        self.bridge(agent, target)
-        return True
+        self._dial_or_retrieve(call, target)
+        return await self._bridge_on_answer(agent, target, timeout)
 
     def complete_transfer(self, call: Call, agent: Call, target: Call) -> None:
         """After :meth:`consult`: the caller and the consulted party talk; the agent leaves."""
@@ -114,11 +115,17 @@ class Features:
         agent.drop(16)
         self.bridge(call, target)
 
-    async def _complete(self, call: Call, target: Call, timeout: float) -> bool:
-        target.dial()
+    def _dial_or_retrieve(self, held: Call, target: Call) -> None:
+        try:
+            target.dial()
+        except DialError:
+            self.retrieve(held)
+            raise
+
+    async def _bridge_on_answer(self, party: Call, target: Call, timeout: float) -> bool:
         if await target.wait(CallState.CONNECTED, timeout=timeout) is not CallState.CONNECTED:
             return False
-        self.bridge(call, target)
+        self.bridge(party, target)
         return True
 
     # --- conference --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 
 from cti.api import ApiServer
 from cti.callcentre import CallCentre
-from cti.calls import Call, CallEvent, CallState
+from cti.calls import Call, CallEvent, CallState, DialError
 from cti.cdr import CdrWriter
 from cti.crm import CrmStore
 from cti.dialplan import DialPlan, Route
@@ -171,7 +171,7 @@ class Lab:
         answered = self.answered_by_ani[ani] = asyncio.Event()
         try:
             call.dial()
-        except Exception as e:  # no free circuit: a failed call, not a lab error
+        except DialError as e:  # no free circuit: a failed call, not a lab error
             out.reason = f"not placed: {e}"
             return
         state = await call.wait(CallState.CONNECTED, timeout=40)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cti.api import ApiError, ApiServer
-from cti.calls import Call
+from cti.calls import Call, DialError
 from cti.desktop import Desktop
 from cti.features import FeatureError, Features
 from cti.queues import Agent
@@ -87,7 +87,8 @@ class Operations:
         if agent is None:
             raise ApiError("bad_state", f"call {call} is not bridged to anyone")
         target = self._new_call(trunk, dnis, c.ani)
-        if not await self._feature(self.features.consult, c, agent, target):
+        if not await self._placing(target, self._feature(self.features.consult, c, agent,
+                                                         target)):
             raise ApiError("failed", f"{dnis} did not answer")
         return target.id
 
@@ -189,7 +190,17 @@ class Operations:
         if agent is None:
             raise ApiError("bad_state", f"call {call} is not bridged to anyone")
         target = self._new_call(trunk, dnis, c.ani)
-        return await self._feature(self.features.blind_transfer, c, agent, target)
+        return await self._placing(target, self._feature(self.features.blind_transfer, c, agent,
+                                                         target))
+
+    async def _placing(self, target: Call, feature) -> Any:
+        """Await a feature that dials ``target``; a trunk refusing it is error ``refused``
+        (the caller stays with its agent)."""
+        try:
+            return await feature
+        except DialError as e:
+            self.centre.active.pop(target.id, None)
+            raise ApiError("refused", f"{e} (Q.850 cause {e.cause})") from None
 
     def register(self, api: ApiServer) -> None:
         ops = {

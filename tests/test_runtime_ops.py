@@ -80,3 +80,27 @@ def test_dial_through_a_trunk_group_and_bad_dial_requests(rt):
         with pytest.raises(ApiError) as e:
             rt.ops.call_dial("4000", **kw)
         assert e.value.code == code
+
+
+def test_consult_to_a_busy_station_is_refused_and_the_caller_stays(rt):
+    for name in ("bob", "carol", "dave"):
+        rt.ops.agent_pause(name)
+    rt.stations.board.handsets[3].lift()  # the expert's phone is off-hook
+
+    async def scenario():
+        rt.ops.call_dial("4000", trunk="pstn-pri", ani="0212345678")
+        for _ in range(400):
+            caller = next((c for c in rt.centre.active.values()
+                           if c.direction == "in" and c.data.get("agent")), None)
+            if caller is not None:
+                break
+            await asyncio.sleep(0.1)
+        agent_leg = caller.data["bridged"]
+        with pytest.raises(ApiError) as e:
+            await rt.ops.consult(caller.id, "stations", "3")
+        await asyncio.sleep(0.5)
+        return caller, agent_leg, e.value
+
+    caller, agent_leg, err = rt.kernel.run(scenario())
+    assert err.code == "refused" and "cause 17" in str(err)
+    assert caller.state is CallState.CONNECTED and caller.data["bridged"] is agent_leg
