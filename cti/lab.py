@@ -136,6 +136,10 @@ class Lab:
                                                 master=True)
                 self.cc_trunks[key] = R2Trunk(k, f"cc-r2{sfx}", cs, variant="cn", master=False,
                                               on_offered=offer, max_dnis=len(LAB_DNIS))
+        # every trunk is its own one-trunk group (the API's call.dial group=, cti groups)
+        self.centre.trunks.update({t.name: t for t in (*self.pstn_trunks.values(),
+                                                        *self.cc_trunks.values())})
+        self.centre.groups.update(build_groups(self.centre.trunks, [], {}))
         self.outcomes: list[CallOutcome] = []
         self.api: ApiServer | None = None
         self.answered_by_ani: dict[str, asyncio.Event] = {}
@@ -209,11 +213,11 @@ class Lab:
         queues|top` watch it while the calls go through; the call, agent desktop,
         supervisor and CRM operations of ``cti run`` work on its calls and agents."""
         api = ApiServer()
-        trunks = {t.name: t for t in (*self.pstn_trunks.values(), *self.cc_trunks.values())}
         register_views(api, self.kernel, self.centre,
-                       {s.name: s for s in self.pstn.spans + self.cc.spans}, trunks, self.agents)
-        Operations(self.kernel, self.centre, self.centre.queues, trunks,
-                   build_groups(trunks, [], {}), self.stations, self.agents, self.media,
+                       {s.name: s for s in self.pstn.spans + self.cc.spans}, self.centre.trunks,
+                       self.agents)
+        Operations(self.kernel, self.centre, self.centre.queues, self.centre.trunks,
+                   self.centre.groups, self.stations, self.agents, self.media,
                    self.crm).register(api)
         await api.start()
         if state_file:
