@@ -996,6 +996,8 @@ class Mtp3:
             self.log("route_set_test", message=msg, dest=s["dest"], adjacent=ls.adjacent)
         elif msg == "UPU":
             self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
+        elif msg == "TFC":  # Q.704 13.7: the route set to dest is congested; users slow down
+            self.status_to_users(s["dest"], "signalling network congestion")
         elif msg in _INHIBIT_MESSAGES:
             link = next((lk for lk in ls.links if lk.slc == m["sls"]), None)
             if link is not None:

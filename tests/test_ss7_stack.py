@@ -317,6 +317,19 @@ def test_route_set_test_every_t10_until_tfa(clock):
     assert 7 in a.mtp3.accessible
 
 
+def test_tfc_gives_users_mtp_status_congestion(clock):
+    from ss7.mtp3_codec import SI_SNM, encode_snm
+
+    a, b, ra, rb, wires, pairs = pair(clock)
+    a.mtp3.add_route(7, [2])
+    clock.advance(1)
+    ls = b.mtp3.linksets[1]
+    ls.send_mgmt(ls.links[0], SI_SNM, encode_snm(b.mtp3.variant, "TFC", dest=7))
+    clock.advance(0.1)
+    assert a.isup.status[7] == "signalling network congestion"
+    assert 7 in a.mtp3.accessible  # congestion is not a prohibited route
+
+
 def test_unknown_user_part_gets_upu(clock):
     a, b, ra, rb, wires, pairs = pair(clock)
     clock.advance(1)
