@@ -1,15 +1,21 @@
 /*
  * pri_peer: a libpri D-channel driven by line commands, for the ctikernel interop tests.
  *
- *   pri_peer FD network|cpe|cpe-ptmp [T303=ms ...]
+ *   pri_peer FD network|cpe|cpe-ptmp [switch=euroisdn|qsig|ni2] [law=alaw|ulaw] [facility=1]
+ *            [T303=ms ...]
  *
+ * switch selects libpri's switch type (default EuroISDN E1); law the bearer capability
+ * layer 1 of the calls it places (default A-law; NI-2 on a T1 uses mu-law); facility=1
+ * lets libpri send Facility IEs (supplementary service operations such as names).
  * FD is one end of a SOCK_SEQPACKET socketpair (the hdlc-socket transport).  libpri
  * reads and writes it through pri_new_cb() callbacks: it writes frame + 2 octets and
  * drops 2 octets of every read.  cpe-ptmp is a basic access terminal on a point-to-multipoint
  * bus (pri_new_bri_cb: automatic TEI, broadcast SETUP).  Commands on stdin (one per line):
  *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband]
  *   progress ID   answer ID   hangup ID CAUSE   info ID DIGITS   needmore ID
- *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   quit
+ *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   name NAME|-   quit
+ * (name: the calling party name of the calls placed afterwards; libpri sends it as its
+ * switch type does, e.g. a QSIG calling name operation in a Facility IE.)
  * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE, ...).
  */
 #include <errno.h>
@@ -27,6 +33,14 @@ static q931_call *calls[MAXCALLS];
 static int cut;
 static enum { MANUAL, ANSWER, IGNORE, REJECT } automode = MANUAL;
 static int reject_cause = 21;
+static int layer1 = PRI_LAYER_1_ALAW;
+static char caller_name[64];
+
+static const struct { const char *name; int type; } switches[] = {
+	{ "euroisdn", PRI_SWITCH_EUROISDN_E1 },
+	{ "qsig", PRI_SWITCH_QSIG },
+	{ "ni2", PRI_SWITCH_NI2 },
+};
 
 static int io_read(struct pri *pri, void *buf, int buflen)
 {
@@ -172,9 +186,9 @@ static int command(struct pri *pri, char *line)
 		call = pri_new_call(pri);
 		id = id_of(call, 1);
 		pri_sr_set_channel(sr, atoi(b), 1, 0);
-		pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
+		pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, layer1);
 		pri_sr_set_called(sr, c, PRI_UNKNOWN, n >= 6 && !strcmp(x, "overlap") ? 0 : 1);
-		pri_sr_set_caller(sr, d, NULL, PRI_UNKNOWN, PRES_ALLOWED_USER_NUMBER_NOT_SCREENED);
+		pri_sr_set_caller(sr, d, caller_name[0] ? caller_name : NULL, PRI_UNKNOWN, PRES_ALLOWED_USER_NUMBER_NOT_SCREENED);
 		if (pri_setup(pri, call, sr))
 			printf("ERROR call %d\n", id);
 		pri_sr_free(sr);
@@ -197,6 +211,8 @@ static int command(struct pri *pri, char *line)
 		pri_hangup(pri, call, atoi(b));
 	} else if (!strcmp(verb, "reset")) {
 		pri_reset(pri, atoi(a));
+	} else if (!strcmp(verb, "name") && n >= 2) {
+		snprintf(caller_name, sizeof(caller_name), "%s", strcmp(a, "-") ? a : "");
 	} else if (!strcmp(verb, "cut")) {
 		cut = atoi(a);
 	} else if (!strcmp(verb, "auto")) {
@@ -217,28 +233,51 @@ int main(int argc, char **argv)
 	struct pri *pri;
 	char line[512];
 	size_t have = 0;
-	int fd, i;
+	int fd, i, switchtype = -1, facility = 0;
 	if (argc < 3) {
-		fprintf(stderr, "usage: pri_peer FD network|cpe|cpe-ptmp [TIMER=ms ...]\n");
+		fprintf(stderr, "usage: pri_peer FD network|cpe|cpe-ptmp [switch=NAME] [law=alaw|ulaw] [TIMER=ms ...]\n");
 		return 2;
 	}
 	fd = atoi(argv[1]);
 	/* libpri draws the TEI request's reference number Ri with random(): terminals
 	   started together must not all draw the same one */
 	srandom((unsigned)getpid());
+	for (i = 3; i < argc; i++) {
+		char name[32], text[32];
+		size_t k;
+		if (sscanf(argv[i], "%31[^=]=%31s", name, text) != 2)
+			continue;
+		if (!strcmp(name, "switch")) {
+			for (k = 0; k < sizeof(switches) / sizeof(switches[0]); k++)
+				if (!strcmp(text, switches[k].name))
+					switchtype = switches[k].type;
+			if (switchtype < 0) {
+				fprintf(stderr, "bad switch %s\n", text);
+				return 2;
+			}
+		} else if (!strcmp(name, "law")) {
+			layer1 = !strcmp(text, "ulaw") ? PRI_LAYER_1_ULAW : PRI_LAYER_1_ALAW;
+		} else if (!strcmp(name, "facility")) {
+			facility = atoi(text);
+		}
+	}
+	if (switchtype < 0)
+		switchtype = PRI_SWITCH_EUROISDN_E1;
 	if (!strcmp(argv[2], "cpe-ptmp"))
-		pri = pri_new_bri_cb(fd, 0, PRI_CPE, PRI_SWITCH_EUROISDN_E1, io_read, io_write, NULL);
+		pri = pri_new_bri_cb(fd, 0, PRI_CPE, switchtype, io_read, io_write, NULL);
 	else
 		pri = pri_new_cb(fd, strcmp(argv[2], "network") ? PRI_CPE : PRI_NETWORK,
-				 PRI_SWITCH_EUROISDN_E1, io_read, io_write, NULL);
+				 switchtype, io_read, io_write, NULL);
 	if (!pri) {
 		fprintf(stderr, "pri_new_cb failed\n");
 		return 1;
 	}
+	if (facility)
+		pri_facility_enable(pri);
 	for (i = 3; i < argc; i++) {
 		char name[32];
 		int value;
-		if (sscanf(argv[i], "%31[^=]=%d", name, &value) == 2) {
+		if (sscanf(argv[i], "%31[^=]=%d", name, &value) == 2 && strcmp(name, "facility")) {
 			int idx = pri_timer2idx(name);
 			if (idx < 0 || pri_set_timer(pri, idx, value)) {
 				fprintf(stderr, "bad timer %s\n", argv[i]);

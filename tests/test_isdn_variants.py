@@ -1,0 +1,202 @@
+"""Interop of the switch variants other than EuroISDN against libpri 1.6.
+
+* ``qsig``: QSIG basic call (ECMA-143 / ISO/IEC 11572) on E1 against PRI_SWITCH_QSIG.
+  QSIG is symmetric; libpri still runs one end as "network" (PINX A side) and the other
+  as "cpe", so both pairings are exercised.
+* ``ni2``: National ISDN-2 (Telcordia GR-4619) on T1 23B+D against PRI_SWITCH_NI2:
+  channels 1..23 (D on 24), bearer capability layer 1 G.711 mu-law.
+
+Each scenario runs with our side as network and as user, calling both ways: en-bloc
+SETUP / CALL PROCEEDING / ALERTING / CONNECT / CONNECT ACKNOWLEDGE, clearing from either
+side with the cause carried end to end, and a call rejected by RELEASE COMPLETE.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from isdn_peer.helpers import Recorder, q931_sent
+
+from isdn import lapd_codec
+from isdn.bchannels import BState
+from isdn.stack import Stack
+from isdn.variants import VARIANTS
+
+pytestmark = pytest.mark.interop
+
+SIDES = ["network", "user"]
+PEER_NODE = {"network": "cpe", "user": "network"}
+# variant -> (libpri switch type, law of libpri's calls, a B-channel, the highest B-channel)
+PEERS = {"qsig": ("qsig", "alaw", 5, 31), "ni2": ("ni2", "ulaw", 5, 23)}
+VARIANT_NAMES = list(PEERS)
+
+
+@pytest.fixture(scope="module")
+def pri_exe():
+    from conftest import need_library
+    need_library("pri")
+    from isdn_peer.peer import build
+    exe = build()
+    if exe is None:
+        pytest.skip("gcc or libpri headers missing")
+    return exe
+
+
+@pytest.fixture
+def connect(pri_exe, tmp_path):
+    """connect(variant, ours) -> (peer, stack, recorder, received); link established;
+    ``received`` lists the names of the Q.931 messages our stack has received."""
+    from isdn_peer.peer import PriPeer
+    peers = []
+
+    def make(variant: str, ours: str):
+        rec = Recorder()
+
+        def factory(clock, sock):
+            s = Stack(clock, ours, sock, variant=variant, on_event=rec)
+            s.trace_to(str(tmp_path / f"{variant}-{ours}.pcap"))
+            s.start()
+            return s
+        switch, law, _, _ = PEERS[variant]
+        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, switch=switch, law=law)
+        peers.append(peer)
+        received = _received(peer.stack)
+        peer.wait_for("UP")
+        peer.until(lambda: peer.stack.link_up)
+        return peer, peer.stack, rec, received
+
+    yield make
+    for p in peers:
+        p.close()
+        if p.stack.tracer:
+            p.stack.tracer.close()
+
+
+def _received(stack) -> list[str]:
+    """Names of the Q.931 messages ``stack`` receives from now on (a live list)."""
+    names: list[str] = []
+    frame_in = stack.receive_frame
+
+    def receive(octets: bytes) -> None:
+        names.extend(m.name for m in q931_sent([lapd_codec.decode(octets)]))
+        frame_in(octets)
+    stack.receive_frame = receive
+    return names
+
+
+def _clear(peer, call, rec, pid, clearer, cause):
+    if clearer == "we":
+        call.hangup(cause)
+        assert peer.wait_for("HANGUP_REQ").split()[2] == str(cause)
+        peer.send(f"hangup {pid} {cause}")
+    else:
+        peer.send(f"hangup {pid} {cause}")
+        peer.until(lambda: rec.has("disconnected", call))
+        assert rec.first("disconnected", call).cause == cause
+        peer.wait_for("HANGUP")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == cause
+    assert call.state.endswith("0") and call.cc.channels.state(call.channel) is BState.IDLE
+
+
+def _layer1(msg) -> int | None:
+    return msg.ie("bearer_capability").value["layer1"]
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+@pytest.mark.parametrize("clearer,cause", [("we", 16), ("they", 17)])
+def test_we_call(connect, variant, ours, clearer, cause):
+    peer, stack, rec, _ = connect(variant, ours)
+    channel = PEERS[variant][3]
+    call = stack.place_call("4000", "0212345678", channel=channel)
+    ring = peer.wait_for("RING").split()
+    assert ring[2:6] == [str(channel), "4000", "0212345678", "1"]
+    pid = int(ring[1])
+    peer.send(f"proceed {pid}")
+    peer.until(lambda: rec.has("proceeding"))
+    peer.send(f"alert {pid}")
+    peer.until(lambda: rec.has("alerting"))
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
+    assert _layer1(call.setup) == VARIANTS[variant].layer1
+    _clear(peer, call, rec, pid, clearer, cause)
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+@pytest.mark.parametrize("clearer,cause", [("we", 19), ("they", 21)])
+def test_they_call(connect, variant, ours, clearer, cause):
+    peer, stack, rec, received = connect(variant, ours)
+    channel = PEERS[variant][2]
+    peer.send(f"call 7 {channel} 4000 0212345678")
+    pid = int(peer.wait_for("CALLID").split()[2])
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    assert (call.called, call.calling, call.channel) == ("4000", "0212345678", channel)
+    assert _layer1(call.setup) == VARIANTS[variant].layer1
+    call.proceed()
+    peer.wait_for("PROCEEDING")
+    call.alert()
+    peer.wait_for("RINGING")
+    call.answer()
+    peer.wait_for("ANSWER")
+    peer.until(lambda: call.role == "ACTIVE" and "CONNECT ACKNOWLEDGE" in received)
+    _clear(peer, call, rec, pid, clearer, cause)
+    assert stack.cc.counters["status_sent"] == 0  # nothing libpri sent was refused
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_rejected_both_ways(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours)
+    peer.send("auto reject 34")
+    peer.wait_for("OK auto")
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 34 and rec.kinds(call) == ["released"]
+    peer.send("auto manual")
+    peer.send(f"call 3 {PEERS[variant][3]} 4000 0212345678")
+    peer.until(lambda: rec.has("offered"))
+    rec.first("offered").call.hangup(21)  # offered, unanswered: RELEASE COMPLETE
+    assert peer.wait_for("HANGUP").split()[2] == "21"
+
+
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_tshark_reads_variant_trace(connect, variant, tmp_path):
+    """Both ends' messages of a variant's call, as we traced them, decode cleanly."""
+    from conftest import need_program
+    tshark = need_program("tshark")
+    peer, stack, rec, _ = connect(variant, "network")
+    channel = PEERS[variant][3]
+    call = stack.place_call("4000", "0212345678", channel=channel)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"alert {pid} inband")
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    peer.send(f"hangup {pid} 17")
+    peer.until(lambda: rec.has("released", call))
+    peer.send(f"call 2 {PEERS[variant][2]} 5000 0299999999")
+    peer.until(lambda: rec.has("offered"))
+    inc = rec.first("offered").call
+    inc.hangup(21)
+    peer.wait_for("HANGUP")
+    stack.tracer.close()
+    pcap = str(tmp_path / f"{variant}-network.pcap")
+    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info (Warning" not in out
+    assert "Expert Info (Error" not in out
+    rows = [r.split("|") for r in subprocess.run(
+        [tshark, "-r", pcap, "-T", "fields", "-E", "separator=|", "-e", "q931.message_type",
+         "-e", "q931.called_party_number.digits", "-e", "q931.calling_party_number.digits",
+         "-e", "q931.channel.number", "-e", "q931.cause_value", "-e", "q931.uil1"],
+        capture_output=True, text=True, check=True).stdout.splitlines()]
+    setups = [r for r in rows if r[0] == "0x05"]
+    assert [r[1:4] for r in setups] == [["4000", "0212345678", str(channel)],
+                                        ["5000", "0299999999", str(PEERS[variant][2])]]
+    assert {r[5] for r in setups} == {f"0x{VARIANTS[variant].layer1:02x}"}
+    assert any(r[0] == "0x45" and r[4] == "17" for r in rows)  # libpri's DISCONNECT
+    assert any(r[0] == "0x5a" and r[4] == "21" for r in rows)  # our RELEASE COMPLETE
