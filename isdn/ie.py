@@ -186,6 +186,27 @@ SPECS: tuple[IeSpec, ...] = (
 BY_ID: dict[int, IeSpec] = {s.ident: s for s in SPECS}
 BY_NAME: dict[str, IeSpec] = {s.name: s for s in SPECS}
 
+
+class _Only(Adapter):
+    """The one field of an octet (its extension bit being a constant)."""
+
+    def _decode(self, obj, context, path):
+        return obj[self.subcon.layout[-1][0]]
+
+    def _encode(self, obj, context, path):
+        return {self.subcon.layout[-1][0]: obj}
+
+
+# National forms of codeset-0 elements, chosen per variant (isdn.variants ``ie_forms``).
+# ANSI T1.607 / Telcordia National ISDN: the display may start with a display type octet,
+# bit 8 set (0x31 calling party name), which Q.931 4.5.16 IA5 text cannot have.
+FORMS: dict[str, IeSpec] = {
+    "display_typed": IeSpec(0x28, "display", Struct(
+        "display_type" / Optional(_Only(Octet("ext" / Const(1, BitsInteger(1)),
+                                              "display_type" / BitsInteger(7)))),
+        "text" / _IA5)),
+}
+
 # single-octet elements (4.5.1, table 4-3): type 1 with a 4-bit value, type 2 whole octet
 SINGLE_TYPE1 = {0x9: "shift", 0xB: "congestion_level", 0xD: "repeat_indicator"}
 SINGLE_TYPE2 = {0xA0: "more_data", 0xA1: "sending_complete"}
@@ -261,6 +282,21 @@ def decode_body(codeset: int, ident: int, body: bytes) -> IE:
     spec = BY_ID.get(ident) if codeset == 0 else None
     if spec is None:
         return IE(f"ie_{codeset}_{ident:02x}", ident, codeset, None, body, "unrecognised")
+    return _decode_as(spec, codeset, body)
+
+
+def decode_form(form: str, element: IE) -> IE:
+    """``element`` (as received) re-read in the national form ``form`` of :data:`FORMS`."""
+    return _decode_form(form, element.codeset, element.raw)
+
+
+@lru_cache(maxsize=1024)
+def _decode_form(form: str, codeset: int, body: bytes) -> IE:
+    return _decode_as(FORMS[form], codeset, body)
+
+
+def _decode_as(spec: IeSpec, codeset: int, body: bytes) -> IE:
+    ident = spec.ident
     try:
         parsed = spec.codec.parse(body)
         value = _flatten(spec, parsed)

@@ -296,7 +296,7 @@ class CallControl:
     # ---- received messages: the error procedures of 5.8 ----------------------------------
     def dl_data_ind(self, link: Any, info: bytes) -> None:
         try:
-            msg = codec.decode(info)
+            msg = self.variant.read(codec.decode(info))
         except Q931DecodeError as e:
             self.counters["ignored"] += 1  # 5.8.1 - 5.8.3.1: ignored
             self.emit(Event("protocol_error", detail={"error": str(e)}))

@@ -3,14 +3,18 @@
 ``VARIANTS[name]`` is selected by name (config ``switchtype``); the procedures read
 these tables and never branch on the variant's name.  Mandatory elements follow the
 message tables of Q.931 clause 3 (ETSI EN 300 403-1 keeps them); entries of
-``mandatory_n2u`` apply only to messages from the network to the user.
+``mandatory_n2u`` apply only to messages from the network to the user.  ``ie_forms``
+names the elements a variant encodes in a national form (:data:`isdn.ie.FORMS`), read
+in that form before the error procedures of Q.931 5.8 judge them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from isdn import ie as ies
 from isdn.bchannels import BRI_CHANNELS, E1_CHANNELS, T1_CHANNELS
+from isdn.q931_codec import Message
 
 _Q931_MANDATORY = {
     "SETUP": ("bearer_capability",),
@@ -38,6 +42,14 @@ class Variant:
     layer1: int = 3  # bearer capability user information layer 1: 3 = G.711 A-law, 2 = mu-law
     cause_location: dict[str, int] = field(default_factory=lambda: {"user": 0, "network": 2})
     timers: dict[str, float] = field(default_factory=dict)
+    ie_forms: dict[str, str] = field(default_factory=dict)  # element name -> national form
+
+    def read(self, msg: Message) -> Message:
+        """``msg`` with the elements of a national form re-read in that form."""
+        if self.ie_forms and any(e.name in self.ie_forms for e in msg.ies):
+            msg.ies = [ies.decode_form(self.ie_forms[e.name], e) if e.name in self.ie_forms
+                       else e for e in msg.ies]
+        return msg
 
     def mandatory_for(self, message: str, from_network: bool) -> tuple[str, ...]:
         extra = self.mandatory_n2u.get(message, ()) if from_network else ()
@@ -50,7 +62,7 @@ VARIANTS: dict[str, Variant] = {
         Variant("etsi_bri", "EuroISDN basic access 2B+D (B1, B2)", channels=BRI_CHANNELS,
                 pri=False),
         Variant("ni2", "National ISDN-2 (Telcordia) on T1 23B+D, mu-law",
-                channels=T1_CHANNELS, layer1=2),
+                channels=T1_CHANNELS, layer1=2, ie_forms={"display": "display_typed"}),
         Variant("qsig", "QSIG basic call (ECMA-143) on E1: symmetric, channel always given",
                 mandatory_n2u={"SETUP": ("channel_id",)},
                 cause_location={"user": 1, "network": 1}),

@@ -16,9 +16,12 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from isdn_peer.helpers import Recorder, q931_sent
 
-from isdn import lapd_codec
+from isdn import ie as ies
+from isdn import lapd_codec, q931_codec
 from isdn.bchannels import BState
 from isdn.stack import Stack
 from isdn.variants import VARIANTS
@@ -50,7 +53,7 @@ def connect(pri_exe, tmp_path):
     from isdn_peer.peer import PriPeer
     peers = []
 
-    def make(variant: str, ours: str):
+    def make(variant: str, ours: str, facility: bool = False):
         rec = Recorder()
 
         def factory(clock, sock):
@@ -59,7 +62,8 @@ def connect(pri_exe, tmp_path):
             s.start()
             return s
         switch, law, _, _ = PEERS[variant]
-        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, switch=switch, law=law)
+        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, switch=switch, law=law,
+                       facility=facility)
         peers.append(peer)
         received = _received(peer.stack)
         peer.wait_for("UP")
@@ -200,3 +204,72 @@ def test_tshark_reads_variant_trace(connect, variant, tmp_path):
     assert {r[5] for r in setups} == {f"0x{VARIANTS[variant].layer1:02x}"}
     assert any(r[0] == "0x45" and r[4] == "17" for r in rows)  # libpri's DISCONNECT
     assert any(r[0] == "0x5a" and r[4] == "21" for r in rows)  # our RELEASE COMPLETE
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_calling_name_operations_accepted(connect, variant, ours):
+    """libpri with Facility IEs enabled sends the calling name as a supplementary service
+    operation (QSIG: ECMA-164 in a Facility IE; NI-2: ANSI calling name operation and a
+    display with a display type octet).  The basic call goes on without a STATUS."""
+    peer, stack, rec, received = connect(variant, ours, facility=True)
+    peer.send("name Alice")
+    peer.send(f"call 1 {PEERS[variant][2]} 4000 0212345678")
+    pid = int(peer.wait_for("CALLID").split()[2])
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    assert call.setup.ie("facility").value["data"]  # kept for the application, not judged
+    if "display" in VARIANTS[variant].ie_forms:
+        assert call.setup.get("display") == {"display_type": 0x31, "text": "Alice"}
+    call.answer()
+    peer.wait_for("ANSWER")
+    peer.until(lambda: call.role == "ACTIVE" and "CONNECT ACKNOWLEDGE" in received)
+    _clear(peer, call, rec, pid, "they", 16)
+    assert stack.cc.counters["status_sent"] == 0
+
+
+@pytest.mark.parametrize("ours", SIDES)
+def test_ni2_d_channel_is_not_a_b_channel(connect, ours):
+    """T1 23B+D: timeslot 24 carries the D-channel; a SETUP naming it is refused with
+    cause 82 (identified channel does not exist, Q.931 5.2.3.1)."""
+    peer, stack, rec, _ = connect("ni2", ours)
+    peer.send("call 1 24 4000 0212345678")
+    assert peer.wait_for("HANGUP").split()[2] == "82"
+    assert not rec.has("offered")
+    with pytest.raises(ValueError):
+        Stack(stack.scheduler, ours, variant="ni2", channels=[24])
+
+
+# ---- the national display form, without libpri -------------------------------------------
+
+_NAMED_SETUP = bytes.fromhex("080200010504038090a21803a98385" "2806b1416c696365"
+                             "70058034303030")
+
+
+def test_display_type_octet_is_ni2_only():
+    """Q.931 4.5.16 display text is IA5 (bit 8 = 0): in ETSI a display type octet is
+    invalid contents (5.8.7.2); NI-2 reads it as the ANSI display type."""
+    etsi = VARIANTS["etsi"].read(q931_codec.decode(_NAMED_SETUP))
+    assert etsi.ie("display").error and etsi.ie("display").value is None
+    ni2 = VARIANTS["ni2"].read(q931_codec.decode(_NAMED_SETUP))
+    assert ni2.get("display") == {"display_type": 0x31, "text": "Alice"}
+    assert ni2.called == "4000" and ni2.channel == 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.none(), st.integers(0, 127)),
+       st.text(st.characters(max_codepoint=127), max_size=30))
+def test_display_typed_round_trip(display_type, text):
+    codec = ies.FORMS["display_typed"].codec
+    body = codec.build({"display_type": display_type, "text": text})
+    if display_type is None and text:
+        assert body == text.encode()
+    element = ies.decode_form("display_typed", ies.decode_body(0, 0x28, body))
+    assert element.value == {"display_type": display_type, "text": text}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40))
+def test_display_typed_arbitrary_bytes(body):
+    element = ies.decode_form("display_typed", ies.decode_body(0, 0x28, body))
+    assert (element.value is None) == (element.error is not None)
