@@ -33,6 +33,7 @@ PEER_NODE = {"network": "cpe", "user": "network"}
 # variant -> (libpri switch type, law of libpri's calls, a B-channel, the highest B-channel)
 PEERS = {"qsig": ("qsig", "alaw", 5, 31), "ni2": ("ni2", "ulaw", 5, 23)}
 VARIANT_NAMES = list(PEERS)
+LIBPRI_LAYER1 = {2: 0x22, 3: 0x23}  # G.711 mu-law, A-law as libpri reports them (0x20 | code)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,7 @@ def test_we_call(connect, variant, ours, clearer, cause):
     call = stack.place_call("4000", "0212345678", channel=channel)
     ring = peer.wait_for("RING").split()
     assert ring[2:6] == [str(channel), "4000", "0212345678", "1"]
+    assert int(ring[7]) == LIBPRI_LAYER1[VARIANTS[variant].layer1]  # the law libpri read
     pid = int(ring[1])
     peer.send(f"proceed {pid}")
     peer.until(lambda: rec.has("proceeding"))
@@ -226,6 +228,59 @@ def test_calling_name_operations_accepted(connect, variant, ours):
     peer.until(lambda: call.role == "ACTIVE" and "CONNECT ACKNOWLEDGE" in received)
     _clear(peer, call, rec, pid, "they", 16)
     assert stack.cc.counters["status_sent"] == 0
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_restart(connect, variant, ours):
+    """RESTART of the highest B-channel both ways (a call on it is cleared with 41), then
+    of the whole interface (Q.931 5.5)."""
+    peer, stack, rec, _ = connect(variant, ours)
+    last = PEERS[variant][3]
+    stack.restart([last])
+    assert peer.wait_for("RESTART").split()[1] == str(last)
+    peer.until(lambda: rec.has("restart_ack"))
+    call = stack.place_call("4000", "0212345678", channel=last)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    peer.send(f"reset {last}")
+    peer.until(lambda: rec.has("restart"))
+    assert rec.first("restart").detail["channels"] == [last]
+    assert rec.first("released", call).cause == 41
+    assert peer.wait_for("RESTART_ACK").split()[1] == str(last)
+    stack.restart()
+    peer.until(lambda: len(rec.all("restart_ack")) == 2)
+    assert stack.cc.channels.idle_count() == len(VARIANTS[variant].channels)
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_glare(connect, variant, ours):
+    """Both ends seize the same channel at once (Q.931 5.2.3.1; QSIG side A/B as libpri's
+    network/cpe): the network side's call keeps it, the user side's call is refused with 44."""
+    peer, stack, rec, _ = connect(variant, ours)
+    channel = PEERS[variant][2]
+    peer.send(f"call 1 {channel} 5000 0299999999")
+    peer.wait_line("CALLID")  # libpri's SETUP is on the wire, not yet read by us
+    ours_call = stack.place_call("4000", "0212345678", channel=channel)
+    peer.until(lambda: rec.has("offered") or rec.has("rejected"))
+    pid = int(peer.wait_for("RING").split()[1])
+    if ours == "network":
+        assert rec.first("rejected").cause == 44
+        assert peer.wait_for("HANGUP").split()[2] == "44"
+        peer.send(f"answer {pid}")
+        peer.until(lambda: ours_call.role == "ACTIVE")
+        assert stack.cc.channels.owner(channel) is ours_call
+    else:
+        inc = rec.first("offered").call
+        assert inc.channel == channel and ours_call.channel is None
+        peer.send(f"hangup {pid} 44")  # libpri does not track B-channels: the script does
+        peer.until(lambda: rec.has("released", ours_call))
+        assert rec.first("released", ours_call).cause == 44
+        inc.answer()
+        peer.wait_for("ANSWER")
+        assert stack.cc.channels.owner(channel) is inc
 
 
 @pytest.mark.parametrize("ours", SIDES)

@@ -16,7 +16,8 @@
  *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   name NAME|-   quit
  * (name: the calling party name of the calls placed afterwards; libpri sends it as its
  * switch type does, e.g. a QSIG calling name operation in a Facility IE.)
- * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE, ...).
+ * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE FLEXIBLE
+ * LAYER1, ...).
  */
 #include <errno.h>
 #include <libpri.h>
@@ -94,10 +95,10 @@ static void handle_event(struct pri *pri, pri_event *e)
 		break;
 	case PRI_EVENT_RING:
 		id = id_of(e->ring.call, 1);
-		printf("RING %d %d %s %s %d %d\n", id, e->ring.channel & 0xff,
+		printf("RING %d %d %s %s %d %d %d\n", id, e->ring.channel & 0xff,
 		       e->ring.callednum[0] ? e->ring.callednum : "-",
 		       e->ring.callingnum[0] ? e->ring.callingnum : "-", e->ring.complete,
-		       e->ring.flexible);
+		       e->ring.flexible, e->ring.layer1);
 		if (automode == ANSWER) {
 			pri_proceeding(pri, e->ring.call, e->ring.channel, 0);
 			pri_acknowledge(pri, e->ring.call, e->ring.channel, 0);
