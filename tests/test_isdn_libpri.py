@@ -8,7 +8,7 @@ under test are shortened; libpri's own are left at their defaults.
 from __future__ import annotations
 
 import pytest
-from isdn_peer.helpers import Recorder
+from isdn_peer.helpers import Recorder, clear_call
 
 from isdn.bchannels import BState
 from isdn.stack import Stack
@@ -21,13 +21,8 @@ PEER_NODE = {"network": "cpe", "user": "network"}
 
 @pytest.fixture(scope="module")
 def pri_exe():
-    from conftest import need_library
-    need_library("pri")
-    from isdn_peer.peer import build
-    exe = build()
-    if exe is None:
-        pytest.skip("gcc or libpri headers missing")
-    return exe
+    from isdn_peer.peer import require
+    return require()
 
 
 @pytest.fixture
@@ -81,7 +76,7 @@ def test_we_call_en_bloc(connect, ours, clearer, cause):
     peer.send(f"answer {pid}")
     peer.until(lambda: call.role == "ACTIVE")
     assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
-    _clear(peer, call, rec, pid, clearer, cause)
+    clear_call(peer, call, rec, pid, clearer, cause)
 
 
 @pytest.mark.parametrize("ours", SIDES)
@@ -100,27 +95,11 @@ def test_they_call_en_bloc(connect, ours, clearer, cause):
     call.answer()
     peer.wait_for("ANSWER")
     peer.until(lambda: call.role == "ACTIVE" and not call.timers.running("T313"))
-    _clear(peer, call, rec, pid, clearer, cause)
+    clear_call(peer, call, rec, pid, clearer, cause)
 
 
 def _peer_id_from_callid(peer) -> int:
     return int(peer.wait_for("CALLID").split()[2])
-
-
-def _clear(peer, call, rec, pid, clearer, cause):
-    if clearer == "we":
-        call.hangup(cause)
-        line = peer.wait_for("HANGUP_REQ")
-        assert line.split()[2] == str(cause)
-        peer.send(f"hangup {pid} {cause}")
-    else:
-        peer.send(f"hangup {pid} {cause}")
-        peer.until(lambda: rec.has("disconnected", call))
-        assert rec.first("disconnected", call).cause == cause
-        peer.wait_for("HANGUP")
-    peer.until(lambda: rec.has("released", call))
-    assert rec.first("released", call).cause == cause
-    assert call.state.endswith("0") and call.cc.channels.state(call.channel) is BState.IDLE
 
 
 @pytest.mark.parametrize("ours", SIDES)

@@ -18,11 +18,10 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from isdn_peer.helpers import Recorder, q931_sent
+from isdn_peer.helpers import Recorder, clear_call, q931_sent
 
 from isdn import ie as ies
 from isdn import lapd_codec, q931_codec
-from isdn.bchannels import BState
 from isdn.stack import Stack
 from isdn.variants import VARIANTS
 
@@ -38,13 +37,8 @@ LIBPRI_LAYER1 = {2: 0x22, 3: 0x23}  # G.711 mu-law, A-law as libpri reports them
 
 @pytest.fixture(scope="module")
 def pri_exe():
-    from conftest import need_library
-    need_library("pri")
-    from isdn_peer.peer import build
-    exe = build()
-    if exe is None:
-        pytest.skip("gcc or libpri headers missing")
-    return exe
+    from isdn_peer.peer import require
+    return require()
 
 
 @pytest.fixture
@@ -90,21 +84,6 @@ def _received(stack) -> list[str]:
     return names
 
 
-def _clear(peer, call, rec, pid, clearer, cause):
-    if clearer == "we":
-        call.hangup(cause)
-        assert peer.wait_for("HANGUP_REQ").split()[2] == str(cause)
-        peer.send(f"hangup {pid} {cause}")
-    else:
-        peer.send(f"hangup {pid} {cause}")
-        peer.until(lambda: rec.has("disconnected", call))
-        assert rec.first("disconnected", call).cause == cause
-        peer.wait_for("HANGUP")
-    peer.until(lambda: rec.has("released", call))
-    assert rec.first("released", call).cause == cause
-    assert call.state.endswith("0") and call.cc.channels.state(call.channel) is BState.IDLE
-
-
 def _layer1(msg) -> int | None:
     return msg.ie("bearer_capability").value["layer1"]
 
@@ -128,7 +107,7 @@ def test_we_call(connect, variant, ours, clearer, cause):
     peer.until(lambda: call.role == "ACTIVE")
     assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
     assert _layer1(call.setup) == VARIANTS[variant].layer1
-    _clear(peer, call, rec, pid, clearer, cause)
+    clear_call(peer, call, rec, pid, clearer, cause)
 
 
 @pytest.mark.parametrize("ours", SIDES)
@@ -150,7 +129,7 @@ def test_they_call(connect, variant, ours, clearer, cause):
     call.answer()
     peer.wait_for("ANSWER")
     peer.until(lambda: call.role == "ACTIVE" and "CONNECT ACKNOWLEDGE" in received)
-    _clear(peer, call, rec, pid, clearer, cause)
+    clear_call(peer, call, rec, pid, clearer, cause)
     assert stack.cc.counters["status_sent"] == 0  # nothing libpri sent was refused
 
 
@@ -231,8 +210,38 @@ def test_calling_name_operations_accepted(connect, variant, ours):
     call.answer()
     peer.wait_for("ANSWER")
     peer.until(lambda: call.role == "ACTIVE" and "CONNECT ACKNOWLEDGE" in received)
-    _clear(peer, call, rec, pid, "they", 16)
+    clear_call(peer, call, rec, pid, "they", 16)
     assert stack.cc.counters["status_sent"] == 0
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_overlap_both_ways(connect, variant, ours):
+    """Overlap receiving (SETUP ACKNOWLEDGE, INFORMATION) and sending (Q.931 5.1.3, 5.2.4)."""
+    peer, stack, rec, _ = connect(variant, ours)
+    peer.send(f"call 1 {PEERS[variant][2]} 40 0212345678 overlap")
+    pid = int(peer.wait_for("CALLID").split()[2])
+    peer.until(lambda: rec.has("offered"))
+    inc = rec.first("offered").call
+    assert rec.first("offered").detail["complete"] is False and inc.called == "40"
+    inc.more_info()
+    peer.wait_for("SETUP_ACK")
+    peer.send(f"info {pid} 00")
+    peer.until(lambda: inc.called == "4000")
+    inc.answer()
+    peer.wait_for("ANSWER")
+    clear_call(peer, inc, rec, pid, "they", 16)
+    out = stack.place_call("50", "0212345678", channel=PEERS[variant][3], overlap=True)
+    ring = peer.wait_for("RING").split()
+    assert ring[3] == "50" and ring[5] == "0"
+    pid = int(ring[1])
+    peer.send(f"needmore {pid}")
+    peer.until(lambda: out.role == "OUT_OVERLAP")
+    out.send_digits("00", complete=True)
+    assert peer.wait_for("INFO").split()[2] in ("00", "5000")
+    peer.send(f"answer {pid}")
+    peer.until(lambda: out.role == "ACTIVE")
+    clear_call(peer, out, rec, pid, "we", 16)
 
 
 @pytest.mark.parametrize("ours", SIDES)

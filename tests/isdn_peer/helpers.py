@@ -1,4 +1,4 @@
-"""Shared helpers of the ISDN tests: an event recorder and a frame tap."""
+"""Shared helpers of the ISDN tests: an event recorder, a frame tap, clearing a call."""
 
 from __future__ import annotations
 
@@ -45,3 +45,22 @@ def q931_sent(frames: list) -> list:
     """The Q.931 messages among tapped frames."""
     from isdn import q931_codec
     return [q931_codec.decode(f.info) for f in frames if f.kind == "I"]
+
+
+def clear_call(peer, call, rec: Recorder, pid: int, clearer: str, cause: int) -> None:
+    """Clear an active call with a libpri ``peer`` (its call ``pid``) from our side
+    (``clearer`` "we") or theirs; ``cause`` must arrive at the other end and the call end
+    in state 0 with its B-channel idle."""
+    from isdn.bchannels import BState
+    if clearer == "we":
+        call.hangup(cause)
+        assert peer.wait_for("HANGUP_REQ").split()[2] == str(cause)
+        peer.send(f"hangup {pid} {cause}")
+    else:
+        peer.send(f"hangup {pid} {cause}")
+        peer.until(lambda: rec.has("disconnected", call))
+        assert rec.first("disconnected", call).cause == cause
+        peer.wait_for("HANGUP")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == cause
+    assert call.state.endswith("0") and call.cc.channels.state(call.channel) is BState.IDLE

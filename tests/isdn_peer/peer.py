@@ -42,6 +42,17 @@ def build(name: str = "pri_peer") -> str | None:
     return str(exe)
 
 
+def require() -> str:
+    """The compiled peer, or skip the test when libpri or gcc is missing."""
+    import pytest
+    from conftest import need_library
+    need_library("pri")
+    exe = build()
+    if exe is None:
+        pytest.skip("gcc or libpri headers missing")
+    return exe
+
+
 class PriPeer:
     """A libpri D-channel (``node`` "network" or "cpe") facing ``stack``; ``switch`` is
     libpri's switch type ("euroisdn" E1, "qsig", "ni2") and ``law`` the bearer capability
