@@ -64,7 +64,7 @@ VARIANTS: dict[str, Variant] = {
         Variant("ni2", "National ISDN-2 (Telcordia) on T1 23B+D, mu-law",
                 channels=T1_CHANNELS, layer1=2, ie_forms={"display": "display_typed"}),
         Variant("qsig", "QSIG basic call (ECMA-143) on E1: symmetric, channel always given",
-                mandatory_n2u={"SETUP": ("channel_id",)},
-                cause_location={"user": 1, "network": 1}),
+                mandatory={**_Q931_MANDATORY, "SETUP": ("bearer_capability", "channel_id")},
+                mandatory_n2u={}, cause_location={"user": 1, "network": 1}),
     )
 }

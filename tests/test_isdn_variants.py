@@ -18,7 +18,7 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from isdn_peer.helpers import Recorder, clear_call, q931_sent
+from isdn_peer.helpers import Recorder, clear_call, q931_sent, tap
 
 from isdn import ie as ies
 from isdn import lapd_codec, q931_codec
@@ -342,3 +342,24 @@ def test_display_typed_round_trip(display_type, text):
 def test_display_typed_arbitrary_bytes(body):
     element = ies.decode_form("display_typed", ies.decode_body(0, 0x28, body))
     assert (element.value is None) == (element.error is not None)
+
+
+@pytest.mark.parametrize("variant,refused", [("etsi", False), ("qsig", True)])
+def test_setup_without_channel(variant, refused):
+    """A user's SETUP may leave the channel to the network in ETSI (any channel); a QSIG
+    SETUP must name its channel from either side (ECMA-143 is symmetric): RELEASE
+    COMPLETE with cause 96, mandatory element missing (Q.931 5.8.6.1)."""
+    from core.clock import VirtualClock
+    from isdn.stack import memory_pair
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant=variant, on_event_network=rn, on_event_user=ru)
+    clock.advance(0.05)
+    sent = tap(net)
+    user.cc.send(q931_codec.Message("SETUP", 5, False, [ies.bearer(), ies.called("4000")]))
+    clock.advance(0.05)
+    answers = [(m.name, m.cause) for m in q931_sent(sent)]
+    if refused:
+        assert answers == [("RELEASE COMPLETE", 96)] and not rn.has("offered")
+    else:
+        assert rn.first("offered").call.channel is not None and answers == []
