@@ -298,6 +298,23 @@ def test_glare(connect, variant, ours):
 
 
 @pytest.mark.parametrize("ours", SIDES)
+def test_ni2_full_t1_span(connect, ours):
+    """All 23 B-channels of the T1 carry a call at once; a 24th finds no channel (34)."""
+    from isdn.q931 import ChannelBusy
+    peer, stack, rec, _ = connect("ni2", ours)
+    peer.send("auto answer")
+    peer.wait_for("OK auto")
+    calls = [stack.place_call(f"40{c:02d}", "0212345678", channel=c) for c in range(1, 24)]
+    peer.until(lambda: all(c.role == "ACTIVE" for c in calls))
+    rings = [peer.wait_for("RING").split() for _ in calls]
+    assert sorted(int(r[2]) for r in rings) == list(range(1, 24))
+    assert stack.cc.channels.idle_count() == 0
+    with pytest.raises(ChannelBusy) as busy:
+        stack.place_call("4024", "0212345678")
+    assert busy.value.cause == 34
+
+
+@pytest.mark.parametrize("ours", SIDES)
 def test_ni2_d_channel_is_not_a_b_channel(connect, ours):
     """T1 23B+D: timeslot 24 carries the D-channel; a SETUP naming it is refused with
     cause 82 (identified channel does not exist, Q.931 5.2.3.1)."""
