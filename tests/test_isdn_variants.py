@@ -3,7 +3,7 @@
 * ``qsig``: QSIG basic call (ECMA-143 / ISO/IEC 11572) on E1 against PRI_SWITCH_QSIG.
   QSIG is symmetric; libpri still runs one end as "network" (PINX A side) and the other
   as "cpe", so both pairings are exercised.
-* ``ni2``: National ISDN-2 (Telcordia GR-4619) on T1 23B+D against PRI_SWITCH_NI2:
+* ``ni2``: National ISDN-2 (Telcordia) on T1 23B+D against PRI_SWITCH_NI2:
   channels 1..23 (D on 24), bearer capability layer 1 G.711 mu-law.
 
 Each scenario runs with our side as network and as user, calling both ways: en-bloc
