@@ -199,7 +199,8 @@ class _Only(Adapter):
 
 # National forms of codeset-0 elements, chosen per variant (isdn.variants ``ie_forms``).
 # ANSI T1.607 / Telcordia National ISDN: the display may start with a display type octet,
-# bit 8 set (0x31 calling party name), which Q.931 4.5.16 IA5 text cannot have.
+# bit 8 set (libpri's NI-2 sends 0xB1 before a calling name), which Q.931 4.5.16 IA5 text
+# cannot have.
 FORMS: dict[str, IeSpec] = {
     "display_typed": IeSpec(0x28, "display", Struct(
         "display_type" / Optional(_Only(Octet("ext" / Const(1, BitsInteger(1)),
