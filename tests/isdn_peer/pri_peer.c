@@ -35,7 +35,7 @@ static int cut;
 static enum { MANUAL, ANSWER, IGNORE, REJECT } automode = MANUAL;
 static int reject_cause = 21;
 static int layer1 = PRI_LAYER_1_ALAW;
-static char caller_name[64];
+static char caller_name[128];
 
 static const struct { const char *name; int type; } switches[] = {
 	{ "euroisdn", PRI_SWITCH_EUROISDN_E1 },
