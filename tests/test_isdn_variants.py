@@ -1,14 +1,16 @@
 """Interop of the switch variants other than EuroISDN against libpri 1.6.
 
 * ``qsig``: QSIG basic call (ECMA-143 / ISO/IEC 11572) on E1 against PRI_SWITCH_QSIG.
-  QSIG is symmetric; libpri still runs one end as "network" (PINX A side) and the other
-  as "cpe", so both pairings are exercised.
+  QSIG is symmetric; libpri still takes a "network" or "cpe" node type, so both pairings
+  are exercised.
 * ``ni2``: National ISDN-2 (Telcordia) on T1 23B+D against PRI_SWITCH_NI2:
   channels 1..23 (D on 24), bearer capability layer 1 G.711 mu-law.
 
 Each scenario runs with our side as network and as user, calling both ways: en-bloc
 SETUP / CALL PROCEEDING / ALERTING / CONNECT / CONNECT ACKNOWLEDGE, clearing from either
-side with the cause carried end to end, and a call rejected by RELEASE COMPLETE.
+side with the cause carried end to end, a call rejected by RELEASE COMPLETE, overlap
+sending and receiving, RESTART, glare, libpri's calling name operations, and tshark over
+the traces; NI-2 also fills the T1.
 """
 
 from __future__ import annotations
