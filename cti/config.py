@@ -69,7 +69,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "type": Key(str, required=True, choices=("isdn", "ss7", "tup", "r2")),
         "span": Key(str, None, doc="board:span carrying the bearer channels"),
         "side": Key(str, "user", choices=("user", "network")),
-        "variant": Key(str, None, doc="isdn: etsi/qsig; ss7: itu/china; r2: itu/cn/br/mx/ar/ve/co"),
+        "variant": Key(str, None, doc="isdn: etsi, qsig (E1), ni2 (T1 23B+D), etsi_bri; "
+                       "ss7: itu/china; r2: itu/cn/br/mx/ar/ve/co"),
         "transport": Key(str, "span", choices=("span", "hdlc-socket")),
         "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),

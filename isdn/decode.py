@@ -3,15 +3,22 @@
 ``--proto q931 HEX`` decodes one Q.931 message, ``--proto lapd HEX`` one LAPD frame
 (with its Q.931 payload on SAPI 0), and pcap files of LINKTYPE_LINUX_LAPD (177) are
 decoded record by record, the direction taken from the pseudo-header.
+:func:`variant_tables` reads elements in a switch variant's national form (``cti decode
+--variant ni2``: the NI-2 display with its display-type octet).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from core.pcap import LINKTYPE_LINUX_LAPD
 from isdn import lapd_codec, q931_codec, tei
 from isdn.trace import parse_pseudo_header
+from isdn.variants import VARIANTS, Variant
+
+Decoder = Callable[..., list[dict[str, Any]]]
 
 
 def q931_record(msg: q931_codec.Message, direction: str | None = None) -> dict[str, Any]:
@@ -20,14 +27,16 @@ def q931_record(msg: q931_codec.Message, direction: str | None = None) -> dict[s
             "call_ref_flag": int(msg.flag), "fields": msg.summary()}
 
 
-def decode_q931(data: bytes, direction: str | None = None) -> list[dict[str, Any]]:
-    return [q931_record(q931_codec.decode(data), direction)]
+def decode_q931(data: bytes, direction: str | None = None, *,
+                variant: Variant = VARIANTS["etsi"]) -> list[dict[str, Any]]:
+    return [q931_record(variant.read(q931_codec.decode(data)), direction)]
 
 
-def decode_lapd(data: bytes, direction: str | None = None) -> list[dict[str, Any]]:
+def decode_lapd(data: bytes, direction: str | None = None, *,
+                variant: Variant = VARIANTS["etsi"]) -> list[dict[str, Any]]:
     f = lapd_codec.decode(data)
     if f.kind in ("I", "UI") and f.sapi == lapd_codec.SAPI_CALL_CONTROL and f.info:
-        rec = q931_record(q931_codec.decode(f.info), direction)
+        rec = q931_record(variant.read(q931_codec.decode(f.info)), direction)
         rec["lapd"] = {"sapi": f.sapi, "tei": f.tei, "kind": f.kind, "ns": f.ns, "nr": f.nr}
         return [rec]
     fields = {"sapi": f.sapi, "tei": f.tei, "cr": int(f.cr), "pf": int(f.pf), "ns": f.ns,
@@ -44,11 +53,19 @@ TEI_MESSAGES = {tei.ID_REQUEST: "identity request", tei.ID_ASSIGNED: "identity a
                 tei.ID_REMOVE: "identity remove", tei.ID_VERIFY: "identity verify"}
 
 
-def decode_linux_lapd(record: bytes) -> list[dict[str, Any]]:
+def decode_linux_lapd(record: bytes, *, variant: Variant = VARIANTS["etsi"]
+                      ) -> list[dict[str, Any]]:
     sent, we_network, frame = parse_pseudo_header(record)
     direction = "net->user" if sent == we_network else "user->net"
-    return decode_lapd(frame, direction)
+    return decode_lapd(frame, direction, variant=variant)
 
 
-PROTOS = {"q931": decode_q931, "lapd": decode_lapd}
-LINKTYPES = {LINKTYPE_LINUX_LAPD: decode_linux_lapd}
+def variant_tables(name: str) -> tuple[dict[str, Decoder], dict[int, Decoder]]:
+    """``PROTOS`` and ``LINKTYPES`` reading the elements of switch variant ``name`` in its
+    national forms; KeyError if unknown."""
+    v = VARIANTS[name]
+    return ({"q931": partial(decode_q931, variant=v), "lapd": partial(decode_lapd, variant=v)},
+            {LINKTYPE_LINUX_LAPD: partial(decode_linux_lapd, variant=v)})
+
+
+PROTOS, LINKTYPES = variant_tables("etsi")

@@ -99,6 +99,22 @@ def test_cti_decode_hex_and_errors():
     assert bad.returncode == 1 and "error" in bad.stdout
 
 
+def test_cti_decode_variant_reads_national_element_forms(capsys):
+    """`--variant ni2` reads the NI-2 display (display type octet, then text); by default
+    (ETSI) that octet is invalid IA5 and shows as an element error; an unknown variant is a
+    usage error."""
+    from cti.cli import main
+
+    setup = "080200010504038090a21803a98385" "2806b1416c696365" "70058034303030"
+    assert main(["decode", "--proto", "q931", setup, "--json"]) == 0
+    etsi = json.loads(capsys.readouterr().out)["fields"]
+    assert etsi["display"] is None and etsi["ie_errors"][0].startswith("display")
+    assert main(["decode", "--proto", "q931", setup, "--json", "--variant", "ni2"]) == 0
+    ni2 = json.loads(capsys.readouterr().out)["fields"]
+    assert ni2["display"] == "Alice" and ni2["ie_errors"] is None and ni2["called"] == "4000"
+    assert main(["decode", "--proto", "q931", setup, "--variant", "nope"]) == 2
+
+
 def test_pcap_linktype_is_linux_lapd(tmp_path):
     net_pcap, _ = _traced_call(tmp_path)
     linktype, records = read_pcap(str(net_pcap))

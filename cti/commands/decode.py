@@ -32,6 +32,7 @@ def _tables(variant: str | None = None) -> tuple[dict[str, Callable], dict[int, 
     protos: dict[str, Callable] = {}
     linktypes: dict[int, Callable] = {}
     suffixes: dict[str, Callable] = {}
+    known = False  # a variant names one stack's network (ISDN ni2, SS7 cn); the others default
     for pkg in STACKS:
         try:
             mod = importlib.import_module(f"{pkg}.decode")
@@ -43,11 +44,14 @@ def _tables(variant: str | None = None) -> tuple[dict[str, Callable], dict[int, 
         if variant is not None and hasattr(mod, "variant_tables"):
             try:
                 mod_protos, mod_links = mod.variant_tables(variant)
+                known = True
             except KeyError:
-                raise UsageError(f"{pkg}: unknown variant {variant!r}") from None
+                pass
         protos.update(mod_protos)
         linktypes.update(mod_links)
         suffixes.update(getattr(mod, "SUFFIXES", {}))
+    if variant is not None and not known:
+        raise UsageError(f"unknown variant {variant!r}")
     return protos, linktypes, suffixes
 
 
@@ -120,5 +124,6 @@ def register(sub) -> None:
     p.add_argument("input", help="a pcap or trace file, or hex octets with --proto")
     p.add_argument("--proto", help="decode INPUT as hex of this protocol (q931, lapd, mtp2, ...)")
     p.add_argument("--json", action="store_true", help="JSON lines, one per message")
-    p.add_argument("--variant", help="network variant for SS7 (itu, cn: China 24-bit point codes)")
+    p.add_argument("--variant", help="network variant: SS7 itu, cn (China 24-bit point codes); "
+                   "ISDN etsi, etsi_bri, ni2, qsig (national information element forms)")
     p.set_defaults(func=run)
