@@ -214,6 +214,14 @@ def crossed(a, b) -> tuple[list[int] | None, dict]:
     return delays, ticks
 
 
+def below_real_time(runs: list[dict]) -> None:
+    """Skip when every run lost blocks because the emulated guest ran slower than real time
+    (the kernel counts blocks it had to skip): such a run cannot show whether the path is
+    right.  A run that kept real time and still failed is a failure."""
+    if runs and all(r["skipped_blocks"] > 0 for r in runs):
+        pytest.skip(f"the emulator ran below real time in every run (blocks skipped): {runs}")
+
+
 def test_thirty_channels_byte_exact_both_ways_through_the_kernel(board):
     a, b = board.spans
     for span in (a, b):
@@ -226,6 +234,8 @@ def test_thirty_channels_byte_exact_both_ways_through_the_kernel(board):
         runs.append(ticks)
         if delays is not None:
             break
+    if delays is None:
+        below_real_time(runs)
     assert delays is not None, f"no run arrived whole; tick statistics {runs}"
     # each channel's delay: the prefill plus where in DAHDI's 1 ms (8-octet) transmit
     # chunk its first block was queued - a whole number of chunks, no octet lost or added
@@ -302,8 +312,10 @@ def r2_call(a, b):
         assert list(b.cas_rx()[[1, 31]]) == [int(fwd.r2.tx_cas[0])] * 2
         out = Call(trunk=fwd, direction="out", dnis="4000", ani="075512345", clock=kernel.now)
         out.dial()
-        while not offered:
+        while not offered and not out.ended:  # a garbled register exchange fails the call
             await asyncio.sleep(0.05)
+        if not offered:
+            return out, None
         inc = offered[0]
         inc.answer()
         await out.wait(CallState.CONNECTED, timeout=30)
@@ -327,13 +339,17 @@ def test_r2_call_over_cas_between_the_spans():
             idle_bearers(span, keep=(1,))  # the call takes the first circuit, TS1
             deep_buffers(span, 32)
         # a tone broken by a late tick on a loaded emulator reads as two digits: 2 tries
-        tries = []
+        tries, runs = [], []
         for _ in range(2):
             out, inc, stats, errors = r2_call(a, b)
-            tries.append(((inc.dnis, inc.ani), stats))
-            if (inc.dnis, inc.ani) == ("4000", "075512345"):
+            got = None if inc is None else (inc.dnis, inc.ani)
+            tries.append((got, stats))
+            runs.append(stats)
+            if got == ("4000", "075512345"):
                 break
-        assert (inc.dnis, inc.ani) == ("4000", "075512345"), tries
+        if got != ("4000", "075512345"):
+            below_real_time(runs)
+        assert got == ("4000", "075512345"), tries
         assert out.slot == 1 and inc.slot == 32 + 1
         assert "connected" in [h for _, h in inc.history]
         assert out.state is CallState.RELEASED and inc.state is CallState.RELEASED
