@@ -41,18 +41,24 @@ def test_agent_login_logout(rt):
     assert rt.agents[-1].name == "erin" and rt.agents[-1].state == "ready"
 
 
-def test_call_to_an_agent_then_consultative_transfer(rt):
+async def call_to_alice(rt):
+    """A PSTN call through the demo IVR to agent alice (the others paused): its caller leg."""
     for name in ("bob", "carol", "dave"):
         rt.ops.agent_pause(name)  # only alice (station 0) takes calls
+    rt.ops.call_dial("4000", trunk="pstn-pri", ani="0212345678")
+    for _ in range(400):
+        caller = next((c for c in rt.centre.active.values()
+                       if c.direction == "in" and c.data.get("agent")), None)
+        if caller is not None:
+            return caller
+        await asyncio.sleep(0.1)
+    raise AssertionError("the call did not reach an agent")
+
+
+def test_call_to_an_agent_then_consultative_transfer(rt):
 
     async def scenario():
-        rt.ops.call_dial("4000", trunk="pstn-pri", ani="0212345678")
-        for _ in range(400):
-            caller = next((c for c in rt.centre.active.values()
-                           if c.direction == "in" and c.data.get("agent")), None)
-            if caller is not None:
-                break
-            await asyncio.sleep(0.1)
+        caller = await call_to_alice(rt)
         assert caller is not None and caller.data["agent"] == "alice"
         consult_id = await rt.ops.consult(caller.id, "stations", "3")
         assert caller.state is CallState.HELD
@@ -83,18 +89,10 @@ def test_dial_through_a_trunk_group_and_bad_dial_requests(rt):
 
 
 def test_consult_to_a_busy_station_is_refused_and_the_caller_stays(rt):
-    for name in ("bob", "carol", "dave"):
-        rt.ops.agent_pause(name)
     rt.stations.board.handsets[3].lift()  # the expert's phone is off-hook
 
     async def scenario():
-        rt.ops.call_dial("4000", trunk="pstn-pri", ani="0212345678")
-        for _ in range(400):
-            caller = next((c for c in rt.centre.active.values()
-                           if c.direction == "in" and c.data.get("agent")), None)
-            if caller is not None:
-                break
-            await asyncio.sleep(0.1)
+        caller = await call_to_alice(rt)
         agent_leg = caller.data["bridged"]
         with pytest.raises(ApiError) as e:
             await rt.ops.consult(caller.id, "stations", "3")
