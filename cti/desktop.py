@@ -32,10 +32,20 @@ def _plain(v: Any) -> bool:
     return isinstance(v, dict) and all(isinstance(k, str) and _plain(x) for k, x in v.items())
 
 
+POP_TRAIL = 50  # IVR trail entries a screen pop carries (the latest)
+
+
 def call_vars(call: Call) -> dict[str, Any]:
     """The call's application variables: what the IVR collected (``ivr``, ``ivr_trail``),
-    the queue and the like; the JSON data of ``call.data`` (not the bridged calls)."""
-    return {k: v for k, v in call.data.items() if _plain(v)}
+    the queue and the like; the JSON data of ``call.data`` (not the bridged calls).  A flow
+    that loops can make a long trail: only its last ``POP_TRAIL`` entries go, and
+    ``ivr_trail_dropped`` says how many earlier ones did not."""
+    out = {k: v for k, v in call.data.items() if _plain(v)}
+    trail = out.get("ivr_trail")
+    if isinstance(trail, list) and len(trail) > POP_TRAIL:
+        out["ivr_trail"] = trail[-POP_TRAIL:]
+        out["ivr_trail_dropped"] = len(trail) - POP_TRAIL
+    return out
 
 
 def check_reason(reason: Any) -> str:

@@ -172,6 +172,10 @@ def test_screen_pop_variables_are_the_calls_json_data(rt):
                       "bridged": partner, "held_from": {"call": partner}})
     assert call_vars(call) == {"queue": "sales", "ivr": {"account": "1234", "choice": "2"},
                                "ivr_trail": ["demo.greeting", "demo.menu"], "answered_at": 3.5}
+    call.data["ivr_trail"] = [f"menu.{i}" for i in range(130)]  # a caller looping in a menu
+    popped = call_vars(call)
+    assert popped["ivr_trail"] == [f"menu.{i}" for i in range(80, 130)]
+    assert popped["ivr_trail_dropped"] == 80 and len(call.data["ivr_trail"]) == 130
 
 
 def test_a_crm_path_that_is_not_a_database_is_a_config_error(tmp_path):
