@@ -61,17 +61,36 @@ class TimerTable:
 
 
 class Timers:
-    """Named timers of one protocol instance; starting a running timer restarts it."""
+    """Named timers of one protocol instance; starting a running timer restarts it.
 
-    def __init__(self, table: TimerTable, scheduler: Scheduler):
+    Names in ``lazy`` are timers restarted far more often than they expire (Q.921 T200 and
+    T203 with every frame, Q.703 T7 with every acknowledgement, the MFC-R2 compelled-step
+    supervision): for them ``start`` and ``stop`` only record the deadline, and the one
+    scheduler entry kept armed moves itself on to the deadline when it fires early, so a
+    restart costs no heap operation.  Either kind expires at exactly its deadline."""
+
+    def __init__(self, table: TimerTable, scheduler: Scheduler, lazy: Iterable[str] = ()):
         self.table = table
         self.scheduler = scheduler
+        self.lazy = frozenset(lazy)
         self._running: dict[str, tuple[Handle, float]] = {}
+        self._due: dict[str, tuple[float, Callable[..., Any], tuple]] = {}  # lazy deadlines
+        self._armed: dict[str, tuple[Handle, float]] = {}  # lazy: the scheduler entry kept
 
     def start(self, name: str, callback: Callable[..., Any], *args: Any,
               seconds: float | None = None) -> None:
-        self.stop(name)
         value = self.table.values[name] if seconds is None else seconds
+        if name in self.lazy:
+            due = self.scheduler.time() + value
+            self._due[name] = (due, callback, args)
+            armed = self._armed.get(name)
+            if armed is not None:
+                if armed[1] <= due:
+                    return
+                armed[0].cancel()
+            self._armed[name] = (self.scheduler.call_at(due, self._fire_lazy, name), due)
+            return
+        self.stop(name)
         self._running[name] = (self.scheduler.call_later(value, self._fire, name, callback, args),
                                self.scheduler.time() + value)
 
@@ -79,18 +98,36 @@ class Timers:
         self._running.pop(name, None)
         callback(*args)
 
+    def _fire_lazy(self, name: str) -> None:
+        del self._armed[name]
+        entry = self._due.get(name)
+        if entry is None:
+            return  # stopped since it was armed
+        due, callback, args = entry
+        if due > self.scheduler.time():  # restarted since it was armed
+            self._armed[name] = (self.scheduler.call_at(due, self._fire_lazy, name), due)
+            return
+        del self._due[name]
+        callback(*args)
+
     def stop(self, name: str) -> None:
         entry = self._running.pop(name, None)
         if entry is not None:
             entry[0].cancel()
+        self._due.pop(name, None)
 
     def stop_all(self) -> None:
-        for name in list(self._running):
-            self.stop(name)
+        for handle, _ in (*self._running.values(), *self._armed.values()):
+            handle.cancel()
+        self._running.clear()
+        self._due.clear()
+        self._armed.clear()
 
     def running(self, name: str) -> bool:
-        return name in self._running
+        return name in self._running or name in self._due
 
     def remaining(self) -> dict[str, float]:
         now = self.scheduler.time()
-        return {n: max(0.0, when - now) for n, (_, when) in self._running.items()}
+        left = {n: max(0.0, when - now) for n, (_, when) in self._running.items()}
+        left.update((n, max(0.0, due - now)) for n, (due, _, _) in self._due.items())
+        return left

@@ -17,10 +17,10 @@ from typing import Protocol
 
 from core.clock import Scheduler
 from core.fsm import FsmTable, Machine, Row
-from core.timers import TimerTable
+from core.timers import Timers, TimerTable
 from isdn import lapd_codec as codec
 from isdn.lapd_codec import Frame, LapdDecodeError
-from isdn.timers import LazyTimers, lapd_table
+from isdn.timers import lapd_table
 
 TEI_UNASSIGNED = "1-tei-unassigned"
 ASSIGN_AWAITING_TEI = "2-assign-awaiting-tei"
@@ -141,7 +141,8 @@ class DataLink(Machine):
         self.sapi = sapi
         self.tei = tei
         self.table = timers or lapd_table()
-        self.timers = LazyTimers(self.table, scheduler)
+        # T200 and T203 restart with nearly every frame (5.6.1, 5.9) and rarely expire
+        self.timers = Timers(self.table, scheduler, lazy=("T200", "T203"))
         self.k = int(self.table.values["k"])
         self.n200 = int(self.table.values["N200"])
         self.n201 = int(self.table.values["N201"])

@@ -8,10 +8,6 @@ what they count, so one table holds every tunable of the stack.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from core.clock import Handle, Scheduler
 from core.timers import TimerSpec, TimerTable
 
 LAPD_SPECS = (
@@ -57,57 +53,3 @@ def lapd_table(overrides: dict[str, float] | None = None) -> TimerTable:
 
 def q931_table(overrides: dict[str, float] | None = None) -> TimerTable:
     return TimerTable(Q931_SPECS, overrides)
-
-
-class LazyTimers:
-    """Named timers restarted far more often than they expire: Q.921 restarts T200 with
-    every I frame sent and T203 with every frame (5.6.1, 5.9), yet in normal traffic
-    neither fires.  ``start`` and ``stop`` only record the deadline; one scheduler entry
-    per timer stays armed and, when it fires before the recorded deadline, is moved on
-    to it, so a restart costs no heap operation.  The same interface as
-    :class:`core.timers.Timers`; expiries happen at exactly the recorded deadline."""
-
-    def __init__(self, table: TimerTable, scheduler: Scheduler):
-        self.table = table
-        self.scheduler = scheduler
-        self._due: dict[str, tuple[float, Callable[..., Any], tuple]] = {}
-        self._armed: dict[str, tuple[Handle, float]] = {}
-
-    def start(self, name: str, callback: Callable[..., Any], *args: Any,
-              seconds: float | None = None) -> None:
-        due = self.scheduler.time() + (self.table.values[name] if seconds is None else seconds)
-        self._due[name] = (due, callback, args)
-        armed = self._armed.get(name)
-        if armed is not None:
-            if armed[1] <= due:
-                return
-            armed[0].cancel()
-        self._armed[name] = (self.scheduler.call_at(due, self._fire, name), due)
-
-    def _fire(self, name: str) -> None:
-        del self._armed[name]
-        entry = self._due.get(name)
-        if entry is None:
-            return  # stopped since it was armed
-        due, callback, args = entry
-        if due > self.scheduler.time():  # restarted since it was armed
-            self._armed[name] = (self.scheduler.call_at(due, self._fire, name), due)
-            return
-        del self._due[name]
-        callback(*args)
-
-    def stop(self, name: str) -> None:
-        self._due.pop(name, None)
-
-    def stop_all(self) -> None:
-        self._due.clear()
-        for handle, _ in self._armed.values():
-            handle.cancel()
-        self._armed.clear()
-
-    def running(self, name: str) -> bool:
-        return name in self._due
-
-    def remaining(self) -> dict[str, float]:
-        now = self.scheduler.time()
-        return {n: max(0.0, due - now) for n, (due, _, _) in self._due.items()}

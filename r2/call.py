@@ -55,8 +55,9 @@ class R2Channel:
         self._cas_tx = cas_tx
         self._mf_tx = mf_tx
         self.on_event = on_event or (lambda name, fields: None)
+        # the step supervision restarts at every compelled step of every circuit
         self.timers = Timers(r2timers.table({**self.variant.timers, **(timers or {})}),
-                             scheduler)
+                             scheduler, lazy=("fwd_step", "back_step"))
         # circuit control for dual seizure: the master end controls even circuits
         controls = (circuit % 2 == 0) == master
         self.line = Line(self.variant, self.timers, self._line_tx, self._line_event, controls,

@@ -24,41 +24,15 @@ DIGITS = "1234567890"  # I-1..I-10
 _FAR_END = frozenset({"b_on", "b_off", "f_on", "f_off", "t_step", "t_pulse"})
 
 
-class StepTimer:
-    """Supervision of compelled steps (``fwd_step``/``back_step``): restarted at every step.
-
-    Restarting only moves a deadline; the armed timer, when it fires early, re-arms itself for
-    what is left, so hundreds of circuits in register signalling do not churn the clock."""
-
-    def __init__(self, timers: Timers, name: str, expire: Callable[[], Any]):
-        self.timers = timers
-        self.name = name
-        self.expire = expire
-        self.deadline: float | None = None
-
-    def restart(self) -> None:
-        t = self.timers
-        self.deadline = t.scheduler.time() + t.table.values[self.name]
-        if not t.running(self.name):
-            t.start(self.name, self._fire)
-
-    def stop(self) -> None:
-        self.deadline = None
-        self.timers.stop(self.name)
-
-    def _fire(self) -> None:
-        if self.deadline is None:
-            return
-        left = self.deadline - self.timers.scheduler.time()
-        if left > 1e-9:
-            self.timers.start(self.name, self._fire, seconds=left)
-        else:
-            self.deadline = None
-            self.expire()
-
-
 class _Register(Machine):
     keep_transitions = 64
+    step_timer = ""  # the timer supervising each compelled step (Q.476 4), lazily restarted
+
+    def _restart_step(self) -> None:
+        self.timers.start(self.step_timer, self.dispatch, "t_step")
+
+    def _stop_step(self) -> None:
+        self.timers.stop(self.step_timer)
 
     def unexpected(self, event: str, *args: Any) -> None:
         """Far-end tones and stale timers outside their states are ignored (the channel
@@ -109,6 +83,7 @@ class ForwardRegister(_Register):
     ``failed`` (reason ``timeout``/``protocol_error``).
     """
 
+    step_timer = "fwd_step"
     fsm = FORWARD_FSM
 
     def __init__(self, variant: Variant, timers: Timers, send: Callable[[int], None],
@@ -122,7 +97,6 @@ class ForwardRegister(_Register):
         self.dnis = dnis
         self.ani = ani
         self.category = variant.category_signal(category)
-        self.step = StepTimer(timers, "fwd_step", lambda: self.dispatch("t_step"))
         self.state = "idle"
         self.group = "A"            # group of the backward signals we expect: A, B or C
         self.next_dnis = 0
@@ -139,7 +113,7 @@ class ForwardRegister(_Register):
     def _tone(self, sig: int) -> None:
         self.tone = sig
         self._send(sig)
-        self.step.restart()
+        self._restart_step()
 
     # ---- FSM actions -------------------------------------------------------------------------
     def send_first(self) -> str:
@@ -172,7 +146,7 @@ class ForwardRegister(_Register):
 
     def halt(self) -> None:
         self._stop_tone()
-        self.step.stop()
+        self._stop_step()
 
     # ---- what each backward meaning asks for ---------------------------------------------
     def _stop_tone(self) -> None:
@@ -194,7 +168,7 @@ class ForwardRegister(_Register):
 
     def _silent(self) -> str:
         # no signal for "no more digits": wait for the backward register's pulsed signal
-        self.step.restart()
+        self._restart_step()
         return "silent"
 
     def _repeat(self, back: int) -> str:
@@ -237,17 +211,17 @@ class ForwardRegister(_Register):
         return self._category()
 
     def _accept(self, charge: bool) -> str:
-        self.step.stop()
+        self._stop_step()
         self.notify("accepted", charge=charge)
         return "done"
 
     def _reject(self, reason: str) -> str:
-        self.step.stop()
+        self._stop_step()
         self.notify("rejected", reason=reason, signal=f"{self.group}-{self.last_backward}")
         return "done"
 
     def _fail(self, reason: str, detail: str) -> str:
-        self.step.stop()
+        self._stop_step()
         self._stop_tone()
         self.notify("failed", reason=reason, detail=detail)
         return "done"
@@ -313,6 +287,7 @@ class BackwardRegister(_Register):
     ``failed`` (reason).
     """
 
+    step_timer = "back_step"
     fsm = BACKWARD_FSM
 
     def __init__(self, variant: Variant, timers: Timers, send: Callable[[int], None],
@@ -330,7 +305,6 @@ class BackwardRegister(_Register):
         if self.ani_order not in ("after_first_digit", "after_dnis", "none"):
             raise ValueError(f"ani_order {self.ani_order!r}")
         self.dnis_complete = dnis_complete or (lambda d: False)
-        self.step = StepTimer(timers, "back_step", lambda: self.dispatch("t_step"))
         # where "next calling digit" and "next digit" are one signal (China A-1) the forward
         # register cannot know we stopped at max_ani: ask until its end-of-ANI signal
         self.ani_needs_end = variant.send_a.get("next_ani", 0) == variant.send_a.get("next_digit")
@@ -361,7 +335,7 @@ class BackwardRegister(_Register):
 
     # ---- FSM actions -------------------------------------------------------------------------
     def begin(self) -> None:
-        self.step.restart()
+        self._restart_step()
 
     def forward_on(self, sig: int) -> str:
         return _EXPECT[self.expect](self, sig)
@@ -369,7 +343,7 @@ class BackwardRegister(_Register):
     def forward_off(self, _sig: int = 0) -> str:
         self._tone(0)
         if self.final is not None:
-            self.step.stop()
+            self._stop_step()
             self.notify("complete", accepted=self.ok, outcome=self.final,
                         signal=f"B-{self.v.send_b[self.final]}")
             return "done"
@@ -392,7 +366,7 @@ class BackwardRegister(_Register):
 
     def pulse_end(self) -> None:
         self._tone(0)
-        self.step.restart()
+        self._restart_step()
 
     def pulse_answered(self, sig: int) -> str:
         self.timers.stop("pulse")
@@ -401,13 +375,13 @@ class BackwardRegister(_Register):
 
     def timeout(self, *_: Any) -> str:
         self._tone(0)
-        self.step.stop()
+        self._stop_step()
         self.notify("failed", reason="timeout")
         return "done"
 
     def halt(self) -> None:
         self._tone(0)
-        self.step.stop()
+        self._stop_step()
         self.timers.stop("pulse")
 
     def send_accept(self, charge: bool) -> None:
@@ -431,7 +405,7 @@ class BackwardRegister(_Register):
         self.tx_meaning = meaning
         self.expect = expect
         self._tone(table[meaning])
-        self.step.restart()
+        self._restart_step()
         return "responding"
 
     def _final(self, meaning: str) -> None:
@@ -439,11 +413,11 @@ class BackwardRegister(_Register):
         self.tx_group = "B"
         self.tx_meaning = meaning
         self._tone(self.v.send_b[meaning])
-        self.step.restart()
+        self._restart_step()
 
     def _protocol_error(self, detail: str) -> str:
         self._tone(0)
-        self.step.stop()
+        self._stop_step()
         self.notify("failed", reason="protocol_error", detail=detail)
         return "done"
 
@@ -515,7 +489,7 @@ class BackwardRegister(_Register):
         if self.category is None:
             self.category_signal = sig
             self.category = self.v.group_ii[sig]
-        self.step.restart()
+        self._restart_step()
         self.state = "offered"   # the application may accept/reject from inside the event
         self.notify("offered", dnis=self.dnis, ani=None if self.ani_restricted else self.ani,
                     category=self.category)

@@ -266,9 +266,8 @@ class Mtp2Link(Machine):
         self.send_frame = send
         self.listener = listener
         self.scheduler = scheduler
-        self.timers = Timers(MTP2_TIMERS.with_overrides(timers or {}), scheduler)
-        self._t7_value = self.timers.table.values["T7"]
-        self._t7_deadline: float | None = None  # T7 supervision: when the oldest MSU is late
+        # T7 restarts with every acknowledgement and rarely expires (Q.703 5.3.1)
+        self.timers = Timers(MTP2_TIMERS.with_overrides(timers or {}), scheduler, lazy=("T7",))
         self._fisu_due = False
         self.iac = InitialAlignment(self)
         self.iac.emergency = emergency
@@ -356,7 +355,7 @@ class Mtp2Link(Machine):
         out = [m for _, m in list(self.rtb)[start:]] + list(self.tb)
         self.rtb.clear()
         self.tb.clear()
-        self._t7_stop()
+        self.timers.stop("T7")
         return out
 
     # ---- transmission --------------------------------------------------------------------
@@ -426,25 +425,11 @@ class Mtp2Link(Machine):
         self._tx_last = None
         self._transmit_queued()
 
-    # T7 (Q.703 5.3.1): armed once and re-armed lazily from the deadline when it expires, so
-    # acknowledgements only move the deadline instead of cancelling and restarting a timer.
     def _t7_start(self) -> None:
-        self._t7_deadline = self.scheduler.time() + self._t7_value
-        if not self.timers.running("T7"):
-            self.timers.start("T7", self._t7)
-
-    def _t7_stop(self) -> None:
-        self._t7_deadline = None
-        self.timers.stop("T7")
+        """(Re)start T7, excessive delay of acknowledgement (Q.703 5.3.1)."""
+        self.timers.start("T7", self._t7)
 
     def _t7(self) -> None:
-        deadline = self._t7_deadline
-        if deadline is None:  # everything was acknowledged meanwhile
-            return
-        left = deadline - self.scheduler.time()
-        if left > 1e-9:
-            self.timers.start("T7", self._t7, seconds=left)
-            return
         self.failure_reason = "T7 excessive delay of acknowledgement"
         self.dispatch("link_failure")
 
@@ -550,9 +535,9 @@ class Mtp2Link(Machine):
             for _ in range(acked):
                 rtb.popleft()
             if rtb:
-                self._t7_deadline = self.scheduler.time() + self._t7_value
+                self._t7_start()
             else:
-                self._t7_deadline = None
+                self.timers.stop("T7")
             if self.tb:
                 self._transmit_queued()
         return True
@@ -561,7 +546,7 @@ class Mtp2Link(Machine):
         """Q.703 9.4: remote congestion - stop T7, start T6 (not restarted by further SIBs)."""
         if not self.remote_busy:
             self.remote_busy = True
-            self._t7_stop()
+            self.timers.stop("T7")
             self.timers.start("T6", self._t6)
             if self.listener is not None:
                 self.listener.mtp2_congestion(self, True)
@@ -671,7 +656,6 @@ class Mtp2Link(Machine):
 
     def _go_out_of_service(self, reason: str) -> None:
         self.timers.stop_all()
-        self._t7_deadline = None
         self.iac.state = "IDLE"
         self.aerm_stop()
         self.local_po = self.remote_po = self.remote_busy = False

@@ -61,6 +61,29 @@ def test_timers_restart_and_expiry_on_virtual_clock():
     assert fired == [1.5] and not timers.running("T200")
 
 
+@pytest.mark.parametrize("lazy", [(), ("T200",)])
+def test_lazy_timers_behave_like_eager_ones(lazy):
+    """A lazy timer restarts without touching the clock's heap, yet expires at exactly its
+    last deadline, can be stopped, and shows in running()/remaining() as an eager one."""
+    clock = VirtualClock()
+    timers = Timers(TimerTable(TABLE), clock, lazy=lazy)
+    fired: list[float] = []
+    for _ in range(100):  # restarted every 10 ms
+        timers.start("T200", lambda: fired.append(clock.time()))
+        clock.advance(0.01)
+    assert timers.running("T200") and timers.remaining() == {"T200": pytest.approx(0.99)}
+    assert len(clock._heap) <= (1 if lazy else 100)
+    clock.advance(0.99)
+    assert fired == [pytest.approx(1.99)] and not timers.running("T200")
+    timers.start("T200", lambda: fired.append(clock.time()), seconds=0.2)
+    timers.stop("T200")
+    timers.start("T200", lambda: fired.append(-clock.time()), seconds=0.1)  # earlier: re-armed
+    clock.advance(0.05)
+    timers.stop_all()
+    clock.advance(1)
+    assert fired == [pytest.approx(1.99)] and timers.remaining() == {}
+
+
 class Door(Machine):
     fsm = FsmTable("door", ["closed", "open", "locked"], [
         Row("closed", "open", "on_open", "open"),
