@@ -8,7 +8,7 @@ under test are shortened; libpri's own are left at their defaults.
 from __future__ import annotations
 
 import pytest
-from isdn_peer.helpers import Recorder, clear_call
+from isdn_peer.helpers import Recorder, clear_call, peer_answers
 
 from isdn.bchannels import BState
 from isdn.stack import Stack
@@ -69,13 +69,7 @@ def test_we_call_en_bloc(connect, ours, clearer, cause):
     ring = peer.wait_for("RING").split()
     assert ring[2:6] == ["1", "4000", "0212345678", "1"]  # channel, called, calling, complete
     pid = int(ring[1])
-    peer.send(f"proceed {pid}")
-    peer.until(lambda: rec.has("proceeding"))
-    peer.send(f"alert {pid}")
-    peer.until(lambda: rec.has("alerting"))
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
+    peer_answers(peer, call, rec, pid)
     clear_call(peer, call, rec, pid, clearer, cause)
 
 

@@ -20,7 +20,7 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from isdn_peer.helpers import Recorder, clear_call, q931_sent, tap
+from isdn_peer.helpers import Recorder, clear_call, peer_answers, q931_sent, tap
 
 from isdn import ie as ies
 from isdn import lapd_codec, q931_codec
@@ -101,13 +101,7 @@ def test_we_call(connect, variant, ours, clearer, cause):
     assert ring[2:6] == [str(channel), "4000", "0212345678", "1"]
     assert int(ring[7]) == LIBPRI_LAYER1[VARIANTS[variant].layer1]  # the law libpri read
     pid = int(ring[1])
-    peer.send(f"proceed {pid}")
-    peer.until(lambda: rec.has("proceeding"))
-    peer.send(f"alert {pid}")
-    peer.until(lambda: rec.has("alerting"))
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
+    peer_answers(peer, call, rec, pid)
     assert _layer1(call.setup) == VARIANTS[variant].layer1
     clear_call(peer, call, rec, pid, clearer, cause)
 

@@ -47,6 +47,18 @@ def q931_sent(frames: list) -> list:
     return [q931_codec.decode(f.info) for f in frames if f.kind == "I"]
 
 
+def peer_answers(peer, call, rec: Recorder, pid: int) -> None:
+    """A libpri ``peer`` takes our outgoing ``call`` (its call ``pid``) through CALL
+    PROCEEDING, ALERTING and CONNECT; each reaches our stack before the next goes."""
+    peer.send(f"proceed {pid}")
+    peer.until(lambda: rec.has("proceeding"))
+    peer.send(f"alert {pid}")
+    peer.until(lambda: rec.has("alerting"))
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    assert rec.kinds(call) == ["proceeding", "alerting", "connected"]
+
+
 def clear_call(peer, call, rec: Recorder, pid: int, clearer: str, cause: int) -> None:
     """Clear an active call with a libpri ``peer`` (its call ``pid``) from our side
     (``clearer`` "we") or theirs; ``cause`` must arrive at the other end and the call end
