@@ -48,6 +48,14 @@ def call_vars(call: Call) -> dict[str, Any]:
     return out
 
 
+def agent_named(agents: list[Agent], name: Any) -> Agent:
+    """The agent called ``name``, or the API's ``not_found`` error."""
+    for a in agents:
+        if a.name == name:
+            return a
+    raise ApiError("not_found", f"no agent {name!r}")
+
+
 def check_reason(reason: Any) -> str:
     if not isinstance(reason, str) or not REASON.match(reason):
         raise ApiError("bad_params", "reason must be 1..32 letters, digits, spaces or .:-_")
@@ -120,10 +128,7 @@ class Desktop:
 
     # --- lookups ----------------------------------------------------------------------------
     def agent(self, name: Any) -> Agent:
-        for a in self.agents:
-            if a.name == name:
-                return a
-        raise ApiError("not_found", f"no agent {name!r}")
+        return agent_named(self.agents, name)
 
     def _offer(self, name: Any, call: Any, state: str) -> tuple[Agent, Offer]:
         """The agent's offer for ``call``, the agent being in ``state``; else the reason."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from cti.api import ApiError, ApiServer
 from cti.calls import Call, DialError
-from cti.desktop import Desktop
+from cti.desktop import Desktop, agent_named
 from cti.features import FeatureError, Features
 from cti.queues import Agent
 from cti.supervisor import Supervisor
@@ -34,10 +34,7 @@ class Operations:
         self.supervisor = Supervisor(kernel, stations, agents, centre.active)
 
     def _agent(self, name: str) -> Agent:
-        for a in self.agents:
-            if a.name == name:
-                return a
-        raise ApiError("not_found", f"no agent {name!r}")
+        return agent_named(self.agents, name)
 
     def _call(self, call_id: int) -> Call:
         call = self.centre.active.get(call_id)

@@ -26,6 +26,7 @@ from typing import Any
 
 from cti.api import ApiError, ApiServer
 from cti.calls import Call, CallEvent, CallState
+from cti.desktop import agent_named
 from cti.features import switch_together
 from cti.queues import Agent
 
@@ -175,10 +176,7 @@ class Supervisor:
 
     # --- agents -----------------------------------------------------------------------------
     def _agent(self, name: Any) -> Agent:
-        for a in self.agents:
-            if a.name == name:
-                return a
-        raise ApiError("not_found", f"no agent {name!r}")
+        return agent_named(self.agents, name)
 
     def force_ready(self, name: str) -> str:
         a = self._agent(name)
