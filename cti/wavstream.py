@@ -11,13 +11,12 @@ through the G.711 Tables 3/4 transcoders; other rates are decoded to linear, con
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import numpy as np
 
 from cti.resample import Resampler
-from timeslot.audiofile import _RAW, AudioFileError
+from timeslot.audiofile import _RAW, AudioFileError, wav_layout
 
 READ_SAMPLES = 4000  # samples per disk read: 0.5 s at 8 kHz
 # sample rates read (all but 8 kHz converted): the usual ones, whose L/M ratio to 8 kHz
@@ -68,37 +67,13 @@ class PromptStream:
                 raise self._fail("empty file")
             f.seek(0)
             return raw, 8000, 1, None
-        if head[8:12] != b"WAVE":
-            raise self._fail("RIFF file is not WAVE")
-        fmt = None
-        while True:
-            at = f.tell()
-            hdr = f.read(8)
-            if len(hdr) < 8:
-                raise self._fail("truncated: no data chunk" if fmt else "truncated: no fmt chunk")
-            cid, size = hdr[:4], struct.unpack("<I", hdr[4:])[0]
-            if cid == b"fmt ":
-                body = f.read(size)
-                if len(body) < 16:
-                    raise self._fail(f"truncated fmt chunk at offset {at}")
-                fmt = self._fmt(body)
-                if size & 1:
-                    f.seek(1, 1)
-            elif cid == b"data":
-                if fmt is None:
-                    raise self._fail("data chunk before fmt chunk")
-                coding, rate, width = fmt
-                if size % width:
-                    raise self._fail(f"data chunk of {size} octets is not whole "
-                                     f"{width}-octet samples")
-                return coding, rate, width, size
-            else:
-                f.seek(size + (size & 1), 1)
+        (coding, rate, width), at, size = wav_layout(f, self.path, self._fmt)
+        if size % width:
+            raise self._fail(f"data chunk of {size} octets is not whole {width}-octet samples")
+        f.seek(at)
+        return coding, rate, width, size
 
-    def _fmt(self, body: bytes) -> tuple[str, int, int]:
-        tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
-        if tag == 0xFFFE and len(body) >= 26:
-            tag = struct.unpack_from("<H", body, 24)[0]  # SubFormat GUID starts with the tag
+    def _fmt(self, tag: int, channels: int, rate: int, bits: int) -> tuple[str, int, int]:
         coding = _TAGS.get(tag)
         if coding is None:
             raise self._fail(f"unsupported WAV coding (format tag {tag:#06x}; PCM, A-law "

@@ -7,8 +7,12 @@ the file: missing, not audio, truncated, wrong rate or channel count, unsupporte
 
 from __future__ import annotations
 
+import io
 import struct
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
@@ -19,6 +23,7 @@ _TAG_OF = {v: k for k, v in _TAGS.items()}
 _RAW = {".alaw": "alaw", ".al": "alaw", ".ulaw": "ulaw", ".ul": "ulaw", ".mulaw": "ulaw",
         ".mu": "ulaw"}
 LAWS = ("alaw", "ulaw", "linear")
+T = TypeVar("T")
 
 
 class AudioFileError(ValueError):
@@ -51,37 +56,52 @@ def read_audio(path: str | Path, law: str | None = None) -> tuple[np.ndarray, st
     return np.frombuffer(data, np.uint8).copy(), raw
 
 
-def _parse_wav(p: Path, data: bytes) -> tuple[np.ndarray, str]:
-    if len(data) < 12 or data[8:12] != b"WAVE":
+def wav_layout(f: BinaryIO, p: Path, accept: Callable[[int, int, int, int], T]
+               ) -> tuple[T, int, int]:
+    """Walk the chunks of the RIFF/WAVE file ``f`` from its start (seeking past the others):
+    ``accept(format tag, channels, rate, bits per sample)`` judges the fmt chunk as soon as
+    it is read (the tag is the SubFormat's for WAVE_FORMAT_EXTENSIBLE) and its result is
+    returned with the offset and declared size of the data chunk."""
+    f.seek(0)
+    if f.read(12)[8:12] != b"WAVE":
         raise _fail(p, "RIFF file is not WAVE")
     fmt = None
-    pos = 12
-    while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        body = data[pos + 8:pos + 8 + size]
+    while True:
+        at = f.tell()
+        hdr = f.read(8)
+        if len(hdr) < 8:
+            raise _fail(p, "truncated: no data chunk" if fmt else "truncated: no fmt chunk")
+        cid, size = hdr[:4], struct.unpack("<I", hdr[4:])[0]
         if cid == b"fmt ":
+            body = f.read(size)
             if len(body) < 16:
-                raise _fail(p, f"truncated fmt chunk at offset {pos}")
-            fmt = _parse_fmt(p, body)
+                raise _fail(p, f"truncated fmt chunk at offset {at}")
+            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
+            if tag == 0xFFFE and len(body) >= 26:
+                tag = struct.unpack_from("<H", body, 24)[0]  # SubFormat GUID starts with it
+            fmt = accept(tag, channels, rate, bits)
+            f.seek(size & 1, 1)
         elif cid == b"data":
             if fmt is None:
                 raise _fail(p, "data chunk before fmt chunk")
-            if len(body) < size:
-                raise _fail(p, f"truncated: data chunk declares {size} octets, "
-                               f"{len(body)} present")
-            law, width = fmt
-            if size % width:
-                raise _fail(p, f"data chunk of {size} octets is not whole {width}-octet samples")
-            dtype = np.dtype("<i2") if law == "linear" else np.dtype(np.uint8)
-            return np.frombuffer(body, dtype).astype(dtype.newbyteorder("=")), law
-        pos += 8 + size + (size & 1)
-    raise _fail(p, "truncated: no data chunk" if fmt else "truncated: no fmt chunk")
+            return fmt, at + 8, size
+        else:
+            f.seek(size + (size & 1), 1)
 
 
-def _parse_fmt(p: Path, body: bytes) -> tuple[str, int]:
-    tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
-    if tag == 0xFFFE and len(body) >= 26:
-        tag = struct.unpack_from("<H", body, 24)[0]   # SubFormat GUID starts with the tag
+def _parse_wav(p: Path, data: bytes) -> tuple[np.ndarray, str]:
+    f = io.BytesIO(data)
+    (law, width), at, size = wav_layout(f, p, partial(_parse_fmt, p))
+    body = data[at:at + size]
+    if len(body) < size:
+        raise _fail(p, f"truncated: data chunk declares {size} octets, {len(body)} present")
+    if size % width:
+        raise _fail(p, f"data chunk of {size} octets is not whole {width}-octet samples")
+    dtype = np.dtype("<i2") if law == "linear" else np.dtype(np.uint8)
+    return np.frombuffer(body, dtype).astype(dtype.newbyteorder("=")), law
+
+
+def _parse_fmt(p: Path, tag: int, channels: int, rate: int, bits: int) -> tuple[str, int]:
     law = _TAGS.get(tag)
     if law is None:
         raise _fail(p, f"unsupported WAV coding (format tag {tag:#06x}; "
