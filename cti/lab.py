@@ -24,25 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cti.api import ApiServer
-from cti.callcentre import CallCentre
 from cti.calls import Call, CallEvent, CallState, DialError
-from cti.cdr import CdrWriter
-from cti.crm import CrmStore
-from cti.dialplan import DialPlan, Route
-from cti.kernel import Kernel
-from cti.media import MediaEngine
-from cti.operations import Operations
-from cti.queues import Agent, HuntQueue
-from cti.runtime import register_views, write_state
-from cti.trunkgroup import build_groups
-from cti.trunks.isdn import IsdnTrunk
-from cti.trunks.r2 import R2Trunk
-from cti.trunks.ss7 import Ss7Trunk
-from cti.trunks.station import StationTrunk
-from drivers.base import Signalling, SpanConfig
-from drivers.sim import Cable, SimBoard
+from cti.config import Config
+from cti.queues import Agent
+from cti.runtime import Runtime, write_state
 from drivers.sim.board import MAX_SPANS
-from drivers.sim.station import StationBoard
 
 TRUNK_KINDS = ("isdn", "ss7", "r2")
 LAB_DNIS = "4000"  # the number the PSTN side dials: the demo IVR's route
@@ -74,7 +60,52 @@ class CallOutcome:
     choice: str | None = None
 
 
+def _trunk_kinds(opts: LabOptions) -> list[tuple[str, str]]:
+    """(key, kind) of each span pair in order: ``isdn``, ``isdn-2``, ..., ``ss7``, ..."""
+    return [(kind if j == 0 else f"{kind}-{j + 1}", kind)
+            for kind in opts.trunks for j in range(opts.spans_per_trunk)]
+
+
+def lab_config(opts: LabOptions, cdr_path: str) -> Config:
+    """The lab as a ``cti run`` configuration: boards ``pstn`` and ``cc`` cabled span to
+    span, a station board ``agents``, a trunk pair per span (``pstn-pri``/``cc-pri``,
+    ``pstn-isup``/``cc-isup``, ``pstn-r2``/``cc-r2``; further spans add ``-2``...), DNIS
+    4xxx to the demo IVR, and the agents ``agent01``..."""
+    kinds = _trunk_kinds(opts)
+    trunks: list[dict[str, Any]] = []
+    for i, (key, kind) in enumerate(kinds):
+        sfx = key[len(kind):]
+        pstn, cc = {"span": f"pstn:{i + 1}"}, {"span": f"cc:{i + 1}"}
+        if kind == "isdn":
+            pstn.update(name=f"pstn-pri{sfx}", type="isdn", side="network")
+            cc.update(name=f"cc-pri{sfx}", type="isdn", side="user")
+        elif kind == "ss7":
+            pstn.update(name=f"pstn-isup{sfx}", type="ss7", opc=1, dpc=2)
+            cc.update(name=f"cc-isup{sfx}", type="ss7", opc=2, dpc=1)
+        else:
+            pstn.update(name=f"pstn-r2{sfx}", type="r2", variant="cn", side="network")
+            cc.update(name=f"cc-r2{sfx}", type="r2", variant="cn", side="user",
+                      max_dnis=len(LAB_DNIS))
+        trunks += [pstn, cc]
+    return Config({
+        "kernel": {"virtual": not opts.realtime, "tone_plan": opts.plan},
+        "api": {"port": 0},
+        "board": [{"name": "pstn", "type": "sim", "spans": len(kinds)},
+                  {"name": "cc", "type": "sim", "spans": len(kinds)},
+                  {"name": "agents", "type": "sim", "spans": 0, "stations": opts.agents}],
+        "cable": [{"a": f"pstn:{i}", "b": f"cc:{i}"} for i in range(1, len(kinds) + 1)],
+        "trunk": trunks,
+        "route": [{"dnis": r"^4\d{3}$", "to": "ivr:demo"}],
+        "queue": [{"name": "sales"}, {"name": "support"}],
+        "agent": [{"name": f"agent{i + 1:02d}", "station": i} for i in range(opts.agents)],
+        "crm": {"path": os.path.splitext(cdr_path)[0] + ".db", "records": cdr_path},
+    }, path="<cti lab>")
+
+
 class Lab:
+    """The lab's callers and agents over a :class:`cti.runtime.Runtime` of
+    :func:`lab_config`: the same assembly as ``cti run``."""
+
     def __init__(self, opts: LabOptions | None = None):
         self.opts = opts = opts or LabOptions()
         for kind in opts.trunks:
@@ -83,63 +114,20 @@ class Lab:
         if not 1 <= opts.spans_per_trunk <= MAX_SPANS // len(opts.trunks):
             raise ValueError(f"spans_per_trunk must be 1..{MAX_SPANS // len(opts.trunks)}")
         self.rng = random.Random(opts.seed)
-        self.errors: list[str] = []
-        k = self.kernel = Kernel(virtual=not opts.realtime)
-        kinds = [kind for kind in opts.trunks for _ in range(opts.spans_per_trunk)]
-        n = len(kinds)
-        self.pstn = SimBoard("pstn", spans=n)
-        self.cc = SimBoard("cc", spans=n, system=self.pstn.system)
-        for board in (self.pstn, self.cc):
-            for span, kind in zip(board.spans, kinds, strict=True):
-                if kind == "r2":
-                    span.configure(SpanConfig(signalling=Signalling.CAS))
-        for a, b in zip(self.pstn.spans, self.cc.spans, strict=True):
-            Cable(a, b)
-        self.pstn.open()
-        self.cc.open()
-        self.station_board = StationBoard("agents", stations=opts.agents,
-                                          system=self.pstn.system)
-        self.station_board.open()
-        k.add_ticker(self.pstn.system)
-        for span in self.pstn.spans + self.cc.spans:
-            k.add_span(span)
-        self.stations = StationTrunk(k, "agents", self.station_board)
-        self.media = MediaEngine(k, plan=opts.plan)
-        self.agents = [Agent(f"agent{i + 1:02d}", i) for i in range(opts.agents)]
         self.cdr_path = opts.cdr_path or tempfile.mkstemp(prefix="cti-lab-", suffix=".csv")[1]
-        self.crm = CrmStore(os.path.splitext(self.cdr_path)[0] + ".db")
-        self.cdr = CdrWriter(self.cdr_path, store=self.crm)
-        queues = {name: HuntQueue(name, k, self.media, self.stations, self.agents)
-                  for name in ("sales", "support")}
-        for q in queues.values():
+        rt = self.runtime = Runtime(lab_config(opts, self.cdr_path))
+        self.errors = rt.errors
+        self.kernel, self.centre, self.media = rt.kernel, rt.centre, rt.media
+        self.crm, self.cdr, self.agents = rt.crm, rt.cdr, rt.agents
+        self.station_board = rt.stations_board
+        for q in rt.queues.values():
             q.on_answered = self._agent_answered
-        self.centre = CallCentre(k, self.media, DialPlan([Route.parse(r"^4\d{3}$", ".*",
-                                                                      "ivr:demo")]),
-                                 queues, self.cdr, plan=opts.plan, on_error=self.errors.append)
+        # trunks by kind ("isdn", "isdn-2", ...): the PSTN side places the calls
         self.pstn_trunks: dict[str, Any] = {}
         self.cc_trunks: dict[str, Any] = {}
-        offer = self.centre.incoming
-        for i, kind in enumerate(kinds):
-            ps, cs = self.pstn.spans[i], self.cc.spans[i]
-            j = i % opts.spans_per_trunk  # trunks of further spans: keys and names "<x>-2"...
-            sfx = "" if j == 0 else f"-{j + 1}"
-            key = kind + sfx
-            if kind == "isdn":
-                self.pstn_trunks[key] = IsdnTrunk(k, f"pstn-pri{sfx}", ps, "network")
-                self.cc_trunks[key] = IsdnTrunk(k, f"cc-pri{sfx}", cs, "user", on_offered=offer)
-            elif kind == "ss7":
-                self.pstn_trunks[key] = Ss7Trunk(k, f"pstn-isup{sfx}", ps, opc=1, dpc=2)
-                self.cc_trunks[key] = Ss7Trunk(k, f"cc-isup{sfx}", cs, opc=2, dpc=1,
-                                               on_offered=offer)
-            else:
-                self.pstn_trunks[key] = R2Trunk(k, f"pstn-r2{sfx}", ps, variant="cn",
-                                                master=True)
-                self.cc_trunks[key] = R2Trunk(k, f"cc-r2{sfx}", cs, variant="cn", master=False,
-                                              on_offered=offer, max_dnis=len(LAB_DNIS))
-        # every trunk is its own one-trunk group (the API's call.dial group=, cti groups)
-        self.centre.trunks.update({t.name: t for t in (*self.pstn_trunks.values(),
-                                                        *self.cc_trunks.values())})
-        self.centre.groups.update(build_groups(self.centre.trunks, [], {}))
+        trunks = iter(rt.trunks.values())  # in lab_config's order: pstn, cc per span
+        for key, _ in _trunk_kinds(opts):
+            self.pstn_trunks[key], self.cc_trunks[key] = next(trunks), next(trunks)
         self.outcomes: list[CallOutcome] = []
         self.api: ApiServer | None = None
         self.answered_by_ani: dict[str, asyncio.Event] = {}
@@ -212,17 +200,9 @@ class Lab:
         """The control API over the lab (real-time runs): `cti spans|links|calls|agents|
         queues|top` watch it while the calls go through; the call, agent desktop,
         supervisor and CRM operations of ``cti run`` work on its calls and agents."""
-        api = ApiServer()
-        register_views(api, self.kernel, self.centre,
-                       {s.name: s for s in self.pstn.spans + self.cc.spans}, self.centre.trunks,
-                       self.agents)
-        Operations(self.kernel, self.centre, self.centre.queues, self.centre.trunks,
-                   self.centre.groups, self.stations, self.agents, self.media,
-                   self.crm).register(api)
-        await api.start()
+        api = self.api = await self.runtime.start_api()
         if state_file:
             write_state(state_file, api.url, api.token)
-        self.api = api
         return api
 
     async def run(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -282,9 +262,7 @@ class Lab:
         }
 
     def close(self) -> None:
-        self.cdr.close()
-        self.crm.close()
-        self.kernel.close()
+        self.runtime.close()
 
 
 def run_lab(opts: LabOptions, progress: Callable[[int, int], None] | None = None
