@@ -192,12 +192,15 @@ class Operations:
 
     async def _placing(self, target: Call, feature) -> Any:
         """Await a feature that dials ``target``; a trunk refusing it is error ``refused``
-        (the caller stays with its agent)."""
+        (the caller stays with its agent), a party gone meanwhile (the agent hung up
+        before the target answered) is ``bad_state``, as for the features that answer at once."""
         try:
             return await feature
         except DialError as e:
             self.centre.active.pop(target.id, None)
             raise ApiError("refused", f"{e} (Q.850 cause {e.cause})") from None
+        except FeatureError as e:
+            raise ApiError("bad_state", str(e)) from None
 
     def register(self, api: ApiServer) -> None:
         ops = {

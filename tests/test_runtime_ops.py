@@ -102,3 +102,22 @@ def test_consult_to_a_busy_station_is_refused_and_the_caller_stays(rt):
     caller, agent_leg, err = rt.kernel.run(scenario())
     assert err.code == "refused" and "cause 17" in str(err)
     assert caller.state is CallState.CONNECTED and caller.data["bridged"] is agent_leg
+
+
+def test_consult_whose_agent_hangs_up_before_the_answer_is_bad_state(rt):
+    """The agent clears during the consultation: when the target answers there is nobody to
+    connect it to, and call.consult answers ``bad_state`` (not an internal failure)."""
+    rt.stations.board.handsets[3].answer_after = 3
+
+    async def scenario():
+        caller = await call_to_alice(rt)
+        agent_leg = caller.data["bridged"]
+        consult = asyncio.ensure_future(rt.ops.consult(caller.id, "stations", "3"))
+        await asyncio.sleep(0.5)
+        agent_leg.drop(16)
+        with pytest.raises(ApiError) as e:
+            await consult
+        return e.value
+
+    err = rt.kernel.run(scenario())
+    assert err.code == "bad_state" and "not an answered call" in str(err)
