@@ -28,11 +28,16 @@ from construct import (
     GreedyBytes,
     GreedyString,
     If,
+    IfThenElse,
     Int8ub,
     Optional,
     Padding,
+    Renamed,
     RepeatUntil,
+    SizeofError,
+    StringEncoded,
     Struct,
+    Tell,
     this,
 )
 
@@ -82,6 +87,83 @@ _BEARER_STRUCT = Struct(
 )
 
 
+def _compiled(body: Construct) -> Construct:
+    """``body`` compiled by construct (parses and builds several times faster); a body
+    with a condition written as a Python function (channel identification octet 3.3,
+    redirecting number octet 3b) cannot be compiled and is interpreted."""
+    try:
+        return body.compile()
+    except SyntaxError:
+        return body
+
+
+def _max_octets(sc: Construct) -> int | None:
+    """The most octets ``sc`` reads, or None when that depends on the data."""
+    if isinstance(sc, Renamed):
+        return _max_octets(sc.subcon)
+    if isinstance(sc, IfThenElse):
+        sizes = (_max_octets(sc.thensubcon), _max_octets(sc.elsesubcon))
+        return None if None in sizes else max(sizes)
+    try:
+        return sc.sizeof()
+    except SizeofError:
+        return None
+
+
+def _greedy(sc: Construct) -> bool:
+    """Whether ``sc`` takes every remaining octet as they are (bytes or IA5 text)."""
+    return sc is GreedyBytes or (isinstance(sc, (StringEncoded, Default))
+                                 and sc.subcon is GreedyBytes)
+
+
+class _Split:
+    """A body read as a head of at most ``size`` octets and a greedy tail field (the
+    digits of a number, the text of a display, a cause's diagnostics).  The head does not
+    depend on the tail, so it is coded once per distinct value and reused; the tail is
+    coded as it comes.  Derived from the element's own declaration."""
+
+    def __init__(self, spec: IeSpec, subcons: list[Construct], size: int):
+        self.size = size
+        self.tail = subcons[-1].name
+        tail = subcons[-1].subcon
+        self._tail = tail
+        # the greedy field's own coding: text in its declared encoding, or the octets
+        self._encoding = tail.encoding if isinstance(tail, StringEncoded) else None
+        self._default = tail.value if isinstance(tail, Default) else None
+        head = _compiled(Struct(*subcons[:-1], "_end" / Tell))
+
+        @lru_cache(maxsize=1024)
+        def parse_head(octets: bytes) -> tuple[dict, int] | None:
+            try:
+                parsed = head.parse(octets)
+                return _flatten(spec, parsed), parsed["_end"]
+            except (ConstructError, struct.error, UnicodeDecodeError, ValueError, TypeError):
+                return None
+
+        @lru_cache(maxsize=1024)
+        def build_head(key: tuple) -> bytes:
+            return head.build(_unflatten(spec, _value(key)))
+
+        self.parse_head = parse_head
+        self.build_head = build_head
+
+    def parse_tail(self, octets: bytes) -> str | bytes:
+        """The tail's value (UnicodeDecodeError for text outside its encoding)."""
+        return octets.decode(self._encoding) if self._encoding else octets
+
+    def build_tail(self, value: Any) -> bytes:
+        if self._encoding and type(value) is str:
+            try:
+                return value.encode(self._encoding)
+            except UnicodeEncodeError:
+                pass
+        elif not self._encoding and type(value) is bytes:
+            return value
+        elif value is None and isinstance(self._default, bytes):
+            return self._default
+        return self._tail.build(value)  # anything else as construct builds (or refuses) it
+
+
 @dataclass(frozen=True)
 class IeSpec:
     """One element: identifier (codeset 0 unless given), name, body and its octet groups."""
@@ -106,14 +188,18 @@ class IeSpec:
 
     @cached_property
     def codec(self) -> Construct:
-        """The body compiled by construct on first use (parses and builds several times
-        faster).  Bodies with a condition written as a Python function (channel
-        identification octet 3.3, redirecting number octet 3b) cannot be compiled and
-        are interpreted."""
-        try:
-            return self.body.compile()
-        except SyntaxError:
-            return self.body
+        """The body compiled on first use."""
+        return _compiled(self.body)
+
+    @cached_property
+    def split(self) -> _Split | None:
+        """The head/tail reading of the body when it is fields of a bounded size followed
+        by one greedy field; None for other bodies."""
+        subcons = list(getattr(self.body, "subcons", ()))
+        if not subcons or subcons[-1].name is None or not _greedy(subcons[-1].subcon):
+            return None
+        sizes = [_max_octets(sc) for sc in subcons[:-1]]
+        return None if None in sizes else _Split(self, subcons, sum(sizes))
 
 
 SPECS: tuple[IeSpec, ...] = (
@@ -298,6 +384,18 @@ def _decode_form(form: str, codeset: int, body: bytes) -> IE:
 
 def _decode_as(spec: IeSpec, codeset: int, body: bytes) -> IE:
     ident = spec.ident
+    split = spec.split
+    if split is not None:
+        head = split.parse_head(body[:split.size])
+        if head is not None:
+            try:
+                tail = split.parse_tail(body[head[1]:])
+            except UnicodeDecodeError:
+                pass  # the whole body is read below, for the error's text
+            else:
+                value = dict(head[0])
+                value[split.tail] = tail
+                return IE(spec.name, ident, codeset, value, body)
     try:
         parsed = spec.codec.parse(body)
         value = _flatten(spec, parsed)
@@ -309,26 +407,49 @@ def _decode_as(spec: IeSpec, codeset: int, body: bytes) -> IE:
 def encode_body(name: str, value: dict) -> bytes:
     """Contents octets of element ``name`` from its flat value dict."""
     spec = BY_NAME[name]
+    key = None
+    if spec.split is not None:
+        key = _key(value)
+        try:
+            hash(key)
+        except TypeError:
+            key = None  # an unhashable value: built whole
+    return _encode(spec, value, key)
+
+
+def _encode(spec: IeSpec, value: dict, key: tuple | None) -> bytes:
+    """``key`` is ``value`` as a sorted tuple of items (:func:`_key`), when hashable."""
+    split = spec.split
     try:
+        if split is not None and key is not None and split.tail in value:
+            head = split.build_head(tuple(kv for kv in key if kv[0] != split.tail))
+            return head + split.build_tail(value[split.tail])
         return spec.codec.build(_unflatten(spec, value))
     except (ConstructError, struct.error) as e:
-        raise ValueError(f"cannot encode {name}: {e}") from None
+        raise ValueError(f"cannot encode {spec.name}: {e}") from None
+
+
+def _key(value: dict) -> tuple:
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(value.items()))
+
+
+def _value(key: tuple) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in key}
 
 
 def make(name: str, **value: Any) -> IE:
     """An element from field values, e.g. ``make("cause", value=16, location=0)``.
     Elements are immutable and cached: the same values give the same element."""
-    key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(value.items()))
-    return _make(name, key)
+    return _make(name, _key(value))
 
 
 @lru_cache(maxsize=8192)
 def _make(name: str, key: tuple) -> IE:
-    value = {k: list(v) if isinstance(v, tuple) else v for k, v in key}
+    value = _value(key)
     if name in SINGLE_BY_NAME:
         return IE(name, SINGLE_BY_NAME[name], 0, value)
-    raw = encode_body(name, value)
-    return decode_body(0, BY_NAME[name].ident, raw)
+    spec = BY_NAME[name]
+    return decode_body(0, spec.ident, _encode(spec, value, key))
 
 
 def encode(ies: Iterable[IE]) -> bytes:
