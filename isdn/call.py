@@ -193,8 +193,6 @@ class Call(Machine):
         self.setup = Message("SETUP", self.cref, False, ie_list, self.cc.cr_len)
         self.retries["T303"] = 0
         if self.cc.multipoint:
-            if overlap:
-                raise ValueError("a broadcast SETUP carries the complete number (en bloc)")
             self.offer = BroadcastOffer(self)
             self.offer.send_setup()
         else:
@@ -219,7 +217,8 @@ class Call(Machine):
 
     def got_setup_ack(self, msg: Message) -> str | None:
         self.timers.stop("T303")
-        self._start("T304")
+        if self.offer is None:  # a broadcast call times each terminal (isdn.offer)
+            self._start("T304")
         self._event("more_info", msg)
         return self._take_channel(msg)
 
@@ -326,7 +325,7 @@ class Call(Machine):
             ie_list.insert(0, ies.sending_complete())
         self.called += digits
         self.send("INFORMATION", ie_list)
-        if self.role == "OUT_OVERLAP":
+        if self.role == "OUT_OVERLAP" and self.offer is None:
             self._start("T304")
 
     def got_notify(self, msg: Message) -> None:
@@ -465,8 +464,7 @@ class Call(Machine):
         self._released(None, causes.RECOVERY_ON_TIMER_EXPIRY)
         if channel is not None:
             self.cc.channels.set_state(channel, BState.MAINTENANCE)
-            if not self.cc.multipoint:  # no point-to-point link to restart it over
-                self.cc.restart([channel])
+            self.cc.restart([channel])
         return self._st("NULL")
 
     # ---- status (5.8.10 - 5.8.11) --------------------------------------------------------

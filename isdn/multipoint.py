@@ -6,6 +6,14 @@ needs it; the broadcast data link (group TEI 127) carries UI frames to every ter
 Q.931 5.2.1 / 5.2.5: a call placed on this stack is offered with SETUP in a UI frame and
 the first terminal to CONNECT gets it (:mod:`isdn.offer`); calls a terminal places run
 on its own data link.
+
+RESTART (Q.931 5.5, optional on a multipoint access): its acknowledgement needs a
+point-to-point data link, and 5.5 note 1 has the layer 3 resources of every SAPI 0 data
+link initialised, so the network sends RESTART on each terminal's established data link
+(:class:`LinkRestarts`); the channels return to idle when every one of them has answered
+RESTART ACKNOWLEDGE (a terminal whose TEI is removed no longer owes one); T316 sends it
+again to those that have not, N316 times, and then the channels go to maintenance.  A
+RESTART from a terminal clears that terminal's calls only.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ from typing import Any
 
 from core.clock import Scheduler
 from core.timers import TimerTable
-from isdn import lapd_codec
+from isdn import lapd_codec, q931_codec
 from isdn.lapd import DataLink
 from isdn.q931 import Event
+from isdn.q931_codec import Message
 from isdn.stack import MemoryWire, Stack, Transport
 from isdn.tei import TeiNetwork
 
@@ -39,6 +48,7 @@ class MultipointNetwork(Stack):
         self.tei_network = TeiNetwork(scheduler, self._send_frame, self._assigned,
                                       self._removed, self.link.table)
         self.cc.mdl_error_hook = self.tei_network.mdl_error
+        self.cc.restart_links = LinkRestarts(self)
 
     def start(self) -> None:
         """Nothing to bring up: terminals ask for TEIs and establish their own links."""
@@ -52,6 +62,7 @@ class MultipointNetwork(Stack):
         link = self.terminals.pop(tei, None)
         if link is not None:
             link.mdl_remove()
+            self.cc.restart_links.link_gone(link)
 
     def data_links(self) -> list[DataLink]:
         return list(self.terminals.values())
@@ -77,6 +88,49 @@ class MultipointNetwork(Stack):
         out = super().status()
         out["terminals"] = {tei: link.status() for tei, link in self.terminals.items()}
         return out
+
+
+class LinkRestarts:
+    """RESTART on each terminal's data link, and whose RESTART ACKNOWLEDGE is awaited."""
+
+    def __init__(self, net: MultipointNetwork):
+        self.net = net
+        self.pending: dict[tuple[int, ...] | None, set[DataLink]] = {}
+
+    def send(self, key: tuple[int, ...] | None, msg: Message) -> bool:
+        """Send RESTART to the terminals that still owe an acknowledgement (at first, every
+        terminal whose data link is established); False when there is none."""
+        if key not in self.pending:
+            self.pending[key] = {link for link in self.net.terminals.values()
+                                 if link.established}
+        octets = q931_codec.encode(msg)
+        for link in self.pending[key]:
+            link.dl_data(octets)
+        return bool(self.pending[key])
+
+    def acknowledged(self, key: tuple[int, ...] | None, link: Any) -> bool:
+        """A terminal's RESTART ACKNOWLEDGE: True when it was the last one awaited."""
+        waiting = self.pending.get(key)
+        if waiting is None or link not in waiting:
+            return False
+        waiting.discard(link)
+        if waiting:
+            return False
+        del self.pending[key]
+        return True
+
+    def forget(self, key: tuple[int, ...] | None) -> None:
+        self.pending.pop(key, None)
+
+    def link_gone(self, link: DataLink) -> None:
+        """A removed TEI owes nothing; a restart only it still owed is complete."""
+        cc = self.net.cc
+        for key in [k for k, links in self.pending.items() if link in links]:
+            self.pending[key].discard(link)
+            if not self.pending[key]:
+                del self.pending[key]
+                cc.restart_done(key, None)
+        cc.flush()
 
 
 class _Bus:

@@ -7,6 +7,16 @@ responded, or responds later, is cleared with RELEASE cause 26 "non-selected use
 clearing" (5.2.9, 5.3.2 b).  Terminals that reject (RELEASE COMPLETE, or DISCONNECT
 answered by RELEASE) are dropped.
 
+Overlap receiving by the terminals (5.2.4, 5.2.5.2): a SETUP without a sending complete
+indication may be answered by SETUP ACKNOWLEDGE from any number of terminals; the network
+runs T304 for each of them (started by its SETUP ACKNOWLEDGE, restarted by each
+INFORMATION sent to it, stopped by its CALL PROCEEDING, ALERTING or CONNECT) and sends the
+call information that follows to every terminal in overlap receiving; a terminal that
+acknowledges late is sent the INFORMATION messages it missed.  T304 expiring for a terminal
+clears it with RELEASE cause 102 (as 5.2.5.4 clears a broadcast called user, 5.3.2 e); when
+no responding terminal remains the caller gets cause 28 "invalid number format".  T302 is
+each terminal's own (its overlap receiving supervision, 5.2.4).
+
 Call Abort (5.3.2 e, 5.2.5.4): when the call is given up before a terminal is selected
 (the caller clears, T303 expires twice, T310 expires, or every terminal has rejected) the
 caller is told at once; until T312 expires every terminal that responded or still
@@ -44,6 +54,8 @@ class BroadcastOffer:
         self.selected: Any = None
         self.abort_cause: int | None = None  # the cause terminals get in Call Abort
         self.timers = Timers(call.cc.timer_table, call.cc.scheduler)
+        self.t304: dict[Any, Timers] = {}  # T304 of each terminal in overlap receiving
+        self.information: list[list] = []  # INFORMATION sent so far (for late acknowledgers)
 
     def send_setup(self) -> None:
         """SETUP in a UI frame (5.2.1); T312 keeps the call reference for late answers."""
@@ -82,6 +94,7 @@ class BroadcastOffer:
                 self._clear_terminal(link, self.abort_cause or NON_SELECTED_USER_CLEARING)
             return None
         if name in RESPONSES:
+            self._overlap(link, name)
             self.responders[link] = name
             if name == "CONNECT":
                 self._select(link)
@@ -90,6 +103,40 @@ class BroadcastOffer:
             call = self.call
             return link if call.fsm.lookup(call.state, name) is not None else None
         return link  # STATUS ENQUIRY, INFORMATION ...: answered on that terminal's link
+
+    def _overlap(self, link: Any, name: str) -> None:
+        """Per-terminal T304 (5.2.4, 5.2.5.2); a late SETUP ACKNOWLEDGE gets the call
+        information already sent to the others."""
+        if name != "SETUP ACKNOWLEDGE":
+            self._stop_t304(link)
+            return
+        if self.responders.get(link) == name:
+            return  # a repeated SETUP ACKNOWLEDGE
+        self._start_t304(link)
+        for ie_list in self.information:
+            self._send(link, "INFORMATION", ie_list)
+
+    def _start_t304(self, link: Any) -> None:
+        timers = self.t304.setdefault(link, Timers(self.call.cc.timer_table,
+                                                   self.call.cc.scheduler))
+        timers.start("T304", self._t304, link)
+
+    def _stop_t304(self, link: Any) -> None:
+        timers = self.t304.pop(link, None)
+        if timers is not None:
+            timers.stop_all()
+
+    def _t304(self, link: Any) -> None:
+        """T304 expired for one terminal: it is cleared with 102; the caller with 28 when
+        no responding terminal is left (5.2.4, 5.2.5.4)."""
+        self.t304.pop(link, None)
+        if link not in self.responders or self.selected is not None:
+            return
+        self._clear_terminal(link, causes.RECOVERY_ON_TIMER_EXPIRY)
+        call = self.call
+        if not self.responders and not call.timers.running("T303"):
+            self.abort(causes.INVALID_NUMBER_FORMAT, causes.RECOVERY_ON_TIMER_EXPIRY)
+        call.cc.flush()
 
     def _terminal_clears(self, link: Any, msg: Message) -> None:
         """A terminal rejects or clears before it was selected."""
@@ -102,6 +149,7 @@ class BroadcastOffer:
             return
         answered = link in self.responders
         self.responders.pop(link, None)
+        self._stop_t304(link)
         self.rejections.append(msg.cause if msg.cause is not None else causes.CALL_REJECTED)
         if answered and not self.responders:  # everyone who answered has gone
             self.abort(self.cause(), causes.RECOVERY_ON_TIMER_EXPIRY)
@@ -116,6 +164,7 @@ class BroadcastOffer:
 
     def _clear_terminal(self, link: Any, cause: int) -> None:
         self.responders.pop(link, None)
+        self._stop_t304(link)
         self.releasing.add(link)
         self._send(link, "RELEASE", [self.call._cause_ie(cause)])
 
@@ -160,10 +209,19 @@ class BroadcastOffer:
             cause = self.call.cause or causes.NORMAL_CLEARING
             self.abort(cause, cause)
             return
+        if name == "INFORMATION":  # to the terminals in overlap receiving (5.2.4)
+            self.information.append(ie_list)
+            for link, response in self.responders.items():
+                if response == "SETUP ACKNOWLEDGE":
+                    self._send(link, name, ie_list)
+                    self._start_t304(link)
+            return
         for link in self.responders:
             self._send(link, name, ie_list)
 
     def released(self) -> None:
         """The call is released; in Call Abort T312 still guards the call reference."""
+        for link in list(self.t304):
+            self._stop_t304(link)
         if self.abort_cause is None:
             self.timers.stop_all()

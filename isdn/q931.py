@@ -86,6 +86,9 @@ class CallControl:
         self.link_up = False
         self._reestablishing = False
         self.restarting: dict[tuple[int, ...] | None, int] = {}
+        # a multipoint interface sends RESTART on each terminal's data link and waits for
+        # every acknowledgement (isdn.multipoint.LinkRestarts); None: the one data link
+        self.restart_links: Any = None
         self._restart_handles: dict[tuple[int, ...] | None, Any] = {}
         self._events: list[Event] = []
         self._flushing = False
@@ -187,11 +190,7 @@ class CallControl:
         raise ChannelBusy("no call reference free", causes.TEMPORARY_FAILURE)
 
     def restart(self, channels: list[int] | None = None) -> None:
-        """RESTART (5.5.1) of the given B-channels (class 0) or of the interface (class 7).
-        It needs a point-to-point data link: a multipoint interface has none to send it on."""
-        if self.multipoint:
-            raise ValueError("RESTART needs a point-to-point data link; this interface is "
-                             "point-to-multipoint")
+        """RESTART (5.5.1) of the given B-channels (class 0) or of the interface (class 7)."""
         targets = list(channels) if channels is not None else list(self.channels.channels)
         for ch in targets:
             owner = self.channels.owner(ch)
@@ -213,7 +212,12 @@ class CallControl:
                          channels=list(key)), ies.restart_indicator(0)]
 
     def _send_restart(self, key: tuple[int, ...] | None) -> None:
-        self.send(Message("RESTART", 0, False, self._restart_ies(key), self.cr_len))
+        msg = Message("RESTART", 0, False, self._restart_ies(key), self.cr_len)
+        if self.restart_links is None:
+            self.send(msg)
+        elif not self.restart_links.send(key, msg):
+            self.restart_done(key, None)  # no terminal to tell
+            return
         old = self._restart_handles.pop(key, None)
         if old is not None:
             old.cancel()
@@ -228,6 +232,8 @@ class CallControl:
             self._send_restart(key)
             return
         del self.restarting[key]
+        if self.restart_links is not None:
+            self.restart_links.forget(key)
         for ch in key or list(self.channels.channels):
             self.channels.set_state(ch, BState.MAINTENANCE)
         self.emit(Event("restart_failed", detail={"channels": list(key) if key else None}))
@@ -512,6 +518,8 @@ class CallControl:
         for ch in chans:
             owner = self.channels.owner(ch)
             if isinstance(owner, Call):
+                if self.multipoint and owner.link is not self.rx_link:
+                    continue  # a terminal restarts its own calls, not another's
                 owner.clear_internally(causes.TEMPORARY_FAILURE)
             self.channels.set_state(ch, BState.IDLE)
         keep = [e for e in msg.ies if e.name in ("channel_id", "restart_indicator")]
@@ -524,6 +532,12 @@ class CallControl:
         key = None if not ri or ri["restart_class"] != 0 or not chans else tuple(chans)
         if key not in self.restarting:
             return
+        if self.restart_links is not None and not self.restart_links.acknowledged(
+                key, self.rx_link):
+            return  # other terminals still owe theirs
+        self.restart_done(key, msg)
+
+    def restart_done(self, key: tuple[int, ...] | None, msg: Message | None) -> None:
         del self.restarting[key]
         handle = self._restart_handles.pop(key, None)
         if handle is not None:

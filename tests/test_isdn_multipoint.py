@@ -4,7 +4,6 @@ and the first CONNECT selected, the others cleared with cause 26 (5.2.5)."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +15,8 @@ from isdn.offer import NON_SELECTED_USER_CLEARING
 
 class Bus:
     """Two terminals on one in-memory bus; ``answer[i]`` says what terminal i does with an
-    offered call: a list of (delay, action) with action alert/answer/reject:<cause>/
-    disconnect:<cause>."""
+    offered call: a list of (delay, action[, event]) with action more/proceed/alert/answer/
+    reject:<cause>/disconnect:<cause>, done on ``event`` (default "offered")."""
 
     def __init__(self, answer=None, terminals=2):
         self.clock = VirtualClock()
@@ -39,11 +38,12 @@ class Bus:
 
     def _user(self, i, ev):
         self.log.append((i, ev.kind, ev.cause))
-        if ev.kind != "offered":
-            return
-        for delay, action in self.answer.get(i, []):
+        for delay, action, *on in self.answer.get(i, []):
+            if ev.kind != (on[0] if on else "offered"):
+                continue
             name, _, cause = action.partition(":")
             act = {"alert": ev.call.alert, "answer": ev.call.answer, "proceed": ev.call.proceed,
+                   "more": ev.call.more_info,
                    "reject": lambda c=int(cause or 0), call=ev.call: call.hangup(c),
                    "disconnect": lambda c=int(cause or 0), call=ev.call: call.hangup(c)}[name]
             if delay:
@@ -196,10 +196,6 @@ def test_terminal_places_a_call_on_its_own_link():
     assert net_call.link is bus.net.terminals[bus.users[1].link.tei]
 
 
-def test_restart_needs_a_point_to_point_link():
-    bus = Bus()
-    with pytest.raises(ValueError, match="point-to-multipoint"):
-        bus.net.restart([1])
 
 
 @settings(max_examples=150)
@@ -267,3 +263,167 @@ def test_two_terminals_on_one_tei_are_found_and_removed():
     teis = [u.link.tei for u in users]
     assert None not in teis and len(set(teis)) == 2
     assert all(u.link_up for u in users)
+
+
+# ---- overlap receiving by the terminals on a broadcast SETUP (Q.931 5.2.4, 5.2.5.2) -----
+
+
+def overlap_call(bus, digits="00", complete=True, called="20"):
+    """A broadcast SETUP without sending complete; ``digits`` follow in INFORMATION as
+    soon as a terminal acknowledges."""
+    call = bus.net.place_call(called, "3000", overlap=True)
+    bus.net.cc.on_event = lambda ev: (bus._net(ev), ev.kind == "more_info"
+                                      and ev.call.send_digits(digits, complete))
+    return call
+
+
+def informations(bus, i):
+    tei = bus.users[i].link.tei
+    msgs = [q931_codec.decode(f.info) for f in bus.sent if f.kind == "I" and f.tei == tei]
+    return [(m.called, m.ie("sending_complete") is not None)
+            for m in msgs if m.name == "INFORMATION"]
+
+
+def test_overlap_setup_broadcast_without_sending_complete():
+    bus = Bus({0: [(0, "more")], 1: [(0, "more"), (0, "answer", "info")]})
+    call = overlap_call(bus)
+    ui = [q931_codec.decode(f.info) for f in bus.sent if f.kind == "UI" and f.sapi == 0]
+    assert ui[0].called == "20" and ui[0].ie("sending_complete") is None
+    bus.clock.advance(1.0)
+    # INFORMATION goes to every terminal in overlap receiving, on its own data link
+    assert informations(bus, 0) == informations(bus, 1) == [("00", True)]
+    assert call.role == "ACTIVE" and call.link.tei == bus.users[1].link.tei
+    assert bus.users[1].calls[0].called == "2000"
+    assert bus.events(0)[-1] == ("released", NON_SELECTED_USER_CLEARING)
+    assert bus.events("net") == [("more_info", None), ("connected", None)]
+
+
+def test_late_setup_ack_is_sent_the_information_it_missed():
+    bus = Bus({0: [(0, "more"), (0, "alert", "info")],
+               1: [(0.5, "more"), (0, "answer", "info")]})
+    call = overlap_call(bus, "0")
+    bus.clock.advance(0.2)
+    assert informations(bus, 0) == [("0", True)] and informations(bus, 1) == []
+    bus.clock.advance(1.0)
+    assert informations(bus, 1) == [("0", True)]
+    assert call.role == "ACTIVE" and call.link.tei == bus.users[1].link.tei
+
+
+def test_t304_runs_per_terminal():
+    """Terminal 1 acknowledges but never completes: its T304 clears it with 102; the
+    call goes on with terminal 0, which alerted."""
+    bus = Bus({0: [(0, "more"), (0, "alert", "info")], 1: [(0, "more")]})
+    for u in bus.users:
+        u.cc.timer_table.set("T302", 100.0)  # the terminals wait longer than T304
+    call = overlap_call(bus, "0", complete=False)
+    bus.clock.advance(29.0)
+    assert bus.to_terminal(1) == [("INFORMATION", None)]
+    bus.clock.advance(2.0)  # T304 = 30 s
+    assert bus.to_terminal(1)[-1] == ("RELEASE", 102)
+    assert bus.events(1)[-1] == ("released", 102)
+    assert call.role == "OUT_DELIVERED" and bus.users[0].calls[0].role == "IN_RECEIVED"
+    assert ("RELEASE", 102) not in bus.to_terminal(0)
+
+
+def test_t304_with_no_terminal_left_clears_the_caller_with_28():
+    bus = Bus({0: [(0, "more")]})
+    bus.users[0].cc.timer_table.set("T302", 100.0)
+    bus.net.place_call("20", overlap=True)
+    bus.clock.advance(31.0)
+    assert bus.to_terminal(0) == [("RELEASE", 102)]
+    assert bus.events("net") == [("more_info", None), ("released", 28)]
+    assert bus.net.cc.calls == {}
+
+
+def test_terminal_t302_expiry_reaches_the_caller_as_28():
+    """5.2.4: the terminal's T302 expires with the number incomplete: it clears with 28,
+    which the caller gets when no other terminal is left (5.2.5.3)."""
+    bus = Bus({0: [(0, "more")]})
+    call = bus.net.place_call("20", overlap=True)
+    bus.clock.advance(16.0)  # T302 = 15 s
+    assert bus.events(0)[-1] == ("released", 28)
+    assert bus.events("net")[-1] == ("released", 28) and call.role == "NULL"
+
+
+# ---- RESTART on the multipoint interface (Q.931 5.5) ------------------------------------
+
+
+def restarts(bus, i):
+    tei = bus.users[i].link.tei
+    msgs = [q931_codec.decode(f.info) for f in bus.sent if f.kind == "I" and f.tei == tei]
+    return [(m.get("restart_indicator")["restart_class"], m.channel)
+            for m in msgs if m.name == "RESTART"]
+
+
+def test_restart_of_a_channel_goes_to_every_terminal_and_waits_for_each_ack():
+    bus = Bus({0: [(0, "answer")]})
+    call = bus.net.place_call("2000", channel=1)
+    bus.clock.advance(0.1)
+    assert call.role == "ACTIVE"
+    bus.net.restart([1])
+    assert call.role == "NULL" and bus.events("net")[-1] == ("released", 41)
+    assert bus.net.cc.channels.snapshot()[1] == "restart"
+    bus.clock.advance(0.1)
+    assert restarts(bus, 0) == restarts(bus, 1) == [(0, 1)]
+    assert bus.users[0].cc.calls == {} and ("released", 41) in bus.events(0)
+    assert [k for k in bus.events("net") if k[0].startswith("restart")] == [("restart_ack", None)]
+    assert bus.net.cc.channels.snapshot()[1] == "idle" and bus.net.cc.restarting == {}
+
+
+def test_restart_unanswered_by_one_terminal_is_repeated_to_it_then_maintenance():
+    bus = Bus()
+    bus.users[1].cc._got_restart = lambda msg: None  # terminal 1 never acknowledges
+    bus.net.restart()
+    bus.clock.advance(1.0)
+    assert restarts(bus, 0) == restarts(bus, 1) == [(7, None)]
+    assert not any(k == "restart_ack" for k, _ in bus.events("net"))
+    bus.clock.advance(120.0)  # T316: again, only to the terminal that owes it
+    assert restarts(bus, 0) == [(7, None)] and restarts(bus, 1) == [(7, None)] * 2
+    bus.clock.advance(120.0)  # N316 = 2 transmissions
+    assert bus.events("net")[-1] == ("restart_failed", None)
+    assert set(bus.net.cc.channels.snapshot().values()) == {"maintenance"}
+
+
+def test_restart_completes_when_the_silent_terminal_tei_is_removed():
+    bus = Bus()
+    bus.users[1].cc._got_restart = lambda msg: None
+    bus.net.restart([2])
+    bus.clock.advance(1.0)
+    bus.net._removed(bus.users[1].link.tei)
+    assert bus.events("net")[-1] == ("restart_ack", None)
+    assert bus.net.cc.channels.snapshot()[2] == "idle"
+
+
+def test_restart_with_no_terminal_link_is_complete_at_once():
+    clock = VirtualClock()
+    net, _ = memory_bus(clock, start=False)
+    seen = []
+    net.cc.on_event = lambda ev: seen.append(ev.kind)
+    net.restart([1])
+    assert seen == ["restart_ack"] and net.cc.channels.snapshot()[1] == "idle"
+
+
+def test_terminal_restart_clears_only_its_own_calls():
+    bus = Bus({0: [(0, "answer")]})
+    call0 = bus.net.place_call("2000", channel=1)
+    bus.net.cc.on_event = lambda ev: (bus._net(ev),
+                                      ev.kind == "offered" and ev.call.answer())
+    call1 = bus.users[1].place_call("5000", channel=2)
+    bus.clock.advance(0.1)
+    assert call0.role == call1.role == "ACTIVE"
+    bus.users[1].restart()  # the whole interface, from terminal 1
+    bus.clock.advance(0.1)
+    assert call0.role == "ACTIVE" and bus.users[0].calls[0].role == "ACTIVE"
+    assert [c for c in bus.net.cc.calls.values()] == [call0]
+    assert bus.net.cc.channels.snapshot() == {1: "busy", 2: "idle"}
+    assert any(k == "restart_ack" for _, k, _ in [x for x in bus.log if x[0] == 1])
+
+
+def test_second_t308_expiry_restarts_the_channel_on_a_multipoint_interface():
+    bus = Bus({0: [(0, "answer")]})
+    call = bus.net.place_call("2000", channel=2)
+    bus.clock.advance(0.1)
+    bus.users[0].cc.receive = lambda msg: None  # terminal 0 stops answering
+    call.hangup()
+    bus.clock.advance(40.0)  # T305 30 s, T308 twice (4 s)
+    assert restarts(bus, 1) == [(0, 2)]
