@@ -3,10 +3,12 @@
 One :class:`Circuit` per CIC is a :class:`core.fsm.Machine` whose table :data:`CIRCUIT_FSM`
 reads against the Q.764 procedures: basic call (2.1-2.3: IAM, SAM, ACM, CPG, ANM, CON, REL, RLC,
 SUS/RES), continuity check (2.1.8: COT, CCR, LPA with T8, T24-T27, T36), dual seizure (2.9.1.4),
-reset (2.10.3.1 RSC) and blocking (2.8.2 BLO/UBL).  Group
-procedures (GRS/GRA, CGB/CGBA, CGU/CGUA, 2.8.2.3 and 2.10.3.2) and the compatibility procedure for
-unrecognised messages and parameters (2.10.5) live in :class:`Isup`.  Timers are rows of
-:data:`ss7.timers.ISUP_TIMERS`.
+reset (2.10.3.1 RSC), blocking (2.8.2 BLO/UBL) and forward transfer (FOT, Q.763 2.23).  Group
+procedures (GRS/GRA, CGB/CGBA, CGU/CGUA, 2.8.2.3 and 2.10.3.2), circuit group query (CQM/CQR,
+2.8.3), the compatibility procedure for unrecognised messages and parameters (2.10.5), simple
+segmentation (2.1.12, :mod:`ss7.isup_segmentation`), signalling congestion control (2.10) and
+automatic congestion control (2.11, both :mod:`ss7.isup_congestion`) live in :class:`Isup`.
+Timers are rows of :data:`ss7.timers.ISUP_TIMERS`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from core.errors import EncodeError
 from core.fsm import FsmTable, Machine, Row
 from core.timers import Timers
 from ss7 import isup_codec as C
+from ss7.isup_congestion import CONGESTION_CAUSES, TrafficControl
+from ss7.isup_segmentation import Reassembly
 from ss7.mtp3 import Mtp3
 from ss7.mtp3_codec import SI_ISUP
+from ss7.mtp3_codec import VARIANTS as MTP3_VARIANTS
 from ss7.timers import ISUP_TIMERS
 
 # Q.850 causes used by the procedures
@@ -32,6 +37,7 @@ CAUSE_MSG_NOT_IMPLEMENTED = 97
 CAUSE_PARAM_NOT_IMPLEMENTED = 99
 CAUSE_RECOVERY_ON_TIMER = 102
 CAUSE_INVALID_MESSAGE = 95
+MAX_SIF = 272  # Q.703 2.3.8 / Q.704 2.3.8: longest signalling information field of an MSU
 
 
 class NoCircuit(Exception):
@@ -61,6 +67,18 @@ class IsupListener:
 
     def on_national(self, call: Circuit, message: str, params: dict[str, Any]) -> None:
         """A national message of the variant in the answered state (China: CCL, MPM, OPR)."""
+
+    def on_forward_transfer(self, call: Circuit, params: dict[str, Any]) -> None:
+        """FOT received on an incoming call after ACM or answer (Q.763 2.23): bring in or
+        recall an assistance operator."""
+
+    def on_query(self, dpc: int, first: int, states: list[dict[str, Any]]) -> None:
+        """CQR for our CQM (Q.764 2.8.3): per circuit ``{"cic", "remote", "local"}``, each
+        state ``{"call", "maintenance", "hardware"}`` by Q.763 3.14 names."""
+
+    def on_traffic_control(self, dpc: int, step: int, acc_level: int) -> None:
+        """Traffic toward ``dpc`` changed: signalling congestion step (Q.764 2.10, 0 = full
+        load) and the automatic congestion level it last sent (2.11, 0 = none)."""
 
 
 CIRCUIT_FSM = FsmTable("isup.circuit", [
@@ -99,6 +117,11 @@ CIRCUIT_FSM = FsmTable("isup.circuit", [
     Row("ANSWERED", "rx_CCL", "got_national"),
     Row("ANSWERED", "rx_MPM", "got_national"),
     Row("ANSWERED", "rx_OPR", "got_national"),
+    # forward transfer (Q.763 2.23): forward, after ACM or answer
+    Row("OUT_WAIT_ANM", "app_fot", "send_fot"),
+    Row("ANSWERED", "app_fot", "send_fot"),
+    Row("IN_WAIT_ANM", "rx_FOT", "got_fot"),
+    Row("ANSWERED", "rx_FOT", "got_fot"),
     # release (2.3)
     Row("*", "app_release", "send_rel", "WAIT_RLC"),
     Row("*", "rx_REL", "got_rel", "IDLE"),
@@ -226,6 +249,11 @@ class Circuit(Machine):
         """Send a national message of the variant on the answered call (China: ``CCL``
         forward, ``MPM`` with ``charge_information`` backward, ``OPR`` either way)."""
         self.dispatch("app_national", message, params or {})
+
+    def forward_transfer(self, params: dict[str, Any] | None = None) -> None:
+        """FOT (Q.763 2.23) on our outgoing call after ACM or answer: ask the incoming
+        exchange for an assistance operator; other states raise ``UnexpectedEvent``."""
+        self.dispatch("app_fot", params or {})
 
     def continuity_result(self, ok: bool) -> None:
         """The check tone sent by the transceiver came back (``ok``) or was judged lost; a
@@ -470,6 +498,15 @@ class Circuit(Machine):
     def got_national(self, msg: dict) -> None:
         self._listener("on_national", self, msg["message"], msg["params"])
 
+    def send_fot(self, params: dict[str, Any]) -> None:
+        if not self.outgoing:
+            raise EncodeError("FOT is only sent in the forward direction")
+        self.send("FOT", params)
+
+    def got_fot(self, msg: dict) -> None:
+        if not self.outgoing:  # a forward message arriving on our outgoing call is discarded
+            self._listener("on_forward_transfer", self, msg["params"])
+
     def send_sus(self, network: bool) -> None:
         self.send("SUS", {"suspend_resume": {"network_initiated": int(network), "spare": 0}})
 
@@ -492,13 +529,13 @@ class Circuit(Machine):
             self.timers.stop(t)
         self._cc_equipment(None)
         self.cause = cause
-        self.send("REL", {"cause": C.cause(cause)})
+        self.send("REL", self.isup.rel_params(cause))
         self.timers.start("T1", self.dispatch, "T1")
         if not self.timers.running("T5"):
             self.timers.start("T5", self.dispatch, "T5")
 
     def resend_rel(self) -> None:
-        self.send("REL", {"cause": C.cause(self.cause or CAUSE_NORMAL)})
+        self.send("REL", self.isup.rel_params(self.cause or CAUSE_NORMAL))
         self.timers.start("T1", self.dispatch, "T1")
 
     def t5_reset(self) -> None:
@@ -596,8 +633,14 @@ class Isup:
         self._restarted: set[int] = set()
         self._grs_pending: dict[tuple[int, int], tuple[int, Timers]] = {}
         self._cg_pending: dict[tuple[str, int, int], Timers] = {}
+        self._cq_pending: dict[tuple[int, int], tuple[int, Timers]] = {}
         self._sls = 0
-        self.counters = {"rx": 0, "tx": 0, "rx_errors": 0, "cfn_sent": 0, "unknown_params": 0}
+        self.counters = {"rx": 0, "tx": 0, "rx_errors": 0, "cfn_sent": 0, "unknown_params": 0,
+                         "segmented": 0, "sgm_discarded": 0, "t34_expired": 0}
+        self.max_length = MAX_SIF - MTP3_VARIANTS[self.variant.mtp3].label_len
+        self.controls: dict[int, TrafficControl] = {}  # per destination, once it congests
+        self.overload = 0  # our automatic congestion level (Q.764 2.11), 0 = not overloaded
+        self._reassembly = Reassembly(self._deliver, self.counters)
         mtp3.register_user(SI_ISUP, self)
 
     def add_circuits(self, dpc: int, cics: Iterable[int]) -> None:
@@ -611,18 +654,39 @@ class Isup:
     # sending ----------------------------------------------------------------------------------
     def send(self, dpc: int, cic: int, message: str, params: dict[str, Any] | None = None,
              unknown_params: list | None = None) -> None:
+        """Encode and send; a message longer than the SIF allows goes as message + SGM
+        (Q.764 2.1.12) or raises ``EncodeError``."""
         data = C.encode(message, cic, params, unknown_params)
-        self.counters["tx"] += 1
-        self.mtp3.transfer(SI_ISUP, dpc, cic & 0x0F, data)  # SLS = 4 LSBs of the CIC
+        if len(data) > self.max_length:
+            parts = C.segment(message, cic, params or {}, self.max_length, unknown_params)
+            self.counters["segmented"] += 1
+        else:
+            parts = (data,)
+        for part in parts:
+            self.counters["tx"] += 1
+            self.mtp3.transfer(SI_ISUP, dpc, cic & 0x0F, part)  # SLS = 4 LSBs of the CIC
+
+    def rel_params(self, cause: int) -> dict[str, Any]:
+        """REL parameters: the cause, and our automatic congestion level while we are
+        overloaded (Q.764 2.11.2)."""
+        params: dict[str, Any] = {"cause": C.cause(cause)}
+        if self.overload:
+            params["automatic_congestion_level"] = self.overload
+        return params
 
     # application API ----------------------------------------------------------------------------
     def setup(self, dpc: int, called: str, calling: str | None = None, *, cic: int | None = None,
               presentation: int = 0, screening: int = 3, category: int | None = None,
               complete: bool = True, continuity_check: int = 0) -> Circuit:
-        """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`.
+        """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`, or its
+        subclass ``ss7.isup_congestion.Congested`` (cause 42) when traffic toward ``dpc`` is
+        reduced (2.10, 2.11) and this attempt is not admitted.
         ``continuity_check`` is the nature-of-connection indicator (Q.763 3.35): 1 checks
         this circuit with the IAM (2.1.8), 2 says a previous circuit is being checked."""
         circuit = self._pick(dpc, cic)
+        control = self.controls.get(dpc)
+        if control is not None:
+            control.admit()
         v = self.variant
         params: dict[str, Any] = {
             "nature_of_connection": C.nature_of_connection(continuity_check=continuity_check),
@@ -777,8 +841,29 @@ class Isup:
         self.available.discard(dpc)
 
     def mtp_status(self, dpc: int, cause: str) -> None:
-        """MTP-STATUS (Q.764 2.11): remembered per destination for the application."""
+        """MTP-STATUS (Q.704 11.2.3): remembered per destination for the application; a
+        congestion indication drives the traffic reduction of Q.764 2.10."""
         self.status[dpc] = cause
+        if cause in CONGESTION_CAUSES:
+            self.control(dpc).congestion()
+
+    def control(self, dpc: int) -> TrafficControl:
+        """The traffic control toward ``dpc`` (Q.764 2.10 / 2.11), made when first needed."""
+        ctl = self.controls.get(dpc)
+        if ctl is None:
+            ctl = self.controls[dpc] = TrafficControl(dpc, self.timer_table, self.scheduler,
+                                                      self._traffic_changed)
+        return ctl
+
+    def _traffic_changed(self, dpc: int, step: int, acc_level: int) -> None:
+        self.listener.on_traffic_control(dpc, step, acc_level)
+
+    def set_overload(self, level: int) -> None:
+        """Our exchange's overload state (Q.764 2.11.2): at level 1 or 2 every REL we send
+        carries that automatic congestion level (Q.763 3.4); 0 ends it."""
+        if level not in (0, 1, 2):
+            raise ValueError(f"automatic congestion level {level!r}: 0 (none), 1 or 2")
+        self.overload = level
 
     def mtp_transfer(self, opc: int, dpc: int, sls: int, data: bytes) -> None:
         self.counters["rx"] += 1
@@ -790,11 +875,9 @@ class Isup:
         except C.IsupDecodeError:
             self.counters["rx_errors"] += 1
             return
-        if msg["unknown_params"] and not self._unknown_params(opc, msg):
-            return
         name = msg["message"]
         handler = _GROUP_HANDLERS.get(name)
-        if handler is not None:
+        if handler is not None:  # (group messages have no optional part)
             getattr(self, handler)(opc, msg)
             return
         c = self.circuits.get((opc, msg["cic"]))
@@ -802,9 +885,20 @@ class Isup:
             if name != "UCIC":
                 self.send(opc, msg["cic"], "UCIC")
             return
-        self._circuit_message(c, name, msg)
+        if name in _SEGMENTATION or self._reassembly.held:
+            self._reassembly.receive(c, msg)  # Q.764 2.1.12: may hold it for its SGM (T34)
+        else:
+            self._deliver(c, msg)
+
+    def _deliver(self, c: Circuit, msg: dict) -> None:
+        """A whole (reassembled) message: the compatibility procedure, then its procedure."""
+        if msg["unknown_params"] and not self._unknown_params(c.dpc, msg):
+            return
+        self._circuit_message(c, msg["message"], msg)
 
     def _circuit_message(self, c: Circuit, name: str, msg: dict) -> None:
+        if name == "REL" and "automatic_congestion_level" in msg["params"]:
+            self.control(c.dpc).acc(msg["params"]["automatic_congestion_level"])  # 2.11.2
         if name in ("BLO", "UBL", "BLA", "UBA"):
             getattr(self, "_rx_" + name.lower())(c)
             return
@@ -909,6 +1003,63 @@ class Isup:
     def _rx_cgua(self, opc: int, msg: dict) -> None:
         self._rx_cgba(opc, msg, block=False)
 
+    # circuit group query (2.8.3) --------------------------------------------------------------------
+    def query(self, dpc: int, first: int, last: int) -> None:
+        """CQM for first..last (1 to 32 circuits), T28 until the CQR, whose states come to
+        ``IsupListener.on_query``; no CQR: maintenance is alerted (Q.764 A.1)."""
+        if not 0 <= last - first <= 31:
+            raise EncodeError("a circuit group query covers 1..32 circuits")
+        old = self._cq_pending.pop((dpc, first), None)
+        if old is not None:
+            old[1].stop_all()
+        t = Timers(self.timer_table, self.scheduler)
+        self._cq_pending[(dpc, first)] = (last, t)
+        self.send(dpc, first, "CQM", {"range_status": C.range_status(last - first)})
+        t.start("T28", self._cq_expired, dpc, first)
+
+    def _cq_expired(self, dpc: int, first: int) -> None:
+        self._cq_pending.pop((dpc, first), None)
+        self.listener.on_maintenance(first, "T28 expired: no CQR")
+
+    def circuit_state(self, dpc: int, cic: int) -> dict[str, str]:
+        """Our state of one circuit in Q.763 3.14 terms (``call``, ``maintenance``,
+        ``hardware``); hardware blocking is not told apart from maintenance blocking here."""
+        c = self.circuits.get((dpc, cic))
+        if c is None:
+            return {"call": "unequipped", "maintenance": "none", "hardware": "none"}
+        call = _QUERY_STATES.get(c.state)
+        if call == "transient" or c.pending_block:
+            return {"call": "transient", "maintenance": "none", "hardware": "none"}
+        if call is None:
+            call = "outgoing busy" if c.outgoing else "incoming busy"
+        return {"call": call, "maintenance": C.BLOCKING[c.local_blocked + 2 * c.remote_blocked],
+                "hardware": "none"}
+
+    def _rx_cqm(self, opc: int, msg: dict) -> None:
+        """Q.764 2.8.3: answer with the state of each circuit; a range over 31 is discarded."""
+        rng = msg["params"]["range_status"]["range"]
+        if rng > 31:
+            self.counters["rx_errors"] += 1
+            return
+        states = [C.circuit_state_octet(**self.circuit_state(opc, msg["cic"] + i))
+                  for i in range(rng + 1)]
+        self.send(opc, msg["cic"], "CQR", {"range_status": C.range_status(rng),
+                                           "circuit_state": states})
+
+    def _rx_cqr(self, opc: int, msg: dict) -> None:
+        entry = self._cq_pending.pop((opc, msg["cic"]), None)
+        if entry is None:  # a response to no query of ours: discarded
+            return
+        entry[1].stop_all()
+        first, octets = msg["cic"], msg["params"]["circuit_state"]
+        if len(octets) != msg["params"]["range_status"]["range"] + 1:
+            self.counters["rx_errors"] += 1
+            self.listener.on_maintenance(first, "CQR: circuit states do not match its range")
+            return
+        self.listener.on_query(opc, first, [
+            {"cic": first + i, "remote": C.circuit_state(o),
+             "local": self.circuit_state(opc, first + i)} for i, o in enumerate(octets)])
+
     # compatibility (2.10.5) -------------------------------------------------------------------------
     def _unknown_message(self, opc: int, e: C.UnknownMessage) -> None:
         """Q.764 2.10.5.1: act on the message compatibility information, else CFN (97)."""
@@ -956,4 +1107,14 @@ class Isup:
 
 
 _GROUP_HANDLERS = {"GRS": "_rx_grs", "GRA": "_rx_gra", "CGB": "_rx_cgb", "CGU": "_rx_cgu",
-                   "CGBA": "_rx_cgba", "CGUA": "_rx_cgua"}
+                   "CGBA": "_rx_cgba", "CGUA": "_rx_cgua", "CQM": "_rx_cqm", "CQR": "_rx_cqr"}
+# messages the reassembly of Q.764 2.1.12 must see (those that may announce an SGM, and SGM)
+_SEGMENTATION = frozenset((*C.SEGMENTING_INDICATOR, "SGM"))
+# circuit query (Q.764 2.8.3): the call processing state each circuit state reports; None is
+# "incoming busy" or "outgoing busy" by the call's direction.  Transient: an IAM sent and no
+# backward message yet, a REL or RSC sent and no RLC yet (awaited acknowledgements of our
+# blocking are transient too, see Isup.circuit_state)
+_QUERY_STATES: dict[str, str | None] = {
+    "IDLE": "idle", "CC_WAIT_CCR": "idle", "OUT_WAIT_ACM": "transient", "WAIT_RLC": "transient",
+    "RESETTING": "transient", "CC_RETEST": "outgoing busy", "CC_LOOPED": "incoming busy",
+    "IN_WAIT_COT": "incoming busy"}

@@ -156,6 +156,9 @@ _COMPAT_INSTR = BitFields(  # Q.763 3.33 / 3.41 instruction indicators
     1, ("transit", 1), ("release_call", 1), ("send_notification", 1), ("discard_message", 1),
     ("discard_parameter", 1), ("pass_on_not_possible", 2), ("ext", 1))
 
+_CIRCUIT_STATE = BitFields(  # Q.763 3.14: one octet per circuit of a CQR
+    1, ("maintenance", 2), ("call", 2), ("hardware", 2), ("spare", 2))
+
 PARAMS: dict[str, tuple[int, Construct]] = {
     "call_reference": (0x01, GreedyBytes),
     "transmission_medium_requirement": (0x02, Octet()),
@@ -168,7 +171,8 @@ PARAMS: dict[str, tuple[int, Construct]] = {
         2, ("international", 1), ("end_to_end_method", 2), ("interworking", 1),
         ("end_to_end_info", 1), ("isup", 1), ("isup_preference", 2), ("isdn_access", 1),
         ("sccp_method", 2), ("spare", 1), ("reserved", 4))),
-    "optional_forward_call": (0x08, Octet()),
+    "optional_forward_call": (0x08, BitFields(  # Q.763 3.38; bit C: 2.1.12 segmentation
+        1, ("cug", 2), ("simple_segmentation", 1), ("spare", 4), ("connected_line_request", 1))),
     "calling_category": (0x09, Octet()),
     "calling": (0x0A, AddressNumber(_CALLING_IND)),
     "redirecting": (0x0B, AddressNumber(_CALLING_IND)),
@@ -190,7 +194,11 @@ PARAMS: dict[str, tuple[int, Construct]] = {
     "suspend_resume": (0x22, BitFields(1, ("network_initiated", 1), ("spare", 7))),
     "event": (0x24, BitFields(1, ("event", 7), ("restricted", 1))),
     "original_called": (0x28, AddressNumber(_CALLING_IND)),
-    "optional_backward_call": (0x29, Octet()),
+    "circuit_state": (0x26, GreedyRange(_CIRCUIT_STATE)),
+    "automatic_congestion_level": (0x27, Octet()),  # Q.763 3.4: 1 / 2 = level 1 / 2 exceeded
+    "optional_backward_call": (0x29, BitFields(  # Q.763 3.37; bit C: 2.1.12 segmentation
+        1, ("inband", 1), ("diversion", 1), ("simple_segmentation", 1), ("mlpp_user", 1),
+        ("national", 4))),
     "access_delivery": (0x2E, Octet()),
     "echo_control": (0x37, Octet()),
     "message_compatibility": (0x38, GreedyRange(_COMPAT_INSTR)),
@@ -252,9 +260,11 @@ MESSAGES: dict[str, MessageSpec] = {m.name: m for m in [
     MessageSpec("LPA", 0x24),
     MessageSpec("GRA", 0x29, (), ("range_status",)),
     MessageSpec("CQM", 0x2A, (), ("range_status",)),
+    MessageSpec("CQR", 0x2B, (), ("range_status", "circuit_state")),
     MessageSpec("CPG", 0x2C, ("event",), (), True),
     MessageSpec("UCIC", 0x2E),
     MessageSpec("CFN", 0x2F, (), ("cause",), True),
+    MessageSpec("SGM", 0x38, (), (), True),
 ]}
 MESSAGE_BY_CODE = {m.code: m for m in MESSAGES.values()}
 # National messages by variant (codes from the national range of Q.763 table 4); only that
@@ -522,3 +532,84 @@ def backward_call(charge: int = 2, called_status: int = 1, called_category: int 
             "called_status": called_status, "charge": charge, "sccp_method": 0, "echo_device": 0,
             "isdn_access": 0, "holding": 0, "isup": isup, "end_to_end_info": 0,
             "interworking": 0}
+
+
+# ---- circuit state indicator (Q.763 3.14) ------------------------------------------------------
+CALL_STATES = ("transient", "incoming busy", "outgoing busy", "idle")  # by bits DC; 00 with BA
+BLOCKING = ("none", "local", "remote", "both")  # bits BA (when DC != 00) and FE
+
+
+def circuit_state(octet: dict[str, int]) -> dict[str, str]:
+    """One decoded circuit state octet -> ``{"call", "maintenance", "hardware"}`` names: with
+    bits DC = 00 the call state is BA's "transient" / "unequipped" (01, 10 spare)."""
+    if octet["call"] == 0:
+        call = ("transient", "spare", "spare", "unequipped")[octet["maintenance"]]
+        return {"call": call, "maintenance": "none", "hardware": "none"}
+    return {"call": CALL_STATES[octet["call"]], "maintenance": BLOCKING[octet["maintenance"]],
+            "hardware": BLOCKING[octet["hardware"]]}
+
+
+def circuit_state_octet(call: str, maintenance: str = "none",
+                        hardware: str = "none") -> dict[str, int]:
+    """The octet for a call state name (``circuit_state`` inverted); hardware blocking is only
+    coded with an idle circuit (Q.763 3.14 note)."""
+    if call in ("transient", "unequipped"):
+        return {"maintenance": 0 if call == "transient" else 3, "call": 0, "hardware": 0,
+                "spare": 0}
+    if hardware != "none" and call != "idle":
+        raise EncodeError("hardware blocking is coded only with call state idle (Q.763 3.14)")
+    return {"maintenance": BLOCKING.index(maintenance), "call": CALL_STATES.index(call),
+            "hardware": BLOCKING.index(hardware), "spare": 0}
+
+
+# ---- simple segmentation (Q.764 2.1.12, Q.763 2.38 / table 49) ---------------------------------
+# the messages that may announce an SGM, and the indicator parameter whose bit C does so
+SEGMENTING_INDICATOR = {"IAM": "optional_forward_call", "ACM": "optional_backward_call",
+                        "CPG": "optional_backward_call", "ANM": "optional_backward_call",
+                        "CON": "optional_backward_call"}
+# parameters an SGM carries (Q.763 table 49; generic notification is not declared here, and the
+# message compatibility information stays with the message it describes)
+SGM_PARAMS = ("access_transport", "user_to_user", "generic_digits", "generic_number")
+_INDICATOR_DEFAULT = {
+    "optional_forward_call": {"cug": 0, "spare": 0, "connected_line_request": 0},
+    "optional_backward_call": {"inband": 0, "diversion": 0, "mlpp_user": 0, "national": 0},
+}
+
+
+def announces_segment(msg: dict[str, Any]) -> bool:
+    """True when a decoded message says an SGM follows (simple segmentation indicator)."""
+    indicator = SEGMENTING_INDICATOR.get(msg["message"])
+    value = msg["params"].get(indicator) if indicator else None
+    return bool(value and value["simple_segmentation"])
+
+
+def segment(message: str, cic: int, params: dict[str, Any], limit: int,
+            unknown_params: list[dict[str, Any]] | None = None) -> list[bytes]:
+    """Encode ``message`` in at most ``limit`` octets: whole when it fits, else (Q.764 2.1.12)
+    as the message with its simple segmentation indicator set followed by one SGM carrying
+    the last of its SGM parameters, as few as make the first fit.  Raises
+    :class:`EncodeError` when the message may not be segmented or two segments are not
+    enough."""
+    whole = encode(message, cic, params, unknown_params)
+    if len(whole) <= limit:
+        return [whole]
+    indicator = SEGMENTING_INDICATOR.get(message)
+    movable = [n for n in params if n in SGM_PARAMS]
+    if indicator is None or not movable:
+        raise EncodeError(f"{message} of {len(whole)} octets exceeds {limit} and cannot be "
+                          f"segmented (Q.764 2.1.12)")
+    first = dict(params)
+    first[indicator] = {**_INDICATOR_DEFAULT[indicator], **params.get(indicator, {}),
+                        "simple_segmentation": 1}
+    for name in reversed(movable):
+        del first[name]
+        head = encode(message, cic, first, unknown_params)
+        if len(head) <= limit:
+            break
+    else:
+        raise EncodeError(f"{message} does not fit in {limit} octets even without its SGM "
+                          f"parameters (Q.764 2.1.12)")
+    tail = encode("SGM", cic, {n: params[n] for n in movable if n not in first})
+    if len(tail) > limit:
+        raise EncodeError(f"the SGM of {message} exceeds {limit} octets (Q.764 2.1.12)")
+    return [head, tail]

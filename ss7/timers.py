@@ -31,6 +31,8 @@ MTP3_TIMERS = TimerTable([
     TimerSpec("T2", 1.4, "s", "Q.704 16.8", "waiting for changeover acknowledgement (0.7-2 s)"),
     TimerSpec("T4", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, first attempt"),
     TimerSpec("T5", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, second attempt"),
+    TimerSpec("T8", 1.0, "s", "Q.704 16.8",
+              "transfer-prohibited inhibition: no further TFP for the destination (0.8-1.2 s)"),
     TimerSpec("T10", 30.0, "s", "Q.704 16.8",
               "waiting to repeat a signalling route set test message (30-60 s)"),
     TimerSpec("T12", 1.2, "s", "Q.704 16.8", "waiting for uninhibit acknowledgement (0.8-1.5 s)"),
@@ -39,6 +41,9 @@ MTP3_TIMERS = TimerTable([
     TimerSpec("T17", 1.0, "s", "Q.704 16.8", "delay before restarting initial alignment (0.8-1.5 s)"),
     TimerSpec("T18", 20.0, "s", "Q.704 16.8",
               "restarting SP: supervising link and linkset activation (network dependent)"),
+    TimerSpec("T19", 68.0, "s", "Q.704 16.8",
+              "after answering an unexpected TRA: further TRA from that point ignored, against "
+              "TFP/TFR/TRA ping-pong (67-69 s)"),
     TimerSpec("T20", 60.0, "s", "Q.704 16.8",
               "restarting SP: supervising receipt of all TRA messages (59-61 s)"),
     TimerSpec("T21", 64.0, "s", "Q.704 16.8",
@@ -73,9 +78,19 @@ ISUP_TIMERS = TimerTable([
     TimerSpec("T25", 5.0, "s", "Q.764 A.1", "first continuity check failed: delay to the first CCR (1-10 s)"),
     TimerSpec("T26", 120.0, "s", "Q.764 A.1", "a continuity recheck failed: delay to the next CCR (1-3 min)"),
     TimerSpec("T27", 240.0, "s", "Q.764 A.1", "after COT failure: waiting for CCR, then RSC (at least 4 min)"),
+    TimerSpec("T28", 10.0, "s", "Q.764 A.1", "waiting for CQR after CQM: alert maintenance (10 s)"),
+    TimerSpec("T29", 450.0, "ms", "Q.764 2.10.2",
+              "congestion indication received: further ones for the destination are ignored (300-600 ms)"),
+    TimerSpec("T30", 7.5, "s", "Q.764 2.10.2",
+              "no congestion indication for this long: traffic back up one step (5-10 s)"),
+    TimerSpec("T34", 3.0, "s", "Q.764 2.1.12",
+              "message announcing a segment: waiting for the SGM, then process it alone (2-4 s)"),
     TimerSpec("T35", 15.0, "s", "Q.764 A.1", "overlap: waiting for more address digits (15-20 s)"),
     TimerSpec("T36", 12.0, "s", "Q.764 A.1", "after CCR: waiting for COT or REL, then RSC (10-15 s)"),
     TimerSpec("T_glare", 0.2, "s", "Q.764 2.9.1.4", "non-controlling side back-off before reattempt"),
+    TimerSpec("T_acc", 5.0, "s", "Q.764 2.11.2",
+              "ACC: traffic toward an exchange stays reduced this long after its last REL with an "
+              "automatic congestion level (the amount and duration are a national matter)"),
 ])
 
 TUP_TIMERS = TimerTable([
@@ -86,4 +101,11 @@ TUP_TIMERS = TimerTable([
     TimerSpec("T_BLA", 12.0, "s", "Q.724 8.2", "waiting for BLA/UBA: repeat BLO/UBL (4-15 s)"),
     TimerSpec("T_RSC", 12.0, "s", "Q.724 8.3", "waiting for RLG after RSC, or GRA after GRS (4-15 s)"),
     TimerSpec("T_CLB", 90.0, "s", "China TUP 4.3", "called party cleared (CBK) before calling party clears"),
+    # continuity check (Q.724 7); the ranges are those ISUP took over (Q.764 T24, T8, T25-T27)
+    TimerSpec("T_CCT", 1.5, "s", "Q.724 7", "outgoing: waiting for the check tone to return (< 2 s)"),
+    TimerSpec("T_COT", 12.0, "s", "Q.724 7",
+              "incoming: waiting for COT/CCF after an IAM asking for a check, or for CCF/CLF after CCR (10-15 s)"),
+    TimerSpec("T_CCR", 5.0, "s", "Q.724 7", "first check failed (CCF): delay to the retest with CCR (1-10 s)"),
+    TimerSpec("T_CCR_REPEAT", 120.0, "s", "Q.724 7", "a retest failed: delay to the next CCR (1-3 min)"),
+    TimerSpec("T_CCR_WAIT", 240.0, "s", "Q.724 7", "incoming, after CCF: waiting for CCR, then RSC (at least 4 min)"),
 ])

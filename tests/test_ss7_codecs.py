@@ -82,6 +82,15 @@ _params = {
                      st.lists(st.integers(0, 1), min_size=2, max_size=32), st.integers(0, 1)),
     "SUS": st.builds(lambda n: {"suspend_resume": {"network_initiated": n, "spare": 0}},
                      st.integers(0, 1)),
+    "CQR": st.builds(lambda s: {"range_status": C.range_status(len(s) - 1),
+                                "circuit_state": s},
+                     st.lists(st.fixed_dictionaries({
+                         "maintenance": st.integers(0, 3), "call": st.integers(0, 3),
+                         "hardware": st.integers(0, 3), "spare": st.just(0)}),
+                         min_size=1, max_size=32)),
+    "SGM": st.fixed_dictionaries({}, optional={n: st.binary(max_size=40)
+                                               for n in C.SGM_PARAMS}),
+    "FOT": st.fixed_dictionaries({}, optional={"call_reference": st.binary(max_size=7)}),
 }
 
 
@@ -219,6 +228,7 @@ def test_every_isup_parameter_round_trips(data):
                                              st.integers(0, 255), st.binary(max_size=4)),
                    "information_request": st.integers(0, 0xFFFF),
                    "information": st.integers(0, 0xFFFF),
+                   "circuit_state": st.lists(_value_strategy(C._CIRCUIT_STATE), max_size=32),
                    "message_compatibility": st.lists(
                        _value_strategy(C._COMPAT_INSTR), min_size=1, max_size=2),
                    "parameter_compatibility": st.lists(st.fixed_dictionaries(

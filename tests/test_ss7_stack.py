@@ -546,6 +546,8 @@ def test_valid_messages_in_any_state_never_crash(clock):
         "GRS": {"range_status": C.range_status(3)},
         "GRA": {"range_status": C.range_status(3, [1, 0, 0, 1])},
         "CQM": {"range_status": C.range_status(3)},
+        "CQR": {"range_status": C.range_status(3),
+                "circuit_state": [C.circuit_state_octet("idle")] * 4},
         "COT": {"continuity": 1},
         **{m: {"cgs_type": {"type": 1}, "range_status": C.range_status(3, [1, 1, 0, 1])}
            for m in ("CGB", "CGU", "CGBA", "CGUA")},
