@@ -6,7 +6,14 @@ backward signals (SEC, CGC, NNC, ADI, CFL, SSB, UNN, LOS, SST, ACB, DPN, SLB, ST
 CLF; calling-party control of release (CLF -> RLG), called-party clear-back CBK and re-answer RAN;
 reset RSC (answered by RLG); blocking BLO/BLA, UBL/UBA; group messages GRS/GRA and
 MGB/MBA/MGU/MUA/HGB/HBA/HGU/HUA/SGB/SBA/SGU/SUA; dual seizure by the point-code rule (the higher
-point code controls the even CICs, Q.724 8.3).  Timers are rows of :data:`ss7.timers.TUP_TIMERS`.
+point code controls the even CICs, Q.724 8.3); the continuity check (Q.724 7): COT/CCF after
+an IAM asking for it, on this or a previous circuit, repeat attempt on another circuit and
+retest of the failed one with CCR.  Timers are rows of :data:`ss7.timers.TUP_TIMERS`.
+
+The continuity equipment is the application's, through the interface the ISUP uses
+(:meth:`TupListener.on_continuity`, :meth:`TupCircuit.continuity_result`), so the kernel's
+``cti.continuity.ContinuityEquipment`` serves both.  No public text of the China
+specification's continuity procedure was available: it follows Q.724.
 """
 
 from __future__ import annotations
@@ -48,12 +55,33 @@ class TupListener:
     def on_blocking(self, cic: int, local: bool, remote: bool) -> None: ...
     def on_maintenance(self, cic: int, what: str) -> None: ...
 
+    def on_continuity(self, call: TupCircuit, equipment: str | None) -> None:
+        """Continuity check equipment for ``call``'s circuit (Q.724 7), as for the ISUP:
+        ``"loop"`` - loop the circuit back (incoming); ``"transceiver"`` - send the 2000 Hz
+        check tone and call ``call.continuity_result(ok)`` (outgoing); ``None`` -
+        disconnect.  Without equipment the check fails when T_CCT expires."""
+
+    def on_continuity_pending(self, call: TupCircuit) -> None:
+        """An IAM asked for a continuity check (this or a previous circuit): the call is held
+        until COT (then :meth:`on_setup`) or a failure (:meth:`on_release`).  A transit
+        exchange may route onward already, with ``continuity_check=2`` (or
+        ``awaiting_previous``), and relay the outcome with ``continuity_previous()``."""
+
+    def on_repeat_attempt(self, call: TupCircuit, new: TupCircuit) -> None:
+        """The outgoing call of ``call`` was repeated on circuit ``new`` (after backing off a
+        dual seizure, or a failed continuity check)."""
+
 
 _STATES = ["IDLE", "OUT_WAIT_ACM", "OUT_WAIT_ANSWER", "IN_SETUP", "IN_ALERTING", "ANSWERED",
-           "CLEARED_BACK", "IN_CLEARED_BACK", "WAIT_CLF", "WAIT_RLG"]
+           "CLEARED_BACK", "IN_CLEARED_BACK", "WAIT_CLF", "WAIT_RLG",
+           "IN_WAIT_COT", "CC_RETEST", "CC_WAIT_CCR", "CC_LOOPED"]
+_NO_CALL = frozenset(("IDLE", "WAIT_RLG", "CC_RETEST", "CC_WAIT_CCR", "CC_LOOPED"))
 TUP_FSM = FsmTable("tup.circuit", _STATES, [
     # outgoing (Q.724 2, 3)
     Row("IDLE", "app_setup", "send_iam", "OUT_WAIT_ACM"),
+    Row("OUT_WAIT_ACM", "cc_result", "cc_checked"),
+    Row("OUT_WAIT_ACM", "T_CCT", "cc_checked"),
+    Row("OUT_WAIT_ACM", "app_previous", "cc_previous_outcome"),
     Row("OUT_WAIT_ACM", "app_digits", "send_sam"),
     Row("OUT_WAIT_ACM", "rx_GRQ", "send_gsm"),
     Row("OUT_WAIT_ACM", "rx_ACM", "got_acm", "OUT_WAIT_ANSWER"),
@@ -69,8 +97,8 @@ TUP_FSM = FsmTable("tup.circuit", _STATES, [
     Row("CLEARED_BACK", "rx_RAN", "got_ran", "ANSWERED"),
     Row("CLEARED_BACK", "T_CLB", "timeout_clear"),
     # incoming
-    Row("IDLE", "rx_IAM", "got_iam", "IN_SETUP"),
-    Row("IDLE", "rx_IAI", "got_iam", "IN_SETUP"),
+    Row("IDLE", "rx_IAM", "got_iam"),
+    Row("IDLE", "rx_IAI", "got_iam"),
     Row("IN_SETUP", "rx_SAM", "got_sam"),
     Row("IN_SETUP", "rx_SAO", "got_sao"),
     Row("IN_SETUP", "rx_GSM", "got_gsm"),
@@ -95,6 +123,25 @@ TUP_FSM = FsmTable("tup.circuit", _STATES, [
     Row("*", "rx_RSC", "got_rsc", "IDLE"),
     Row("*", "app_reset", "send_rsc", "WAIT_RLG"),
     Row("*", "group_reset", "local_reset", "IDLE"),
+    # continuity check (Q.724 7), incoming: loop until COT; after CCF wait for the retest
+    Row("IN_WAIT_COT", "rx_COT", "got_cot"),
+    Row("IN_WAIT_COT", "rx_CCF", "got_ccf"),
+    Row("IN_WAIT_COT", "rx_SAM", "got_sam"),
+    Row("IN_WAIT_COT", "rx_SAO", "got_sao"),
+    Row("IN_WAIT_COT", "T_COT", "cot_timeout", "WAIT_CLF"),
+    Row("IDLE", "rx_CCR", "got_ccr", "CC_LOOPED"),
+    Row("CC_WAIT_CCR", "rx_CCR", "got_ccr", "CC_LOOPED"),
+    Row("CC_WAIT_CCR", "T_CCR_WAIT", "cc_reset", "WAIT_RLG"),
+    Row("CC_LOOPED", "rx_CCF", "got_ccf_retest", "CC_WAIT_CCR"),
+    Row("CC_LOOPED", "T_COT", "cc_reset", "WAIT_RLG"),
+    Row("CC_LOOPED", "rx_CLF", "cc_cleared", "IDLE"),
+    Row("CC_WAIT_CCR", "rx_CLF", "cc_cleared", "IDLE"),
+    # outgoing retest of a failed circuit: CCR, check tone, CLF when it passes
+    Row("IDLE", "app_ccr", "send_ccr", "CC_RETEST"),
+    Row("CC_RETEST", "T_CCR", "send_ccr"),
+    Row("CC_RETEST", "T_CCR_REPEAT", "send_ccr"),
+    Row("CC_RETEST", "cc_result", "cc_rechecked"),
+    Row("CC_RETEST", "T_CCT", "cc_rechecked"),
 ])
 
 
@@ -113,9 +160,16 @@ class TupCircuit(Machine):
         self.local_blocked = False
         self.remote_blocked = False
         self.pending_block: str | None = None
+        self.cc_equipment: str | None = None  # continuity equipment connected (Q.724 7)
+        self.cc_failures = 0  # consecutive failed checks of this circuit
         self._clear()
 
     def _clear(self) -> None:
+        self.timers.stop("T_CCT")
+        self._cc_equipment(None)
+        self.cc_mode = 0  # continuity-check indicator of the call's IAM (Q.723 3.3)
+        self.cc_own = False  # check of this circuit still running (outgoing)
+        self.cc_previous = False  # outcome of a previous circuit's check still awaited
         self.outgoing = False
         self.called = ""
         self.calling: str | None = None
@@ -164,15 +218,169 @@ class TupCircuit(Machine):
     def reset(self) -> None:
         self.dispatch("app_reset")
 
+    def continuity_result(self, ok: bool) -> None:
+        """The check tone came back (``ok``) or was judged lost; a report when no check is
+        running is ignored."""
+        if self.fsm.lookup(self.state, "cc_result") is not None:
+            self.dispatch("cc_result", ok, False)
+
+    def continuity_previous(self, ok: bool) -> None:
+        """Transit exchange: the check of the previous circuit passed (COT goes on once this
+        circuit's own check, if any, has passed too) or failed (this call is cleared with
+        CLF; the preceding exchange repeats the attempt) - Q.724 7."""
+        self.dispatch("app_previous", ok)
+
+    def continuity_recheck(self) -> None:
+        """Maintenance: test an idle circuit with CCR and the check tone (Q.724 7)."""
+        self.dispatch("app_ccr")
+
+    # continuity check (Q.724 7) -------------------------------------------------------------
+    def _cc_equipment(self, equipment: str | None) -> None:
+        if equipment != self.cc_equipment:
+            self.cc_equipment = equipment
+            self._cb("on_continuity", self, equipment)
+
+    def _cc_start_check(self) -> None:
+        """Connect the transceiver and send the check tone; T_CCT waits for its return."""
+        self._cc_equipment("transceiver")
+        self.timers.start("T_CCT", self.dispatch, "T_CCT", False, True)
+
+    def _cc_running(self, expired: bool) -> bool:
+        """A check is running (a late report after T_CCT has decided is not)."""
+        if not expired and not self.timers.running("T_CCT"):
+            return False
+        self.timers.stop("T_CCT")
+        self._cc_equipment(None)
+        return True
+
+    def _cc_abandon(self) -> None:
+        """A backward signal that may only follow COT ended the wait: the check is moot."""
+        self.timers.stop("T_CCT")
+        self._cc_equipment(None)
+        self.cc_own = self.cc_previous = False
+
+    def _cc_done(self) -> None:
+        """COT once this circuit's check (if any) and the previous circuit's have passed."""
+        if not self.cc_own and not self.cc_previous:
+            self.send("COT")
+
+    def cc_checked(self, ok: bool, expired: bool) -> str | None:
+        """Outcome of the check made with the IAM: passed - COT (when nothing else is
+        awaited); failed - CCF, the call is repeated at once on another circuit and this one
+        is retested with CCR after T_CCR."""
+        if not self._cc_running(expired):
+            return None
+        if ok:
+            self.cc_own = False
+            self.cc_failures = 0
+            self._cc_done()
+            return None
+        self.send("CCF")
+        self.timers.stop("T_ACM")
+        setup, previous = self.setup, self.cc_previous
+        self._cb("on_maintenance", self.cic, "continuity check failed: repeat attempt")
+        self._clear()
+        if setup is not None:
+            self.tup.reattempt(self.dpc, setup, exclude=self.cic, old=self,
+                               awaiting_previous=previous)
+        self.cc_failures = 1
+        self.timers.start("T_CCR", self.dispatch, "T_CCR")
+        return "CC_RETEST"
+
+    def cc_previous_outcome(self, ok: bool) -> None:
+        if not self.cc_previous:
+            raise ValueError(f"CIC {self.cic}: no previous circuit's check is awaited")
+        if ok:
+            self.cc_previous = False
+            self._cc_done()
+        else:
+            self.dispatch("app_release")
+
+    def send_ccr(self) -> None:
+        self.send("CCR")
+        self._cc_start_check()
+
+    def cc_rechecked(self, ok: bool, expired: bool) -> str | None:
+        """Retest outcome: passed - CLF returns both ends to idle; failed - CCF, maintenance
+        alerted, and the retest repeated every T_CCR_REPEAT."""
+        if not self._cc_running(expired):
+            return None
+        if ok:
+            self.cc_failures = 0
+            self._cb("on_maintenance", self.cic, "continuity retest passed")
+            self.send_clf()
+            return "WAIT_RLG"
+        self.cc_failures += 1
+        self.send("CCF")
+        self._cb("on_maintenance", self.cic, f"continuity retest failed ({self.cc_failures})")
+        self.timers.start("T_CCR_REPEAT", self.dispatch, "T_CCR_REPEAT")
+        return None
+
+    def got_cot(self, msg: dict) -> str:
+        """COT while the call is held (T_COT): the loop is removed and the call offered."""
+        self.timers.stop("T_COT")
+        self._cc_equipment(None)
+        self.state = "IN_SETUP"  # the application may act inside on_setup
+        self._cb("on_setup", self)
+        return self.state
+
+    def got_ccf(self, msg: dict) -> str | None:
+        """CCF while the call is held: this circuit failed - the loop is removed, the call is
+        gone (the outgoing exchange repeats it elsewhere) and T_CCR_WAIT waits for the
+        retest.  With "check on a previous circuit" the preceding exchange clears with CLF,
+        so T_COT keeps running."""
+        if self.cc_mode != 1:
+            return None
+        self.timers.stop("T_COT")
+        self._cb("on_release", self)
+        self._clear()
+        self.timers.start("T_CCR_WAIT", self.dispatch, "T_CCR_WAIT")
+        return "CC_WAIT_CCR"
+
+    def cot_timeout(self) -> None:
+        """T_COT: neither COT nor CCF - call-failure signal CFL, then CLF clears the circuit."""
+        self._cc_equipment(None)
+        self._cb("on_maintenance", self.cic, "no continuity signal: call failure")
+        self.send("CFL")
+
+    def got_ccr(self, msg: dict) -> None:
+        """CCR: loop the circuit for the retest; T_COT supervises the CCF or CLF that ends it."""
+        self.timers.stop("T_CCR_WAIT")
+        self._cc_equipment("loop")
+        self.timers.start("T_COT", self.dispatch, "T_COT")
+
+    def got_ccf_retest(self, msg: dict) -> None:
+        self.timers.stop("T_COT")
+        self._cc_equipment(None)
+        self.timers.start("T_CCR_WAIT", self.dispatch, "T_CCR_WAIT")
+
+    def cc_cleared(self, msg: dict) -> None:
+        """CLF ends a retest (or gives it up): RLG, the circuit is idle."""
+        self.timers.stop_all()
+        self.send("RLG")
+        self._idle()
+
+    def cc_reset(self) -> None:
+        """T_CCR_WAIT (no retest after CCF) or T_COT after CCR: reset the circuit."""
+        self._cb("on_maintenance", self.cic, f"{self.state}: continuity retest supervision "
+                                             "expired: reset")
+        self._clear()
+        self.send_rsc()
+
     # outgoing -----------------------------------------------------------------------------------
-    def send_iam(self, setup: tuple[str, dict[str, Any]]) -> None:
+    def send_iam(self, setup: tuple[str, dict[str, Any]], awaiting_previous: bool = False) -> None:
         self.outgoing = True
         self.setup = setup
         name, fields = setup
         self.called = fields["called"]
         self.calling = fields.get("cli")
+        self.cc_mode = fields["ind"]["continuity"]
+        self.cc_own = self.cc_mode == 1
+        self.cc_previous = self.cc_mode == 2 or awaiting_previous
         self.send(name, fields)
         self.timers.start("T_ACM", self.dispatch, "T_ACM")
+        if self.cc_own:
+            self._cc_start_check()
 
     def send_sam(self, digits: str) -> None:
         self.called += digits
@@ -197,11 +405,13 @@ class TupCircuit(Machine):
         self.send("GSM", out)
 
     def got_acm(self, msg: dict) -> None:
+        self._cc_abandon()
         self.timers.stop("T_ACM")
         self.timers.start("T_ANS", self.dispatch, "T_ANS")
         self._cb("on_alerting", self)
 
     def got_answer(self, msg: dict) -> None:
+        self._cc_abandon()
         self.timers.stop("T_ACM")
         self.timers.stop("T_ANS")
         self._cb("on_answer", self)
@@ -230,18 +440,22 @@ class TupCircuit(Machine):
         self.timers.stop("T_ACM")
         setup = self.setup
         self._cb("on_glare", self)
+        previous = self.cc_previous
         self._clear()
         if setup is not None:
-            self.tup.reattempt(self.dpc, setup, exclude=self.cic)
-        self.got_iam(msg)
-        return "IN_SETUP"
+            self.tup.reattempt(self.dpc, setup, exclude=self.cic, old=self,
+                               awaiting_previous=previous)
+        return self.got_iam(msg)
 
     def timeout_clear(self) -> None:
         self._cb("on_maintenance", self.cic, f"{self.state}: timer expired, clearing")
         self.dispatch("app_release")
 
     # incoming -----------------------------------------------------------------------------------
-    def got_iam(self, msg: dict) -> None:
+    def got_iam(self, msg: dict) -> str:
+        """IAM/IAI: the call is offered, or held until COT when the continuity-check
+        indicator asks for a check (Q.724 7: the loop on this circuit for indicator 1; the
+        spare value 3 is read as "not required")."""
         f = msg["fields"]
         self.outgoing = False
         self.called = f["called"]
@@ -249,18 +463,30 @@ class TupCircuit(Machine):
         if "cli" in f:
             self.calling = f["cli"]
             self.restricted = bool(f["cli_head"]["restricted"])
+        self.cc_mode = f["ind"]["continuity"]
+        if self.cc_mode in (1, 2):
+            if self.cc_mode == 1:
+                self._cc_equipment("loop")
+            self.timers.start("T_COT", self.dispatch, "T_COT")
+            self.state = "IN_WAIT_COT"
+            self._cb("on_continuity_pending", self)
+            return self.state
         self.state = "IN_SETUP"  # the application may act inside on_setup
         self._cb("on_setup", self)
+        return self.state
 
     def got_sam(self, msg: dict) -> None:
-        digits = msg["fields"]["digits"]
-        self.called += digits
-        self._cb("on_digits", self, digits)
+        self._digits(msg["fields"]["digits"])
 
     def got_sao(self, msg: dict) -> None:
-        digit = "0123456789ABCDEF"[msg["fields"]["sao"]["digit"]]
-        self.called += digit
-        self._cb("on_digits", self, digit)
+        self._digits("0123456789ABCDEF"[msg["fields"]["sao"]["digit"]])
+
+    def _digits(self, digits: str) -> None:
+        """Subsequent address signals; a call held for its continuity check collects them
+        for :meth:`TupListener.on_setup`."""
+        self.called += digits
+        if self.state != "IN_WAIT_COT":
+            self._cb("on_digits", self, digits)
 
     def got_gsm(self, msg: dict) -> None:
         f = msg["fields"]
@@ -293,8 +519,9 @@ class TupCircuit(Machine):
 
     # release ---------------------------------------------------------------------------------------
     def send_clf(self) -> None:
-        for t in ("T_ACM", "T_ANS", "T_CLB"):
+        for t in ("T_ACM", "T_ANS", "T_CLB", "T_CCT"):
             self.timers.stop(t)
+        self._cc_equipment(None)
         self.send("CLF")
         self.timers.start("T_RLG", self.dispatch, "T_RLG")
         if not self.timers.running("T_RLG_LONG"):
@@ -313,7 +540,8 @@ class TupCircuit(Machine):
 
     def got_clf(self, msg: dict) -> None:
         self.timers.stop_all()
-        self._cb("on_release", self)
+        if self.state not in _NO_CALL:
+            self._cb("on_release", self)
         self.send("RLG")
         self._idle()
 
@@ -331,7 +559,7 @@ class TupCircuit(Machine):
         self._cb("on_idle", self)
 
     def got_rsc(self, msg: dict) -> None:
-        busy = self.state not in ("IDLE", "WAIT_RLG")
+        busy = self.state not in _NO_CALL
         self.timers.stop_all()
         if busy:
             self._cb("on_release", self)
@@ -344,13 +572,14 @@ class TupCircuit(Machine):
 
     def send_rsc(self) -> None:
         self.timers.stop_all()
+        self._cc_equipment(None)
         self.signal = "RSC"
         self.send("RSC")
         self.timers.start("T_RSC", self.dispatch, "T_RLG")
         self.timers.start("T_RLG_LONG", self.dispatch, "T_RLG_LONG")
 
     def local_reset(self) -> None:
-        if self.state not in ("IDLE", "WAIT_RLG"):
+        if self.state not in _NO_CALL:
             self._cb("on_release", self)
         self.timers.stop_all()
         self._clear()
@@ -388,13 +617,22 @@ class Tup:
     # application ---------------------------------------------------------------------------------
     def setup(self, dpc: int, called: str, calling: str | None = None, *,
               restricted: bool = False, cic: int | None = None,
-              category: int | None = None) -> TupCircuit:
-        """Seize a circuit and send IAM, or IAI with the calling line identity."""
+              category: int | None = None, continuity_check: int = 0,
+              awaiting_previous: bool = False) -> TupCircuit:
+        """Seize a circuit and send IAM, or IAI with the calling line identity.
+        ``continuity_check`` is the IAM's continuity-check indicator (Q.723 3.3): 1 checks
+        this circuit with the check tone, 2 says a previous circuit is being checked (a
+        transit exchange; report its outcome with ``continuity_previous``).
+        ``awaiting_previous`` with 1: a previous circuit's check is pending as well, and COT
+        waits for both (Q.724 7)."""
+        if awaiting_previous and continuity_check != 1:
+            raise ValueError("awaiting_previous goes with continuity_check=1 "
+                             "(2 already says a previous circuit is checked)")
         c = self._pick(dpc, cic)
         first, rest = called[:15], called[15:]  # 4-bit address signal count (Q.723 3.3)
         setup = T.iam_fields(first, category or self.variant.default_category, cli=calling,
-                             restricted=restricted)
-        c.dispatch("app_setup", setup)
+                             restricted=restricted, continuity=continuity_check)
+        c.dispatch("app_setup", setup, awaiting_previous)
         if rest:
             c.send_digits(rest)
         return c
@@ -409,14 +647,18 @@ class Tup:
             raise LookupError("no idle unblocked circuit")
         return ([c for c in free if c.controlling] or free)[0]
 
-    def reattempt(self, dpc: int, setup: tuple[str, dict[str, Any]], exclude: int) -> None:
+    def reattempt(self, dpc: int, setup: tuple[str, dict[str, Any]], exclude: int,
+                  old: TupCircuit, awaiting_previous: bool = False) -> None:
+        """Automatic repeat attempt of ``old``'s call on another circuit, after backing off a
+        dual seizure (Q.724 8.3) or a failed continuity check (Q.724 7)."""
         def again() -> None:
             try:
                 circuit = self._pick(dpc, None, exclude)
             except LookupError:
-                self.listener.on_maintenance(exclude, "repeat attempt after glare: no circuit")
+                self.listener.on_maintenance(exclude, "repeat attempt: no circuit")
                 return
-            circuit.dispatch("app_setup", setup)
+            circuit.dispatch("app_setup", setup, awaiting_previous)
+            self.listener.on_repeat_attempt(old, circuit)
         self.scheduler.call_later(0, again)
 
     def block(self, dpc: int, cic: int, unblock: bool = False) -> None:

@@ -262,12 +262,19 @@ def encode(variant: TupVariant, name: str, dpc: int, opc: int, cic: int,
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+CONTINUITY = {0: "not required", 1: "required on this circuit",  # Q.723 3.3, bits E-F
+              2: "performed on a previous circuit"}                   # (3 is spare)
+
+
 def iam_fields(called: str, category: int = 10, noa: int = 2, cli: str | None = None,
-               restricted: bool = False) -> tuple[str, dict[str, Any]]:
-    """IAM, or IAI when a calling line identity is given (Q.723 3.3-3.4)."""
+               restricted: bool = False, continuity: int = 0) -> tuple[str, dict[str, Any]]:
+    """IAM, or IAI when a calling line identity is given (Q.723 3.3-3.4); ``continuity`` is
+    the continuity-check indicator (:data:`CONTINUITY`)."""
+    if continuity not in CONTINUITY:
+        raise EncodeError(f"continuity-check indicator {continuity} is spare (Q.723 3.3)")
     f: dict[str, Any] = {
         "category": {"category": category, "spare": 0},
-        "ind": {"noa": noa, "circuit": 0, "continuity": 0, "echo": 0, "international": 0,
+        "ind": {"noa": noa, "circuit": 0, "continuity": continuity, "echo": 0, "international": 0,
                 "redirected": 0, "digital": 0, "path": 1, "spare": 0, "nas": len(called)},
         "called": called}
     if cli is None:
