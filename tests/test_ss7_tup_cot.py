@@ -7,6 +7,8 @@ circuit through a transit exchange."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import EncodeError
 from ss7 import tup_codec as T
@@ -341,3 +343,34 @@ def test_dual_seizure_during_a_check_backs_off_and_drops_the_transceiver(clock):
     repeat = [e for e in ea.events if e[0] == "repeat"]
     assert repeat and repeat[0][1] == 2
     assert ("setup", repeat[0][2], "111") in eb.events  # repeated, checked, offered
+
+
+@settings(max_examples=25)
+@given(st.sets(st.integers(1, 4)), st.integers(1, 3))
+def test_any_broken_circuits_each_call_offered_once_on_a_good_one_then_all_idle(broken, calls):
+    from core.clock import VirtualClock
+
+    clock = VirtualClock()
+    line, log, [(a, ea), (b, eb)] = exchanges(clock)
+    for cic in broken:
+        line.break_circuit(PC_A, PC_B, cic)
+    refused = 0
+    for n in range(calls):
+        try:
+            a.tup.setup(PC_B, f"55{n}", continuity_check=1)
+        except LookupError:
+            refused += 1
+    clock.advance(6.3)  # up to four failed checks in a row (T_CCT each)
+    offered = [e for e in eb.events if e[0] == "setup"]
+    lost = [e for e in ea.events if e[0] == "maintenance" and "no circuit" in e[2]]
+    assert len(offered) + len(lost) + refused == calls
+    assert sorted({e[2] for e in offered}) == sorted(e[2] for e in offered)  # once each
+    assert all(e[1] not in broken for e in offered)
+    for c in list(a.tup.circuits.values()):
+        if c.state == "ANSWERED":
+            c.release()
+    line.repair()
+    clock.advance(130.0)  # T_CCR or T_CCR_REPEAT: every failed circuit passes its retest
+    for node in (a, b):
+        assert {c.state for c in node.tup.circuits.values()} == {"IDLE"}
+    assert set(line.equipment.values()) <= {None}
