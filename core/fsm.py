@@ -68,15 +68,16 @@ class Machine:
     keep_transitions = 0  # how many transitions to keep; 0 keeps none
 
     def dispatch(self, event: str, *args: Any) -> Any:
-        row = self.fsm.lookup(self.state, event)
+        fsm = self.fsm
+        before = self.state
+        row = fsm._resolved.get((before, event)) or fsm.lookup(before, event)
         if row is None:
             handler = getattr(self, "unexpected", None)
             if handler is None:
-                raise UnexpectedEvent(f"{self.fsm.name}: {event} in state {self.state}")
+                raise UnexpectedEvent(f"{fsm.name}: {event} in state {before}")
             return handler(event, *args)
-        before = self.state
         result = getattr(self, row.action)(*args) if row.action else None
-        if isinstance(result, str) and result in self.fsm.state_set:
+        if result is not None and isinstance(result, str) and result in fsm.state_set:
             self.state = result
         elif row.next is not None and self.state == before:
             self.state = row.next

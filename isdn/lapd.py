@@ -212,10 +212,11 @@ class DataLink(Machine):
         """Events with no row in this state are ignored (Q.921 SDL: no transition)."""
 
     def _flush(self) -> None:
-        while self._indications:
-            name, *args = self._indications.pop(0)
+        indications = self._indications
+        while indications:
+            name, args = indications.pop(0)
             getattr(self.user, name)(self, *args)
-        if not self.defer_ack:
+        if self.ack_pending and not self.defer_ack:
             self.send_ack()
 
     def send_ack(self) -> None:
@@ -226,7 +227,7 @@ class DataLink(Machine):
             self._s("RR", False, command=False)
 
     def _indicate(self, name: str, *args) -> None:
-        self._indications.append((name, *args))
+        self._indications.append((name, args))
 
     def _mdl_error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -486,11 +487,12 @@ class DataLink(Machine):
         self._send_pending()
 
     def _send_pending(self) -> None:
-        if self.state != MULTIPLE_FRAME_ESTABLISHED or self.peer_busy:
+        if not self.queue or self.state != MULTIPLE_FRAME_ESTABLISHED or self.peer_busy:
             return
+        cr = self._cr(True)
         while self.queue and (self.vs - self.va) % 128 < self.k:
             info = self.queue.popleft()
-            self._tx(Frame(self.sapi, self._cr(True), self.tei, "I", False, self.vs, self.vr, info))
+            self._tx(Frame(self.sapi, cr, self.tei, "I", False, self.vs, self.vr, info))
             self.unacked.append((self.vs, info))
             self.vs = (self.vs + 1) % 128
             self.ack_pending = False
