@@ -677,12 +677,15 @@ class Isup:
     # application API ----------------------------------------------------------------------------
     def setup(self, dpc: int, called: str, calling: str | None = None, *, cic: int | None = None,
               presentation: int = 0, screening: int = 3, category: int | None = None,
-              complete: bool = True, continuity_check: int = 0) -> Circuit:
+              complete: bool = True, continuity_check: int = 0,
+              optional: dict[str, Any] | None = None) -> Circuit:
         """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`, or its
         subclass ``ss7.isup_congestion.Congested`` (cause 42) when traffic toward ``dpc`` is
         reduced (2.10, 2.11) and this attempt is not admitted.
         ``continuity_check`` is the nature-of-connection indicator (Q.763 3.35): 1 checks
-        this circuit with the IAM (2.1.8), 2 says a previous circuit is being checked."""
+        this circuit with the IAM (2.1.8), 2 says a previous circuit is being checked.
+        ``optional`` adds optional IAM parameters by name (e.g. ``user_to_user``,
+        ``access_transport``); an IAM too long for one MSU goes as IAM + SGM (2.1.12)."""
         circuit = self._pick(dpc, cic)
         control = self.controls.get(dpc)
         if control is not None:
@@ -699,6 +702,8 @@ class Isup:
         if calling is not None:
             params["calling"] = C.calling_party(calling, nai=v.calling_nai, pres=presentation,
                                                 screen=screening)
+        if optional:
+            params.update(optional)
         circuit.dispatch("app_setup", params)
         return circuit
 
