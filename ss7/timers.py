@@ -98,7 +98,7 @@ TUP_TIMERS = TimerTable([
     TimerSpec("T_ANS", 120.0, "s", "Q.724 7.4", "waiting for answer (ANC/ANN) after ACM"),
     TimerSpec("T_RLG", 12.0, "s", "Q.724 7.5", "waiting for RLG after CLF: repeat CLF (4-15 s)"),
     TimerSpec("T_RLG_LONG", 60.0, "s", "Q.724 7.5", "no RLG at all after CLF: alert and send RSC (1 min)"),
-    TimerSpec("T_BLA", 12.0, "s", "Q.724 8.2", "waiting for BLA/UBA: repeat BLO/UBL (4-15 s)"),
+    TimerSpec("T_BLA", 12.0, "s", "Q.724 8.2", "waiting for BLA/UBA or a group (un)blocking acknowledgement: repeat (4-15 s)"),
     TimerSpec("T_RSC", 12.0, "s", "Q.724 8.3", "waiting for RLG after RSC, or GRA after GRS (4-15 s)"),
     TimerSpec("T_CLB", 90.0, "s", "China TUP 4.3", "called party cleared (CBK) before calling party clears"),
     # continuity check (Q.724 7); the ranges are those ISUP took over (Q.764 T24, T8, T25-T27)

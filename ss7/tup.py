@@ -599,6 +599,7 @@ class Tup:
         self.available: set[int] = set()
         self.status: dict[int, str] = {}
         self._grs: dict[tuple[int, int], tuple[int, Timers]] = {}
+        self._group_pending: dict[tuple[int, int, str], Timers] = {}  # (dpc, first, ack)
         self.counters = {"rx": 0, "tx": 0, "rx_errors": 0}
         mtp3.register_user(SI_TUP, self, whole_sif=True)
 
@@ -692,7 +693,24 @@ class Tup:
         entry[1].start("T_RSC", self._send_grs, dpc, first, last)
 
     def group_block(self, dpc: int, first: int, status: list[int], kind: str = "MGB") -> None:
+        """Group (un)blocking ``kind`` (MGB/MGU, HGB/HGU, SGB/SGU) of the circuits from
+        ``first`` whose status bit is 1 (Q.723 3.15: range = len(status) - 1, at least 1),
+        repeated every T_BLA until its acknowledgement arrives, as BLO/UBL are."""
+        if kind not in GROUP_BLOCK:
+            raise ValueError(f"{kind} is not a group blocking or unblocking message")
+        if len(status) < 2 or any(b not in (0, 1) for b in status):
+            raise ValueError("a group message covers 2 or more circuits, status bits 0/1")
+        key = (dpc, first, GROUP_BLOCK[kind][0])
+        old = self._group_pending.pop(key, None)
+        if old is not None:
+            old.stop_all()
+        timers = self._group_pending[key] = Timers(self.timer_table, self.scheduler)
+        self._send_group(dpc, first, kind, list(status), timers)
+
+    def _send_group(self, dpc: int, first: int, kind: str, status: list[int],
+                    timers: Timers) -> None:
         self.send(dpc, first, kind, {"range": len(status) - 1, "status": status})
+        timers.start("T_BLA", self._send_group, dpc, first, kind, status, timers)
 
     # MTP primitives ---------------------------------------------------------------------------------
     def mtp_resume(self, dpc: int) -> None:
@@ -766,6 +784,10 @@ class Tup:
                     self.listener.on_blocking(c.cic, c.local_blocked, block)
             self.send(opc, first, ack, {"range": f["range"], "status": f["status"]})
         else:  # acknowledgements of our group blocking
+            pending = self._group_pending.pop((opc, first, name), None)
+            if pending is None:
+                return  # not asked for (or already acknowledged): no change
+            pending.stop_all()
             block = name in ("MBA", "HBA", "SBA")
             for c, b in zip(circuits, f["status"], strict=False):
                 if c is not None and b:

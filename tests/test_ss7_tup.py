@@ -3,6 +3,7 @@ TUP exchanges back to back (no open peer exists)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -212,3 +213,26 @@ def test_tup_reset_blocking_group_reset_and_dual_seizure(clock):
     ca.reset()
     clock.advance(0.1)
     assert ca.state == "IDLE" and b.tup.circuit(0x0A0001, 2).state == "IDLE"
+
+
+def test_tup_group_blocking_repeated_until_acknowledged(clock):
+    a, b, ra, rb = china_pair(clock)
+    sent = []
+    send = a.tup.send
+    a.tup.send = lambda dpc, cic, name, fields=None: (sent.append(name),
+                                                      send(dpc, cic, name, fields))
+    real = b.tup.mtp_transfer
+    b.tup.mtp_transfer = lambda *args: None  # B's TUP does not hear the first ones
+    a.tup.group_block(0x0A0002, 1, [1, 0, 1], "MGB")
+    clock.advance(25.0)  # T_BLA 12 s: two repetitions
+    assert sent == ["MGB", "MGB", "MGB"] and not a.tup.circuit(0x0A0002, 1).local_blocked
+    b.tup.mtp_transfer = real
+    clock.advance(12.0)
+    assert sent == ["MGB"] * 4 and a.tup.circuit(0x0A0002, 3).local_blocked
+    assert not a.tup.circuit(0x0A0002, 2).local_blocked
+    clock.advance(30.0)
+    assert sent == ["MGB"] * 4  # acknowledged: no more repetitions
+    with pytest.raises(ValueError):
+        a.tup.group_block(0x0A0002, 1, [1], "MGB")
+    with pytest.raises(ValueError):
+        a.tup.group_block(0x0A0002, 1, [1, 1], "MBA")
