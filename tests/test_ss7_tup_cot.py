@@ -374,3 +374,52 @@ def test_any_broken_circuits_each_call_offered_once_on_a_good_one_then_all_idle(
     for node in (a, b):
         assert {c.state for c in node.tup.circuits.values()} == {"IDLE"}
     assert set(line.equipment.values()) <= {None}
+
+
+_RX = {
+    "IAM": lambda d: T.iam_fields("123", continuity=d.draw(st.integers(0, 2)))[1],
+    "SAO": lambda d: {"sao": {"digit": 5, "filler": 0}},
+    "ACM": lambda d: {"ind": {"type": 1, "free": 1, "echo": 0, "forwarded": 0, "path": 1,
+                              "spare": 0}},
+    **{name: (lambda d: {}) for name in ("COT", "CCF", "CCR", "CLF", "RLG", "ANC", "CBK", "RAN",
+                                         "SSB", "CFL", "RSC", "BLO", "UBL", "BLA", "UBA")},
+}
+
+
+@settings(max_examples=40)
+@given(st.data())
+def test_any_signal_sequence_in_any_state_is_handled(data):
+    """Signals from the far end in any order, with timers expiring between them, while our
+    side runs its own check on the same circuits: never an exception, and a reset at the end
+    returns every circuit to idle with no equipment left connected."""
+    from core.clock import VirtualClock
+
+    clock = VirtualClock()
+    line, log, [(a, ea), (b, eb)] = exchanges(clock)
+    ea.mode = "wait"
+    if data.draw(st.booleans()):
+        line.break_circuit(PC_A, PC_B, 1)
+    for _ in range(data.draw(st.integers(1, 25))):
+        action = data.draw(st.sampled_from([*sorted(_RX), "advance", "setup", "recheck"]))
+        cic = data.draw(st.integers(1, 2))
+        if action == "advance":
+            clock.advance(data.draw(st.sampled_from([0.01, 0.1, 1.6, 5.0, 12.5, 130.0])))
+        elif action == "setup":
+            try:
+                a.tup.setup(PC_B, "77", continuity_check=data.draw(st.integers(0, 2)), cic=cic)
+            except LookupError:
+                pass
+        elif action == "recheck":
+            c = a.tup.circuit(PC_B, cic)
+            if c.state == "IDLE":
+                c.continuity_recheck()
+        else:
+            sif = T.encode(CN, action, PC_A, PC_B, cic, _RX[action](data))
+            a.tup.mtp_transfer(PC_B, PC_A, cic & 15, sif)
+    for cic in (1, 2):
+        a.tup.circuit(PC_B, cic).reset()
+    line.repair()
+    clock.advance(1.0)
+    assert {c.state for c in a.tup.circuits.values()} == {"IDLE"}
+    assert {c.state for c in b.tup.circuits.values()} == {"IDLE"}
+    assert set(line.equipment.values()) <= {None}
