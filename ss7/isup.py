@@ -21,7 +21,7 @@ from core.errors import EncodeError
 from core.fsm import FsmTable, Machine, Row
 from core.timers import Timers
 from ss7 import isup_codec as C
-from ss7.isup_congestion import CONGESTION_CAUSES, TrafficControl
+from ss7.isup_congestion import CAUSE_CONGESTION, CONGESTION_CAUSES, TrafficControl
 from ss7.isup_segmentation import Reassembly
 from ss7.mtp3 import Mtp3
 from ss7.mtp3_codec import SI_ISUP
@@ -42,6 +42,18 @@ MAX_SIF = 272  # Q.703 2.3.8 / Q.704 2.3.8: longest signalling information field
 
 class NoCircuit(Exception):
     """No idle, unblocked circuit toward the destination."""
+
+
+class Congested(NoCircuit):
+    """A new call refused because traffic toward ``dpc`` is reduced (Q.764 2.10 signalling
+    congestion ``step``, 2.11 automatic congestion level ``acc_level``); ``cause`` is the
+    Q.850 cause for the application: 42, switching equipment congestion."""
+
+    def __init__(self, dpc: int, step: int, acc_level: int):
+        self.dpc, self.step, self.acc_level = dpc, step, acc_level
+        self.cause = CAUSE_CONGESTION
+        super().__init__(f"traffic toward {dpc} reduced (signalling congestion step {step}, "
+                         f"ACC level {acc_level}): call refused, cause {self.cause}")
 
 
 class IsupListener:
@@ -680,16 +692,16 @@ class Isup:
               complete: bool = True, continuity_check: int = 0,
               optional: dict[str, Any] | None = None) -> Circuit:
         """Seize a circuit and send IAM (Q.764 2.1.1); raises :class:`NoCircuit`, or its
-        subclass ``ss7.isup_congestion.Congested`` (cause 42) when traffic toward ``dpc`` is
-        reduced (2.10, 2.11) and this attempt is not admitted.
+        subclass :class:`Congested` (cause 42) when traffic toward ``dpc`` is reduced (2.10,
+        2.11) and this attempt is not admitted.
         ``continuity_check`` is the nature-of-connection indicator (Q.763 3.35): 1 checks
         this circuit with the IAM (2.1.8), 2 says a previous circuit is being checked.
         ``optional`` adds optional IAM parameters by name (e.g. ``user_to_user``,
         ``access_transport``); an IAM too long for one MSU goes as IAM + SGM (2.1.12)."""
         circuit = self._pick(dpc, cic)
         control = self.controls.get(dpc)
-        if control is not None:
-            control.admit()
+        if control is not None and not control.admit():
+            raise Congested(dpc, control.step, control.acc_level)
         v = self.variant
         params: dict[str, Any] = {
             "nature_of_connection": C.nature_of_connection(continuity_check=continuity_check),

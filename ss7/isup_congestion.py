@@ -11,8 +11,9 @@ reduced (how much, and for how long, is a national matter: :data:`ACC_SHARE`, ti
 "Reduce" means concretely: each new outgoing call attempt (IAM) toward the destination is
 admitted with the share of :data:`REDUCTION_STEPS` (signalling congestion) and :data:`ACC_SHARE`
 (ACC), whichever is smaller, by a deterministic credit counter (call percentage control,
-E.412 2.3.1); a refused attempt raises :class:`Congested`, cause 42 "switching equipment
-congestion" (Q.850), to the application.  Calls already set up are not touched.
+E.412 2.3.1); ``Isup.setup`` refuses an attempt not admitted with ``ss7.isup.Congested``,
+cause 42 "switching equipment congestion" (Q.850), to the application.  Calls already set up
+are not touched.
 """
 
 from __future__ import annotations
@@ -42,17 +43,6 @@ CONGESTION_FSM = FsmTable("isup.congestion", ["FULL", "IGNORING", "REDUCED"], [
 ])
 
 
-class Congested(Exception):
-    """A new call toward a destination refused by traffic control; ``cause`` is the Q.850
-    cause for the application (42)."""
-
-    def __init__(self, dpc: int, step: int, acc_level: int):
-        self.dpc, self.step, self.acc_level = dpc, step, acc_level
-        self.cause = CAUSE_CONGESTION
-        super().__init__(f"traffic toward {dpc} reduced (signalling congestion step {step}, "
-                         f"ACC level {acc_level}): call refused, cause {self.cause}")
-
-
 class TrafficControl(Machine):
     """Traffic control toward one destination point code: the Q.764 2.10 step machine
     (:data:`CONGESTION_FSM`) and the ACC level last received from it (2.11).
@@ -79,16 +69,16 @@ class TrafficControl(Machine):
         """A congestion indication for this destination (MTP-STATUS)."""
         self.dispatch("congestion")
 
-    def admit(self) -> None:
-        """Admit one new call attempt or raise :class:`Congested`."""
+    def admit(self) -> bool:
+        """Whether one new call attempt may go (counted against the admitted share)."""
         share = self.share
         if share >= 1.0:
-            return
+            return True
         self._credit += share
         if self._credit >= 1.0 - 1e-9:
             self._credit -= 1.0
-            return
-        raise Congested(self.dpc, self.step, self.acc_level)
+            return True
+        return False
 
     # Q.764 2.10.2 ---------------------------------------------------------------------------
     def reduce(self) -> None:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from core.clock import VirtualClock
 from ss7 import isup_codec as C
-from ss7.isup import IsupListener
-from ss7.isup_congestion import ACC_SHARE, REDUCTION_STEPS, Congested, TrafficControl
+from ss7.isup import Congested, IsupListener, NoCircuit
+from ss7.isup_congestion import ACC_SHARE, REDUCTION_STEPS, TrafficControl
 from ss7.mtp3_codec import SI_SNM, encode_snm
 from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.timers import ISUP_TIMERS
@@ -62,7 +62,7 @@ def attempts(isup, n):
         try:
             call = isup.setup(2, "123", "456")
         except Congested as e:
-            assert e.cause == 42 and e.dpc == 2
+            assert e.cause == 42 and e.dpc == 2 and isinstance(e, NoCircuit)
             out.append(False)
             continue
         out.append(True)

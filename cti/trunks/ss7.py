@@ -11,7 +11,7 @@ from cti.calls import Call, CallEvent, DialError
 from cti.continuity import ContinuityEquipment
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
-from ss7.isup import Circuit, IsupListener, NoCircuit
+from ss7.isup import Circuit, Congested, IsupListener, NoCircuit
 from ss7.stack import RepeatFilter, Ss7Node, line_after
 
 LINK_TIMESLOT = 16
@@ -132,6 +132,8 @@ class Ss7Trunk(TrunkBase, IsupListener):
                     self.dpc, call.dnis, call.ani or None, cic=cic, presentation=pres,
                     continuity_check=call.data.get("continuity_check", 0))
                 break
+            except Congested as e:  # traffic toward the DPC reduced (Q.764 2.10/2.11)
+                raise DialError(f"trunk {self.name}: {e}", e.cause) from None
             except NoCircuit as e:
                 if cic is None:
                     raise DialError(f"trunk {self.name}: {e}", NO_CHANNEL_AVAILABLE) from None
