@@ -90,9 +90,11 @@ class Timers:
                 armed[0].cancel()
             self._armed[name] = (self.scheduler.call_at(due, self._fire_lazy, name), due)
             return
-        self.stop(name)
-        self._running[name] = (self.scheduler.call_later(value, self._fire, name, callback, args),
-                               self.scheduler.time() + value)
+        entry = self._running.get(name)
+        if entry is not None:
+            entry[0].cancel()
+        due = self.scheduler.time() + max(value, 0.0)
+        self._running[name] = (self.scheduler.call_at(due, self._fire, name, callback, args), due)
 
     def _fire(self, name: str, callback: Callable[..., Any], args: tuple) -> None:
         self._running.pop(name, None)
@@ -114,14 +116,16 @@ class Timers:
         entry = self._running.pop(name, None)
         if entry is not None:
             entry[0].cancel()
-        self._due.pop(name, None)
+        elif self._due:
+            self._due.pop(name, None)
 
     def stop_all(self) -> None:
-        for handle, _ in (*self._running.values(), *self._armed.values()):
-            handle.cancel()
-        self._running.clear()
+        for table in (self._running, self._armed):
+            if table:
+                for handle, _ in table.values():
+                    handle.cancel()
+                table.clear()
         self._due.clear()
-        self._armed.clear()
 
     def running(self, name: str) -> bool:
         return name in self._running or name in self._due
