@@ -15,7 +15,8 @@ from ss7.isup import IsupListener
 from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.timers import ISUP_TIMERS
 from ss7.trace import LinkTracer
-from tests.conftest import need_program
+from tests.conftest import need_library, need_program
+from tests.ss7_peer.ss7_harness import Libss7Pair
 
 
 class Rec(IsupListener):
@@ -213,3 +214,33 @@ def test_tshark_decodes_sgm_fot_cqm_cqr_and_acl(clock, tmp_path):
     assert rel[3] == "2"  # congestion level 2 exceeded
     cqr = next(r for r in rows if int(r[0]) == 0x2B)
     assert cqr[4] == "1"  # first circuit: incoming busy at B
+
+
+# against libss7 2.0: it answers CQM (isup_cqr) and reads our REL carrying an ACL --------------
+@pytest.mark.interop
+def test_libss7_answers_our_cqm_and_reads_rel_with_acl(tmp_path):
+    need_library("ss7")
+    need_program("gcc")
+    p = Libss7Pair(tmp_path, cics=range(1, 9))
+    try:
+        queries = []
+        p.rec.on_query = lambda dpc, first, states: queries.append((dpc, first, states))
+        assert p.run(15, lambda: 2 in p.node.mtp3.accessible and p.saw("UP"))
+        call = p.node.isup.setup(2, "5550100", cic=3)
+        assert p.run(5, lambda: p.saw("IAM 3 "))
+        p.cmd("call 5 5550199 - 0")
+        assert p.run(5, lambda: p.node.isup.circuit(2, 5).state == "IN_WAIT_ACM")
+        p.node.isup.query(2, 1, 8)
+        assert p.run(5, lambda: queries)
+        (dpc, first, states), = queries
+        assert p.saw("CQM 1 8") and (dpc, first) == (2, 1)
+        remote = [s["remote"]["call"] for s in states]
+        assert remote == ["idle", "idle", "incoming busy", "idle", "outgoing busy", "idle",
+                          "idle", "idle"]
+        assert [s["local"]["call"] for s in states][2:5] == ["transient", "idle",
+                                                             "incoming busy"]
+        p.node.isup.set_overload(1)
+        call.release(42)
+        assert p.run(5, lambda: p.saw("REL 3 42"))
+    finally:
+        p.close()

@@ -7,7 +7,8 @@
  *   auto on|off    (answer IAM with ACM+ANM, answer REL with RLC) ; quit
  * events: UP, DOWN, LINKUP n, LINKDOWN n, IAM cic called calling pres, ACM cic, ANM cic, CON cic,
  *   REL cic cause, RLC cic, RSC cic, GRS cic end, GRA cic end, BLO cic, BLA cic, UBL cic, UBA cic,
- *   CGB cic end, CGBA cic end, CGU cic end, CGUA cic end, CPG cic, HANGUP cic cause action
+ *   CGB cic end, CGBA cic end, CGU cic end, CGUA cic end, CPG cic, HANGUP cic cause action,
+ *   CQM cic end (answered at once with CQR: idle, or incoming / outgoing busy by our calls)
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 
 #define MAXCIC 4096
 static struct isup_call *calls[MAXCIC];
+static unsigned char outgoing[MAXCIC];  /* the call on the CIC is ours (for CQR) */
 static struct ss7 *ss7;
 static unsigned int adjpc;
 static int autoanswer;
@@ -65,6 +67,7 @@ static void command(char *line)
 	if (!strcmp(cmd, "call")) {
 		n = sscanf(line, "%*s %d %63s %63s %d", &cic, a, b, &x);
 		c = get_call(cic, 1);
+		outgoing[cic] = 1;
 		isup_set_called(c, a, SS7_NAI_NATIONAL, ss7);
 		if (n >= 3 && strcmp(b, "-")) isup_set_calling(c, b, SS7_NAI_NATIONAL, n >= 4 ? x : 0, SS7_SCREENING_USER_PROVIDED);
 		isup_iam(ss7, c);
@@ -97,6 +100,7 @@ static void event(ss7_event *e)
 	case MTP2_LINK_DOWN: printf("LINKDOWN\n"); break;
 	case ISUP_EVENT_IAM:
 		calls[e->iam.cic] = e->iam.call;
+		outgoing[e->iam.cic] = 0;
 		printf("IAM %d %s %s %d %d %d\n", e->iam.cic, e->iam.called_party_num,
 		       e->iam.calling_party_num[0] ? e->iam.calling_party_num : "-",
 		       e->iam.presentation_ind, e->iam.calling_party_cat, e->iam.cot_check_required);
@@ -140,6 +144,17 @@ static void event(ss7_event *e)
 		calls[e->ccr.cic] = e->ccr.call;
 		isup_lpa(ss7, e->ccr.cic, e->ccr.opc);
 		break;
+	case ISUP_EVENT_CQM: {  /* Q.763 3.14 octets: 0x0C idle, 0x04 incoming / 0x08 outgoing busy */
+		unsigned char st[255];
+		int i, n = e->cqm.endcic - e->cqm.startcic + 1;
+		printf("CQM %d %d\n", e->cqm.startcic, e->cqm.endcic);
+		for (i = 0; i < n && i < 255; i++) {
+			int cic = e->cqm.startcic + i;
+			st[i] = cic >= MAXCIC || !calls[cic] ? 0x0C : outgoing[cic] ? 0x08 : 0x04;
+		}
+		isup_cqr(ss7, e->cqm.startcic, e->cqm.endcic, e->cqm.opc, st);
+		break;
+	}
 	case ISUP_EVENT_CGBA: printf("CGBA %d %d\n", e->cgba.startcic, e->cgba.endcic); break;
 	case ISUP_EVENT_CGUA: printf("CGUA %d %d\n", e->cgua.startcic, e->cgua.endcic); break;
 	default: printf("EVENT %s\n", ss7_event2str(e->e)); break;
