@@ -14,7 +14,14 @@
   only when the restart ends; transfer-prohibited/restricted/allowed (TFP/TFR/TFA, Q.704 13)
   with the signalling route set test (RST/RSR every T10) and MTP-PAUSE /
   MTP-RESUME / MTP-STATUS / MTP-RESTART to users (Q.704 2.4, 11.2; Q.701 8);
-* management inhibiting (Q.704 10): LIN/LIA/LID, LUN/LUA, LFU, LLT/LRT with T12-T14, T22, T23.
+* management inhibiting (Q.704 10): LIN/LIA/LID, LUN/LUA, LFU, LLT/LRT with T12-T14, T22, T23;
+* an unexpected TRA (Q.704 9.4) is answered with the routing status and TRA, and T19 then
+  discards further TRA from that point;
+* the signalling transfer point (``stp=True``, Q.704 2.3, 13): MSUs for other points are routed
+  like local traffic; one for an inaccessible destination is discarded and answered with TFP
+  (response method, T8); route set changes are broadcast as TFP/TFA (TFR as the national
+  option ``tfr``) to the adjacent points, TFP to the one the route goes through; RST/RSR are
+  answered (13.5.3); a restarting transfer point sends its routing status before its TRA.
 """
 
 from __future__ import annotations
@@ -418,6 +425,7 @@ class Linkset:
         self.timers = Timers(mtp3.timers.table, mtp3.scheduler)
         self.cb_code = 0
         self.pending_cb: dict[int, SignallingLink] = {}
+        self.told: dict[int, str] = {}  # dest -> TFP/TFR we sent this point (absent: allowed)
 
     @property
     def accessible(self) -> bool:
@@ -480,17 +488,38 @@ class Linkset:
     # restart (Q.704 9) -------------------------------------------------------------------------
     def link_available(self, link: SignallingLink) -> None:
         """A link entered service.  The first one of the linkset carries our TRA: a signalling
-        end point has no route status to send first (Q.704 9); when we are not restarting the
-        adjacent point is (from here, it was inaccessible): T21 supervises its TRA (Q.704 9)."""
-        if not self.tra_sent:
+        end point has no route status to send first (Q.704 9), a transfer point sends its
+        TFP/TFR first, and while restarting it waits for the end of its restart; when we are
+        not restarting the adjacent point is (from here, it was inaccessible): T21 supervises
+        its TRA (Q.704 9.3)."""
+        mtp3 = self.mtp3
+        if not self.tra_sent and not (mtp3.stp and mtp3.restarting):
             self.tra_sent = True
-            self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "TRA"))
-            if not self.tra_received and not self.mtp3.restarting:
+            self.send_tra(link)
+            if not self.tra_received and not mtp3.restarting:
                 self.timers.start("T21", self._t21)
         self._later_check()
 
+    def send_tra(self, link: SignallingLink) -> None:
+        """TRA, preceded at a transfer point by the routing status (Q.704 9.2, 9.3)."""
+        if self.mtp3.stp:
+            self.told.clear()  # the adjacent point starts from "all allowed"
+            self.mtp3.announce(self, link)
+        self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "TRA"))
+
     def tra(self) -> None:
+        """TRA from the adjacent point.  One received after the exchange is complete is
+        unexpected (Q.704 9.4): it is answered with the routing status and TRA, and T19 is
+        started; TRA received while T19 runs is discarded (no TFP/TFR/TRA ping-pong)."""
+        if self.timers.running("T19"):
+            self.mtp3.log("tra_discarded", adjacent=self.adjacent)
+            return
         if self.tra_received:
+            link = next((lk for lk in self.links if lk.state == "AVAILABLE"), None)
+            if link is not None and not self.mtp3.restarting:
+                self.mtp3.log("unexpected_tra", adjacent=self.adjacent)
+                self.send_tra(link)
+                self.timers.start("T19", self.mtp3.log, "t19_expired")
             return
         self.tra_received = True
         self.timers.stop("T21")
@@ -504,7 +533,9 @@ class Linkset:
     def went_down(self) -> None:
         """No link in service: the next one to come up runs the TRA exchange again (Q.704 9)."""
         self.tra_sent = self.tra_received = False
+        self.told.clear()
         self.timers.stop("T21")
+        self.timers.stop("T19")
 
     # management inhibiting (Q.704 10.2, 10.3 with 5.1 and 6.1) -----------------------------
     def divert(self, link: SignallingLink) -> None:
@@ -663,12 +694,17 @@ class Linkset:
 
 
 class Mtp3:
-    """A signalling point: own point code, linksets, routes and user parts."""
+    """A signalling point: own point code, linksets, routes and user parts; with ``stp`` a
+    signalling transfer point (Q.704 2.3.1), with ``tfr`` also the national option of
+    transfer-restricted (Q.704 13.4)."""
 
     def __init__(self, scheduler: Scheduler, pc: int, *, variant: str = "itu",
                  ni: int = NI_NATIONAL, timers: dict[str, float] | None = None,
-                 log: Callable[..., None] | None = None):
+                 log: Callable[..., None] | None = None, stp: bool = False, tfr: bool = False):
         self.scheduler = scheduler
+        self.stp = stp
+        self.tfr = tfr
+        self._t8: dict[int, Any] = {}  # T8 of each destination we sent TFP about
         self.variant = VARIANTS[variant]
         self.pc = pc
         self.ni = ni
@@ -686,7 +722,8 @@ class Mtp3:
         self._activation_done = False
         self._log = log
         self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0,
-                         "rx_route_set_test": 0, "tx_route_set_test": 0}
+                         "rx_route_set_test": 0, "tx_route_set_test": 0, "transferred": 0,
+                         "tx_route_status": 0}
 
     def log(self, event: str, **kw: Any) -> None:
         if self._log is not None:
@@ -699,7 +736,12 @@ class Mtp3:
         return ls
 
     def add_route(self, dpc: int, via: list[int]) -> None:
+        """The route set of ``dpc``: adjacent points in priority order (the first is the normal
+        route, Q.704 4.2); once started, users and (at a transfer point) adjacent points hear
+        of the change."""
         self.routes[dpc] = list(via)
+        if self.started:
+            self.check_accessibility()
 
     def register_user(self, si: int, user: MtpUser, *, whole_sif: bool = False) -> None:
         """Distribute SI ``si`` to ``user``; TUP takes the whole SIF (its label carries the
@@ -720,6 +762,9 @@ class Mtp3:
         self.started = False
         self.restarting = False
         self.timers.stop_all()
+        for handle in self._t8.values():
+            handle.cancel()
+        self._t8.clear()
         for ls in self.linksets.values():
             for link in ls.links:
                 link.dispatch("deactivate")
@@ -745,9 +790,14 @@ class Mtp3:
                 restart()
 
     def _t18(self) -> None:
-        """Q.704 9: linksets still unavailable when T18 expires are no longer waited for."""
+        """Q.704 9: linksets still unavailable when T18 expires are no longer waited for; at a
+        transfer point T18 also ends the wait for routing information (9.2, 16.8), so its
+        restart ends."""
         self._activation_done = True
-        self.restart_progress()
+        if self.stp:
+            self._end_restart()
+        else:
+            self.restart_progress()
 
     def restart_progress(self) -> None:
         """Q.704 9: activation is done when every linkset has a link in service (or T18 expired);
@@ -769,14 +819,17 @@ class Mtp3:
         self.timers.stop("T18")
         self.timers.stop("T20")
         self.log("restart_ends")
+        starting = []
         for ls in self.linksets.values():
             link = next((lk for lk in ls.links if lk.state == "AVAILABLE"), None)
             if link is None:
                 continue
             if not ls.tra_sent:
                 ls.tra_sent = True
-                ls.send_mgmt(link, SI_SNM, encode_snm(self.variant, "TRA"))
+                starting.append((ls, link))
             ls.tra_received = True
+        for ls, link in starting:  # routing status judged with every linkset's TRA settled
+            ls.send_tra(link)
         for ls in self.linksets.values():
             self.check_accessibility(ls)
 
@@ -859,7 +912,10 @@ class Mtp3:
     def _transfer_status(self, ls: Linkset, msg: str, dest: int) -> None:
         """TFP / TFR / TFA from an adjacent signalling transfer point about ``dest``: the
         route through it becomes prohibited, restricted or allowed; a prohibited or restricted
-        route is tested with RST / RSR every T10 until TFA (or a new status) arrives."""
+        route is tested with RST / RSR every T10 until TFA (or a new status) arrives.  A status
+        about a destination we do not route through that point changes nothing (13.2.3)."""
+        if ls.adjacent not in self.routes.get(dest, ()):
+            return
         key = (ls.adjacent, dest)
         self.prohibited.discard(key)
         self.restricted.discard(key)
@@ -889,6 +945,75 @@ class Mtp3:
         self._route_tests[key] = self.scheduler.call_later(
             self.timers.table.values["T10"], self._route_set_test, key)
 
+    # signalling transfer point (Q.704 2.3, 13.2-13.5) --------------------------------------
+    def status_for(self, dest: int, adjacent: int) -> str:
+        """What this transfer point tells ``adjacent`` about ``dest``: TFP when ``dest`` is
+        inaccessible (13.2.2 ii) or routed through ``adjacent`` itself, which must not route it
+        back through us (13.2.2 i); TFR when only a less efficient route is left (national
+        option, 13.4.2); else TFA."""
+        ls = self._route(dest)
+        if ls is None or ls.adjacent == adjacent:
+            return "TFP"
+        if self.tfr and (ls.adjacent != self.routes[dest][0] or
+                         (ls.adjacent, dest) in self.restricted):
+            return "TFR"
+        return "TFA"
+
+    def announce(self, ls: Linkset, link: SignallingLink | None = None) -> None:
+        """Tell the adjacent point of ``ls`` every route status that changed since it was last
+        told: the broadcast of TFP / TFA / TFR (13.2.2 ii, 13.3.2 ii, 13.4.2), sent on
+        ``link`` or a link in service."""
+        link = link or next((lk for lk in ls.links if lk.state == "AVAILABLE"), None)
+        if link is None:
+            return
+        for dest in self.routes:
+            if dest != ls.adjacent and dest != self.pc:
+                status = self.status_for(dest, ls.adjacent)
+                if status != ls.told.get(dest, "TFA"):
+                    self._send_route_status(ls, link, status, dest)
+
+    def _send_route_status(self, ls: Linkset, link: SignallingLink, msg: str, dest: int) -> None:
+        """TFP / TFR / TFA about ``dest`` to the adjacent point of ``ls`` (Q.704 15.8, 15.9,
+        15.10: SLS the SLC of the carrying link); TFP starts T8 for ``dest`` (13.2.2)."""
+        if msg == "TFA":
+            ls.told.pop(dest, None)
+        elif dest in self.routes:
+            ls.told[dest] = msg
+        if msg == "TFP":
+            old = self._t8.pop(dest, None)
+            if old is not None:
+                old.cancel()
+            self._t8[dest] = self.scheduler.call_later(self.timers.table.values["T8"],
+                                                       self._t8.pop, dest, None)
+        ls.send_mgmt(link, SI_SNM, encode_snm(self.variant, msg, dest=dest))
+        self.counters["tx_route_status"] += 1
+        self.log("route_status", message=msg, dest=dest, adjacent=ls.adjacent)
+
+    def _transfer_through(self, link: SignallingLink, m: dict, body: bytes) -> None:
+        """Q.704 2.3: an MSU for another point goes out on the route to its DPC, load shared by
+        SLS as local traffic; one for an inaccessible destination is discarded and, unless
+        T8 runs for it, answered with TFP to the adjacent point it came from (13.2.2 iii)."""
+        dpc = m["dpc"]
+        ls = self._route(dpc)
+        out = ls.link_for_sls(m["sls"]) if ls is not None else None
+        if out is not None:
+            ls.send(out, body)
+            self.counters["transferred"] += 1
+            return
+        self.counters["tx_no_route"] += 1
+        via = link if link.state == "AVAILABLE" else \
+            next((lk for lk in link.linkset.links if lk.state == "AVAILABLE"), None)
+        if not self.restarting and dpc not in self._t8 and via is not None:
+            self._send_route_status(link.linkset, via, "TFP", dpc)
+
+    def _answer_route_set_test(self, link: SignallingLink, msg: str, dest: int) -> None:
+        """Q.704 13.5.3: RST (RSR) asks whether ``dest`` is still prohibited (restricted) for
+        the sender; the same status gets no answer, another one gets TFA, TFR or TFP."""
+        ls = link.linkset
+        status = self.status_for(dest, ls.adjacent)
+        if status != ("TFP" if msg == "RST" else "TFR"):
+            self._send_route_status(ls, link, status, dest)
+
     def transfer(self, si: int, dpc: int, sls: int, data: bytes, priority: int = 0) -> bool:
         """MTP-TRANSFER request (Q.704 2.3): False when the destination is inaccessible."""
         ls = self._route(dpc)
@@ -910,11 +1035,11 @@ class Mtp3:
         ls.send(link, SIO.build_bytes({"si": si, "priority": priority, "ni": self.ni}) + sif)
         return True
 
-    def check_accessibility(self, ls: Linkset) -> None:
+    def check_accessibility(self, ls: Linkset | None = None) -> None:
         """Give MTP-RESUME / MTP-PAUSE for every destination whose accessibility changed; a
-        linkset with no link in service forgets its TRA exchange, and a point left with no
-        link at all restarts when one returns (Q.704 9)."""
-        if (ls.tra_sent or ls.tra_received) and not ls.up:
+        linkset (``ls``, whose state changed) with no link in service forgets its TRA
+        exchange, and a point left with no link at all restarts when one returns (Q.704 9)."""
+        if ls is not None and (ls.tra_sent or ls.tra_received) and not ls.up:
             ls.went_down()
             if self.started and not self.restarting and \
                     not any(x.up for x in self.linksets.values()):
@@ -933,6 +1058,10 @@ class Mtp3:
                 for u in set(self.users.values()):
                     u.mtp_pause(dpc)
                 self._uninhibit_for(dpc)
+        if self.stp and not self.restarting:
+            for other in self.linksets.values():
+                if other.tra_sent:
+                    self.announce(other)
 
     def status_to_users(self, dpc: int, cause: str) -> None:
         for u in set(self.users.values()):
@@ -949,7 +1078,10 @@ class Mtp3:
             self.counters["rx_wrong_ni"] += 1
             return
         if m["dpc"] != self.pc:
-            self.counters["rx_not_for_us"] += 1
+            if self.stp:
+                self._transfer_through(link, m, body)
+            else:
+                self.counters["rx_not_for_us"] += 1
             return
         si, payload = m["si"], m["payload"]
         ls = link.linkset
@@ -991,9 +1123,11 @@ class Mtp3:
             ls.cba(s["code"])
         elif msg in ("TFP", "TFR", "TFA"):
             self._transfer_status(ls, msg, s["dest"])
-        elif msg in ("RST", "RSR"):  # tests meant for a transfer point; an end point has none
+        elif msg in ("RST", "RSR"):
             self.counters["rx_route_set_test"] += 1
             self.log("route_set_test", message=msg, dest=s["dest"], adjacent=ls.adjacent)
+            if self.stp and not self.restarting:  # an end point has no route to report on
+                self._answer_route_set_test(link, msg, s["dest"])
         elif msg == "UPU":
             self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
         elif msg == "TFC":  # Q.704 13.7: the route set to dest is congested; users slow down

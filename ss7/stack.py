@@ -172,17 +172,19 @@ class HdlcBankPort:
 
 class Ss7Node:
     """A signalling point with MTP3 and ISUP users, and TUP when asked (``tup=True`` or a
-    ``tup_listener``); ``variant`` "china" selects 24-bit point codes for all of them."""
+    ``tup_listener``); ``variant`` "china" selects 24-bit point codes for all of them;
+    ``stp=True`` makes it a signalling transfer point (Q.704 2.3)."""
 
     def __init__(self, scheduler: Scheduler, pc: int, *, variant: str = "itu", ni: int = 2,
                  isup_listener: IsupListener | None = None, tracer: LinkTracer | None = None,
                  mtp3_timers: dict[str, float] | None = None,
                  isup_timers: dict[str, float] | None = None,
                  mtp2_timers: dict[str, float] | None = None,
-                 tup_listener: TupListener | None = None, tup: bool = False):
+                 tup_listener: TupListener | None = None, tup: bool = False,
+                 stp: bool = False):
         self.scheduler = scheduler
         self.mtp3 = Mtp3(scheduler, pc, variant="china" if variant == "china" else "itu", ni=ni,
-                         timers=mtp3_timers)
+                         timers=mtp3_timers, stp=stp)
         self.isup = Isup(scheduler, self.mtp3, variant=variant, listener=isup_listener,
                          timers=isup_timers)
         self.tup = Tup(scheduler, self.mtp3, variant=variant, listener=tup_listener) \
