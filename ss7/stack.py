@@ -234,7 +234,9 @@ class Ss7Node:
         return self.mtp3.uninhibit(self._link(link))
 
     def status(self) -> dict[str, Any]:
-        return {"mtp3": self.mtp3.status(), "isup_available": sorted(self.isup.available)}
+        return {"mtp3": self.mtp3.status(), "isup_available": sorted(self.isup.available),
+                "isup_overload": self.isup.overload,  # our automatic congestion level
+                "isup_traffic": [c.status() for c in self.isup.controls.values()]}
 
 
 def connect(a: Ss7Node, b: Ss7Node, slc: int, wire: MemoryWire) -> tuple[SignallingLink,

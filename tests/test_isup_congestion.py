@@ -81,6 +81,8 @@ def test_tfc_reduces_new_calls_by_one_step(clock):
     admitted = attempts(a.isup, 8)
     assert admitted.count(True) == round(8 * REDUCTION_STEPS[1])  # 6 of 8 at step 1
     assert ctl.timers.running("T29") and ctl.timers.running("T30")
+    assert a.status()["isup_traffic"] == [{"dpc": 2, "state": "IGNORING", "step": 1,
+                                            "acc_level": 0, "share": REDUCTION_STEPS[1]}]
 
 
 def test_t29_ignores_indications_then_the_next_one_reduces_again(clock):
