@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from core import q850 as causes
 from core.fsm import Machine
 from core.timers import Timers
+from isdn import facility
 from isdn import ie as ies
 from isdn.bchannels import BState
 from isdn.ie import IE
@@ -51,6 +52,11 @@ class Call(Machine):
         self.first_response_sent = False
         self.called: str = ""
         self.calling: str | None = None
+        # names of the parties (QSIG / NI-2 name identification, isdn.facility): the
+        # calling party's, the called party's (ALERTING) and the connected party's
+        self.calling_name: str | None = None
+        self.called_name: str | None = None
+        self.connected_name: str | None = None
         self.cause: int | None = None
         self.answer_cause: int | None = None  # cause our next clearing message must carry
         self.setup: Message | None = None
@@ -90,7 +96,12 @@ class Call(Machine):
     def progress(self, description: int = 8) -> None:
         self._do("progress_req", description)
 
-    def answer(self) -> None:
+    def answer(self, name: str | None = None) -> None:
+        """CONNECT; ``name`` (our party's) goes in it as connectedName where the
+        variant carries names."""
+        if name is not None:
+            facility.encode_name(facility.Name(name))  # EncodeError before anything is sent
+            self.connected_name = name
         self._do("setup_rsp")
 
     def send_digits(self, digits: str, complete: bool = False) -> None:
@@ -156,6 +167,25 @@ class Call(Machine):
             self.cause = cause
         self._event("released", msg, self.cause, glare=self.lost_glare)
 
+    def _name_ies(self, operation: str, text: str | None) -> list[IE]:
+        """A Facility invoking the name ``operation`` where the variant carries names."""
+        service = self.cc.variant.names
+        if service is None or not text:
+            return []
+        data = facility.name_facility(service, operation, facility.Name(text), self.cref)
+        return [ies.make("facility", data=data)]
+
+    def _names(self, msg: Message) -> dict[str, facility.Name]:
+        """Names the message's Facility elements invoke; the call's fields take those
+        whose presentation is allowed."""
+        found = facility.names([v["data"] for v in msg.all("facility")])
+        for operation, attr in (("callingName", "calling_name"), ("calledName", "called_name"),
+                                ("connectedName", "connected_name")):
+            name = found.get(operation)
+            if name is not None:
+                setattr(self, attr, name.text if name.presentation == "allowed" else None)
+        return found
+
     def _take_channel(self, msg: Message) -> str | None:
         """Channel from the peer's first response (5.1.2 / 5.2.3.2); a role to clear to
         when it cannot be used."""
@@ -181,6 +211,7 @@ class Call(Machine):
                   exclusive: bool, overlap: bool, extra: list[IE]) -> None:
         self.called, self.calling, self.channel, self.exclusive = called, calling, channel, exclusive
         ie_list = [ies.bearer(layer1=self.cc.variant.layer1)] + list(extra)
+        ie_list += self._name_ies("callingName", self.calling_name)
         if channel is not None:
             ie_list.append(self.cc.channel_ie(channel, exclusive))
         if calling is not None:
@@ -233,7 +264,8 @@ class Call(Machine):
         for t in ("T303", "T304", "T310"):
             self.timers.stop(t)
         self._start("T301")
-        self._event("alerting", msg, inband=msg.get("progress") is not None)
+        self._event("alerting", msg, inband=msg.get("progress") is not None,
+                    names=self._names(msg))
         return self._take_channel(msg)
 
     def got_connect(self, msg: Message) -> str | None:
@@ -242,7 +274,7 @@ class Call(Machine):
         if role is not None:
             return role
         self.send("CONNECT ACKNOWLEDGE", [])
-        self._event("connected", msg)
+        self._event("connected", msg, names=self._names(msg))
         return None
 
     def got_progress(self, msg: Message) -> None:
@@ -266,7 +298,8 @@ class Call(Machine):
         self.setup = msg
         self.called = msg.called or ""
         self.calling = msg.calling
-        self._event("offered", msg, complete=msg.ie("sending_complete") is not None)
+        self._event("offered", msg, complete=msg.ie("sending_complete") is not None,
+                    names=self._names(msg))
 
     def send_setup_ack(self) -> None:
         self.send("SETUP ACKNOWLEDGE", self._first_response_ies())
@@ -286,7 +319,8 @@ class Call(Machine):
 
     def send_connect(self) -> str | None:
         self.timers.stop("T302")
-        self.send("CONNECT", self._first_response_ies())
+        self.send("CONNECT", self._first_response_ies()
+                  + self._name_ies("connectedName", self.connected_name))
         if self.cc.side == "network":
             self._event("connected")
             return self._st("ACTIVE")
@@ -335,7 +369,7 @@ class Call(Machine):
         self.send("NOTIFY", [ies.make("notification", description=description)])
 
     def got_facility(self, msg: Message) -> None:
-        self._event("facility", msg)
+        self._event("facility", msg, names=self._names(msg))
 
     # ---- suspend / resume (5.6) ----------------------------------------------------------
     def send_suspend(self, identity: bytes) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from core import q850 as causes
 from core.clock import Scheduler
 from core.timers import TimerTable
+from isdn import facility
 from isdn import ie as ies
 from isdn import q931_codec as codec
 from isdn.bchannels import BChannels, BState
@@ -155,11 +156,16 @@ class CallControl:
     # ---- application API -----------------------------------------------------------------
     def place_call(self, called: str, calling: str | None = None, channel: int | None = None,
                    *, exclusive: bool = True, overlap: bool = False,
-                   extra: list[IE] | None = None, user_data: Any = None) -> Call:
+                   extra: list[IE] | None = None, user_data: Any = None,
+                   calling_name: str | None = None) -> Call:
         """Send SETUP.  ``channel=None`` hunts a free B-channel; a channel that is taken
-        raises :class:`ChannelBusy` ("glare, retry" when the peer just took it)."""
+        raises :class:`ChannelBusy` ("glare, retry" when the peer just took it).
+        ``calling_name`` goes in SETUP as callingName where the variant carries names."""
+        if calling_name is not None:
+            facility.encode_name(facility.Name(calling_name))  # EncodeError: nothing seized
         call = Call(self, self._alloc_cref(), True)
         call.user_data = user_data
+        call.calling_name = calling_name
         if channel is None:
             channel = self.channels.hunt(call, outgoing=True)
             if channel is None:

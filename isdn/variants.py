@@ -43,6 +43,7 @@ class Variant:
     cause_location: dict[str, int] = field(default_factory=lambda: {"user": 0, "network": 2})
     timers: dict[str, float] = field(default_factory=dict)
     ie_forms: dict[str, str] = field(default_factory=dict)  # element name -> national form
+    names: str | None = None  # name identification service (isdn.facility.NAME_SERVICES)
 
     def read(self, msg: Message) -> Message:
         """``msg`` with the elements of a national form re-read in that form."""
@@ -62,9 +63,10 @@ VARIANTS: dict[str, Variant] = {
         Variant("etsi_bri", "EuroISDN basic access 2B+D (B1, B2)", channels=BRI_CHANNELS,
                 pri=False),
         Variant("ni2", "National ISDN-2 (Telcordia) on T1 23B+D, mu-law",
-                channels=T1_CHANNELS, layer1=2, ie_forms={"display": "display_typed"}),
+                channels=T1_CHANNELS, layer1=2, ie_forms={"display": "display_typed"},
+                names="ni2"),
         Variant("qsig", "QSIG basic call (ECMA-143) on E1: symmetric, channel always given",
                 mandatory={**_Q931_MANDATORY, "SETUP": ("bearer_capability", "channel_id")},
-                mandatory_n2u={}, cause_location={"user": 1, "network": 1}),
+                mandatory_n2u={}, cause_location={"user": 1, "network": 1}, names="qsig"),
     )
 }

@@ -376,3 +376,49 @@ def test_setup_without_channel(variant, refused):
         assert answers == [("RELEASE COMPLETE", 96)] and not rn.has("offered")
     else:
         assert rn.first("offered").call.channel is not None and answers == []
+
+
+# ---- name identification (ECMA-164 for QSIG, GR-1367 for NI-2) ---------------------------
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_names_from_libpri(connect, variant, ours):
+    """libpri's calling name reaches the call's ``calling_name`` (QSIG: in SETUP; libpri's
+    NI-2 network side announces it with InformationFollowing in SETUP and sends it in
+    FACILITY once the call is proceeding); the connected name we answer with reaches
+    libpri in CONNECT."""
+    peer, stack, rec, _ = connect(variant, ours, facility=True)
+    peer.send("name Alice")
+    peer.send(f"call 1 {PEERS[variant][2]} 4000 0212345678")
+    pid = int(peer.wait_for("CALLID").split()[2])
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    call.proceed()
+    peer.until(lambda: call.calling_name == "Alice")
+    call.answer(name="Bob")
+    peer.wait_for("ANSWER")
+    assert peer.wait_for("CONNECTED_NAME").split()[1:] == [str(pid), "Bob"]
+    peer.until(lambda: call.role == "ACTIVE")
+    clear_call(peer, call, rec, pid, "they", 16)
+    assert stack.cc.counters["status_sent"] == 0
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_names_to_libpri(connect, variant, ours):
+    """Our calling name in SETUP is libpri's ring calling name; libpri's connected name
+    in CONNECT is the call's ``connected_name`` (libpri sends one for QSIG only)."""
+    peer, stack, rec, _ = connect(variant, ours, facility=True)
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3],
+                            calling_name="Carol")
+    ring = peer.wait_for("RING").split()
+    assert ring[8] == "Carol"
+    pid = int(ring[1])
+    peer.send(f"answer {pid} Dave")
+    peer.until(lambda: call.role == "ACTIVE")
+    sent = variant == "qsig"
+    assert call.connected_name == ("Dave" if sent else None)
+    names = rec.first("connected", call).detail["names"]
+    assert [n.text for n in names.values()] == (["Dave"] if sent else [])
+    clear_call(peer, call, rec, pid, "we", 16)

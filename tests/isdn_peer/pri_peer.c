@@ -12,12 +12,13 @@
  * drops 2 octets of every read.  cpe-ptmp is a basic access terminal on a point-to-multipoint
  * bus (pri_new_bri_cb: automatic TEI, broadcast SETUP).  Commands on stdin (one per line):
  *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband]
- *   progress ID   answer ID   hangup ID CAUSE   info ID DIGITS   needmore ID
+ *   progress ID   answer ID [NAME]   hangup ID CAUSE   info ID DIGITS   needmore ID
  *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   name NAME|-   quit
  * (name: the calling party name of the calls placed afterwards; libpri sends it as its
  * switch type does, e.g. a QSIG calling name operation in a Facility IE.)
  * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE FLEXIBLE
- * LAYER1, ...).
+ * LAYER1 CALLINGNAME, CONNECTED_NAME ID NAME after ANSWER, ...).  answer ID NAME: NAME is
+ * the connected name libpri sends with CONNECT.
  */
 #include <errno.h>
 #include <libpri.h>
@@ -83,6 +84,18 @@ static q931_call *call_of(int id)
 	return (id > 0 && id < MAXCALLS) ? calls[id] : NULL;
 }
 
+/* CONNECTED_NAME ID NAME for each connected line update carrying a name */
+static void print_connected_names(q931_call *call, const struct pri_subcommands *subcmds)
+{
+	int i;
+	for (i = 0; subcmds && i < subcmds->counter_subcmd; i++) {
+		const struct pri_subcommand *sub = &subcmds->subcmd[i];
+		if (sub->cmd == PRI_SUBCMD_CONNECTED_LINE && sub->u.connected_line.id.name.valid)
+			printf("CONNECTED_NAME %d %s\n", id_of(call, 0),
+			       sub->u.connected_line.id.name.str[0] ? sub->u.connected_line.id.name.str : "-");
+	}
+}
+
 static void handle_event(struct pri *pri, pri_event *e)
 {
 	int id;
@@ -95,10 +108,11 @@ static void handle_event(struct pri *pri, pri_event *e)
 		break;
 	case PRI_EVENT_RING:
 		id = id_of(e->ring.call, 1);
-		printf("RING %d %d %s %s %d %d %d\n", id, e->ring.channel & 0xff,
+		printf("RING %d %d %s %s %d %d %d %s\n", id, e->ring.channel & 0xff,
 		       e->ring.callednum[0] ? e->ring.callednum : "-",
 		       e->ring.callingnum[0] ? e->ring.callingnum : "-", e->ring.complete,
-		       e->ring.flexible, e->ring.layer1);
+		       e->ring.flexible, e->ring.layer1,
+		       e->ring.callingname[0] ? e->ring.callingname : "-");
 		if (automode == ANSWER) {
 			pri_proceeding(pri, e->ring.call, e->ring.channel, 0);
 			pri_acknowledge(pri, e->ring.call, e->ring.channel, 0);
@@ -122,6 +136,7 @@ static void handle_event(struct pri *pri, pri_event *e)
 		break;
 	case PRI_EVENT_ANSWER:
 		printf("ANSWER %d %d\n", id_of(e->answer.call, 0), e->answer.channel & 0xff);
+		print_connected_names(e->answer.call, e->answer.subcmds);
 		break;
 	case PRI_EVENT_CONNECT_ACK:
 		printf("CONNECT_ACK %d\n", id_of(e->connect_ack.call, 0));
@@ -201,6 +216,15 @@ static int command(struct pri *pri, char *line)
 	} else if (!strcmp(verb, "progress") && (call = call_of(atoi(a)))) {
 		pri_progress(pri, call, 0, 1);
 	} else if (!strcmp(verb, "answer") && (call = call_of(atoi(a)))) {
+		if (n >= 3) {  /* answer ID NAME: our connected name goes with CONNECT */
+			struct pri_party_connected_line line;
+			memset(&line, 0, sizeof(line));
+			line.id.name.valid = 1;
+			line.id.name.presentation = PRI_PRES_ALLOWED;
+			line.id.name.char_set = 1;
+			snprintf(line.id.name.str, sizeof(line.id.name.str), "%s", b);
+			pri_connected_line_update(pri, call, &line);
+		}
 		pri_answer(pri, call, 0, 0);
 	} else if (!strcmp(verb, "needmore") && (call = call_of(atoi(a)))) {
 		pri_need_more_info(pri, call, 0, 0);

@@ -1,0 +1,208 @@
+"""Name identification in the Facility element (isdn.facility): the BER subset against
+ECMA-164 / ECMA-165 encodings, round trips, arbitrary octets, and names carried end to
+end by our own QSIG and NI-2 stacks (tshark reads them)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.clock import VirtualClock
+from isdn import facility as fac
+from isdn import ie as ies
+from isdn.stack import memory_pair
+
+# ECMA-164 callingName "Alice" with the ECMA-165 header libpri's QSIG writes: profile 0x9F,
+# NFE endPINX -> endPINX, interpretation discardAnyUnrecognisedInvokePdu, invoke id 1
+QSIG_ALICE = bytes.fromhex("9faa06800100820100 8b0100 a10d020101020100800541 6c696365"
+                           .replace(" ", ""))
+# libpri NI-2 InformationFollowing (OID 1.2.840.10005.0.4, argument ENUMERATED 0)
+NI2_INFO_FOLLOWING = bytes.fromhex("9f8b0100a10f02010106072a8648ce1500040a0100")
+
+
+def test_qsig_calling_name_bytes():
+    assert fac.name_facility("qsig", "callingName", fac.Name("Alice"), 1) == QSIG_ALICE
+    apdus = fac.decode(QSIG_ALICE)
+    assert (apdus.profile, apdus.nfe, apdus.interpretation) == (fac.EXTENSIONS, (0, 0), 0)
+    assert apdus.components == [fac.Component("invoke", 1, 0, name=fac.Name("Alice"))]
+
+
+def test_ni2_has_no_network_facility_extension():
+    data = fac.name_facility("ni2", "connectedName", fac.Name("Bob"), 5)
+    assert data == bytes.fromhex("9f8b0100a10b020105020102800342 6f62".replace(" ", ""))
+
+
+def test_global_operation_value_and_its_argument():
+    apdus = fac.decode(NI2_INFO_FOLLOWING)
+    (c,) = apdus.components
+    assert c.operation == (1, 2, 840, 10005, 0, 4) and c.argument == b"\x0a\x01\x00"
+    assert fac.encode(apdus) == NI2_INFO_FOLLOWING
+
+
+@pytest.mark.parametrize("name,octets", [
+    (fac.Name("Ann", "restricted"), "820341 6e6e"),
+    (fac.Name("", "not_available"), "8400"),
+    (fac.Name("", "restricted_null"), "8700"),
+    (fac.Name("Zoë", "allowed", 9), "a1 09 04 04 5a 6f c3 ab 02 01 09"),
+])
+def test_name_choices(name, octets):
+    """ECMA-164 Name: [0] / [2] simple, [1] / [3] NameSet with a character set, [4], [7]."""
+    assert fac.encode_name(name) == bytes.fromhex(octets.replace(" ", ""))
+    assert fac.decode_name(fac.encode_name(name)) == name
+
+
+def test_name_argument_as_a_sequence_with_extensions():
+    arg = bytes.fromhex("300b 800341 6e6e a004 0202 0101".replace(" ", ""))
+    assert fac.decode_name(arg) == fac.Name("Ann")
+
+
+def test_name_length_bounds():
+    fac.encode_name(fac.Name("x" * 50))
+    with pytest.raises(fac.EncodeError):
+        fac.encode_name(fac.Name("x" * 51))
+    with pytest.raises(fac.EncodeError):
+        fac.encode_name(fac.Name(""))
+
+
+@pytest.mark.parametrize("octets,field", [
+    ("", "profile"), ("11", "profile"), ("9e a1 03 020101", "profile"),
+    ("91", "component"), ("91 a1 05 020101", "component"),
+    ("91 a1 03 020101", "operation"), ("91 a1 06 020101 020100", "name"),
+    ("91 a1 08 020101 020100 8000", "nameData"), ("91 30 00", "component"),
+    ("9f aa 03 800100 a1 03 020101", "nfe"), ("91 a1 83 000000", "component"),
+    ("91 bf 00", "component"), ("91 a4 03 020101", "problem"),
+])
+def test_typed_errors_name_their_field(octets, field):
+    with pytest.raises(fac.FacilityDecodeError) as err:
+        fac.decode(bytes.fromhex(octets.replace(" ", "")))
+    assert err.value.field == field and err.value.offset is not None
+
+
+_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), min_size=1,
+                max_size=50)
+_NAMES = st.one_of(
+    st.builds(fac.Name, _TEXT, st.sampled_from(["allowed", "restricted"]),
+              st.sampled_from([None, 1])),
+    st.builds(fac.Name, st.text(min_size=1, max_size=12), st.sampled_from(["allowed"]),
+              st.just(9)),
+    st.builds(fac.Name, st.just(""), st.sampled_from(["not_available", "restricted_null"])))
+_IDS = st.integers(-(1 << 31), (1 << 31) - 1)
+_OIDS = st.builds(lambda a, b, rest: (a, b, *rest), st.integers(0, 1), st.integers(0, 39),
+                  st.lists(st.integers(0, 1 << 28), max_size=5))
+_OTHER_OPS = st.one_of(st.integers(4, 1 << 20), st.integers(-100, -1), _OIDS)
+_ARGS = st.sampled_from([b"", b"\x0a\x01\x00", b"\x30\x03\x02\x01\x07"])
+_COMPONENTS = st.one_of(
+    st.builds(fac.Component, st.just("invoke"), _IDS, st.integers(0, 3),
+              st.one_of(st.none(), _IDS), _NAMES),
+    st.builds(fac.Component, st.just("invoke"), _IDS, _OTHER_OPS, st.one_of(st.none(), _IDS),
+              st.none(), _ARGS),
+    st.builds(fac.Component, st.just("result"), _IDS, st.one_of(st.none(), _OTHER_OPS)),
+    st.builds(fac.Component, st.just("error"), _IDS, _OTHER_OPS, argument=_ARGS),
+    st.builds(fac.Component, st.just("reject"), st.one_of(st.none(), _IDS),
+              argument=st.sampled_from([b"\x80\x01\x00", b"\x82\x01\x01"])))
+_APDUS = st.one_of(
+    st.builds(fac.Apdus, st.just(fac.ROSE), components=st.lists(_COMPONENTS, min_size=1,
+                                                               max_size=3)),
+    st.builds(fac.Apdus, st.just(fac.EXTENSIONS),
+              st.one_of(st.none(), st.tuples(st.integers(0, 1), st.integers(0, 1))),
+              st.one_of(st.none(), st.integers(0, 30)), st.one_of(st.none(), st.integers(0, 2)),
+              st.lists(_COMPONENTS, min_size=1, max_size=3)))
+
+
+@settings(max_examples=300)
+@given(_APDUS)
+def test_round_trip(apdus):
+    assert fac.decode(fac.encode(apdus)) == apdus
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.binary(max_size=40),
+                 st.builds(lambda body: b"\x9f" + body, st.binary(max_size=40)),
+                 st.builds(lambda body: b"\x91\xa1" + bytes((len(body),)) + body,
+                           st.binary(max_size=30))))
+def test_arbitrary_octets_decode_or_raise_a_typed_error(data):
+    try:
+        fac.decode(data)
+    except fac.FacilityDecodeError as e:
+        assert e.field and e.offset is not None
+
+
+# ---- names carried by our own stacks ------------------------------------------------------
+
+
+def _call(variant, calling_name, answer_name, trace=None):
+    clock = VirtualClock()
+    net, user = memory_pair(clock, variant=variant)
+    if trace:
+        net.trace_to(trace)
+    clock.advance(1.0)
+    offered = []
+
+    def on_user(ev):
+        if ev.kind == "offered":
+            offered.append(ev)
+            ev.call.answer(name=answer_name)
+    user.cc.on_event = on_user
+    call = net.place_call("4000", "1234", calling_name=calling_name)
+    clock.advance(1.0)
+    if trace:
+        net.tracer.close()
+    return call, offered[0]
+
+
+@pytest.mark.parametrize("variant", ["qsig", "ni2"])
+def test_names_back_to_back(variant):
+    call, offered = _call(variant, "Alice", "Bob")
+    assert offered.call.calling_name == "Alice"
+    assert offered.detail["names"] == {"callingName": fac.Name("Alice")}
+    assert call.role == "ACTIVE" and call.connected_name == "Bob"
+    facility_ies = [e for e in call.setup.ies if e.name == "facility"]
+    assert fac.decode(facility_ies[0].value["data"]).nfe == ((0, 0) if variant == "qsig"
+                                                             else None)
+
+
+def test_etsi_carries_no_name_operation():
+    call, offered = _call("etsi", "Alice", "Bob")
+    assert call.setup.ie("facility") is None and offered.call.calling_name is None
+    assert call.connected_name is None
+
+
+def test_restricted_name_is_not_the_call_field():
+    clock = VirtualClock()
+    net, user = memory_pair(clock, variant="qsig")
+    clock.advance(1.0)
+    seen = []
+    user.cc.on_event = lambda ev: seen.append(ev)
+    data = fac.name_facility("qsig", "callingName", fac.Name("Secret", "restricted"), 1)
+    net.place_call("4000", extra=[ies.make("facility", data=data)])
+    clock.advance(0.1)
+    offered = next(ev for ev in seen if ev.kind == "offered")
+    assert offered.call.calling_name is None
+    assert offered.detail["names"]["callingName"].presentation == "restricted"
+
+
+def test_a_name_too_long_is_refused_before_anything_is_seized():
+    clock = VirtualClock()
+    net, _ = memory_pair(clock, variant="qsig")
+    with pytest.raises(fac.EncodeError):
+        net.place_call("4000", calling_name="x" * 51)
+    assert net.cc.calls == {} and set(net.cc.channels.snapshot().values()) == {"idle"}
+
+
+@pytest.mark.parametrize("variant", ["qsig", "ni2"])
+def test_tshark_decodes_our_name_operations(variant, tmp_path):
+    from conftest import need_program
+    tshark = need_program("tshark")
+    pcap = str(tmp_path / "names.pcap")
+    _call(variant, "Alice", "Bob", trace=pcap)
+    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info" not in out
+    rows = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=|",
+                           "-e", "q931.message_type", "-e", "qsig.operation",
+                           "-e", "qsig.na.namePresentationAllowedSimple"],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "0x05|0|Alice" in rows and "0x07|2|Bob" in rows  # SETUP, CONNECT
