@@ -652,7 +652,7 @@ class Isup:
         self.max_length = MAX_SIF - MTP3_VARIANTS[self.variant.mtp3].label_len
         self.controls: dict[int, TrafficControl] = {}  # per destination, once it congests
         self.overload = 0  # our automatic congestion level (Q.764 2.11), 0 = not overloaded
-        self._reassembly = Reassembly(self._deliver, self.counters)
+        self._reassembly = Reassembly(self._deliver, self.counters, self.timer_table, scheduler)
         mtp3.register_user(SI_ISUP, self)
 
     def add_circuits(self, dpc: int, cics: Iterable[int]) -> None:

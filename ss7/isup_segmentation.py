@@ -8,32 +8,38 @@ the circuit while one is held lets the held one be processed first, then itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable
+from typing import Any
 
-from core.timers import Timers
+from core.clock import Scheduler
+from core.timers import Timers, TimerTable
 from ss7 import isup_codec as C
-
-
-class _Circuit(Protocol):
-    timers: Timers
-
 
 Deliver = Callable[[Any, dict[str, Any]], None]
 
 
 class Reassembly:
-    """Held first segments per circuit; ``deliver(circuit, msg)`` processes a message."""
+    """Held first segments per circuit, each with its own T34 (the circuit's timers may all
+    be stopped by a release or reset meanwhile); ``deliver(circuit, msg)`` processes one."""
 
-    def __init__(self, deliver: Deliver, counters: dict[str, int]):
+    def __init__(self, deliver: Deliver, counters: dict[str, int], table: TimerTable,
+                 scheduler: Scheduler):
         self.deliver = deliver
         self.counters = counters
-        self.held: dict[_Circuit, dict[str, Any]] = {}
+        self.table = table
+        self.scheduler = scheduler
+        self.held: dict[Hashable, tuple[dict[str, Any], Timers]] = {}
 
-    def receive(self, circuit: _Circuit, msg: dict[str, Any]) -> None:
-        held = self.held.pop(circuit, None)
-        if held is not None:
-            circuit.timers.stop("T34")
+    def waiting(self, circuit: Hashable) -> bool:
+        """A message on ``circuit`` waits for its SGM (T34 running)."""
+        return circuit in self.held
+
+    def receive(self, circuit: Hashable, msg: dict[str, Any]) -> None:
+        entry = self.held.pop(circuit, None)
+        held = None
+        if entry is not None:
+            held, timers = entry
+            timers.stop("T34")
         if msg["message"] == "SGM":
             if held is None:
                 self.counters["sgm_discarded"] += 1
@@ -45,13 +51,14 @@ class Reassembly:
         if held is not None:
             self.deliver(circuit, held)
         if C.announces_segment(msg):
-            self.held[circuit] = msg
-            circuit.timers.start("T34", self._t34, circuit)
+            timers = Timers(self.table, self.scheduler)
+            self.held[circuit] = (msg, timers)
+            timers.start("T34", self._t34, circuit)
             return
         self.deliver(circuit, msg)
 
-    def _t34(self, circuit: _Circuit) -> None:
-        held = self.held.pop(circuit, None)
-        if held is not None:
+    def _t34(self, circuit: Hashable) -> None:
+        entry = self.held.pop(circuit, None)
+        if entry is not None:
             self.counters["t34_expired"] += 1
-            self.deliver(circuit, held)
+            self.deliver(circuit, entry[0])

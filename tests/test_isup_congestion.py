@@ -215,3 +215,35 @@ def test_any_indication_pattern_keeps_the_machine_consistent(events):
     clock.advance(len(REDUCTION_STEPS) * ISUP_TIMERS.values["T30"] + 1)
     assert (ctl.state, ctl.step) == ("FULL", 0)
     assert all(abs(x[1] - y[1]) == 1 for x, y in zip(seen, seen[1:], strict=False))
+
+
+def test_ss7_trunk_refuses_a_congested_call_with_cause_42():
+    """Through the kernel: a call not admitted reaches the application as DialError 42, at
+    once (no retry on another circuit, which would double the admitted share)."""
+    from cti.calls import Call, DialError
+    from cti.trunks.ss7 import Ss7Trunk
+    from tests.kernel_rig import back_to_back
+
+    rig = back_to_back()
+    kernel = rig.kernel
+    try:
+        pstn = Ss7Trunk(kernel, "pstn", rig.pstn, opc=1, dpc=2)
+        cc = Ss7Trunk(kernel, "cc", rig.cc, opc=2, dpc=1, on_offered=rig.offered.append)
+        for _ in range(60):
+            kernel.run_for(1.0)
+            if pstn.link_up and cc.link_up:
+                break
+        pstn.node.isup.control(2).acc(2)  # as after a REL with ACL 2: a quarter admitted
+        causes = []
+        for n in range(4):
+            call = Call(trunk=pstn, direction="out", dnis=f"400{n}", clock=kernel.now)
+            channel = 3 + n  # a requested channel too: still refused, not retried elsewhere
+            call.data["channel"] = channel
+            try:
+                call.dial()
+                causes.append(None)
+            except DialError as e:
+                causes.append(e.cause)
+        assert causes == [42, 42, 42, None]
+    finally:
+        kernel.close()

@@ -114,7 +114,7 @@ def test_another_message_while_holding_lets_the_held_one_go_first(clock):
     b.isup.mtp_transfer(1, 2, 5, C.encode("REL", 5, {"cause": C.cause(31)}))
     assert len(rb.setups) == 1 and rb.releases == [31]  # IAM processed, then REL
     assert b.isup.circuit(1, 5).state == "IDLE"
-    assert not b.isup.circuit(1, 5).timers.running("T34")
+    assert not b.isup._reassembly.waiting(b.isup.circuit(1, 5))
 
 
 def test_segmented_backward_message_acm(clock):
@@ -168,3 +168,31 @@ def test_segment_is_lossless_or_a_typed_error(extra, message, limit):
     else:
         assert not C.announces_segment(msgs[0])
     assert whole == C.decode(C.encode(message, 9, params))["params"]
+
+
+_HEAD = C.segment("IAM", 2, iam_params(user_to_user=UUI, access_transport=ACCESS), 268)
+_STEPS = {"head": _HEAD[0], "sgm": _HEAD[1],
+          "rel": C.encode("REL", 2, {"cause": C.cause(16)}), "rlc": C.encode("RLC", 2, {}),
+          "acm": C.encode("ACM", 2, {"backward_call": C.backward_call(),
+                                     "optional_backward_call": {"inband": 0, "diversion": 0,
+                                                                "simple_segmentation": 1,
+                                                                "mlpp_user": 0, "national": 0}})}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(_STEPS)), st.sampled_from([0.0, 0.5, 4.0])),
+                max_size=12))
+def test_any_order_of_segments_and_messages_is_handled(steps):
+    from core.clock import VirtualClock
+    clock = VirtualClock()
+    a, b, ra, rb, sent = nodes(clock)
+    circuit = b.isup.circuit(1, 2)
+    for name, wait in steps:
+        b.isup.mtp_transfer(1, 2, 2, _STEPS[name])
+        held = b.isup._reassembly.waiting(circuit)
+        assert not held or name in ("head", "acm")
+        if held and wait == 0.0:
+            circuit.local_reset()  # stops every timer of the circuit, not T34
+        clock.advance(wait)
+    clock.advance(ISUP_TIMERS.values["T34"])
+    assert not b.isup._reassembly.waiting(circuit)
