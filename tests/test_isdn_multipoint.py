@@ -427,3 +427,23 @@ def test_second_t308_expiry_restarts_the_channel_on_a_multipoint_interface():
     call.hangup()
     bus.clock.advance(40.0)  # T305 30 s, T308 twice (4 s)
     assert restarts(bus, 1) == [(0, 2)]
+
+
+def test_terminal_overlap_sending_runs_on_its_own_link():
+    """Overlap sending by a terminal (5.1.3): the network acknowledges on that terminal's
+    link and supervises the digits with its T302."""
+    bus = Bus()
+    seen = []
+    bus.net.cc.on_event = lambda ev: (seen.append((ev.kind, ev.detail.get("digits"))),
+                                      ev.kind == "offered" and ev.call.more_info())
+    call = bus.users[0].place_call("5", overlap=True)
+    bus.clock.advance(0.1)
+    assert call.role == "OUT_OVERLAP"
+    call.send_digits("00", complete=True)
+    bus.clock.advance(0.1)
+    net_call = next(iter(bus.net.cc.calls.values()))
+    assert net_call.link.tei == bus.users[0].link.tei and net_call.called == "500"
+    assert bus.to_terminal(0) == [("SETUP ACKNOWLEDGE", None)] and bus.to_terminal(1) == []
+    assert ("info", "00") in seen
+    bus.clock.advance(16.0)  # no CALL PROCEEDING: T302 = 15 s at the network
+    assert ("DISCONNECT", 28) in bus.to_terminal(0)
