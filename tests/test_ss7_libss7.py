@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from ss7.mtp3_codec import SI_SNM, VARIANTS, decode_msu, decode_snm
 from tests.conftest import need_library, need_program
 from tests.ss7_peer.ss7_harness import Libss7Pair
 
@@ -222,3 +223,44 @@ def test_link_failure_changeover_keeps_calls(pair2):
     for c in again:
         c.release(16)
     assert p.run(5, lambda: all(c.state == "IDLE" for c in again))
+
+
+def test_changeback_against_libss7(pair2):
+    """Q.704 6.2-6.5: our CBD for the recovered link 0 goes on the alternative link 1 with link
+    0's SLC in the label.  libss7 2.0 takes a management message only when its SLS equals the
+    SLC of the link carrying it (mtp3_receive: "Received message for slc ... Dropping"), so it
+    drops that CBD (and its repeat after T4) and our changeback completes when T5 expires;
+    libss7's own CBD comes on link 0 itself and gets our CBA there.  Calls set up while the
+    traffic is held are answered: nothing is lost."""
+    p = pair2
+    itu = VARIANTS["itu"]
+    seen: list[tuple[bool, int, str, int, int]] = []
+    record = p.tracer.record
+
+    def tap(number: int, sent: bool, su: bytes) -> None:
+        if len(su) > 8 and su[2] & 0x3F >= 3 and su[3] & 0x0F == SI_SNM:
+            m = decode_msu(itu, su[3:])
+            s = decode_snm(itu, m["payload"])
+            if s["message"] in ("CBD", "CBA"):
+                seen.append((sent, number, s["message"], m["sls"], s["code"]))
+        record(number, sent, su)
+
+    p.tracer.record = tap
+    links = p.node.mtp3.linksets[PEER].links
+    links[0].mtp2.stop()
+    assert p.run(10, lambda: links[0].state == "CHANGEBACK")
+    p.cmd("auto on")
+    calls = [p.node.isup.setup(PEER, "4100", "5100", cic=n) for n in range(1, 9)]
+    assert p.run(10, lambda: links[0].state == "AVAILABLE" and
+                 all(c.state == "ANSWERED" for c in calls))
+    ours = [x for x in seen if x[0] and x[2] == "CBD"]
+    assert [(n, sls) for _, n, _, sls, _ in ours] == [(1, 0), (1, 0)]  # first and T4 repeat
+    assert not [x for x in seen if not x[0] and x[2] == "CBA" and x[4] == ours[0][4]]
+    theirs = [x for x in seen if not x[0] and x[2] == "CBD"]
+    assert theirs and all(n == 0 and sls == 0 for _, n, _, sls, _ in theirs)
+    assert (True, 0, "CBA", 0, theirs[-1][4]) in seen
+    assert "Received message for slc 0x0, but we are 0x1" in (p.pcap.parent /
+                                                             "libss7.log").read_text()
+    for c in calls:
+        c.release(16)
+    assert p.run(5, lambda: all(c.state == "IDLE" for c in calls))
