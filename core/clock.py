@@ -131,13 +131,21 @@ class VirtualClock(_TimerQueue):
         self.run_until(self._now + dt)
 
     def run_until(self, t: float) -> None:
-        while True:
-            d = self.next_deadline()
-            if d is None or d > t:
+        heap = self._heap
+        while heap:
+            when, _, h = heap[0]
+            if when > t and not h.cancelled:
                 break
-            self._now = max(self._now, d)
-            self.run_due(self._now)
-        self._now = max(self._now, t)
+            heapq.heappop(heap)
+            h.queue = None
+            if h.cancelled:
+                self._cancelled -= 1
+                continue
+            if when > self._now:
+                self._now = when
+            h.callback(*h.args)
+        if t > self._now:
+            self._now = t
 
     def run_until_idle(self, limit: float = 3600.0) -> None:
         """Fire timers until none is pending or ``limit`` simulated seconds have passed."""
