@@ -85,8 +85,9 @@ class IsupListener:
         recall an assistance operator."""
 
     def on_query(self, dpc: int, first: int, states: list[dict[str, Any]]) -> None:
-        """CQR for our CQM (Q.764 2.8.3): per circuit ``{"cic", "remote", "local"}``, each
-        state ``{"call", "maintenance", "hardware"}`` by Q.763 3.14 names."""
+        """CQR for our CQM (Q.764 2.8.3): per circuit ``{"cic", "remote", "local",
+        "agrees"}``, each state ``{"call", "maintenance", "hardware"}`` by Q.763 3.14 names;
+        ``agrees`` says whether the far end's view mirrors ours (None: one is transient)."""
 
     def on_traffic_control(self, dpc: int, step: int, acc_level: int) -> None:
         """Traffic toward ``dpc`` changed: signalling congestion step (Q.764 2.10, 0 = full
@@ -1073,9 +1074,12 @@ class Isup:
             self.counters["rx_errors"] += 1
             self.listener.on_maintenance(first, "CQR: circuit states do not match its range")
             return
-        self.listener.on_query(opc, first, [
-            {"cic": first + i, "remote": C.circuit_state(o),
-             "local": self.circuit_state(opc, first + i)} for i, o in enumerate(octets)])
+        report = []
+        for i, o in enumerate(octets):
+            remote, local = C.circuit_state(o), self.circuit_state(opc, first + i)
+            report.append({"cic": first + i, "remote": remote, "local": local,
+                           "agrees": _agree(local, remote)})
+        self.listener.on_query(opc, first, report)
 
     # compatibility (2.10.5) -------------------------------------------------------------------------
     def _unknown_message(self, opc: int, e: C.UnknownMessage) -> None:
@@ -1121,6 +1125,18 @@ class Isup:
     def _send_cfn(self, opc: int, cic: int, cause: int, diagnostic: bytes) -> None:
         self.counters["cfn_sent"] += 1
         self.send(opc, cic, "CFN", {"cause": C.cause(cause, diagnostic=diagnostic)})
+
+
+_MIRROR = {"local": "remote", "remote": "local", "incoming busy": "outgoing busy",
+           "outgoing busy": "incoming busy"}
+
+
+def _agree(local: dict[str, str], remote: dict[str, str]) -> bool | None:
+    """Whether the far end's view of a circuit is the mirror of ours (its local blocking our
+    remote, its incoming busy our outgoing); None when either side is transient."""
+    if "transient" in (local["call"], remote["call"]):
+        return None
+    return all(_MIRROR.get(v, v) == local[k] for k, v in remote.items())
 
 
 _GROUP_HANDLERS = {"GRS": "_rx_grs", "GRA": "_rx_gra", "CGB": "_rx_cgb", "CGU": "_rx_cgu",

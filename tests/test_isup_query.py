@@ -83,6 +83,9 @@ def test_cqm_is_answered_with_each_circuits_state(clock):
     local = [s["local"] for s in states]
     assert local[0]["call"] == "outgoing busy" and local[1]["call"] == "incoming busy"
     assert local[2]["maintenance"] == "remote" and local[3]["maintenance"] == "local"
+    agrees = [s["agrees"] for s in states]
+    # 1-5 mirror each other; 6 is transient at B; 7, 8 idle both; 9, 10 unequipped at B only
+    assert agrees == [True, True, True, True, True, None, True, True, False, False]
     assert out.state == "OUT_WAIT_ANM"
 
 
