@@ -883,11 +883,12 @@ class Mtp3:
 
     def status(self) -> dict[str, Any]:
         return {"pc": self.pc, "pc_str": self.variant.pc_str(self.pc),
-                "variant": self.variant.name, "restarting": self.restarting,
+                "variant": self.variant.name, "restarting": self.restarting, "stp": self.stp,
                 "accessible": sorted(self.accessible),
                 "linksets": {ls.name: {"adjacent": ls.adjacent, "tra_sent": ls.tra_sent,
                                        "tra_received": ls.tra_received,
                                        "accessible": ls.accessible,
+                                       "told": dict(sorted(ls.told.items())),
                                        "links": [lk.status() for lk in ls.links]}
                              for ls in self.linksets.values()}}
 

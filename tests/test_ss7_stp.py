@@ -5,6 +5,8 @@ a transfer point, and the unexpected TRA with T19."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,8 @@ from hypothesis import strategies as st
 from ss7.isup import IsupListener
 from ss7.mtp3_codec import SI_ISUP, SI_SNM, VARIANTS, decode_msu, decode_snm, encode_msu
 from ss7.stack import MemoryWire, Ss7Node, connect
+from ss7.trace import LinkTracer
+from tests.conftest import need_program
 
 ITU = VARIANTS["itu"]
 A, B, C, S = 1, 2, 3, 5  # point codes; S is the transfer point
@@ -66,10 +70,10 @@ def node(clock, pc, **kw):
     return Ss7Node(clock, pc, isup_listener=Answer(), **kw)
 
 
-def triangle(clock, *, tfr=False, with_c=False):
+def triangle(clock, *, tfr=False, with_c=False, tracer=None):
     """A - S - B: end points A and B reach each other through S; ``with_c`` adds an end
     point C adjacent to S (returned last, with its wire)."""
-    a, s, b = node(clock, A), node(clock, S, stp=True), node(clock, B)
+    a, s, b = node(clock, A), node(clock, S, stp=True, tracer=tracer), node(clock, B)
     s.mtp3.tfr = tfr
     a.isup.add_circuits(B, range(1, 9))
     b.isup.add_circuits(A, range(1, 9))
@@ -143,6 +147,7 @@ def test_linkset_failure_broadcasts_tfp_then_tfa(clock):
     assert tfp == [bytes((0x80, 0x01, 0x40, 0x01, 0x00, 0x14, 0x02, 0x00))]
     assert (S, B) in a.mtp3.prohibited and B not in a.mtp3.accessible
     assert paused == [B] and B not in a.isup.available
+    assert s.status()["mtp3"]["linksets"][f"ls{A}"]["told"] == {B: "TFP"}
     assert not a.mtp3.transfer(SI_ISUP, B, 0, b"\x01\x00\x10")
     clock.advance(30.0)  # T10: RST from A; B is still inaccessible at S: no answer (13.5.3)
     assert was.snm(0, t0) == [("RST", B)]
@@ -308,6 +313,29 @@ def test_end_point_discards_messages_for_others(clock):
     ls.send(ls.links[0], encode_msu(ITU, SI_ISUP, 2, 9, S, 0, b"\x01\x00\x10"))
     clock.advance(0.1)
     assert a.mtp3.counters["rx_not_for_us"] == 1 and was.snm(0, t0) == []
+
+
+def test_tshark_decodes_the_route_management_messages(clock, tmp_path):
+    """Wireshark reads the STP's TFP, TFR, TFA and A's RST with the affected point code."""
+    tshark = need_program("tshark")
+    path = tmp_path / "stp.pcap"
+    tracer = LinkTracer(str(path), clock)
+    a, s, b, was, wsb, c, wsc = triangle(clock, tfr=True, with_c=True, tracer=tracer)
+    a.mtp3.add_route(7, [S])
+    s.mtp3.add_route(7, [B, C])
+    fail(wsb, s, b)
+    clock.advance(31)  # TFP 2, TFR 7; RST 2 and RSR 7 after T10
+    wsb.splice()
+    clock.advance(5)  # TFA 2, TFA 7
+    tracer.close()
+    out = subprocess.run([tshark, "-r", str(path), "-Y", "mtp3mg", "-T", "fields",
+                          "-e", "_ws.col.Info", "-e", "mtp3mg.apc", "-e", "_ws.malformed"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = [line.split("\t") for line in out]
+    got = {(r[0].split()[0], r[1]) for r in rows if r[1]}
+    assert {("TFP", "2"), ("TFR", "7"), ("TFA", "2"), ("TFA", "7"), ("RST", "2"),
+            ("RSR", "7")} <= got
+    assert not any(r[2] for r in rows)  # nothing malformed
 
 
 @pytest.fixture(scope="module")
