@@ -70,7 +70,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "span": Key(str, None, doc="board:span carrying the bearer channels"),
         "side": Key(str, "user", choices=("user", "network")),
         "variant": Key(str, None, doc="isdn: etsi, qsig (E1), ni2 (T1 23B+D), etsi_bri; "
-                       "ss7: itu/china; r2: itu/cn/br/mx/ar/ve/co"),
+                       "ss7: itu/china; tup: china (default)/itu; r2: itu/cn/br/mx/ar/ve/co"),
         "transport": Key(str, "span", choices=("span", "hdlc-socket")),
         "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
@@ -81,7 +81,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_dnis": Key(int, None, doc="r2 incoming: called-number length that ends address "
                         "collection at once (variants without an end-of-digits signal, such as "
                         "China No.1, otherwise wait the back_step time-out for more digits)"),
-        "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`)"),
+        "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`); ss7 "
+                      "and tup trunks name the layer: mtp2.T2, mtp3.T4, isup.T7, tup.T_COT"),
     },
     "trunk_group": {
         "name": Key(str, required=True, doc="dial plan target `group:NAME`"),

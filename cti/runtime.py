@@ -209,11 +209,15 @@ class Runtime:
                                  timers=timers, transport=transport, on_offered=offered,
                                  timeslots=timeslots)
             if t["type"] in ("ss7", "tup"):
-                from cti.trunks.ss7 import Ss7Trunk
-                return Ss7Trunk(self.kernel, name, span, opc=t["opc"], dpc=t["dpc"],
-                                variant=t["variant"] or "itu", cic_base=t["cic_base"] - 1,
-                                timers=timers, transport=transport, on_offered=offered,
-                                timeslots=timeslots)
+                if t["type"] == "ss7":
+                    from cti.trunks.ss7 import Ss7Trunk as trunk_class
+                else:
+                    from cti.trunks.tup import TupTrunk as trunk_class
+                return trunk_class(self.kernel, name, span, opc=t["opc"], dpc=t["dpc"],
+                                   variant=t["variant"] or ("itu" if t["type"] == "ss7"
+                                                            else "china"),
+                                   cic_base=t["cic_base"] - 1, timers=timers,
+                                   transport=transport, on_offered=offered, timeslots=timeslots)
             from cti.trunks.r2 import R2Trunk
             if span is None:
                 self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")

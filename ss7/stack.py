@@ -181,14 +181,14 @@ class Ss7Node:
                  isup_timers: dict[str, float] | None = None,
                  mtp2_timers: dict[str, float] | None = None,
                  tup_listener: TupListener | None = None, tup: bool = False,
-                 stp: bool = False):
+                 tup_timers: dict[str, float] | None = None, stp: bool = False):
         self.scheduler = scheduler
         self.mtp3 = Mtp3(scheduler, pc, variant="china" if variant == "china" else "itu", ni=ni,
                          timers=mtp3_timers, stp=stp)
         self.isup = Isup(scheduler, self.mtp3, variant=variant, listener=isup_listener,
                          timers=isup_timers)
-        self.tup = Tup(scheduler, self.mtp3, variant=variant, listener=tup_listener) \
-            if tup or tup_listener is not None else None
+        self.tup = Tup(scheduler, self.mtp3, variant=variant, listener=tup_listener,
+                       timers=tup_timers) if tup or tup_listener is not None else None
         self.tracer = tracer
         self.mtp2_timers = {**VARIANT_TIMERS[variant].get("mtp2", {}), **(mtp2_timers or {})}
         self._link_numbers = 0

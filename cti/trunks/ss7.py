@@ -37,8 +37,31 @@ class Mtp2SpanLink(SpanHdlc):
         return super().recv_all()
 
 
-class Ss7Trunk(TrunkBase, IsupListener):
-    kind = "ss7"
+TIMER_LAYERS = ("mtp2", "mtp3", "isup", "tup")
+
+
+def layer_timers(timers: dict[str, float] | None) -> dict[str, dict[str, float]]:
+    """A trunk's ``timers`` table split by layer: SS7 timer names repeat from layer to layer
+    (MTP2, MTP3 and ISUP each have a T1..T7), so each is written ``<layer>.<name>``
+    (``mtp2.T2``, ``mtp3.T4``, ``isup.T7``, ``tup.T_COT``)."""
+    out: dict[str, dict[str, float]] = {layer: {} for layer in TIMER_LAYERS}
+    for key, value in (timers or {}).items():
+        layer, _, name = key.partition(".")
+        if layer not in out or not name:
+            raise ValueError(f"SS7 timer {key!r}: write it <layer>.<name>, the layer one of "
+                             f"{', '.join(TIMER_LAYERS)} (e.g. isup.T7)")
+        out[layer][name] = value
+    return out
+
+
+class SignallingPointTrunk(TrunkBase):
+    """What the ISUP and TUP trunks share: a signalling point (:class:`ss7.stack.Ss7Node`)
+    whose one link runs over TS16 (or an hdlc-socket), the circuits CIC = ``cic_base`` +
+    timeslot toward ``dpc``, and continuity-check equipment on their voice slots (Q.764
+    2.1.8, Q.724 7).  ``user`` is the user part carrying the calls (``node.isup`` or
+    ``node.tup``); subclasses name it and translate its events to the call model."""
+
+    user_part = "isup"
 
     def __init__(self, kernel, name: str, span: Span | None, *, opc: int, dpc: int,
                  variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
@@ -46,20 +69,23 @@ class Ss7Trunk(TrunkBase, IsupListener):
                  timeslots: Sequence[int] = VOICE_TIMESLOTS):
         super().__init__(kernel, name, span, on_offered)
         self.timeslots = tuple(timeslots)
+        layers = layer_timers(timers)
+        for other in {"isup", "tup"} - {self.user_part}:
+            if layers.pop(other):
+                raise ValueError(f"{other}.* timers on a {self.user_part.upper()} trunk")
         if transport is None:
             span.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
             transport = Mtp2SpanLink(span, LINK_TIMESLOT)
         self.transport = transport
         self.dpc = dpc
         self.cic_base = cic_base
-        timers = timers or {}
-        self.node = Ss7Node(kernel.loop, opc, variant=variant, isup_listener=self,
-                            isup_timers={k: v for k, v in timers.items() if k.startswith("isup.")}
-                            or None)
+        listener = {f"{self.user_part}_listener": self}
+        self.node = Ss7Node(kernel.loop, opc, variant=variant, **listener,
+                            **{f"{layer}_timers": t or None for layer, t in layers.items()})
+        self.user = getattr(self.node, self.user_part)
         self.link = self.node.add_link(dpc, 0, transport.send)
         self._rx = RepeatFilter(self.link.mtp2.receive)
-        self.node.isup.add_circuits(dpc, [cic_base + t for t in self.timeslots])
-        # continuity check equipment (Q.764 2.1.8) on the circuits' voice slots
+        self.user.add_circuits(dpc, [cic_base + t for t in self.timeslots])
         self.continuity = (None if span is None else
                            ContinuityEquipment(kernel, max(map(self.slot_of, self.timeslots)) + 1))
         kernel.after_tick.append(self._poll)
@@ -69,11 +95,10 @@ class Ss7Trunk(TrunkBase, IsupListener):
         for su in self.transport.recv_all():
             self._rx(su)
 
-    def _slot(self, circuit: Circuit) -> int | None:
+    def _slot(self, circuit: Any) -> int | None:
         return self.slot_of(circuit.cic - self.cic_base)
 
-    # --- ISUP listener -> call model ----------------------------------------------------
-    def on_continuity(self, call: Circuit, equipment: str | None) -> None:
+    def on_continuity(self, call: Any, equipment: str | None) -> None:
         """Loop the circuit (incoming) or put the check-tone transceiver on it (outgoing);
         a trunk without a span (an hdlc-socket link alone) has no voice path to check."""
         slot = self._slot(call)
@@ -85,6 +110,47 @@ class Ss7Trunk(TrunkBase, IsupListener):
         elif equipment == "transceiver":
             self.continuity.transceive(slot, call.continuity_result)
 
+    def on_glare(self, call: Any) -> None:
+        self.ended(call, 44, "dual seizure")
+
+    def on_reset(self, cics: list[int]) -> None:
+        for circuit in list(self.calls):
+            if circuit.cic in cics:
+                self.ended(circuit, 41, "reset")
+
+    def _circuit(self, call: Call) -> Any:
+        for circuit, c in self.calls.items():
+            if c is call:
+                return circuit
+        raise KeyError(f"call {call.id} is not on trunk {self.name}")
+
+    @property
+    def link_up(self) -> bool:
+        return self.dpc in self.user.available
+
+    def free_channels(self) -> list[int]:
+        user = self.user
+        return sorted(t for t in self.timeslots
+                      if (cc := user.circuit(self.dpc, self.cic_base + t)) is not None
+                      and cc.state == "IDLE" and not (cc.remote_blocked or cc.local_blocked))
+
+    def status(self) -> dict[str, Any]:
+        d = super().status()
+        d["opc"], d["dpc"] = self.node.mtp3.pc, self.dpc
+        d["user_part"] = self.user_part
+        d["link"] = self.link.mtp2.state if hasattr(self.link.mtp2, "state") else None
+        d["available"] = self.link_up
+        d["mtp"] = self.node.status()  # linksets, links, inhibit and restart states (Q.704 9, 10)
+        return d
+
+
+class Ss7Trunk(SignallingPointTrunk, IsupListener):
+    """ISUP (Q.764) calls on the trunk's circuits."""
+
+    kind = "ss7"
+    user_part = "isup"
+
+    # --- ISUP listener -> call model ----------------------------------------------------
     def on_setup(self, call: Circuit) -> None:
         self.offered(call, dnis=call.called, ani=call.calling or "", category=call.category,
                      presentation="restricted" if call.presentation == 1 else "allowed",
@@ -110,14 +176,6 @@ class Ss7Trunk(TrunkBase, IsupListener):
         c = self.calls.get(call)
         self.ended(call, None if c is None else c.cause)
 
-    def on_glare(self, call: Circuit) -> None:
-        self.ended(call, 44, "dual seizure")
-
-    def on_reset(self, cics: list[int]) -> None:
-        for circuit in list(self.calls):
-            if circuit.cic in cics:
-                self.ended(circuit, 41, "reset")
-
     # --- call model -> ISUP ------------------------------------------------------------
     def make_call(self, call: Call) -> None:
         """IAM on the trunk group's ``data["channel"]`` (CIC = cic_base + timeslot) when
@@ -141,12 +199,6 @@ class Ss7Trunk(TrunkBase, IsupListener):
         call.slot = self._slot(circuit)
         self.counters["placed"] += 1
 
-    def _circuit(self, call: Call) -> Circuit:
-        for circuit, c in self.calls.items():
-            if c is call:
-                return circuit
-        raise KeyError(f"call {call.id} is not on trunk {self.name}")
-
     def alert(self, call: Call) -> None:
         self._circuit(call).accept()
 
@@ -169,21 +221,3 @@ class Ss7Trunk(TrunkBase, IsupListener):
 
     def release(self, call: Call) -> None:
         self.drop(call, 16)
-
-    @property
-    def link_up(self) -> bool:
-        return self.dpc in self.node.isup.available
-
-    def free_channels(self) -> list[int]:
-        isup = self.node.isup
-        return sorted(c - self.cic_base for c in (self.cic_base + t for t in self.timeslots)
-                      if (cc := isup.circuit(self.dpc, c)) is not None and cc.state == "IDLE"
-                      and not (cc.remote_blocked or cc.local_blocked))
-
-    def status(self) -> dict[str, Any]:
-        d = super().status()
-        d["opc"], d["dpc"] = self.node.mtp3.pc, self.dpc
-        d["link"] = self.link.mtp2.state if hasattr(self.link.mtp2, "state") else None
-        d["available"] = self.link_up
-        d["mtp"] = self.node.status()  # linksets, links, inhibit and restart states (Q.704 9, 10)
-        return d

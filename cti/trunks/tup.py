@@ -1,0 +1,151 @@
+"""China TUP trunk (Q.721..Q.725 and the China national specification): the calls of an
+:class:`ss7.tup.Tup` user part on the circuits of a span, through the same signalling point,
+link and continuity equipment as the ISUP trunk (:class:`SignallingPointTrunk`).
+
+TUP has no cause parameter: an incoming call is refused with an unsuccessful backward
+signal, and the signals are reported as Q.850 causes.  The table below is ours (no
+recommendation pairs them); each signal's meaning is Q.723 3.9's and the cause is the Q.850
+cause of the same meaning.
+"""
+
+from __future__ import annotations
+
+from core.q850 import NO_CHANNEL_AVAILABLE
+from cti.calls import Call, CallEvent, DialError
+from cti.trunks.ss7 import SignallingPointTrunk
+from ss7.tup import TupCircuit, TupListener
+
+# unsuccessful backward signal (Q.723 3.9) -> Q.850 cause of the same meaning
+SIGNAL_CAUSE = {
+    "SEC": 42,  # switching-equipment-congestion
+    "CGC": 34,  # circuit-group-congestion: no circuit available
+    "NNC": 34,  # national-network-congestion
+    "ADI": 28,  # address-incomplete
+    "CFL": 41,  # call-failure: time-out or fault not covered by another signal
+    "SSB": 17,  # subscriber-busy
+    "SLB": 17,  # subscriber-local-busy (China)
+    "STB": 17,  # subscriber-toll-busy (China)
+    "UNN": 1,   # unallocated-number
+    "LOS": 27,  # line-out-of-service
+    "SST": 4,   # send-special-information-tone
+    "ACB": 21,  # access-barred
+    "DPN": 58,  # digital-path-not-provided: bearer capability not available
+}
+# Q.850 cause -> the signal refusing an incoming call (CFL for the others)
+CAUSE_SIGNAL = {17: "SSB", 1: "UNN", 4: "SST", 21: "ACB", 27: "LOS", 28: "ADI", 34: "CGC",
+                42: "SEC", 58: "DPN"}
+NORMAL = 16
+
+
+class TupTrunk(SignallingPointTrunk, TupListener):
+    """TUP calls on the trunk's circuits; the calling party controls the release (Q.724 5):
+    a called party hanging up sends CBK and waits for the caller's CLF."""
+
+    kind = "tup"
+    user_part = "tup"
+
+    # --- TUP listener -> call model ------------------------------------------------------
+    def on_setup(self, call: TupCircuit) -> None:
+        c = self.calls.get(call)
+        if c is not None:  # GSM answered our GRQ: the calling line identity arrived
+            c.ani = call.calling or c.ani
+            return
+        self.offered(call, dnis=call.called, ani=call.calling or "", category=call.category,
+                     presentation="restricted" if call.restricted else "allowed",
+                     slot=self._slot(call))
+
+    def on_digits(self, call: TupCircuit, digits: str) -> None:
+        """SAM/SAO after the IAM (overlap): the offered call's number grows."""
+        c = self.calls.get(call)
+        if c is not None:
+            c.dnis = call.called
+
+    def on_alerting(self, call: TupCircuit) -> None:
+        c = self.calls.get(call)
+        if c is not None:
+            c.notify(CallEvent.ALERTING)
+
+    def on_answer(self, call: TupCircuit) -> None:
+        c = self.calls.get(call)
+        if c is not None and c.cause is None:
+            self.counters["answered"] += 1
+            c.notify(CallEvent.CONNECTED)
+
+    def on_rejected(self, call: TupCircuit, signal: str) -> None:
+        self._disconnected(call, SIGNAL_CAUSE.get(signal, 41))
+
+    def on_clear_back(self, call: TupCircuit) -> None:
+        """CBK: the called party hung up.  The call model has no re-answer (RAN) state, so
+        the kernel clears forward at once (CLF) instead of holding the circuit for T_CLB,
+        as the ISUP trunk's release is complete when REL arrives."""
+        self._disconnected(call, NORMAL)
+        call.release()
+
+    def on_release(self, call: TupCircuit) -> None:
+        self._disconnected(call, NORMAL)
+
+    def _disconnected(self, call: TupCircuit, cause: int) -> None:
+        c = self.calls.get(call)
+        if c is not None:
+            c.notify(CallEvent.DISCONNECTED, cause=cause)
+
+    def on_idle(self, call: TupCircuit) -> None:
+        c = self.calls.get(call)
+        self.ended(call, None if c is None else c.cause)
+
+    def on_repeat_attempt(self, call: TupCircuit, new: TupCircuit) -> None:
+        """The call moved to another circuit (dual seizure backed off, continuity failed)."""
+        c = self.calls.pop(call, None)
+        if c is not None:
+            self.calls[new] = c
+            c.slot = self._slot(new)
+
+    # --- call model -> TUP ---------------------------------------------------------------
+    def make_call(self, call: Call) -> None:
+        """IAM (IAI with the calling number) on the trunk group's ``data["channel"]`` when
+        that circuit is idle, else on the circuit TUP picks; ``data["continuity_check"]`` = 1
+        checks the circuit first (Q.724 7)."""
+        ch = call.data.get("channel")
+        circuit = None
+        for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
+            try:
+                circuit = self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
+                                          restricted=call.presentation == "restricted",
+                                          continuity_check=call.data.get("continuity_check", 0))
+                break
+            except LookupError as e:
+                if cic is None:
+                    raise DialError(f"trunk {self.name}: {e}", NO_CHANNEL_AVAILABLE) from None
+        self.calls[circuit] = call
+        call.slot = self._slot(circuit)
+        self.counters["placed"] += 1
+
+    def alert(self, call: Call) -> None:
+        self._circuit(call).accept()
+
+    def answer(self, call: Call) -> None:
+        circuit = self._circuit(call)
+        circuit.answer()
+        if circuit.state == "ANSWERED":  # ANC sent
+            self.counters["answered"] += 1
+            call.notify(CallEvent.CONNECTED)
+
+    def reject(self, call: Call, cause: int) -> None:
+        self._circuit(call).reject(CAUSE_SIGNAL.get(cause, "CFL"))
+        call.notify(CallEvent.DISCONNECTED, cause=cause)
+
+    def drop(self, call: Call, cause: int) -> None:
+        """The caller's side clears forward (CLF); the called side refuses an unanswered call
+        with its backward signal, or clears back (CBK) an answered one."""
+        circuit = self._circuit(call)
+        if circuit.outgoing:
+            if circuit.state not in ("WAIT_RLG", "IDLE"):
+                circuit.release()
+        elif circuit.state in ("IN_SETUP", "IN_ALERTING"):
+            circuit.reject(CAUSE_SIGNAL.get(cause, "CFL"))
+        elif circuit.state == "ANSWERED":
+            circuit.clear_back()
+        call.notify(CallEvent.DISCONNECTED, cause=cause)
+
+    def release(self, call: Call) -> None:
+        self.drop(call, NORMAL)
