@@ -792,9 +792,9 @@ class Mtp3:
     def _t18(self) -> None:
         """Q.704 9: linksets still unavailable when T18 expires are no longer waited for; at a
         transfer point T18 also ends the wait for routing information (9.2, 16.8), so its
-        restart ends."""
+        restart ends once some linkset is up."""
         self._activation_done = True
-        if self.stp:
+        if self.stp and any(ls.up for ls in self.linksets.values()):
             self._end_restart()
         else:
             self.restart_progress()
@@ -974,8 +974,8 @@ class Mtp3:
                     self._send_route_status(ls, link, status, dest)
 
     def _send_route_status(self, ls: Linkset, link: SignallingLink, msg: str, dest: int) -> None:
-        """TFP / TFR / TFA about ``dest`` to the adjacent point of ``ls`` (Q.704 15.8, 15.9,
-        15.10: SLS the SLC of the carrying link); TFP starts T8 for ``dest`` (13.2.2)."""
+        """TFP / TFR / TFA about ``dest`` to the adjacent point of ``ls`` (Q.704 15, heading
+        H0 = 4; SLS the SLC of the carrying link); TFP starts T8 for ``dest`` (13.2.2)."""
         if msg == "TFA":
             ls.told.pop(dest, None)
         elif dest in self.routes:

@@ -130,9 +130,9 @@ def test_calls_pass_through_the_transfer_point(clock):
 
 
 def test_linkset_failure_broadcasts_tfp_then_tfa(clock):
-    """Q.704 13.2.2 ii / 13.3.2 ii: S loses B and tells A (TFP, octets per 15.8); A pauses its
-    users for B and tests the route every T10 (S, still without B, does not answer); B comes
-    back, S broadcasts TFA and A resumes; a call passes again."""
+    """Q.704 13.2.2 ii / 13.3.2 ii: S loses B and tells A (TFP, octets per Q.704 15); A
+    pauses its users for B and tests the route every T10 (S, still without B, does not
+    answer); B comes back, S broadcasts TFA and A resumes; a call passes again."""
     a, s, b, was, wsb = triangle(clock)
     paused: list[int] = []
     resumed: list[int] = []
@@ -278,6 +278,28 @@ def test_restarting_transfer_point_sends_routing_status_before_tra(clock):
     assert not s.mtp3.restarting
     assert was.route_status(1, t0) == [("TFP", B), ("TRA", None)]
     assert a.mtp3.accessible == {S} and not a.mtp3.restarting
+
+
+def test_isolated_transfer_point_restarts_when_a_link_returns(clock):
+    """T18 expiring with no linkset up does not end the restart: the first adjacent point to
+    come back sends TRA and gets the routing status and TRA."""
+    a, s, b, was, wsb = triangle(clock)
+    was.cut()
+    wsb.cut()
+    s.mtp3.stop()
+    clock.advance(2)
+    s.start()
+    clock.advance(25)  # T18 expired, nothing up
+    assert s.mtp3.restarting
+    t0 = clock.time()
+    was.splice()
+    for lk in (a.mtp3.find_link(S, 0), s.mtp3.find_link(A, 0)):
+        lk.mtp2.stop()  # both ends realign from scratch
+    clock.advance(5)
+    assert not s.mtp3.restarting
+    assert was.route_status(1, t0) == [("TFP", B), ("TRA", None)]
+    assert was.route_status(0, t0) == [("TRA", None)]
+    assert a.mtp3.accessible == {S}
 
 
 def test_unexpected_tra_answered_then_t19_discards(clock):
