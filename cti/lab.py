@@ -30,8 +30,10 @@ from cti.queues import Agent
 from cti.runtime import Runtime, write_state
 from drivers.sim.board import MAX_SPANS
 
-TRUNK_KINDS = ("isdn", "ss7", "r2")
-LAB_DNIS = "4000"  # the number the PSTN side dials: the demo IVR's route
+TRUNK_KINDS = ("isdn", "ss7", "tup", "r2")  # what --trunks may name
+DEFAULT_TRUNKS = ("isdn", "ss7", "r2")
+LAB_DNIS = "4000"
+CN_PC = (0x0A0B0C, 0x0A0B0D)  # the TUP trunks' China national signalling point codes  # the number the PSTN side dials: the demo IVR's route
 
 
 @dataclass
@@ -42,7 +44,7 @@ class LabOptions:
     interarrival_s: float = 5.5  # mean of the exponential arrival process: about 9 erlangs
     patience_s: tuple[float, float] = (20.0, 120.0)
     talk_s: tuple[float, float] = (15.0, 75.0)
-    trunks: tuple[str, ...] = TRUNK_KINDS
+    trunks: tuple[str, ...] = DEFAULT_TRUNKS
     realtime: bool = False
     cdr_path: str | None = None
     plan: str = "cn"
@@ -69,7 +71,8 @@ def _trunk_kinds(opts: LabOptions) -> list[tuple[str, str]]:
 def lab_config(opts: LabOptions, cdr_path: str) -> Config:
     """The lab as a ``cti run`` configuration: boards ``pstn`` and ``cc`` cabled span to
     span, a station board ``agents``, a trunk pair per span (``pstn-pri``/``cc-pri``,
-    ``pstn-isup``/``cc-isup``, ``pstn-r2``/``cc-r2``; further spans add ``-2``...), DNIS
+    ``pstn-isup``/``cc-isup``, ``pstn-tup``/``cc-tup``, ``pstn-r2``/``cc-r2``; further
+    spans add ``-2``...), DNIS
     4xxx to the demo IVR, and the agents ``agent01``..."""
     kinds = _trunk_kinds(opts)
     trunks: list[dict[str, Any]] = []
@@ -82,6 +85,9 @@ def lab_config(opts: LabOptions, cdr_path: str) -> Config:
         elif kind == "ss7":
             pstn.update(name=f"pstn-isup{sfx}", type="ss7", opc=1, dpc=2)
             cc.update(name=f"cc-isup{sfx}", type="ss7", opc=2, dpc=1)
+        elif kind == "tup":  # China TUP, 24-bit national point codes
+            pstn.update(name=f"pstn-tup{sfx}", type="tup", opc=CN_PC[0], dpc=CN_PC[1])
+            cc.update(name=f"cc-tup{sfx}", type="tup", opc=CN_PC[1], dpc=CN_PC[0])
         else:
             pstn.update(name=f"pstn-r2{sfx}", type="r2", variant="cn", side="network")
             cc.update(name=f"cc-r2{sfx}", type="r2", variant="cn", side="user",

@@ -51,3 +51,11 @@ def test_lab_api_offers_the_runtimes_operations(tmp_path):
         lab.kernel.run(api.stop())
     finally:
         lab.close()
+
+
+def test_lab_over_china_tup(capsys):
+    """`cti lab --trunks tup`: the calls come in over China TUP trunks (24-bit point codes)."""
+    assert main(["lab", "--calls", "6", "--agents", "6", "--trunks", "tup", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["by_trunk"]["tup"]["answered"] == 6
+    assert report["signalling"]["cc-tup"]["offered"] == 6

@@ -53,9 +53,9 @@ def _table(report: dict) -> str:
 
 
 def run(args) -> int:
-    from cti.lab import TRUNK_KINDS, LabOptions, run_lab
+    from cti.lab import DEFAULT_TRUNKS, LabOptions, run_lab
 
-    trunks = tuple(args.trunks.split(",")) if args.trunks else TRUNK_KINDS
+    trunks = tuple(args.trunks.split(",")) if args.trunks else DEFAULT_TRUNKS
     if args.calls < 1 or args.agents < 1:
         raise UsageError("--calls and --agents must be at least 1")
     try:
@@ -81,7 +81,8 @@ def register(sub) -> None:
     p.add_argument("--calls", type=int, default=200, help="calls to place (default 200)")
     p.add_argument("--agents", type=int, default=10, help="simulated agents (default 10)")
     p.add_argument("--seed", type=int, default=1, help="random seed (arrivals, choices, timings)")
-    p.add_argument("--trunks", help="comma-separated subset of isdn,ss7,r2")
+    p.add_argument("--trunks", help="comma-separated trunk types of isdn,ss7,tup,r2 "
+                                        "(default isdn,ss7,r2)")
     p.add_argument("--cdr", help="call record CSV (default: a new file in the temp directory)")
     p.add_argument("--realtime", action="store_true",
                    help="run on the real-time clock with the control API open (cti top)")
