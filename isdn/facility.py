@@ -65,7 +65,7 @@ HEADER = Struct("tag" / Int8ub, "length" / _BerLength(), "end" / Tell)
 ELEMENT = Struct("tag" / Int8ub, "length" / _BerLength(), "value" / Bytes(this.length))
 
 # universal tags (X.680 8.4) and the context tags of the APDUs read here
-INTEGER, OCTET_STRING, NULL, OID, ENUMERATED, SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x0A, 0x30
+INTEGER, OCTET_STRING, NULL, OID, SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
 NFE, NPP, INTERPRETATION = 0xAA, 0x92, 0x8B  # ECMA-165 clause 8: [10], [18], [11]
 COMPONENTS = {0xA1: "invoke", 0xA2: "result", 0xA3: "error", 0xA4: "reject"}
 COMPONENT_TAGS = {v: k for k, v in COMPONENTS.items()}
