@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from core.pcap import LINKTYPE_LINUX_LAPD
-from isdn import lapd_codec, q931_codec, tei
+from isdn import facility, lapd_codec, q931_codec, tei
 from isdn.trace import parse_pseudo_header
 from isdn.variants import VARIANTS, Variant
 
@@ -22,9 +22,14 @@ Decoder = Callable[..., list[dict[str, Any]]]
 
 
 def q931_record(msg: q931_codec.Message, direction: str | None = None) -> dict[str, Any]:
+    fields = msg.summary()
+    names = facility.names([v["data"] for v in msg.all("facility")])
+    if names:  # name identification operations in Facility elements (isdn.facility)
+        fields["names"] = {op: {"text": n.text, "presentation": n.presentation}
+                           for op, n in names.items()}
     return {"layer": "q931", "direction": direction,
             "message": msg.name or f"UNKNOWN (0x{msg.code:02x})", "call_ref": msg.call_ref,
-            "call_ref_flag": int(msg.flag), "fields": msg.summary()}
+            "call_ref_flag": int(msg.flag), "fields": fields}
 
 
 def decode_q931(data: bytes, direction: str | None = None, *,

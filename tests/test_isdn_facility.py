@@ -206,3 +206,11 @@ def test_tshark_decodes_our_name_operations(variant, tmp_path):
                            "-e", "qsig.na.namePresentationAllowedSimple"],
                           capture_output=True, text=True, check=True).stdout.splitlines()
     assert "0x05|0|Alice" in rows and "0x07|2|Bob" in rows  # SETUP, CONNECT
+
+
+def test_cti_decode_shows_the_names():
+    from isdn.decode import decode_q931
+    setup = "080200010504038090a3" "1c1b" + QSIG_ALICE.hex()
+    rec = decode_q931(bytes.fromhex(setup))[0]
+    assert rec["fields"]["names"] == {"callingName": {"text": "Alice",
+                                                      "presentation": "allowed"}}
