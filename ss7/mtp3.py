@@ -807,7 +807,8 @@ class Mtp3:
         up = [ls for ls in self.linksets.values() if ls.up]
         if not self._activation_done and len(up) == len(self.linksets):
             self._activation_done = True
-            self.timers.stop("T18")
+            if not self.stp:  # at a transfer point T18 also waits for routing information
+                self.timers.stop("T18")
         if self._activation_done and up and all(ls.tra_received for ls in up):
             self._end_restart()
 

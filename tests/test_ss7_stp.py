@@ -164,6 +164,46 @@ def test_linkset_failure_broadcasts_tfp_then_tfa(clock):
     call_through(clock, a)
 
 
+def test_two_transfer_points_in_a_chain(clock):
+    """A - S - T - B: T loses B and tells S (TFP B); S, whose only route to B went through T,
+    tells A; S tests its route through T with RST every T10; B returns, T's TFA reaches S and
+    S's TFA reaches A; a call crosses both transfer points.  Each STP tells the other TFP about
+    the destination it routes through it, which the other (routing it directly) ignores."""
+    T = 6
+    a, s, t, b = node(clock, A), node(clock, S, stp=True), node(clock, T, stp=True), \
+        node(clock, B)
+    a.isup.add_circuits(B, range(1, 9))
+    b.isup.add_circuits(A, range(1, 9))
+    a.mtp3.add_route(B, [S])
+    s.mtp3.add_route(B, [T])
+    t.mtp3.add_route(A, [S])
+    b.mtp3.add_route(A, [T])
+    was, wst, wtb = TapWire(clock), TapWire(clock), TapWire(clock)
+    connect(a, s, 0, was)
+    connect(s, t, 0, wst)  # side 0 is S, side 1 is T
+    connect(t, b, 0, wtb)
+    for n in (a, s, t, b):
+        n.start()
+    clock.advance(25)  # S and T restart together: each ends its restart when T18 expires
+    assert a.mtp3.accessible == {S, B} and b.mtp3.accessible == {T, A}
+    assert ("TFP", B) in wst.route_status(0) and ("TFP", A) in wst.route_status(1)
+    assert not s.mtp3._route_tests and not t.mtp3._route_tests
+    call_through(clock, a)
+    t0 = clock.time()
+    fail(wtb, t, b)
+    clock.advance(0.5)
+    assert wst.route_status(1, t0) == [("TFP", B)] and was.route_status(1, t0) == [("TFP", B)]
+    assert B not in a.mtp3.accessible and B not in s.mtp3.accessible
+    clock.advance(30)  # T10: S tests its route to B through T, T cannot answer yet
+    assert wst.snm(0, t0) == [("RST", B)]
+    t1 = clock.time()
+    wtb.splice()
+    clock.advance(5)
+    assert wst.route_status(1, t1) == [("TFA", B)] and was.route_status(1, t1) == [("TFA", B)]
+    assert B in a.mtp3.accessible
+    call_through(clock, a)
+
+
 def test_message_for_an_inaccessible_destination_gets_tfp_with_t8(clock):
     """Q.704 13.2.2 iii: S discards an MSU for a destination it cannot reach and answers the
     adjacent point it came from with TFP, at most once per T8."""
