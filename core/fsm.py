@@ -45,6 +45,8 @@ class FsmTable:
         # every (state, event) resolved once, "*" rows included: one dict lookup per event
         self._resolved = {(s, e): r for s in self.states for e in self.events
                           if (r := self.rows.get((s, e)) or self.rows.get(("*", e)))}
+        # what dispatch needs of each: (action, next state)
+        self._steps = {k: (r.action, r.next) for k, r in self._resolved.items()}
 
     def lookup(self, state: str, event: str) -> Row | None:
         row = self._resolved.get((state, event))
@@ -70,17 +72,21 @@ class Machine:
     def dispatch(self, event: str, *args: Any) -> Any:
         fsm = self.fsm
         before = self.state
-        row = fsm._resolved.get((before, event)) or fsm.lookup(before, event)
-        if row is None:
-            handler = getattr(self, "unexpected", None)
-            if handler is None:
-                raise UnexpectedEvent(f"{fsm.name}: {event} in state {before}")
-            return handler(event, *args)
-        result = getattr(self, row.action)(*args) if row.action else None
+        step = fsm._steps.get((before, event))
+        if step is None:
+            row = fsm.lookup(before, event)  # a state outside the table: only "*" rows
+            if row is None:
+                handler = getattr(self, "unexpected", None)
+                if handler is None:
+                    raise UnexpectedEvent(f"{fsm.name}: {event} in state {before}")
+                return handler(event, *args)
+            step = row.action, row.next
+        action, after = step
+        result = getattr(self, action)(*args) if action else None
         if result is not None and isinstance(result, str) and result in fsm.state_set:
             self.state = result
-        elif row.next is not None and self.state == before:
-            self.state = row.next
+        elif after is not None and self.state == before:
+            self.state = after
         if self.keep_transitions:
             log = self.__dict__.setdefault("transitions", [])
             log.append((before, event, self.state))

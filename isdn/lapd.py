@@ -233,9 +233,9 @@ class DataLink(Machine):
         self.errors[code] = self.errors.get(code, 0) + 1
         self._indicate("mdl_error_ind", code)
 
-    def _tx(self, frame: Frame) -> None:
+    def _tx(self, octets: bytes) -> None:
         self.frames_out += 1
-        self.send_octets(codec.encode(frame))
+        self.send_octets(octets)
 
     def _cr(self, command: bool) -> bool:
         """C/R bit to send (Q.921 table 1: commands from the network side carry C/R=1)."""
@@ -245,10 +245,11 @@ class DataLink(Machine):
         return frame.cr != self.network
 
     def _u(self, kind: str, pf: bool, command: bool) -> None:
-        self._tx(Frame(self.sapi, self._cr(command), self.tei, kind, pf))
+        self._tx(codec.encode_fields(self.sapi, self._cr(command), self.tei, kind, pf))
 
     def _s(self, kind: str, pf: bool, command: bool) -> None:
-        self._tx(Frame(self.sapi, self._cr(command), self.tei, kind, pf, None, self.vr))
+        self._tx(codec.encode_fields(self.sapi, self._cr(command), self.tei, kind, pf, None,
+                                     self.vr))
 
     def _start(self, name: str) -> None:
         self.timers.start(name, self._run, name)
@@ -492,7 +493,8 @@ class DataLink(Machine):
         cr = self._cr(True)
         while self.queue and (self.vs - self.va) % 128 < self.k:
             info = self.queue.popleft()
-            self._tx(Frame(self.sapi, cr, self.tei, "I", False, self.vs, self.vr, info))
+            self._tx(codec.encode_fields(self.sapi, cr, self.tei, "I", False, self.vs, self.vr,
+                                         info))
             self.unacked.append((self.vs, info))
             self.vs = (self.vs + 1) % 128
             self.ack_pending = False
@@ -629,8 +631,9 @@ class DataLink(Machine):
 
     # ---- unacknowledged transfer ---------------------------------------------------------
     def unitdata_request(self, info: bytes) -> None:
-        self._tx(Frame(self.sapi, self._cr(True), codec.TEI_GROUP if self.network else self.tei,
-                       "UI", False, None, None, info))
+        self._tx(codec.encode_fields(self.sapi, self._cr(True),
+                                     codec.TEI_GROUP if self.network else self.tei,
+                                     "UI", False, None, None, info))
 
     def ui_frame(self, frame: Frame) -> None:
         self._indicate("dl_unitdata_ind", frame.info)

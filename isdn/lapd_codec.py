@@ -100,6 +100,9 @@ _TX_NR = {(nr, pf): build_octet(NR_OCTET, ("nr", nr), ("pf", pf))
           for nr in range(128) for pf in (False, True)}
 
 
+_frame = tuple.__new__  # a Frame from all its fields at once, without the generated __new__
+
+
 def decode(data: bytes) -> Frame:
     """Decode one frame (FCS already removed); raises :class:`LapdDecodeError`."""
     data = bytes(data)
@@ -123,17 +126,22 @@ def decode(data: bytes) -> Frame:
         if kind != "I" and n > 4:
             raise LapdDecodeError(f"{kind} frame with an information field", offset=4,
                                   field="info")
-        return Frame(address[0], address[1], tei, kind, pf, ns, nr, data[4:])
+        return _frame(Frame, (address[0], address[1], tei, kind, pf, ns, nr, data[4:]))
     if kind is None:
         raise LapdDecodeError("undefined U frame control field", offset=2, field="control")
     if n > 3 and kind in _NO_INFO:
         raise LapdDecodeError(f"{kind} frame with an information field", offset=3, field="info")
-    return Frame(address[0], address[1], tei, kind, pf, None, None, data[3:])
+    return _frame(Frame, (address[0], address[1], tei, kind, pf, None, None, data[3:]))
 
 
 def encode(frame: Frame) -> bytes:
     """Octets of ``frame`` (without FCS)."""
-    sapi, cr, tei, kind, pf, ns, nr, info = frame
+    return encode_fields(*frame)
+
+
+def encode_fields(sapi: int, cr: bool, tei: int, kind: str, pf: bool, ns: int | None = None,
+                  nr: int | None = None, info: bytes = b"") -> bytes:
+    """Octets of the frame with these fields (those of :class:`Frame`)."""
     if not (0 <= sapi < 64 and 0 <= tei < 128):
         raise ValueError("SAPI must be 0..63 and TEI 0..127")
     try:
