@@ -70,10 +70,11 @@ def node(clock, pc, **kw):
     return Ss7Node(clock, pc, isup_listener=Answer(), **kw)
 
 
-def triangle(clock, *, tfr=False, with_c=False, tracer=None):
+def triangle(clock, *, tfr=False, with_c=False, tracer=None, variant="itu"):
     """A - S - B: end points A and B reach each other through S; ``with_c`` adds an end
     point C adjacent to S (returned last, with its wire)."""
-    a, s, b = node(clock, A), node(clock, S, stp=True, tracer=tracer), node(clock, B)
+    a, s, b = node(clock, A, variant=variant), \
+        node(clock, S, stp=True, tracer=tracer, variant=variant), node(clock, B, variant=variant)
     s.mtp3.tfr = tfr
     a.isup.add_circuits(B, range(1, 9))
     b.isup.add_circuits(A, range(1, 9))
@@ -202,6 +203,22 @@ def test_two_transfer_points_in_a_chain(clock):
     assert wst.route_status(1, t1) == [("TFA", B)] and was.route_status(1, t1) == [("TFA", B)]
     assert B in a.mtp3.accessible
     call_through(clock, a)
+
+
+def test_china_transfer_point_24_bit_labels(clock):
+    """The same with China 24-bit point codes: the call crosses S, and the TFP carries the
+    24-bit destination (GF 001-9001 label: DPC, OPC, SLS + 4 spare bits)."""
+    a, s, b, was, wsb = triangle(clock, variant="china")
+    assert B in a.isup.available
+    call_through(clock, a)
+    assert s.mtp3.counters["transferred"] >= 5
+    t0 = clock.time()
+    fail(wsb, s, b)
+    clock.advance(0.1)
+    tfp = [body for t, body in was.msus[1] if t >= t0]
+    assert tfp == [bytes((0x80, 0x01, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x14,
+                          0x02, 0x00, 0x00))]
+    assert B not in a.isup.available
 
 
 def test_message_for_an_inaccessible_destination_gets_tfp_with_t8(clock):
