@@ -196,7 +196,9 @@ class Circuit(Machine):
         self.timers = Timers(isup.timer_table, isup.scheduler)
         self.local_blocked = False   # maintenance blocking we applied (BLA received)
         self.remote_blocked = False  # BLO/CGB received
-        self.hw_blocked = False
+        self.local_hw = False   # our blocking is hardware oriented (CGB type 1 acknowledged)
+        self.remote_hw = False  # the remote blocking is hardware oriented (CGB type 1)
+        self.pending_group: str | None = None  # "CGB"/"CGU" of ours awaiting acknowledgement
         self.pending_block: str | None = None  # "BLO"/"UBL" awaiting acknowledgement
         self.cc_equipment: str | None = None  # continuity equipment connected (2.1.8)
         self.cc_mode = 0  # nature of connection: 1 check on this circuit, 2 on a previous one
@@ -825,6 +827,10 @@ class Isup:
                   "range_status": C.range_status(rng, bits)}
         t = Timers(self.timer_table, self.scheduler)
         self._cg_pending[(msg, dpc, first)] = t
+        for n in cics:
+            c = self.circuits.get((dpc, n))
+            if c is not None:
+                c.pending_group = msg
         short, long_ = ("T20", "T21") if unblock else ("T18", "T19")
         self.send(dpc, first, msg, params)
         t.start(short, self._repeat_group, t, short, dpc, first, msg, params)
@@ -937,6 +943,7 @@ class Isup:
     # blocking messages (2.8.2)
     def _rx_blo(self, c: Circuit) -> None:
         c.remote_blocked = True
+        c.remote_hw = False  # maintenance blocking (one flag per side: the latest kind)
         c.send("BLA")
         self.listener.on_blocking(c.cic, c.local_blocked, True)
 
@@ -951,6 +958,7 @@ class Isup:
             c.timers.stop("T13")
             c.pending_block = None
             c.local_blocked = True
+            c.local_hw = False
             self.listener.on_blocking(c.cic, True, c.remote_blocked)
 
     def _rx_uba(self, c: Circuit) -> None:
@@ -998,6 +1006,7 @@ class Isup:
             if c is None or not b:
                 continue
             c.remote_blocked = block
+            c.remote_hw = block and hardware
             if block and hardware and c.state not in ("IDLE", "RESETTING"):
                 c.dispatch("group_reset")  # Q.764 2.8.2.3: hardware blocking clears calls
             self.listener.on_blocking(c.cic, c.local_blocked, block)
@@ -1013,9 +1022,13 @@ class Isup:
             return
         t.stop_all()
         bits = C.status_bits(msg["params"]["range_status"])
+        hardware = msg["params"]["cgs_type"]["type"] == 1
         for c, b in zip(self._group(opc, msg), bits, strict=False):
+            if c is not None and c.pending_group == ("CGB" if block else "CGU"):
+                c.pending_group = None
             if c is not None and b:
                 c.local_blocked = block
+                c.local_hw = block and hardware
                 self.listener.on_blocking(c.cic, block, c.remote_blocked)
 
     def _rx_cgua(self, opc: int, msg: dict) -> None:
@@ -1041,17 +1054,23 @@ class Isup:
 
     def circuit_state(self, dpc: int, cic: int) -> dict[str, str]:
         """Our state of one circuit in Q.763 3.14 terms (``call``, ``maintenance``,
-        ``hardware``); hardware blocking is not told apart from maintenance blocking here."""
+        ``hardware``).  A circuit carries one blocking flag per side, so one blocked by CGB
+        of type hardware failure reports hardware blocking only; on a busy circuit (which
+        Q.763 3.14 codes without hardware state) it is reported as maintenance blocking."""
         c = self.circuits.get((dpc, cic))
         if c is None:
             return {"call": "unequipped", "maintenance": "none", "hardware": "none"}
         call = _QUERY_STATES.get(c.state)
-        if call == "transient" or c.pending_block:
+        if call == "transient" or c.pending_block or c.pending_group:
             return {"call": "transient", "maintenance": "none", "hardware": "none"}
         if call is None:
             call = "outgoing busy" if c.outgoing else "incoming busy"
-        return {"call": call, "maintenance": C.BLOCKING[c.local_blocked + 2 * c.remote_blocked],
-                "hardware": "none"}
+        local_hw = c.local_blocked and c.local_hw and call == "idle"
+        remote_hw = c.remote_blocked and c.remote_hw and call == "idle"
+        return {"call": call,
+                "maintenance": C.BLOCKING[(c.local_blocked and not local_hw)
+                                          + 2 * (c.remote_blocked and not remote_hw)],
+                "hardware": C.BLOCKING[local_hw + 2 * remote_hw]}
 
     def _rx_cqm(self, opc: int, msg: dict) -> None:
         """Q.764 2.8.3: answer with the state of each circuit; a range over 31 is discarded."""

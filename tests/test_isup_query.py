@@ -247,3 +247,26 @@ def test_libss7_answers_our_cqm_and_reads_rel_with_acl(tmp_path):
         assert p.run(5, lambda: p.saw("REL 3 42"))
     finally:
         p.close()
+
+
+def test_hardware_group_blocking_is_reported_in_bits_fe(clock):
+    a, b, ra, rb = nodes(clock)
+    a.isup.group_block(2, 7, [7, 8], hardware=True)
+    assert a.isup.circuit_state(2, 7)["call"] == "transient"  # awaiting CGBA (Q.764 2.8.3)
+    clock.advance(0.05)
+    assert a.isup.circuit_state(2, 8) == {"call": "idle", "maintenance": "none",
+                                          "hardware": "local"}
+    sent = []
+    orig = b.isup.send
+    b.isup.send = lambda dpc, cic, m, p=None, u=None: (sent.append(C.encode(m, cic, p)),
+                                                      orig(dpc, cic, m, p, u))
+    a.isup.query(2, 7, 8)
+    clock.advance(0.05)
+    assert sent[-1][-2:] == bytes((0x2C, 0x2C))  # FE = 10 remotely blocked, DC = 11 idle
+    (_, _, states), = ra.queries
+    assert [s["remote"]["hardware"] for s in states] == ["remote", "remote"]
+    assert [s["agrees"] for s in states] == [True, True]
+    a.isup.group_block(2, 7, [7, 8], hardware=True, unblock=True)
+    clock.advance(0.05)
+    assert b.isup.circuit_state(1, 7) == {"call": "idle", "maintenance": "none",
+                                          "hardware": "none"}
