@@ -23,6 +23,7 @@ from core.timers import Timers
 from ss7 import isup_codec as C
 from ss7.isup_congestion import CAUSE_CONGESTION, CONGESTION_CAUSES, TrafficControl
 from ss7.isup_segmentation import Reassembly
+from ss7.mtp2 import SIF_MAX
 from ss7.mtp3 import Mtp3
 from ss7.mtp3_codec import SI_ISUP
 from ss7.mtp3_codec import VARIANTS as MTP3_VARIANTS
@@ -37,7 +38,6 @@ CAUSE_MSG_NOT_IMPLEMENTED = 97
 CAUSE_PARAM_NOT_IMPLEMENTED = 99
 CAUSE_RECOVERY_ON_TIMER = 102
 CAUSE_INVALID_MESSAGE = 95
-MAX_SIF = 272  # Q.703 2.3.8 / Q.704 2.3.8: longest signalling information field of an MSU
 
 
 class NoCircuit(Exception):
@@ -652,7 +652,8 @@ class Isup:
         self._sls = 0
         self.counters = {"rx": 0, "tx": 0, "rx_errors": 0, "cfn_sent": 0, "unknown_params": 0,
                          "segmented": 0, "sgm_discarded": 0, "t34_expired": 0}
-        self.max_length = MAX_SIF - MTP3_VARIANTS[self.variant.mtp3].label_len
+        # Q.703 2.3: an MSU carries at most SIF_MAX octets, the routing label included
+        self.max_length = SIF_MAX - MTP3_VARIANTS[self.variant.mtp3].label_len
         self.controls: dict[int, TrafficControl] = {}  # per destination, once it congests
         self.overload = 0  # our automatic congestion level (Q.764 2.11), 0 = not overloaded
         self._reassembly = Reassembly(self._deliver, self.counters, self.timer_table, scheduler)
