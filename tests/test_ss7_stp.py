@@ -15,7 +15,8 @@ from ss7.isup import IsupListener
 from ss7.mtp3_codec import SI_ISUP, SI_SNM, VARIANTS, decode_msu, decode_snm, encode_msu
 from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.trace import LinkTracer
-from tests.conftest import need_program
+from tests.conftest import need_library, need_program
+from tests.ss7_peer.ss7_harness import Libss7Pair
 
 ITU = VARIANTS["itu"]
 A, B, C, S = 1, 2, 3, 5  # point codes; S is the transfer point
@@ -431,3 +432,49 @@ def test_arbitrary_msus_at_the_transfer_point_never_raise(stp_net, body):
     s.mtp3.receive(s.mtp3.linksets[A].links[0], b"\x80" + body)
     s.mtp3.receive(s.mtp3.linksets[B].links[0], bytes([0x85]) + body)
     clock.advance(0.01)
+
+
+@pytest.mark.interop
+def test_libss7_behind_the_transfer_point(tmp_path):
+    """libss7 2.0 (point code 2) is adjacent to our transfer point (5); our end point A (1)
+    calls it through the STP and libss7 answers to OPC 1 through it.  A's link fails: the STP
+    tells libss7 TFP 1 and libss7 then refuses to send towards 1 (its REL is not sent); A's
+    link returns: TFA 1, and A's circuit group reset after its restart gets libss7's GRA back
+    through the STP."""
+    need_library("ss7")
+    need_program("gcc")
+    p = Libss7Pair(tmp_path, our_pc=S, peer_pc=B)
+    try:
+        stp = p.node
+        stp.mtp3.stp = True  # before any link is in service
+        a = Ss7Node(p.clock, A)
+        a.isup.add_circuits(B, range(40, 48))
+        a.mtp3.add_route(B, [S])
+        wire = MemoryWire(p.clock)
+        connect(a, stp, 0, wire)
+        stp.mtp3.find_link(A, 0).dispatch("activate")
+        a.start()
+        assert p.run(15, lambda: B in a.mtp3.accessible and p.saw("GRS 40 47")
+                     and not a.isup._grs_pending)
+        p.cmd("auto on")
+        call = a.isup.setup(B, "4000", "5000", cic=40)
+        assert p.run(5, lambda: call.state == "ANSWERED")
+        assert p.saw("IAM 40 4000")  # libss7 read the IAM from point code 1
+        wire.cut()
+        a.mtp3.find_link(S, 0).mtp2.stop()
+        stp.mtp3.find_link(A, 0).mtp2.stop()
+        assert p.run(3, lambda: A not in stp.mtp3.accessible)
+        p.run(0.5)
+        moved = stp.mtp3.counters["transferred"]
+        log = tmp_path / "libss7.log"
+        seen = len(log.read_text())
+        p.cmd("rel 40 16")  # libss7 holds TFP 1: no link towards point code 1
+        p.run(1)
+        assert stp.mtp3.counters["transferred"] == moved
+        assert "No siganlling link available" in log.read_text()[seen:]  # (libss7's spelling)
+        wire.splice()
+        assert p.run(15, lambda: B in a.mtp3.accessible and not a.isup._grs_pending and
+                     [x for x in p.lines if x.startswith("GRS 40 47")][1:])
+        assert stp.mtp3.counters["transferred"] > moved
+    finally:
+        p.close()
