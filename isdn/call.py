@@ -24,6 +24,8 @@ from isdn.q931_states import CALL_ROLES, TABLES
 if TYPE_CHECKING:
     from isdn.q931 import CallControl
 
+NAME_OPERATIONS = frozenset(facility.OPERATIONS)  # the invokes a name service implements
+
 @dataclass
 class Event:
     """What the application is told: ``kind`` is offered, more_info, proceeding, alerting,
@@ -176,8 +178,10 @@ class Call(Machine):
         return [ies.make("facility", data=data)]
 
     def _names(self, msg: Message) -> dict[str, facility.Name]:
-        """Names the message's Facility elements invoke; the call's fields take those
-        whose presentation is allowed."""
+        """Names the message's Facility elements invoke, where the variant carries names;
+        the call's fields take those whose presentation is allowed."""
+        if self.cc.variant.names is None:
+            return {}
         found = facility.names([v["data"] for v in msg.all("facility")])
         for operation, attr in (("callingName", "calling_name"), ("calledName", "called_name"),
                                 ("connectedName", "connected_name")):
@@ -185,6 +189,21 @@ class Call(Machine):
             if name is not None:
                 setattr(self, attr, name.text if name.presentation == "allowed" else None)
         return found
+
+    def facility_received(self, msg: Message) -> None:
+        """After a message with Facility elements was acted on: invokes of operations this
+        variant does not implement are rejected in FACILITY, or clear the call, or are
+        discarded, as their Interpretation APDU says (Q.932 8.2.2, ECMA-165 8.2.2)."""
+        if self.cc.calls.get((self.cref, self.originated)) is not self:
+            return
+        known = NAME_OPERATIONS if self.cc.variant.names else frozenset()
+        for value in msg.all("facility"):
+            reply, clear = facility.screen(value["data"], known)
+            if clear and self.role in CALL_ROLES:
+                self.hangup(facility.CLEAR_CAUSE)
+                return
+            if reply is not None and self.role in CALL_ROLES:
+                self.send("FACILITY", [ies.make("facility", data=reply)])
 
     def _take_channel(self, msg: Message) -> str | None:
         """Channel from the peer's first response (5.1.2 / 5.2.3.2); a role to clear to

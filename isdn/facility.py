@@ -392,6 +392,35 @@ def decode(data: bytes) -> Apdus:
     return apdus
 
 
+# ---- unrecognised invokes (Q.932 8.2.2, ECMA-165 8.2.2 InterpretationApdu) ----------------
+DISCARD, CLEAR_CALL, REJECT = 0, 1, 2  # InterpretationApdu values
+INVOKE_PROBLEM, UNRECOGNISED_OPERATION = 0x81, 1  # Reject problem [1] invoke (X.880)
+CLEAR_CAUSE = 69  # Q.850 "requested facility not implemented": our choice for CLEAR_CALL
+
+
+def screen(data: bytes, recognised: frozenset) -> tuple[bytes | None, bool]:
+    """What a receiver does with the invokes of ``data`` whose operation it does not
+    recognise: the Facility contents rejecting them (invoke problem unrecognisedOperation,
+    to the entity that sent them), or True to clear the call; (None, False) when there
+    is nothing to do.  The Interpretation APDU decides (discard, clear the call, reject);
+    without one (and always under the remote operations profile) they are rejected."""
+    try:
+        apdus = decode(data)
+    except FacilityDecodeError:
+        return None, False  # not an APDU of the subset read here: nothing to answer
+    unknown = [c for c in apdus.components
+               if c.kind == "invoke" and c.operation not in recognised]
+    action = REJECT if apdus.interpretation is None else apdus.interpretation
+    if not unknown or action == DISCARD:
+        return None, False
+    if action == CLEAR_CALL:
+        return None, True
+    problem = _tlv(INVOKE_PROBLEM, _int(UNRECOGNISED_OPERATION))
+    reply = Apdus(apdus.profile, None if apdus.nfe is None else apdus.nfe[::-1], None, None,
+                  [Component("reject", c.invoke_id, argument=problem) for c in unknown])
+    return encode(reply), False
+
+
 # ---- name identification services as variant data ----------------------------------------
 @dataclass(frozen=True)
 class NameService:

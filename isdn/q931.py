@@ -366,6 +366,8 @@ class CallControl:
             self._status(msg, causes.MESSAGE_NOT_COMPATIBLE, call, bytes([msg.code]))
             return
         self._optional_errors(call, msg)
+        if msg.ie("facility") is not None:
+            call.facility_received(msg)
 
     @staticmethod
     def fsm_has(call: Call, event: str) -> bool:
@@ -459,6 +461,8 @@ class CallControl:
         self.calls[(call.cref, False)] = call
         call.dispatch(msg.name, msg)
         self._optional_errors(call, msg)
+        if msg.ie("facility") is not None:
+            call.facility_received(msg)
 
     def _select_channel(self, call: Call, msg: Message) -> int | None:
         """Channel negotiation for a received SETUP (5.1.2, 5.2.3) and dual seizure

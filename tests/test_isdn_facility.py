@@ -214,3 +214,67 @@ def test_cti_decode_shows_the_names():
     rec = decode_q931(bytes.fromhex(setup))[0]
     assert rec["fields"]["names"] == {"callingName": {"text": "Alice",
                                                       "presentation": "allowed"}}
+
+
+# ---- unrecognised invokes (Q.932 8.2.2, ECMA-165 8.2.2) ----------------------------------
+
+_UNKNOWN = fac.Component("invoke", 7, 99, argument=b"\x0a\x01\x00")
+
+
+@pytest.mark.parametrize("interpretation,answer,clear", [
+    (None, "reject", False), (fac.REJECT, "reject", False), (fac.DISCARD, None, False),
+    (fac.CLEAR_CALL, None, True)])
+def test_screen_follows_the_interpretation_apdu(interpretation, answer, clear):
+    data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 1), None, interpretation, [_UNKNOWN]))
+    reply, cleared = fac.screen(data, frozenset(fac.OPERATIONS))
+    assert cleared is clear
+    if answer is None:
+        assert reply is None
+        return
+    apdus = fac.decode(reply)
+    assert apdus.nfe == (1, 0) and apdus.interpretation is None  # back to the sender
+    assert apdus.components == [fac.Component("reject", 7, argument=b"\x81\x01\x01")]
+
+
+def test_screen_leaves_recognised_and_malformed_alone():
+    assert fac.screen(QSIG_ALICE, frozenset(fac.OPERATIONS)) == (None, False)
+    assert fac.screen(b"\x9f\xa1\x01", frozenset()) == (None, False)
+
+
+def _offer(variant, facility_data):
+    clock = VirtualClock()
+    net, user = memory_pair(clock, variant=variant)
+    clock.advance(1.0)
+    seen = []
+    net.cc.on_event = seen.append
+    call = net.place_call("4000", channel=1, extra=[ies.make("facility", data=facility_data)])
+    clock.advance(0.1)
+    return call, seen, user
+
+
+def test_unrecognised_invoke_is_rejected_in_facility():
+    data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, fac.REJECT, [_UNKNOWN]))
+    call, seen, user = _offer("qsig", data)
+    facility = [ev for ev in seen if ev.kind == "facility"]
+    assert len(facility) == 1 and user.calls[0].role == "IN_PRESENT"
+    (comp,) = fac.decode(facility[0].message.ie("facility").value["data"]).components
+    assert (comp.kind, comp.invoke_id, comp.argument) == ("reject", 7, b"\x81\x01\x01")
+
+
+def test_clear_call_interpretation_clears_the_offered_call():
+    data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, fac.CLEAR_CALL, [_UNKNOWN]))
+    call, seen, user = _offer("qsig", data)
+    assert [(ev.kind, ev.cause) for ev in seen] == [("released", fac.CLEAR_CAUSE)]
+    assert user.cc.calls == {} and call.role == "NULL"
+
+
+def test_a_variant_without_names_rejects_a_name_invoke():
+    """Remote operations profile: no Interpretation APDU, unrecognised invokes rejected;
+    an ETSI stack implements no operation (and QSIG_ALICE's discard would be obeyed)."""
+    assert fac.screen(QSIG_ALICE, frozenset()) == (None, False)
+    rose = fac.encode(fac.Apdus(fac.ROSE, components=[
+        fac.Component("invoke", 1, 0, name=fac.Name("Alice"))]))
+    call, seen, _ = _offer("etsi", rose)
+    (ev,) = [ev for ev in seen if ev.kind == "facility"]
+    (comp,) = fac.decode(ev.message.ie("facility").value["data"]).components
+    assert comp.kind == "reject" and comp.invoke_id == 1
