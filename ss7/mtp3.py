@@ -519,11 +519,15 @@ class Linkset:
             if link is not None and not self.mtp3.restarting:
                 self.mtp3.log("unexpected_tra", adjacent=self.adjacent)
                 self.send_tra(link)
-                self.timers.start("T19", self.mtp3.log, "t19_expired")
+                self.timers.start("T19", self._t19)
             return
         self.tra_received = True
         self.timers.stop("T21")
         self.mtp3.check_accessibility(self)
+
+    def _t19(self) -> None:
+        """Q.704 9.4: T19 expired - TRA from this point is handled normally again."""
+        self.mtp3.log("t19_expired", adjacent=self.adjacent)
 
     def _t21(self) -> None:
         """Q.704 9: no TRA from the adjacent point within T21 - traffic restarts anyway."""
