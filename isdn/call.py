@@ -92,7 +92,12 @@ class Call(Machine):
         """Overlap receiving: answer SETUP with SETUP ACKNOWLEDGE (5.1.3 / 5.2.4)."""
         self._do("more_info_req")
 
-    def alert(self, inband: bool = False) -> None:
+    def alert(self, inband: bool = False, name: str | None = None) -> None:
+        """ALERTING; ``name`` (the alerted party's) goes in it as calledName where the
+        variant carries names."""
+        if name is not None:
+            facility.encode_name(facility.Name(name))  # EncodeError before anything is sent
+            self.called_name = name
         self._do("alerting_req", inband)
 
     def progress(self, description: int = 8) -> None:
@@ -331,6 +336,7 @@ class Call(Machine):
     def send_alerting(self, inband: bool = False) -> None:
         self.timers.stop("T302")
         extra = [ies.progress(8, self.cc.cause_location)] if inband else []
+        extra += self._name_ies("calledName", self.called_name)
         self.send("ALERTING", self._first_response_ies() + extra)
 
     def send_progress(self, description: int) -> None:

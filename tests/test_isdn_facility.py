@@ -144,6 +144,7 @@ def _call(variant, calling_name, answer_name, trace=None):
     def on_user(ev):
         if ev.kind == "offered":
             offered.append(ev)
+            ev.call.alert(name=answer_name and answer_name + "by")
             ev.call.answer(name=answer_name)
     user.cc.on_event = on_user
     call = net.place_call("4000", "1234", calling_name=calling_name)
@@ -159,6 +160,7 @@ def test_names_back_to_back(variant):
     assert offered.call.calling_name == "Alice"
     assert offered.detail["names"] == {"callingName": fac.Name("Alice")}
     assert call.role == "ACTIVE" and call.connected_name == "Bob"
+    assert call.called_name == "Bobby"
     facility_ies = [e for e in call.setup.ies if e.name == "facility"]
     assert fac.decode(facility_ies[0].value["data"]).nfe == ((0, 0) if variant == "qsig"
                                                              else None)
@@ -205,7 +207,8 @@ def test_tshark_decodes_our_name_operations(variant, tmp_path):
                            "-e", "q931.message_type", "-e", "qsig.operation",
                            "-e", "qsig.na.namePresentationAllowedSimple"],
                           capture_output=True, text=True, check=True).stdout.splitlines()
-    assert "0x05|0|Alice" in rows and "0x07|2|Bob" in rows  # SETUP, CONNECT
+    assert {"0x05|0|Alice", "0x01|1|Bobby", "0x07|2|Bob"} <= set(rows)  # SETUP, ALERTING,
+    # CONNECT
 
 
 def test_cti_decode_shows_the_names():

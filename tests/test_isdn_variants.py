@@ -386,8 +386,8 @@ def test_setup_without_channel(variant, refused):
 def test_names_from_libpri(connect, variant, ours):
     """libpri's calling name reaches the call's ``calling_name`` (QSIG: in SETUP; libpri's
     NI-2 network side announces it with InformationFollowing in SETUP and sends it in
-    FACILITY once the call is proceeding); the connected name we answer with reaches
-    libpri in CONNECT."""
+    FACILITY once the call is proceeding); the called name we alert with and the
+    connected name we answer with reach libpri in ALERTING and CONNECT."""
     peer, stack, rec, _ = connect(variant, ours, facility=True)
     peer.send("name Alice")
     peer.send(f"call 1 {PEERS[variant][2]} 4000 0212345678")
@@ -396,6 +396,9 @@ def test_names_from_libpri(connect, variant, ours):
     call = rec.first("offered").call
     call.proceed()
     peer.until(lambda: call.calling_name == "Alice")
+    call.alert(name="Bobby")
+    peer.wait_for("RINGING")
+    assert peer.wait_for("CONNECTED_NAME").split()[1:] == [str(pid), "Bobby"]
     call.answer(name="Bob")
     peer.wait_for("ANSWER")
     assert peer.wait_for("CONNECTED_NAME").split()[1:] == [str(pid), "Bob"]
@@ -407,17 +410,21 @@ def test_names_from_libpri(connect, variant, ours):
 @pytest.mark.parametrize("ours", SIDES)
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_names_to_libpri(connect, variant, ours):
-    """Our calling name in SETUP is libpri's ring calling name; libpri's connected name
-    in CONNECT is the call's ``connected_name`` (libpri sends one for QSIG only)."""
+    """Our calling name in SETUP is libpri's ring calling name; libpri's called name in
+    ALERTING and connected name in CONNECT are the call's ``called_name`` and
+    ``connected_name`` (libpri sends them for QSIG only)."""
     peer, stack, rec, _ = connect(variant, ours, facility=True)
     call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3],
                             calling_name="Carol")
     ring = peer.wait_for("RING").split()
     assert ring[8] == "Carol"
     pid = int(ring[1])
+    sent = variant == "qsig"
+    peer.send(f"alert {pid} - Erin")
+    peer.until(lambda: call.role == "OUT_DELIVERED")
+    assert call.called_name == ("Erin" if sent else None)
     peer.send(f"answer {pid} Dave")
     peer.until(lambda: call.role == "ACTIVE")
-    sent = variant == "qsig"
     assert call.connected_name == ("Dave" if sent else None)
     names = rec.first("connected", call).detail["names"]
     assert [n.text for n in names.values()] == (["Dave"] if sent else [])

@@ -11,14 +11,15 @@
  * reads and writes it through pri_new_cb() callbacks: it writes frame + 2 octets and
  * drops 2 octets of every read.  cpe-ptmp is a basic access terminal on a point-to-multipoint
  * bus (pri_new_bri_cb: automatic TEI, broadcast SETUP).  Commands on stdin (one per line):
- *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband]
+ *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband|- [NAME]]
  *   progress ID   answer ID [NAME]   hangup ID CAUSE   info ID DIGITS   needmore ID
  *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   name NAME|-   quit
  * (name: the calling party name of the calls placed afterwards; libpri sends it as its
  * switch type does, e.g. a QSIG calling name operation in a Facility IE.)
  * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE FLEXIBLE
- * LAYER1 CALLINGNAME, CONNECTED_NAME ID NAME after ANSWER, ...).  answer ID NAME: NAME is
- * the connected name libpri sends with CONNECT.
+ * LAYER1 CALLINGNAME, CONNECTED_NAME ID NAME after RINGING or ANSWER, ...).  alert ID - NAME
+ * and answer ID NAME: NAME is the called / connected name libpri sends with ALERTING /
+ * CONNECT.
  */
 #include <errno.h>
 #include <libpri.h>
@@ -84,6 +85,18 @@ static q931_call *call_of(int id)
 	return (id > 0 && id < MAXCALLS) ? calls[id] : NULL;
 }
 
+/* our party's name for the messages that carry it (calledName, connectedName) */
+static void set_local_name(struct pri *pri, q931_call *call, const char *name)
+{
+	struct pri_party_connected_line line;
+	memset(&line, 0, sizeof(line));
+	line.id.name.valid = 1;
+	line.id.name.presentation = PRI_PRES_ALLOWED;
+	line.id.name.char_set = 1;
+	snprintf(line.id.name.str, sizeof(line.id.name.str), "%s", name);
+	pri_connected_line_update(pri, call, &line);
+}
+
 /* CONNECTED_NAME ID NAME for each connected line update carrying a name */
 static void print_connected_names(q931_call *call, const struct pri_subcommands *subcmds)
 {
@@ -133,6 +146,7 @@ static void handle_event(struct pri *pri, pri_event *e)
 		break;
 	case PRI_EVENT_RINGING:
 		printf("RINGING %d %d\n", id_of(e->ringing.call, 0), e->ringing.progressmask);
+		print_connected_names(e->ringing.call, e->ringing.subcmds);
 		break;
 	case PRI_EVENT_ANSWER:
 		printf("ANSWER %d %d\n", id_of(e->answer.call, 0), e->answer.channel & 0xff);
@@ -212,19 +226,14 @@ static int command(struct pri *pri, char *line)
 	} else if (!strcmp(verb, "proceed") && (call = call_of(atoi(a)))) {
 		pri_proceeding(pri, call, 0, 0);
 	} else if (!strcmp(verb, "alert") && (call = call_of(atoi(a)))) {
+		if (n >= 4)  /* alert ID inband|- NAME: the called name libpri sends with ALERTING */
+			set_local_name(pri, call, c);
 		pri_acknowledge(pri, call, 0, n >= 3 && !strcmp(b, "inband"));
 	} else if (!strcmp(verb, "progress") && (call = call_of(atoi(a)))) {
 		pri_progress(pri, call, 0, 1);
 	} else if (!strcmp(verb, "answer") && (call = call_of(atoi(a)))) {
-		if (n >= 3) {  /* answer ID NAME: our connected name goes with CONNECT */
-			struct pri_party_connected_line line;
-			memset(&line, 0, sizeof(line));
-			line.id.name.valid = 1;
-			line.id.name.presentation = PRI_PRES_ALLOWED;
-			line.id.name.char_set = 1;
-			snprintf(line.id.name.str, sizeof(line.id.name.str), "%s", b);
-			pri_connected_line_update(pri, call, &line);
-		}
+		if (n >= 3)  /* answer ID NAME: our connected name goes with CONNECT */
+			set_local_name(pri, call, b);
 		pri_answer(pri, call, 0, 0);
 	} else if (!strcmp(verb, "needmore") && (call = call_of(atoi(a)))) {
 		pri_need_more_info(pri, call, 0, 0);
