@@ -52,11 +52,13 @@ class IsdnTrunk(TrunkBase):
     def _event(self, ev: Event) -> None:
         c = ev.call
         if ev.kind == "offered":
-            self.offered(c, dnis=c.called or "", ani=c.calling or "", slot=self.slot_of(c.channel))
+            self.offered(c, dnis=c.called or "", ani=c.calling or "", slot=self.slot_of(c.channel),
+                         data=_names(c))
             return
         call = self.calls.get(c) if c is not None else None
         if call is None:
             return
+        call.data.update(_names(c))  # names that came later (FACILITY, ALERTING, CONNECT)
         if c.channel is not None:  # a preferred channel the peer moved (Q.931 5.1.2, 5.2.3)
             call.slot = self.slot_of(c.channel)
         if ev.kind in _PROGRESS:
@@ -75,11 +77,13 @@ class IsdnTrunk(TrunkBase):
         ch = call.data.get("channel")
         try:
             try:
-                c = self.stack.place_call(call.dnis, call.ani or None, ch, exclusive=ch is None)
+                c = self.stack.place_call(call.dnis, call.ani or None, ch, exclusive=ch is None,
+                                          calling_name=call.data.get("calling_name"))
             except ChannelBusy:
                 if ch is None:
                     raise
-                c = self.stack.place_call(call.dnis, call.ani or None)
+                c = self.stack.place_call(call.dnis, call.ani or None,
+                                          calling_name=call.data.get("calling_name"))
         except ChannelBusy as e:
             raise DialError(f"trunk {self.name}: {e}", e.cause) from None
         call.slot = self.slot_of(c.channel)
@@ -119,3 +123,11 @@ class IsdnTrunk(TrunkBase):
         d = super().status()
         d["stack"] = self.stack.status()
         return d
+
+
+def _names(c: Any) -> dict[str, str]:
+    """The party names the stack has for its call (QSIG / NI-2 name identification,
+    :mod:`isdn.facility`), as ``Call.data`` keys calling_name, called_name,
+    connected_name; ``data["calling_name"]`` of an outgoing call goes in its SETUP."""
+    return {k: v for k in ("calling_name", "called_name", "connected_name")
+            if (v := getattr(c, k))}

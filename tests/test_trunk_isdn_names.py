@@ -1,0 +1,39 @@
+"""QSIG trunks through the kernel carry party names (isdn.facility) into ``Call.data``:
+the calling name of an outgoing call's ``data["calling_name"]`` reaches the far trunk's
+offered call, the called name comes back with ALERTING."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cti.calls import Call, CallState
+from cti.trunks.isdn import IsdnTrunk
+from tests.kernel_rig import back_to_back
+
+
+def test_qsig_names_in_call_data():
+    rig = back_to_back()
+    kernel = rig.kernel
+    try:
+        a = IsdnTrunk(kernel, "a", rig.pstn, "network", variant="qsig")
+        b = IsdnTrunk(kernel, "b", rig.cc, "user", variant="qsig", on_offered=rig.offered.append)
+        kernel.run_for(2.0)
+        assert a.stack.link_up and b.stack.link_up
+
+        async def scenario():
+            out = Call(trunk=a, direction="out", dnis="4000", ani="1234", clock=kernel.now,
+                       data={"calling_name": "Alice"})
+            out.dial()
+            await asyncio.sleep(0.2)
+            inc = rig.offered[0]
+            b._stack_call(inc).alert(name="Bob")
+            await out.wait(CallState.ALERTING, timeout=2)
+            inc.drop(16)
+            await out.wait(CallState.RELEASED, timeout=5)
+            return out, inc
+
+        out, inc = kernel.run(scenario())
+        assert inc.data["calling_name"] == "Alice"
+        assert out.data["called_name"] == "Bob"
+    finally:
+        kernel.close()
