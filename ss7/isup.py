@@ -235,14 +235,19 @@ class Circuit(Machine):
         getattr(self.isup.listener, name)(*args)
 
     # application requests ----------------------------------------------------------------------
-    def accept(self) -> None:
-        self.dispatch("app_accept")
+    def accept(self, optional: dict[str, Any] | None = None) -> None:
+        """ACM; ``optional`` adds optional parameters by name (as for ``Isup.setup``, the
+        backward messages are segmented when too long, Q.764 2.1.12)."""
+        self.dispatch("app_accept", optional or {})
 
-    def answer(self) -> None:
-        self.dispatch("app_answer")
+    def answer(self, optional: dict[str, Any] | None = None) -> None:
+        """ANM, or CON when no ACM was sent; ``optional`` as for :meth:`accept`."""
+        self.dispatch("app_answer", optional or {})
 
-    def progress(self, event: int = 1) -> None:
-        self.dispatch("app_progress", event)
+    def progress(self, event: int = 1, optional: dict[str, Any] | None = None) -> None:
+        """CPG with event information ``event`` (Q.763 3.21); ``optional`` as for
+        :meth:`accept`."""
+        self.dispatch("app_progress", event, optional or {})
 
     def send_digits(self, digits: str) -> None:
         self.dispatch("app_digits", digits)
@@ -488,19 +493,19 @@ class Circuit(Machine):
             self.timers.start("T35", self.dispatch, "T35")
         self._listener("on_digits", self, digits)
 
-    def send_acm(self) -> None:
+    def send_acm(self, optional: dict[str, Any]) -> None:
         self.timers.stop("T35")
-        self.send("ACM", {"backward_call": C.backward_call()})
+        self.send("ACM", {"backward_call": C.backward_call(), **optional})
 
-    def send_cpg(self, event: int) -> None:
-        self.send("CPG", {"event": {"event": event, "restricted": 0}})
+    def send_cpg(self, event: int, optional: dict[str, Any]) -> None:
+        self.send("CPG", {"event": {"event": event, "restricted": 0}, **optional})
 
-    def send_anm(self) -> None:
-        self.send("ANM", {})
+    def send_anm(self, optional: dict[str, Any]) -> None:
+        self.send("ANM", dict(optional))
 
-    def send_con(self) -> None:
+    def send_con(self, optional: dict[str, Any]) -> None:
         self.timers.stop("T35")
-        self.send("CON", {"backward_call": C.backward_call()})
+        self.send("CON", {"backward_call": C.backward_call(), **optional})
 
     def send_national(self, message: str, params: dict[str, Any]) -> None:
         direction = NATIONAL_DIRECTION.get(message)

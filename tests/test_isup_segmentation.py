@@ -117,17 +117,21 @@ def test_another_message_while_holding_lets_the_held_one_go_first(clock):
     assert not b.isup._reassembly.waiting(b.isup.circuit(1, 5))
 
 
-def test_segmented_backward_message_acm(clock):
+def test_segmented_backward_messages_acm_and_anm(clock):
     a, b, ra, rb, sent = nodes(clock)
-    call = b.isup.setup(1, "777")  # B calls A, A answers with a long ACM
+    call = b.isup.setup(1, "777")  # B calls A, A answers with a long ACM and ANM
     clock.advance(0.05)
-    acm = {"backward_call": C.backward_call(), "user_to_user": UUI, "access_transport": ACCESS,
-           "generic_number": b"\x00" * 40}
-    a.isup.send(2, call.cic, "ACM", acm)
+    incoming = a.isup.circuit(2, call.cic)
+    long = {"user_to_user": UUI, "access_transport": ACCESS, "generic_number": b"\x00" * 40}
+    incoming.accept(long)
     clock.advance(0.05)
     assert [d[2] for d in sent[-2:]] == [0x06, 0x38]
-    assert C.decode(sent[-2])["params"]["optional_backward_call"]["simple_segmentation"] == 1
+    acm = C.decode(sent[-2])["params"]
+    assert acm["optional_backward_call"]["simple_segmentation"] == 1
     assert call.state == "OUT_WAIT_ANM" and len(rb.alerting) == 1
+    incoming.answer({"user_to_user": UUI, "access_transport": ACCESS})
+    clock.advance(0.05)
+    assert [d[2] for d in sent[-2:]] == [0x09, 0x38] and call.state == "ANSWERED"
 
 
 def test_overlength_messages_that_cannot_be_segmented_raise(clock):
