@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from core.clock import VirtualClock
 from isdn import lapd_codec, q931_codec
+from isdn.call import InvalidCallState
 from isdn.multipoint import memory_bus
 from isdn.offer import NON_SELECTED_USER_CLEARING
 
@@ -47,9 +48,9 @@ class Bus:
                    "reject": lambda c=int(cause or 0), call=ev.call: call.hangup(c),
                    "disconnect": lambda c=int(cause or 0), call=ev.call: call.hangup(c)}[name]
             if delay:
-                self.clock.call_later(delay, act)
+                self.clock.call_later(delay, _refused_or_done, act)
             else:
-                act()
+                _refused_or_done(act)
 
     def events(self, who):
         return [(k, c) for w, k, c in self.log if w == who and k not in ("link_up",)]
@@ -59,6 +60,14 @@ class Bus:
         tei = self.users[i].link.tei
         msgs = [q931_codec.decode(f.info) for f in self.sent if f.kind == "I" and f.tei == tei]
         return [(m.name, m.cause) for m in msgs]
+
+
+def _refused_or_done(act) -> None:
+    """A terminal's request; one its call's state no longer allows is refused."""
+    try:
+        act()
+    except InvalidCallState:
+        pass
 
 
 def test_network_assigns_teis_and_terminals_establish_their_links():
@@ -447,3 +456,35 @@ def test_terminal_overlap_sending_runs_on_its_own_link():
     assert ("info", "00") in seen
     bus.clock.advance(16.0)  # no CALL PROCEEDING: T302 = 15 s at the network
     assert ("DISCONNECT", 28) in bus.to_terminal(0)
+
+
+_ACTIONS = st.lists(st.tuples(st.sampled_from([0.0, 0.05, 0.5, 3.0, 9.0]),
+                              st.sampled_from(["more", "proceed", "alert", "answer",
+                                               "reject:17", "reject:21", "disconnect:16"])),
+                    max_size=2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_ACTIONS, min_size=3, max_size=3), st.booleans(), st.booleans())
+def test_any_terminal_behaviour_ends_consistently(actions, overlap, complete):
+    """Whatever three terminals do with a broadcast SETUP (en bloc or overlap), the call
+    ends with at most one terminal selected and the call of every other terminal that
+    responded cleared (one that never responded is unknown to the network: its call stays
+    present)."""
+    bus = Bus({i: a for i, a in enumerate(actions)}, terminals=3)
+    net_events = []
+
+    def on_net(ev):
+        net_events.append(ev.kind)
+        if ev.kind == "more_info":
+            _refused_or_done(lambda: ev.call.send_digits("0", complete))
+    call = bus.net.place_call("20" if overlap else "2000", overlap=overlap)
+    bus.net.cc.on_event = on_net
+    bus.clock.advance(200.0)  # beyond T301 (180 s) of a terminal that only alerts
+    live = [u for u in bus.users if u.cc.calls and u.calls[0].role != "IN_PRESENT"]
+    if call.role == "ACTIVE":
+        assert len(live) == 1 and live[0].calls[0].role == "ACTIVE"
+        assert call.link.tei == live[0].link.tei
+    else:
+        assert call.role == "NULL" and net_events[-1] == "released" and live == []
+        assert bus.net.cc.calls == {}
