@@ -488,3 +488,25 @@ def test_any_terminal_behaviour_ends_consistently(actions, overlap, complete):
     else:
         assert call.role == "NULL" and net_events[-1] == "released" and live == []
         assert bus.net.cc.calls == {}
+
+
+def test_tshark_reads_overlap_and_restart_on_the_bus(tmp_path):
+    import subprocess
+
+    from conftest import need_program
+    tshark = need_program("tshark")
+    pcap = str(tmp_path / "bus.pcap")
+    bus = Bus({0: [(0, "more"), (0, "answer", "info")], 1: [(0, "more")]})
+    bus.net.trace_to(pcap)
+    overlap_call(bus)
+    bus.clock.advance(1.0)
+    bus.net.restart()
+    bus.clock.advance(1.0)
+    bus.net.tracer.close()
+    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info" not in out
+    types = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-e", "q931.message_type"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    for code in ("0x05", "0x0d", "0x7b", "0x07", "0x4d", "0x46", "0x4e"):  # SETUP, SETUP
+        assert code in types  # ACK, INFORMATION, CONNECT, RELEASE, RESTART, RESTART ACK
