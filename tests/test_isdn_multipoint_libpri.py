@@ -82,3 +82,20 @@ def test_restart_of_the_interface_from_the_network(bri_bus):
         peer.wait_for("RESTART ")
     bus.until(lambda: rec.has("restart_ack"))
     assert set(bus.stack.cc.channels.snapshot().values()) == {"idle"}
+
+
+def test_every_libpri_terminal_clears_caller_gets_user_busy(bri_bus):
+    """Both terminals alert, then clear with DISCONNECT (21, then 17): when the last
+    responder has gone the caller is cleared with 17 before 21 (5.2.5.3).  (libpri's
+    terminal ignores a broadcast SETUP it rejects before responding, which 5.2.2 allows.)"""
+    bus, rec = bri_bus
+    call = bus.stack.place_call("2000", "3000")
+    ids = [peer.wait_for("RING").split()[1] for peer in bus.peers]
+    for peer, cid in zip(bus.peers, ids, strict=True):
+        peer.send(f"alert {cid}")
+    bus.until(lambda: len(call.offer.responders) == 2)
+    for peer, cid, cause in zip(bus.peers, ids, (21, 17), strict=True):
+        peer.send(f"hangup {cid} {cause}")
+    bus.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 17
+    assert call.offer.rejections == [21, 17]
