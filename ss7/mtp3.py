@@ -709,6 +709,8 @@ class Mtp3:
         self.stp = stp
         self.tfr = tfr
         self._t8: dict[int, Any] = {}  # T8 of each destination we sent TFP about
+        self._via: dict[int, int | None] = {}  # dest -> adjacent point its traffic uses
+        self._held: dict[int, list[bytes]] = {}  # dest -> MSUs held by T6 (Q.704 8.2)
         self.variant = VARIANTS[variant]
         self.pc = pc
         self.ni = ni
@@ -769,6 +771,8 @@ class Mtp3:
         for handle in self._t8.values():
             handle.cancel()
         self._t8.clear()
+        self._held.clear()
+        self._via.clear()
         for ls in self.linksets.values():
             for link in ls.links:
                 link.dispatch("deactivate")
@@ -1000,13 +1004,9 @@ class Mtp3:
         SLS as local traffic; one for an inaccessible destination is discarded and, unless
         T8 runs for it, answered with TFP to the adjacent point it came from (13.2.2 iii)."""
         dpc = m["dpc"]
-        ls = self._route(dpc)
-        out = ls.link_for_sls(m["sls"]) if ls is not None else None
-        if out is not None:
-            ls.send(out, body)
+        if self._send_routed(dpc, m["sls"], body):
             self.counters["transferred"] += 1
             return
-        self.counters["tx_no_route"] += 1
         via = link if link.state == "AVAILABLE" else \
             next((lk for lk in link.linkset.links if lk.state == "AVAILABLE"), None)
         if not self.restarting and dpc not in self._t8 and via is not None:
@@ -1020,26 +1020,52 @@ class Mtp3:
         if status != ("TFP" if msg == "RST" else "TFR"):
             self._send_route_status(ls, link, status, dest)
 
-    def transfer(self, si: int, dpc: int, sls: int, data: bytes, priority: int = 0) -> bool:
-        """MTP-TRANSFER request (Q.704 2.3): False when the destination is inaccessible."""
+    # controlled rerouting (Q.704 8) -----------------------------------------------------------
+    def _rerouted(self, dpc: int, route: Linkset | None) -> None:
+        """Note the route ``dpc``'s traffic uses.  Moving it off a route that is still usable
+        (TFA or TFR made another one preferable) is controlled rerouting: its traffic is held
+        for T6 so that nothing overtakes what the old route still carries (8.2).  Moving off
+        a route that failed (forced rerouting, 7.2) or onto/off no route at all is at once."""
+        new = route.adjacent if route is not None else None
+        old = self._via.get(dpc)
+        self._via[dpc] = new
+        if old is None or new is None or old == new or dpc in self._held:
+            return
+        was = self.linksets.get(old)
+        if was is not None and was.accessible and (old, dpc) not in self.prohibited:
+            self._held[dpc] = []
+            self.scheduler.call_later(self.timers.table.values["T6"], self._t6, dpc)
+            self.log("controlled_rerouting", dpc=dpc, old=old, new=new)
+
+    def _t6(self, dpc: int) -> None:
+        """Q.704 8.2: T6 expired - the held traffic goes on the route now in use."""
+        for body in self._held.pop(dpc, ()):
+            self._send_routed(dpc, self.variant.parse_label(body, 1)[2], body)
+
+    def _send_routed(self, dpc: int, sls: int, body: bytes) -> bool:
+        """An MSU (ours or transferred) onto the route to ``dpc``, by SLS; held during
+        controlled rerouting; False when there is no route."""
+        held = self._held.get(dpc) if self._held else None
+        if held is not None:
+            held.append(body)
+            return True
         ls = self._route(dpc)
         link = ls.link_for_sls(sls) if ls is not None else None
         if link is None:
             self.counters["tx_no_route"] += 1
             return False
-        ls.send(link, encode_msu(self.variant, si, self.ni, dpc, self.pc, sls & 0x0F, data,
-                                 priority))
+        ls.send(link, body)
         return True
+
+    def transfer(self, si: int, dpc: int, sls: int, data: bytes, priority: int = 0) -> bool:
+        """MTP-TRANSFER request (Q.704 2.3): False when the destination is inaccessible."""
+        return self._send_routed(dpc, sls, encode_msu(self.variant, si, self.ni, dpc, self.pc,
+                                                      sls & 0x0F, data, priority))
 
     def transfer_sif(self, si: int, dpc: int, sls: int, sif: bytes, priority: int = 0) -> bool:
         """MTP-TRANSFER of a SIF that already holds its label (TUP)."""
-        ls = self._route(dpc)
-        link = ls.link_for_sls(sls) if ls is not None else None
-        if link is None:
-            self.counters["tx_no_route"] += 1
-            return False
-        ls.send(link, SIO.build_bytes({"si": si, "priority": priority, "ni": self.ni}) + sif)
-        return True
+        return self._send_routed(
+            dpc, sls, SIO.build_bytes({"si": si, "priority": priority, "ni": self.ni}) + sif)
 
     def check_accessibility(self, ls: Linkset | None = None) -> None:
         """Give MTP-RESUME / MTP-PAUSE for every destination whose accessibility changed; a
@@ -1052,7 +1078,9 @@ class Mtp3:
                 self._begin_restart()
         self.restart_progress()
         for dpc in self.routes:
-            now = self._route(dpc) is not None
+            route = self._route(dpc)
+            self._rerouted(dpc, route)
+            now = route is not None
             if now and dpc not in self.accessible:
                 self.accessible.add(dpc)
                 self.log("resume", dpc=dpc)

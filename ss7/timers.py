@@ -31,6 +31,8 @@ MTP3_TIMERS = TimerTable([
     TimerSpec("T2", 1.4, "s", "Q.704 16.8", "waiting for changeover acknowledgement (0.7-2 s)"),
     TimerSpec("T4", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, first attempt"),
     TimerSpec("T5", 0.8, "s", "Q.704 16.8", "waiting for changeback acknowledgement, second attempt"),
+    TimerSpec("T6", 0.8, "s", "Q.704 16.8",
+              "delay to avoid mis-sequencing on controlled rerouting (0.5-1.2 s)"),
     TimerSpec("T8", 1.0, "s", "Q.704 16.8",
               "transfer-prohibited inhibition: no further TFP for the destination (0.8-1.2 s)"),
     TimerSpec("T10", 30.0, "s", "Q.704 16.8",

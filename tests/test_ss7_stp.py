@@ -222,6 +222,49 @@ def test_china_transfer_point_24_bit_labels(clock):
     assert B not in a.isup.available
 
 
+def test_forced_and_controlled_rerouting(clock):
+    """A routes 7 through S, else through C.  TFP 7 from S moves A's traffic to C at once
+    (forced rerouting, Q.704 7); TFA 7 moves it back, holding what A sends for T6 (0.8 s) so
+    that it cannot overtake what C still carries (controlled rerouting, 8.2); order is kept."""
+    from ss7.mtp3_codec import encode_snm
+    a, s, c = node(clock, A), node(clock, S), node(clock, C)
+    was, wac = TapWire(clock), TapWire(clock)
+    connect(a, s, 0, was)
+    connect(a, c, 0, wac)
+    for n in (a, s, c):
+        n.start()
+    a.mtp3.add_route(7, [S, C])
+    clock.advance(3)
+    ls = s.mtp3.linksets[A]
+
+    def status(msg: str) -> None:
+        ls.send_mgmt(ls.links[0], SI_SNM, encode_snm(ITU, msg, dest=7))
+        clock.advance(0.01)
+
+    def send(n: int) -> None:
+        for i in range(n):
+            assert a.mtp3.transfer(SI_ISUP, 7, i, bytes((len(sent), 0, 0x09, 0)))
+            sent.append(len(sent))
+
+    def got(wire) -> list[int]:
+        return [b[5] for _, b in wire.msus[0] if b[0] & 0x0F == SI_ISUP]
+
+    sent: list[int] = []
+    send(3)
+    clock.advance(0.1)
+    assert got(was) == [0, 1, 2]
+    status("TFP")
+    send(3)
+    clock.advance(0.01)
+    assert got(wac) == [3, 4, 5]  # forced: on the alternative at once
+    status("TFA")
+    send(3)
+    clock.advance(0.7)
+    assert got(was) == [0, 1, 2] and got(wac) == [3, 4, 5]  # held during T6
+    clock.advance(0.2)
+    assert got(was) == [0, 1, 2, 6, 7, 8]
+
+
 def test_message_for_an_inaccessible_destination_gets_tfp_with_t8(clock):
     """Q.704 13.2.2 iii: S discards an MSU for a destination it cannot reach and answers the
     adjacent point it came from with TFP, at most once per T8."""
