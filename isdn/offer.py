@@ -13,8 +13,9 @@ runs T304 for each of them (started by its SETUP ACKNOWLEDGE, restarted by each
 INFORMATION sent to it, stopped by its CALL PROCEEDING, ALERTING or CONNECT) and sends the
 call information that follows to every terminal in overlap receiving; a terminal that
 acknowledges late is sent the INFORMATION messages it missed.  T304 expiring for a terminal
-clears it with RELEASE cause 102 (as 5.2.5.4 clears a broadcast called user, 5.3.2 e); when
-no responding terminal remains the caller gets cause 28 "invalid number format".  T302 is
+clears it with RELEASE cause 102 (as 5.2.5.4 clears a broadcast called user, 5.3.2 e) and
+counts as its rejection with cause 28 "invalid number format": when no responding terminal
+remains the caller gets 28 unless another terminal was busy (17) or rejected (21).  T302 is
 each terminal's own (its overlap receiving supervision, 5.2.4).
 
 Call Abort (5.3.2 e, 5.2.5.4): when the call is given up before a terminal is selected
@@ -133,9 +134,10 @@ class BroadcastOffer:
         if link not in self.responders or self.selected is not None:
             return
         self._clear_terminal(link, causes.RECOVERY_ON_TIMER_EXPIRY)
+        self.rejections.append(causes.INVALID_NUMBER_FORMAT)  # weighed like a rejection
         call = self.call
         if not self.responders and not call.timers.running("T303"):
-            self.abort(causes.INVALID_NUMBER_FORMAT, causes.RECOVERY_ON_TIMER_EXPIRY)
+            self.abort(self.cause(), causes.RECOVERY_ON_TIMER_EXPIRY)
         call.cc.flush()
 
     def _terminal_clears(self, link: Any, msg: Message) -> None:

@@ -510,3 +510,14 @@ def test_tshark_reads_overlap_and_restart_on_the_bus(tmp_path):
                            capture_output=True, text=True, check=True).stdout.split()
     for code in ("0x05", "0x0d", "0x7b", "0x07", "0x4d", "0x46", "0x4e"):  # SETUP, SETUP
         assert code in types  # ACK, INFORMATION, CONNECT, RELEASE, RESTART, RESTART ACK
+
+
+def test_t304_expiry_weighs_below_a_busy_terminal():
+    """Terminal 0 alerts then clears busy; terminal 1 acknowledges and never completes:
+    the caller gets 17, not 28."""
+    bus = Bus({0: [(0, "alert"), (0.5, "disconnect:17")], 1: [(0, "more")]})
+    bus.users[1].cc.timer_table.set("T302", 100.0)
+    bus.net.place_call("20", overlap=True)
+    bus.clock.advance(31.0)
+    assert bus.to_terminal(1)[-1] == ("RELEASE", 102)
+    assert bus.events("net")[-1] == ("released", 17)
