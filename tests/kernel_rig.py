@@ -20,6 +20,14 @@ class Rig:
     cc: object
     offered: list[Call] = field(default_factory=list)
 
+    def links_up(self, *trunks, seconds: int = 60) -> None:
+        """Run the kernel until every trunk's signalling link is up (at most ``seconds``)."""
+        for _ in range(seconds):
+            if all(t.link_up for t in trunks):
+                return
+            self.kernel.run_for(1.0)
+        assert all(t.link_up for t in trunks), [t.name for t in trunks if not t.link_up]
+
 
 def back_to_back(cas: bool = False) -> Rig:
     kernel = Kernel(virtual=True)

@@ -18,11 +18,7 @@ def isup():
     kernel, media, offered = rig.kernel, rig.media, rig.offered
     pstn = Ss7Trunk(kernel, "pstn", rig.pstn, opc=1, dpc=2)
     cc = Ss7Trunk(kernel, "cc", rig.cc, opc=2, dpc=1, on_offered=offered.append)
-    for _ in range(60):
-        kernel.run_for(1.0)
-        if pstn.link_up and cc.link_up:
-            break
-    assert pstn.link_up and cc.link_up
+    rig.links_up(pstn, cc)
     yield kernel, media, pstn, cc, offered
     kernel.close()
 

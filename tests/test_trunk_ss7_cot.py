@@ -21,11 +21,7 @@ def trunks(loop: bool = True):
     inc = Ss7Trunk(k, "cc", rig.cc, opc=2, dpc=1, on_offered=rig.offered.append)
     if not loop:
         inc.continuity.loop = lambda slot: None  # a far end whose loop is broken
-    for _ in range(60):
-        k.run_for(1.0)
-        if out.link_up and inc.link_up:
-            break
-    assert out.link_up and inc.link_up
+    rig.links_up(out, inc)
     return rig, out, inc
 
 

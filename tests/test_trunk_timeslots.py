@@ -42,11 +42,7 @@ def _pair(kind: str):
         out = R2Trunk(k, "pstn", rig.pstn, variant="cn", master=True, timeslots=PART)
         inc = R2Trunk(k, "cc", rig.cc, variant="cn", master=False, max_dnis=4,
                       on_offered=answer, timeslots=PART)
-    for _ in range(60):  # SS7: alignment with proving, then MTP restart
-        k.run_for(1.0)
-        if out.link_up and inc.link_up:
-            break
-    assert out.link_up and inc.link_up
+    rig.links_up(out, inc)  # SS7: alignment with proving, then MTP restart
     return rig, out, inc
 
 

@@ -25,11 +25,7 @@ def tup():
     pstn = TupTrunk(kernel, "pstn", rig.pstn, opc=OPC, dpc=DPC, variant="china")
     cc = TupTrunk(kernel, "cc", rig.cc, opc=DPC, dpc=OPC, variant="china",
                   on_offered=rig.offered.append)
-    for _ in range(60):
-        kernel.run_for(1.0)
-        if pstn.link_up and cc.link_up:
-            break
-    assert pstn.link_up and cc.link_up
+    rig.links_up(pstn, cc)
     yield kernel, rig.media, pstn, cc, rig.offered
     kernel.close()
 

@@ -11,7 +11,7 @@ from cti.calls import Call, CallEvent, DialError
 from cti.continuity import ContinuityEquipment
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
-from ss7.isup import Circuit, Congested, IsupListener, NoCircuit
+from ss7.isup import Circuit, IsupListener, NoCircuit
 from ss7.stack import RepeatFilter, Ss7Node, line_after
 
 LINK_TIMESLOT = 16
@@ -62,6 +62,7 @@ class SignallingPointTrunk(TrunkBase):
     ``node.tup``); subclasses name it and translate its events to the call model."""
 
     user_part = "isup"
+    no_circuit: type[Exception] = LookupError
 
     def __init__(self, kernel, name: str, span: Span | None, *, opc: int, dpc: int,
                  variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
@@ -124,6 +125,40 @@ class SignallingPointTrunk(TrunkBase):
                 return circuit
         raise KeyError(f"call {call.id} is not on trunk {self.name}")
 
+    def make_call(self, call: Call) -> None:
+        """Seize the trunk group's ``data["channel"]`` (CIC = cic_base + timeslot) when that
+        circuit is still idle, else the circuit the user part picks (Q.764 2.9.1.4, Q.724
+        8.3); ``data["continuity_check"]`` = 1 checks the circuit with the check tone first.
+        A refusal carrying its own cause (congestion: 42) ends the attempt at once."""
+        ch = call.data.get("channel")
+        circuit = None
+        for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
+            try:
+                circuit = self._setup(call, cic)
+                break
+            except self.no_circuit as e:
+                cause = getattr(e, "cause", None)
+                if cic is None or cause is not None:
+                    raise DialError(f"trunk {self.name}: {e}",
+                                    cause or NO_CHANNEL_AVAILABLE) from None
+        self.calls[circuit] = call
+        call.slot = self._slot(circuit)
+        self.counters["placed"] += 1
+
+    def _setup(self, call: Call, cic: int | None) -> Any:
+        """The user part's call setup on ``cic`` (None: its choice); raises ``no_circuit``."""
+        raise NotImplementedError
+
+    def alert(self, call: Call) -> None:
+        self._circuit(call).accept()
+
+    def answer(self, call: Call) -> None:
+        circuit = self._circuit(call)
+        circuit.answer()
+        if circuit.state == "ANSWERED":  # ANM/CON (ISUP), ANC (TUP) sent: the call is through
+            self.counters["answered"] += 1
+            call.notify(CallEvent.CONNECTED)
+
     @property
     def link_up(self) -> bool:
         return self.dpc in self.user.available
@@ -149,6 +184,7 @@ class Ss7Trunk(SignallingPointTrunk, IsupListener):
 
     kind = "ss7"
     user_part = "isup"
+    no_circuit = NoCircuit  # Congested (Q.764 2.10/2.11) is one, with cause 42
 
     # --- ISUP listener -> call model ----------------------------------------------------
     def on_setup(self, call: Circuit) -> None:
@@ -177,37 +213,10 @@ class Ss7Trunk(SignallingPointTrunk, IsupListener):
         self.ended(call, None if c is None else c.cause)
 
     # --- call model -> ISUP ------------------------------------------------------------
-    def make_call(self, call: Call) -> None:
-        """IAM on the trunk group's ``data["channel"]`` (CIC = cic_base + timeslot) when
-        that circuit is still idle, else on the circuit ISUP picks (Q.764 2.9.1.4);
-        ``data["continuity_check"]`` = 1 checks the circuit with the check tone first."""
-        ch = call.data.get("channel")
-        pres = 1 if call.presentation == "restricted" else 0
-        circuit = None
-        for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
-            try:
-                circuit = self.node.isup.setup(
-                    self.dpc, call.dnis, call.ani or None, cic=cic, presentation=pres,
-                    continuity_check=call.data.get("continuity_check", 0))
-                break
-            except Congested as e:  # traffic toward the DPC reduced (Q.764 2.10/2.11)
-                raise DialError(f"trunk {self.name}: {e}", e.cause) from None
-            except NoCircuit as e:
-                if cic is None:
-                    raise DialError(f"trunk {self.name}: {e}", NO_CHANNEL_AVAILABLE) from None
-        self.calls[circuit] = call
-        call.slot = self._slot(circuit)
-        self.counters["placed"] += 1
-
-    def alert(self, call: Call) -> None:
-        self._circuit(call).accept()
-
-    def answer(self, call: Call) -> None:
-        circuit = self._circuit(call)
-        circuit.answer()
-        if circuit.state == "ANSWERED":  # ANM/CON sent: the call is through
-            self.counters["answered"] += 1
-            call.notify(CallEvent.CONNECTED)
+    def _setup(self, call: Call, cic: int | None) -> Circuit:
+        return self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
+                               presentation=1 if call.presentation == "restricted" else 0,
+                               continuity_check=call.data.get("continuity_check", 0))
 
     def reject(self, call: Call, cause: int) -> None:
         self._circuit(call).release(cause)

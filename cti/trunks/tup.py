@@ -10,8 +10,7 @@ cause of the same meaning.
 
 from __future__ import annotations
 
-from core.q850 import NO_CHANNEL_AVAILABLE
-from cti.calls import Call, CallEvent, DialError
+from cti.calls import Call, CallEvent
 from cti.trunks.ss7 import SignallingPointTrunk
 from ss7.tup import TupCircuit, TupListener
 
@@ -43,6 +42,7 @@ class TupTrunk(SignallingPointTrunk, TupListener):
 
     kind = "tup"
     user_part = "tup"
+    no_circuit = LookupError  # no idle unblocked circuit, destination inaccessible
 
     # --- TUP listener -> call model ------------------------------------------------------
     def on_setup(self, call: TupCircuit) -> None:
@@ -101,34 +101,11 @@ class TupTrunk(SignallingPointTrunk, TupListener):
             c.slot = self._slot(new)
 
     # --- call model -> TUP ---------------------------------------------------------------
-    def make_call(self, call: Call) -> None:
-        """IAM (IAI with the calling number) on the trunk group's ``data["channel"]`` when
-        that circuit is idle, else on the circuit TUP picks; ``data["continuity_check"]`` = 1
-        checks the circuit first (Q.724 7)."""
-        ch = call.data.get("channel")
-        circuit = None
-        for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
-            try:
-                circuit = self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
-                                          restricted=call.presentation == "restricted",
-                                          continuity_check=call.data.get("continuity_check", 0))
-                break
-            except LookupError as e:
-                if cic is None:
-                    raise DialError(f"trunk {self.name}: {e}", NO_CHANNEL_AVAILABLE) from None
-        self.calls[circuit] = call
-        call.slot = self._slot(circuit)
-        self.counters["placed"] += 1
-
-    def alert(self, call: Call) -> None:
-        self._circuit(call).accept()
-
-    def answer(self, call: Call) -> None:
-        circuit = self._circuit(call)
-        circuit.answer()
-        if circuit.state == "ANSWERED":  # ANC sent
-            self.counters["answered"] += 1
-            call.notify(CallEvent.CONNECTED)
+    def _setup(self, call: Call, cic: int | None) -> TupCircuit:
+        """IAM, or IAI with the calling number (Q.724 2)."""
+        return self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
+                               restricted=call.presentation == "restricted",
+                               continuity_check=call.data.get("continuity_check", 0))
 
     def reject(self, call: Call, cause: int) -> None:
         self._circuit(call).reject(CAUSE_SIGNAL.get(cause, "CFL"))
