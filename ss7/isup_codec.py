@@ -10,7 +10,7 @@ Variants (ITU, China) are data: :data:`VARIANTS`.
 
 from __future__ import annotations
 
-from binascii import unhexlify
+from binascii import hexlify, unhexlify
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,16 +96,9 @@ class CauseIndicators(Construct):
 # Digits (Q.763 3.9 / 3.10): BCD, first digit in the low nibble, filler 0 when odd.
 _DIGITS = "0123456789ABCDEF"
 _NOT_BCD = str.maketrans("", "", _DIGITS + _DIGITS.lower())  # leaves only what is not BCD
-_OCTET_DIGITS = tuple(_DIGITS[o & 15] + _DIGITS[o >> 4] for o in range(256))  # octet -> 2 digits
-
-
-def _swap_nibble_chars(hexdigits: bytes) -> bytes:
-    """'123456' -> '214365': the hex text of BCD octets that carry the first digit in the low
-    nibble."""
-    out = bytearray(hexdigits)
-    out[0::2] = hexdigits[1::2]
-    out[1::2] = hexdigits[0::2]
-    return bytes(out)
+# BCD octets carry the first digit in the low nibble, hex text has it first: the two are one
+# nibble swap of every octet apart
+_SWAP_NIBBLES = bytes(((o & 15) << 4) | (o >> 4) for o in range(256))
 
 
 class AddressNumber(Construct):
@@ -123,7 +116,7 @@ class AddressNumber(Construct):
         if len(data) < skip:
             raise StreamError("address parameter shorter than its header")
         head = self.HEAD.parse_bytes(data[:1])
-        digits = "".join([_OCTET_DIGITS[o] for o in data[skip:]])
+        digits = hexlify(data[skip:].translate(_SWAP_NIBBLES)).decode().upper()
         if head["odd"] and digits:
             digits = digits[:-1]
         out = {"head": head, "digits": digits}
@@ -139,7 +132,7 @@ class AddressNumber(Construct):
         out = self.HEAD.build_bytes({"nai": obj["head"].get("nai", 0), "odd": odd})
         if self.ind is not None:
             out += self.ind.build_bytes(obj["ind"])
-        return out + unhexlify(_swap_nibble_chars((digits + "0" if odd else digits).encode()))
+        return out + unhexlify(digits + "0" if odd else digits).translate(_SWAP_NIBBLES)
 
     def _parse(self, stream: Any, context: Any, path: str) -> dict[str, Any]:
         return self.parse_bytes(stream.read())
