@@ -432,9 +432,23 @@ def test_inhibit_and_uninhibit_against_libss7(tmp_path):
     need_library("ss7")
     need_program("gcc")
     p = Libss7Pair(tmp_path, nlinks=2)
+    answered: set[int] = set()  # links on which we answered libss7's SLTM
+    record = p.tracer.record
+
+    def tap(number: int, sent: bool, su: bytes) -> None:
+        if sent and len(su) > 8 and su[2] & 0x3F >= 3 and su[3] & 0x0F == SI_SLTM and \
+                su[8] == 0x21:  # SLTA (Q.707 2.2: H0 = 1, H1 = 2)
+            answered.add(number)
+        record(number, sent, su)
+
+    p.tracer.record = tap
     try:
         links = p.node.mtp3.linksets[2].links
-        assert p.run(15, lambda: 2 in p.node.mtp3.accessible and all(lk.available for lk in links))
+        # libss7 counts a link usable (and so allows inhibiting the other, Q.704 10.2) only
+        # once our SLTA to its SLTM on it has arrived
+        assert p.run(15, lambda: 2 in p.node.mtp3.accessible and answered == {0, 1}
+                     and all(lk.available for lk in links))
+        p.run(0.2)
         assert p.node.inhibit(links[0])
         assert p.run(5, lambda: links[0].inhibit.state == "INHIBITED")
         p.cmd("auto on")
