@@ -85,8 +85,8 @@ def test_restart_of_the_interface_from_the_network(bri_bus):
 
 
 def test_every_libpri_terminal_clears_caller_gets_user_busy(bri_bus):
-    """Both terminals alert, then clear with DISCONNECT (21, then 17): when the last
-    responder has gone the caller is cleared with 17 before 21 (5.2.5.3).  (libpri's
+    """Both terminals alert, then clear with DISCONNECT (21 and 17, in either order): when
+    the last responder has gone the caller is cleared with 17 before 21 (5.2.5.3).  (libpri's
     terminal ignores a broadcast SETUP it rejects before responding, which 5.2.2 allows.)"""
     bus, rec = bri_bus
     call = bus.stack.place_call("2000", "3000")
@@ -98,4 +98,4 @@ def test_every_libpri_terminal_clears_caller_gets_user_busy(bri_bus):
         peer.send(f"hangup {cid} {cause}")
     bus.until(lambda: rec.has("released", call))
     assert rec.first("released", call).cause == 17
-    assert call.offer.rejections == [21, 17]
+    assert sorted(call.offer.rejections) == [17, 21]  # the two terminals race
