@@ -281,3 +281,19 @@ def test_a_variant_without_names_rejects_a_name_invoke():
     (ev,) = [ev for ev in seen if ev.kind == "facility"]
     (comp,) = fac.decode(ev.message.ie("facility").value["data"]).components
     assert comp.kind == "reject" and comp.invoke_id == 1
+
+
+@settings(max_examples=60)
+@given(st.one_of(st.binary(max_size=30),
+                 st.builds(lambda body: b"\x9f\x8b\x01" + body, st.binary(max_size=30)),
+                 st.builds(lambda body: b"\x91\xa1" + bytes((len(body),)) + body,
+                           st.binary(max_size=20))),
+       st.sampled_from(["qsig", "ni2", "etsi"]))
+def test_any_facility_contents_in_setup_leave_the_call_offered(data, variant):
+    """Whatever the Facility holds, the SETUP is offered; only an unrecognised invoke
+    under clearCallIfAnyInvokePduNotRecognised clears it."""
+    call, seen, user = _offer(variant, data or b"\x91")
+    if call.role == "NULL":
+        assert [(ev.kind, ev.cause) for ev in seen][-1] == ("released", fac.CLEAR_CAUSE)
+    else:
+        assert user.calls[0].role == "IN_PRESENT" and user.cc.counters["status_sent"] == 0
