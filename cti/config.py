@@ -68,6 +68,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "name": Key(str, required=True),
         "type": Key(str, required=True, choices=("isdn", "ss7", "tup", "r2")),
         "span": Key(str, None, doc="board:span carrying the bearer channels"),
+        "spans": Key(list, [], doc="ss7/tup: further board:span whose timeslots are circuits "
+                     "of the same trunk (CIC = cic_base - 1 + 32 x place + timeslot)"),
+        "links": Key(int, 1, doc="ss7/tup: signalling links, in TS16 of the first N spans "
+                     "(span, then spans): one link set, load shared, with changeover"),
         "side": Key(str, "user", choices=("user", "network")),
         "variant": Key(str, None, doc="isdn: etsi, qsig (E1), ni2 (T1 23B+D), etsi_bri; "
                        "ss7: itu/china; tup: china (default)/itu; r2: itu/cn/br/mx/ar/ve/co"),
@@ -227,6 +231,17 @@ class Config:
                 self.error(f"no board named {t['span'].split(':')[0]!r}", f"trunk[{i}].span")
             if t["type"] in ("ss7", "tup") and (t["opc"] is None or t["dpc"] is None):
                 self.error("ss7/tup trunks need opc and dpc", f"trunk[{i}]")
+            if t["spans"] or t["links"] != 1:
+                if t["type"] not in ("ss7", "tup"):
+                    self.error("spans and links are for ss7/tup trunks", f"trunk[{i}]")
+                if not t["span"]:
+                    self.error("further spans need a first span", f"trunk[{i}].spans")
+                if not 1 <= t["links"] <= 1 + len(t["spans"]):
+                    self.error(f"must be 1..{1 + len(t['spans'])} (one per span)",
+                               f"trunk[{i}].links")
+            for span in t["spans"]:
+                if not isinstance(span, str) or span.split(":")[0] not in boards:
+                    self.error(f"no board for span {span!r}", f"trunk[{i}].spans")
             try:
                 parse_timeslots(t["channels"])
             except ValueError as e:

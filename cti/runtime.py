@@ -217,7 +217,9 @@ class Runtime:
                                    variant=t["variant"] or ("itu" if t["type"] == "ss7"
                                                             else "china"),
                                    cic_base=t["cic_base"] - 1, timers=timers,
-                                   transport=transport, on_offered=offered, timeslots=timeslots)
+                                   transport=transport, on_offered=offered, timeslots=timeslots,
+                                   spans=[self._span(s, f"trunk[{i}].spans")
+                                          for s in t["spans"]], links=t["links"])
             from cti.trunks.r2 import R2Trunk
             if span is None:
                 self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")

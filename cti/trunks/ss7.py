@@ -1,5 +1,7 @@
-"""SS7 ISUP trunk: an :class:`ss7.stack.Ss7Node` whose signalling link runs MTP2 over the
-TS16 HDLC channel of a span (or an hdlc-socket), circuits CIC = timeslot of that span."""
+"""SS7 trunks: an :class:`ss7.stack.Ss7Node` whose signalling links run MTP2 over the TS16
+HDLC channel of one or more spans (or an hdlc-socket), with circuits on every span of the
+trunk: CIC = ``cic_base`` + 32 x (the span's place in the trunk) + timeslot, the usual E1
+numbering (Q.763 1.2: the CIC is assigned by bilateral agreement)."""
 
 from __future__ import annotations
 
@@ -56,10 +58,13 @@ def layer_timers(timers: dict[str, float] | None) -> dict[str, dict[str, float]]
 
 class SignallingPointTrunk(TrunkBase):
     """What the ISUP and TUP trunks share: a signalling point (:class:`ss7.stack.Ss7Node`)
-    whose one link runs over TS16 (or an hdlc-socket), the circuits CIC = ``cic_base`` +
-    timeslot toward ``dpc``, and continuity-check equipment on their voice slots (Q.764
-    2.1.8, Q.724 7).  ``user`` is the user part carrying the calls (``node.isup`` or
-    ``node.tup``); subclasses name it and translate its events to the call model."""
+    toward ``dpc`` with circuits on ``span`` and the further ``spans`` (channel = 32 x the
+    span's place + timeslot, CIC = ``cic_base`` + channel), signalling links in TS16 of the
+    first ``links`` of them - one link set, load shared by SLS, with changeover between its
+    links (Q.704 4, 5) - or on an hdlc-socket ``transport``, and continuity-check equipment on
+    the circuits' voice slots (Q.764 2.1.8, Q.724 7).  ``user`` is the user part carrying the
+    calls (``node.isup`` or ``node.tup``); subclasses name it and translate its events to the
+    call model."""
 
     user_part = "isup"
     no_circuit: type[Exception] = LookupError
@@ -67,34 +72,51 @@ class SignallingPointTrunk(TrunkBase):
     def __init__(self, kernel, name: str, span: Span | None, *, opc: int, dpc: int,
                  variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
                  transport: Any = None, on_offered=None,
-                 timeslots: Sequence[int] = VOICE_TIMESLOTS):
+                 timeslots: Sequence[int] = VOICE_TIMESLOTS, spans: Sequence[Span] = (),
+                 links: int = 1):
         super().__init__(kernel, name, span, on_offered)
         self.timeslots = tuple(timeslots)
+        self.spans = [] if span is None else [span, *spans]
+        if spans and span is None:
+            raise ValueError("further spans need a first span")
+        if not 1 <= links <= max(1, len(self.spans)) or (transport is not None and links != 1):
+            raise ValueError(f"links must be 1..{max(1, len(self.spans))} (1 with a "
+                             f"transport): one per span from the first, in its TS16")
         layers = layer_timers(timers)
         for other in {"isup", "tup"} - {self.user_part}:
             if layers.pop(other):
                 raise ValueError(f"{other}.* timers on a {self.user_part.upper()} trunk")
-        if transport is None:
-            span.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
-            transport = Mtp2SpanLink(span, LINK_TIMESLOT)
-        self.transport = transport
+        transports = [transport] if transport is not None else []
+        for s in self.spans[:links] if transport is None else ():
+            s.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
+            transports.append(Mtp2SpanLink(s, LINK_TIMESLOT))
         self.dpc = dpc
         self.cic_base = cic_base
         listener = {f"{self.user_part}_listener": self}
         self.node = Ss7Node(kernel.loop, opc, variant=variant, **listener,
                             **{f"{layer}_timers": t or None for layer, t in layers.items()})
         self.user = getattr(self.node, self.user_part)
-        self.link = self.node.add_link(dpc, 0, transport.send)
-        self._rx = RepeatFilter(self.link.mtp2.receive)
-        self.user.add_circuits(dpc, [cic_base + t for t in self.timeslots])
+        self.links = [self.node.add_link(dpc, slc, t.send) for slc, t in enumerate(transports)]
+        self.link = self.links[0]
+        self._receivers = [(t, RepeatFilter(link.mtp2.receive))
+                           for t, link in zip(transports, self.links, strict=True)]
+        self.channels = [32 * k + t for k in range(max(1, len(self.spans))) for t in self.timeslots]
+        self.user.add_circuits(dpc, [cic_base + ch for ch in self.channels])
         self.continuity = (None if span is None else
-                           ContinuityEquipment(kernel, max(map(self.slot_of, self.timeslots)) + 1))
+                           ContinuityEquipment(kernel, max(map(self.slot_of, self.channels)) + 1))
         kernel.after_tick.append(self._poll)
         self.node.start()
 
     def _poll(self) -> None:
-        for su in self.transport.recv_all():
-            self._rx(su)
+        for transport, receive in self._receivers:
+            for su in transport.recv_all():
+                receive(su)
+
+    def slot_of(self, channel: int | None) -> int | None:
+        """The kernel slot of ``channel`` (32 x the span's place + timeslot)."""
+        if channel is None or not self.spans:
+            return None
+        return self.kernel.span_slot(self.spans[channel // 32], channel % 32)
 
     def _slot(self, circuit: Any) -> int | None:
         return self.slot_of(circuit.cic - self.cic_base)
@@ -126,27 +148,32 @@ class SignallingPointTrunk(TrunkBase):
         raise KeyError(f"call {call.id} is not on trunk {self.name}")
 
     def make_call(self, call: Call) -> None:
-        """Seize the trunk group's ``data["channel"]`` (CIC = cic_base + timeslot) when that
-        circuit is still idle, else the circuit the user part picks (Q.764 2.9.1.4, Q.724
-        8.3); ``data["continuity_check"]`` = 1 checks the circuit with the check tone first.
+        """Seize the trunk group's ``data["channel"]`` (CIC = cic_base + channel) when that
+        circuit is still idle, else a free circuit on a span without alarm, those this
+        exchange controls first (no loss on dual seizure: Q.764 2.9.1.4, Q.724 8.3);
+        ``data["continuity_check"]`` = 1 checks the circuit with the check tone first.
         A refusal carrying its own cause (congestion: 42) ends the attempt at once."""
         ch = call.data.get("channel")
-        circuit = None
-        for cic in ([] if ch is None else [self.cic_base + ch]) + [None]:
+        free = self.free_channels()
+        circuits = {c: self.user.circuit(self.dpc, self.cic_base + c) for c in free}
+        order = sorted(free, key=lambda c: not circuits[c].controlling)
+        for channel in ([] if ch is None else [ch]) + [c for c in order if c != ch]:
             try:
-                circuit = self._setup(call, cic)
+                circuit = self._setup(call, self.cic_base + channel)
                 break
             except self.no_circuit as e:
                 cause = getattr(e, "cause", None)
-                if cic is None or cause is not None:
-                    raise DialError(f"trunk {self.name}: {e}",
-                                    cause or NO_CHANNEL_AVAILABLE) from None
+                if cause is not None:
+                    raise DialError(f"trunk {self.name}: {e}", cause) from None
+        else:
+            raise DialError(f"trunk {self.name}: no idle circuit toward {self.dpc}",
+                            NO_CHANNEL_AVAILABLE)
         self.calls[circuit] = call
         call.slot = self._slot(circuit)
         self.counters["placed"] += 1
 
-    def _setup(self, call: Call, cic: int | None) -> Any:
-        """The user part's call setup on ``cic`` (None: its choice); raises ``no_circuit``."""
+    def _setup(self, call: Call, cic: int) -> Any:
+        """The user part's call setup on ``cic``; raises ``no_circuit``."""
         raise NotImplementedError
 
     def alert(self, call: Call) -> None:
@@ -164,15 +191,26 @@ class SignallingPointTrunk(TrunkBase):
         return self.dpc in self.user.available
 
     def free_channels(self) -> list[int]:
+        """Idle unblocked circuits, leaving out the spans in alarm (their circuits carry no
+        speech even while a link on another span keeps the signalling up)."""
         user = self.user
-        return sorted(t for t in self.timeslots
-                      if (cc := user.circuit(self.dpc, self.cic_base + t)) is not None
-                      and cc.state == "IDLE" and not (cc.remote_blocked or cc.local_blocked))
+        down = {k for k, s in enumerate(self.spans) if s.status().alarms}
+        return [ch for ch in self.channels
+                if ch // 32 not in down
+                and (cc := user.circuit(self.dpc, self.cic_base + ch)) is not None
+                and cc.state == "IDLE" and not (cc.remote_blocked or cc.local_blocked)]
+
+    @property
+    def in_service(self) -> bool:
+        """Signalling up and at least one span free of alarms."""
+        return self.link_up and (not self.spans or any(not s.status().alarms
+                                                       for s in self.spans))
 
     def status(self) -> dict[str, Any]:
         d = super().status()
         d["opc"], d["dpc"] = self.node.mtp3.pc, self.dpc
         d["user_part"] = self.user_part
+        d["spans"] = [s.name for s in self.spans]
         d["link"] = self.link.mtp2.state if hasattr(self.link.mtp2, "state") else None
         d["available"] = self.link_up
         d["mtp"] = self.node.status()  # linksets, links, inhibit and restart states (Q.704 9, 10)
@@ -213,7 +251,7 @@ class Ss7Trunk(SignallingPointTrunk, IsupListener):
         self.ended(call, None if c is None else c.cause)
 
     # --- call model -> ISUP ------------------------------------------------------------
-    def _setup(self, call: Call, cic: int | None) -> Circuit:
+    def _setup(self, call: Call, cic: int) -> Circuit:
         return self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
                                presentation=1 if call.presentation == "restricted" else 0,
                                continuity_check=call.data.get("continuity_check", 0))

@@ -101,7 +101,7 @@ class TupTrunk(SignallingPointTrunk, TupListener):
             c.slot = self._slot(new)
 
     # --- call model -> TUP ---------------------------------------------------------------
-    def _setup(self, call: Call, cic: int | None) -> TupCircuit:
+    def _setup(self, call: Call, cic: int) -> TupCircuit:
         """IAM, or IAI with the calling number (Q.724 2)."""
         return self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
                                restricted=call.presentation == "restricted",
