@@ -1,6 +1,7 @@
 """QSIG trunks through the kernel carry party names (isdn.facility) into ``Call.data``:
 the calling name of an outgoing call's ``data["calling_name"]`` reaches the far trunk's
-offered call, the called name comes back with ALERTING."""
+offered call; the answering call's ``data["own_name"]`` comes back as the called name with
+ALERTING and the connected name with CONNECT."""
 
 from __future__ import annotations
 
@@ -26,14 +27,17 @@ def test_qsig_names_in_call_data():
             out.dial()
             await asyncio.sleep(0.2)
             inc = rig.offered[0]
-            b._stack_call(inc).alert(name="Bob")
+            inc.data["own_name"] = "Bob"
+            inc.alert()
             await out.wait(CallState.ALERTING, timeout=2)
+            inc.answer()
+            await out.wait(CallState.CONNECTED, timeout=2)
             inc.drop(16)
             await out.wait(CallState.RELEASED, timeout=5)
             return out, inc
 
         out, inc = kernel.run(scenario())
         assert inc.data["calling_name"] == "Alice"
-        assert out.data["called_name"] == "Bob"
+        assert out.data["called_name"] == "Bob" and out.data["connected_name"] == "Bob"
     finally:
         kernel.close()

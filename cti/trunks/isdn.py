@@ -97,10 +97,12 @@ class IsdnTrunk(TrunkBase):
         raise KeyError(f"call {call.id} is not on trunk {self.name}")
 
     def alert(self, call: Call) -> None:
-        self._stack_call(call).alert()
+        """ALERTING; ``data["own_name"]`` goes in it as the called party's name."""
+        self._stack_call(call).alert(name=call.data.get("own_name"))
 
     def answer(self, call: Call) -> None:
-        self._stack_call(call).answer()
+        """CONNECT; ``data["own_name"]`` goes in it as the connected party's name."""
+        self._stack_call(call).answer(name=call.data.get("own_name"))
 
     def reject(self, call: Call, cause: int) -> None:
         self._stack_call(call).hangup(cause)
@@ -128,6 +130,7 @@ class IsdnTrunk(TrunkBase):
 def _names(c: Any) -> dict[str, str]:
     """The party names the stack has for its call (QSIG / NI-2 name identification,
     :mod:`isdn.facility`), as ``Call.data`` keys calling_name, called_name,
-    connected_name; ``data["calling_name"]`` of an outgoing call goes in its SETUP."""
+    connected_name; ``data["calling_name"]`` of an outgoing call goes in its SETUP, and
+    ``data["own_name"]`` of an incoming one in its ALERTING and CONNECT."""
     return {k: v for k in ("calling_name", "called_name", "connected_name")
             if (v := getattr(c, k))}
