@@ -78,6 +78,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "transport": Key(str, "span", choices=("span", "hdlc-socket")),
         "socket": Key(str, None, doc="hdlc-socket: path of the SOCK_SEQPACKET socket"),
         "opc": Key(int, None), "dpc": Key(int, None), "cic_base": Key(int, 1),
+        "continuity_ratio": Key(int, 0, doc="ss7/tup: statistical continuity checking - "
+                                "every Nth outgoing call checks its circuit with the 2000 Hz "
+                                "check tone (Q.764 2.1.8, Q.724 7); 0 = never"),
         "channels": Key(str, "1-15,17-31", doc="bearer timeslots the trunk uses (a fractional "
                         "E1): ISDN B-channels, ISUP circuits, R2 circuits; the others are "
                         "left alone"),
@@ -231,6 +234,10 @@ class Config:
                 self.error(f"no board named {t['span'].split(':')[0]!r}", f"trunk[{i}].span")
             if t["type"] in ("ss7", "tup") and (t["opc"] is None or t["dpc"] is None):
                 self.error("ss7/tup trunks need opc and dpc", f"trunk[{i}]")
+            if t["continuity_ratio"] and (t["type"] not in ("ss7", "tup") or not t["span"]
+                                          or t["continuity_ratio"] < 0):
+                self.error("a positive ratio, on an ss7/tup trunk with a span",
+                           f"trunk[{i}].continuity_ratio")
             if t["spans"] or t["links"] != 1:
                 if t["type"] not in ("ss7", "tup"):
                     self.error("spans and links are for ss7/tup trunks", f"trunk[{i}]")

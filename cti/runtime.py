@@ -219,7 +219,8 @@ class Runtime:
                                    cic_base=t["cic_base"] - 1, timers=timers,
                                    transport=transport, on_offered=offered, timeslots=timeslots,
                                    spans=[self._span(s, f"trunk[{i}].spans")
-                                          for s in t["spans"]], links=t["links"])
+                                          for s in t["spans"]], links=t["links"],
+                                   continuity_ratio=t["continuity_ratio"])
             from cti.trunks.r2 import R2Trunk
             if span is None:
                 self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")

@@ -64,7 +64,12 @@ class SignallingPointTrunk(TrunkBase):
     links (Q.704 4, 5) - or on an hdlc-socket ``transport``, and continuity-check equipment on
     the circuits' voice slots (Q.764 2.1.8, Q.724 7).  ``user`` is the user part carrying the
     calls (``node.isup`` or ``node.tup``); subclasses name it and translate its events to the
-    call model."""
+    call model.
+
+    ``continuity_ratio`` N > 0: statistical continuity checking of the group - every Nth
+    outgoing call asks for the check of its circuit (continuity-check indicator 1, Q.764
+    2.1.8 / Q.724 7.1), as exchanges do over transmission systems without fault indication;
+    0 checks none (a call's own ``data["continuity_check"]`` still wins)."""
 
     user_part = "isup"
     no_circuit: type[Exception] = LookupError
@@ -73,9 +78,15 @@ class SignallingPointTrunk(TrunkBase):
                  variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
                  transport: Any = None, on_offered=None,
                  timeslots: Sequence[int] = VOICE_TIMESLOTS, spans: Sequence[Span] = (),
-                 links: int = 1):
+                 links: int = 1, continuity_ratio: int = 0):
         super().__init__(kernel, name, span, on_offered)
         self.timeslots = tuple(timeslots)
+        if continuity_ratio < 0:
+            raise ValueError(f"continuity_ratio {continuity_ratio}: 0 (never) or N (every Nth)")
+        if continuity_ratio and span is None:
+            raise ValueError("continuity_ratio needs the circuits' voice path (a span)")
+        self.continuity_ratio = continuity_ratio
+        self._calls_since_check = 0
         self.spans = [] if span is None else [span, *spans]
         if spans and span is None:
             raise ValueError("further spans need a first span")
@@ -151,8 +162,11 @@ class SignallingPointTrunk(TrunkBase):
         """Seize the trunk group's ``data["channel"]`` (CIC = cic_base + channel) when that
         circuit is still idle, else a free circuit on a span without alarm, those this
         exchange controls first (no loss on dual seizure: Q.764 2.9.1.4, Q.724 8.3);
-        ``data["continuity_check"]`` = 1 checks the circuit with the check tone first.
+        ``data["continuity_check"]`` = 1 checks the circuit with the check tone first (set
+        here on every ``continuity_ratio``-th call that does not say).
         A refusal carrying its own cause (congestion: 42) ends the attempt at once."""
+        if "continuity_check" not in call.data and self._statistical_check():
+            call.data["continuity_check"] = 1
         ch = call.data.get("channel")
         free = self.free_channels()
         circuits = {c: self.user.circuit(self.dpc, self.cic_base + c) for c in free}
@@ -175,6 +189,13 @@ class SignallingPointTrunk(TrunkBase):
     def _setup(self, call: Call, cic: int) -> Any:
         """The user part's call setup on ``cic``; raises ``no_circuit``."""
         raise NotImplementedError
+
+    def _statistical_check(self) -> bool:
+        """One more outgoing call of the group: whether it is the ``continuity_ratio``-th."""
+        if not self.continuity_ratio:
+            return False
+        self._calls_since_check = (self._calls_since_check + 1) % self.continuity_ratio
+        return self._calls_since_check == 0
 
     def alert(self, call: Call) -> None:
         self._circuit(call).accept()
