@@ -121,7 +121,13 @@ class R2Trunk(TrunkBase):
         self._circuit(call).answer()
 
     def reject(self, call: Call, cause: int) -> None:
-        self._circuit(call).reject(REFUSAL.get(cause, "congestion"))
+        """A group B refusal signal; once the call was accepted (group B "charge" sent, the
+        register signalling over) only a clear-back is left (Q.441: no cause travels)."""
+        circuit = self._circuit(call)
+        if circuit.accepted:
+            circuit.hangup()
+        else:
+            circuit.reject(REFUSAL.get(cause, "congestion"))
 
     def drop(self, call: Call, cause: int) -> None:
         self._circuit(call).hangup()
