@@ -45,21 +45,25 @@ def pri_exe():
 
 @pytest.fixture
 def connect(pri_exe, tmp_path):
-    """connect(variant, ours) -> (peer, stack, recorder, received); link established;
-    ``received`` lists the names of the Q.931 messages our stack has received."""
+    """connect(variant, ours, facility=, q931=, lapd=, peer_timers=) -> (peer, stack,
+    recorder, received); link established; ``q931`` / ``lapd`` override our timers,
+    ``peer_timers`` libpri's (ms); ``received`` lists the names of the Q.931 messages our
+    stack has received."""
     from isdn_peer.peer import PriPeer
     peers = []
 
-    def make(variant: str, ours: str, facility: bool = False):
+    def make(variant: str, ours: str, facility: bool = False, q931: dict | None = None,
+             lapd: dict | None = None, peer_timers: dict | None = None):
         rec = Recorder()
 
         def factory(clock, sock):
-            s = Stack(clock, ours, sock, variant=variant, on_event=rec)
+            s = Stack(clock, ours, sock, variant=variant, on_event=rec, q931_timers=q931,
+                      lapd_timers=lapd)
             s.trace_to(str(tmp_path / f"{variant}-{ours}.pcap"))
             s.start()
             return s
         switch, law, _, _ = PEERS[variant]
-        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, switch=switch, law=law,
+        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, peer_timers, switch=switch, law=law,
                        facility=facility)
         peers.append(peer)
         received = _received(peer.stack)

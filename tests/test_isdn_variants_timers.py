@@ -1,0 +1,238 @@
+"""Timer expiry and data link failure of the QSIG and NI-2 variants against libpri 1.6.
+
+The EuroISDN runs of the same procedures are in ``test_isdn_libpri.py``; here each runs
+for ``qsig`` (E1, PRI_SWITCH_QSIG) and ``ni2`` (T1 23B+D, PRI_SWITCH_NI2) with our side as
+network and as user (libpri as cpe / network).  Our timers are shortened through the
+stack's timer tables (libpri runs in real time); libpri's are its defaults unless a test
+says otherwise.  What is checked is what the peer sees on the wire and what our
+application is told:
+
+* T303 (Q.931 5.1.1 / 5.2.1, table 9-1): SETUP sent twice, then RELEASE COMPLETE 102; the
+  application gets 18 on the network side (no user responding), 102 on the user side.
+* T310 (5.1.5 / 5.2.5.4): CALL PROCEEDING and nothing more: DISCONNECT 102.
+* T301 (table 9-1/9-2): ALERTING and no CONNECT: DISCONNECT 19 (no answer).
+* T305 (5.3.3 / 5.3.4): DISCONNECT unanswered: RELEASE with the DISCONNECT's cause.
+* T308 (5.3.3 / 5.3.4): RELEASE unanswered: RELEASE again, then the call reference is
+  released (102), the B-channel goes to maintenance and is RESTARTed (5.5).
+* T309 (5.8.9): the D-channel cut with one call active and one alerting: the active call
+  is kept while the link is re-established (STATUS ENQUIRY after it), the other is
+  cleared with 27 on both ends; when the link stays down longer than T309 the active call
+  is cleared with 27 on both ends too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import test_isdn_variants as basic
+from isdn_peer.helpers import clear_call, peer_answers, q931_sent, tap
+
+from isdn.bchannels import BState
+from isdn.variants import VARIANTS
+
+pytestmark = pytest.mark.interop
+
+# the libpri peer and the connect(variant, ours, q931=, lapd=, peer_timers=) fixture of
+# the basic call tests
+pri_exe, connect = basic.pri_exe, basic.connect
+PEERS, SIDES, VARIANT_NAMES = basic.PEERS, basic.SIDES, basic.VARIANT_NAMES
+
+# our LAPD timers while the link is cut: T203 notices the silence, T200 x N200 gives up
+FAST_LINK = {"T200": 0.2, "T203": 0.4}
+
+
+def _sent(frames: list) -> list[tuple[str, int | None]]:
+    """(message, cause) of the Q.931 messages among tapped frames."""
+    return [(m.name, m.cause) for m in q931_sent(frames)]
+
+
+def _answered(peer, call, rec) -> int:
+    """libpri answers our call at once (SETUP -> CONNECT); libpri's call id."""
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"answer {pid}")
+    peer.until(lambda: call.role == "ACTIVE")
+    return pid
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t303_setup_twice_then_cleared(connect, variant, ours):
+    peer, stack, rec, received = connect(variant, ours, q931={"T303": 0.3})
+    peer.send("auto ignore")
+    peer.wait_for("OK auto")
+    sent = tap(stack)
+    channel = PEERS[variant][2]
+    call = stack.place_call("4000", "0212345678", channel=channel)
+    peer.until(lambda: rec.has("released", call))
+    assert _sent(sent) == [("SETUP", None), ("SETUP", None), ("RELEASE COMPLETE", 102)]
+    assert rec.first("released", call).cause == (18 if ours == "network" else 102)
+    peer.pump(0.3)
+    assert received == []  # libpri dropped its call silently: no STATUS, no answer
+    assert stack.cc.channels.state(channel) is BState.IDLE and not stack.cc.calls
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t310_proceeding_then_nothing(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours, q931={"T310": 0.3})
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3])
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"proceed {pid}")
+    peer.until(lambda: rec.has("proceeding", call))
+    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "102"]  # our DISCONNECT
+    peer.send(f"hangup {pid} 102")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 102
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t301_alerting_then_no_answer(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours, q931={"T301": 0.3})
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"alert {pid}")
+    peer.until(lambda: rec.has("alerting", call))
+    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "19"]
+    peer.send(f"hangup {pid} 19")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.kinds(call)[-2:] == ["alerting", "released"]
+    assert rec.first("released", call).cause == 19
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t305_disconnect_unanswered(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours, q931={"T305": 0.3})
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3])
+    pid = _answered(peer, call, rec)
+    sent = tap(stack)
+    call.hangup(17)  # libpri (manual) reports DISCONNECT and does not answer it
+    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "17"]
+    peer.until(lambda: rec.has("released", call))
+    assert _sent(sent) == [("DISCONNECT", 17), ("RELEASE", 17)]
+    assert rec.first("released", call).cause == 17
+    assert peer.wait_for("HANGUP ").split()[1:] == [str(pid), "17"]  # RELEASE taken
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t308_twice_then_channel_restarted(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours, q931={"T305": 0.2, "T308": 0.2})
+    channel = PEERS[variant][2]
+    call = stack.place_call("4000", "0212345678", channel=channel)
+    _answered(peer, call, rec)
+    sent = tap(stack)
+    peer.send("cut 1")
+    peer.wait_for("OK cut")
+    peer.drop_ours = True
+    call.hangup(16)
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 102
+    assert _sent(sent) == [("DISCONNECT", 16), ("RELEASE", 16), ("RELEASE", 16), ("RESTART", None)]
+    restart = q931_sent(sent)[-1]
+    assert restart.get("channel_id")["channels"] == [channel]
+    assert stack.cc.channels.state(channel) is BState.RESTART
+    peer.drop_ours = False
+    peer.send("cut 0")
+    peer.until(lambda: rec.has("restart_ack"))
+    assert rec.first("restart_ack").detail["channels"] == [channel]
+    assert stack.cc.channels.state(channel) is BState.IDLE
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_link_failure_keeps_active_call(connect, variant, ours):
+    """Q.931 5.8.9 on both ends (libpri's link timers shortened too, so it sees the
+    failure): the active call survives, the alerting one is cleared with 27."""
+    peer, stack, rec, _ = connect(variant, ours, lapd=FAST_LINK,
+                                  peer_timers={"T200": 200, "T203": 400})
+    active = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
+    pid_active = _answered(peer, active, rec)
+    ringing = stack.place_call("4001", "0212345678", channel=PEERS[variant][3])
+    pid_ringing = int(peer.wait_for("RING").split()[1])
+    peer.send(f"alert {pid_ringing}")
+    peer.until(lambda: ringing.role == "OUT_DELIVERED")
+    peer.send("cut 1")
+    peer.wait_for("OK cut")
+    peer.drop_ours = True
+    peer.until(lambda: rec.has("link_down"))  # T203, then T200 x N200
+    assert active.role == "ACTIVE" and active.timers.running("T309")
+    assert rec.first("released", ringing).cause == 27
+    assert stack.cc.channels.state(PEERS[variant][3]) is BState.IDLE
+    assert peer.wait_for("DOWN", timeout=5)
+    assert peer.wait_for(f"HANGUP {pid_ringing}").split()[2] == "27"  # libpri: the same
+    sent = tap(stack)
+    peer.drop_ours = False
+    peer.send("cut 0")
+    peer.until(lambda: len(rec.all("link_up")) >= 2)
+    peer.wait_for("UP")
+    peer.until(lambda: "STATUS ENQUIRY" in [m for m, _ in _sent(sent)])
+    peer.pump(0.3)
+    assert active.role == "ACTIVE" and not active.timers.running("T309")
+    assert not any(line.startswith(f"HANGUP {pid_active}") for line in peer.log)
+    clear_call(peer, active, rec, pid_active, "they", 16)
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t309_expiry_clears_active_call(connect, variant, ours):
+    """The link stays down longer than T309 on both ends (libpri's link timers and T309
+    shortened too): each clears the active call internally with 27 (5.8.9), the channel
+    is idle, and once the link is back a new call takes the same channel."""
+    peer, stack, rec, _ = connect(variant, ours, lapd=FAST_LINK, q931={"T309": 0.5},
+                                  peer_timers={"T200": 200, "T203": 400, "T309": 500})
+    channel = PEERS[variant][3]
+    call = stack.place_call("4000", "0212345678", channel=channel)
+    pid = _answered(peer, call, rec)
+    peer.send("cut 1")
+    peer.wait_for("OK cut")
+    peer.drop_ours = True
+    peer.until(lambda: rec.has("link_down"))
+    assert call.timers.running("T309")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 27
+    assert stack.cc.channels.state(channel) is BState.IDLE and not stack.cc.calls
+    assert peer.wait_for(f"HANGUP {pid}").split()[2] == "27"  # libpri's T309
+    peer.drop_ours = False
+    peer.send("cut 0")
+    peer.until(lambda: len(rec.all("link_up")) >= 2)
+    again = stack.place_call("4000", "0212345678", channel=channel)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer_answers(peer, again, rec, pid)
+    clear_call(peer, again, rec, pid, "we", 16)
+
+
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_tshark_reads_timer_trace(connect, variant, tmp_path):
+    """A trace of T303 (SETUP twice, RELEASE COMPLETE 102) and T305 (DISCONNECT, RELEASE)
+    decodes cleanly in tshark with the variant's channel and causes."""
+    from conftest import need_program
+    tshark = need_program("tshark")
+    peer, stack, rec, _ = connect(variant, "network", q931={"T303": 0.2, "T305": 0.2})
+    peer.send("auto ignore")
+    peer.wait_for("OK auto")
+    lost = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
+    peer.until(lambda: rec.has("released", lost))
+    peer.send("auto manual")
+    peer.wait_for("OK auto")
+    call = stack.place_call("4001", "0212345678", channel=PEERS[variant][3])
+    _answered(peer, call, rec)
+    call.hangup(16)
+    peer.until(lambda: rec.has("released", call))
+    stack.tracer.close()
+    pcap = str(tmp_path / f"{variant}-network.pcap")
+    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info (" not in out
+    rows = [r.split("|") for r in subprocess.run(
+        [tshark, "-r", pcap, "-Y", "q931", "-T", "fields", "-E", "separator=|", "-e",
+         "q931.message_type", "-e", "q931.channel.number", "-e", "q931.cause_value", "-e",
+         "q931.uil1"], capture_output=True, text=True, check=True).stdout.splitlines()]
+    setups = [r for r in rows if r[0] == "0x05"]
+    assert [r[1] for r in setups] == [str(PEERS[variant][2])] * 2 + [str(PEERS[variant][3])]
+    assert {r[3] for r in setups} == {f"0x{VARIANTS[variant].layer1:02x}"}
+    ours = [(r[0], r[2]) for r in rows if r[0] in ("0x5a", "0x45", "0x4d")]
+    assert ("0x5a", "102") in ours  # RELEASE COMPLETE after the second T303
+    assert ("0x45", "16") in ours and ("0x4d", "16") in ours  # DISCONNECT, then RELEASE
