@@ -173,6 +173,9 @@ class IeSpec:
     body: Construct
     groups: tuple = ()
     chained: bool = True  # optional groups are announced by the previous group's ext bit
+    # groups that begin an octet group of their own (octet 4 after 3/3a): the octet before
+    # them ends its group, ext = 1, present or not (Q.931 4.5.1)
+    new_groups: frozenset = frozenset()
 
     @cached_property
     def group_fields(self) -> dict[str, None]:
@@ -209,7 +212,8 @@ SPECS: tuple[IeSpec, ...] = (
         "o3a" / If(this.o3.ext == 0, _octet("recommendation" / BitsInteger(7))),
         "o4" / _octet("value" / BitsInteger(7)),
         "diagnostics" / _REST),
-        (("o3", ("coding", "location")), ("o3a", ("recommendation",)), ("o4", ("value",)))),
+        (("o3", ("coding", "location")), ("o3a", ("recommendation",)), ("o4", ("value",))),
+        new_groups=frozenset({"o4"})),
     IeSpec(0x10, "call_identity", Struct("identity" / GreedyBytes)),
     IeSpec(0x14, "call_state", Octet("coding" / BitsInteger(2), "value" / BitsInteger(6))),
     IeSpec(0x18, "channel_id", Struct(
@@ -266,7 +270,7 @@ SPECS: tuple[IeSpec, ...] = (
         "o4" / _octet("characteristics" / BitsInteger(7)),
         "o4a" / If(this.o4.ext == 0, _octet("extended" / BitsInteger(7)))),
         (("o3", ("coding", "interpretation", "presentation")), ("o4", ("characteristics",)),
-         ("o4a", ("extended",)))),
+         ("o4a", ("extended",))), new_groups=frozenset({"o4"})),
     IeSpec(0x7E, "user_user", Struct("protocol" / Int8ub, "data" / GreedyBytes)),
 )
 BY_ID: dict[int, IeSpec] = {s.ident: s for s in SPECS}
@@ -358,7 +362,8 @@ def _unflatten(spec: IeSpec, value: dict) -> dict:
     last = len(made) - 1
     for i, group in enumerate(made):
         if group is not None:
-            chained_next = spec.chained and i < last and made[i + 1] is not None
+            chained_next = (spec.chained and i < last and made[i + 1] is not None
+                            and spec.groups[i + 1][0] not in spec.new_groups)
             group["ext"] = 0 if chained_next else 1
     return obj
 

@@ -251,3 +251,21 @@ def test_cause_table():
     assert cause_class(17) == "normal event" and cause_class(81) == "invalid message"
     assert cause_class(100) == "protocol error"
     assert all(0 < v < 128 for v in CAUSES)
+
+
+def test_octet_groups_end_before_octet_4():
+    """Octet 3a ends group 3 of the cause (Q.850 2.2.5: ext 1, octet 4 follows as its own
+    group), and octet 3 of the high layer compatibility is a group alone (Q.931 4.5.17); an
+    octet 4a extends octet 4 (ext 0 in octet 4)."""
+    from isdn import ie
+
+    assert ie.make("cause", coding=0, location=2, value=16).raw == bytes([0x82, 0x90])
+    assert ie.make("cause", coding=0, location=2, recommendation=0,
+                   value=16).raw == bytes([0x02, 0x80, 0x90])
+    hlc = ie.make("high_layer_compatibility", coding=0, interpretation=4, presentation=1,
+                  characteristics=0x01)
+    assert hlc.raw == bytes([0x91, 0x81])  # telephony (ISDN telephony HLC as libpri sends it)
+    assert ie.make("high_layer_compatibility", coding=0, interpretation=4, presentation=1,
+                   characteristics=0x5E, extended=0x01).raw == bytes([0x91, 0x5E, 0x81])
+    back = ie.decode_body(0, 0x08, bytes([0x02, 0x80, 0x90]))
+    assert back.value["recommendation"] == 0 and back.value["value"] == 16 and back.error is None
