@@ -145,7 +145,8 @@ def test_t308_twice_then_channel_restarted(connect, variant, ours):
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_link_failure_keeps_active_call(connect, variant, ours):
     """Q.931 5.8.9 on both ends (libpri's link timers shortened too, so it sees the
-    failure): the active call survives, the alerting one is cleared with 27."""
+    failure): the active call survives; our alerting call and libpri's call we alerted
+    are cleared with 27."""
     peer, stack, rec, _ = connect(variant, ours, lapd=FAST_LINK,
                                   peer_timers={"T200": 200, "T203": 400})
     active = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
@@ -154,15 +155,23 @@ def test_link_failure_keeps_active_call(connect, variant, ours):
     pid_ringing = int(peer.wait_for("RING").split()[1])
     peer.send(f"alert {pid_ringing}")
     peer.until(lambda: ringing.role == "OUT_DELIVERED")
+    peer.send("call 9 7 5000 0299999999")
+    pid_incoming = int(peer.wait_for("CALLID").split()[2])
+    peer.until(lambda: rec.has("offered"))
+    incoming = rec.first("offered").call
+    incoming.alert()
+    peer.wait_for(f"RINGING {pid_incoming}")
     peer.send("cut 1")
     peer.wait_for("OK cut")
     peer.drop_ours = True
     peer.until(lambda: rec.has("link_down"))  # T203, then T200 x N200
     assert active.role == "ACTIVE" and active.timers.running("T309")
-    assert rec.first("released", ringing).cause == 27
-    assert stack.cc.channels.state(PEERS[variant][3]) is BState.IDLE
-    assert peer.wait_for("DOWN", timeout=5)
-    assert peer.wait_for(f"HANGUP {pid_ringing}").split()[2] == "27"  # libpri: the same
+    assert [rec.first("released", c).cause for c in (ringing, incoming)] == [27, 27]
+    assert stack.cc.channels.idle_count() == len(VARIANTS[variant].channels) - 1
+    peer.wait_for("DOWN", timeout=5)
+    hangups = {peer.wait_for("HANGUP ").split()[1] for _ in range(2)}  # libpri: the same
+    assert hangups == {str(pid_ringing), str(pid_incoming)}
+    assert all(line.endswith(" 27") for line in peer.log if line.startswith("HANGUP "))
     sent = tap(stack)
     peer.drop_ours = False
     peer.send("cut 0")
