@@ -110,4 +110,11 @@ TUP_TIMERS = TimerTable([
     TimerSpec("T_CCR", 5.0, "s", "Q.724 7", "first check failed (CCF): delay to the retest with CCR (1-10 s)"),
     TimerSpec("T_CCR_REPEAT", 120.0, "s", "Q.724 7", "a retest failed: delay to the next CCR (1-3 min)"),
     TimerSpec("T_CCR_WAIT", 240.0, "s", "Q.724 7", "incoming, after CCF: waiting for CCR, then RSC (at least 4 min)"),
+    # China national procedures (GF 001-9001; the text is not public: values as for ISUP's ACC)
+    TimerSpec("T_acc", 5.0, "s", "China TUP ACC (Q.764 2.11.2)",
+              "ACC: traffic toward an exchange stays reduced this long after its last ACC "
+              "(the amount and duration are a national matter)"),
+    TimerSpec("T_MPM", 60.0, "s", "China TUP MPM",
+              "unit charging time: from answer, each unit charges the pulses of the last MPM "
+              "(a national tariff matter)"),
 ])

@@ -14,6 +14,17 @@ The continuity equipment is the application's, through the interface the ISUP us
 (:meth:`TupListener.on_continuity`, :meth:`TupCircuit.continuity_result`), so the kernel's
 ``cti.continuity.ContinuityEquipment`` serves both.  No public text of the China
 specification's continuity procedure was available: it follows Q.724.
+
+The China national procedures (GF 001-9001; its text is not public, so they follow what
+Q.724 and the message codes say - see docs/ss7.md): malicious call identification (GRQ asking
+for the calling line identity with the malicious-call and hold indicators, answered by GSM;
+MAL from the called side has the originating exchange record the call) with the hold of the
+connection (the calling party's clear sends CCL and the circuit is held until the called party
+clears back); the operator signal OPR (an operator re-rings the called party of an answered
+call); metering pulse messages MPM (the pulses charged per unit charging time T_MPM from
+answer, counted on the call for the application); and automatic congestion control ACC
+(traffic toward the exchange that sent it is reduced by :class:`ss7.isup_congestion.
+TrafficControl`, as for the ISUP; our own overload goes out in ACC).
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from core.clock import Scheduler
 from core.fsm import FsmTable, Machine, Row
 from core.timers import Timers
 from ss7 import tup_codec as T
+from ss7.isup_congestion import CAUSE_CONGESTION, TrafficControl
 from ss7.mtp3 import Mtp3
 from ss7.mtp3_codec import SI_TUP
 from ss7.timers import TUP_TIMERS
@@ -37,6 +49,18 @@ GROUP_BLOCK = {  # request -> (acknowledgement, blocking?, kind)
     "HGB": ("HBA", True, "hardware"), "HGU": ("HUA", False, "hardware"),
     "SGB": ("SBA", True, "software"), "SGU": ("SUA", False, "software"),
 }
+OPERATOR_CATEGORIES = frozenset(range(1, 10))  # Q.723 3.2: operators (languages), national
+ACC_LEVELS = (1, 2)  # GF 001-9001 ACC information: congestion level 1 or 2 (0, 3 spare)
+
+
+class TupCongested(LookupError):
+    """A new call refused because traffic toward ``dpc`` is reduced after its ACC
+    (automatic congestion ``acc_level``); ``cause`` 42, switching equipment congestion."""
+
+    def __init__(self, dpc: int, acc_level: int):
+        self.dpc, self.acc_level, self.cause = dpc, acc_level, CAUSE_CONGESTION
+        super().__init__(f"traffic toward {dpc} reduced (automatic congestion level "
+                         f"{acc_level})")
 
 
 class TupListener:
@@ -71,10 +95,31 @@ class TupListener:
         """The outgoing call of ``call`` was repeated on circuit ``new`` (after backing off a
         dual seizure, or a failed continuity check)."""
 
+    def on_malicious(self, call: TupCircuit) -> None:
+        """Originating side: the called side identified ``call`` as malicious (MAL, or GRQ
+        with the malicious-call indicator): record its calling and called numbers."""
+
+    def on_calling_cleared(self, call: TupCircuit) -> None:
+        """Terminating side: CCL - the calling party hung up but the connection is held
+        (hold requested in GRQ) until the called party clears back."""
+
+    def on_operator(self, call: TupCircuit) -> None:
+        """Terminating side: OPR - the operator on the call asks to re-ring the called
+        party (answer again with :meth:`TupCircuit.answer`: RAN after a clear-back)."""
+
+    def on_metering(self, call: TupCircuit, pulses: int, total: int) -> None:
+        """Originating side: ``pulses`` charged for one unit charging time of ``call``,
+        ``total`` since answer (MPM)."""
+
+    def on_traffic_control(self, dpc: int, step: int, acc_level: int) -> None:
+        """Traffic toward ``dpc`` changed: the automatic congestion level of its last ACC
+        (0 once T_acc has passed without one); ``step`` is the signalling congestion step
+        (always 0 for the TUP)."""
+
 
 _STATES = ["IDLE", "OUT_WAIT_ACM", "OUT_WAIT_ANSWER", "IN_SETUP", "IN_ALERTING", "ANSWERED",
            "CLEARED_BACK", "IN_CLEARED_BACK", "WAIT_CLF", "WAIT_RLG",
-           "IN_WAIT_COT", "CC_RETEST", "CC_WAIT_CCR", "CC_LOOPED"]
+           "IN_WAIT_COT", "CC_RETEST", "CC_WAIT_CCR", "CC_LOOPED", "HELD"]
 _NO_CALL = frozenset(("IDLE", "WAIT_RLG", "CC_RETEST", "CC_WAIT_CCR", "CC_LOOPED"))
 TUP_FSM = FsmTable("tup.circuit", _STATES, [
     # outgoing (Q.724 2, 3)
@@ -112,7 +157,8 @@ TUP_FSM = FsmTable("tup.circuit", _STATES, [
     Row("IN_CLEARED_BACK", "app_answer", "send_ran", "ANSWERED"),
     # release: the calling party controls (Q.724 5; GF 001-9001)
     *(Row(s, "app_release", "send_clf", "WAIT_RLG")
-      for s in ("OUT_WAIT_ACM", "OUT_WAIT_ANSWER", "ANSWERED", "CLEARED_BACK")),
+      for s in ("OUT_WAIT_ACM", "OUT_WAIT_ANSWER", "CLEARED_BACK")),
+    Row("ANSWERED", "app_release", "release_forward"),  # CCL and HELD when hold was given
     Row("*", "rx_CLF", "got_clf", "IDLE"),
     Row("WAIT_RLG", "rx_RLG", "got_rlg", "IDLE"),
     Row("WAIT_RLG", "rx_CLF", "clf_collision", "IDLE"),
@@ -142,6 +188,21 @@ TUP_FSM = FsmTable("tup.circuit", _STATES, [
     Row("CC_RETEST", "T_CCR_REPEAT", "send_ccr"),
     Row("CC_RETEST", "cc_result", "cc_rechecked"),
     Row("CC_RETEST", "T_CCT", "cc_rechecked"),
+    # malicious call identification and hold (Q.724 2.5 GRQ/GSM indicators; GF 001-9001 MAL)
+    *(Row(s, "app_request", "send_grq") for s in ("IN_ALERTING", "ANSWERED")),
+    *(Row(s, "rx_GSM", "got_gsm") for s in ("IN_ALERTING", "ANSWERED")),
+    *(Row(s, "rx_GRQ", "send_gsm") for s in ("OUT_WAIT_ANSWER", "ANSWERED")),
+    *(Row(s, "app_malicious", "send_mal") for s in ("IN_ALERTING", "ANSWERED", "IN_CLEARED_BACK")),
+    *(Row(s, "rx_MAL", "got_mal") for s in ("OUT_WAIT_ANSWER", "ANSWERED", "CLEARED_BACK", "HELD")),
+    Row("ANSWERED", "rx_CCL", "got_ccl"),
+    Row("HELD", "rx_CBK", "send_clf", "WAIT_RLG"),
+    # operator signal (GF 001-9001 OPR): re-ring the called party
+    *(Row(s, "app_operator", "send_opr") for s in ("ANSWERED", "CLEARED_BACK")),
+    *(Row(s, "rx_OPR", "got_opr") for s in ("ANSWERED", "IN_CLEARED_BACK")),
+    # metering pulse message (GF 001-9001 MPM): pulses per unit charging time from answer
+    *(Row(s, "app_charge", "send_mpm") for s in ("IN_ALERTING", "ANSWERED")),
+    *(Row(s, "rx_MPM", "got_mpm") for s in ("OUT_WAIT_ANSWER", "ANSWERED", "CLEARED_BACK")),
+    *(Row(s, "T_MPM", "charge_unit") for s in ("ANSWERED", "CLEARED_BACK")),
 ])
 
 
@@ -177,6 +238,10 @@ class TupCircuit(Machine):
         self.category: int | None = None
         self.setup: tuple[str, dict[str, Any]] | None = None
         self.signal: str | None = None
+        self.hold = False  # the connection is held at the calling party's clear (GRQ/GSM)
+        self.malicious = False  # identified as malicious (MAL, GRQ/GSM indicator)
+        self.metering_rate = 0  # pulses per unit charging time (last MPM)
+        self.metered = 0  # pulses charged since answer
 
     @property
     def controlling(self) -> bool:
@@ -201,9 +266,30 @@ class TupCircuit(Machine):
             raise ValueError(f"{signal} is not an unsuccessful backward set-up signal")
         self.dispatch("app_reject", signal)
 
-    def request_calling(self) -> None:
-        """GRQ for the calling line identity and category (Q.724 2.5)."""
-        self.dispatch("app_request")
+    def request_calling(self, malicious: bool = False, hold: bool = False) -> None:
+        """GRQ for the calling line identity and category (Q.724 2.5); ``malicious`` says
+        the call is to be identified as malicious, ``hold`` asks the originating exchange to
+        hold the connection when the calling party clears (CCL)."""
+        self.dispatch("app_request", malicious, hold)
+
+    def report_malicious(self) -> None:
+        """Called side: MAL - the called party asks for this call to be identified as
+        malicious by the originating exchange (GF 001-9001)."""
+        self.dispatch("app_malicious")
+
+    def operator_recall(self) -> None:
+        """Originating operator: OPR - re-ring the called party of an answered call (or
+        one that cleared back); only a call from an operator category (Q.723 3.2: 1-9)."""
+        if self.category not in OPERATOR_CATEGORIES:
+            raise ValueError(f"CIC {self.cic}: OPR needs an operator calling-party category, "
+                             f"not {self.category}")
+        self.dispatch("app_operator")
+
+    def charge(self, pulses: int) -> None:
+        """Charging side of an incoming call: MPM with ``pulses`` per unit charging time."""
+        if not 0 <= pulses <= 0xFFFF:
+            raise ValueError(f"MPM pulses {pulses}: 0..65535")
+        self.dispatch("app_charge", pulses)
 
     def release(self) -> None:
         """Calling party clears (CLF); the called party uses :meth:`clear_back`."""
@@ -374,6 +460,7 @@ class TupCircuit(Machine):
         name, fields = setup
         self.called = fields["called"]
         self.calling = fields.get("cli")
+        self.category = fields["category"]["category"]
         self.cc_mode = fields["ind"]["continuity"]
         self.cc_own = self.cc_mode == 1
         self.cc_previous = self.cc_mode == 2 or awaiting_previous
@@ -395,7 +482,8 @@ class TupCircuit(Machine):
         fields = self.setup[1] if self.setup else {}
         cli = fields.get("cli") if req["cli"] else None
         ind = {"category": req["category"], "cli": int(cli is not None), "transit_id": 0,
-               "oca": 0, "echo": 0, "malicious": 0, "hold": 0, "spare": 0}
+               "oca": 0, "echo": 0, "malicious": req["malicious"], "hold": req["hold"],
+               "spare": 0}
         out: dict[str, Any] = {"ind": ind}
         if req["category"]:
             out["category"] = fields.get("category", {"category": 10, "spare": 0})
@@ -403,6 +491,9 @@ class TupCircuit(Machine):
             out["cli_head"] = fields["cli_head"]
             out["cli"] = cli
         self.send("GSM", out)
+        self.hold = self.hold or bool(req["hold"])  # provided: ours is calling-party control
+        if req["malicious"]:
+            self.got_mal(msg)
 
     def got_acm(self, msg: dict) -> None:
         self._cc_abandon()
@@ -415,6 +506,60 @@ class TupCircuit(Machine):
         self.timers.stop("T_ACM")
         self.timers.stop("T_ANS")
         self._cb("on_answer", self)
+        if self.metering_rate:  # an MPM before answer: charging starts now
+            self.charge_unit()
+
+    # China national procedures (GF 001-9001) -------------------------------------------------
+    def release_forward(self) -> str:
+        """The calling party clears an answered call: CLF, or CCL when the connection is
+        held for malicious call identification - then the called party's clear-back ends
+        it (CBK, CLF)."""
+        if not self.hold:
+            self.send_clf()
+            return "WAIT_RLG"
+        self.timers.stop("T_CLB")
+        self.timers.stop("T_MPM")  # the calling party is gone: charging ends
+        self.send("CCL")
+        return "HELD"
+
+    def send_mal(self) -> None:
+        self.malicious = True
+        self.send("MAL")
+
+    def got_mal(self, msg: dict) -> None:
+        """MAL (or GRQ with the malicious-call indicator): the application records the call
+        (calling and called numbers, time); reported once per call."""
+        if not self.malicious:
+            self.malicious = True
+            self._cb("on_malicious", self)
+
+    def got_ccl(self, msg: dict) -> None:
+        self._cb("on_calling_cleared", self)
+
+    def send_opr(self) -> None:
+        """OPR: after a clear-back, T_CLB is restarted for the re-ringing."""
+        if self.state == "CLEARED_BACK":
+            self.timers.start("T_CLB", self.dispatch, "T_CLB")
+        self.send("OPR")
+
+    def got_opr(self, msg: dict) -> None:
+        self._cb("on_operator", self)
+
+    def send_mpm(self, pulses: int) -> None:
+        self.send("MPM", {"pulses": pulses})
+
+    def got_mpm(self, msg: dict) -> None:
+        """MPM: the call's charging rate, pulses per unit charging time; an answered call
+        not yet metered starts its first unit now."""
+        self.metering_rate = msg["fields"]["pulses"]
+        if self.state != "OUT_WAIT_ANSWER" and not self.timers.running("T_MPM"):
+            self.charge_unit()
+
+    def charge_unit(self) -> None:
+        """One unit charging time begins: its pulses are counted, T_MPM runs to the next."""
+        self.metered += self.metering_rate
+        self._cb("on_metering", self, self.metering_rate, self.metered)
+        self.timers.start("T_MPM", self.dispatch, "T_MPM")
 
     def got_unsuccessful(self, msg: dict) -> None:
         """Q.724 3: an unsuccessful backward signal - report it and clear forward."""
@@ -489,7 +634,11 @@ class TupCircuit(Machine):
             self._cb("on_digits", self, digits)
 
     def got_gsm(self, msg: dict) -> None:
+        """GSM: the calling line identity and category asked for (reported with
+        :meth:`TupListener.on_setup` again), and whether hold was given."""
         f = msg["fields"]
+        self.hold = bool(f["ind"]["hold"])
+        self.malicious = self.malicious or bool(f["ind"]["malicious"])
         if "cli" in f:
             self.calling = f["cli"]
             self.restricted = bool(f["cli_head"]["restricted"])
@@ -497,9 +646,9 @@ class TupCircuit(Machine):
             self.category = f["category"]["category"]
         self._cb("on_setup", self)
 
-    def send_grq(self) -> None:
-        self.send("GRQ", {"ind": {"category": 1, "cli": 1, "oca": 0, "malicious": 0, "hold": 0,
-                                  "echo": 0, "spare": 0}})
+    def send_grq(self, malicious: bool = False, hold: bool = False) -> None:
+        self.send("GRQ", {"ind": {"category": 1, "cli": 1, "oca": 0, "malicious": int(malicious),
+                                  "hold": int(hold), "echo": 0, "spare": 0}})
 
     def send_acm(self) -> None:
         self.send("ACM", {"ind": {"type": 1, "free": 1, "echo": 0, "forwarded": 0, "path": 1,
@@ -516,10 +665,12 @@ class TupCircuit(Machine):
 
     def send_unsuccessful(self, signal: str) -> None:
         self.send(signal)
+        if self.tup.overload:  # while we are overloaded the preceding exchange learns it
+            self.tup.send_acc(self.dpc, self.cic)
 
     # release ---------------------------------------------------------------------------------------
-    def send_clf(self) -> None:
-        for t in ("T_ACM", "T_ANS", "T_CLB", "T_CCT"):
+    def send_clf(self, msg: dict | None = None) -> None:
+        for t in ("T_ACM", "T_ANS", "T_CLB", "T_CCT", "T_MPM"):
             self.timers.stop(t)
         self._cc_equipment(None)
         self.send("CLF")
@@ -601,6 +752,8 @@ class Tup:
         self._grs: dict[tuple[int, int], tuple[int, Timers]] = {}
         self._group_pending: dict[tuple[int, int, str], Timers] = {}  # (dpc, first, ack)
         self.counters = {"rx": 0, "tx": 0, "rx_errors": 0}
+        self.controls: dict[int, TrafficControl] = {}  # per destination, after its first ACC
+        self.overload = 0  # our automatic congestion level, sent in ACC (0: none)
         mtp3.register_user(SI_TUP, self, whole_sif=True)
 
     def add_circuits(self, dpc: int, cics: Iterable[int]) -> None:
@@ -629,6 +782,9 @@ class Tup:
         if awaiting_previous and continuity_check != 1:
             raise ValueError("awaiting_previous goes with continuity_check=1 "
                              "(2 already says a previous circuit is checked)")
+        control = self.controls.get(dpc)
+        if control is not None and not control.admit():
+            raise TupCongested(dpc, control.acc_level)
         c = self._pick(dpc, cic)
         first, rest = called[:15], called[15:]  # 4-bit address signal count (Q.723 3.3)
         setup = T.iam_fields(first, category or self.variant.default_category, cli=calling,
@@ -723,6 +879,39 @@ class Tup:
         """MTP-STATUS: remembered per destination for the application."""
         self.status[dpc] = cause
 
+    # automatic congestion control (GF 001-9001 ACC) ---------------------------------------------
+    def control(self, dpc: int) -> TrafficControl:
+        """Traffic control toward ``dpc`` (the ISUP's, Q.764 2.11), made at its first ACC."""
+        ctl = self.controls.get(dpc)
+        if ctl is None:
+            ctl = self.controls[dpc] = TrafficControl(
+                dpc, self.timer_table, self.scheduler, self.listener.on_traffic_control)
+        return ctl
+
+    def set_overload(self, level: int) -> None:
+        """Our exchange's overload: at level 1 or 2 an ACC with it goes to every accessible
+        destination when the level changes, and again with each unsuccessful backward
+        signal we send while it lasts (as the ISUP's REL carries it, Q.764 2.11.2); 0 ends
+        it (the others restore their traffic when their T_acc expires)."""
+        if level not in (0, *ACC_LEVELS):
+            raise ValueError(f"automatic congestion level {level!r}: 0 (none), 1 or 2")
+        changed, self.overload = level != self.overload, level
+        if changed and level:
+            firsts: dict[int, int] = {}
+            for dpc, cic in self.circuits:
+                firsts[dpc] = min(cic, firsts.get(dpc, cic))
+            for dpc, cic in sorted(firsts.items()):
+                if dpc in self.available:
+                    self.send_acc(dpc, cic)
+
+    def send_acc(self, dpc: int, cic: int) -> None:
+        self.send(dpc, cic, "ACC", {"acc": {"level": self.overload, "spare": 0}})
+
+    def _got_acc(self, opc: int, level: int) -> None:
+        """ACC from ``opc``: traffic toward it reduced for T_acc; spare levels are ignored."""
+        if level in ACC_LEVELS:
+            self.control(opc).acc(level)
+
     def mtp_transfer(self, opc: int, dpc: int, sls: int, sif: bytes) -> None:
         self.counters["rx"] += 1
         try:
@@ -731,6 +920,9 @@ class Tup:
             self.counters["rx_errors"] += 1
             return
         name = msg["message"]
+        if name == "ACC":
+            self._got_acc(opc, msg["fields"]["acc"]["level"])
+            return
         if name in ("GRS", "GRA") or name in GROUP_BLOCK or name in (
                 "MBA", "MUA", "HBA", "HUA", "SBA", "SUA"):
             self._group(opc, msg)

@@ -119,7 +119,8 @@ GSM_IND = BitFields(1, ("category", 1), ("cli", 1), ("transit_id", 1), ("oca", 1
 ACM_IND = BitFields(1, ("type", 2), ("free", 1), ("echo", 1), ("forwarded", 1), ("path", 1),
                     ("spare", 2))
 RANGE = BitFields(1, ("range", 8))
-MPM_BODY = BitFields(2, ("pulses", 16))
+MPM_BODY = BitFields(2, ("pulses", 16))  # GF 001-9001: charging information, pulses per unit
+ACC_BODY = BitFields(1, ("level", 2), ("spare", 6))  # GF 001-9001: ACC information, 1 or 2
 
 _CLI = (("cli_head", CLI_HEAD), ("cli", ("digits", "cli_head")))
 _OCA = (("oca_head", OCA_HEAD), ("oca", ("digits", "oca_head")))
@@ -202,7 +203,8 @@ MESSAGES: dict[str, tuple[int, int, Construct]] = {
     "HGB": (8, 5, _GROUP), "HBA": (8, 6, _GROUP), "HGU": (8, 7, _GROUP), "HUA": (8, 8, _GROUP),
     "GRS": (8, 9, RangeStatus(False)), "GRA": (8, 10, _GROUP),
     "SGB": (8, 11, _GROUP), "SBA": (8, 12, _GROUP), "SGU": (8, 13, _GROUP), "SUA": (8, 14, _GROUP),
-    # China national (GF 001-9001): NSB, NCB, NUB, NAM
+    # China national (GF 001-9001): CNM (H0 = 10), NSB, NCB, NUB, NAM
+    "ACC": (10, 1, Fields(("acc", ACC_BODY))),
     "MPM": (12, 2, MPM_BODY), "OPR": (13, 1, _EMPTY), "SLB": (14, 1, _EMPTY),
     "STB": (14, 2, _EMPTY), "MAL": (15, 1, _EMPTY),
 }

@@ -62,6 +62,7 @@ _bodies = {
                                         "path": 1, "spare": 0}}, st.integers(0, 3)),
     "GRS": st.builds(lambda r: {"range": r}, st.integers(0, 31)),
     "MPM": st.builds(lambda p: {"pulses": p}, st.integers(0, 0xFFFF)),
+    "ACC": st.builds(lambda lv: {"acc": {"level": lv, "spare": 0}}, st.integers(0, 3)),
 }
 _group = st.builds(lambda b: {"range": len(b) - 1, "status": b},
                    st.lists(st.integers(0, 1), min_size=2, max_size=32))
