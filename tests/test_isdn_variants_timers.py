@@ -178,8 +178,9 @@ def test_link_failure_keeps_active_call(connect, variant, ours):
     peer.until(lambda: len(rec.all("link_up")) >= 2)
     peer.wait_for("UP")
     peer.until(lambda: "STATUS ENQUIRY" in [m for m, _ in _sent(sent)])
+    peer.until(lambda: not active.timers.running("T322"))  # libpri's STATUS arrived
     peer.pump(0.3)
-    assert active.role == "ACTIVE" and not active.timers.running("T309")
+    assert active.role == "ACTIVE" and not active.timers.running("T309")  # compatible
     assert not any(line.startswith(f"HANGUP {pid_active}") for line in peer.log)
     clear_call(peer, active, rec, pid_active, "they", 16)
 
