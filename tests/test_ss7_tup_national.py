@@ -9,6 +9,8 @@ significant octet first; then the heading octet, H0 in bits 1-4 and H1 in bits 5
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.fsm import UnexpectedEvent
 from ss7 import tup_codec as T
@@ -243,3 +245,34 @@ def test_acc_with_a_spare_level_changes_nothing(clock, level):
     b.tup.send(A, 1, "ACC", {"acc": {"level": level, "spare": 0}})
     clock.advance(0.1)
     assert B not in a.tup.controls and not [e for e in ra.events if e[0] == "traffic"]
+
+
+_NATIONAL = {"ACC": st.builds(lambda lv: {"acc": {"level": lv, "spare": 0}}, st.integers(0, 3)),
+             "MPM": st.builds(lambda p: {"pulses": p}, st.integers(0, 0xFFFF)),
+             "OPR": st.just({}), "MAL": st.just({}), "CCL": st.just({}), "CBK": st.just({}),
+             "RAN": st.just({}), "CLF": st.just({})}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from(sorted(_NATIONAL)), st.data()),
+                max_size=8), st.booleans())
+def test_national_messages_in_any_order_leave_valid_states(script, hold):
+    """Any sequence of national (and clearing) messages from either side, in whatever state
+    the call has reached, is handled or ignored by the tables - never an exception - and a
+    reset still returns both circuits to idle."""
+    from core.clock import VirtualClock
+
+    clock = VirtualClock()
+    a, b, ra, rb, sent = pair(clock)
+    call, far = answered(clock, a, b, category=9)
+    if hold:
+        far.request_calling(malicious=True, hold=True)
+        clock.advance(0.1)
+    for from_b, name, data in script:
+        src, dst = (b, A) if from_b else (a, B)
+        src.tup.send(dst, call.cic, name, data.draw(_NATIONAL[name]))
+        clock.advance(0.1)
+        assert call.state in call.fsm.state_set and far.state in far.fsm.state_set
+    call.reset()
+    clock.advance(1)
+    assert call.state == far.state == "IDLE"
