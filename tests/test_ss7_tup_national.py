@@ -276,3 +276,38 @@ def test_national_messages_in_any_order_leave_valid_states(script, hold):
     call.reset()
     clock.advance(1)
     assert call.state == far.state == "IDLE"
+
+
+def test_tup_trunk_puts_metering_and_malicious_in_the_call_data():
+    """Through the kernel: the charging side's MPM and MAL reach the caller's call data."""
+    import asyncio
+
+    from cti.calls import Call, CallState
+    from cti.trunks.tup import TupTrunk
+    from tests.kernel_rig import back_to_back
+
+    rig = back_to_back()
+    pstn = TupTrunk(rig.kernel, "pstn", rig.pstn, opc=A, dpc=B, variant="china")
+    cc = TupTrunk(rig.kernel, "cc", rig.cc, opc=B, dpc=A, variant="china",
+                  on_offered=rig.offered.append)
+    rig.links_up(pstn, cc)
+
+    async def scenario():
+        out = Call(trunk=pstn, direction="out", dnis="4000", ani="0212345678",
+                   clock=rig.kernel.now)
+        out.dial()
+        await asyncio.sleep(0.5)
+        inc = rig.offered[0]
+        far = next(c for c, call in cc.calls.items() if call is inc)
+        inc.alert()  # ACM first: MPM is a successful backward set-up message
+        await out.wait(CallState.ALERTING, timeout=5)
+        far.charge(2)
+        inc.answer()
+        await out.wait(CallState.CONNECTED, timeout=5)
+        far.report_malicious()
+        await asyncio.sleep(0.5)
+        return out
+
+    out = rig.kernel.run(scenario())
+    assert out.data["metering_pulses"] == 2 and out.data["malicious"] is True
+    rig.kernel.close()

@@ -100,6 +100,18 @@ class TupTrunk(SignallingPointTrunk, TupListener):
             self.calls[new] = c
             c.slot = self._slot(new)
 
+    def on_metering(self, call: TupCircuit, pulses: int, total: int) -> None:
+        """MPM charging (China TUP): the pulses charged so far, in the call's data."""
+        c = self.calls.get(call)
+        if c is not None:
+            c.data["metering_pulses"] = total
+
+    def on_malicious(self, call: TupCircuit) -> None:
+        """The called side identified the call as malicious (MAL): marked in its data."""
+        c = self.calls.get(call)
+        if c is not None:
+            c.data["malicious"] = True
+
     # --- call model -> TUP ---------------------------------------------------------------
     def _setup(self, call: Call, cic: int) -> TupCircuit:
         """IAM, or IAI with the calling number (Q.724 2)."""
