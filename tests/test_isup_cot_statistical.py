@@ -176,3 +176,20 @@ continuity_ratio = %d
     p.write_text(base % ("isdn", 10))
     with pytest.raises(ConfigError, match="continuity_ratio"):
         Config.load(str(p))
+
+
+def test_weakest_check_tone_is_recognised_through_line_noise_and_noise_alone_is_not():
+    """A returned tone at the operate limit with white noise 25 dB below it still passes (a
+    line's idle noise is far lower); noise alone, at check-tone level, never does."""
+    from tests.dsp_signals import add_noise, power
+
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        level = OPERATE_DBM0[0] + 0.5
+        noisy = add_noise(tones((CHECK_TONE_HZ,), (level,), 2400, rng), 25, power(level), rng)
+        codes = alaw_encode(concat(noisy, silence(60)))
+        rx = CheckToneReceiver("alaw")
+        assert any(rx.feed(codes[None, i:i + 160]) for i in range(0, len(codes), 160))
+        noise = alaw_encode(rng.normal(0.0, np.sqrt(power(SEND_DBM0)), 8000))
+        rx = CheckToneReceiver("alaw")
+        assert not any(rx.feed(noise[None, i:i + 160]) for i in range(0, len(noise), 160))
