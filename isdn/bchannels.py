@@ -43,6 +43,7 @@ class BChannels:
     def __init__(self, numbers: Iterable[int] = E1_CHANNELS, ascending: bool = True):
         self.channels = {n: BChannel(n) for n in numbers}
         self.ascending = ascending
+        self._out_of_service: set[int] = set()  # taken out of service (isdn.service)
 
     def __contains__(self, number: int) -> bool:
         return number in self.channels
@@ -94,13 +95,28 @@ class BChannels:
         if ch is None or (owner is not None and ch.owner is not owner):
             return
         if ch.state in (BState.BUSY, BState.GLARE):
-            ch.state, ch.owner, ch.outgoing_pending = BState.IDLE, None, False
+            ch.state, ch.owner, ch.outgoing_pending = self._free_state(number), None, False
 
     def set_state(self, number: int, state: BState) -> None:
+        """A channel put in ``state``; idle is maintenance for a channel out of service."""
         ch = self.channels[number]
-        ch.state = state
+        ch.state = self._free_state(number) if state is BState.IDLE else state
         if state in (BState.IDLE, BState.MAINTENANCE, BState.RESTART):
             ch.owner, ch.outgoing_pending = None, False
+
+    def _free_state(self, number: int) -> BState:
+        return BState.MAINTENANCE if number in self._out_of_service else BState.IDLE
+
+    def set_service(self, number: int, in_service: bool) -> None:
+        """In or out of service: an idle channel goes to maintenance (or back) at once, a
+        busy one when its call ends."""
+        (self._out_of_service.discard if in_service else self._out_of_service.add)(number)
+        ch = self.channels[number]
+        if ch.state in (BState.IDLE, BState.MAINTENANCE):
+            ch.state = self._free_state(number)
+
+    def out_of_service(self, number: int) -> bool:
+        return number in self._out_of_service
 
     def idle_count(self) -> int:
         return sum(1 for c in self.channels.values() if c.state is BState.IDLE)

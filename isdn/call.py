@@ -30,7 +30,8 @@ NAME_OPERATIONS = frozenset(facility.OPERATIONS)  # the invokes a name service i
 class Event:
     """What the application is told: ``kind`` is offered, more_info, proceeding, alerting,
     progress, connected, info, notify, facility, disconnected, released, suspended,
-    resumed, restart, restart_ack, link_up, link_down, protocol_error."""
+    resumed, restart, restart_ack, service, service_ack (B-channel maintenance,
+    :mod:`isdn.service`), link_up, link_down, protocol_error."""
 
     kind: str
     call: Call | None = None

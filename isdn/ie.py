@@ -214,6 +214,9 @@ SPECS: tuple[IeSpec, ...] = (
         "diagnostics" / _REST),
         (("o3", ("coding", "location")), ("o3a", ("recommendation",)), ("o4", ("value",))),
         new_groups=frozenset({"o4"})),
+    IeSpec(0x01, "change_status", Octet(  # national PRI maintenance (SERVICE messages)
+        "ext" / Const(1, BitsInteger(1)), "preference" / BitsInteger(1), Padding(3),
+        "status" / BitsInteger(3))),
     IeSpec(0x10, "call_identity", Struct("identity" / GreedyBytes)),
     IeSpec(0x14, "call_state", Octet("coding" / BitsInteger(2), "value" / BitsInteger(6))),
     IeSpec(0x18, "channel_id", Struct(

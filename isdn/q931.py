@@ -23,6 +23,7 @@ from isdn.call import Call, Event, InvalidCallState
 from isdn.ie import IE
 from isdn.q931_codec import Message, Q931DecodeError
 from isdn.q931_states import CLEARING, NEIGHBOURS, ROLE_STATES, TABLES
+from isdn.service import Maintenance
 from isdn.timers import q931_table
 from isdn.variants import VARIANTS, Variant
 
@@ -94,6 +95,8 @@ class CallControl:
         self._events: list[Event] = []
         self._flushing = False
         self.counters = {"ignored": 0, "status_sent": 0, "errors": 0}
+        pd = self.variant.maintenance_pd
+        self.maintenance = None if pd is None else Maintenance(self, pd)
 
     # ---- helpers used by calls -----------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -321,6 +324,12 @@ class CallControl:
         self.flush()
 
     def receive(self, msg: Message) -> None:
+        if msg.pd != codec.PD_Q931:  # maintenance messages, where the variant has them
+            if self.maintenance is not None and msg.pd == self.maintenance.pd:
+                self.maintenance.receive(msg)
+            else:
+                self.counters["ignored"] += 1  # 5.8.1: another protocol
+            return
         if msg.call_ref == 0 and msg.cr_len:
             self._global(msg)
             return

@@ -21,6 +21,14 @@ from isdn.ie import IE
 from isdn.octet import Octet, build_octet, parse_octet
 
 PD_Q931 = 0x08
+# maintenance protocol discriminators of the North American PRI variants (B-channel
+# maintenance, SERVICE / SERVICE ACKNOWLEDGE): 0x43 national (NI-2), 0x03 AT&T; the two
+# use the message type codes the other way round (codes as libpri and Wireshark read them)
+MAINTENANCE_TYPES: dict[int, dict[int, str]] = {
+    0x43: {0x07: "SERVICE", 0x0F: "SERVICE ACKNOWLEDGE"},
+    0x03: {0x0F: "SERVICE", 0x07: "SERVICE ACKNOWLEDGE"},
+}
+MAINTENANCE_CODES = {pd: {v: k for k, v in t.items()} for pd, t in MAINTENANCE_TYPES.items()}
 
 # Q.931 table 4-2 (message types) - the recommendation's names
 MESSAGE_TYPES: dict[int, str] = {
@@ -47,7 +55,8 @@ MESSAGE_TYPE = Octet("escape" / BitsInteger(1), "type" / BitsInteger(7))
 
 @dataclass
 class Message:
-    """One Q.931 message.  ``flag`` is the call reference flag (0 from the originating side)."""
+    """One Q.931 message.  ``flag`` is the call reference flag (0 from the originating side);
+    ``pd`` the protocol discriminator (Q.931, or a maintenance one: :data:`MAINTENANCE_TYPES`)."""
 
     name: str | None
     call_ref: int
@@ -55,10 +64,12 @@ class Message:
     ies: list[IE] = field(default_factory=list)
     cr_len: int = 2
     code: int | None = None
+    pd: int = PD_Q931
 
     def __post_init__(self) -> None:
         if self.code is None:
-            self.code = MESSAGE_CODES[self.name]
+            self.code = (MESSAGE_CODES[self.name] if self.pd == PD_Q931
+                         else MAINTENANCE_CODES[self.pd][self.name])
 
     def ie(self, name: str) -> IE | None:
         """The first element of that name (later repeats are ignored, 5.8.5.2)."""
@@ -112,6 +123,7 @@ class Message:
                 "restart_class": restart["restart_class"] if restart else None,
                 "sending_complete": self.ie("sending_complete") is not None or None,
                 "display": (self.get("display") or {}).get("text"),
+                "change_status": (self.get("change_status") or {}).get("status"),
                 "ie_errors": [f"{e.name}: {e.error}" for e in self.ies
                               if e.error and e.error != "skipped"] or None}
 
@@ -133,8 +145,9 @@ def decode(data: bytes) -> Message:
     data = bytes(data)
     if len(data) < 3:
         raise Q931DecodeError("message too short", offset=len(data), field="header")
-    if data[0] != PD_Q931:
-        raise Q931DecodeError(f"protocol discriminator 0x{data[0]:02x} is not Q.931",
+    pd = data[0]
+    if pd != PD_Q931 and pd not in MAINTENANCE_TYPES:
+        raise Q931DecodeError(f"protocol discriminator 0x{pd:02x} is not Q.931",
                               offset=0, field="protocol_discriminator")
     cr_len = _RX_CR_LENGTH[data[1]]
     if cr_len is None or cr_len > 2:
@@ -151,8 +164,8 @@ def decode(data: bytes) -> Message:
     if code is None:
         raise Q931DecodeError("message type with bit 8 set (escape)", offset=end - 1,
                               field="message_type")
-    return Message(MESSAGE_TYPES.get(code), cref, flag, _decode_ies(data[end:], end), cr_len,
-                   code)
+    names = MESSAGE_TYPES if pd == PD_Q931 else MAINTENANCE_TYPES[pd]
+    return Message(names.get(code), cref, flag, _decode_ies(data[end:], end), cr_len, code, pd)
 
 
 def _decode_ies(data: bytes, base: int) -> list[IE]:
@@ -202,7 +215,7 @@ def _decode_ies(data: bytes, base: int) -> list[IE]:
 
 def encode(msg: Message) -> bytes:
     """Octets of ``msg``."""
-    head = [PD_Q931, _TX_CR_LENGTH[msg.cr_len & 0x0F]]
+    head = [msg.pd, _TX_CR_LENGTH[msg.cr_len & 0x0F]]
     if msg.cr_len:
         if not 0 <= msg.call_ref < 1 << (8 * msg.cr_len - 1):
             raise ValueError("call reference out of range for its length")

@@ -141,6 +141,14 @@ class Stack:
     def restart(self, channels: list[int] | None = None) -> None:
         self.cc.restart(channels)
 
+    def service(self, channels: list[int] | None, in_service: bool) -> None:
+        """Take B-channels (None: the interface) in or out of service with SERVICE, on a
+        variant with B-channel maintenance messages (NI-2: :mod:`isdn.service`)."""
+        if self.cc.maintenance is None:
+            raise ValueError(f"{self.cc.variant.name} has no SERVICE messages")
+        self.cc.maintenance.request(channels, in_service)
+        self.cc.flush()
+
     @property
     def calls(self) -> list[Call]:
         return list(self.cc.calls.values())
@@ -155,6 +163,7 @@ class Stack:
                           for c in self.calls],
                 "channels": self.cc.channels.snapshot(), "counters": dict(self.cc.counters),
                 "bad_frames": self.bad_frames,
+                "maintenance": None if self.cc.maintenance is None else self.cc.maintenance.status(),
                 "timers": self.cc.timer_table.rows() + self.link.table.rows()}
 
 

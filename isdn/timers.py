@@ -42,6 +42,8 @@ Q931_SPECS = (
     TimerSpec("T320", 30.0, "s", "Q.931 9.1 table 9-1", "packet-mode call reference without link"),
     TimerSpec("T321", 30.0, "s", "Q.931 9.1 table 9-1", "D-channel failure: backup D-channel switchover"),
     TimerSpec("T322", 4.0, "s", "Q.931 9.1 table 9-1", "STATUS ENQUIRY sent, awaiting STATUS"),
+    TimerSpec("T3M1", 120.0, "s", "NI-2 / AT&T PRI B-channel maintenance",
+              "SERVICE sent, awaiting SERVICE ACKNOWLEDGE; SERVICE sent again once"),
     TimerSpec("N316", 2, "tries", "Q.931 5.5.1", "RESTART transmissions before maintenance is told"),
     TimerSpec("N322", 3, "tries", "Q.931 5.8.10", "STATUS ENQUIRY transmissions before the call is cleared"),
 )

@@ -44,6 +44,8 @@ class Variant:
     timers: dict[str, float] = field(default_factory=dict)
     ie_forms: dict[str, str] = field(default_factory=dict)  # element name -> national form
     names: str | None = None  # name identification service (isdn.facility.NAME_SERVICES)
+    # protocol discriminator of the B-channel maintenance messages (isdn.service), if any
+    maintenance_pd: int | None = None
 
     def read(self, msg: Message) -> Message:
         """``msg`` with the elements of a national form re-read in that form."""
@@ -64,7 +66,7 @@ VARIANTS: dict[str, Variant] = {
                 pri=False),
         Variant("ni2", "National ISDN-2 (Telcordia) on T1 23B+D, mu-law",
                 channels=T1_CHANNELS, layer1=2, ie_forms={"display": "display_typed"},
-                names="ni2"),
+                names="ni2", maintenance_pd=0x43),
         Variant("qsig", "QSIG basic call (ECMA-143) on E1: symmetric, channel always given",
                 mandatory={**_Q931_MANDATORY, "SETUP": ("bearer_capability", "channel_id")},
                 mandatory_n2u={}, cause_location={"user": 1, "network": 1}, names="qsig"),

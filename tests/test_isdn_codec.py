@@ -132,6 +132,8 @@ values = {
         "rate": st.just(16), "layer1": st.integers(0, 31)}),
     "call_state": st.fixed_dictionaries({"coding": st.integers(0, 3), "value": st.integers(0, 63)}),
     "restart_indicator": st.fixed_dictionaries({"restart_class": st.integers(0, 7)}),
+    "change_status": st.fixed_dictionaries({"preference": st.integers(0, 1),
+                                            "status": st.integers(0, 7)}),
     "notification": st.fixed_dictionaries({"description": st.integers(0, 127)}),
     "facility": st.fixed_dictionaries({"data": st.binary(max_size=20)}),
     "user_user": st.fixed_dictionaries({"protocol": st.integers(0, 255), "data": st.binary(max_size=10)}),

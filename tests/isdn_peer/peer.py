@@ -57,15 +57,16 @@ class PriPeer:
     """A libpri D-channel (``node`` "network" or "cpe") facing ``stack``; ``switch`` is
     libpri's switch type ("euroisdn" E1, "qsig", "ni2") and ``law`` the bearer capability
     layer 1 of the calls it places ("alaw", or "ulaw" on a T1); ``facility`` lets libpri
-    send Facility IEs (supplementary service operations, e.g. a QSIG calling name)."""
+    send Facility IEs (supplementary service operations, e.g. a QSIG calling name);
+    ``service`` turns on libpri's SERVICE message handling (B-channel maintenance)."""
 
     def __init__(self, exe: str, node: str, stack_factory, timers: dict[str, int] | None = None,
                  clock: RealClock | None = None, switch: str = "euroisdn", law: str = "alaw",
-                 facility: bool = False):
+                 facility: bool = False, service: bool = False):
         self.clock = clock or RealClock()
         self.sock, raw = HdlcSocket.pair()
         args = [exe, str(raw.fileno()), node, f"switch={switch}", f"law={law}",
-                f"facility={int(facility)}"] + [
+                f"facility={int(facility)}", f"service={int(service)}"] + [
             f"{k}={v}" for k, v in (timers or {}).items()]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      pass_fds=(raw.fileno(),), text=True, bufsize=1)

@@ -191,6 +191,12 @@ static void handle_event(struct pri *pri, pri_event *e)
 	case PRI_EVENT_NOTIFY:
 		printf("NOTIFY %d\n", e->notify.info);
 		break;
+	case PRI_EVENT_SERVICE:
+		printf("SERVICE %d %d\n", e->service.channel & 0xff, e->service.changestatus);
+		break;
+	case PRI_EVENT_SERVICE_ACK:
+		printf("SERVICE_ACK %d %d\n", e->service_ack.channel & 0xff, e->service_ack.changestatus);
+		break;
 	case PRI_EVENT_CONFIG_ERR:
 		printf("CONFIG_ERR %s\n", e->err.err);
 		break;
@@ -247,6 +253,9 @@ static int command(struct pri *pri, char *line)
 		pri_reset(pri, atoi(a));
 	} else if (!strcmp(verb, "name") && n >= 2) {
 		snprintf(caller_name, sizeof(caller_name), "%s", strcmp(a, "-") ? a : "");
+	} else if (!strcmp(verb, "service") && n >= 3) {
+		/* SERVICE for B-channel CH (-1: the interface) with change status STATUS */
+		pri_maintenance_service(pri, 0, atoi(a), atoi(b));
 	} else if (!strcmp(verb, "cut")) {
 		cut = atoi(a);
 	} else if (!strcmp(verb, "auto")) {
@@ -267,7 +276,7 @@ int main(int argc, char **argv)
 	struct pri *pri;
 	char line[512];
 	size_t have = 0;
-	int fd, i, switchtype = -1, facility = 0;
+	int fd, i, switchtype = -1, facility = 0, service = 0;
 	if (argc < 3) {
 		fprintf(stderr, "usage: pri_peer FD network|cpe|cpe-ptmp [switch=NAME] [law=alaw|ulaw] [TIMER=ms ...]\n");
 		return 2;
@@ -293,6 +302,8 @@ int main(int argc, char **argv)
 			layer1 = !strcmp(text, "ulaw") ? PRI_LAYER_1_ULAW : PRI_LAYER_1_ALAW;
 		} else if (!strcmp(name, "facility")) {
 			facility = atoi(text);
+		} else if (!strcmp(name, "service")) {
+			service = atoi(text);
 		}
 	}
 	if (switchtype < 0)
@@ -308,10 +319,13 @@ int main(int argc, char **argv)
 	}
 	if (facility)
 		pri_facility_enable(pri);
+	if (service)
+		pri_set_service_message_support(pri, 1);
 	for (i = 3; i < argc; i++) {
 		char name[32];
 		int value;
-		if (sscanf(argv[i], "%31[^=]=%d", name, &value) == 2 && strcmp(name, "facility")) {
+		if (sscanf(argv[i], "%31[^=]=%d", name, &value) == 2 && strcmp(name, "facility")
+		    && strcmp(name, "service")) {
 			int idx = pri_timer2idx(name);
 			if (idx < 0 || pri_set_timer(pri, idx, value)) {
 				fprintf(stderr, "bad timer %s\n", argv[i]);
