@@ -11,6 +11,8 @@ application is told:
   application gets 18 on the network side (no user responding), 102 on the user side.
 * T310 (5.1.5 / 5.2.5.4): CALL PROCEEDING and nothing more: DISCONNECT 102.
 * T301 (table 9-1/9-2): ALERTING and no CONNECT: DISCONNECT 19 (no answer).
+* T304 (5.1.3): SETUP ACKNOWLEDGE and no digits sent: DISCONNECT 102; T302 (5.1.3 /
+  5.2.4): SETUP ACKNOWLEDGE sent and no digits received: DISCONNECT 28.
 * T305 (5.3.3 / 5.3.4): DISCONNECT unanswered: RELEASE with the DISCONNECT's cause.
 * T308 (5.3.3 / 5.3.4): RELEASE unanswered: RELEASE again, then the call reference is
   released (102), the B-channel goes to maintenance and is RESTARTed (5.5).
@@ -99,6 +101,34 @@ def test_t301_alerting_then_no_answer(connect, variant, ours):
     peer.until(lambda: rec.has("released", call))
     assert rec.kinds(call)[-2:] == ["alerting", "released"]
     assert rec.first("released", call).cause == 19
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t304_overlap_sending_stalls(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours, q931={"T304": 0.3})
+    call = stack.place_call("40", "0212345678", channel=PEERS[variant][2], overlap=True)
+    pid = int(peer.wait_for("RING").split()[1])
+    peer.send(f"needmore {pid}")
+    peer.until(lambda: call.role == "OUT_OVERLAP")  # and no INFORMATION follows
+    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "102"]
+    peer.send(f"hangup {pid} 102")
+    peer.until(lambda: rec.has("released", call))
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_t302_overlap_receiving_incomplete(connect, variant, ours):
+    peer, stack, rec, _ = connect(variant, ours, q931={"T302": 0.3})
+    peer.send(f"call 1 {PEERS[variant][3]} 40 0212345678 overlap")
+    pid = int(peer.wait_for("CALLID").split()[2])
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    call.more_info()  # SETUP ACKNOWLEDGE; libpri sends no more digits
+    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "28"]  # incomplete number
+    peer.send(f"hangup {pid} 28")
+    peer.until(lambda: rec.has("released", call))
+    assert rec.first("released", call).cause == 28
 
 
 @pytest.mark.parametrize("ours", SIDES)
