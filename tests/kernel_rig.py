@@ -37,3 +37,26 @@ def back_to_back(cas: bool = False) -> Rig:
     kernel.add_span(a.spans[0])
     kernel.add_span(b.spans[0])
     return Rig(kernel, MediaEngine(kernel), a.spans[0], b.spans[0])
+
+
+def sim_config(tmp_path, spans: int, trunk: str):
+    """A virtual-clock configuration with one sim board ``a`` of ``spans`` spans and the
+    ``[[trunk]]`` table ``trunk`` (TOML lines), the API off and the CRM in ``tmp_path``."""
+    from cti.config import Config
+
+    path = tmp_path / "kernel.toml"
+    path.write_text(f"""
+[kernel]
+virtual = true
+[api]
+enabled = false
+[[board]]
+name = "a"
+type = "sim"
+spans = {spans}
+[[trunk]]
+{trunk}
+[crm]
+path = "{tmp_path / 'crm.db'}"
+""")
+    return Config.load(str(path))

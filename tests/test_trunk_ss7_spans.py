@@ -14,6 +14,7 @@ from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.trunks.ss7 import Ss7Trunk
 from drivers.sim import Cable, SimBoard
+from tests.kernel_rig import sim_config
 
 
 @pytest.fixture
@@ -102,31 +103,15 @@ def test_a_span_lost_changes_over_and_its_calls_elsewhere_carry_on(rig):
 
 def test_two_span_trunk_from_configuration(tmp_path):
     from core.errors import ConfigError
-    from cti.config import Config
     from cti.runtime import Runtime
 
-    def config(trunk: str) -> Config:
-        path = tmp_path / "k.toml"
-        path.write_text(f"""
-[kernel]
-virtual = true
-[api]
-enabled = false
-[[board]]
-name = "a"
-type = "sim"
-spans = 2
-[[trunk]]
-name = "isup"
+    def config(extra: str):
+        return sim_config(tmp_path, 2, f"""name = "isup"
 type = "ss7"
 span = "a:1"
 opc = 1
 dpc = 2
-{trunk}
-[crm]
-path = "{tmp_path / 'crm.db'}"
-""")
-        return Config.load(str(path))
+{extra}""")
 
     rt = Runtime(config('spans = ["a:2"]\nlinks = 2'))
     try:

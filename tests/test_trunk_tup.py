@@ -13,7 +13,7 @@ from cti.calls import Call, CallState
 from cti.trunks.ss7 import layer_timers
 from cti.trunks.tup import CAUSE_SIGNAL, SIGNAL_CAUSE, TupTrunk
 from ss7.tup import UNSUCCESSFUL
-from tests.kernel_rig import back_to_back
+from tests.kernel_rig import back_to_back, sim_config
 
 OPC, DPC = 0x0A0B0C, 0x0A0B0D  # China national 24-bit signalling point codes
 
@@ -106,31 +106,15 @@ def test_tup_trunk_from_configuration(tmp_path):
     """`type = "tup"` builds a TUP trunk (China variant by default) whose layer timers come
     from the configuration; an ISUP timer on it is refused naming the trunk."""
     from core.errors import ConfigError
-    from cti.config import Config
     from cti.runtime import Runtime
 
-    def config(timers: str) -> Config:
-        path = tmp_path / "tup.toml"
-        path.write_text(f"""
-[kernel]
-virtual = true
-[api]
-enabled = false
-[[board]]
-name = "a"
-type = "sim"
-spans = 1
-[[trunk]]
-name = "tup1"
+    def config(timers: str):
+        return sim_config(tmp_path, 1, f"""name = "tup1"
 type = "tup"
 span = "a:1"
 opc = {OPC}
 dpc = {DPC}
-timers = {{ {timers} }}
-[crm]
-path = "{tmp_path / 'crm.db'}"
-""")
-        return Config.load(str(path))
+timers = {{ {timers} }}""")
 
     rt = Runtime(config('"tup.T_COT" = 14.0, "mtp2.T2" = 20.0'))
     try:
