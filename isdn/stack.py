@@ -21,6 +21,7 @@ from isdn.q931 import Call, CallControl, Event
 from isdn.tei import TeiUser
 from isdn.timers import lapd_table, q931_table
 from isdn.trace import LapdTracer
+from isdn.variants import VARIANTS, Variant
 
 
 class Transport(Protocol):
@@ -42,7 +43,10 @@ class Stack:
         self.transport = transport
         self.tracer: LapdTracer | None = None
         self.bad_frames = 0
-        q_table = q931_timers if isinstance(q931_timers, TimerTable) else q931_table(q931_timers)
+        # the variant's own timer values, under the caller's overrides
+        variant_timers = (variant if isinstance(variant, Variant) else VARIANTS[variant]).timers
+        q_table = (q931_timers if isinstance(q931_timers, TimerTable)
+                   else q931_table({**variant_timers, **(q931_timers or {})}))
         l_table = lapd_timers if isinstance(lapd_timers, TimerTable) else lapd_table(lapd_timers)
         # call reference length (Q.931 4.3): 2 octets on a PRI, 1 on a BRI
         self.cc = CallControl(scheduler, side, variant=variant, timers=q_table,

@@ -505,3 +505,17 @@ def test_refused_link_retried_every_t200():
     clock.advance(10.0)
     assert 8 <= len(sabmes) <= 12 and not stack.link_up
     assert len(rec.all("link_down")) == len(sabmes)  # each attempt refused
+
+
+def test_variant_timer_values_apply_under_the_callers_overrides():
+    """A variant's timer values (``Variant.timers``) are the stack's defaults; the caller's
+    ``q931_timers`` still win."""
+    from dataclasses import replace
+
+    from isdn.stack import Stack
+    from isdn.variants import VARIANTS
+
+    v = replace(VARIANTS["etsi"], name="slow_t303", timers={"T303": 9.0})
+    assert Stack(VirtualClock(), "user", variant=v).cc.timer_table.values["T303"] == 9.0
+    assert Stack(VirtualClock(), "user", variant=v,
+                 q931_timers={"T303": 2.0}).cc.timer_table.values["T303"] == 2.0
