@@ -137,7 +137,7 @@ class DataLink(Machine):
         self.scheduler = scheduler
         self.send_octets = send
         self.user = user
-        self.network = network
+        self.network = bool(network)
         self.sapi = sapi
         self.tei = tei
         self.table = timers or lapd_table()
@@ -170,7 +170,8 @@ class DataLink(Machine):
 
     def dl_data(self, info: bytes) -> None:
         """DL-DATA-REQUEST: acknowledged transfer of a layer-3 message."""
-        self._run("DL-DATA-REQ", bytes(info))
+        self.dispatch("DL-DATA-REQ", bytes(info))
+        self._flush()
 
     def dl_unitdata(self, info: bytes) -> None:
         self._run("DL-UNITDATA-REQ", bytes(info))
@@ -197,7 +198,8 @@ class DataLink(Machine):
             return  # XID is not used by Q.921 procedures; ignored
         if event in ("I", "UI") and len(frame.info) > self.n201:
             event = "INVALID"
-        self._run(event, frame)
+        self.dispatch(event, frame)
+        self._flush()
 
     def receive_invalid(self, error: LapdDecodeError) -> None:
         """A frame that failed to decode (5.8.5): in multiple-frame states, re-establish."""
@@ -205,6 +207,8 @@ class DataLink(Machine):
 
     # ---- machinery -----------------------------------------------------------------------
     def _run(self, event: str, *args) -> None:
+        """Dispatch, then deliver the indications it queued (the hot primitives and
+        ``receive`` do the same two steps in line)."""
         self.dispatch(event, *args)
         self._flush()
 
@@ -245,11 +249,11 @@ class DataLink(Machine):
         return frame.cr != self.network
 
     def _u(self, kind: str, pf: bool, command: bool) -> None:
-        self._tx(codec.encode_fields(self.sapi, self._cr(command), self.tei, kind, pf))
+        self._tx(codec.encode_fields(self.sapi, self.network == command, self.tei, kind, pf))
 
     def _s(self, kind: str, pf: bool, command: bool) -> None:
-        self._tx(codec.encode_fields(self.sapi, self._cr(command), self.tei, kind, pf, None,
-                                     self.vr))
+        self._tx(codec.encode_fields(self.sapi, self.network == command, self.tei, kind, pf,
+                                     None, self.vr))
 
     def _start(self, name: str) -> None:
         self.timers.start(name, self._run, name)
@@ -490,7 +494,7 @@ class DataLink(Machine):
     def _send_pending(self) -> None:
         if not self.queue or self.state != MULTIPLE_FRAME_ESTABLISHED or self.peer_busy:
             return
-        cr = self._cr(True)
+        cr = self.network  # C/R of a command (Q.921 table 1)
         while self.queue and (self.vs - self.va) % 128 < self.k:
             info = self.queue.popleft()
             self._tx(codec.encode_fields(self.sapi, cr, self.tei, "I", False, self.vs, self.vr,
@@ -522,12 +526,12 @@ class DataLink(Machine):
         self.vs = self.va
 
     def i_frame(self, frame: Frame) -> str | None:
-        if not self._is_command(frame):
+        if frame.cr == self.network:  # a response: I frames are commands only
             return self.state
         if frame.ns == self.vr:
             self.vr = (self.vr + 1) % 128
             self.reject_exception = False
-            self._indicate("dl_data_ind", frame.info)
+            self._indications.append(("dl_data_ind", (frame.info,)))
             if frame.pf:
                 self._s("RR", True, command=False)
                 self.ack_pending = False
@@ -539,7 +543,8 @@ class DataLink(Machine):
         else:
             self.reject_exception = True
             self._s("REJ", frame.pf, command=False)
-        if not self._nr_valid(frame.nr):
+        va = self.va
+        if (frame.nr - va) % 128 > (self.vs - va) % 128:  # N(R) not valid (5.8.2)
             return self._nr_error()
         if self.state == TIMER_RECOVERY:
             self._ack(frame.nr)

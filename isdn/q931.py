@@ -369,7 +369,7 @@ class CallControl:
         verdict = self._check_ies(msg)
         if verdict is not None and not self._mandatory_error(call, msg, *verdict):
             return
-        if self.fsm_has(call, msg.name):
+        if call.fsm.lookup(call.state, msg.name) is not None:
             call.dispatch(msg.name, msg)
         else:
             self._status(msg, causes.MESSAGE_NOT_COMPATIBLE, call, bytes([msg.code]))
@@ -377,10 +377,6 @@ class CallControl:
         self._optional_errors(call, msg)
         if msg.ie("facility") is not None:
             call.facility_received(msg)
-
-    @staticmethod
-    def fsm_has(call: Call, event: str) -> bool:
-        return call.fsm.lookup(call.state, event) is not None
 
     def _check_ies(self, msg: Message) -> tuple[int, bytes] | None:
         """Mandatory element missing (96) or invalid (100), 5.8.6; an unrecognised element
@@ -414,9 +410,12 @@ class CallControl:
             return
         if self.calls.get((call.cref, call.originated)) is not call:
             return
+        for e in msg.ies:
+            if e.error and e.error != "skipped":
+                break
+        else:
+            return  # the usual case: no element in error
         bad = [e for e in msg.ies if e.error and e.error != "skipped"]
-        if not bad:
-            return
         unknown = [e for e in bad if e.error == "unrecognised"]
         cause = causes.IE_NONEXISTENT if unknown else causes.INVALID_IE_CONTENTS
         call.send_status(cause, bytes(e.ident for e in (unknown or bad)))
