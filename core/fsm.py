@@ -25,6 +25,9 @@ class UnexpectedEvent(Exception):
     """Raised by :meth:`Machine.dispatch` when no row and no ``unexpected`` handler apply."""
 
 
+NO_ROW = object()  # what ``dispatch(..., if_row=True)`` returns when no row applies
+
+
 class FsmTable:
     """The transition table of one kind of machine (validated once, shared by instances)."""
 
@@ -61,7 +64,9 @@ class Machine:
     Subclasses set ``fsm`` (the table) and ``state``; ``dispatch(event, *args)`` runs
     the row's action and moves to its next state.  If no row matches, the method
     ``unexpected(event, *args)`` is called when it exists (the recommendation's
-    "unexpected message" procedure), else :class:`UnexpectedEvent` is raised.
+    "unexpected message" procedure), else :class:`UnexpectedEvent` is raised; with
+    ``if_row=True`` nothing is done and :data:`NO_ROW` returned instead (one table lookup
+    for callers that act otherwise on an event the table does not take).
     ``transitions`` records (state, event, next) for traces and tests.
     """
 
@@ -69,13 +74,15 @@ class Machine:
     state: str
     keep_transitions = 0  # how many transitions to keep; 0 keeps none
 
-    def dispatch(self, event: str, *args: Any) -> Any:
+    def dispatch(self, event: str, *args: Any, if_row: bool = False) -> Any:
         fsm = self.fsm
         before = self.state
         step = fsm._steps.get((before, event))
         if step is None:
             row = fsm.lookup(before, event)  # a state outside the table: only "*" rows
             if row is None:
+                if if_row:
+                    return NO_ROW
                 handler = getattr(self, "unexpected", None)
                 if handler is None:
                     raise UnexpectedEvent(f"{fsm.name}: {event} in state {before}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core import q850 as causes
-from core.fsm import Machine
+from core.fsm import NO_ROW, Machine
 from core.timers import Timers
 from isdn import facility
 from isdn import ie as ies
@@ -133,9 +133,8 @@ class Call(Machine):
             self._do("release_req", cause)
 
     def _do(self, event: str, *args: Any) -> None:
-        if self.fsm.lookup(self.state, event) is None:
+        if self.dispatch(event, *args, if_row=True) is NO_ROW:
             raise InvalidCallState(f"{event} not allowed in state {self.state}")
-        self.dispatch(event, *args)
         self.cc.flush()
 
     # ---- helpers -------------------------------------------------------------------------

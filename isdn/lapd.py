@@ -171,7 +171,8 @@ class DataLink(Machine):
     def dl_data(self, info: bytes) -> None:
         """DL-DATA-REQUEST: acknowledged transfer of a layer-3 message."""
         self.dispatch("DL-DATA-REQ", bytes(info))
-        self._flush()
+        if self._indications or self.ack_pending:
+            self._flush()
 
     def dl_unitdata(self, info: bytes) -> None:
         self._run("DL-UNITDATA-REQ", bytes(info))
@@ -199,7 +200,8 @@ class DataLink(Machine):
         if event in ("I", "UI") and len(frame.info) > self.n201:
             event = "INVALID"
         self.dispatch(event, frame)
-        self._flush()
+        if self._indications or self.ack_pending:
+            self._flush()
 
     def receive_invalid(self, error: LapdDecodeError) -> None:
         """A frame that failed to decode (5.8.5): in multiple-frame states, re-establish."""
@@ -550,7 +552,8 @@ class DataLink(Machine):
             self._ack(frame.nr)
             return None
         self._update_va(frame.nr)
-        self._send_pending()
+        if self.queue:
+            self._send_pending()
         return None
 
     def _update_va(self, nr: int) -> None:
@@ -590,7 +593,8 @@ class DataLink(Machine):
             self._start("T200")
         else:
             self._update_va(frame.nr)
-        self._send_pending()
+        if self.queue:
+            self._send_pending()
         return None
 
     def _enquiry(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from core import q850 as causes
 from core.clock import Scheduler
+from core.fsm import NO_ROW
 from core.timers import TimerTable
 from isdn import facility
 from isdn import ie as ies
@@ -369,9 +370,7 @@ class CallControl:
         verdict = self._check_ies(msg)
         if verdict is not None and not self._mandatory_error(call, msg, *verdict):
             return
-        if call.fsm.lookup(call.state, msg.name) is not None:
-            call.dispatch(msg.name, msg)
-        else:
+        if call.dispatch(msg.name, msg, if_row=True) is NO_ROW:
             self._status(msg, causes.MESSAGE_NOT_COMPATIBLE, call, bytes([msg.code]))
             return
         self._optional_errors(call, msg)

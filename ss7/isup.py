@@ -18,7 +18,7 @@ from typing import Any
 
 from core.clock import Scheduler
 from core.errors import EncodeError
-from core.fsm import FsmTable, Machine, Row
+from core.fsm import NO_ROW, FsmTable, Machine, Row
 from core.timers import Timers
 from ss7 import isup_codec as C
 from ss7.isup_congestion import CAUSE_CONGESTION, CONGESTION_CAUSES, TrafficControl
@@ -939,11 +939,10 @@ class Isup:
             c.timers.stop_all()
             self.listener.on_maintenance(c.cic, "UCIC: circuit unequipped at the remote end")
             return
-        event = "rx_" + name
-        if c.fsm.lookup(c.state, event) is not None:
-            c.dispatch(event, msg)
-        elif c.state == "IDLE" and name in ("ACM", "ANM", "CON", "CPG", "SUS", "RES", "SAM",
-                                           "INR", "INF"):
+        if c.dispatch("rx_" + name, msg, if_row=True) is not NO_ROW:
+            return
+        if c.state == "IDLE" and name in ("ACM", "ANM", "CON", "CPG", "SUS", "RES", "SAM",
+                                         "INR", "INF"):
             c.dispatch("app_reset")  # Q.764 2.10.3.1 (unreasonable message on idle circuit)
 
     # blocking messages (2.8.2)
