@@ -66,10 +66,19 @@ class Message:
     code: int | None = None
     pd: int = PD_Q931
 
-    def __post_init__(self) -> None:
-        if self.code is None:
-            self.code = (MESSAGE_CODES[self.name] if self.pd == PD_Q931
-                         else MAINTENANCE_CODES[self.pd][self.name])
+    # written out (the dataclass keeps its fields, eq and repr): one frame per message, the
+    # code of a named message looked up here
+    def __init__(self, name: str | None, call_ref: int, flag: bool = False,
+                 ies: list[IE] | None = None, cr_len: int = 2, code: int | None = None,
+                 pd: int = PD_Q931) -> None:
+        self.name = name
+        self.call_ref = call_ref
+        self.flag = flag
+        self.ies = [] if ies is None else ies
+        self.cr_len = cr_len
+        self.code = code if code is not None else (
+            MESSAGE_CODES[name] if pd == PD_Q931 else MAINTENANCE_CODES[pd][name])
+        self.pd = pd
 
     def ie(self, name: str) -> IE | None:
         """The first element of that name (later repeats are ignored, 5.8.5.2)."""
