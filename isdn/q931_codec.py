@@ -88,8 +88,11 @@ class Message:
         return None
 
     def get(self, name: str) -> dict | None:
-        e = self.ie(name)
-        return e.value if e is not None else None
+        """The value of the first element of that name (5.8.5.2), None when absent."""
+        for e in self.ies:
+            if e.name == name:
+                return e.value
+        return None
 
     def all(self, name: str) -> list[dict]:
         return [e.value for e in self.ies if e.name == name and e.value is not None]

@@ -431,8 +431,8 @@ class Linkset:
     def accessible(self) -> bool:
         if not (self.tra_sent and self.tra_received):
             return False
-        for lk in self.links:  # asked for every MSU: a plain loop, no generator
-            if lk.available:
+        for lk in self.links:  # asked for every MSU: a plain loop, no property frames
+            if lk.state == "AVAILABLE" and not lk.inhibited:  # SignallingLink.available
                 return True
         return False
 
