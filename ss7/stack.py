@@ -59,13 +59,13 @@ class MemoryWire:
         self.delay = delay
         self.receivers: list[Receiver | None] = [None, None]
         self.up = True
-        self.repeating: list[bytes | None] = [None, None]  # what each side's line repeats
+        self.last_sent: list[bytes | None] = [None, None]  # its line_after() is repeated
         self._queue: deque[tuple[int, bytes]] = deque()
         self._scheduled = False
 
     def end(self, side: int) -> Callable[[bytes], None]:
         def send(su: bytes) -> None:
-            self.repeating[side] = line_after(su)
+            self.last_sent[side] = su
             if self.up:
                 self._queue.append((1 - side, su))
                 if not self._scheduled:
@@ -92,9 +92,9 @@ class MemoryWire:
     def splice(self) -> None:
         """Repair: each side's repeated status unit reaches the other again."""
         self.up = True
-        for side, su in enumerate(self.repeating):
+        for side, su in enumerate(self.last_sent):
             if su is not None:
-                self._queue.append((1 - side, su))
+                self._queue.append((1 - side, line_after(su)))
         if self._queue and not self._scheduled:
             self._scheduled = True
             self.scheduler.call_later(self.delay, self._drain)
