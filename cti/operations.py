@@ -151,6 +151,20 @@ class Operations:
             raise
         return call.id
 
+    def trunk_trace(self, trunk: str, path: str | None = None) -> dict:
+        """Start (``path``) or stop tracing a trunk's D-channel or SS7 links to pcap."""
+        t = self.trunks.get(trunk) if isinstance(trunk, str) else None
+        if t is None:
+            raise ApiError("not_found", f"no trunk {trunk!r}")
+        if path is not None and not isinstance(path, str):
+            raise ApiError("bad_params", "path must be a file name")
+        try:
+            return {"trunk": trunk, "tracing": t.trace(path)}
+        except ValueError as e:
+            raise ApiError("bad_state", str(e)) from None
+        except OSError as e:
+            raise ApiError("failed", f"cannot write {path}: {e.strerror or e}") from None
+
     def _feature(self, fn, *args):
         for arg in args:  # hold, transfer, conference and park take calls out of supervision
             for c in arg if isinstance(arg, list) else [arg]:
@@ -219,6 +233,8 @@ class Operations:
             "call.unpark": (self.unpark, "connect a parked call to an answered one (number, call)"),
             "call.conference": (self.conference, "bridge calls together (calls: [ids])"),
             "call.transfer": (self.transfer, "blind transfer to trunk/dnis (call, trunk, dnis)"),
+            "trunk.trace": (self.trunk_trace, "signalling of a trunk to a pcap file on the "
+                                              "kernel's host; no path stops (trunk, path)"),
         }
         for op, (fn, doc) in ops.items():
             api.register(op, fn, doc)

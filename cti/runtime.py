@@ -102,6 +102,11 @@ class Runtime:
                                  on_error=self.errors.append, flows=self.flows)
         for i, t in enumerate(cfg["trunk"]):
             self.trunks[t["name"]] = self._trunk(i, t)
+            if t["trace"]:
+                try:
+                    self.trunks[t["name"]].trace(self._relative(t["trace"]))
+                except (ValueError, OSError) as e:
+                    cfg.error(f"cannot trace: {e}", f"trunk[{i}].trace")
         self.groups.update(build_groups(self.trunks, cfg["trunk_group"],
                                         {t["name"]: t["overflow"] for t in cfg["trunk"]}))
         ivr.check_route_targets(self.flows, self.queues, self.groups,
@@ -164,13 +169,16 @@ class Runtime:
             self.kernel.add_ticker(board)
             self.spans[f"{name}:1"] = board.spans[0]
 
+    def _relative(self, path: str) -> str:
+        """A path of the configuration, relative to the file's directory."""
+        return os.path.join(os.path.dirname(os.path.abspath(self.cfg.path)), path)
+
     def _flows(self) -> dict[str, ivr.Flow]:
         """The built-in flows, the config's [[ivr]] and those of ``kernel.ivr_path``."""
         path = self.cfg["kernel"]["ivr_path"]
         extra = {}
         if path:
-            base = os.path.dirname(os.path.abspath(self.cfg.path))
-            extra = ivr.load_flow_file(os.path.join(base, path))
+            extra = ivr.load_flow_file(self._relative(path))
         return ivr.merge_flows(ivr.builtin_flows(), ivr.flows_from(self.cfg), extra)
 
     def _span(self, name: str, where: str):
@@ -254,6 +262,9 @@ class Runtime:
                 await self.api.stop()
 
     def close(self) -> None:
+        for trunk in self.trunks.values():
+            if trunk.trace_path is not None:
+                trunk.trace(None)  # the pcap file closed whole
         for t in self.transports:
             t.close()
         for board in self.boards.values():

@@ -19,12 +19,14 @@ PHDR = struct.Struct(">BBH")
 class LinkTracer:
     """One pcap file shared by any number of links; ``record(link_number, sent, su)``."""
 
-    def __init__(self, path_or_file: str | BinaryIO, scheduler: Scheduler):
+    def __init__(self, path_or_file: str | BinaryIO, scheduler: Scheduler, epoch: float = 0.0):
         self.writer = PcapWriter(path_or_file, LINKTYPE_MTP2_WITH_PHDR)
         self.scheduler = scheduler
+        self.epoch = epoch  # added to the scheduler's time (wall-clock timestamps)
 
     def record(self, link_number: int, sent: bool, su: bytes) -> None:
-        self.writer.write(self.scheduler.time(), PHDR.pack(int(sent), 0, link_number) + su)
+        self.writer.write(self.epoch + self.scheduler.time(),
+                          PHDR.pack(int(sent), 0, link_number) + su)
 
     def close(self) -> None:
         self.writer.close()

@@ -73,6 +73,7 @@ class TrunkBase:
     """Base of the adapters; subclasses set ``kind`` and implement the operations."""
 
     kind = "trunk"
+    trace_path: str | None = None  # the pcap file the signalling goes to (trace())
 
     def __init__(self, kernel, name: str, span: Span | None,
                  on_offered: Callable[[Call], None] | None = None):
@@ -115,6 +116,18 @@ class TrunkBase:
         """Whether a trunk group may hunt here: signalling up and the span free of alarms."""
         return self.link_up and (self.span is None or not self.span.status().alarms)
 
+    def trace(self, path: str | None) -> str | None:
+        """Write the trunk's signalling to the pcap file ``path`` from now on (None: stop
+        and close the file); returns the file being written.  Only trunks with a
+        signalling link (ISDN D-channel, SS7 links) have something to trace."""
+        raise ValueError(f"trunk {self.name} ({self.kind}) has no signalling link to trace")
+
+    def trace_epoch(self) -> float:
+        """What turns the kernel clock into pcap timestamps (seconds since 1970)."""
+        import time
+
+        return time.time() - self.kernel.now()
+
     def free_channels(self) -> list[int]:
         """Bearer timeslots idle now by the stack's own channel states, ascending (the
         trunk-group hunter's candidates); a call's ``data["channel"]`` then names the
@@ -124,4 +137,5 @@ class TrunkBase:
     def status(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.kind,
                 "span": None if self.span is None else self.span.name,
-                "calls": len(self.calls), "counters": dict(self.counters)}
+                "calls": len(self.calls), "counters": dict(self.counters),
+                "trace": self.trace_path}

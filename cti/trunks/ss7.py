@@ -5,7 +5,7 @@ numbering (Q.763 1.2: the CIC is assigned by bilateral agreement)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from core.q850 import NO_CHANNEL_AVAILABLE
@@ -15,6 +15,7 @@ from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from ss7.isup import Circuit, IsupListener, NoCircuit
 from ss7.stack import RepeatFilter, Ss7Node, line_after
+from ss7.trace import LinkTracer
 
 LINK_TIMESLOT = 16
 
@@ -107,16 +108,40 @@ class SignallingPointTrunk(TrunkBase):
         self.node = Ss7Node(kernel.loop, opc, variant=variant, **listener,
                             **{f"{layer}_timers": t or None for layer, t in layers.items()})
         self.user = getattr(self.node, self.user_part)
-        self.links = [self.node.add_link(dpc, slc, t.send) for slc, t in enumerate(transports)]
+        self.tracer: LinkTracer | None = None
+        self.links = [self.node.add_link(dpc, slc, self._traced(slc, True, t.send))
+                      for slc, t in enumerate(transports)]
         self.link = self.links[0]
-        self._receivers = [(t, RepeatFilter(link.mtp2.receive))
-                           for t, link in zip(transports, self.links, strict=True)]
+        self._receivers = [(t, RepeatFilter(self._traced(slc, False, link.mtp2.receive)))
+                           for slc, (t, link) in enumerate(zip(transports, self.links,
+                                                               strict=True))]
         self.channels = [32 * k + t for k in range(max(1, len(self.spans))) for t in self.timeslots]
         self.user.add_circuits(dpc, [cic_base + ch for ch in self.channels])
         self.continuity = (None if span is None else
                            ContinuityEquipment(kernel, max(map(self.slot_of, self.channels)) + 1))
         kernel.after_tick.append(self._poll)
         self.node.start()
+
+    def _traced(self, number: int, sent: bool, pass_on: Callable[[bytes], Any]
+                ) -> Callable[[bytes], Any]:
+        """``pass_on`` with the unit recorded first while the trunk is traced (the units
+        received after the repeat filter: changes of link status and MSUs)."""
+        def unit(su: bytes) -> Any:
+            if self.tracer is not None:
+                self.tracer.record(number, sent, su)
+            return pass_on(su)
+        return unit
+
+    def trace(self, path: str | None) -> str | None:
+        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = SLC), or stop."""
+        if self.tracer is not None:
+            self.tracer.close()
+            self.tracer = None
+            self.trace_path = None
+        if path is not None:
+            self.tracer = LinkTracer(path, self.kernel.loop, self.trace_epoch())
+        self.trace_path = path
+        return path
 
     def _poll(self) -> None:
         for transport, receive in self._receivers:
