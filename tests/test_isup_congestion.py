@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from isup_rig import isup_pair
 
 from core.clock import VirtualClock
 from ss7 import isup_codec as C
 from ss7.isup import Congested, IsupListener, NoCircuit
 from ss7.isup_congestion import ACC_SHARE, REDUCTION_STEPS, TrafficControl
 from ss7.mtp3_codec import SI_SNM, encode_snm
-from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.timers import ISUP_TIMERS
 
 CONGESTION = "signalling network congestion"
@@ -38,20 +38,7 @@ class Rec(IsupListener):
 
 def nodes(clock):
     ra, rb = Rec(clock), Rec(clock)
-    a, b = Ss7Node(clock, 1, isup_listener=ra), Ss7Node(clock, 2, isup_listener=rb)
-    a.isup.add_circuits(2, range(1, 31))
-    b.isup.add_circuits(1, range(1, 31))
-    sent: list[bytes] = []
-    orig = b.mtp3.transfer
-
-    def tap(si, dpc, sls, data, priority=0):
-        sent.append(data)
-        return orig(si, dpc, sls, data, priority)
-    b.mtp3.transfer = tap
-    connect(a, b, 0, MemoryWire(clock, 0.001))
-    a.start()
-    b.start()
-    clock.advance(2)
+    a, b, sent = isup_pair(clock, ra, rb, 30, tapped="b")
     return a, b, ra, rb, sent
 
 

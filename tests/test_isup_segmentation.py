@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from isup_rig import isup_pair
 
 from core.errors import EncodeError
 from ss7 import isup_codec as C
 from ss7.isup import IsupListener
-from ss7.stack import MemoryWire, Ss7Node, connect
 from ss7.timers import ISUP_TIMERS
 
 UUI = b"\x04" + b"U" * 128  # user-to-user information: IA5 protocol discriminator + 128 octets
@@ -36,22 +36,7 @@ class Rec(IsupListener):
 
 def nodes(clock, variant="itu"):
     ra, rb = Rec(clock), Rec(clock)
-    a = Ss7Node(clock, 1, isup_listener=ra, variant=variant)
-    b = Ss7Node(clock, 2, isup_listener=rb, variant=variant)
-    a.isup.add_circuits(2, range(1, 9))
-    b.isup.add_circuits(1, range(1, 9))
-    sent: list[bytes] = []
-    orig = a.mtp3.transfer
-
-    def tap(si, dpc, sls, data, priority=0):
-        sent.append(data)
-        return orig(si, dpc, sls, data, priority)
-    a.mtp3.transfer = tap
-    connect(a, b, 0, MemoryWire(clock, 0.001))
-    a.start()
-    b.start()
-    clock.advance(2)
-    sent.clear()
+    a, b, sent = isup_pair(clock, ra, rb, 8, tapped="a", variant=variant)
     return a, b, ra, rb, sent
 
 
