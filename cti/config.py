@@ -88,9 +88,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_dnis": Key(int, None, doc="r2 incoming: called-number length that ends address "
                         "collection at once (variants without an end-of-digits signal, such as "
                         "China No.1, otherwise wait the back_step time-out for more digits)"),
-        "trace": Key(str, None, doc="isdn/ss7/tup: pcap file the trunk's signalling is "
-                     "written to from the start (relative to this file; `cti trace` "
-                     "starts and stops it at run time)"),
+        "trace": Key(str, None, doc="file the trunk's signalling is written to from the "
+                     "start: pcap for isdn/ss7/tup, an .r2log text trace for r2 (relative to "
+                     "this file; `cti trace` starts and stops it at run time)"),
         "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`); ss7 "
                       "and tup trunks name the layer: mtp2.T2, mtp3.T4, isup.T7, tup.T_COT"),
     },

@@ -152,7 +152,7 @@ class Operations:
         return call.id
 
     def trunk_trace(self, trunk: str, path: str | None = None) -> dict:
-        """Start (``path``) or stop tracing a trunk's D-channel or SS7 links to pcap."""
+        """Start (``path``) or stop tracing a trunk's signalling (pcap; R2: .r2log)."""
         t = self.trunks.get(trunk) if isinstance(trunk, str) else None
         if t is None:
             raise ApiError("not_found", f"no trunk {trunk!r}")
@@ -233,8 +233,9 @@ class Operations:
             "call.unpark": (self.unpark, "connect a parked call to an answered one (number, call)"),
             "call.conference": (self.conference, "bridge calls together (calls: [ids])"),
             "call.transfer": (self.transfer, "blind transfer to trunk/dnis (call, trunk, dnis)"),
-            "trunk.trace": (self.trunk_trace, "signalling of a trunk to a pcap file on the "
-                                              "kernel's host; no path stops (trunk, path)"),
+            "trunk.trace": (self.trunk_trace, "signalling of a trunk to a file on the kernel's "
+                                              "host (pcap; .r2log for R2); no path stops "
+                                              "(trunk, path)"),
         }
         for op, (fn, doc) in ops.items():
             api.register(op, fn, doc)

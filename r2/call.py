@@ -11,6 +11,7 @@ Inputs: ``on_cas(abcd)`` (received TS16 nibble), ``on_mf(signal)`` (detector: 1.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,10 @@ from core.timers import Timers
 from r2 import timers as r2timers
 from r2.line import Line
 from r2.register import BackwardRegister, ForwardRegister, signal_digit
-from r2.trace import CallTrace
+from r2.trace import CallTrace, SharedSink
 from r2.variants import Q850, Variant, get
+
+TRACE_HISTORY = 8  # traces of ended calls kept per circuit (a live log keeps them all)
 
 
 class R2StateError(RuntimeError):
@@ -65,8 +68,9 @@ class R2Channel:
         self.register_opts = {"max_dnis": max_dnis, "max_ani": max_ani, "ani_order": ani_order,
                               "dnis_complete": dnis_complete}
         self.register: ForwardRegister | BackwardRegister | None = None
+        self.trace_sink: SharedSink | None = None  # a live log of every call (trunk trace)
         self.trace = self._new_trace()
-        self.traces: list[CallTrace] = []
+        self.traces: deque[CallTrace] = deque(maxlen=TRACE_HISTORY)
         self.direction: str | None = None
         self.cause: int | None = None
         self.r2_signal: str | None = None   # the R2 signal behind the cause (e.g. "B-3")
@@ -77,7 +81,15 @@ class R2Channel:
 
     # ---- wiring ------------------------------------------------------------------------------
     def _new_trace(self) -> CallTrace:
-        return CallTrace(self.scheduler.time, self.circuit, self.variant.name)
+        trace = CallTrace(self.scheduler.time, self.circuit, self.variant.name)
+        if self.trace_sink is not None:
+            trace.sink = self.trace_sink.circuit(trace.header)
+        return trace
+
+    def log_to(self, sink: SharedSink | None) -> None:
+        """Write this circuit's signals to ``sink`` as they happen (None: stop)."""
+        self.trace_sink = sink
+        self.trace.sink = None if sink is None else sink.circuit(self.trace.header)
 
     def _line_tx(self, abcd: int, name: str) -> None:
         self.trace.cas("TX", abcd, name)

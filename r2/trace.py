@@ -61,6 +61,39 @@ class CallTrace:
             f.write(self.text())
 
 
+class SharedSink:
+    """One live log for many circuits (a trunk's ``.r2log``): each circuit's lines go under
+    its own header, written again whenever the log moves to another circuit, so the
+    interleaved file reads back with :mod:`r2.decode`."""
+
+    def __init__(self, f: TextIO):
+        self.file = f
+        self._header: str | None = None
+
+    def circuit(self, header: str) -> _CircuitSink:
+        return _CircuitSink(self, header)
+
+    def write(self, header: str, line: str) -> None:
+        if header != self._header:
+            self._header = header
+            self.file.write(header + "\n")
+        if line != header + "\n":
+            self.file.write(line)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _CircuitSink:
+    """A circuit's view of a :class:`SharedSink` (what :class:`CallTrace` writes to)."""
+
+    def __init__(self, shared: SharedSink, header: str):
+        self.shared, self.header = shared, header
+
+    def write(self, line: str) -> None:
+        self.shared.write(self.header, line)
+
+
 def _format(entry: tuple) -> str:
     t, kind = entry[0], entry[1]
     if kind == "CAS":

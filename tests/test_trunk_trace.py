@@ -79,7 +79,6 @@ def test_trace_from_the_configuration_and_at_run_time(rt, tmp_path, capsys):
 
 def test_trace_refusals(rt, tmp_path):
     for kw, code in (({"trunk": "nope"}, "not_found"),
-                     ({"trunk": "pstn-r2", "path": str(tmp_path / "r2.pcap")}, "bad_state"),
                      ({"trunk": "pstn-isup", "path": 7}, "bad_params"),
                      ({"trunk": "pstn-isup", "path": str(tmp_path / "no" / "x.pcap")},
                       "failed")):
@@ -87,6 +86,24 @@ def test_trace_refusals(rt, tmp_path):
             rt.ops.trunk_trace(**kw)
         assert e.value.code == code
     assert rt.trunks["pstn-isup"].trace_path is None
+
+
+def test_r2_trunk_traces_every_circuit_to_one_live_log(rt, tmp_path, capsys):
+    """An R2 trunk's trace is the text log of :mod:`r2.trace` for all its circuits (each
+    circuit's lines under its header), read back by `cti decode`; a station board has no
+    signalling to trace."""
+    rt.kernel.run_for(1.0)
+    log = tmp_path / "pstn-r2.r2log"
+    rt.ops.trunk_trace("pstn-r2", str(log))
+    calls = [_call_through(rt, "pstn-r2") for _ in range(2)]
+    rt.ops.trunk_trace("pstn-r2")
+    records = _decoded(capsys, log)
+    assert {r["circuit"] for r in records} >= {1} and all(r["layer"] == "r2" for r in records)
+    assert sum(r["message"] == "offered" for r in records) == 0  # the PSTN side places them
+    assert sum(r["message"] == "released" for r in records) == len(calls)
+    assert any(r["message"].startswith("MF fwd") for r in records)
+    with pytest.raises(ValueError, match="no signalling link"):
+        rt.stations.trace(str(tmp_path / "x"))
 
 
 def test_cti_trace_command_through_the_api(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """``cti trace TRUNK FILE`` / ``cti trace TRUNK --stop``: the signalling of a running kernel's
-trunk (ISDN D-channel, SS7 links) to a pcap file on the kernel's host, through its control
-API (``trunk.trace``).  ``--seconds N`` stops again after N seconds.  The file reads with
-``cti decode FILE`` and tshark."""
+trunk to a file on the kernel's host, through its control API (``trunk.trace``): pcap for an
+ISDN D-channel or SS7 links (``cti decode FILE``, tshark), the ``.r2log`` text trace of its
+circuits for R2 (``cti decode``).  ``--seconds N`` stops again after N seconds."""
 
 from __future__ import annotations
 
@@ -51,9 +51,11 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("trace", help="a running kernel's trunk signalling to a pcap file")
+    p = sub.add_parser("trace", help="a running kernel's trunk signalling to a file (pcap, "
+                                      ".r2log)")
     p.add_argument("trunk", help="trunk name (see `cti links`)")
-    p.add_argument("file", nargs="?", help="pcap file to write (on the kernel's host)")
+    p.add_argument("file", nargs="?", help="file to write on the kernel's host (pcap; .r2log "
+                                            "for R2)")
     p.add_argument("--stop", action="store_true", help="stop tracing and close the file")
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
     _common(p)

@@ -14,6 +14,7 @@ from cti.trunks.base import VOICE_TIMESLOTS, TrunkBase
 from drivers.base import Span
 from r2.call import CircuitBusy
 from r2.media import R2Span
+from r2.trace import SharedSink
 from r2.variants import Q850
 
 # Q.850 cause -> the R2 refusal the backward register signals (group B)
@@ -36,6 +37,7 @@ class R2Trunk(TrunkBase):
         for i, t in enumerate(self.timeslots):
             span.cas_tx(t, int(self._sent[i]))
         self._next = 0
+        self._sink: SharedSink | None = None  # the live .r2log of trace()
         kernel.add_stage(self)
 
     # --- kernel stage ---------------------------------------------------------------------
@@ -134,6 +136,22 @@ class R2Trunk(TrunkBase):
 
     def release(self, call: Call) -> None:
         self._circuit(call).hangup()
+
+    def trace(self, path: str | None) -> str | None:
+        """Every circuit's line and register signals, live, to the text log ``path``
+        (``.r2log``: read back by ``cti decode``), or stop with None."""
+        if self._sink is not None:
+            for c in self.r2.channels:
+                c.log_to(None)
+            self._sink.close()
+            self._sink = None
+            self.trace_path = None
+        if path is not None:
+            self._sink = SharedSink(open(path, "w", buffering=1))  # noqa: SIM115 - kept open
+            for c in self.r2.channels:
+                c.log_to(self._sink)
+        self.trace_path = path
+        return path
 
     def status(self) -> dict[str, Any]:
         d = super().status()
