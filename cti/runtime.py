@@ -99,7 +99,7 @@ class Runtime:
         self.centre = CallCentre(k, self.media, DialPlan(routes), self.queues, self.cdr,
                                  plan=kc["tone_plan"], trunks=self.trunks, groups=self.groups,
                                  stations=self.stations,
-                                 on_error=self.errors.append, flows=self.flows)
+                                 on_error=self._error, flows=self.flows)
         for i, t in enumerate(cfg["trunk"]):
             self.trunks[t["name"]] = self._trunk(i, t)
             if t["trace"]:
@@ -168,6 +168,12 @@ class Runtime:
             self.boards[name] = board
             self.kernel.add_ticker(board)
             self.spans[f"{name}:1"] = board.spans[0]
+
+    def _error(self, message: str) -> None:
+        """A call-centre failure (logged by the centre); the first 1000 are kept, as the
+        kernel keeps its handlers' (a long-running system must not grow without bound)."""
+        if len(self.errors) < 1000:
+            self.errors.append(message)
 
     def _relative(self, path: str) -> str:
         """A path of the configuration, relative to the file's directory."""
