@@ -16,6 +16,7 @@ from glob import glob
 import numpy
 from Cython.Build import cythonize
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 PACKAGES = ("core", "timeslot", "drivers", "isdn", "ss7", "r2", "cti")
 
@@ -48,4 +49,27 @@ for ext in extensions:
     ext.extra_compile_args += ["-O3", "-fno-math-errno", "-Wno-unused-function"]
     ext.define_macros += [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
-setup(ext_modules=extensions)
+
+
+class BuildExt(build_ext):
+    """Compile each C file of csrc/ once, then link the extensions with those objects.
+    Several extensions name the same file (csrc/g711.c, csrc/ring.c); compiled per
+    extension under ``build_ext -j`` they wrote the same object file at the same time, and
+    an extension could link a half-written one (an undefined symbol at import)."""
+
+    def build_extensions(self) -> None:
+        shared = sorted({s for e in self.extensions for s in e.sources if s.startswith("csrc")})
+        if shared:
+            objects = self.compiler.compile(
+                shared, output_dir=self.build_temp, include_dirs=["csrc"], depends=headers,
+                extra_postargs=["-O3", "-fno-math-errno", "-fPIC"])
+            built = dict(zip(shared, objects, strict=True))
+            for e in self.extensions:
+                mine = [s for s in e.sources if s in built]
+                e.extra_objects = [*e.extra_objects, *(built[s] for s in mine)]
+                e.depends = [*e.depends, *mine]  # a changed C file relinks the extension
+                e.sources = [s for s in e.sources if s not in built]
+        super().build_extensions()
+
+
+setup(ext_modules=extensions, cmdclass={"build_ext": BuildExt})
