@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -117,15 +118,26 @@ class TrunkBase:
         return self.link_up and (self.span is None or not self.span.status().alarms)
 
     def trace(self, path: str | None) -> str | None:
-        """Write the trunk's signalling to the pcap file ``path`` from now on (None: stop
-        and close the file); returns the file being written.  Only trunks with a
-        signalling link (ISDN D-channel, SS7 links) have something to trace."""
+        """Write the trunk's signalling to the file ``path`` from now on (None: stop and
+        close the file); returns the file being written.  A trace already running is
+        closed first."""
+        if self.trace_path is not None:
+            self._stop_trace()
+            self.trace_path = None
+        if path is not None:
+            self._start_trace(path)
+            self.trace_path = path
+        return path
+
+    def _start_trace(self, path: str) -> None:
+        """Open ``path`` and record the signalling into it (trunks with signalling)."""
         raise ValueError(f"trunk {self.name} ({self.kind}) has no signalling link to trace")
+
+    def _stop_trace(self) -> None:
+        """Stop recording and close the file."""
 
     def trace_epoch(self) -> float:
         """What turns the kernel clock into pcap timestamps (seconds since 1970)."""
-        import time
-
         return time.time() - self.kernel.now()
 
     def free_channels(self) -> list[int]:

@@ -113,16 +113,13 @@ class IsdnTrunk(TrunkBase):
     def release(self, call: Call) -> None:
         self.drop(call, 16)
 
-    def trace(self, path: str | None) -> str | None:
-        """The D-channel to pcap (LINKTYPE_LINUX_LAPD 177), or stop with None."""
-        if self.stack.tracer is not None:
-            self.stack.tracer.close()
-            self.stack.tracer = None
-            self.trace_path = None
-        if path is not None:
-            self.stack.trace_to(path, self.trace_epoch())
-        self.trace_path = path
-        return path
+    def _start_trace(self, path: str) -> None:
+        """The D-channel to pcap (LINKTYPE_LINUX_LAPD 177)."""
+        self.stack.trace_to(path, self.trace_epoch())
+
+    def _stop_trace(self) -> None:
+        self.stack.tracer.close()
+        self.stack.tracer = None
 
     @property
     def link_up(self) -> bool:

@@ -137,21 +137,18 @@ class R2Trunk(TrunkBase):
     def release(self, call: Call) -> None:
         self._circuit(call).hangup()
 
-    def trace(self, path: str | None) -> str | None:
+    def _start_trace(self, path: str) -> None:
         """Every circuit's line and register signals, live, to the text log ``path``
-        (``.r2log``: read back by ``cti decode``), or stop with None."""
-        if self._sink is not None:
-            for c in self.r2.channels:
-                c.log_to(None)
-            self._sink.close()
-            self._sink = None
-            self.trace_path = None
-        if path is not None:
-            self._sink = SharedSink(open(path, "w", buffering=1))  # noqa: SIM115 - kept open
-            for c in self.r2.channels:
-                c.log_to(self._sink)
-        self.trace_path = path
-        return path
+        (``.r2log``: read back by ``cti decode``)."""
+        self._sink = SharedSink(open(path, "w", buffering=1))  # noqa: SIM115 - kept open
+        for c in self.r2.channels:
+            c.log_to(self._sink)
+
+    def _stop_trace(self) -> None:
+        for c in self.r2.channels:
+            c.log_to(None)
+        self._sink.close()
+        self._sink = None
 
     def status(self) -> dict[str, Any]:
         d = super().status()

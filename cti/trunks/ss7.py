@@ -132,16 +132,13 @@ class SignallingPointTrunk(TrunkBase):
             return pass_on(su)
         return unit
 
-    def trace(self, path: str | None) -> str | None:
-        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = SLC), or stop."""
-        if self.tracer is not None:
-            self.tracer.close()
-            self.tracer = None
-            self.trace_path = None
-        if path is not None:
-            self.tracer = LinkTracer(path, self.kernel.loop, self.trace_epoch())
-        self.trace_path = path
-        return path
+    def _start_trace(self, path: str) -> None:
+        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = SLC)."""
+        self.tracer = LinkTracer(path, self.kernel.loop, self.trace_epoch())
+
+    def _stop_trace(self) -> None:
+        self.tracer.close()
+        self.tracer = None
 
     def _poll(self) -> None:
         for transport, receive in self._receivers:
