@@ -496,9 +496,15 @@ def channel(number: int | None, exclusive: bool = True, pri: bool = True) -> IE:
     if not pri:
         return make("channel_id", interface_id_present=False, pri=False, exclusive=exclusive,
                     dchan=False, selection=number)
+    return channel_list([number], exclusive)
+
+
+def channel_list(numbers: Iterable[int], exclusive: bool = True) -> IE:
+    """Channel identification of a primary rate interface naming B-channels by number
+    (4.5.13: octet 3.3 repeated), e.g. for RESTART or SERVICE of several channels."""
     return make("channel_id", interface_id_present=False, pri=True, exclusive=exclusive,
                 dchan=False, selection=1, coding=0, map=False, element_type=3,
-                channels=[number])
+                channels=list(numbers))
 
 
 @lru_cache(maxsize=4096)

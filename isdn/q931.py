@@ -217,9 +217,7 @@ class CallControl:
             return [ies.restart_indicator(7)]
         if not self.variant.pri:
             return [self.channel_ie(key[0]), ies.restart_indicator(0)]
-        return [ies.make("channel_id", interface_id_present=False, pri=True, exclusive=True,
-                         dchan=False, selection=1, coding=0, map=False, element_type=3,
-                         channels=list(key)), ies.restart_indicator(0)]
+        return [ies.channel_list(key), ies.restart_indicator(0)]
 
     def _send_restart(self, key: tuple[int, ...] | None) -> None:
         msg = Message("RESTART", 0, False, self._restart_ies(key), self.cr_len)

@@ -111,9 +111,7 @@ class Maintenance:
         change = ies.make("change_status", preference=1 if key else 0, status=status)
         if not key:
             return [change]
-        return [change, ies.make("channel_id", interface_id_present=False, pri=True,
-                                 exclusive=True, dchan=False, selection=1, coding=0, map=False,
-                                 element_type=3, channels=list(key))]
+        return [change, ies.channel_list(key)]
 
     def _event(self, kind: str, key: tuple[int, ...], status: int, **detail: Any) -> None:
         self.cc.emit(Event(kind, detail={"channels": list(key) or None,
