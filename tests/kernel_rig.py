@@ -3,9 +3,10 @@ trunk and media tests; ``offered`` collects the calls the cc side is offered."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
-from cti.calls import Call
+from cti.calls import Call, CallState
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from drivers.base import Signalling, SpanConfig
@@ -60,3 +61,26 @@ spans = {spans}
 path = "{tmp_path / 'crm.db'}"
 """)
     return Config.load(str(path))
+
+
+async def answered_call(kernel: Kernel, media: MediaEngine, offered: list[Call], trunk,
+                        clearer: str, dnis: str = "4000",
+                        ani: str = "0212345678") -> tuple[Call, Call, object]:
+    """A call placed on ``trunk`` to the far side, alerted and answered there, DTMF "38"
+    sent through it and collected at the far end, then cleared by ``clearer`` ("caller" or
+    "called") with cause 16: (outgoing call, offered call, the collection's result)."""
+    out = Call(trunk=trunk, direction="out", dnis=dnis, ani=ani, clock=kernel.now)
+    out.dial()
+    await asyncio.sleep(0.5)
+    inc = offered[0]
+    inc.alert()
+    await out.wait(CallState.ALERTING, timeout=5)
+    inc.answer()
+    await out.wait(CallState.CONNECTED, timeout=5)
+    collect = asyncio.ensure_future(media.collect(inc.slot, max_digits=2, terminators=""))
+    await media.send_dtmf(out.slot, "38")
+    digits = await collect
+    (out if clearer == "caller" else inc).drop(16)
+    await out.wait(CallState.RELEASED, timeout=10)
+    await inc.wait(CallState.RELEASED, timeout=10)
+    return out, inc, digits

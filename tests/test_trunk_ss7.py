@@ -9,7 +9,7 @@ import pytest
 
 from cti.calls import Call, CallState
 from cti.trunks.ss7 import Ss7Trunk
-from tests.kernel_rig import back_to_back
+from tests.kernel_rig import answered_call, back_to_back
 
 
 @pytest.fixture
@@ -26,24 +26,7 @@ def isup():
 def test_isup_call_answer_media_and_release_cause(isup):
     kernel, media, pstn, cc, offered = isup
 
-    async def scenario():
-        out = Call(trunk=pstn, direction="out", dnis="4000", ani="0212345678", clock=kernel.now)
-        out.dial()
-        await asyncio.sleep(0.5)
-        inc = offered[0]
-        inc.alert()
-        await out.wait(CallState.ALERTING, timeout=5)
-        inc.answer()
-        await out.wait(CallState.CONNECTED, timeout=5)
-        collect = asyncio.ensure_future(media.collect(inc.slot, max_digits=2, terminators=""))
-        await media.send_dtmf(out.slot, "38")
-        digits = await collect
-        inc.drop(16)
-        await out.wait(CallState.RELEASED, timeout=10)
-        await inc.wait(CallState.RELEASED, timeout=10)
-        return out, inc, digits
-
-    out, inc, digits = kernel.run(scenario())
+    out, inc, digits = kernel.run(answered_call(kernel, media, offered, pstn, "called"))
     assert (inc.dnis, inc.ani) == ("4000", "0212345678")
     assert inc.slot == out.slot + 32 and digits.digits == "38"
     assert out.cause == 16

@@ -13,7 +13,7 @@ from cti.calls import Call, CallState
 from cti.trunks.ss7 import layer_timers
 from cti.trunks.tup import CAUSE_SIGNAL, SIGNAL_CAUSE, TupTrunk
 from ss7.tup import UNSUCCESSFUL
-from tests.kernel_rig import back_to_back, sim_config
+from tests.kernel_rig import answered_call, back_to_back, sim_config
 
 OPC, DPC = 0x0A0B0C, 0x0A0B0D  # China national 24-bit signalling point codes
 
@@ -39,23 +39,7 @@ def _placed(kernel, pstn, dnis: str, ani: str = "") -> Call:
 def test_tup_call_answer_media_and_caller_clears(tup):
     kernel, media, pstn, cc, offered = tup
 
-    async def scenario():
-        out = _placed(kernel, pstn, "4000", "0212345678")
-        await asyncio.sleep(0.5)
-        inc = offered[0]
-        inc.alert()
-        await out.wait(CallState.ALERTING, timeout=5)
-        inc.answer()
-        await out.wait(CallState.CONNECTED, timeout=5)
-        collect = asyncio.ensure_future(media.collect(inc.slot, max_digits=2, terminators=""))
-        await media.send_dtmf(out.slot, "38")
-        digits = await collect
-        out.drop(16)  # CLF, answered by RLG
-        await inc.wait(CallState.RELEASED, timeout=10)
-        await out.wait(CallState.RELEASED, timeout=10)
-        return out, inc, digits
-
-    out, inc, digits = kernel.run(scenario())
+    out, inc, digits = kernel.run(answered_call(kernel, media, offered, pstn, "caller"))
     assert (inc.dnis, inc.ani) == ("4000", "0212345678")
     assert inc.slot == out.slot + 32 and digits.digits == "38"
     assert out.cause == 16 and inc.cause == 16
