@@ -191,34 +191,45 @@ class Ss7Node:
                        timers=tup_timers) if tup or tup_listener is not None else None
         self.tracer = tracer
         self.mtp2_timers = {**VARIANT_TIMERS[variant].get("mtp2", {}), **(mtp2_timers or {})}
-        self._link_numbers = 0
+        # each link with its MTP2's own send and receive (tracing wraps them, see trace())
+        self._links: list[tuple[SignallingLink, Callable[[bytes], Any],
+                                Callable[[bytes], Any]]] = []
 
     def linkset(self, adjacent: int, name: str | None = None) -> Linkset:
         ls = self.mtp3.linksets.get(adjacent)
         return ls or self.mtp3.add_linkset(name or f"ls{adjacent}", adjacent)
 
     def add_link(self, adjacent: int, slc: int, send: Callable[[bytes], Any]) -> SignallingLink:
-        """A link toward ``adjacent``; returns it (feed received units to ``link.mtp2.receive``)."""
-        number = self._link_numbers
-        self._link_numbers += 1
-        tracer = self.tracer
-        if tracer is not None:
-            raw_send = send
-
-            def send(su: bytes) -> None:
-                tracer.record(number, True, su)
-                raw_send(su)
-
+        """A link toward ``adjacent``; returns it (feed received units to ``link.mtp2.receive``,
+        looked up at each unit: tracing replaces it)."""
         link = self.linkset(adjacent).add_link(slc, send, self.mtp2_timers)
-        if tracer is not None:
-            rx = link.mtp2.receive
-
-            def receive(su: bytes) -> None:
-                tracer.record(number, False, su)
-                rx(su)
-
-            link.mtp2.receive = receive  # type: ignore[method-assign]
+        self._links.append((link, link.mtp2.send_frame, link.mtp2.receive))
+        self._trace_link(len(self._links) - 1)
         return link
+
+    def trace(self, tracer: LinkTracer | None) -> None:
+        """Record every link's signal units to ``tracer`` from now on, link number = order
+        of :meth:`add_link` (None: stop; untraced links pay nothing per unit)."""
+        self.tracer = tracer
+        for number in range(len(self._links)):
+            self._trace_link(number)
+
+    def _trace_link(self, number: int) -> None:
+        link, send, receive = self._links[number]
+        tracer = self.tracer
+        if tracer is None:
+            link.mtp2.send_frame, link.mtp2.receive = send, receive
+            return
+
+        def traced_send(su: bytes) -> None:
+            tracer.record(number, True, su)
+            send(su)
+
+        def traced_receive(su: bytes) -> None:
+            tracer.record(number, False, su)
+            receive(su)
+
+        link.mtp2.send_frame, link.mtp2.receive = traced_send, traced_receive
 
     def start(self) -> None:
         self.mtp3.start()

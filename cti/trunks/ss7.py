@@ -5,7 +5,7 @@ numbering (Q.763 1.2: the CIC is assigned by bilateral agreement)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from core.q850 import NO_CHANNEL_AVAILABLE
@@ -108,13 +108,11 @@ class SignallingPointTrunk(TrunkBase):
         self.node = Ss7Node(kernel.loop, opc, variant=variant, **listener,
                             **{f"{layer}_timers": t or None for layer, t in layers.items()})
         self.user = getattr(self.node, self.user_part)
-        self.tracer: LinkTracer | None = None
-        self.links = [self.node.add_link(dpc, slc, self._traced(slc, True, t.send))
-                      for slc, t in enumerate(transports)]
+        self.links = [self.node.add_link(dpc, slc, t.send) for slc, t in enumerate(transports)]
         self.link = self.links[0]
-        self._receivers = [(t, RepeatFilter(self._traced(slc, False, link.mtp2.receive)))
-                           for slc, (t, link) in enumerate(zip(transports, self.links,
-                                                               strict=True))]
+        # MTP2's receive is looked up per unit: tracing the node replaces it
+        self._receivers = [(t, RepeatFilter(lambda su, mtp2=link.mtp2: mtp2.receive(su)))
+                           for t, link in zip(transports, self.links, strict=True)]
         self.channels = [32 * k + t for k in range(max(1, len(self.spans))) for t in self.timeslots]
         self.user.add_circuits(dpc, [cic_base + ch for ch in self.channels])
         self.continuity = (None if span is None else
@@ -122,23 +120,14 @@ class SignallingPointTrunk(TrunkBase):
         kernel.after_tick.append(self._poll)
         self.node.start()
 
-    def _traced(self, number: int, sent: bool, pass_on: Callable[[bytes], Any]
-                ) -> Callable[[bytes], Any]:
-        """``pass_on`` with the unit recorded first while the trunk is traced (the units
-        received after the repeat filter: changes of link status and MSUs)."""
-        def unit(su: bytes) -> Any:
-            if self.tracer is not None:
-                self.tracer.record(number, sent, su)
-            return pass_on(su)
-        return unit
-
     def _start_trace(self, path: str) -> None:
-        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = SLC)."""
-        self.tracer = LinkTracer(path, self.kernel.loop, self.trace_epoch())
+        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = SLC; received units
+        after the repeat filter: changes of link status and MSUs)."""
+        self.node.trace(LinkTracer(path, self.kernel.loop, self.trace_epoch()))
 
     def _stop_trace(self) -> None:
-        self.tracer.close()
-        self.tracer = None
+        self.node.tracer.close()
+        self.node.trace(None)
 
     def _poll(self) -> None:
         for transport, receive in self._receivers:
