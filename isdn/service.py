@@ -72,8 +72,8 @@ class Maintenance:
     # --- received -------------------------------------------------------------------------
     def receive(self, msg: Message) -> None:
         cs = msg.get("change_status")
-        key = self._channels(msg)
-        if cs is None or key is None:
+        key = None if cs is None else self._channels(msg, cs)
+        if key is None:
             self.cc.counters["ignored"] += 1  # nothing to act on: no mandatory contents
             return
         if msg.name == "SERVICE":
@@ -88,9 +88,8 @@ class Maintenance:
                 self._apply(key, cs["status"])
             self._event("service_ack", key, cs["status"], acknowledged=entry is not None)
 
-    def _channels(self, msg: Message) -> tuple[int, ...] | None:
-        cs = msg.get("change_status")
-        if cs is not None and not cs["preference"]:
+    def _channels(self, msg: Message, cs: dict) -> tuple[int, ...] | None:
+        if not cs["preference"]:
             return ()  # the interface
         v = msg.get("channel_id")
         chans = tuple(v.get("channels") or ()) if v else ()

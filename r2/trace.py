@@ -77,8 +77,7 @@ class SharedSink:
         if header != self._header:
             self._header = header
             self.file.write(header + "\n")
-        if line != header + "\n":
-            self.file.write(line)
+        self.file.write(line)
 
     def close(self) -> None:
         self.file.close()
