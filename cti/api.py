@@ -48,7 +48,9 @@ class ApiServer:
     def __init__(self, token: str | None = None, host: str = "127.0.0.1", port: int = 0):
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the control API listens on the loopback interface only")
-        self.token = token or secrets.token_urlsafe(24)
+        # hex: a generated token never starts with "-", which `--token VALUE` would take
+        # for an option (a 1-in-64 chance with URL-safe base64 made CLI calls fail)
+        self.token = token or secrets.token_hex(24)
         self.host = host
         self.port = port
         self.ops: dict[str, tuple[Handler, str]] = {}
