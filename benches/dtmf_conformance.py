@@ -21,8 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import dsp_signals as s  # noqa: E402
-from timeslot.capacity_dtmf import spandsp  # noqa: E402
 from timeslot.dtmf import DtmfDetector  # noqa: E402
+from timeslot.spandsp_abi import spandsp  # noqa: E402
 
 Receiver = Callable[[np.ndarray], str]
 

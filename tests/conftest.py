@@ -29,6 +29,16 @@ def need_library(name: str) -> str:
     return path
 
 
+def need_spandsp():
+    """(ffi, lib) of libspandsp through cffi (timeslot.spandsp_abi), or skip the test."""
+    from timeslot.spandsp_abi import spandsp
+    need_library("spandsp")
+    peer = spandsp()
+    if peer is None:
+        pytest.skip("cffi not installed")
+    return peer
+
+
 def need_program(name: str) -> str:
     path = shutil.which(name)
     if path is None:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import dsp_signals as s
-from tests.conftest import need_library, need_program
+from tests.conftest import need_program, need_spandsp
 from timeslot.dtmf import DtmfDetector
 from timeslot.events import Event, Kind
 from timeslot.g711 import ulaw_encode
@@ -198,12 +198,7 @@ def test_digits_in_speech_are_found(speech):
 @pytest.mark.interop
 def test_spandsp_generated_digits():
     """An independent generator: spandsp's dtmf_tx (its default level and 50/55 ms timing)."""
-    from timeslot.capacity_dtmf import spandsp
-    need_library("spandsp")
-    peer = spandsp()
-    if peer is None:
-        pytest.skip("cffi not installed")
-    ffi, lib = peer
+    ffi, lib = need_spandsp()
     tx = lib.dtmf_tx_init(ffi.NULL)
     lib.dtmf_tx_put(tx, s.DIGITS.encode(), len(s.DIGITS))
     buf = np.zeros(16 * 1000, np.int16)

@@ -9,6 +9,7 @@ from dsp_signals import alaw_encode, amplitude
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import need_spandsp
 from timeslot.events import Kind
 from timeslot.faxtone import NAMES, FaxToneDetector
 
@@ -105,13 +106,6 @@ def test_reset_drops_the_tone_in_progress():
         d.reset(1)
 
 
-SPANDSP_TX = """
-typedef struct modem_connect_tones_tx_state_s modem_connect_tones_tx_state_t;
-modem_connect_tones_tx_state_t *modem_connect_tones_tx_init(modem_connect_tones_tx_state_t *s,
-                                                            int tone_type);
-int modem_connect_tones_tx(modem_connect_tones_tx_state_t *s, int16_t amp[], int len);
-int modem_connect_tones_tx_free(modem_connect_tones_tx_state_t *s);
-"""
 
 
 @pytest.mark.interop
@@ -120,11 +114,7 @@ int modem_connect_tones_tx_free(modem_connect_tones_tx_state_t *s);
 def test_spandsp_generated_tones(tone_type, expect):
     """spandsp's modem_connect_tones_tx: 1 CNG, 2 ANS, 3 ANS with phase reversals, 4 and 5
     the same amplitude-modulated (V.8 ANSam, 15 Hz AM)."""
-    from conftest import need_library
-    cffi = pytest.importorskip("cffi")
-    ffi = cffi.FFI()
-    ffi.cdef(SPANDSP_TX)
-    lib = ffi.dlopen(need_library("spandsp"))
+    ffi, lib = need_spandsp()
     s = lib.modem_connect_tones_tx_init(ffi.NULL, tone_type)
     buf = np.zeros(6 * RATE, np.int16)
     n = lib.modem_connect_tones_tx(s, ffi.cast("int16_t *", ffi.from_buffer(buf)), buf.size)

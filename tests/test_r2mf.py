@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import dsp_signals as s
-from tests.conftest import need_library
+from tests.conftest import need_spandsp
 from timeslot.events import Event, Kind
 from timeslot.r2mf import R2MfDetector
 
@@ -190,12 +190,7 @@ def test_any_bytes_any_split_same_events(data, size, direction):
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_spandsp_generated_signals(direction):
     """An independent generator: spandsp's r2_mf_tx, signals 1..15 ("1234567890BCDEF")."""
-    from timeslot.capacity_dtmf import spandsp
-    need_library("spandsp")
-    peer = spandsp()
-    if peer is None:
-        pytest.skip("cffi not installed")
-    ffi, lib = peer
+    ffi, lib = need_spandsp()
     tx = lib.r2_mf_tx_init(ffi.NULL, direction == "forward")
     parts = []
     for ch in b"1234567890BCDEF":

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import need_spandsp
 from timeslot.g711 import decode
 from timeslot.tonegen import (
     R2_BACKWARD,
@@ -160,34 +161,12 @@ def test_generate_into_buffer_and_bad_arguments():
         ToneGenerator(0)
 
 
-SPANDSP_RX = """
-typedef struct dtmf_rx_state_s dtmf_rx_state_t;
-typedef void (*digits_rx_callback_t)(void *user_data, const char *digits, int len);
-dtmf_rx_state_t *dtmf_rx_init(dtmf_rx_state_t *s, digits_rx_callback_t callback, void *user_data);
-int dtmf_rx(dtmf_rx_state_t *s, const int16_t amp[], int samples);
-size_t dtmf_rx_get(dtmf_rx_state_t *s, char *digits, int max);
-int dtmf_rx_free(dtmf_rx_state_t *s);
-typedef struct r2_mf_rx_state_s r2_mf_rx_state_t;
-typedef void (*tone_report_func_t)(void *user_data, int code, int level, int delay);
-r2_mf_rx_state_t *r2_mf_rx_init(r2_mf_rx_state_t *s, int fwd, tone_report_func_t callback,
-                                void *user_data);
-int r2_mf_rx(r2_mf_rx_state_t *s, const int16_t amp[], int samples);
-int r2_mf_rx_get(r2_mf_rx_state_t *s);
-int r2_mf_rx_free(r2_mf_rx_state_t *s);
-"""
 
-
-def _spandsp():
-    from conftest import need_library
-    cffi = pytest.importorskip("cffi")
-    ffi = cffi.FFI()
-    ffi.cdef(SPANDSP_RX)
-    return ffi, ffi.dlopen(need_library("spandsp"))
 
 
 @pytest.mark.interop
 def test_spandsp_decodes_our_dtmf():
-    ffi, lib = _spandsp()
+    ffi, lib = need_spandsp()
     digits = "0123456789*#ABCD"
     x = decode(synth(f"dtmf:{digits}", law="alaw", on_ms=50, off_ms=50), "alaw")
     s = lib.dtmf_rx_init(ffi.NULL, ffi.NULL, ffi.NULL)
@@ -201,7 +180,7 @@ def test_spandsp_decodes_our_dtmf():
 @pytest.mark.interop
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_spandsp_decodes_our_r2_signals(direction):
-    ffi, lib = _spandsp()
+    ffi, lib = need_spandsp()
     codes = "1234567890BCDEF"      # spandsp's names for signals 1..15
     s = lib.r2_mf_rx_init(ffi.NULL, direction == "forward", ffi.NULL, ffi.NULL)
     g = ToneGenerator(1, "alaw")

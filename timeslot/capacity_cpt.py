@@ -11,8 +11,6 @@ cheapest way to be driven; ours takes A-law 20 ms blocks through the Python API.
 
 from __future__ import annotations
 
-import ctypes.util
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -20,6 +18,7 @@ import numpy as np
 from core.bench import BenchResult, cpu_seconds
 from timeslot.cpt import CallProgressDetector
 from timeslot.g711 import alaw_decode, alaw_encode
+from timeslot.spandsp_abi import spandsp
 from timeslot.tonegen import synth
 from timeslot.toneplans import plan as get_plan
 
@@ -27,35 +26,8 @@ RATE = 8000
 BLOCK = 160
 LOAD = ("dial", "ringback", "busy", "congestion", "sit", None)
 
-SPANDSP_CDEF = """
-typedef struct super_tone_rx_descriptor_s super_tone_rx_descriptor_t;
-typedef struct super_tone_rx_state_s super_tone_rx_state_t;
-typedef void (*tone_report_func_t)(void *user_data, int code, int level, int delay);
-super_tone_rx_descriptor_t *super_tone_rx_make_descriptor(super_tone_rx_descriptor_t *desc);
-int super_tone_rx_add_tone(super_tone_rx_descriptor_t *desc);
-int super_tone_rx_add_element(super_tone_rx_descriptor_t *desc, int tone, int f1, int f2,
-                              int min, int max);
-super_tone_rx_state_t *super_tone_rx_init(super_tone_rx_state_t *s,
-                                          super_tone_rx_descriptor_t *desc,
-                                          tone_report_func_t callback, void *user_data);
-int super_tone_rx(super_tone_rx_state_t *s, const int16_t amp[], int samples);
-int super_tone_rx_free(super_tone_rx_state_t *s);
-"""
 
 
-@cache
-def spandsp() -> tuple[Any, Any] | None:
-    """(ffi, lib) of libspandsp through cffi ABI mode, or None when either is missing."""
-    try:
-        import cffi
-    except ImportError:
-        return None
-    path = ctypes.util.find_library("spandsp")
-    if path is None:
-        return None
-    ffi = cffi.FFI()
-    ffi.cdef(SPANDSP_CDEF)
-    return ffi, ffi.dlopen(path)
 
 
 def traffic(channels: int, seconds: float, seed: int = 1) -> np.ndarray:

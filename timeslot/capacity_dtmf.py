@@ -11,9 +11,7 @@ The helpers here serve timeslot/capacity_r2.py too.
 
 from __future__ import annotations
 
-import ctypes.util
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,6 +19,7 @@ import numpy as np
 from core.bench import BenchResult, cpu_seconds
 from timeslot.dtmf import DtmfDetector
 from timeslot.g711 import alaw_decode, alaw_encode
+from timeslot.spandsp_abi import spandsp
 
 RATE = 8000
 BLOCK = 160
@@ -29,47 +28,8 @@ KEYS = "123A456B789C*0#D"
 LOW = (697.0, 770.0, 852.0, 941.0)
 HIGH = (1209.0, 1336.0, 1477.0, 1633.0)
 
-SPANDSP_CDEF = """
-typedef struct dtmf_rx_state_s dtmf_rx_state_t;
-typedef void (*digits_rx_callback_t)(void *user_data, const char *digits, int len);
-dtmf_rx_state_t *dtmf_rx_init(dtmf_rx_state_t *s, digits_rx_callback_t callback, void *user_data);
-int dtmf_rx(dtmf_rx_state_t *s, const int16_t amp[], int samples);
-size_t dtmf_rx_get(dtmf_rx_state_t *s, char *digits, int max);
-int dtmf_rx_free(dtmf_rx_state_t *s);
-typedef struct r2_mf_rx_state_s r2_mf_rx_state_t;
-typedef void (*tone_report_func_t)(void *user_data, int code, int level, int delay);
-r2_mf_rx_state_t *r2_mf_rx_init(r2_mf_rx_state_t *s, int fwd, tone_report_func_t callback,
-                                void *user_data);
-int r2_mf_rx(r2_mf_rx_state_t *s, const int16_t amp[], int samples);
-int r2_mf_rx_get(r2_mf_rx_state_t *s);
-int r2_mf_rx_free(r2_mf_rx_state_t *s);
-typedef struct dtmf_tx_state_s dtmf_tx_state_t;
-dtmf_tx_state_t *dtmf_tx_init(dtmf_tx_state_t *s);
-int dtmf_tx_put(dtmf_tx_state_t *s, const char *digits, int len);
-int dtmf_tx(dtmf_tx_state_t *s, int16_t amp[], int max_samples);
-int dtmf_tx_free(dtmf_tx_state_t *s);
-typedef struct r2_mf_tx_state_s r2_mf_tx_state_t;
-r2_mf_tx_state_t *r2_mf_tx_init(r2_mf_tx_state_t *s, int fwd);
-int r2_mf_tx_put(r2_mf_tx_state_t *s, char digit);
-int r2_mf_tx(r2_mf_tx_state_t *s, int16_t amp[], int samples);
-int r2_mf_tx_free(r2_mf_tx_state_t *s);
-"""
 
 
-@cache
-def spandsp() -> tuple[Any, Any] | None:
-    """(ffi, lib) for libspandsp through cffi ABI mode, or None when cffi or the library is
-    missing."""
-    try:
-        import cffi
-    except ImportError:
-        return None
-    path = ctypes.util.find_library("spandsp")
-    if path is None:
-        return None
-    ffi = cffi.FFI()
-    ffi.cdef(SPANDSP_CDEF)
-    return ffi, ffi.dlopen(path)
 
 
 def _tone(freqs: tuple[float, ...], dbm0: float, n: int, rng: np.random.Generator) -> np.ndarray:
