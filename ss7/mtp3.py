@@ -20,8 +20,14 @@
 * the signalling transfer point (``stp=True``, Q.704 2.3, 13): MSUs for other points are routed
   like local traffic; one for an inaccessible destination is discarded and answered with TFP
   (response method, T8); route set changes are broadcast as TFP/TFA (TFR as the national
-  option ``tfr``) to the adjacent points, TFP to the one the route goes through; RST/RSR are
-  answered (13.5.3); a restarting transfer point sends its routing status before its TRA.
+  option ``tfr``, after T11) to the adjacent points, TFP to the one the route goes through;
+  RST/RSR are answered (13.5.3); a restarting transfer point sends its routing status before
+  its TRA;
+* signalling route set congestion (Q.704 13.7, 13.9, one congestion level): a transfer point
+  whose link set toward a destination is congested sends TFC to the originating points of
+  the MSUs it carries there (one per 8) and answers RCT with TFC; an originating point marks
+  the route set congested, tells its users (MTP-STATUS) and tests it with RCT after T15, T16
+  waiting for a TFC before the congestion ends.
 """
 
 from __future__ import annotations
@@ -157,7 +163,9 @@ class SignallingLink(Machine):
         is still aligning) change nothing."""
 
     def mtp2_congestion(self, _link: Mtp2Link, active: bool) -> None:
-        self.linkset.mtp3.status_to_users(self.linkset.adjacent, "congested" if active else "ok")
+        mtp3 = self.linkset.mtp3
+        mtp3.link_congestion(self, active)
+        mtp3.status_to_users(self.linkset.adjacent, "congested" if active else "ok")
 
     # actions ----------------------------------------------------------------------------------
     def act_start(self) -> None:
@@ -412,6 +420,56 @@ class InhibitControl(Machine):
 
 
 
+# Signalling route set congestion at an originating point (Q.704 13.7, 13.9) with one
+# congestion level, the international network having no congestion priorities: a TFC marks
+# the route set congested (users get MTP-STATUS for each one, 11.2.3); T15 after the last TFC
+# starts the test - RCT toward the destination, priority one below the congestion status (0),
+# and T16 waits for the TFC a transfer point still congested answers it with; T16 expiring
+# ends the congestion (the status falls by its one level) and users are told.
+ROUTE_SET_CONGESTION_FSM = FsmTable("mtp3.route_set_congestion",
+                                    ["UNCONGESTED", "CONGESTED", "TESTING"], [
+    Row("UNCONGESTED", "TFC", "congested", "CONGESTED"),
+    Row("CONGESTED", "TFC", "wait_t15"),
+    Row("CONGESTED", "T15", "send_rct", "TESTING"),
+    Row("TESTING", "TFC", "wait_t15", "CONGESTED"),
+    Row("TESTING", "T16", "abated", "UNCONGESTED"),
+])
+CONGESTION_ENDED = "ok"  # MTP-STATUS cause when a route set or link is no longer congested
+
+
+class RouteSetCongestion(Machine):
+    """The congestion status of the route set toward ``dest`` and its test (Q.704 13.9)."""
+
+    fsm = ROUTE_SET_CONGESTION_FSM
+
+    def __init__(self, mtp3: Mtp3, dest: int):
+        self.state = "UNCONGESTED"
+        self.mtp3 = mtp3
+        self.dest = dest
+        self.timers = Timers(mtp3.timers.table, mtp3.scheduler)
+
+    def congested(self) -> None:
+        self.mtp3.log("route_set_congested", dest=self.dest)
+        self.wait_t15()
+
+    def wait_t15(self) -> None:
+        """13.9.2: each TFC updates the status; the test starts T15 after the last one."""
+        self.timers.stop("T16")
+        self.timers.start("T15", self.dispatch, "T15")
+
+    def send_rct(self) -> None:
+        """13.9.2: RCT toward the destination at priority 0; T16 waits for a TFC."""
+        mtp3 = self.mtp3
+        mtp3.transfer(SI_SNM, self.dest, 0, encode_snm(mtp3.variant, "RCT"))
+        mtp3.counters["tx_rct"] += 1
+        self.timers.start("T16", self.dispatch, "T16")
+
+    def abated(self) -> None:
+        """13.9.2: no TFC within T16 - the route set is no longer congested."""
+        self.mtp3.log("route_set_congestion_ended", dest=self.dest)
+        self.mtp3.status_to_users(self.dest, CONGESTION_ENDED)
+
+
 class Linkset:
     """The links to one adjacent signalling point, with load sharing by SLS (Q.704 4.2.1)."""
 
@@ -435,6 +493,11 @@ class Linkset:
             if lk.state == "AVAILABLE" and not lk.inhibited:  # SignallingLink.available
                 return True
         return False
+
+    @property
+    def congested(self) -> bool:
+        """Signalling link set congestion (Q.704 3.8): a link carrying traffic is congested."""
+        return any(lk.available and lk.mtp2.remote_busy for lk in self.links)
 
     @property
     def up(self) -> bool:
@@ -504,7 +567,7 @@ class Linkset:
         """TRA, preceded at a transfer point by the routing status (Q.704 9.2, 9.3)."""
         if self.mtp3.stp:
             self.told.clear()  # the adjacent point starts from "all allowed"
-            self.mtp3.announce(self, link)
+            self.mtp3.announce(self, link, now=True)
         self.send_mgmt(link, SI_SNM, encode_snm(self.mtp3.variant, "TRA"))
 
     def tra(self) -> None:
@@ -711,6 +774,11 @@ class Mtp3:
         self._t8: dict[int, Any] = {}  # T8 of each destination we sent TFP about
         self._via: dict[int, int | None] = {}  # dest -> adjacent point its traffic uses
         self._held: dict[int, list[bytes]] = {}  # dest -> MSUs held by T6 (Q.704 8.2)
+        self._t11: dict[int, Any] = {}  # T11 of each destination whose route became restricted
+        self._tfr_due: set[int] = set()  # restricted past T11: TFR is broadcast (13.4.2)
+        self._congested_links: set[SignallingLink] = set()  # MTP2 congestion onset (3.8)
+        self._tfc_count: dict[tuple[int, int, int], int] = {}  # (adjacent, opc, dest) -> MSUs
+        self.congestion: dict[int, RouteSetCongestion] = {}  # dest -> route set status (13.9)
         self.variant = VARIANTS[variant]
         self.pc = pc
         self.ni = ni
@@ -729,7 +797,8 @@ class Mtp3:
         self._log = log
         self.counters = {"rx_not_for_us": 0, "rx_bad": 0, "rx_wrong_ni": 0, "tx_no_route": 0,
                          "rx_route_set_test": 0, "tx_route_set_test": 0, "transferred": 0,
-                         "tx_route_status": 0}
+                         "tx_route_status": 0, "tx_tfc": 0, "rx_tfc": 0, "tx_rct": 0,
+                         "rx_rct": 0}
 
     def log(self, event: str, **kw: Any) -> None:
         if self._log is not None:
@@ -768,9 +837,16 @@ class Mtp3:
         self.started = False
         self.restarting = False
         self.timers.stop_all()
-        for handle in self._t8.values():
+        for handle in (*self._t8.values(), *self._t11.values()):
             handle.cancel()
         self._t8.clear()
+        self._t11.clear()
+        self._tfr_due.clear()
+        for rsc in self.congestion.values():
+            rsc.timers.stop_all()
+        self.congestion.clear()
+        self._congested_links.clear()
+        self._tfc_count.clear()
         self._held.clear()
         self._via.clear()
         for ls in self.linksets.values():
@@ -894,6 +970,8 @@ class Mtp3:
         return {"pc": self.pc, "pc_str": self.variant.pc_str(self.pc),
                 "variant": self.variant.name, "restarting": self.restarting, "stp": self.stp,
                 "accessible": sorted(self.accessible),
+                "congested": sorted(d for d, c in self.congestion.items()
+                                    if c.state != "UNCONGESTED"),
                 "linksets": {ls.name: {"adjacent": ls.adjacent, "tra_sent": ls.tra_sent,
                                        "tra_received": ls.tra_received,
                                        "accessible": ls.accessible,
@@ -964,23 +1042,53 @@ class Mtp3:
         ls = self._route(dest)
         if ls is None or ls.adjacent == adjacent:
             return "TFP"
-        if self.tfr and (ls.adjacent != self.routes[dest][0] or
-                         (ls.adjacent, dest) in self.restricted):
-            return "TFR"
-        return "TFA"
+        return "TFR" if self.tfr and self._restricted(dest, ls) else "TFA"
 
-    def announce(self, ls: Linkset, link: SignallingLink | None = None) -> None:
+    def _restricted(self, dest: int, ls: Linkset | None) -> bool:
+        """Traffic to ``dest`` goes on a less efficient route than its normal one (13.4.1)."""
+        return ls is not None and (ls.adjacent != self.routes[dest][0] or
+                                   (ls.adjacent, dest) in self.restricted)
+
+    def announce(self, ls: Linkset, link: SignallingLink | None = None, *,
+                 now: bool = False) -> None:
         """Tell the adjacent point of ``ls`` every route status that changed since it was last
         told: the broadcast of TFP / TFA / TFR (13.2.2 ii, 13.3.2 ii, 13.4.2), sent on
-        ``link`` or a link in service."""
+        ``link`` or a link in service.  A destination that goes from allowed to restricted is
+        announced only when its route has stayed restricted for T11 (16.8: the broadcast
+        then stands for the response method), unless ``now`` (the routing status before
+        TRA, 9.2, and a route set test answer, 13.5.3, give the status as it is)."""
         link = link or next((lk for lk in ls.links if lk.state == "AVAILABLE"), None)
         if link is None:
             return
         for dest in self.routes:
             if dest != ls.adjacent and dest != self.pc:
                 status = self.status_for(dest, ls.adjacent)
-                if status != ls.told.get(dest, "TFA"):
+                told = ls.told.get(dest, "TFA")
+                if status == "TFR" and told == "TFA" and not now and dest not in self._tfr_due:
+                    if dest not in self._t11:
+                        self._t11[dest] = self.scheduler.call_later(
+                            self.timers.table.values["T11"], self._t11_expired, dest)
+                elif status != told:
                     self._send_route_status(ls, link, status, dest)
+
+    def _t11_expired(self, dest: int) -> None:
+        """Q.704 13.4.2, 16.8: the route to ``dest`` stayed restricted for T11 - TFR now."""
+        self._t11.pop(dest, None)
+        if self._restricted(dest, self._route(dest)):
+            self._tfr_due.add(dest)
+            self.log("t11_expired", dest=dest)
+            for ls in self.linksets.values():
+                if ls.tra_sent:
+                    self.announce(ls)
+
+    def _settle_t11(self) -> None:
+        """A destination no longer restricted needs no TFR: its T11 stops (13.4)."""
+        for dest in [*self._t11, *self._tfr_due]:
+            if not self._restricted(dest, self._route(dest)):
+                handle = self._t11.pop(dest, None)
+                if handle is not None:
+                    handle.cancel()
+                self._tfr_due.discard(dest)
 
     def _send_route_status(self, ls: Linkset, link: SignallingLink, msg: str, dest: int) -> None:
         """TFP / TFR / TFA about ``dest`` to the adjacent point of ``ls`` (Q.704 15, heading
@@ -1002,8 +1110,14 @@ class Mtp3:
     def _transfer_through(self, link: SignallingLink, m: dict, body: bytes) -> None:
         """Q.704 2.3: an MSU for another point goes out on the route to its DPC, load shared by
         SLS as local traffic; one for an inaccessible destination is discarded and, unless
-        T8 runs for it, answered with TFP to the adjacent point it came from (13.2.2 iii)."""
+        T8 runs for it, answered with TFP to the adjacent point it came from (13.2.2 iii).
+        Toward a congested link set the MSU is still sent and its originating point hears
+        TFC (13.7); an RCT there is answered with TFC and discarded (13.9)."""
         dpc = m["dpc"]
+        if self._congested_links:
+            ls = self._route(dpc)
+            if ls is not None and ls.congested and self._transfer_controlled(ls, m):
+                return
         if self._send_routed(dpc, m["sls"], body):
             self.counters["transferred"] += 1
             return
@@ -1012,6 +1126,36 @@ class Mtp3:
         if not self.restarting and dpc not in self._t8 and via is not None:
             self._send_route_status(link.linkset, via, "TFP", dpc)
 
+    def _transfer_controlled(self, ls: Linkset, m: dict) -> bool:
+        """Q.704 13.7.2 (international network, no congestion priorities): an MSU received for
+        a destination whose link set ``ls`` is congested gets TFC about that destination
+        sent to its originating point - for the first MSU of that origin and destination
+        and then for every :data:`TFC_EVERY`-th, so a busy origin is reminded while
+        congestion lasts without a TFC per MSU.  An RCT (13.9.3: its priority, 0, is below
+        the congestion status) always gets TFC and is discarded: returns True for it."""
+        dpc, opc = m["dpc"], m["opc"]
+        rct = m["si"] == SI_SNM and m["payload"][:1] == _RCT
+        key = (ls.adjacent, opc, dpc)
+        n = self._tfc_count.get(key, 0)
+        self._tfc_count[key] = n + 1
+        if rct or n % TFC_EVERY == 0:
+            if self.transfer(SI_SNM, opc, m["sls"], encode_snm(self.variant, "TFC", dest=dpc)):
+                self.counters["tx_tfc"] += 1
+                self.log("transfer_controlled", dest=dpc, to=opc)
+        return rct
+
+    def link_congestion(self, link: SignallingLink, active: bool) -> None:
+        """MTP2 congestion onset / abatement of an outgoing link (Q.703 9.4, Q.704 3.8);
+        when its link set is no longer congested the TFC counts toward it start again."""
+        if active:
+            self._congested_links.add(link)
+            return
+        self._congested_links.discard(link)
+        ls = link.linkset
+        if not ls.congested:
+            for key in [k for k in self._tfc_count if k[0] == ls.adjacent]:
+                del self._tfc_count[key]
+
     def _answer_route_set_test(self, link: SignallingLink, msg: str, dest: int) -> None:
         """Q.704 13.5.3: RST (RSR) asks whether ``dest`` is still prohibited (restricted) for
         the sender; the same status gets no answer, another one gets TFA, TFR or TFP."""
@@ -1019,6 +1163,8 @@ class Mtp3:
         status = self.status_for(dest, ls.adjacent)
         if status != ("TFP" if msg == "RST" else "TFR"):
             self._send_route_status(ls, link, status, dest)
+        elif ls.told.get(dest) != status:  # the answer tells it: no later broadcast needed
+            ls.told[dest] = status
 
     # controlled rerouting (Q.704 8) -----------------------------------------------------------
     def _rerouted(self, dpc: int, route: Linkset | None) -> None:
@@ -1093,6 +1239,7 @@ class Mtp3:
                     u.mtp_pause(dpc)
                 self._uninhibit_for(dpc)
         if self.stp and not self.restarting:
+            self._settle_t11()
             for other in self.linksets.values():
                 if other.tra_sent:
                     self.announce(other)
@@ -1165,12 +1312,23 @@ class Mtp3:
         elif msg == "UPU":
             self.status_to_users(s["dest"], f"user part {s['up']} unavailable")
         elif msg == "TFC":  # Q.704 13.7: the route set to dest is congested; users slow down
-            self.status_to_users(s["dest"], "signalling network congestion")
+            self.counters["rx_tfc"] += 1
+            dest = s["dest"]
+            self.status_to_users(dest, "signalling network congestion")
+            if dest in self.routes:
+                rsc = self.congestion.get(dest)
+                if rsc is None:
+                    rsc = self.congestion[dest] = RouteSetCongestion(self, dest)
+                rsc.dispatch("TFC")
+        elif msg == "RCT":  # Q.704 13.9: it reached its destination through every congestion
+            self.counters["rx_rct"] += 1
         elif msg in _INHIBIT_MESSAGES:
             link = next((lk for lk in ls.links if lk.slc == m["sls"]), None)
             if link is not None:
                 link.inhibit.dispatch("rx_" + msg)
 
 
+TFC_EVERY = 8  # Q.704 13.7.2: a transfer point sends TFC for every 8th MSU toward congestion
+_RCT = encode_snm(VARIANTS["itu"], "RCT")  # its heading code alone (Q.704 15.9), any variant
 _INHIBIT_MESSAGES = frozenset(("LIN", "LUN", "LIA", "LUA", "LID", "LFU", "LLT", "LRT"))
 

@@ -37,9 +37,18 @@ MTP3_TIMERS = TimerTable([
               "transfer-prohibited inhibition: no further TFP for the destination (0.8-1.2 s)"),
     TimerSpec("T10", 30.0, "s", "Q.704 16.8",
               "waiting to repeat a signalling route set test message (30-60 s)"),
+    TimerSpec("T11", 60.0, "s", "Q.704 13.4, 16.8",
+              "transfer-restricted timer: a transfer point broadcasts TFR for a destination only "
+              "once its route has stayed restricted this long (30-90 s)"),
     TimerSpec("T12", 1.2, "s", "Q.704 16.8", "waiting for uninhibit acknowledgement (0.8-1.5 s)"),
     TimerSpec("T13", 1.2, "s", "Q.704 16.8", "waiting for force uninhibit (0.8-1.5 s)"),
     TimerSpec("T14", 2.5, "s", "Q.704 16.8", "waiting for inhibition acknowledgement (2-3 s)"),
+    TimerSpec("T15", 3.0, "s", "Q.704 13.9, 16.8",
+              "after the last TFC for a destination: waiting to start the signalling route set "
+              "congestion test (2-3 s)"),
+    TimerSpec("T16", 2.0, "s", "Q.704 13.9, 16.8",
+              "after RCT: waiting for a TFC that says the route set is still congested "
+              "(1.4-2 s)"),
     TimerSpec("T17", 1.0, "s", "Q.704 16.8", "delay before restarting initial alignment (0.8-1.5 s)"),
     TimerSpec("T18", 20.0, "s", "Q.704 16.8",
               "restarting SP: supervising link and linkset activation (network dependent)"),

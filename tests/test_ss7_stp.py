@@ -339,8 +339,12 @@ def test_tfr_option_and_the_not_on_the_route_rule(clock):
     t1 = clock.time()
     fail(wsb, s, b)
     clock.advance(1)
-    assert was.route_status(1, t1) == [("TFP", B), ("TFR", 7)]
+    assert was.route_status(1, t1) == [("TFP", B)]  # TFR 7 waits for T11 (Q.704 16.8)
     assert wsc.route_status(0, t1) == [("TFP", B), ("TFP", 7)]
+    clock.advance(s.mtp3.timers.table.values["T11"] - 1.001)
+    assert was.route_status(1, t1) == [("TFP", B)]
+    clock.advance(0.1)
+    assert was.route_status(1, t1) == [("TFP", B), ("TFR", 7)]
     assert 7 in a.mtp3.accessible and (S, 7) in a.mtp3.restricted
     t2 = clock.time()
     wsb.splice()
@@ -350,6 +354,21 @@ def test_tfr_option_and_the_not_on_the_route_rule(clock):
     assert was.route_status(1, t2) == [("TFA", B), ("TFA", 7)]
     assert wsc.route_status(0, t2) == [("TFA", B), ("TFA", 7)]
     assert (S, 7) not in a.mtp3.restricted and B in a.mtp3.accessible
+
+
+def test_restriction_shorter_than_t11_is_never_announced(clock):
+    """Q.704 13.4.2, 16.8: B is back before T11 expires - A hears neither TFR 7 nor TFA 7."""
+    a, s, b, was, wsb, c, wsc = triangle(clock, tfr=True, with_c=True)
+    a.mtp3.add_route(7, [S])
+    s.mtp3.add_route(7, [B, C])
+    clock.advance(0.1)
+    t0 = clock.time()
+    fail(wsb, s, b)
+    clock.advance(10)
+    wsb.splice()
+    clock.advance(80)
+    assert was.route_status(1, t0) == [("TFP", B), ("TFA", B)]
+    assert s.mtp3._t11 == {} and not s.mtp3._tfr_due
 
 
 def test_without_tfr_a_less_efficient_route_is_not_announced(clock):
@@ -447,7 +466,7 @@ def test_tshark_decodes_the_route_management_messages(clock, tmp_path):
     a.mtp3.add_route(7, [S])
     s.mtp3.add_route(7, [B, C])
     fail(wsb, s, b)
-    clock.advance(31)  # TFP 2, TFR 7; RST 2 and RSR 7 after T10
+    clock.advance(95)  # TFP 2, TFR 7 after T11; RST 2 and RSR 7 after T10
     wsb.splice()
     clock.advance(5)  # TFA 2, TFA 7
     tracer.close()

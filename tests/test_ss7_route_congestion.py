@@ -1,0 +1,174 @@
+"""Signalling route set congestion (Q.704 13.7, 13.9, one congestion level) on the virtual
+clock: A - S - B on MemoryWire links, B congests S's link toward it (MTP2 busy, SIB, Q.703
+9.3), so S sends A TFC for the first MSU and every 8th; A marks the route set congested,
+tells its users, tests it with RCT after T15 and ends the congestion when T16 passes without
+a TFC."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ss7.mtp3 import TFC_EVERY
+from ss7.mtp3_codec import SI_SNM, VARIANTS, decode_msu, decode_snm, encode_msu, encode_snm
+from ss7.stack import connect
+from tests.test_ss7_stp import TapWire, node
+
+ITU = VARIANTS["itu"]
+A, B, S = 1, 2, 5
+SI_TEST = 9  # a user part of our own on A and B (no other user takes SI 9)
+
+
+class Recorder:
+    """An MTP user recording what it is given, with the time."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.got: list[bytes] = []
+        self.status: list[tuple[float, int, str]] = []
+
+    def mtp_transfer(self, opc, dpc, sls, data):
+        self.got.append(bytes(data))
+
+    def mtp_pause(self, dpc):
+        pass
+
+    def mtp_resume(self, dpc):
+        pass
+
+    def mtp_status(self, dpc, cause):
+        self.status.append((self.clock.time(), dpc, cause))
+
+
+@pytest.fixture
+def net(clock):
+    """A - S - B; MTP2 T6 at S long enough for seconds of congestion (Q.703 allows 3-6 s)."""
+    a, b = node(clock, A), node(clock, B)
+    s = node(clock, S, stp=True, mtp2_timers={"T6": 30.0})
+    a.mtp3.add_route(B, [S])
+    b.mtp3.add_route(A, [S])
+    wa, wb = TapWire(clock), TapWire(clock)
+    connect(a, s, 0, wa)  # side 0 is A
+    connect(s, b, 0, wb)  # side 0 is S
+    users = Recorder(clock), Recorder(clock)
+    a.mtp3.register_user(SI_TEST, users[0])
+    b.mtp3.register_user(SI_TEST, users[1])
+    for n in (a, s, b):
+        n.start()
+    clock.advance(3)
+    assert B in a.mtp3.accessible
+    return a, s, b, wa, wb, users
+
+
+def snm(wire, side, since):
+    """(time, (message, destination)) of the TFC and RCT side ``side`` sent since ``since``."""
+    out = []
+    for t, body in wire.msus[side]:
+        m = decode_msu(ITU, body)
+        if t >= since and m["si"] == SI_SNM:
+            s = decode_snm(ITU, m["payload"])
+            if s["message"] in ("TFC", "RCT"):
+                out.append((t, (s["message"], s.get("dest"))))
+    return out
+
+
+def congest(b, on: bool) -> None:
+    b.mtp3.find_link(S, 0).mtp2.set_receive_congestion(on)
+
+
+def test_tfc_every_eighth_msu_then_rct_t15_t16(net, clock):
+    a, s, b, wa, wb, (ua, ub) = net
+    t15, t16 = (a.mtp3.timers.table.values[t] for t in ("T15", "T16"))
+    congest(b, True)
+    clock.advance(0.1)
+    assert s.mtp3.find_link(B, 0).mtp2.remote_busy
+    t0 = clock.time()
+    for i in range(10):
+        assert a.mtp3.transfer(SI_TEST, B, i, bytes((i,)))
+    clock.advance(0.1)
+    # Q.704 13.7.2: TFC about B for the 1st and the 9th MSU, to the originating point A
+    tfc = [body for t, body in wa.msus[1] if t >= t0 and body[0] & 0x0F == SI_SNM]
+    assert len(tfc) == 2 == (10 + TFC_EVERY - 1) // TFC_EVERY
+    assert tfc[0] == encode_msu(ITU, SI_SNM, 2, A, S, 0, encode_snm(ITU, "TFC", dest=B))
+    assert tfc[0][5:] == bytes((0x23, B, 0))  # H0 = 3, H1 = 2; destination B (Q.704 15.8)
+    assert [c for _, d, c in ua.status if d == B] == ["signalling network congestion"] * 2
+    assert a.mtp3.congestion[B].state == "CONGESTED" and a.mtp3.status()["congested"] == [B]
+    assert ub.got == []  # held in S's MTP2 while B is busy, not discarded
+
+    # T15 after the last TFC: RCT toward B; S, still congested, answers TFC and discards it
+    t_last_tfc = wa.msus[1][-1][0]
+    clock.advance(t_last_tfc + t15 + 0.05 - clock.time())
+    rct = [(t, m) for t, m in snm(wa, 0, t0) if m[0] == "RCT"]
+    assert len(rct) == 1 and t_last_tfc + t15 <= rct[0][0] < t_last_tfc + t15 + 0.01
+    assert rct[0][1] == ("RCT", None)
+    assert [m for _, m in snm(wa, 1, rct[0][0])] == [("TFC", B)]
+    assert a.mtp3.congestion[B].state == "CONGESTED"  # back to T15, T16 stopped
+    assert s.mtp3.counters["tx_tfc"] == 3 and b.mtp3.counters["rx_rct"] == 0
+
+    # congestion ends at B: the held MSUs arrive in order; the next RCT goes through
+    congest(b, False)
+    clock.advance(0.1)
+    assert ub.got == [bytes((i,)) for i in range(10)]
+    t1 = clock.time()
+    clock.advance(t15 + t16 + 0.2)
+    rct2 = [t for t, m in snm(wa, 0, t1) if m[0] == "RCT"]
+    assert len(rct2) == 1 and snm(wa, 1, t1) == []  # no TFC this time
+    assert b.mtp3.counters["rx_rct"] == 1  # reached B, discarded there (Q.704 13.9)
+    assert [m for _, m in snm(wb, 0, t1)] == [("RCT", None)]
+    # T16 expired without TFC: the route set is no longer congested and users hear so
+    end = [t for t, d, c in ua.status if d == B and c == "ok"]
+    assert len(end) == 1 and rct2[0] + t16 <= end[0] < rct2[0] + t16 + 0.01
+    assert a.mtp3.congestion[B].state == "UNCONGESTED" and a.mtp3.status()["congested"] == []
+
+
+def test_tfc_count_starts_again_after_congestion_abates(net, clock):
+    """Each congestion episode gets its TFC at the first MSU again."""
+    a, s, b, wa, wb, _ = net
+    for _ in range(2):
+        congest(b, True)
+        clock.advance(0.1)
+        t0 = clock.time()
+        for i in range(3):
+            a.mtp3.transfer(SI_TEST, B, i, b"x")
+        clock.advance(0.1)
+        assert [m for _, m in snm(wa, 1, t0)] == [("TFC", B)]
+        congest(b, False)
+        clock.advance(0.1)
+
+
+def test_uncongested_transfer_point_sends_no_tfc(net, clock):
+    a, s, b, wa, wb, (ua, ub) = net
+    for i in range(20):
+        a.mtp3.transfer(SI_TEST, B, i, b"y")
+    clock.advance(0.1)
+    assert s.mtp3.counters["tx_tfc"] == 0 and len(ub.got) == 20
+    assert B not in a.mtp3.congestion
+
+
+def test_only_the_transfer_point_sends_tfc(clock, net):
+    """Congestion toward A: S tells B, the origin; the end points send no TFC (13.7.2)."""
+    a, s, b, wa, wb, _ = net
+    a.mtp3.find_link(S, 0).mtp2.set_receive_congestion(True)  # A congests S's link to A
+    clock.advance(0.1)
+    t0 = clock.time()
+    b.mtp3.transfer(SI_TEST, A, 0, b"z")
+    clock.advance(0.1)
+    assert [m for _, m in snm(wb, 0, t0)] == [("TFC", A)]  # S -> B about A
+    assert a.mtp3.counters["tx_tfc"] == b.mtp3.counters["tx_tfc"] == 0
+
+
+@given(st.sampled_from(["itu", "china"]), st.integers(0, 0x3FFF))
+def test_tfc_rct_round_trip(variant, pc):
+    v = VARIANTS[variant]
+    assert decode_snm(v, encode_snm(v, "TFC", dest=pc)) == {"message": "TFC", "dest": pc}
+    assert decode_snm(v, encode_snm(v, "RCT")) == {"message": "RCT"}
+    assert encode_snm(v, "RCT") == b"\x13"  # Q.704 15.9: heading code alone
+
+
+def test_rct_label_octets():
+    """RCT from A to B: SIO (SNM, national), label DPC B / OPC A, heading H0 = 3 H1 = 1."""
+    body = encode_msu(ITU, SI_SNM, 2, B, A, 0, encode_snm(ITU, "RCT"))
+    m = decode_msu(ITU, body)
+    assert (m["dpc"], m["opc"], m["si"]) == (B, A, SI_SNM)
+    assert body.hex() == "80" + "02400000" + "13"
