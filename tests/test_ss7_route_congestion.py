@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from ss7.mtp3 import TFC_EVERY
 from ss7.mtp3_codec import SI_SNM, VARIANTS, decode_msu, decode_snm, encode_msu, encode_snm
 from ss7.stack import connect
+from tests.conftest import need_library, need_program
+from tests.ss7_peer.ss7_harness import Libss7Pair
 from tests.test_ss7_stp import TapWire, node
 
 ITU = VARIANTS["itu"]
@@ -172,3 +174,27 @@ def test_rct_label_octets():
     m = decode_msu(ITU, body)
     assert (m["dpc"], m["opc"], m["si"]) == (B, A, SI_SNM)
     assert body.hex() == "80" + "02400000" + "13"
+
+
+@pytest.mark.interop
+def test_libss7_reads_tfc_and_rct_and_keeps_working(tmp_path):
+    """libss7 2.0 (an end point, no transfer function) given TFC and RCT by its adjacent
+    point: it takes both without a link failure or an error in its log, and a call after
+    them is answered."""
+    need_library("ss7")
+    need_program("gcc")
+    p = Libss7Pair(tmp_path)
+    try:
+        assert p.run(15, lambda: B in p.node.mtp3.accessible and p.saw("UP"))
+        ls = p.node.mtp3.linksets[B]
+        for payload in (encode_snm(ITU, "TFC", dest=9), encode_snm(ITU, "RCT")):
+            ls.send_mgmt(ls.links[0], SI_SNM, payload)
+        p.run(1)
+        assert ls.links[0].state == "AVAILABLE"
+        p.cmd("auto on")
+        call = p.node.isup.setup(B, "4000", "5000", cic=1)
+        assert p.run(5, lambda: call.state == "ANSWERED")
+        log = (tmp_path / "libss7.log").read_text().lower()
+        assert "error" not in log and "unknown" not in log, log[-2000:]
+    finally:
+        p.close()
