@@ -3,21 +3,33 @@
 Link types used by the project (tcpdump.org link-layer header types):
 LINKTYPE_LINUX_LAPD (177) for Q.921 with its 16-octet pseudo-header,
 LINKTYPE_MTP2_WITH_PHDR (139) and LINKTYPE_MTP2 (140) for SS7.
+Reading any capture (this format or pcapng) is :func:`core.capture.read_capture`.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from core.errors import DecodeError
 
 LINKTYPE_LINUX_LAPD = 177
 LINKTYPE_MTP2_WITH_PHDR = 139
 LINKTYPE_MTP2 = 140
+LINKTYPE_MTP3 = 141
+LINKTYPE_LAPD = 203
 
 _MAGIC = 0xA1B2C3D4
+
+
+class Packet(NamedTuple):
+    """One captured packet: seconds since the epoch (None: the format has no timestamp, a
+    pcapng Simple Packet Block), its link type and its captured octets."""
+
+    time: float | None
+    linktype: int
+    data: bytes
 
 
 class PcapWriter:
@@ -54,22 +66,37 @@ class PcapWriter:
 
 
 def read_pcap(path: str) -> tuple[int, Iterator[tuple[float, bytes]]]:
-    """Return (linktype, iterator of (timestamp, packet)); raises :class:`DecodeError`."""
+    """Return (linktype, iterator of (timestamp, packet)) of a classic pcap file; raises
+    :class:`DecodeError`."""
     with open(path, "rb") as f:
         data = f.read()
+    packets = parse_pcap(data)
+    return _linktype(data, _endian(data)), ((p.time, p.data) for p in packets)
+
+
+def _endian(data: bytes) -> str:
     if len(data) < 24:
         raise DecodeError("not a pcap file: too short", offset=0, field="header")
     magic = struct.unpack_from("<I", data)[0]
     if magic in (0xA1B2C3D4, 0xA1B23C4D):
-        endian = "<"
-    elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
-        endian = ">"
-    else:
-        raise DecodeError("not a pcap file: bad magic", offset=0, field="magic")
-    nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
-    linktype = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
+        return "<"
+    if magic in (0xD4C3B2A1, 0x4D3CB2A1):
+        return ">"
+    raise DecodeError("not a pcap file: bad magic", offset=0, field="magic")
 
-    def records() -> Iterator[tuple[float, bytes]]:
+
+def _linktype(data: bytes, endian: str) -> int:
+    return struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF  # upper bits: FCS length
+
+
+def parse_pcap(data: bytes) -> Iterator[Packet]:
+    """The packets of classic pcap octets (either byte order, micro- or nanosecond magic);
+    the header is checked at once, each record as it is reached (:class:`DecodeError`)."""
+    endian = _endian(data)
+    nano = struct.unpack_from(endian + "I", data)[0] == 0xA1B23C4D
+    linktype = _linktype(data, endian)
+
+    def records() -> Iterator[Packet]:
         off = 24
         while off < len(data):
             if off + 16 > len(data):
@@ -78,7 +105,7 @@ def read_pcap(path: str) -> tuple[int, Iterator[tuple[float, bytes]]]:
             off += 16
             if off + incl > len(data):
                 raise DecodeError("truncated record", offset=off, field="record")
-            yield sec + frac / (1e9 if nano else 1e6), data[off:off + incl]
+            yield Packet(sec + frac / (1e9 if nano else 1e6), linktype, data[off:off + incl])
             off += incl
 
-    return linktype, records()
+    return records()

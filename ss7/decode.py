@@ -1,10 +1,16 @@
-"""``cti decode`` for SS7: MTP2 signal units, MTP3 messages, ISUP and TUP (hex or pcap 139/140).
+"""``cti decode`` for SS7: MTP2 signal units, MTP3 messages, ISUP and TUP (hex or pcap 139/140,
+MTP3 link type 141 from the SIO), and SIGTRAN: M3UA and M2PA (``--proto m3ua|m2pa HEX``, and
+SCTP payload protocols 3 and 5 in IP captures, see ``core.ipsctp``).
 
 One record per signal unit: FISU/LSSU as layer ``mtp2`` (message FISU/SIO/SIN/SIE/SIOS/SIPO/SIB),
 SNM/SLT as layer ``mtp3``, ISUP and TUP as layers ``isup``/``tup`` with ``opc``/``dpc``/``sls``/
 ``cic`` and ``fields`` (called, calling, presentation, cause, ...).  Point codes are ITU 14-bit
 by default; :func:`variant_tables` ("cn": China national 24-bit labels, GF 001-9001 / YDN 038,
 with the 64-bit TUP label) gives the same tables for another network (``cti decode --variant``).
+An M3UA DATA message is decoded as the MSU it stands for (SIO from SI/NI/MP, the variant's
+routing label from OPC/DPC/SLS, then the user part), its record carrying ``m3ua`` (NI, MP and
+the other parameters); an M2PA User Data message as its MTP3 message with ``m2pa`` (BSN, FSN,
+priority).  Other M3UA/M2PA messages are records of layer ``m3ua``/``m2pa`` named as in the RFCs.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from core.pcap import LINKTYPE_MTP2, LINKTYPE_MTP2_WITH_PHDR, LINKTYPE_MTP3
+from core.sigtran import SigtranDecodeError
 from ss7 import isup_codec, tup_codec
 from ss7.mtp2 import decode_su
 from ss7.mtp3_codec import (
@@ -27,7 +35,9 @@ from ss7.mtp3_codec import (
     decode_msu,
     decode_slt,
     decode_snm,
+    encode_msu,
 )
+from ss7.sigtran import decode_m2pa, decode_m3ua
 from ss7.trace import split_phdr
 from ss7.tup_codec import TupVariant
 
@@ -123,6 +133,42 @@ def _tup(data: bytes, variant: TupVariant) -> list[dict[str, Any]]:
              "sls": m["cic"] & 0x0F, "cic": m["cic"], "fields": fields}]
 
 
+def _m3ua(data: bytes, mtp3: Decoder, mtp: Mtp3Variant) -> list[dict[str, Any]]:
+    """One M3UA message (RFC 4666); DATA as the MSU of its Protocol Data (3.3.1)."""
+    msg, params = decode_m3ua(data)
+    if msg.name != "DATA":
+        return [{"layer": "m3ua", "message": msg.name,
+                 "fields": {"class": msg.msg_class, "type": msg.msg_type, **params}}]
+    pd = params.pop("protocol_data")
+    for key, bits in (("opc", mtp.pc_bits), ("dpc", mtp.pc_bits), ("sls", 4)):
+        if pd[key] >> bits:
+            raise SigtranDecodeError(f"m3ua: {key} {pd[key]} wider than the {mtp.name} routing "
+                                     f"label's {bits} bits", offset=msg.offset, field=key)
+    if pd["si"] > 15 or pd["ni"] > 3:
+        raise SigtranDecodeError("m3ua: SI or NI beyond the SIO", offset=msg.offset, field="si")
+    msu = encode_msu(mtp, pd["si"], pd["ni"], pd["dpc"], pd["opc"], pd["sls"],
+                     bytes.fromhex(pd["data"]), priority=pd["mp"] & 3)
+    info = {"ni": pd["ni"], "mp": pd["mp"], **params}
+    recs = mtp3(msu)
+    for r in recs:
+        r["m3ua"] = info
+    return recs
+
+
+def _m2pa(data: bytes, mtp3: Decoder) -> list[dict[str, Any]]:
+    """One M2PA message (RFC 4165); User Data as its MTP3 message."""
+    m = decode_m2pa(data)
+    link = {"bsn": m["bsn"], "fsn": m["fsn"]}
+    if m.get("msu") is not None:
+        recs = mtp3(m["msu"])
+        for r in recs:
+            r["m2pa"] = {**link, "priority": m["priority"]}
+        return recs
+    if "state" in m:
+        link["state"] = m["state"]
+    return [{"layer": "m2pa", "message": m["message"], "fields": link}]
+
+
 def variant_tables(name: str) -> tuple[dict[str, Decoder], dict[int, Decoder]]:
     """``PROTOS`` and ``LINKTYPES`` for network variant ``name`` (itu, cn); KeyError if unknown."""
     v = VARIANT_NAMES[name]
@@ -130,8 +176,10 @@ def variant_tables(name: str) -> tuple[dict[str, Decoder], dict[int, Decoder]]:
     mtp3 = partial(_mtp3, mtp=VARIANTS[v], tupv=tup_codec.VARIANTS[v], by_code=by_code)
     mtp2 = partial(_mtp2, mtp3=mtp3)
     protos = {"mtp2": mtp2, "mtp3": mtp3, "isup": partial(_isup, by_code=by_code),
-              "tup": partial(_tup, variant=tup_codec.VARIANTS[v])}
-    return protos, {139: partial(_phdr, mtp2=mtp2), 140: mtp2}
+              "tup": partial(_tup, variant=tup_codec.VARIANTS[v]),
+              "m3ua": partial(_m3ua, mtp3=mtp3, mtp=VARIANTS[v]), "m2pa": partial(_m2pa, mtp3=mtp3)}
+    return protos, {LINKTYPE_MTP2_WITH_PHDR: partial(_phdr, mtp2=mtp2), LINKTYPE_MTP2: mtp2,
+                    LINKTYPE_MTP3: mtp3}
 
 
 PROTOS, LINKTYPES = variant_tables("itu")

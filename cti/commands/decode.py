@@ -1,4 +1,4 @@
-"""``cti decode``: decode signalling from hex or from a pcap/trace file.
+"""``cti decode``: decode signalling from hex or from a capture (pcap, pcapng) or trace file.
 
 Each signalling package provides ``<pkg>.decode`` with:
 
@@ -9,8 +9,13 @@ Each signalling package provides ``<pkg>.decode`` with:
   (e.g. ``cn``: China 24-bit point codes); it raises KeyError for a name it does not know.
 
 Records are JSON-ready dicts with at least ``layer`` and ``message``; this command adds
-``time`` for pcap records and prints one line (or one JSON line) per record.  A record
+``time`` for capture records and prints one line (or one JSON line) per record.  A record
 that fails to decode is printed with ``"error"`` and the command exits 1.
+
+Captures are classic pcap or pcapng (``core.capture``); each packet is decoded by the
+table entry of its own interface's link type.  IP link types (``core.ipsctp.IP_LINKTYPES``:
+Ethernet, Linux SLL/SLL2, raw IP) are taken down to their SCTP DATA chunks here, each given
+to the ``PROTOS`` entry named for its payload protocol (m3ua, m2pa, iua).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import importlib
 import json
 import os
 from collections.abc import Callable, Iterable
+from functools import partial
 
+from core import ipsctp
+from core.capture import read_capture
 from core.errors import DecodeError
-from core.pcap import read_pcap
 from cti.cli import UsageError
 
 STACKS = ("isdn", "ss7", "r2")
@@ -52,6 +59,8 @@ def _tables(variant: str | None = None) -> tuple[dict[str, Callable], dict[int, 
         suffixes.update(getattr(mod, "SUFFIXES", {}))
     if variant is not None and not known:
         raise UsageError(f"unknown variant {variant!r}")
+    for linktype in ipsctp.IP_LINKTYPES:
+        linktypes[linktype] = partial(ipsctp.decode_packet, linktype, protos=protos)
     return protos, linktypes, suffixes
 
 
@@ -64,7 +73,8 @@ def _human(rec: dict) -> str:
         head.append(rec["direction"])
     head.append(str(rec.get("message", "?")))
     rest = {k: v for k, v in rec.items()
-            if k not in ("time", "layer", "direction", "message", "fields") and v is not None}
+            if k not in ("time", "layer", "direction", "src", "dst", "message", "fields")
+            and v is not None}
     rest.update({k: v for k, v in (rec.get("fields") or {}).items() if v is not None})
     return "  ".join(head) + ("  " + " ".join(f"{k}={v}" for k, v in rest.items()) if rest else "")
 
@@ -92,20 +102,23 @@ def _records(args) -> Iterable[dict]:
         yield from suffixes[suffix](path)
         return
     try:
-        linktype, recs = read_pcap(path)
+        packets = read_capture(path)
     except DecodeError as e:
         raise UsageError(f"{path}: {e}") from None
-    fn = linktypes.get(linktype)
-    if fn is None:
-        raise UsageError(f"{path}: no decoder for pcap link type {linktype}")
     try:
-        for ts, pkt in recs:
-            try:
-                out = fn(pkt)
-            except DecodeError as e:
-                out = [{"layer": "?", "message": None, "error": str(e)}]
+        for ts, linktype, pkt in packets:
+            fn = linktypes.get(linktype)
+            if fn is None:
+                out = [{"layer": "?", "message": None,
+                        "error": f"no decoder for link type {linktype}"}]
+            else:
+                try:
+                    out = fn(pkt)
+                except DecodeError as e:
+                    out = [{"layer": "?", "message": None, "error": str(e)}]
+            stamp = {} if ts is None else {"time": round(ts, 6)}
             for rec in out:
-                yield {"time": round(ts, 6), **rec}
+                yield {**stamp, **rec}
     except DecodeError as e:
         raise UsageError(f"{path}: {e}") from None
 
@@ -120,9 +133,10 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("decode", help="decode LAPD/Q.931, MTP2/MTP3/ISUP/TUP, R2 from hex or pcap")
-    p.add_argument("input", help="a pcap or trace file, or hex octets with --proto")
-    p.add_argument("--proto", help="decode INPUT as hex of this protocol (q931, lapd, mtp2, ...)")
+    p = sub.add_parser("decode", help="decode LAPD/Q.931, MTP2/MTP3/ISUP/TUP, M3UA/M2PA/IUA, R2 "
+                       "from hex, pcap or pcapng")
+    p.add_argument("input", help="a pcap/pcapng capture or trace file, or hex octets with --proto")
+    p.add_argument("--proto", help="decode INPUT as hex of this protocol (q931, lapd, iua, mtp2, m3ua, ...)")
     p.add_argument("--json", action="store_true", help="JSON lines, one per message")
     p.add_argument("--variant", help="network variant: SS7 itu, cn (China 24-bit point codes); "
                    "ISDN etsi, etsi_bri, ni2, qsig (national information element forms)")
