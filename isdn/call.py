@@ -25,13 +25,17 @@ if TYPE_CHECKING:
     from isdn.q931 import CallControl
 
 NAME_OPERATIONS = frozenset(facility.OPERATIONS)  # the invokes a name service implements
+# name operation -> the call's field holding the party's name (presentation allowed)
+NAME_FIELDS = {"callingName": "calling_name", "calledName": "called_name",
+               "connectedName": "connected_name", "busyName": "busy_name"}
 
 @dataclass
 class Event:
     """What the application is told: ``kind`` is offered, more_info, proceeding, alerting,
     progress, connected, info, notify, facility, disconnected, released, suspended,
     resumed, restart, restart_ack, service, service_ack (B-channel maintenance,
-    :mod:`isdn.service`), link_up, link_down, protocol_error."""
+    :mod:`isdn.service`), link_up, link_down, protocol_error, facility_rejected (Reject
+    components received: ``detail["rejected"]``, :class:`isdn.facility.Screening`)."""
 
     kind: str
     call: Call | None = None
@@ -56,10 +60,15 @@ class Call(Machine):
         self.called: str = ""
         self.calling: str | None = None
         # names of the parties (QSIG / NI-2 name identification, isdn.facility): the
-        # calling party's, the called party's (ALERTING) and the connected party's
+        # calling party's, the called party's (ALERTING), the connected party's and the
+        # busy called party's (clearing with cause 17); presentation allowed only
         self.calling_name: str | None = None
         self.called_name: str | None = None
         self.connected_name: str | None = None
+        self.busy_name: str | None = None
+        self.own_names: dict[str, facility.Name] = {}  # ours, by operation, to be sent
+        self.invoked: dict[int, str] = {}  # invoke ids we sent -> operation (class 5)
+        self.pending_facility: list[IE] = []  # Rejects for the next message we send
         self.cause: int | None = None
         self.answer_cause: int | None = None  # cause our next clearing message must carry
         self.setup: Message | None = None
@@ -93,23 +102,30 @@ class Call(Machine):
         """Overlap receiving: answer SETUP with SETUP ACKNOWLEDGE (5.1.3 / 5.2.4)."""
         self._do("more_info_req")
 
-    def alert(self, inband: bool = False, name: str | None = None) -> None:
-        """ALERTING; ``name`` (the alerted party's) goes in it as calledName where the
-        variant carries names."""
-        if name is not None:
-            facility.encode_name(facility.Name(name))  # EncodeError before anything is sent
-            self.called_name = name
+    def own_name(self, operation: str, name: str | facility.Name | None) -> None:
+        """Our party's name for ``operation`` (a text: presentation allowed), sent with
+        the message that carries it where the variant carries names; EncodeError now,
+        before anything is sent."""
+        if name is None:
+            return
+        if isinstance(name, str):
+            name = facility.Name(name)
+        facility.encode_name(name)
+        self.own_names[operation] = name
+        setattr(self, NAME_FIELDS[operation],
+                name.text if name.presentation == "allowed" else None)
+
+    def alert(self, inband: bool = False, name: str | facility.Name | None = None) -> None:
+        """ALERTING; ``name`` (the alerted party's) goes in it as calledName."""
+        self.own_name("calledName", name)
         self._do("alerting_req", inband)
 
     def progress(self, description: int = 8) -> None:
         self._do("progress_req", description)
 
-    def answer(self, name: str | None = None) -> None:
-        """CONNECT; ``name`` (our party's) goes in it as connectedName where the
-        variant carries names."""
-        if name is not None:
-            facility.encode_name(facility.Name(name))  # EncodeError before anything is sent
-            self.connected_name = name
+    def answer(self, name: str | facility.Name | None = None) -> None:
+        """CONNECT; ``name`` (our party's) goes in it as connectedName."""
+        self.own_name("connectedName", name)
         self._do("setup_rsp")
 
     def send_digits(self, digits: str, complete: bool = False) -> None:
@@ -121,9 +137,17 @@ class Call(Machine):
     def suspend(self, identity: bytes = b"") -> None:
         self._do("suspend_req", identity)
 
-    def hangup(self, cause: int = causes.NORMAL_CLEARING) -> None:
+    def hangup(self, cause: int = causes.NORMAL_CLEARING,
+               busy_name: str | facility.Name | None = None) -> None:
         """Clear the call the way its state asks: reject an offered call with RELEASE
-        COMPLETE, DISCONNECT an established one, RELEASE after a received DISCONNECT."""
+        COMPLETE, DISCONNECT an established one, RELEASE after a received DISCONNECT.
+        ``busy_name``: the called party refusing the call as user busy (cause 17) gives
+        its name, sent as busyName in that first clearing message (ECMA-164 / ISO 13868
+        busy name, from the Terminating PINX)."""
+        if busy_name is not None:
+            if cause != causes.USER_BUSY or self.originated:
+                raise ValueError("a busy name is the called party's, with cause 17")
+            self.own_name("busyName", busy_name)
         role = self.role
         if role == "IN_PRESENT":
             self._do("reject_req", cause)
@@ -172,43 +196,69 @@ class Call(Machine):
         self._release_resources()
         if cause is not None:
             self.cause = cause
-        self._event("released", msg, self.cause, glare=self.lost_glare)
+        self._event("released", msg, self.cause, glare=self.lost_glare, names=self._names(msg))
 
-    def _name_ies(self, operation: str, text: str | None) -> list[IE]:
-        """A Facility invoking the name ``operation`` where the variant carries names."""
+    def _name_ies(self, operation: str) -> list[IE]:
+        """A Facility invoking the name ``operation`` with our party's name, where the
+        variant carries names and we have one."""
         service = self.cc.variant.names
-        if service is None or not text:
+        name = self.own_names.get(operation)
+        if service is None or name is None:
             return []
-        data = facility.name_facility(service, operation, facility.Name(text), self.cref)
+        invoke_id = self.cc.invoke_id()
+        self.invoked[invoke_id] = operation
+        data = facility.name_facility(service, operation, name, invoke_id)
         return [ies.make("facility", data=data)]
 
-    def _names(self, msg: Message) -> dict[str, facility.Name]:
+    def _clearing_ies(self, first: bool) -> list[IE]:
+        """The Facility elements a clearing message of ours carries: the busy name in the
+        first one, and the Rejects waiting for a message."""
+        out = self._name_ies("busyName") if first else []
+        out += self.pending_facility
+        self.pending_facility = []
+        return out
+
+    def _names(self, msg: Message | None) -> dict[str, facility.Name]:
         """Names the message's Facility elements invoke, where the variant carries names;
         the call's fields take those whose presentation is allowed."""
-        if self.cc.variant.names is None:
+        if self.cc.variant.names is None or msg is None:
             return {}
         found = facility.names([v["data"] for v in msg.all("facility")])
-        for operation, attr in (("callingName", "calling_name"), ("calledName", "called_name"),
-                                ("connectedName", "connected_name")):
-            name = found.get(operation)
-            if name is not None:
-                setattr(self, attr, name.text if name.presentation == "allowed" else None)
+        for operation, name in found.items():
+            setattr(self, NAME_FIELDS[operation],
+                    name.text if name.presentation == "allowed" else None)
         return found
 
-    def facility_received(self, msg: Message) -> None:
-        """After a message with Facility elements was acted on: invokes of operations this
-        variant does not implement are rejected in FACILITY, or clear the call, or are
-        discarded, as their Interpretation APDU says (Q.932 8.2.2, ECMA-165 8.2.2)."""
-        if self.cc.calls.get((self.cref, self.originated)) is not self:
-            return
+    def screen_facility(self, msg: Message) -> facility.Screening:
+        """Before a received message is acted on, judge its Facility elements
+        (:func:`isdn.facility.screen`, X.880 / Q.932 8.2.2 / ECMA-165 8.2.2); the Rejects
+        wait for the next message we send on the call: the clearing message answering a
+        DISCONNECT or RELEASE, else FACILITY (:meth:`facility_screened`)."""
         known = NAME_OPERATIONS if self.cc.variant.names else frozenset()
-        for value in msg.all("facility"):
-            reply, clear = facility.screen(value["data"], known)
-            if clear and self.role in CALL_ROLES:
-                self.hangup(facility.CLEAR_CAUSE)
-                return
-            if reply is not None and self.role in CALL_ROLES:
-                self.send("FACILITY", [ies.make("facility", data=reply)])
+        screening = facility.screen([v["data"] for v in msg.all("facility")], known,
+                                    self.invoked)
+        self.pending_facility = [ies.make("facility", data=d) for d in screening.replies]
+        return screening
+
+    def facility_screened(self, screening: facility.Screening, msg: Message) -> None:
+        """After the message was acted on: Reject components received for our invokes are
+        reported (facility_rejected); clearCallIfAnyInvokePduNotRecognised clears the
+        call; the Rejects no clearing message has carried go in FACILITY (while clearing,
+        our next clearing message carries them)."""
+        if screening.rejected:
+            self._event("facility_rejected", msg, rejected=screening.rejected)
+        if self.cc.calls.get((self.cref, self.originated)) is not self:
+            self.pending_facility = []
+            return
+        if self.role not in CALL_ROLES:
+            return
+        if screening.clear:
+            self.pending_facility = []
+            self.hangup(facility.CLEAR_CAUSE)
+            return
+        for e in self.pending_facility:
+            self.send("FACILITY", [e])
+        self.pending_facility = []
 
     def _take_channel(self, msg: Message) -> str | None:
         """Channel from the peer's first response (5.1.2 / 5.2.3.2); a role to clear to
@@ -235,7 +285,7 @@ class Call(Machine):
                   exclusive: bool, overlap: bool, extra: list[IE]) -> None:
         self.called, self.calling, self.channel, self.exclusive = called, calling, channel, exclusive
         ie_list = [ies.bearer(layer1=self.cc.variant.layer1)] + list(extra)
-        ie_list += self._name_ies("callingName", self.calling_name)
+        ie_list += self._name_ies("callingName")
         if channel is not None:
             ie_list.append(self.cc.channel_ie(channel, exclusive))
         if calling is not None:
@@ -336,7 +386,7 @@ class Call(Machine):
     def send_alerting(self, inband: bool = False) -> None:
         self.timers.stop("T302")
         extra = [ies.progress(8, self.cc.cause_location)] if inband else []
-        extra += self._name_ies("calledName", self.called_name)
+        extra += self._name_ies("calledName")
         self.send("ALERTING", self._first_response_ies() + extra)
 
     def send_progress(self, description: int) -> None:
@@ -345,7 +395,7 @@ class Call(Machine):
     def send_connect(self) -> str | None:
         self.timers.stop("T302")
         self.send("CONNECT", self._first_response_ies()
-                  + self._name_ies("connectedName", self.connected_name))
+                  + self._name_ies("connectedName"))
         if self.cc.side == "network":
             self._event("connected")
             return self._st("ACTIVE")
@@ -354,7 +404,7 @@ class Call(Machine):
 
     def send_reject(self, cause: int) -> None:
         """Our rejection ends the call like any other clearing: "released" with our cause."""
-        self.send("RELEASE COMPLETE", [self._cause_ie(cause)])
+        self.send("RELEASE COMPLETE", [self._cause_ie(cause)] + self._clearing_ies(True))
         self._released(None, cause)
 
     def got_overlap_info(self, msg: Message) -> None:
@@ -467,14 +517,15 @@ class Call(Machine):
     def send_disconnect(self, cause: int) -> None:
         self.timers.stop_all()
         self.cause = cause
-        self.send("DISCONNECT", [self._cause_ie(cause)])
+        self.send("DISCONNECT", [self._cause_ie(cause)] + self._clearing_ies(True))
         self._start("T305")
 
     def got_disconnect(self, msg: Message) -> str | None:
         self.timers.stop_all()
         self.cause = msg.cause if msg.cause is not None else causes.NORMAL_UNSPECIFIED
         self._event("disconnected", msg, self.cause,
-                    inband=(msg.get("progress") or {}).get("description") == 8)
+                    inband=(msg.get("progress") or {}).get("description") == 8,
+                    names=self._names(msg))
         if self.cc.auto_release:
             self.send_release(self.answer_cause or self.cause)
             return self._st("RELEASE_REQUEST")
@@ -483,7 +534,7 @@ class Call(Machine):
     def send_release(self, cause: int | None = None) -> None:
         self.timers.stop_all()
         cause = self.answer_cause or cause or self.cause or causes.NORMAL_CLEARING
-        self.send("RELEASE", [self._cause_ie(cause)])
+        self.send("RELEASE", [self._cause_ie(cause)] + self._clearing_ies(False))
         self.retries["T308"] = 0
         self._start("T308")
 
@@ -492,7 +543,9 @@ class Call(Machine):
         self._released(msg, msg.cause if msg.cause is not None else self.cause)
 
     def _answer_cause_ies(self) -> list[IE]:
-        return [self._cause_ie(self.answer_cause)] if self.answer_cause else []
+        """RELEASE COMPLETE's elements: the cause of our error, and Rejects waiting."""
+        cause = [self._cause_ie(self.answer_cause)] if self.answer_cause else []
+        return cause + self._clearing_ies(False)
 
     def got_release(self, msg: Message) -> None:
         self.send("RELEASE COMPLETE", self._answer_cause_ies())

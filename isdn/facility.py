@@ -16,13 +16,23 @@ SEQUENCE of NameData and an optional CharacterSet INTEGER.  NI-2 (Telcordia GR-1
 carries the same operations with the networking extensions profile and an
 Interpretation APDU but no Network Facility Extension (as libpri's NI-2 does).
 
+Received components are judged as X.880 clause 11 (X.229, Q.932 8.2.2 / annex D,
+ECMA-165 8.2.2) requires: one that cannot be acted on is answered by a Reject component
+whose problem :data:`FAULTS` gives (invoke id NULL where it cannot be read); an invoke of
+an operation not implemented is discarded, clears the call or is rejected as its
+Interpretation APDU says; a Reject received is reported, never answered.  Contents whose
+protocol profile is not supported (CMIP, ACSE, ...) or whose networking extension header
+cannot be read are a content error of the element (Q.932 8.2.3, Q.931 5.8.7.2).
+
 The BER (X.690) subset is single-octet tags and definite lengths of up to two octets;
 one element header is declared with construct and the APDU structure is a table of tags.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from construct import Bytes, Construct, ConstructError, Int8ub, Struct, Tell, this
 
@@ -31,6 +41,29 @@ from core.errors import DecodeError, EncodeError
 
 class FacilityDecodeError(DecodeError):
     """Facility contents that are not a well-formed APDU of the subset read here."""
+
+
+class BerStructureError(FacilityDecodeError):
+    """Element headers or lengths that do not fit their container (X.690 8.1)."""
+
+
+class ComponentFault(FacilityDecodeError):
+    """A ROSE component that cannot be acted on.  ``problem`` is the (kind, name) of
+    :data:`PROBLEMS` its Reject carries, ``invoke_id`` the identifier read from it (None:
+    the Reject carries NULL), ``kind`` / ``operation`` what was read of it."""
+
+    def __init__(self, message: str, *, offset: int | None, field: str | None,
+                 problem: tuple[str, str], invoke_id: int | None = None,
+                 kind: str | None = None, operation: int | tuple[int, ...] | None = None):
+        super().__init__(message, offset=offset, field=field)
+        self.problem, self.invoke_id, self.kind, self.operation = (problem, invoke_id, kind,
+                                                                   operation)
+
+    @classmethod
+    def of(cls, err: FacilityDecodeError, problem: tuple[str, str], **read: Any
+           ) -> ComponentFault:
+        text = str(err).rsplit(" (", 1)[0]
+        return cls(text, offset=err.offset, field=err.field, problem=problem, **read)
 
 
 class _BerLength(Construct):
@@ -150,27 +183,30 @@ def _oid(arcs: tuple[int, ...]) -> bytes:
 Part = tuple[int, bytes, int, int]  # tag, value, offset of the value, of the element
 
 
-def _elements(data: bytes, base: int, what: str) -> list[Part]:
-    """The elements in ``data``; offsets count from the IE contents (``base`` is where
-    ``data`` starts)."""
-    out: list[Part] = []
+def _walk(data: bytes, base: int, what: str):
+    """The elements in ``data`` one by one; offsets count from the IE contents (``base``
+    is where ``data`` starts).  An element that does not fit raises
+    :class:`BerStructureError` when it is reached."""
     i = 0
     while i < len(data):
         try:
             head = HEADER.parse(data[i:])
         except ConstructError:  # past the end, or a length form not read here
-            raise FacilityDecodeError("element header truncated or of a length form not "
-                                      "read here", offset=base + i, field=what) from None
+            raise BerStructureError("element header truncated or of a length form not "
+                                    "read here", offset=base + i, field=what) from None
         if head.tag & 0x1F == 0x1F:
-            raise FacilityDecodeError(f"multi-octet tag 0x{head.tag:02x} not supported",
-                                      offset=base + i, field=what)
+            raise BerStructureError(f"multi-octet tag 0x{head.tag:02x} not supported",
+                                    offset=base + i, field=what)
         start = i + head.end
         if start + head.length > len(data):
-            raise FacilityDecodeError(f"element 0x{head.tag:02x} of {head.length} octets "
-                                      f"runs past its container", offset=base + i, field=what)
-        out.append((head.tag, data[start:start + head.length], base + start, base + i))
+            raise BerStructureError(f"element 0x{head.tag:02x} of {head.length} octets "
+                                    f"runs past its container", offset=base + i, field=what)
+        yield head.tag, data[start:start + head.length], base + start, base + i
         i = start + head.length
-    return out
+
+
+def _elements(data: bytes, base: int, what: str) -> list[Part]:
+    return list(_walk(data, base, what))
 
 
 def _dec_int(value: bytes, offset: int, what: str) -> int:
@@ -291,16 +327,36 @@ def _rest(value: bytes, offset: int, parts: list[Part]) -> bytes:
 
 
 def _dec_component(tag: int, value: bytes, offset: int) -> Component:
-    kind = COMPONENTS[tag]
-    parts = _elements(value, offset, kind)
-    if not parts or parts[0][0] not in (INTEGER, NULL):
+    """One component (X.880 clause 11, Q.932 annex D); one that cannot be acted on raises
+    :class:`ComponentFault` with the problem of its Reject."""
+    comp = Component(COMPONENTS[tag], None)
+    try:
+        _read_component(comp, value, offset)
+    except ComponentFault:
+        raise
+    except BerStructureError as e:
+        raise ComponentFault.of(e, FAULTS["badly structured"], invoke_id=comp.invoke_id,
+                                kind=comp.kind) from None
+    except FacilityDecodeError as e:
+        raise ComponentFault.of(e, FAULTS["mistyped component"], invoke_id=comp.invoke_id,
+                                kind=comp.kind, operation=comp.operation) from None
+    return comp
+
+
+def _read_component(comp: Component, value: bytes, offset: int) -> None:
+    kind = comp.kind
+    walk = _walk(value, offset, kind)
+    first = next(walk, None)  # the invoke id is read before the rest is delimited
+    if first is None or first[0] not in (INTEGER, NULL):
         raise FacilityDecodeError("invoke identifier missing", offset=offset,
                                   field="invokeId")
-    id_tag, id_value, id_off, _ = parts.pop(0)
+    id_tag, id_value, id_off, _ = first
     if id_tag == NULL and kind != "reject":
         raise FacilityDecodeError("invoke identifier missing", offset=id_off,
                                   field="invokeId")
-    comp = Component(kind, None if id_tag == NULL else _dec_int(id_value, id_off, "invokeId"))
+    if id_tag == INTEGER:
+        comp.invoke_id = _dec_int(id_value, id_off, "invokeId")
+    parts = list(walk)
     if kind == "invoke":
         if parts and parts[0][0] == LINKED_ID:
             comp.linked_id = _dec_int(parts[0][1], parts[0][2], "linkedId")
@@ -311,7 +367,12 @@ def _dec_component(tag: int, value: bytes, offset: int) -> Component:
         comp.operation = _dec_operation(*parts.pop(0)[:3])
         if comp.operation in OPERATIONS:
             at = parts[0][3] if parts else offset + len(value)
-            comp.name = decode_name(_rest(value, offset, parts), at)
+            try:
+                comp.name = decode_name(_rest(value, offset, parts), at)
+            except FacilityDecodeError as e:
+                raise ComponentFault.of(e, FAULTS["argument mistyped"],
+                                        invoke_id=comp.invoke_id, kind=kind,
+                                        operation=comp.operation) from None
         else:
             comp.argument = _rest(value, offset, parts)
     elif kind == "result":
@@ -332,11 +393,71 @@ def _dec_component(tag: int, value: bytes, offset: int) -> Component:
         comp.operation = _dec_operation(*parts.pop(0)[:3])
         comp.argument = _rest(value, offset, parts)
     else:
-        if not parts or not 0x80 <= parts[0][0] <= 0x83:
+        if not parts or parts[0][0] not in PROBLEM_KINDS:
             raise FacilityDecodeError("reject problem missing", offset=offset,
                                       field="problem")
+        _dec_int(parts[0][1], parts[0][2], "problem")
         comp.argument = _rest(value, offset, parts)
-    return comp
+
+
+def _peek_id(value: bytes, offset: int) -> int | None:
+    """The invoke id at the start of a component that is otherwise not read, if any."""
+    try:
+        tag, id_value, id_off, _ = next(_walk(value, offset, "invokeId"))
+        return _dec_int(id_value, id_off, "invokeId") if tag == INTEGER else None
+    except (StopIteration, FacilityDecodeError):
+        return None
+
+
+# ---- Reject problems (X.880 clause 11 / X.229; Q.932 annex D names) ----------------------
+# problem CHOICE: kind -> (context tag, the values' names by number)
+PROBLEMS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "general": (0x80, ("unrecognizedComponent", "mistypedComponent",
+                       "badlyStructuredComponent")),
+    "invoke": (0x81, ("duplicateInvocation", "unrecognizedOperation", "mistypedArgument",
+                      "resourceLimitation", "initiatorReleasing", "unrecognizedLinkedId",
+                      "linkedResponseUnexpected", "unexpectedChildOperation")),
+    "returnResult": (0x82, ("unrecognizedInvocation", "resultResponseUnexpected",
+                            "mistypedResult")),
+    "returnError": (0x83, ("unrecognizedInvocation", "errorResponseUnexpected",
+                           "unrecognizedError", "unexpectedError", "mistypedParameter")),
+}
+PROBLEM_KINDS = {tag: kind for kind, (tag, _) in PROBLEMS.items()}
+
+# what is wrong with a received component -> the problem of the Reject answering it
+FAULTS: dict[str, tuple[str, str]] = {
+    "unknown component": ("general", "unrecognizedComponent"),  # not [1] .. [4]
+    "mistyped component": ("general", "mistypedComponent"),  # an element missing or of
+    # the wrong type (invoke id, operation, result, error value, problem)
+    "badly structured": ("general", "badlyStructuredComponent"),  # lengths do not fit
+    "duplicate invoke id": ("invoke", "duplicateInvocation"),  # again in one message
+    "unknown operation": ("invoke", "unrecognizedOperation"),  # not implemented here
+    "argument mistyped": ("invoke", "mistypedArgument"),  # not the operation's argument
+    "too many invokes": ("invoke", "resourceLimitation"),  # beyond MAX_INVOKES
+    "unknown linked id": ("invoke", "unrecognizedLinkedId"),  # no invocation in progress
+    # (every operation invoked here is of class 5: none is in progress after its APDU)
+    "result for no invoke": ("returnResult", "unrecognizedInvocation"),
+    "result not expected": ("returnResult", "resultResponseUnexpected"),  # class 5
+    "error for no invoke": ("returnError", "unrecognizedInvocation"),
+    "error not expected": ("returnError", "errorResponseUnexpected"),  # class 5
+}
+MAX_INVOKES = 8  # invokes acted on in one message
+
+
+def reject(invoke_id: int | None, problem: tuple[str, str]) -> Component:
+    """A Reject component; ``problem`` is a (kind, name) of :data:`PROBLEMS`."""
+    tag, codes = PROBLEMS[problem[0]]
+    return Component("reject", invoke_id, argument=_tlv(tag, _int(codes.index(problem[1]))))
+
+
+def problem_of(comp: Component) -> tuple[str, str]:
+    """The (kind, name) of a decoded Reject component's problem; a value X.880 does not
+    name is given as its number."""
+    tag, value, offset, _ = _elements(comp.argument, 0, "problem")[0]
+    kind = PROBLEM_KINDS[tag]
+    code = _dec_int(value, offset, "problem")
+    codes = PROBLEMS[kind][1]
+    return kind, codes[code] if 0 <= code < len(codes) else str(code)
 
 
 # ---- the whole Facility contents ----------------------------------------------------------
@@ -358,8 +479,11 @@ def encode(apdus: Apdus) -> bytes:
     return bytes(out)
 
 
-def decode(data: bytes) -> Apdus:
-    """Facility element contents; raises :class:`FacilityDecodeError`."""
+def _read(data: bytes) -> tuple[Apdus, list[ComponentFault]]:
+    """The header and components of Facility contents, and a fault for each component
+    that cannot be acted on (a badly structured rest of the contents is one fault).  The
+    protocol profile and the networking extension header are not ROSE components (no
+    Reject answers them): their errors raise :class:`FacilityDecodeError`."""
     data = bytes(data)
     if not data:
         raise FacilityDecodeError("no protocol profile", offset=0, field="profile")
@@ -367,58 +491,150 @@ def decode(data: bytes) -> Apdus:
         raise FacilityDecodeError(f"protocol profile 0x{data[0]:02x} is not supported",
                                   offset=0, field="profile")
     apdus = Apdus(data[0] & 0x1F)
-    for tag, value, offset, at in _elements(data[1:], 1, "component"):
+    faults: list[ComponentFault] = []
+    walk = _walk(data[1:], 1, "component")
+    while True:
+        try:
+            part = next(walk, None)
+        except BerStructureError as e:  # nothing after it can be delimited
+            faults.append(ComponentFault.of(e, FAULTS["badly structured"]))
+            break
+        if part is None:
+            break
+        tag, value, offset, at = part
         if tag in COMPONENTS:
-            apdus.components.append(_dec_component(tag, value, offset))
-        elif apdus.components or apdus.profile != EXTENSIONS:
-            raise FacilityDecodeError(f"tag 0x{tag:02x} is not a ROSE component",
-                                      offset=at, field="component")
-        elif tag == NFE:
-            parts = {t: (v, o) for t, v, o, _ in _elements(value, offset, "nfe")}
-            if 0x80 not in parts or 0x82 not in parts:
-                raise FacilityDecodeError("network facility extension without its entities",
-                                          offset=offset, field="nfe")
-            apdus.nfe = (_dec_int(*parts[0x80], "sourceEntity"),
-                         _dec_int(*parts[0x82], "destinationEntity"))
-        elif tag == NPP:
-            apdus.npp = _dec_int(value, offset, "networkProtocolProfile")
-        elif tag == INTERPRETATION:
-            apdus.interpretation = _dec_int(value, offset, "interpretation")
+            try:
+                apdus.components.append(_dec_component(tag, value, offset))
+            except ComponentFault as fault:
+                faults.append(fault)
+        elif apdus.components or faults or apdus.profile != EXTENSIONS:
+            faults.append(ComponentFault(f"tag 0x{tag:02x} is not a ROSE component",
+                                         offset=at, field="component",
+                                         problem=FAULTS["unknown component"],
+                                         invoke_id=_peek_id(value, offset)))
         else:
-            raise FacilityDecodeError(f"tag 0x{tag:02x} is not a facility header element",
-                                      offset=at, field="header")
+            _header(apdus, tag, value, offset, at)
+    return apdus, faults
+
+
+def _header(apdus: Apdus, tag: int, value: bytes, offset: int, at: int) -> None:
+    """One element of the networking extension header (ECMA-165 clause 8)."""
+    if tag == NFE:
+        parts = {t: (v, o) for t, v, o, _ in _elements(value, offset, "nfe")}
+        if 0x80 not in parts or 0x82 not in parts:
+            raise FacilityDecodeError("network facility extension without its entities",
+                                      offset=offset, field="nfe")
+        apdus.nfe = (_dec_int(*parts[0x80], "sourceEntity"),
+                     _dec_int(*parts[0x82], "destinationEntity"))
+    elif tag == NPP:
+        apdus.npp = _dec_int(value, offset, "networkProtocolProfile")
+    elif tag == INTERPRETATION:
+        apdus.interpretation = _dec_int(value, offset, "interpretation")
+    else:
+        raise FacilityDecodeError(f"tag 0x{tag:02x} is not a facility header element",
+                                  offset=at, field="header")
+
+
+def decode(data: bytes) -> Apdus:
+    """Facility element contents, every component well formed; raises
+    :class:`FacilityDecodeError` (a :class:`ComponentFault` for a component)."""
+    apdus, faults = _read(data)
+    if faults:
+        raise faults[0]
     if not apdus.components:
         raise FacilityDecodeError("no ROSE component", offset=len(data), field="component")
     return apdus
 
 
-# ---- unrecognised invokes (Q.932 8.2.2, ECMA-165 8.2.2 InterpretationApdu) ----------------
+# ---- received components (X.880 clause 11 / Q.932 8.2.2 / ECMA-165 8.2.2) ---------------
 DISCARD, CLEAR_CALL, REJECT = 0, 1, 2  # InterpretationApdu values
-INVOKE_PROBLEM, UNRECOGNISED_OPERATION = 0x81, 1  # Reject problem [1] invoke (X.880)
 CLEAR_CAUSE = 69  # Q.850 "requested facility not implemented": our choice for CLEAR_CALL
 
 
-def screen(data: bytes, recognised: frozenset) -> tuple[bytes | None, bool]:
-    """What a receiver does with the invokes of ``data`` whose operation it does not
-    recognise: the Facility contents rejecting them (invoke problem unrecognisedOperation,
-    to the entity that sent them), or True to clear the call; (None, False) when there
-    is nothing to do.  The Interpretation APDU decides (discard, clear the call, reject);
-    without one (and always under the remote operations profile) they are rejected."""
-    try:
-        apdus = decode(data)
-    except FacilityDecodeError:
-        return None, False  # not an APDU of the subset read here: nothing to answer
-    unknown = [c for c in apdus.components
-               if c.kind == "invoke" and c.operation not in recognised]
-    action = REJECT if apdus.interpretation is None else apdus.interpretation
-    if not unknown or action == DISCARD:
-        return None, False
-    if action == CLEAR_CALL:
-        return None, True
-    problem = _tlv(INVOKE_PROBLEM, _int(UNRECOGNISED_OPERATION))
-    reply = Apdus(apdus.profile, None if apdus.nfe is None else apdus.nfe[::-1], None, None,
-                  [Component("reject", c.invoke_id, argument=problem) for c in unknown])
-    return encode(reply), False
+@dataclass
+class Screening:
+    """What a receiver does with the Facility elements of one message: send ``replies``
+    (Facility contents of Reject components, to the entity the rejected APDUs came
+    from), clear the call (``clear``), or treat an element as having content error
+    (``content_error``: a protocol profile not supported or a networking extension
+    header not understood, Q.932 8.2.3 -> Q.931 5.8.7.2); ``rejected`` lists the Reject
+    components received: invoke id, the operation of ours it names (None when not one of
+    ours) and the (kind, name) of the problem."""
+
+    replies: list[bytes] = field(default_factory=list)
+    clear: bool = False
+    content_error: bool = False
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def screen(facilities: list[bytes], recognised: frozenset,
+           invoked: Mapping[int, str]) -> Screening:
+    """Judge the Facility contents of one message against the operations implemented here
+    (``recognised``) and the invokes we sent on this call (``invoked``: id -> operation
+    name, all of class 5).  An invoke of an operation not recognised is discarded, clears
+    the call, or is rejected as its Interpretation APDU says (rejected without one, as
+    under the remote operations profile); every other fault is rejected with the problem
+    :data:`FAULTS` gives it; a Reject is never answered."""
+    out = Screening()
+    seen: set[int | None] = set()
+    for data in facilities:
+        try:
+            apdus, faults = _read(data)
+        except FacilityDecodeError:
+            out.content_error = True
+            continue
+        if not apdus.components and not faults:
+            out.content_error = True
+            continue
+        unknown: list[int | None] = []
+        problems: list[tuple[int | None, tuple[str, str]]] = []
+        for f in faults:
+            if f.kind == "reject":
+                continue
+            if f.kind == "invoke" and f.operation is not None and f.operation not in recognised:
+                unknown.append(f.invoke_id)
+            else:
+                problems.append((f.invoke_id, f.problem))
+        for c in apdus.components:
+            if c.kind == "reject":
+                out.rejected.append({"invoke_id": c.invoke_id,
+                                     "operation": invoked.get(c.invoke_id),  # type: ignore[arg-type]
+                                     "problem": problem_of(c)})
+                continue
+            problem = _judge(c, recognised, invoked, seen)
+            if problem is None and c.kind == "invoke" and c.operation not in recognised:
+                unknown.append(c.invoke_id)
+            elif problem is not None:
+                problems.append((c.invoke_id, problem))
+        action = REJECT if apdus.interpretation is None else apdus.interpretation
+        if unknown and action == CLEAR_CALL:
+            out.clear = True
+        elif unknown and action != DISCARD:
+            problems += [(i, FAULTS["unknown operation"]) for i in unknown]
+        if problems:
+            nfe = None if apdus.nfe is None else apdus.nfe[::-1]
+            out.replies.append(encode(Apdus(apdus.profile, nfe, None, None,
+                                            [reject(i, p) for i, p in problems])))
+    return out
+
+
+def _judge(c: Component, recognised: frozenset, invoked: Mapping[int, str],
+           seen: set[int | None]) -> tuple[str, str] | None:
+    """The problem of a well-formed invoke, result or error component, if any."""
+    if c.kind == "result":
+        return FAULTS["result not expected" if c.invoke_id in invoked else "result for no invoke"]
+    if c.kind == "error":
+        return FAULTS["error not expected" if c.invoke_id in invoked else "error for no invoke"]
+    if c.invoke_id in seen:
+        return FAULTS["duplicate invoke id"]
+    seen.add(c.invoke_id)
+    if c.operation not in recognised:
+        return None  # as the Interpretation APDU says
+    if c.linked_id is not None:
+        return FAULTS["unknown linked id"]
+    if len(seen) > MAX_INVOKES:
+        return FAULTS["too many invokes"]
+    return None
 
 
 # ---- name identification services as variant data ----------------------------------------
@@ -446,12 +662,12 @@ def name_facility(service: str, operation: str, name: Name, invoke_id: int) -> b
 
 
 def names(facilities: list[bytes]) -> dict[str, Name]:
-    """Names invoked by the Facility contents of one message, by operation name; an
-    element that is not a well-formed APDU is skipped (it carries no name)."""
+    """Names invoked by the Facility contents of one message, by operation name; the
+    components that are not well formed carry none (:func:`screen` rejects them)."""
     out: dict[str, Name] = {}
     for data in facilities:
         try:
-            apdus = decode(data)
+            apdus, _ = _read(data)
         except FacilityDecodeError:
             continue
         for c in apdus.components:

@@ -78,6 +78,7 @@ class CallControl:
         self.calls: dict[tuple[int, bool], Call] = {}
         self.parked: dict[bytes, _Parked] = {}
         self._next_cref = 1
+        self._next_invoke = 0
         self.link: Any = None  # set by the stack: dl_data(bytes), dl_establish()
         # BRI point-to-multipoint network side (isdn.multipoint): ``link`` is the broadcast
         # data link, each terminal has its own; a message is answered on the link it came on
@@ -127,6 +128,11 @@ class CallControl:
     def channel_ie(self, number: int | None, exclusive: bool = True) -> IE:
         return ies.channel(number, exclusive, self.variant.pri)
 
+    def invoke_id(self) -> int:
+        """The ROSE invoke id of an APDU we send (1 to 127 in turn, X.880 clause 11)."""
+        self._next_invoke = self._next_invoke % 127 + 1
+        return self._next_invoke
+
     def forget(self, call: Call) -> None:
         self.calls.pop((call.cref, call.originated), None)
 
@@ -161,15 +167,13 @@ class CallControl:
     def place_call(self, called: str, calling: str | None = None, channel: int | None = None,
                    *, exclusive: bool = True, overlap: bool = False,
                    extra: list[IE] | None = None, user_data: Any = None,
-                   calling_name: str | None = None) -> Call:
+                   calling_name: str | facility.Name | None = None) -> Call:
         """Send SETUP.  ``channel=None`` hunts a free B-channel; a channel that is taken
         raises :class:`ChannelBusy` ("glare, retry" when the peer just took it).
         ``calling_name`` goes in SETUP as callingName where the variant carries names."""
-        if calling_name is not None:
-            facility.encode_name(facility.Name(calling_name))  # EncodeError: nothing seized
         call = Call(self, self._alloc_cref(), True)
+        call.own_name("callingName", calling_name)  # EncodeError: nothing seized
         call.user_data = user_data
-        call.calling_name = calling_name
         if channel is None:
             channel = self.channels.hunt(call, outgoing=True)
             if channel is None:
@@ -368,12 +372,15 @@ class CallControl:
         verdict = self._check_ies(msg)
         if verdict is not None and not self._mandatory_error(call, msg, *verdict):
             return
+        screening = None  # the Facility elements of a message that will be acted on
+        if msg.ie("facility") is not None and call.fsm.lookup(call.state, msg.name):
+            screening = call.screen_facility(msg)
         if call.dispatch(msg.name, msg, if_row=True) is NO_ROW:
             self._status(msg, causes.MESSAGE_NOT_COMPATIBLE, call, bytes([msg.code]))
             return
-        self._optional_errors(call, msg)
-        if msg.ie("facility") is not None:
-            call.facility_received(msg)
+        self._optional_errors(call, msg, screening)
+        if screening is not None:
+            call.facility_screened(screening, msg)
 
     def _check_ies(self, msg: Message) -> tuple[int, bytes] | None:
         """Mandatory element missing (96) or invalid (100), 5.8.6; an unrecognised element
@@ -401,18 +408,23 @@ class CallControl:
         self._status(msg, cause, call, diag)
         return False
 
-    def _optional_errors(self, call: Call, msg: Message) -> None:
-        """5.8.7: unrecognised (99) or invalid (100) optional elements, after acting."""
+    def _optional_errors(self, call: Call, msg: Message,
+                         screening: facility.Screening | None = None) -> None:
+        """5.8.7: unrecognised (99) or invalid (100) optional elements, after acting; a
+        Facility element of a protocol profile not supported is invalid (Q.932 8.2.3)."""
         if msg.name in ("DISCONNECT", "RELEASE", "RELEASE COMPLETE", "STATUS"):
             return
         if self.calls.get((call.cref, call.originated)) is not call:
             return
+        facility_bad = screening is not None and screening.content_error
         for e in msg.ies:
             if e.error and e.error != "skipped":
                 break
         else:
-            return  # the usual case: no element in error
-        bad = [e for e in msg.ies if e.error and e.error != "skipped"]
+            if not facility_bad:
+                return  # the usual case: no element in error
+        bad = [e for e in msg.ies if (e.error and e.error != "skipped")
+               or (facility_bad and e.name == "facility")]
         unknown = [e for e in bad if e.error == "unrecognised"]
         cause = causes.IE_NONEXISTENT if unknown else causes.INVALID_IE_CONTENTS
         call.send_status(cause, bytes(e.ident for e in (unknown or bad)))
@@ -464,10 +476,11 @@ class CallControl:
                 self.emit(Event("rejected", None, cause, msg))
                 return
         self.calls[(call.cref, False)] = call
+        screening = call.screen_facility(msg) if msg.ie("facility") is not None else None
         call.dispatch(msg.name, msg)
-        self._optional_errors(call, msg)
-        if msg.ie("facility") is not None:
-            call.facility_received(msg)
+        self._optional_errors(call, msg, screening)
+        if screening is not None:
+            call.facility_screened(screening, msg)
 
     def _select_channel(self, call: Call, msg: Message) -> int | None:
         """Channel negotiation for a received SETUP (5.1.2, 5.2.3) and dual seizure

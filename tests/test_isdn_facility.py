@@ -9,10 +9,12 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from isdn_peer.helpers import Recorder, q931_sent, tap
 
 from core.clock import VirtualClock
 from isdn import facility as fac
 from isdn import ie as ies
+from isdn import q931_codec
 from isdn.stack import memory_pair
 
 # ECMA-164 callingName "Alice" with the ECMA-165 header libpri's QSIG writes: profile 0x9F,
@@ -47,6 +49,7 @@ def test_global_operation_value_and_its_argument():
     (fac.Name("", "not_available"), "8400"),
     (fac.Name("", "restricted_null"), "8700"),
     (fac.Name("Zoë", "allowed", 9), "a1 09 04 04 5a 6f c3 ab 02 01 09"),
+    (fac.Name("Ann", "restricted", 1), "a3 08 04 03 41 6e 6e 02 01 01"),
 ])
 def test_name_choices(name, octets):
     """ECMA-164 Name: [0] / [2] simple, [1] / [3] NameSet with a character set, [4], [7]."""
@@ -229,35 +232,38 @@ _UNKNOWN = fac.Component("invoke", 7, 99, argument=b"\x0a\x01\x00")
     (fac.CLEAR_CALL, None, True)])
 def test_screen_follows_the_interpretation_apdu(interpretation, answer, clear):
     data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 1), None, interpretation, [_UNKNOWN]))
-    reply, cleared = fac.screen(data, frozenset(fac.OPERATIONS))
-    assert cleared is clear
+    screening = fac.screen([data], frozenset(fac.OPERATIONS), {})
+    assert screening.clear is clear
     if answer is None:
-        assert reply is None
+        assert screening.replies == []
         return
+    (reply,) = screening.replies
     apdus = fac.decode(reply)
     assert apdus.nfe == (1, 0) and apdus.interpretation is None  # back to the sender
     assert apdus.components == [fac.Component("reject", 7, argument=b"\x81\x01\x01")]
 
 
-def test_screen_leaves_recognised_and_malformed_alone():
-    assert fac.screen(QSIG_ALICE, frozenset(fac.OPERATIONS)) == (None, False)
-    assert fac.screen(b"\x9f\xa1\x01", frozenset()) == (None, False)
+def test_screen_leaves_recognised_invokes_alone():
+    assert fac.screen([QSIG_ALICE], frozenset(fac.OPERATIONS), {}) == fac.Screening()
 
 
 def _offer(variant, facility_data):
+    """The network offers a call whose SETUP carries ``facility_data``; (its call, its
+    events, the user stack, the frames the user stack sent)."""
     clock = VirtualClock()
     net, user = memory_pair(clock, variant=variant)
     clock.advance(1.0)
     seen = []
     net.cc.on_event = seen.append
+    sent = tap(user)
     call = net.place_call("4000", channel=1, extra=[ies.make("facility", data=facility_data)])
     clock.advance(0.1)
-    return call, seen, user
+    return call, seen, user, sent
 
 
 def test_unrecognised_invoke_is_rejected_in_facility():
     data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, fac.REJECT, [_UNKNOWN]))
-    call, seen, user = _offer("qsig", data)
+    call, seen, user, _ = _offer("qsig", data)
     facility = [ev for ev in seen if ev.kind == "facility"]
     assert len(facility) == 1 and user.calls[0].role == "IN_PRESENT"
     (comp,) = fac.decode(facility[0].message.ie("facility").value["data"]).components
@@ -266,7 +272,7 @@ def test_unrecognised_invoke_is_rejected_in_facility():
 
 def test_clear_call_interpretation_clears_the_offered_call():
     data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, fac.CLEAR_CALL, [_UNKNOWN]))
-    call, seen, user = _offer("qsig", data)
+    call, seen, user, _ = _offer("qsig", data)
     assert [(ev.kind, ev.cause) for ev in seen] == [("released", fac.CLEAR_CAUSE)]
     assert user.cc.calls == {} and call.role == "NULL"
 
@@ -274,10 +280,10 @@ def test_clear_call_interpretation_clears_the_offered_call():
 def test_a_variant_without_names_rejects_a_name_invoke():
     """Remote operations profile: no Interpretation APDU, unrecognised invokes rejected;
     an ETSI stack implements no operation (and QSIG_ALICE's discard would be obeyed)."""
-    assert fac.screen(QSIG_ALICE, frozenset()) == (None, False)
+    assert fac.screen([QSIG_ALICE], frozenset(), {}) == fac.Screening()
     rose = fac.encode(fac.Apdus(fac.ROSE, components=[
         fac.Component("invoke", 1, 0, name=fac.Name("Alice"))]))
-    call, seen, _ = _offer("etsi", rose)
+    call, seen, _, _ = _offer("etsi", rose)
     (ev,) = [ev for ev in seen if ev.kind == "facility"]
     (comp,) = fac.decode(ev.message.ie("facility").value["data"]).components
     assert comp.kind == "reject" and comp.invoke_id == 1
@@ -291,9 +297,275 @@ def test_a_variant_without_names_rejects_a_name_invoke():
        st.sampled_from(["qsig", "ni2", "etsi"]))
 def test_any_facility_contents_in_setup_leave_the_call_offered(data, variant):
     """Whatever the Facility holds, the SETUP is offered; only an unrecognised invoke
-    under clearCallIfAnyInvokePduNotRecognised clears it."""
-    call, seen, user = _offer(variant, data or b"\x91")
+    under clearCallIfAnyInvokePduNotRecognised clears it.  The answers are FACILITY
+    messages of Reject components, and a STATUS cause 100 naming the Facility element
+    (identifier 0x1c) when its profile or extension header cannot be read."""
+    call, seen, user, sent = _offer(variant, data or b"\x91")
     if call.role == "NULL":
         assert [(ev.kind, ev.cause) for ev in seen][-1] == ("released", fac.CLEAR_CAUSE)
-    else:
-        assert user.calls[0].role == "IN_PRESENT" and user.cc.counters["status_sent"] == 0
+        return
+    assert user.calls[0].role == "IN_PRESENT"
+    answers = q931_sent(sent)
+    statuses = [(m.cause, m.get("cause")["diagnostics"]) for m in answers if m.name == "STATUS"]
+    assert statuses in ([], [(100, b"\x1c")])
+    for m in answers:
+        assert m.name in ("STATUS", "FACILITY")
+        if m.name == "FACILITY":
+            kinds = {c.kind for c in fac.decode(m.ie("facility").value["data"]).components}
+            assert kinds == {"reject"}
+
+
+# ---- components that cannot be acted on are rejected (X.880 clause 11, Q.932 annex D) ----
+
+_NAME_OPS = frozenset(fac.OPERATIONS)
+_ALICE = "80 05 416c696365"  # callingName argument: presentationAllowedSimple "Alice"
+
+
+@pytest.mark.parametrize("body,invoked,expected", [
+    ("a5 03 020105", {}, [(5, "general", "unrecognizedComponent")]),
+    ("30 00", {}, [(None, "general", "unrecognizedComponent")]),
+    ("a1 03 020107", {}, [(7, "general", "mistypedComponent")]),  # no operation
+    ("a1 05 0500 020100", {}, [(None, "general", "mistypedComponent")]),  # NULL id
+    ("a1 06 020103 020500", {}, [(3, "general", "badlyStructuredComponent")]),
+    ("a1 09 020101", {}, [(None, "general", "badlyStructuredComponent")]),
+    ("a1 0d 020104 020100" + _ALICE + " a1 0d 020104 020100" + _ALICE, {},
+     [(4, "invoke", "duplicateInvocation")]),
+    ("a1 06 020106 020163", {}, [(6, "invoke", "unrecognizedOperation")]),
+    ("a1 09 020102 020100 020100", {}, [(2, "invoke", "mistypedArgument")]),
+    ("a1 10 020108 800101 020100" + _ALICE, {}, [(8, "invoke", "unrecognizedLinkedId")]),
+    ("a2 03 020109", {}, [(9, "returnResult", "unrecognizedInvocation")]),
+    ("a2 03 020109", {9: "callingName"}, [(9, "returnResult", "resultResponseUnexpected")]),
+    ("a3 06 020109 020100", {}, [(9, "returnError", "unrecognizedInvocation")]),
+    ("a3 06 020109 020100", {9: "callingName"},
+     [(9, "returnError", "errorResponseUnexpected")]),
+    ("a4 06 020109 800100", {9: "callingName"}, []),  # a Reject is reported, not answered
+    ("a4 03 020109", {}, []),  # nor is a mistyped Reject
+])
+def test_faults_are_rejected_with_their_problem(body, invoked, expected):
+    """Each row of facility.FAULTS met in a received component, and the Reject answering
+    it; the invoke id is NULL where it cannot be read."""
+    data = bytes.fromhex("91" + body.replace(" ", ""))
+    screening = fac.screen([data], _NAME_OPS, invoked)
+    got = []
+    for reply in screening.replies:
+        apdus = fac.decode(reply)
+        assert apdus.profile == fac.ROSE
+        got += [(c.invoke_id, *fac.problem_of(c)) for c in apdus.components]
+    assert got == expected
+    assert not screening.clear and not screening.content_error
+
+
+def test_too_many_invokes_meet_resource_limitation():
+    invokes = "".join(f"a1 0d 0201{i:02x} 020100 {_ALICE}" for i in range(1, fac.MAX_INVOKES + 2))
+    (reply,) = fac.screen([bytes.fromhex("91" + invokes.replace(" ", ""))], _NAME_OPS,
+                          {}).replies
+    (c,) = fac.decode(reply).components
+    assert (c.invoke_id, fac.problem_of(c)) == (fac.MAX_INVOKES + 1,
+                                                ("invoke", "resourceLimitation"))
+
+
+def test_reject_bytes_against_x880():
+    """Reject ::= [4] SEQUENCE { invokeId INTEGER | NULL, problem CHOICE { general [0],
+    invoke [1], returnResult [2], returnError [3] } }, BER (X.690)."""
+    assert fac._enc_component(fac.reject(None, ("general", "badlyStructuredComponent"))) == \
+        bytes.fromhex("a405 0500 800102".replace(" ", ""))
+    assert fac._enc_component(fac.reject(300, ("returnError", "errorResponseUnexpected"))) \
+        == bytes.fromhex("a407 02020 12c 830101".replace(" ", ""))
+    (reply,) = fac.screen([bytes.fromhex("9f aa06800100820101 a1 03 020107".replace(" ", ""))],
+                          _NAME_OPS, {}).replies
+    assert reply == bytes.fromhex("9f aa06800101820100 a4 06 020107 800101".replace(" ", ""))
+
+
+def test_a_mistyped_name_argument_of_an_unimplemented_operation_is_unrecognised():
+    """ETSI implements no name operation: the invoke is judged by its operation first."""
+    data = bytes.fromhex("91 a1 09 020102 020100 020100".replace(" ", ""))
+    (reply,) = fac.screen([data], frozenset(), {}).replies
+    (c,) = fac.decode(reply).components
+    assert fac.problem_of(c) == ("invoke", "unrecognizedOperation")
+
+
+@pytest.mark.parametrize("octets", ["92 a1 03 020101", "93", "1f a1 03 020101", "",
+                                    "9f 30 00", "9f aa 03 800100 a1 03 020101", "91"])
+def test_contents_no_reject_can_answer_are_a_content_error(octets):
+    """A protocol profile not supported (CMIP 0x92, ACSE 0x93, bit 8 clear), a networking
+    extension header not understood, no component at all: Q.932 8.2.3 -> Q.931 5.8.7.2."""
+    screening = fac.screen([bytes.fromhex(octets.replace(" ", ""))], _NAME_OPS, {})
+    assert screening.content_error and screening.replies == []
+
+
+def test_unsupported_profile_in_setup_gets_status_100():
+    call, seen, user, sent = _offer("qsig", bytes.fromhex("92a103020101"))
+    assert user.calls[0].role == "IN_PRESENT"
+    assert [(m.name, m.cause, m.get("cause")["diagnostics"]) for m in q931_sent(sent)] == [
+        ("STATUS", 100, b"\x1c")]
+
+
+def _active(variant="qsig"):
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant=variant, on_event_network=rn, on_event_user=ru)
+    clock.advance(1.0)
+    call = net.place_call("4000", channel=1, calling_name="Alice")
+    clock.advance(0.1)
+    inc = ru.first("offered").call
+    inc.answer()
+    clock.advance(0.1)
+    return clock, net, user, call, inc, rn, ru
+
+
+_MISTYPED = bytes.fromhex("9f aa06800100820100 a1 03 020107".replace(" ", ""))
+
+
+def test_reject_goes_in_facility_on_the_same_call_reference():
+    clock, net, user, call, inc, rn, ru = _active()
+    sent = tap(user)
+    net.cc.send(q931_codec.Message("FACILITY", call.cref, False,
+                                   [ies.make("facility", data=_MISTYPED)]))
+    clock.advance(0.1)
+    (m,) = q931_sent(sent)
+    assert (m.name, m.call_ref, m.flag) == ("FACILITY", call.cref, True)
+    (c,) = fac.decode(m.ie("facility").value["data"]).components
+    assert (c.invoke_id, fac.problem_of(c)) == (7, ("general", "mistypedComponent"))
+    assert inc.role == "ACTIVE" and call.role == "ACTIVE"
+
+
+def test_reject_of_a_disconnect_goes_in_our_release():
+    clock, net, user, call, inc, rn, ru = _active()
+    sent = tap(user)
+    net.cc.send(q931_codec.Message("DISCONNECT", call.cref, False,
+                                   [ies.cause(16), ies.make("facility", data=_MISTYPED)]))
+    clock.advance(0.1)
+    m = q931_sent(sent)[0]
+    assert m.name == "RELEASE" and m.cause == 16
+    (c,) = fac.decode(m.ie("facility").value["data"]).components
+    assert (c.kind, c.invoke_id) == ("reject", 7)
+    assert ru.has("released", inc)
+
+
+def test_a_reject_of_our_invoke_is_reported_on_the_call():
+    """The user rejects the network's callingName invoke (its id from the SETUP sent)."""
+    clock, net, user, call, inc, rn, ru = _active()
+    (invoke_id, operation), = call.invoked.items()
+    assert operation == "callingName"
+    data = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, None,
+                                [fac.reject(invoke_id, ("invoke", "mistypedArgument"))]))
+    user.cc.send(q931_codec.Message("FACILITY", call.cref, True,
+                                    [ies.make("facility", data=data)]))
+    clock.advance(0.1)
+    ev = rn.first("facility_rejected", call)
+    assert ev.detail["rejected"] == [{"invoke_id": invoke_id, "operation": "callingName",
+                                      "problem": ("invoke", "mistypedArgument")}]
+    assert call.role == "ACTIVE"
+
+
+# ---- busy name (ECMA-164 / ISO 13868 operation 3) --------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["qsig", "ni2"])
+@pytest.mark.parametrize("when,message", [("offered", "RELEASE COMPLETE"),
+                                           ("alerting", "DISCONNECT")])
+def test_busy_name_in_the_first_clearing_message(variant, when, message):
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant=variant, on_event_network=rn, on_event_user=ru)
+    clock.advance(1.0)
+    call = net.place_call("4000", channel=1)
+    clock.advance(0.1)
+    inc = ru.first("offered").call
+    if when == "alerting":
+        inc.alert()
+        clock.advance(0.1)
+    sent = tap(user)
+    inc.hangup(17, busy_name="Bob")
+    clock.advance(0.1)
+    first = q931_sent(sent)[0]
+    assert (first.name, first.cause) == (message, 17)
+    assert fac.names([first.ie("facility").value["data"]]) == {"busyName": fac.Name("Bob")}
+    ev = rn.first("disconnected" if message == "DISCONNECT" else "released", call)
+    assert ev.cause == 17 and ev.detail["names"] == {"busyName": fac.Name("Bob")}
+    assert call.busy_name == "Bob" and rn.first("released", call).cause == 17
+    assert [m.ie("facility") for m in q931_sent(sent)[1:]] == [None] * (len(sent) - 1)
+
+
+def test_busy_name_bytes():
+    """QSIG busyName: operation localValue 3, argument Name ([0] allowed simple)."""
+    assert fac.name_facility("qsig", "busyName", fac.Name("Bob"), 1) == bytes.fromhex(
+        "9f aa06800100820100 8b0100 a10b 020101 020103 8003426f62".replace(" ", ""))
+
+
+def test_busy_name_goes_with_cause_17_of_the_called_party():
+    clock, net, user, call, inc, rn, ru = _active()
+    with pytest.raises(ValueError):
+        inc.hangup(16, busy_name="Bob")
+    with pytest.raises(ValueError):
+        call.hangup(17, busy_name="Alice")
+    with pytest.raises(fac.EncodeError):
+        inc.hangup(17, busy_name="x" * 51)
+    assert inc.role == call.role == "ACTIVE"
+
+
+def test_etsi_sends_no_busy_name():
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant="etsi", on_event_network=rn, on_event_user=ru)
+    clock.advance(1.0)
+    call = net.place_call("4000", channel=1)
+    clock.advance(0.1)
+    ru.first("offered").call.hangup(17, busy_name="Bob")
+    clock.advance(0.1)
+    assert rn.first("released", call).message.ie("facility") is None
+    assert call.busy_name is None
+
+
+def test_tshark_decodes_the_busy_name(tmp_path):
+    from conftest import need_program
+    tshark = need_program("tshark")
+    clock = VirtualClock()
+    ru = Recorder()
+    net, user = memory_pair(clock, variant="qsig", on_event_user=ru)
+    pcap = str(tmp_path / "busy.pcap")
+    user.trace_to(pcap)
+    clock.advance(1.0)
+    net.place_call("4000", channel=1)
+    clock.advance(0.1)
+    ru.first("offered").call.hangup(17, busy_name="Bob")
+    clock.advance(0.1)
+    user.tracer.close()
+    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info" not in out
+    rows = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=|",
+                           "-e", "q931.message_type", "-e", "qsig.operation",
+                           "-e", "qsig.na.namePresentationAllowedSimple"],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "0x5a|3|Bob" in rows  # RELEASE COMPLETE, busyName
+
+
+# ---- presentation restricted / name not available ---------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["qsig", "ni2"])
+@pytest.mark.parametrize("name", [fac.Name("Secret", "restricted"),
+                                  fac.Name("Secret", "restricted", 1),
+                                  fac.Name("", "not_available"),
+                                  fac.Name("", "restricted_null")])
+def test_restricted_and_unavailable_names_end_to_end(variant, name):
+    """Each choice of Name other than presentation allowed is sent as given (calling,
+    called, connected) and read back; none becomes the call's name field."""
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant=variant, on_event_network=rn, on_event_user=ru)
+    clock.advance(1.0)
+    call = net.place_call("4000", channel=1, calling_name=name)
+    clock.advance(0.1)
+    offered = ru.first("offered")
+    assert offered.detail["names"] == {"callingName": name}
+    inc = offered.call
+    assert inc.calling_name is None and call.calling_name is None
+    inc.alert(name=name)
+    inc.answer(name=name)
+    clock.advance(0.1)
+    assert rn.first("alerting", call).detail["names"] == {"calledName": name}
+    assert rn.first("connected", call).detail["names"] == {"connectedName": name}
+    assert call.called_name is None and call.connected_name is None
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.q850 import USER_BUSY
 from cti.calls import Call, CallEvent, DialError
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
@@ -105,10 +106,14 @@ class IsdnTrunk(TrunkBase):
         self._stack_call(call).answer(name=call.data.get("own_name"))
 
     def reject(self, call: Call, cause: int) -> None:
-        self._stack_call(call).hangup(cause)
+        self.drop(call, cause)
 
     def drop(self, call: Call, cause: int) -> None:
-        self._stack_call(call).hangup(cause)
+        """Clear; an incoming call refused as user busy (17) gives ``data["own_name"]`` as
+        the busy name (:meth:`isdn.call.Call.hangup`)."""
+        c = self._stack_call(call)
+        busy = cause == USER_BUSY and not c.originated
+        c.hangup(cause, busy_name=call.data.get("own_name") if busy else None)
 
     def release(self, call: Call) -> None:
         self.drop(call, 16)
@@ -138,7 +143,8 @@ class IsdnTrunk(TrunkBase):
 def _names(c: Any) -> dict[str, str]:
     """The party names the stack has for its call (QSIG / NI-2 name identification,
     :mod:`isdn.facility`), as ``Call.data`` keys calling_name, called_name,
-    connected_name; ``data["calling_name"]`` of an outgoing call goes in its SETUP, and
-    ``data["own_name"]`` of an incoming one in its ALERTING and CONNECT."""
-    return {k: v for k in ("calling_name", "called_name", "connected_name")
+    connected_name, busy_name; ``data["calling_name"]`` of an outgoing call goes in its
+    SETUP, and ``data["own_name"]`` of an incoming one in its ALERTING and CONNECT, and
+    in its clearing when it is refused as user busy."""
+    return {k: v for k in ("calling_name", "called_name", "connected_name", "busy_name")
             if (v := getattr(c, k))}
