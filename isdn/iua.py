@@ -26,9 +26,10 @@ from core import sigtran
 from core.sigtran import COMMON_MESSAGES, COMMON_PARAMS, HEX, TEXT, U32, Adaptation
 
 QPTM = 5
-# RFC 4233 3.2: DLCI, a Q.921 address field without C/R (0, spare, SAPI, 1, TEI), 16 spare bits
-DLCI = FocusedSeq("v", "v" / BitStruct("zero" / Flag, "spare" / Flag, "sapi" / BitsInteger(6),
-                                       "one" / Flag, "tei" / BitsInteger(7),
+# RFC 4233 3.2: DLCI, laid out as the Q.921 address octets (3.3.1 figure 5, bit 1 least
+# significant) with C/R spare and the EA bits 0 and 1, then 16 spare bits (as Wireshark reads it)
+DLCI = FocusedSeq("v", "v" / BitStruct("sapi" / BitsInteger(6), "spare" / Flag, "zero" / Flag,
+                                       "tei" / BitsInteger(7), "one" / Flag,
                                        "reserved" / BitsInteger(16)), Terminated).compile()
 
 IUA = Adaptation("iua", {
