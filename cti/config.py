@@ -93,6 +93,26 @@ SCHEMA: dict[str, dict[str, Key]] = {
                      "this file; `cti trace` starts and stops it at run time)"),
         "timers": Key(dict, {}, doc="timer name -> seconds (see `cti links --json`); ss7 "
                       "and tup trunks name the layer: mtp2.T2, mtp3.T4, isup.T7, tup.T_COT"),
+        "stp": Key(int, None, doc="ss7/tup: point code of the adjacent signalling transfer "
+                   "point the links go to (quasi-associated signalling): messages to dpc go "
+                   "through it"),
+        "link_spans": Key(list, [], doc="ss7/tup: board:span whose TS16 carry the links (one "
+                          "each) instead of the circuit spans, e.g. the spans cabled to an STP"),
+    },
+    "stp": {
+        "name": Key(str, required=True, doc="shown by `cti links`, traced by `cti trace NAME`"),
+        "pc": Key(int, required=True, doc="its own point code"),
+        "variant": Key(str, "itu", choices=("itu", "china"),
+                       doc="14-bit ITU or 24-bit China point codes"),
+        "tfr": Key(bool, False, doc="national option: transfer-restricted (TFR, Q.704 13.4) "
+                   "for destinations reached over a less efficient route, sent after mtp3.T11"),
+        "linksets": Key(list, required=True, doc="`[[stp.linksets]]` tables (below): the "
+                        "links toward each adjacent point"),
+        "routes": Key(dict, {}, doc="destination point code (a string key) -> adjacent point "
+                      "codes in priority order; each adjacent point is a route to itself"),
+        "timers": Key(dict, {}, doc="mtp2.NAME / mtp3.NAME -> seconds (e.g. mtp3.T15)"),
+        "trace": Key(str, None, doc="pcap file of its links from the start (relative to this "
+                     "file)"),
     },
     "trunk_group": {
         "name": Key(str, required=True, doc="dial plan target `group:NAME`"),
@@ -124,7 +144,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "crm": {"path": Key(str, "crm.db", doc="SQLite CRM store: contacts and call history"),
             "records": Key(str, None, doc="CSV call records (default: crm.path without its suffix, plus -calls.csv)")},
 }
-ARRAYS = ("board", "cable", "trunk", "trunk_group", "route", "ivr", "queue", "agent")
+ARRAYS = ("board", "cable", "trunk", "stp", "trunk_group", "route", "ivr", "queue", "agent")
+# the tables of stp.linksets
+STP_LINKSET: dict[str, Key] = {
+    "adjacent": Key(int, required=True, doc="point code of the adjacent point"),
+    "spans": Key(list, [], doc="board:span whose TS16 carry one link each (load shared)"),
+    "transport": Key(str, "span", choices=("span", "hdlc-socket")),
+    "socket": Key(str, None, doc="hdlc-socket: path of the socket the peer connects to"),
+}
 
 
 def _line_map(text: str) -> dict[str, int]:
@@ -256,6 +283,13 @@ class Config:
                 parse_timeslots(t["channels"])
             except ValueError as e:
                 self.error(str(e), f"trunk[{i}].channels")
+        for i, t in enumerate(self.data["trunk"]):
+            if (t["stp"] is not None or t["link_spans"]) and t["type"] not in ("ss7", "tup"):
+                self.error("stp and link_spans are for ss7/tup trunks", f"trunk[{i}]")
+            for span in t["link_spans"]:
+                if not isinstance(span, str) or span.split(":")[0] not in boards:
+                    self.error(f"no board for span {span!r}", f"trunk[{i}].link_spans")
+        self._check_stps(boards, trunks)
         groups = self._check_trunk_groups(trunks)
         for i, r in enumerate(self.data["route"]):
             kind, _, target = r["to"].partition(":")
@@ -271,6 +305,35 @@ class Config:
                     re.compile(r[k])
                 except re.error as e:
                     self.error(f"bad regular expression: {e}", f"route[{i}].{k}")
+
+    def _check_stps(self, boards: set[str], trunks: set[str]) -> None:
+        """Transfer points: names apart from the trunks', link set tables checked against
+        :data:`STP_LINKSET`, each with spans or a socket, routes naming point codes."""
+        names = set(trunks)
+        for i, s in enumerate(self.data["stp"]):
+            if s["name"] in names:
+                self.error(f"name {s['name']!r} is already a trunk or STP", f"stp[{i}].name")
+            names.add(s["name"])
+            s["linksets"] = [self._check("stp", f"stp[{i}].linksets[{j}]", ls, STP_LINKSET)
+                             for j, ls in enumerate(s["linksets"])]
+            if not s["linksets"]:
+                self.error("an STP needs at least one link set", f"stp[{i}].linksets")
+            for j, ls in enumerate(s["linksets"]):
+                where = f"stp[{i}].linksets[{j}]"
+                if (ls["transport"] == "hdlc-socket") != bool(ls["socket"]) or \
+                        (ls["transport"] == "span") != bool(ls["spans"]):
+                    self.error("spans (transport span) or socket (transport hdlc-socket)", where)
+                for span in ls["spans"]:
+                    if not isinstance(span, str) or span.split(":")[0] not in boards:
+                        self.error(f"no board for span {span!r}", f"{where}.spans")
+            routes = {}
+            for dpc, via in s["routes"].items():
+                try:
+                    routes[int(dpc, 0)] = [int(v) for v in via]
+                except (TypeError, ValueError):
+                    self.error("a point code -> a list of adjacent point codes",
+                               f"stp[{i}].routes.{dpc}")
+            s["routes"] = routes
 
     def _check_trunk_groups(self, trunks: set[str]) -> set[str]:
         """Trunk groups name existing trunks; group and trunk names share one namespace
@@ -312,6 +375,12 @@ SECTION_DOCS = {
              "external peer (libpri, libss7) connects to; without `span` such a trunk carries "
              "signalling only. `timers`: any row of the stack's timer table, in seconds "
              "(`cti links --json` lists them with defaults and clauses).",
+    "stp": "A signalling transfer point (Q.704 2.3, 13): a point code of its own with a link "
+           "set toward each adjacent point (links in TS16 of sim/DAHDI spans, or an "
+           "hdlc-socket) and route sets; it carries the messages of the points around it, "
+           "broadcasts their route status (TFP/TFA, TFR as the national option) and tells "
+           "originating points of congestion (TFC). Trunks signal through it with "
+           "`trunk.stp` and `trunk.link_spans` (quasi-associated mode). See docs/ss7.md.",
     "trunk_group": "Outgoing trunks hunted as one group: a free bearer channel across the "
                    "trunks by `hunt` (`first`: lowest channel of the first trunk; `last`: "
                    "highest of the last, against a far end hunting first; `round_robin`: "
@@ -350,6 +419,8 @@ def reference_markdown() -> str:
     for sec, keys in SCHEMA.items():
         hdr = f"[[{sec}]]" if sec in ARRAYS else f"[{sec}]"
         out += [f"## `{hdr}`", "", SECTION_DOCS[sec], "", *key_table(sec, keys)]
+        if sec == "stp":
+            out += ["Each `[[stp.linksets]]` table:", "", *key_table("stp.linksets", STP_LINKSET)]
         if sec == "ivr":
             from cti.ivr import node_reference
 

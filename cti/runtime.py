@@ -102,13 +102,12 @@ class Runtime:
                                  on_error=self._error, flows=self.flows)
         for i, t in enumerate(cfg["trunk"]):
             self.trunks[t["name"]] = self._trunk(i, t)
-            if t["trace"]:
-                try:
-                    self.trunks[t["name"]].trace(self._relative(t["trace"]))
-                except (ValueError, OSError) as e:
-                    cfg.error(f"cannot trace: {e}", f"trunk[{i}].trace")
+            self._trace(t, f"trunk[{i}]")
         self.groups.update(build_groups(self.trunks, cfg["trunk_group"],
                                         {t["name"]: t["overflow"] for t in cfg["trunk"]}))
+        for i, s in enumerate(cfg["stp"]):  # shown and traced as trunks are, never hunted
+            self.trunks[s["name"]] = self._stp(i, s)
+            self._trace(s, f"stp[{i}]")
         ivr.check_route_targets(self.flows, self.queues, self.groups,
                                 0 if self.stations is None else len(self.stations.board.handsets))
         self.ops = Operations(k, self.centre, self.queues, self.trunks, self.groups,
@@ -234,7 +233,9 @@ class Runtime:
                                    transport=transport, on_offered=offered, timeslots=timeslots,
                                    spans=[self._span(s, f"trunk[{i}].spans")
                                           for s in t["spans"]], links=t["links"],
-                                   continuity_ratio=t["continuity_ratio"])
+                                   continuity_ratio=t["continuity_ratio"], stp=t["stp"],
+                                   link_spans=[self._span(s, f"trunk[{i}].link_spans")
+                                               for s in t["link_spans"]])
             from cti.trunks.r2 import R2Trunk
             if span is None:
                 self.cfg.error("an R2 trunk needs a span", f"trunk[{i}].span")
@@ -245,6 +246,31 @@ class Runtime:
             raise
         except (ValueError, KeyError, TypeError) as e:
             self.cfg.error(f"cannot build trunk: {e}", f"trunk[{i}]")
+
+    def _trace(self, t: dict, where: str) -> None:
+        """The ``trace`` file of a trunk or STP, from the start."""
+        if t["trace"]:
+            try:
+                self.trunks[t["name"]].trace(self._relative(t["trace"]))
+            except (ValueError, OSError) as e:
+                self.cfg.error(f"cannot trace: {e}", f"{where}.trace")
+
+    def _stp(self, i: int, s: dict):
+        from cti.trunks.stp import LinksetSpec, TransferPoint
+
+        linksets = []
+        for j, ls in enumerate(s["linksets"]):
+            transport = None
+            if ls["transport"] == "hdlc-socket":
+                transport = HdlcSocketServer(self.kernel.loop, ls["socket"])
+                self.transports.append(transport)
+            spans = [self._span(n, f"stp[{i}].linksets[{j}].spans") for n in ls["spans"]]
+            linksets.append(LinksetSpec(ls["adjacent"], spans, transport))
+        try:
+            return TransferPoint(self.kernel, s["name"], s["pc"], linksets, routes=s["routes"],
+                                 variant=s["variant"], tfr=s["tfr"], timers=s["timers"])
+        except (ValueError, KeyError, TypeError) as e:
+            self.cfg.error(f"cannot build the STP: {e}", f"stp[{i}]")
 
     async def start_api(self) -> ApiServer:
         ac = self.cfg["api"]

@@ -14,6 +14,7 @@ from cti.continuity import ContinuityEquipment
 from cti.trunks.base import VOICE_TIMESLOTS, SpanHdlc, TrunkBase
 from drivers.base import ChannelMode, Span
 from ss7.isup import Circuit, IsupListener, NoCircuit
+from ss7.mtp3 import SignallingLink
 from ss7.stack import RepeatFilter, Ss7Node, line_after
 from ss7.trace import LinkTracer
 
@@ -57,7 +58,49 @@ def layer_timers(timers: dict[str, float] | None) -> dict[str, dict[str, float]]
     return out
 
 
-class SignallingPointTrunk(TrunkBase):
+def span_links(spans: Sequence[Span]) -> list[Mtp2SpanLink]:
+    """A signalling link in TS16 of each span (the timeslot switched to HDLC)."""
+    for s in spans:
+        s.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
+    return [Mtp2SpanLink(s, LINK_TIMESLOT) for s in spans]
+
+
+class SignallingNode(TrunkBase):
+    """A kernel object running a signalling point (``self.node``, an
+    :class:`ss7.stack.Ss7Node`): its links on transports (spans' TS16, hdlc-sockets) are
+    polled after every tick through a repeat filter, and traced to pcap on request."""
+
+    node: Ss7Node
+
+    def __init__(self, kernel, name: str, span: Span | None, on_offered=None):
+        super().__init__(kernel, name, span, on_offered)
+        self._receivers: list[tuple[Any, RepeatFilter]] = []
+        kernel.after_tick.append(self._poll)
+
+    def _attach(self, adjacent: int, transports: Sequence[Any]) -> list[SignallingLink]:
+        """One link toward ``adjacent`` on each transport, SLC 0, 1, ... in order."""
+        links = [self.node.add_link(adjacent, slc, t.send) for slc, t in enumerate(transports)]
+        # MTP2's receive is looked up per unit: tracing the node replaces it
+        self._receivers += [(t, RepeatFilter(lambda su, mtp2=link.mtp2: mtp2.receive(su)))
+                            for t, link in zip(transports, links, strict=True)]
+        return links
+
+    def _start_trace(self, path: str) -> None:
+        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = order of creation;
+        received units after the repeat filter: changes of link status and MSUs)."""
+        self.node.trace(LinkTracer(path, self.kernel.loop, self.trace_epoch()))
+
+    def _stop_trace(self) -> None:
+        self.node.tracer.close()
+        self.node.trace(None)
+
+    def _poll(self) -> None:
+        for transport, receive in self._receivers:
+            for su in transport.recv_all():
+                receive(su)
+
+
+class SignallingPointTrunk(SignallingNode):
     """What the ISUP and TUP trunks share: a signalling point (:class:`ss7.stack.Ss7Node`)
     toward ``dpc`` with circuits on ``span`` and the further ``spans`` (channel = 32 x the
     span's place + timeslot, CIC = ``cic_base`` + channel), signalling links in TS16 of the
@@ -66,6 +109,11 @@ class SignallingPointTrunk(TrunkBase):
     the circuits' voice slots (Q.764 2.1.8, Q.724 7).  ``user`` is the user part carrying the
     calls (``node.isup`` or ``node.tup``); subclasses name it and translate its events to the
     call model.
+
+    Quasi-associated signalling (Q.705 2.1): with ``stp`` the links go to that adjacent
+    signalling transfer point, which carries the messages to ``dpc`` (the route set of
+    ``dpc`` is the STP); ``link_spans`` then puts them in TS16 of spans of their own, one
+    link each, the circuit spans keeping TS16 unused.
 
     ``continuity_ratio`` N > 0: statistical continuity checking of the group - every Nth
     outgoing call asks for the check of its circuit (continuity-check indicator 1, Q.764
@@ -79,7 +127,8 @@ class SignallingPointTrunk(TrunkBase):
                  variant: str = "itu", cic_base: int = 0, timers: dict[str, float] | None = None,
                  transport: Any = None, on_offered=None,
                  timeslots: Sequence[int] = VOICE_TIMESLOTS, spans: Sequence[Span] = (),
-                 links: int = 1, continuity_ratio: int = 0):
+                 links: int = 1, continuity_ratio: int = 0, stp: int | None = None,
+                 link_spans: Sequence[Span] = ()):
         super().__init__(kernel, name, span, on_offered)
         self.timeslots = tuple(timeslots)
         if continuity_ratio < 0:
@@ -91,48 +140,34 @@ class SignallingPointTrunk(TrunkBase):
         self.spans = [] if span is None else [span, *spans]
         if spans and span is None:
             raise ValueError("further spans need a first span")
-        if not 1 <= links <= max(1, len(self.spans)) or (transport is not None and links != 1):
+        if not 1 <= links <= max(1, len(self.spans)) or \
+                ((transport is not None or link_spans) and links != 1):
             raise ValueError(f"links must be 1..{max(1, len(self.spans))} (1 with a "
-                             f"transport): one per span from the first, in its TS16")
+                             f"transport or link spans): one per span from the first, in its TS16")
+        if transport is not None and link_spans:
+            raise ValueError("links on a transport or on link spans, not both")
         layers = layer_timers(timers)
         for other in {"isup", "tup"} - {self.user_part}:
             if layers.pop(other):
                 raise ValueError(f"{other}.* timers on a {self.user_part.upper()} trunk")
-        transports = [transport] if transport is not None else []
-        for s in self.spans[:links] if transport is None else ():
-            s.set_channel_mode(LINK_TIMESLOT, ChannelMode.HDLC)
-            transports.append(Mtp2SpanLink(s, LINK_TIMESLOT))
+        transports = [transport] if transport is not None else \
+            span_links(list(link_spans) or self.spans[:links])
         self.dpc = dpc
         self.cic_base = cic_base
         listener = {f"{self.user_part}_listener": self}
         self.node = Ss7Node(kernel.loop, opc, variant=variant, **listener,
                             **{f"{layer}_timers": t or None for layer, t in layers.items()})
         self.user = getattr(self.node, self.user_part)
-        self.links = [self.node.add_link(dpc, slc, t.send) for slc, t in enumerate(transports)]
+        self.stp = stp
+        self.links = self._attach(dpc if stp is None else stp, transports)
         self.link = self.links[0]
-        # MTP2's receive is looked up per unit: tracing the node replaces it
-        self._receivers = [(t, RepeatFilter(lambda su, mtp2=link.mtp2: mtp2.receive(su)))
-                           for t, link in zip(transports, self.links, strict=True)]
+        if stp is not None:
+            self.node.mtp3.add_route(dpc, [stp])
         self.channels = [32 * k + t for k in range(max(1, len(self.spans))) for t in self.timeslots]
         self.user.add_circuits(dpc, [cic_base + ch for ch in self.channels])
         self.continuity = (None if span is None else
                            ContinuityEquipment(kernel, max(map(self.slot_of, self.channels)) + 1))
-        kernel.after_tick.append(self._poll)
         self.node.start()
-
-    def _start_trace(self, path: str) -> None:
-        """The links to pcap (LINKTYPE_MTP2_WITH_PHDR 139, link number = SLC; received units
-        after the repeat filter: changes of link status and MSUs)."""
-        self.node.trace(LinkTracer(path, self.kernel.loop, self.trace_epoch()))
-
-    def _stop_trace(self) -> None:
-        self.node.tracer.close()
-        self.node.trace(None)
-
-    def _poll(self) -> None:
-        for transport, receive in self._receivers:
-            for su in transport.recv_all():
-                receive(su)
 
     def slot_of(self, channel: int | None) -> int | None:
         """The kernel slot of ``channel`` (32 x the span's place + timeslot)."""
@@ -240,7 +275,7 @@ class SignallingPointTrunk(TrunkBase):
 
     def status(self) -> dict[str, Any]:
         d = super().status()
-        d["opc"], d["dpc"] = self.node.mtp3.pc, self.dpc
+        d["opc"], d["dpc"], d["stp"] = self.node.mtp3.pc, self.dpc, self.stp
         d["user_part"] = self.user_part
         d["spans"] = [s.name for s in self.spans]
         d["link"] = self.link.mtp2.state if hasattr(self.link.mtp2, "state") else None

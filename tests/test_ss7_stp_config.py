@@ -1,0 +1,146 @@
+"""A signalling transfer point from the configuration (`[[stp]]`) and trunks signalling
+through it (`trunk.stp`, `trunk.link_spans`): examples/ss7-stp-sim.toml on the virtual
+clock, with calls between the two exchanges carried through the STP, its route management
+when a link set fails, tracing, and the configuration errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+import tomllib
+
+from core.errors import ConfigError
+from cti.calls import CallState
+from cti.config import Config, reference_markdown
+from cti.runtime import Runtime
+from ss7.mtp3_codec import SI_ISUP
+from tests.conftest import need_program
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "ss7-stp-sim.toml")
+
+
+@pytest.fixture
+def rt(tmp_path):
+    cfg = Config.load(EXAMPLE)
+    cfg.data["crm"]["path"] = str(tmp_path / "calls.db")
+    rt = Runtime(cfg, virtual=True)
+    rt.kernel.run_for(5)
+    yield rt
+    rt.close()
+
+
+def test_calls_between_the_exchanges_go_through_the_stp(rt):
+    stp, a, b = rt.trunks["stp"], rt.trunks["a-isup"], rt.trunks["b-isup"]
+    assert stp.node.mtp3.stp and stp.node.mtp3.accessible == {1, 2}
+    assert a.link_up and b.link_up
+    assert a.node.mtp3.routes[2] == [5] and list(a.node.mtp3.linksets) == [5]
+    before = stp.node.mtp3.counters["transferred"]
+    cid = rt.ops.call_dial(dnis="4000", trunk="a-isup")
+    rt.kernel.run_for(3)
+    assert rt.centre.active[cid].state == CallState.CONNECTED
+    assert stp.node.mtp3.counters["transferred"] - before >= 2  # IAM; CON (or ACM, ANM)
+    assert rt.errors == [] and rt.kernel.errors == []
+    st = stp.status()
+    assert st["type"] == "stp" and st["pc"] == 5 and st["routes"] == {1: [1], 2: [2]}
+    assert st["mtp"]["mtp3"]["stp"] is True
+    assert a.status()["stp"] == 5
+    assert rt.trunks["stp"] not in [t for g in rt.groups.values() for t in g.trunks]
+
+
+def test_lost_link_set_is_announced_by_the_stp(rt):
+    """B's signalling link fails: S tells A TFP 2 (Q.704 13.2), A pauses B's circuits;
+    the link returns: TFA 2 and A resumes."""
+    stp, a = rt.trunks["stp"], rt.trunks["a-isup"]
+    b_link = rt.trunks["b-isup"].link
+    b_link.dispatch("deactivate")
+    rt.kernel.run_for(2)
+    assert (5, 2) in a.node.mtp3.prohibited and not a.link_up
+    assert stp.node.mtp3.linksets[1].told == {2: "TFP"}
+    b_link.dispatch("activate")
+    rt.kernel.run_for(15)
+    assert (5, 2) not in a.node.mtp3.prohibited and a.link_up
+
+
+def test_trace_the_stp_links(rt, tmp_path):
+    path = str(tmp_path / "stp.pcap")
+    assert rt.ops.trunk_trace("stp", path)["tracing"] == path
+    cid = rt.ops.call_dial(dnis="4001", trunk="a-isup")
+    rt.kernel.run_for(2)
+    rt.centre.active[cid].drop()
+    rt.kernel.run_for(1)
+    rt.ops.trunk_trace("stp", None)
+    data = open(path, "rb").read()
+    assert len(data) > 24 and int.from_bytes(data[20:24], "little") == 139  # MTP2 with PHDR
+    tshark = need_program("tshark")
+    out = subprocess.run([tshark, "-r", path, "-Y", "isup", "-T", "fields",
+                          "-e", "mtp3.opc", "-e", "mtp3.dpc", "-e", "isup.message_type"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    rows = {tuple(r.split("\t")) for r in out if r}
+    assert {("1", "2", "1"), ("2", "1", "7"), ("1", "2", "12"), ("2", "1", "16")} <= rows
+    # IAM A->B, CON B->A, REL A->B, RLC B->A: each received and sent on by S
+
+
+def test_congestion_toward_b_draws_tfc_in_the_kernel(rt):
+    """B congests the STP's link toward it: A's next messages to B draw TFC from S and A's
+    ISUP reduces its traffic toward B (Q.764 2.10)."""
+    stp, a = rt.trunks["stp"], rt.trunks["a-isup"]
+    rt.trunks["b-isup"].link.mtp2.set_receive_congestion(True)
+    rt.kernel.run_for(0.5)
+    a.node.mtp3.transfer(SI_ISUP, 2, 1, bytes.fromhex("0100") + b"\x31")  # a message of A's
+    rt.kernel.run_for(0.5)
+    assert stp.node.mtp3.counters["tx_tfc"] == 1 and a.node.mtp3.counters["rx_tfc"] == 1
+    assert a.node.mtp3.congestion[2].state == "CONGESTED"
+    assert a.node.isup.control(2).step > 0
+    rt.trunks["b-isup"].link.mtp2.set_receive_congestion(False)
+    rt.kernel.run_for(8)  # T15 3 s, RCT through, T16 2 s
+    assert a.node.mtp3.congestion[2].state == "UNCONGESTED"
+    assert a.node.mtp3.counters["tx_rct"] >= 1
+
+
+def load(text: str) -> Config:
+    return Config(tomllib.loads(text), "x.toml", text)
+
+
+BOARD = '[[board]]\nname = "s"\ntype = "sim"\nspans = 2\n'
+
+
+@pytest.mark.parametrize("text,key,message", [
+    ('[[stp]]\nname = "s1"\npc = 5\n[[stp.linksets]]\nadjacent = 1\n', "stp[0].linksets[0]",
+     "spans (transport span) or socket"),
+    ('[[stp]]\nname = "s1"\npc = 5\nlinksets = []\n', "stp[0].linksets", "at least one"),
+    ('[[stp]]\nname = "s1"\npc = 5\n[[stp.linksets]]\nadjacent = 1\nspans = ["x:1"]\n',
+     "stp[0].linksets[0].spans", "no board"),
+    ('[[stp]]\nname = "s1"\npc = 5\n[[stp.linksets]]\nadjacent = 1\nspans = ["s:1"]\n'
+     'colour = 1\n', "stp[0].linksets[0].colour", "unknown key"),
+    ('[[stp]]\nname = "s1"\npc = 5\nroutes = { "x" = [1] }\n[[stp.linksets]]\nadjacent = 1\n'
+     'spans = ["s:1"]\n', "stp[0].routes.x", "point code"),
+    ('[[trunk]]\nname = "s1"\ntype = "isdn"\n[[stp]]\nname = "s1"\npc = 5\n'
+     '[[stp.linksets]]\nadjacent = 1\nspans = ["s:1"]\n', "stp[0].name", "already"),
+    ('[[trunk]]\nname = "r"\ntype = "r2"\nspan = "s:1"\nstp = 5\n', "trunk[0]",
+     "for ss7/tup trunks"),
+])
+def test_config_errors_name_the_key(text, key, message):
+    with pytest.raises(ConfigError) as e:
+        load(BOARD + text)
+    assert e.value.key == key and message in str(e.value)
+
+
+@pytest.mark.parametrize("extra,message", [
+    ('routes = { "7" = [3] }\n', "route to 7"),
+    ('timers = { "isup.T7" = 20.0 }\n', "isup.* timers"),
+])
+def test_stp_build_errors(tmp_path, extra, message):
+    cfg = load(BOARD + '[[stp]]\nname = "s1"\npc = 5\n' + extra +
+               '[[stp.linksets]]\nadjacent = 1\nspans = ["s:1"]\n'
+               f'[crm]\npath = "{tmp_path / "c.db"}"\n')
+    with pytest.raises(ConfigError) as e:
+        Runtime(cfg, virtual=True)
+    assert e.value.key == "stp[0]" and message in str(e.value)
+
+
+def test_reference_documents_the_linkset_keys():
+    doc = reference_markdown()
+    assert "## `[[stp]]`" in doc and "`stp.linksets.adjacent`" in doc
+    assert "`trunk.link_spans`" in doc and "`trunk.stp`" in doc
