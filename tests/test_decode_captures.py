@@ -329,3 +329,45 @@ def test_sigtran_hex_bad_input_is_a_decode_error(proto, data):
             _PROTOS[proto](octets)
         except DecodeError:
             pass
+
+
+def test_m3ua_tup_is_the_msu_it_stands_for():
+    """RFC 4666 3.3.1: the user part after the routing label; a TUP label's CIC bits beyond
+    the SLS start it, so the rebuilt MSU is the original one."""
+    from ss7 import tup_codec
+
+    sif = tup_codec.encode(tup_codec.VARIANTS["itu"], "CLF", 200, 100, 0x235)
+    via_m3ua = ss7_decode.PROTOS["m3ua"](encode_m3ua_data(100, 200, 4, 2, 5, sif[4:]))
+    direct = ss7_decode.PROTOS["mtp3"](bytes((0x84,)) + sif)
+    assert [{k: v for k, v in r.items() if k != "m3ua"} for r in via_m3ua] == direct
+    assert direct[0]["cic"] == 0x235 and direct[0]["message"] == "CLF"
+
+
+def test_i_data_chunks_and_ipv6_extension_headers():
+    """RFC 8260 I-DATA (PPID only in a first fragment) behind IPv6 hop-by-hop and fragment
+    headers (RFC 8200 4.3, 4.5; an unfragmented packet's fragment header has offset 0, M 0)."""
+    rel = encode_m3ua_data(200, 100, 5, 2, 5, REL)
+    idata = struct.pack(">BBHIHHII", 64, 3, 20 + len(rel), 7, 1, 0, 0, 3) + rel
+    sctp = struct.pack(">HHII", 2905, 2905, 1, 0) + idata + bytes(-len(idata) % 4)
+    ext = bytes((44, 0)) + bytes(6) + bytes((132, 0, 0, 0)) + bytes(4)  # hop-by-hop, fragment
+    ip6 = struct.pack(">IHBB16s16s", 6 << 28, len(ext) + len(sctp), 0, 64,
+                      bytes(15) + b"\x01", bytes(15) + b"\x02") + ext + sctp
+    recs = ipsctp.decode_packet(229, ip6, _PROTOS)
+    assert [(r["message"], r["cic"], r["src"]) for r in recs] == [("REL", 5, "[::1]:2905")]
+    middle = idata[:1] + b"\x00" + idata[2:]  # neither B nor E: no PPID, a middle fragment
+    ip6_mid = ip6[:len(ip6) - len(sctp)] + struct.pack(">HHII", 2905, 2905, 1, 0) + middle \
+        + bytes(-len(middle) % 4)
+    mid = ipsctp.decode_packet(229, ip6_mid, _PROTOS)
+    assert mid[0]["message"] == "DATA middle fragment, not reassembled"
+    assert mid[0]["fields"]["ppid"] is None
+
+
+def test_lapd_203_tei_management(tmp_path, capsys):
+    """A UI frame on SAPI 63 is a command from the network with C/R 1 (Q.921 table 1)."""
+    path = tmp_path / "tei.pcap"
+    with PcapWriter(str(path), 203) as w:
+        w.write(0.0, bytes.fromhex("feff03" "0f" "1234" "02" "81"))  # identity assigned, Ai 64
+    status, recs = _decode(path, capsys)
+    assert status == 0 and recs[0]["direction"] == "net->user"
+    assert (recs[0]["fields"]["tei_message"], recs[0]["fields"]["ai"]) == ("identity assigned",
+                                                                          64)
