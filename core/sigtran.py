@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from construct import (
@@ -60,10 +61,15 @@ class Adaptation:
     messages: Mapping[tuple[int, int], str]
     params: Mapping[int, tuple[str, Construct | None]]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_name", {v: k for k, v in self.messages.items()})
-        object.__setattr__(self, "_tags", {name: (tag, c) for tag, (name, c)
-                                           in self.params.items()})
+    @cached_property
+    def codes(self) -> dict[str, tuple[int, int]]:
+        """(class, type) by message name."""
+        return {v: k for k, v in self.messages.items()}
+
+    @cached_property
+    def tags(self) -> dict[str, tuple[int, Construct | None]]:
+        """(tag, value layout) by parameter name."""
+        return {name: (tag, c) for tag, (name, c) in self.params.items()}
 
 
 # RFC 4666 3.1.2 / RFC 4233 3.1: the classes and messages every layer has
@@ -154,7 +160,7 @@ def encode_parameters(layer: Adaptation, params: Mapping[str, Any]) -> bytes:
     out = bytearray()
     for name, value in params.items():
         try:
-            tag, layout = layer._tags[name]  # type: ignore[attr-defined]
+            tag, layout = layer.tags[name]
         except KeyError:
             raise EncodeError(f"{layer.name}: no parameter {name!r}") from None
         raw = encode_parameters(layer, value) if layout is NESTED else layout.build(value)
@@ -167,7 +173,7 @@ def encode(layer: Adaptation, name: str, params: Mapping[str, Any] | None = None
            body: bytes | None = None) -> bytes:
     """A message by name: its parameters in the order given, or a ready ``body``."""
     try:
-        msg_class, msg_type = layer._by_name[name]  # type: ignore[attr-defined]
+        msg_class, msg_type = layer.codes[name]
     except KeyError:
         raise EncodeError(f"{layer.name}: no message {name!r}") from None
     payload = body if body is not None else encode_parameters(layer, params or {})

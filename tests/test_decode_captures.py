@@ -181,8 +181,7 @@ def test_iua_agrees_with_tshark(caps, capsys):
     assert _q931_rows(recs) == _tshark_q931(caps["iua"]) == Q931_EXPECTED
     tshark = _tshark(caps["iua"], "iua.message_class", "iua.message_type", "iua.dlci_sapi",
                      "iua.dlci_tei", "iua.int_interface_identifier")
-    codes = {name: key for key, name in iua.IUA.messages.items()}
-    ours = [[*codes[r["iua"]["message"]], r["iua"]["sapi"], r["iua"]["tei"],
+    ours = [[*iua.IUA.codes[r["iua"]["message"]], r["iua"]["sapi"], r["iua"]["tei"],
              r["iua"]["interface_id"]] for r in recs]
     assert ours == [[int(v, 0) for v in row] for row in tshark] == [[5, 1, 0, 0, 1],
                                                                      [5, 2, 0, 0, 1]]
