@@ -24,6 +24,7 @@ from isdn import decode as isdn_decode
 from isdn import ie, iua, lapd_codec, q931_codec
 from ss7 import decode as ss7_decode
 from ss7 import isup_codec as C
+from ss7.mtp2 import encode_su
 from ss7.mtp3_codec import VARIANTS, encode_msu
 from ss7.sigtran import M3UA, encode_m2pa, encode_m3ua_data
 
@@ -118,6 +119,10 @@ def caps(tmp_path_factory) -> dict[str, Path]:
         "lapd": _text2pcap(tmp, "lapd", lapd, "-l", "203"),
         "mtp3": _text2pcap(tmp, "mtp3", [_msu(100, 200, 1, IAM), _msu(200, 100, 5, REL)],
                            "-l", "141"),
+        "mtp2": _text2pcap(tmp, "mtp2", [encode_su(1, 1, 2, 1), encode_su(1, 1, 2, 1, b"\x01"),
+                                         encode_su(1, 1, 3, 1, _msu(100, 200, 1, IAM)),
+                                         encode_su(3, 1, 4, 1, _msu(200, 100, 5, REL))],
+                           "-l", "140"),
         "m3ua": _text2pcap(tmp, "m3ua", m3ua, "-4", "10.0.0.1,10.0.0.2", "-S", "2905,2905,3"),
         "m2pa": _text2pcap(tmp, "m2pa", m2pa, "-6", "2001:db8::1,2001:db8::2",
                            "-S", "3565,3565,5"),
@@ -145,6 +150,15 @@ def test_mtp3_141_agrees_with_tshark(caps, capsys):
     assert status == 0
     assert _isup_rows(recs) == _tshark_isup(caps["mtp3"]) == ISUP_EXPECTED
     assert [(r["opc"], r["dpc"], r["sls"]) for r in recs] == [(100, 200, 1), (200, 100, 5)]
+
+
+def test_mtp2_140_agrees_with_tshark(caps, capsys):
+    status, recs = _decode(caps["mtp2"], capsys)
+    assert status == 0
+    assert _isup_rows(recs) == _tshark_isup(caps["mtp2"]) == ISUP_EXPECTED
+    tshark = _tshark(caps["mtp2"], "mtp2.fsn", "mtp2.bsn", "mtp2.li", "mtp2.sf")
+    assert [r["message"] for r in recs[:2]] == ["FISU", "SIN"] and tshark[1][3] == "1"
+    assert [int(t[0]) for t in tshark[:2]] == [r["fields"]["fsn"] for r in recs[:2]]
 
 
 def test_m3ua_over_ipv4_agrees_with_tshark(caps, capsys):
