@@ -26,6 +26,11 @@ class CallEvent(str, enum.Enum):
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
     RELEASED = "released"
+    # in-call signals that leave the call's state as it is (the China TUP national procedures)
+    METERING = "metering"  # charging pulses counted: data["metering_pulses"] (MPM)
+    MALICIOUS = "malicious"  # the far end identified the call as malicious (MAL; GRQ)
+    OPERATOR = "operator"  # the operator on the call asks to re-ring the called party (OPR)
+    CALLING_CLEARED = "calling_cleared"  # the caller hung up, the connection held (CCL)
 
 
 class CallState(str, enum.Enum):
@@ -114,7 +119,7 @@ class Call:
             self.raw_cause = raw_cause
         if event is CallEvent.DISCONNECTED and self.state is CallState.DISCONNECTED:
             return
-        self.state = _NEXT_STATE[event]
+        self.state = _NEXT_STATE.get(event, self.state)
         self.times.setdefault(event.value, now)
         self.history.append((now, event.value))
         for fn in tuple(self.listeners):

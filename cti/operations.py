@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cti.api import ApiError, ApiServer
-from cti.calls import Call, DialError
+from cti.calls import Call, CallError, DialError
 from cti.desktop import Desktop, agent_named
 from cti.features import FeatureError, Features
 from cti.queues import Agent
@@ -204,6 +204,33 @@ class Operations:
         return await self._placing(target, self._feature(self.features.blind_transfer, c, agent,
                                                          target))
 
+    def malicious(self, call: int, hold: bool = False) -> str:
+        """China TUP: have the caller's exchange identify an incoming call as malicious."""
+        return self._procedure(call, "identify_malicious", bool(hold))
+
+    def operator(self, call: int) -> str:
+        """China TUP: OPR on an outgoing operator call (re-ring the called party)."""
+        return self._procedure(call, "operator_recall")
+
+    def charge(self, call: int, pulses: int) -> str:
+        """China TUP: MPM, ``pulses`` per unit charging time, on an incoming call."""
+        if not isinstance(pulses, int) or isinstance(pulses, bool):
+            raise ApiError("bad_params", "pulses must be an integer 0..65535")
+        return self._procedure(call, "charge", pulses)
+
+    def _procedure(self, call: int, name: str, *args: Any) -> str:
+        """A trunk's own in-call procedure (``name``) on the call: ``bad_state`` when its
+        trunk has none or refuses it now."""
+        c = self._call(call)
+        fn = getattr(c.trunk, name, None)
+        if fn is None:
+            raise ApiError("bad_state", f"call {call}: a {c.trunk.kind} trunk has no {name}")
+        try:
+            fn(c, *args)
+        except CallError as e:
+            raise ApiError("bad_state", str(e)) from None
+        return "sent"
+
     async def _placing(self, target: Call, feature) -> Any:
         """Await a feature that dials ``target``; a trunk refusing it is error ``refused``
         (the caller stays with its agent), a party gone meanwhile (the agent hung up
@@ -233,6 +260,11 @@ class Operations:
             "call.unpark": (self.unpark, "connect a parked call to an answered one (number, call)"),
             "call.conference": (self.conference, "bridge calls together (calls: [ids])"),
             "call.transfer": (self.transfer, "blind transfer to trunk/dnis (call, trunk, dnis)"),
+            "call.malicious": (self.malicious, "TUP: malicious call identification of an "
+                                               "incoming call, MAL or with hold GRQ (call, hold)"),
+            "call.operator": (self.operator, "TUP: operator recall OPR (call)"),
+            "call.charge": (self.charge, "TUP: metering pulses MPM per unit charging time "
+                                         "(call, pulses)"),
             "trunk.trace": (self.trunk_trace, "signalling of a trunk to a file on the kernel's "
                                               "host (pcap; .r2log for R2); no path stops "
                                               "(trunk, path)"),

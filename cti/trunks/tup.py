@@ -10,7 +10,10 @@ cause of the same meaning.
 
 from __future__ import annotations
 
-from cti.calls import Call, CallEvent
+from collections.abc import Callable
+from typing import Any
+
+from cti.calls import Call, CallError, CallEvent
 from cti.trunks.ss7 import SignallingPointTrunk
 from ss7.tup import TupCircuit, TupListener
 
@@ -101,23 +104,80 @@ class TupTrunk(SignallingPointTrunk, TupListener):
             c.slot = self._slot(new)
 
     def on_metering(self, call: TupCircuit, pulses: int, total: int) -> None:
-        """MPM charging (China TUP): the pulses charged so far, in the call's data."""
-        c = self.calls.get(call)
-        if c is not None:
-            c.data["metering_pulses"] = total
+        """MPM charging (China TUP): each unit charging time the pulses charged so far go in
+        the call's data and the call raises METERING."""
+        self._signal(call, CallEvent.METERING, metering_pulses=total)
 
     def on_malicious(self, call: TupCircuit) -> None:
-        """The called side identified the call as malicious (MAL): marked in its data."""
-        c = self.calls.get(call)
+        """The called side identified the call as malicious (MAL, or GRQ with the
+        malicious-call indicator): marked in its data (the record of its numbers and time
+        is the call's own), MALICIOUS raised."""
+        self._signal(call, CallEvent.MALICIOUS, malicious=True)
+
+    def on_operator(self, call: TupCircuit) -> None:
+        """OPR: the operator on the incoming call asks to re-ring the called party
+        (OPERATOR; answering a call that cleared back sends RAN)."""
+        self._signal(call, CallEvent.OPERATOR)
+
+    def on_calling_cleared(self, call: TupCircuit) -> None:
+        """CCL: the caller hung up but the originating exchange holds the connection (hold
+        asked for with :meth:`identify_malicious`); the call stays connected, raising
+        CALLING_CLEARED, until this side clears it (CBK, then the far end's CLF)."""
+        self._signal(call, CallEvent.CALLING_CLEARED, calling_cleared=True)
+
+    def _signal(self, circuit: TupCircuit, event: CallEvent, **data: Any) -> None:
+        c = self.calls.get(circuit)
         if c is not None:
-            c.data["malicious"] = True
+            c.data.update(data)
+            c.notify(event)
 
     # --- call model -> TUP ---------------------------------------------------------------
     def _setup(self, call: Call, cic: int) -> TupCircuit:
-        """IAM, or IAI with the calling number (Q.724 2)."""
+        """IAM, or IAI with the calling number (Q.724 2); the call's calling-party category
+        (Q.723 3.2) when it has one, else the variant's ordinary subscriber."""
         return self.user.setup(self.dpc, call.dnis, call.ani or None, cic=cic,
                                restricted=call.presentation == "restricted",
+                               category=call.category,
                                continuity_check=call.data.get("continuity_check", 0))
+
+    # China national procedures asked for by the application (GF 001-9001) ----------------
+    def identify_malicious(self, call: Call, hold: bool = False) -> None:
+        """Incoming call: have the originating exchange identify it as malicious - MAL; with
+        ``hold``, GRQ with the malicious-call and hold indicators (Q.724 2.5), so that the
+        caller's clear holds the connection (CCL) until this side clears."""
+        if hold:
+            self._request(call, False, "app_request", lambda c: c.request_calling(True, True))
+        else:
+            self._request(call, False, "app_malicious", TupCircuit.report_malicious)
+        call.data["malicious"] = True
+
+    def operator_recall(self, call: Call) -> None:
+        """Outgoing call from an operator (calling-party category 1-9, Q.723 3.2): OPR asks
+        the far end to re-ring the called party of the answered (or cleared-back) call."""
+        self._request(call, True, "app_operator", TupCircuit.operator_recall)
+
+    def charge(self, call: Call, pulses: int) -> None:
+        """Incoming call, this side charging: MPM with ``pulses`` per unit charging time
+        (0..65535); the originating exchange counts them every T_MPM from answer."""
+        self._request(call, False, "app_charge", lambda c: c.charge(pulses))
+
+    def _request(self, call: Call, outgoing: bool, event: str,
+                 action: Callable[[TupCircuit], None]) -> None:
+        """Run ``action`` on the call's circuit when its direction and TUP state take
+        ``event``; else :class:`CallError` naming why."""
+        try:
+            circuit = self._circuit(call)
+        except KeyError as e:
+            raise CallError(str(e)) from None
+        if circuit.outgoing != outgoing:
+            raise CallError(f"call {call.id}: for {'outgoing' if outgoing else 'incoming'} "
+                            f"calls only")
+        if circuit.fsm.lookup(circuit.state, event) is None:
+            raise CallError(f"call {call.id}: not possible with the circuit {circuit.state}")
+        try:
+            action(circuit)
+        except ValueError as e:
+            raise CallError(f"call {call.id}: {e}") from None
 
     def reject(self, call: Call, cause: int) -> None:
         self._circuit(call).reject(CAUSE_SIGNAL.get(cause, "CFL"))
