@@ -7,7 +7,7 @@ a TFC."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ss7.mtp3 import TFC_EVERY
@@ -158,6 +158,38 @@ def test_only_the_transfer_point_sends_tfc(clock, net):
     clock.advance(0.1)
     assert [m for _, m in snm(wb, 0, t0)] == [("TFC", A)]  # S -> B about A
     assert a.mtp3.counters["tx_tfc"] == b.mtp3.counters["tx_tfc"] == 0
+
+
+@pytest.fixture(scope="module")
+def congested_stp():
+    """A - S - B with S's link toward B congested (MTP2 T6 long enough for the session)."""
+    from core.clock import VirtualClock
+
+    clock = VirtualClock()
+    a, b = node(clock, A), node(clock, B)
+    s = node(clock, S, stp=True, mtp2_timers={"T6": 3600.0})
+    a.mtp3.add_route(B, [S])
+    b.mtp3.add_route(A, [S])
+    connect(a, s, 0, TapWire(clock))
+    connect(s, b, 0, TapWire(clock))
+    for n in (a, s, b):
+        n.start()
+    clock.advance(3)
+    congest(b, True)
+    clock.advance(0.1)
+    return clock, s
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.binary(min_size=0, max_size=40))
+def test_arbitrary_msus_toward_congestion_never_raise(congested_stp, body):
+    """Anything A sends toward B (DPC B in the label, SNM or not) at a congested S is
+    either transferred (with TFC as the count says) or dropped as undecodable."""
+    clock, s = congested_stp
+    label = encode_msu(ITU, SI_SNM, 2, B, A, 0, b"")[1:]
+    for sio in (0x80, 0x85):
+        s.mtp3.receive(s.mtp3.linksets[A].links[0], bytes((sio,)) + label + body)
+    clock.advance(0.01)
 
 
 @given(st.sampled_from(["itu", "china"]), st.integers(0, 0x3FFF))

@@ -144,3 +144,75 @@ def test_reference_documents_the_linkset_keys():
     doc = reference_markdown()
     assert "## `[[stp]]`" in doc and "`stp.linksets.adjacent`" in doc
     assert "`trunk.link_spans`" in doc and "`trunk.stp`" in doc
+
+
+SOCKET_STP = """
+[kernel]
+virtual = true
+[api]
+enabled = false
+[[board]]
+name = "a"
+type = "sim"
+spans = 1
+[[board]]
+name = "s"
+type = "sim"
+spans = 1
+[[cable]]
+a = "a:1"
+b = "s:1"
+[[trunk]]
+name = "a-isup"
+type = "ss7"
+opc = 1
+dpc = 2
+stp = 5
+link_spans = ["a:1"]
+[[stp]]
+name = "stp"
+pc = 5
+[[stp.linksets]]
+adjacent = 1
+spans = ["s:1"]
+[[stp.linksets]]
+adjacent = 2
+transport = "hdlc-socket"
+socket = "{tmp}/stp.sock"
+[crm]
+path = "{tmp}/crm.db"
+"""
+
+
+def test_stp_link_set_on_an_hdlc_socket(tmp_path):
+    """A link set of the STP on an hdlc-socket: a signalling point connecting to it (here our
+    own, 2) reaches the trunk's point (1) through the STP, and a call from the trunk gets
+    its answer back the same way."""
+    from core.hdlcsock import HdlcSocket
+    from ss7.isup import IsupListener
+    from ss7.stack import HdlcSocketPort, Ss7Node
+
+    class Answer(IsupListener):
+        def on_setup(self, call):
+            call.accept()
+            call.answer()
+
+    (tmp_path / "k.toml").write_text(SOCKET_STP.format(tmp=tmp_path))
+    rt = Runtime(Config.load(str(tmp_path / "k.toml")))
+    try:
+        b = Ss7Node(rt.kernel.loop, 2, isup_listener=Answer())
+        b.isup.add_circuits(1, range(1, 32))
+        b.mtp3.add_route(1, [5])
+        port = HdlcSocketPort(HdlcSocket.connect(str(tmp_path / "stp.sock")))
+        link = b.add_link(5, 0, port.send)
+        port.attach(link.mtp2.receive)
+        rt.kernel.after_tick.append(port.poll)
+        b.start()
+        rt.kernel.run_for(20)
+        assert rt.trunks["stp"].node.mtp3.accessible == {1, 2}
+        assert b.mtp3.accessible == {1, 5} and rt.trunks["a-isup"].link_up
+        cid = rt.ops.call_dial(dnis="4000", trunk="a-isup")
+        rt.kernel.run_for(2)
+        assert rt.centre.active[cid].state == CallState.CONNECTED
+    finally:
+        rt.close()
