@@ -197,20 +197,26 @@ def test_a_name_too_long_is_refused_before_anything_is_seized():
     assert net.cc.calls == {} and set(net.cc.channels.snapshot().values()) == {"idle"}
 
 
-@pytest.mark.parametrize("variant", ["qsig", "ni2"])
-def test_tshark_decodes_our_name_operations(variant, tmp_path):
+def _tshark_names(pcap: str) -> set[str]:
+    """tshark reads the trace cleanly; its (message type|name operation|allowed name)
+    rows."""
     from conftest import need_program
     tshark = need_program("tshark")
-    pcap = str(tmp_path / "names.pcap")
-    _call(variant, "Alice", "Bob", trace=pcap)
     out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
                          check=True).stdout
     assert "Malformed" not in out and "Expert Info" not in out
-    rows = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=|",
-                           "-e", "q931.message_type", "-e", "qsig.operation",
-                           "-e", "qsig.na.namePresentationAllowedSimple"],
-                          capture_output=True, text=True, check=True).stdout.splitlines()
-    assert {"0x05|0|Alice", "0x01|1|Bobby", "0x07|2|Bob"} <= set(rows)  # SETUP, ALERTING,
+    return set(subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=|",
+                               "-e", "q931.message_type", "-e", "qsig.operation",
+                               "-e", "qsig.na.namePresentationAllowedSimple"],
+                              capture_output=True, text=True, check=True).stdout.splitlines())
+
+
+@pytest.mark.parametrize("variant", ["qsig", "ni2"])
+def test_tshark_decodes_our_name_operations(variant, tmp_path):
+    pcap = str(tmp_path / "names.pcap")
+    _call(variant, "Alice", "Bob", trace=pcap)
+    rows = _tshark_names(pcap)
+    assert {"0x05|0|Alice", "0x01|1|Bobby", "0x07|2|Bob"} <= rows  # SETUP, ALERTING,
     # CONNECT
 
 
@@ -518,8 +524,6 @@ def test_etsi_sends_no_busy_name():
 
 
 def test_tshark_decodes_the_busy_name(tmp_path):
-    from conftest import need_program
-    tshark = need_program("tshark")
     clock = VirtualClock()
     ru = Recorder()
     net, user = memory_pair(clock, variant="qsig", on_event_user=ru)
@@ -531,14 +535,7 @@ def test_tshark_decodes_the_busy_name(tmp_path):
     ru.first("offered").call.hangup(17, busy_name="Bob")
     clock.advance(0.1)
     user.tracer.close()
-    out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
-                         check=True).stdout
-    assert "Malformed" not in out and "Expert Info" not in out
-    rows = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=|",
-                           "-e", "q931.message_type", "-e", "qsig.operation",
-                           "-e", "qsig.na.namePresentationAllowedSimple"],
-                          capture_output=True, text=True, check=True).stdout.splitlines()
-    assert "0x5a|3|Bob" in rows  # RELEASE COMPLETE, busyName
+    assert "0x5a|3|Bob" in _tshark_names(pcap)  # RELEASE COMPLETE, busyName
 
 
 # ---- presentation restricted / name not available ---------------------------------------

@@ -8,53 +8,28 @@ under test are shortened; libpri's own are left at their defaults.
 from __future__ import annotations
 
 import pytest
-from isdn_peer.helpers import Recorder, clear_call, peer_answers
+from isdn_peer.helpers import (
+    answered,
+    clear_call,
+    cut,
+    mend,
+    overlap_receiving,
+    overlap_sending,
+    peer_answers,
+    they_call,
+    traced_call,
+    we_answer,
+    we_call,
+)
+from isdn_peer.peer import SIDES, fixtures
 
 from isdn.bchannels import BState
-from isdn.stack import Stack
 
 pytestmark = pytest.mark.interop
 
-SIDES = ["network", "user"]
-PEER_NODE = {"network": "cpe", "user": "network"}
 
 
-@pytest.fixture(scope="module")
-def pri_exe():
-    from isdn_peer.peer import require
-    return require()
-
-
-@pytest.fixture
-def connect(pri_exe, tmp_path):
-    """connect(ours, **timers) -> (peer, stack, recorder); link established."""
-    from isdn_peer.peer import PriPeer
-    peers = []
-
-    def make(ours: str, q931: dict | None = None, lapd: dict | None = None,
-             peer_timers: dict | None = None):
-        rec = Recorder()
-
-        def factory(clock, sock):
-            s = Stack(clock, ours, sock, on_event=rec, q931_timers=q931, lapd_timers=lapd)
-            s.trace_to(str(tmp_path / f"{ours}.pcap"))
-            s.start()
-            return s
-        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, peer_timers)
-        peers.append(peer)
-        peer.wait_for("UP")
-        peer.until(lambda: peer.stack.link_up)
-        return peer, peer.stack, rec
-
-    yield make
-    for p in peers:
-        p.close()
-        if p.stack.tracer:
-            p.stack.tracer.close()
-
-
-def _peer_id(line: str) -> int:
-    return int(line.split()[1])
+pri_exe, connect = fixtures()
 
 
 # (clearing side, cause) pairs: every cause of the issue travels end to end both ways
@@ -64,11 +39,8 @@ CLEARINGS = [("we", 16), ("they", 17), ("we", 19), ("they", 21), ("we", 34), ("t
 @pytest.mark.parametrize("ours", SIDES)
 @pytest.mark.parametrize("clearer,cause", CLEARINGS[:4])
 def test_we_call_en_bloc(connect, ours, clearer, cause):
-    peer, stack, rec = connect(ours)
-    call = stack.place_call("4000", "0212345678", channel=1)
-    ring = peer.wait_for("RING").split()
-    assert ring[2:6] == ["1", "4000", "0212345678", "1"]  # channel, called, calling, complete
-    pid = int(ring[1])
+    peer, stack, rec, _ = connect("etsi", ours)
+    call, pid, _ = we_call(peer, stack, 1)
     peer_answers(peer, call, rec, pid)
     clear_call(peer, call, rec, pid, clearer, cause)
 
@@ -76,69 +48,32 @@ def test_we_call_en_bloc(connect, ours, clearer, cause):
 @pytest.mark.parametrize("ours", SIDES)
 @pytest.mark.parametrize("clearer,cause", CLEARINGS[2:])
 def test_they_call_en_bloc(connect, ours, clearer, cause):
-    peer, stack, rec = connect(ours)
-    peer.send("call 7 5 4000 0212345678")
-    pid = _peer_id_from_callid(peer)
-    peer.until(lambda: rec.has("offered"))
-    call = rec.first("offered").call
-    assert (call.called, call.calling, call.channel) == ("4000", "0212345678", 5)
-    call.proceed()
-    peer.wait_for("PROCEEDING")
-    call.alert()
-    peer.wait_for("RINGING")
-    call.answer()
-    peer.wait_for("ANSWER")
+    peer, stack, rec, _ = connect("etsi", ours)
+    call, pid = they_call(peer, rec, 5)
+    we_answer(peer, call)
     peer.until(lambda: call.role == "ACTIVE" and not call.timers.running("T313"))
     clear_call(peer, call, rec, pid, clearer, cause)
 
 
-def _peer_id_from_callid(peer) -> int:
-    return int(peer.wait_for("CALLID").split()[2])
-
-
 @pytest.mark.parametrize("ours", SIDES)
 def test_overlap_receiving(connect, ours):
-    peer, stack, rec = connect(ours)
-    peer.send("call 1 2 40 0212345678 overlap")
-    pid = _peer_id_from_callid(peer)
-    peer.until(lambda: rec.has("offered"))
-    call = rec.first("offered").call
-    assert rec.first("offered").detail["complete"] is False and call.called == "40"
-    call.more_info()
-    peer.wait_for("SETUP_ACK")
-    peer.send(f"info {pid} 00")
-    peer.until(lambda: call.called == "4000")
-    call.proceed()
-    call.alert()
-    call.answer()
-    peer.wait_for("ANSWER")
+    peer, stack, rec, _ = connect("etsi", ours)
+    call, pid = overlap_receiving(peer, rec, 2)
+    we_answer(peer, call)
     peer.send(f"hangup {pid} 16")
     peer.until(lambda: rec.has("released", call))
 
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_overlap_sending(connect, ours):
-    peer, stack, rec = connect(ours)
-    call = stack.place_call("40", "0212345678", channel=3, overlap=True)
-    ring = peer.wait_for("RING").split()
-    assert ring[3] == "40" and ring[5] == "0"
-    pid = int(ring[1])
-    peer.send(f"needmore {pid}")
-    peer.until(lambda: rec.has("more_info"))
-    assert call.role == "OUT_OVERLAP"
-    call.send_digits("00", complete=True)
-    assert peer.wait_for("INFO").split()[2] in ("00", "4000")
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    call.hangup(16)
-    peer.wait_for("HANGUP_REQ")
-    peer.send(f"hangup {pid} 16")
-    peer.until(lambda: rec.has("released", call))
+    peer, stack, rec, _ = connect("etsi", ours)
+    call, pid = overlap_sending(peer, stack, rec, 3, "40")
+    clear_call(peer, call, rec, pid, "we", 16)
 
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_progress_inband(connect, ours):
-    peer, stack, rec = connect(ours)
+    peer, stack, rec, _ = connect("etsi", ours)
     call = stack.place_call("4000", "0212345678", channel=4)
     pid = int(peer.wait_for("RING").split()[1])
     peer.send(f"proceed {pid}")
@@ -148,10 +83,7 @@ def test_progress_inband(connect, ours):
     peer.send(f"alert {pid} inband")
     peer.until(lambda: rec.has("alerting"))
     assert rec.first("alerting").detail["inband"]
-    call.hangup(16)
-    peer.wait_for("HANGUP_REQ")
-    peer.send(f"hangup {pid} 16")
-    peer.until(lambda: rec.has("released", call))
+    clear_call(peer, call, rec, pid, "we", 16)
     # and the other way: we report in-band information to libpri
     peer.send("call 2 6 4000 0212345678")
     peer.until(lambda: rec.has("offered"))
@@ -163,7 +95,7 @@ def test_progress_inband(connect, ours):
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_rejected_with_release_complete(connect, ours):
-    peer, stack, rec = connect(ours)
+    peer, stack, rec, _ = connect("etsi", ours)
     peer.send("auto reject 34")  # libpri answers a SETUP with RELEASE COMPLETE for 34
     peer.wait_for("OK auto")
     call = stack.place_call("4000", "0212345678", channel=7)
@@ -179,7 +111,7 @@ def test_rejected_with_release_complete(connect, ours):
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_t303_setup_sent_twice_then_cleared(connect, ours):
-    peer, stack, rec = connect(ours, q931={"T303": 0.3})
+    peer, stack, rec, _ = connect("etsi", ours, q931={"T303": 0.3})
     peer.send("auto ignore")
     peer.wait_for("OK auto")
     sent = []
@@ -194,11 +126,8 @@ def test_t303_setup_sent_twice_then_cleared(connect, ours):
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_t305_then_release(connect, ours):
-    peer, stack, rec = connect(ours, q931={"T305": 0.3})
-    call = stack.place_call("4000", "0212345678", channel=10)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
+    peer, stack, rec, _ = connect("etsi", ours, q931={"T305": 0.3})
+    call, pid = answered(peer, stack, 10)
     call.hangup(16)  # libpri (manual) does not answer DISCONNECT: T305 expires
     peer.wait_for("HANGUP_REQ")
     peer.until(lambda: call.role == "RELEASE_REQUEST" or rec.has("released", call), timeout=10)
@@ -208,36 +137,27 @@ def test_t305_then_release(connect, ours):
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_t308_twice_then_channel_restarted(connect, ours):
-    peer, stack, rec = connect(ours, q931={"T305": 0.2, "T308": 0.2})
-    call = stack.place_call("4000", "0212345678", channel=11)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    peer.send("cut 1")
-    peer.wait_for("OK cut")
-    peer.drop_ours = True
+    peer, stack, rec, _ = connect("etsi", ours, q931={"T305": 0.2, "T308": 0.2})
+    call, pid = answered(peer, stack, 11)
+    cut(peer)
     call.hangup(16)
     peer.until(lambda: rec.has("released", call), timeout=10)
     assert rec.first("released", call).cause == 102
     assert stack.cc.channels.state(11) in (BState.RESTART, BState.MAINTENANCE)
-    peer.drop_ours = False
-    peer.send("cut 0")
+    mend(peer)
     peer.until(lambda: rec.has("restart_ack"), timeout=8)
     assert stack.cc.channels.state(11) is BState.IDLE
 
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_restart_b_channel(connect, ours):
-    peer, stack, rec = connect(ours)
+    peer, stack, rec, _ = connect("etsi", ours)
     stack.restart([12])
     assert peer.wait_for("RESTART").split()[1] == "12"
     peer.until(lambda: rec.has("restart_ack"))
     assert stack.cc.channels.state(12) is BState.IDLE
     # libpri restarts a channel carrying one of our calls: the call is cleared
-    call = stack.place_call("4000", "0212345678", channel=13)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
+    call, pid = answered(peer, stack, 13)
     peer.send("reset 13")
     peer.until(lambda: rec.has("restart"))
     assert rec.first("restart").detail["channels"] == [13]
@@ -252,31 +172,22 @@ def test_restart_b_channel(connect, ours):
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_link_failure_keeps_active_call(connect, ours):
-    peer, stack, rec = connect(ours, lapd={"T200": 0.2, "T203": 0.4})
-    call = stack.place_call("4000", "0212345678", channel=14)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    peer.send("cut 1")
-    peer.wait_for("OK cut")
-    peer.drop_ours = True
+    peer, stack, rec, _ = connect("etsi", ours, lapd={"T200": 0.2, "T203": 0.4})
+    call, pid = answered(peer, stack, 14)
+    cut(peer)
     peer.until(lambda: rec.has("link_down"), timeout=10)  # T203, then T200 x N200
     assert call.timers.running("T309") and call.role == "ACTIVE"
-    peer.drop_ours = False
-    peer.send("cut 0")
+    mend(peer)
     peer.until(lambda: len(rec.all("link_up")) >= 2, timeout=10)
     peer.pump(0.3)
     assert call.role == "ACTIVE" and not call.timers.running("T309")
     assert not any(line.startswith("HANGUP") for line in peer.log)  # libpri kept it too
-    call.hangup(16)
-    peer.wait_for("HANGUP_REQ")
-    peer.send(f"hangup {pid} 16")
-    peer.until(lambda: rec.has("released", call))
+    clear_call(peer, call, rec, pid, "we", 16)
 
 
 @pytest.mark.parametrize("ours", SIDES)
 def test_full_span_then_glare_on_last_channel(connect, ours):
-    peer, stack, rec = connect(ours)
+    peer, stack, rec, _ = connect("etsi", ours)
     peer.send("auto answer")
     peer.wait_for("OK auto")
     channels = [c for c in range(1, 31) if c != 16]
@@ -319,16 +230,10 @@ def test_tshark_reads_interop_trace(connect, tmp_path):
 
     from conftest import need_program
     tshark = need_program("tshark")
-    peer, stack, rec = connect("network")
-    call = stack.place_call("4000", "0212345678", channel=5)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"alert {pid} inband")
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    peer.send(f"hangup {pid} 17")
-    peer.until(lambda: rec.has("released", call))
+    peer, stack, rec, _ = connect("etsi", "network")
+    traced_call(peer, stack, rec, 5)
     stack.tracer.close()
-    pcap = str(tmp_path / "network.pcap")
+    pcap = str(tmp_path / "etsi-network.pcap")
     out = subprocess.run([tshark, "-r", pcap, "-V"], capture_output=True, text=True,
                          check=True).stdout
     assert "Malformed" not in out and "Expert Info (Warning" not in out
@@ -343,20 +248,10 @@ def test_tshark_reads_interop_trace(connect, tmp_path):
 
 @pytest.fixture
 def bri_bus(pri_exe):
-    """Two libpri basic access terminals (automatic TEI) on one bus facing our
-    MultipointNetwork; both data links established."""
-    from isdn_peer.peer import PriBus
-
-    from isdn.multipoint import MultipointNetwork
-    rec = Recorder()
-    bus = PriBus(pri_exe, 2, lambda clock, t: MultipointNetwork(clock, t, on_event=rec))
-    try:
-        for peer in bus.peers:
-            peer.wait_for("UP")
-        bus.until(lambda: sum(link.established for link in bus.stack.terminals.values()) == 2)
-        yield bus, rec
-    finally:
-        bus.close()
+    """Two libpri basic access terminals on one bus facing our MultipointNetwork."""
+    from isdn_peer.peer import bri_bus
+    with bri_bus(pri_exe) as bus_and_recorder:
+        yield bus_and_recorder
 
 
 def test_bri_ptmp_libpri_terminals_obtain_distinct_teis(bri_bus):

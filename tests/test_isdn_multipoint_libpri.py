@@ -5,7 +5,6 @@ CPE, automatic TEI) on one bus: overlap receiving by the terminals on a broadcas
 from __future__ import annotations
 
 import pytest
-from isdn_peer.helpers import Recorder
 
 pytestmark = pytest.mark.interop
 
@@ -18,18 +17,9 @@ def pri_exe():
 
 @pytest.fixture
 def bri_bus(pri_exe):
-    from isdn_peer.peer import PriBus
-
-    from isdn.multipoint import MultipointNetwork
-    rec = Recorder()
-    bus = PriBus(pri_exe, 2, lambda clock, t: MultipointNetwork(clock, t, on_event=rec))
-    try:
-        for peer in bus.peers:
-            peer.wait_for("UP")
-        bus.until(lambda: sum(link.established for link in bus.stack.terminals.values()) == 2)
-        yield bus, rec
-    finally:
-        bus.close()
+    from isdn_peer.peer import bri_bus
+    with bri_bus(pri_exe) as bus_and_recorder:
+        yield bus_and_recorder
 
 
 def test_overlap_receiving_libpri_terminals_on_a_broadcast_setup(bri_bus):

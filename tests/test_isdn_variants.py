@@ -20,74 +20,36 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from isdn_peer.helpers import Recorder, clear_call, peer_answers, q931_sent, tap
+from isdn_peer.helpers import (
+    Recorder,
+    answered,
+    clear_call,
+    overlap_receiving,
+    overlap_sending,
+    peer_answers,
+    q931_sent,
+    tap,
+    they_call,
+    traced_call,
+    we_answer,
+    we_call,
+)
+from isdn_peer.peer import SIDES, fixtures
 
 from isdn import ie as ies
-from isdn import lapd_codec, q931_codec
+from isdn import q931_codec
 from isdn.stack import Stack
 from isdn.variants import VARIANTS
 
 pytestmark = pytest.mark.interop
 
-SIDES = ["network", "user"]
-PEER_NODE = {"network": "cpe", "user": "network"}
-# variant -> (libpri switch type, law of libpri's calls, a B-channel, the highest B-channel)
-PEERS = {"qsig": ("qsig", "alaw", 5, 31), "ni2": ("ni2", "ulaw", 5, 23)}
+# variant -> (a B-channel, the highest B-channel)
+PEERS = {"qsig": (5, 31), "ni2": (5, 23)}
 VARIANT_NAMES = list(PEERS)
 LIBPRI_LAYER1 = {2: 0x22, 3: 0x23}  # G.711 mu-law, A-law as libpri reports them (0x20 | code)
 
 
-@pytest.fixture(scope="module")
-def pri_exe():
-    from isdn_peer.peer import require
-    return require()
-
-
-@pytest.fixture
-def connect(pri_exe, tmp_path):
-    """connect(variant, ours, facility=, q931=, lapd=, peer_timers=) -> (peer, stack,
-    recorder, received); link established; ``q931`` / ``lapd`` override our timers,
-    ``peer_timers`` libpri's (ms); ``received`` lists the names of the Q.931 messages our
-    stack has received."""
-    from isdn_peer.peer import PriPeer
-    peers = []
-
-    def make(variant: str, ours: str, facility: bool = False, q931: dict | None = None,
-             lapd: dict | None = None, peer_timers: dict | None = None):
-        rec = Recorder()
-
-        def factory(clock, sock):
-            s = Stack(clock, ours, sock, variant=variant, on_event=rec, q931_timers=q931,
-                      lapd_timers=lapd)
-            s.trace_to(str(tmp_path / f"{variant}-{ours}.pcap"))
-            s.start()
-            return s
-        switch, law, _, _ = PEERS[variant]
-        peer = PriPeer(pri_exe, PEER_NODE[ours], factory, peer_timers, switch=switch, law=law,
-                       facility=facility)
-        peers.append(peer)
-        received = _received(peer.stack)
-        peer.wait_for("UP")
-        peer.until(lambda: peer.stack.link_up)
-        return peer, peer.stack, rec, received
-
-    yield make
-    for p in peers:
-        p.close()
-        if p.stack.tracer:
-            p.stack.tracer.close()
-
-
-def _received(stack) -> list[str]:
-    """Names of the Q.931 messages ``stack`` receives from now on (a live list)."""
-    names: list[str] = []
-    frame_in = stack.receive_frame
-
-    def receive(octets: bytes) -> None:
-        names.extend(m.name for m in q931_sent([lapd_codec.decode(octets)]))
-        frame_in(octets)
-    stack.receive_frame = receive
-    return names
+pri_exe, connect = fixtures()
 
 
 def _layer1(msg) -> int | None:
@@ -99,12 +61,8 @@ def _layer1(msg) -> int | None:
 @pytest.mark.parametrize("clearer,cause", [("we", 16), ("they", 17)])
 def test_we_call(connect, variant, ours, clearer, cause):
     peer, stack, rec, _ = connect(variant, ours)
-    channel = PEERS[variant][3]
-    call = stack.place_call("4000", "0212345678", channel=channel)
-    ring = peer.wait_for("RING").split()
-    assert ring[2:6] == [str(channel), "4000", "0212345678", "1"]
+    call, pid, ring = we_call(peer, stack, PEERS[variant][1])
     assert int(ring[7]) == LIBPRI_LAYER1[VARIANTS[variant].layer1]  # the law libpri read
-    pid = int(ring[1])
     peer_answers(peer, call, rec, pid)
     assert _layer1(call.setup) == VARIANTS[variant].layer1
     clear_call(peer, call, rec, pid, clearer, cause)
@@ -115,19 +73,9 @@ def test_we_call(connect, variant, ours, clearer, cause):
 @pytest.mark.parametrize("clearer,cause", [("we", 19), ("they", 21)])
 def test_they_call(connect, variant, ours, clearer, cause):
     peer, stack, rec, received = connect(variant, ours)
-    channel = PEERS[variant][2]
-    peer.send(f"call 7 {channel} 4000 0212345678")
-    pid = int(peer.wait_for("CALLID").split()[2])
-    peer.until(lambda: rec.has("offered"))
-    call = rec.first("offered").call
-    assert (call.called, call.calling, call.channel) == ("4000", "0212345678", channel)
+    call, pid = they_call(peer, rec, PEERS[variant][0])
     assert _layer1(call.setup) == VARIANTS[variant].layer1
-    call.proceed()
-    peer.wait_for("PROCEEDING")
-    call.alert()
-    peer.wait_for("RINGING")
-    call.answer()
-    peer.wait_for("ANSWER")
+    we_answer(peer, call)
     peer.until(lambda: call.role == "ACTIVE" and "CONNECT ACKNOWLEDGE" in received)
     clear_call(peer, call, rec, pid, clearer, cause)
     assert stack.cc.counters["status_sent"] == 0  # nothing libpri sent was refused
@@ -139,11 +87,11 @@ def test_rejected_both_ways(connect, variant, ours):
     peer, stack, rec, _ = connect(variant, ours)
     peer.send("auto reject 34")
     peer.wait_for("OK auto")
-    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][0])
     peer.until(lambda: rec.has("released", call))
     assert rec.first("released", call).cause == 34 and rec.kinds(call) == ["released"]
     peer.send("auto manual")
-    peer.send(f"call 3 {PEERS[variant][3]} 4000 0212345678")
+    peer.send(f"call 3 {PEERS[variant][1]} 4000 0212345678")
     peer.until(lambda: rec.has("offered"))
     rec.first("offered").call.hangup(21)  # offered, unanswered: RELEASE COMPLETE
     assert peer.wait_for("HANGUP").split()[2] == "21"
@@ -159,15 +107,9 @@ def test_tshark_reads_variant_trace(connect, variant, ours, tmp_path):
     tshark = need_program("tshark")
     peer, stack, rec, _ = connect(variant, ours, facility=True)
     peer.send("name Alice")
-    channel = PEERS[variant][3]
-    call = stack.place_call("4000", "0212345678", channel=channel)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"alert {pid} inband")
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    peer.send(f"hangup {pid} 17")
-    peer.until(lambda: rec.has("released", call))
-    peer.send(f"call 2 {PEERS[variant][2]} 5000 0299999999")
+    channel = PEERS[variant][1]
+    traced_call(peer, stack, rec, channel)
+    peer.send(f"call 2 {PEERS[variant][0]} 5000 0299999999")
     peer.until(lambda: rec.has("offered"))
     inc = rec.first("offered").call
     inc.hangup(21)
@@ -186,7 +128,7 @@ def test_tshark_reads_variant_trace(connect, variant, ours, tmp_path):
         capture_output=True, text=True, check=True).stdout.splitlines()]
     setups = [r for r in rows if r[0] == "0x05"]
     assert [r[1:4] for r in setups] == [["4000", "0212345678", str(channel)],
-                                        ["5000", "0299999999", str(PEERS[variant][2])]]
+                                        ["5000", "0299999999", str(PEERS[variant][0])]]
     assert {r[5] for r in setups} == {f"0x{VARIANTS[variant].layer1:02x}"}
     assert any(r[0] == "0x45" and r[4] == "17" for r in rows)  # libpri's DISCONNECT
     assert any(r[0] == "0x5a" and r[4] == "21" for r in rows)  # our RELEASE COMPLETE
@@ -200,10 +142,7 @@ def test_calling_name_operations_accepted(connect, variant, ours):
     display with a display type octet).  The basic call goes on without a STATUS."""
     peer, stack, rec, received = connect(variant, ours, facility=True)
     peer.send("name Alice")
-    peer.send(f"call 1 {PEERS[variant][2]} 4000 0212345678")
-    pid = int(peer.wait_for("CALLID").split()[2])
-    peer.until(lambda: rec.has("offered"))
-    call = rec.first("offered").call
+    call, pid = they_call(peer, rec, PEERS[variant][0], ref=1)
     assert call.setup.ie("facility").value["data"]  # kept for the application, not judged
     if "display" in VARIANTS[variant].ie_forms:
         assert call.setup.get("display") == {"display_type": 0x31, "text": "Alice"}
@@ -219,28 +158,11 @@ def test_calling_name_operations_accepted(connect, variant, ours):
 def test_overlap_both_ways(connect, variant, ours):
     """Overlap receiving (SETUP ACKNOWLEDGE, INFORMATION) and sending (Q.931 5.1.3, 5.2.4)."""
     peer, stack, rec, _ = connect(variant, ours)
-    peer.send(f"call 1 {PEERS[variant][2]} 40 0212345678 overlap")
-    pid = int(peer.wait_for("CALLID").split()[2])
-    peer.until(lambda: rec.has("offered"))
-    inc = rec.first("offered").call
-    assert rec.first("offered").detail["complete"] is False and inc.called == "40"
-    inc.more_info()
-    peer.wait_for("SETUP_ACK")
-    peer.send(f"info {pid} 00")
-    peer.until(lambda: inc.called == "4000")
+    inc, pid = overlap_receiving(peer, rec, PEERS[variant][0])
     inc.answer()
     peer.wait_for("ANSWER")
     clear_call(peer, inc, rec, pid, "they", 16)
-    out = stack.place_call("50", "0212345678", channel=PEERS[variant][3], overlap=True)
-    ring = peer.wait_for("RING").split()
-    assert ring[3] == "50" and ring[5] == "0"
-    pid = int(ring[1])
-    peer.send(f"needmore {pid}")
-    peer.until(lambda: out.role == "OUT_OVERLAP")
-    out.send_digits("00", complete=True)
-    assert peer.wait_for("INFO").split()[2] in ("00", "5000")
-    peer.send(f"answer {pid}")
-    peer.until(lambda: out.role == "ACTIVE")
+    out, pid = overlap_sending(peer, stack, rec, PEERS[variant][1], "50")
     clear_call(peer, out, rec, pid, "we", 16)
 
 
@@ -250,14 +172,11 @@ def test_restart(connect, variant, ours):
     """RESTART of the highest B-channel both ways (a call on it is cleared with 41), then
     of the whole interface (Q.931 5.5)."""
     peer, stack, rec, _ = connect(variant, ours)
-    last = PEERS[variant][3]
+    last = PEERS[variant][1]
     stack.restart([last])
     assert peer.wait_for("RESTART").split()[1] == str(last)
     peer.until(lambda: rec.has("restart_ack"))
-    call = stack.place_call("4000", "0212345678", channel=last)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
+    call, _ = answered(peer, stack, last)
     peer.send(f"reset {last}")
     peer.until(lambda: rec.has("restart"))
     assert rec.first("restart").detail["channels"] == [last]
@@ -274,7 +193,7 @@ def test_glare(connect, variant, ours):
     """Both ends seize the same channel at once (Q.931 5.2.3.1; QSIG side A/B as libpri's
     network/cpe): the network side's call keeps it, the user side's call is refused with 44."""
     peer, stack, rec, _ = connect(variant, ours)
-    channel = PEERS[variant][2]
+    channel = PEERS[variant][0]
     peer.send(f"call 1 {channel} 5000 0299999999")
     peer.wait_line("CALLID")  # libpri's SETUP is on the wire, not yet read by us
     ours_call = stack.place_call("4000", "0212345678", channel=channel)
@@ -394,10 +313,7 @@ def test_names_from_libpri(connect, variant, ours):
     connected name we answer with reach libpri in ALERTING and CONNECT."""
     peer, stack, rec, _ = connect(variant, ours, facility=True)
     peer.send("name Alice")
-    peer.send(f"call 1 {PEERS[variant][2]} 4000 0212345678")
-    pid = int(peer.wait_for("CALLID").split()[2])
-    peer.until(lambda: rec.has("offered"))
-    call = rec.first("offered").call
+    call, pid = they_call(peer, rec, PEERS[variant][0], ref=1)
     call.proceed()
     peer.until(lambda: call.calling_name == "Alice")
     call.alert(name="Bobby")
@@ -418,7 +334,7 @@ def test_names_to_libpri(connect, variant, ours):
     ALERTING and connected name in CONNECT are the call's ``called_name`` and
     ``connected_name`` (libpri sends them for QSIG only)."""
     peer, stack, rec, _ = connect(variant, ours, facility=True)
-    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3],
+    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][1],
                             calling_name="Carol")
     ring = peer.wait_for("RING").split()
     assert ring[8] == "Carol"

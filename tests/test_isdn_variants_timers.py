@@ -28,7 +28,17 @@ import subprocess
 
 import pytest
 import test_isdn_variants as basic
-from isdn_peer.helpers import clear_call, peer_answers, q931_sent, tap
+from isdn_peer.helpers import (
+    answered,
+    clear_call,
+    cut,
+    mend,
+    peer_answers,
+    q931_sent,
+    tap,
+    they_call,
+    we_call,
+)
 
 from isdn.bchannels import BState
 from isdn.variants import VARIANTS
@@ -49,14 +59,6 @@ def _sent(frames: list) -> list[tuple[str, int | None]]:
     return [(m.name, m.cause) for m in q931_sent(frames)]
 
 
-def _answered(peer, call, rec) -> int:
-    """libpri answers our call at once (SETUP -> CONNECT); libpri's call id."""
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"answer {pid}")
-    peer.until(lambda: call.role == "ACTIVE")
-    return pid
-
-
 @pytest.mark.parametrize("ours", SIDES)
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_t303_setup_twice_then_cleared(connect, variant, ours):
@@ -64,7 +66,7 @@ def test_t303_setup_twice_then_cleared(connect, variant, ours):
     peer.send("auto ignore")
     peer.wait_for("OK auto")
     sent = tap(stack)
-    channel = PEERS[variant][2]
+    channel = PEERS[variant][0]
     call = stack.place_call("4000", "0212345678", channel=channel)
     peer.until(lambda: rec.has("released", call))
     assert _sent(sent) == [("SETUP", None), ("SETUP", None), ("RELEASE COMPLETE", 102)]
@@ -74,56 +76,38 @@ def test_t303_setup_twice_then_cleared(connect, variant, ours):
     assert stack.cc.channels.state(channel) is BState.IDLE and not stack.cc.calls
 
 
-@pytest.mark.parametrize("ours", SIDES)
-@pytest.mark.parametrize("variant", VARIANT_NAMES)
-def test_t310_proceeding_then_nothing(connect, variant, ours):
-    peer, stack, rec, _ = connect(variant, ours, q931={"T310": 0.3})
-    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3])
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"proceed {pid}")
-    peer.until(lambda: rec.has("proceeding", call))
-    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "102"]  # our DISCONNECT
-    peer.send(f"hangup {pid} 102")
-    peer.until(lambda: rec.has("released", call))
-    assert rec.first("released", call).cause == 102
+# our call stalls after libpri's first response: (timer, libpri's command, the event it
+# gives us, the role we are then in, overlap sending, the cause of our DISCONNECT)
+STALLS = [("T310", "proceed", "proceeding", "OUT_PROCEEDING", False, 102),
+          ("T301", "alert", "alerting", "OUT_DELIVERED", False, 19),  # no answer
+          ("T304", "needmore", "more_info", "OUT_OVERLAP", True, 102)]  # no INFORMATION
 
 
 @pytest.mark.parametrize("ours", SIDES)
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
-def test_t301_alerting_then_no_answer(connect, variant, ours):
-    peer, stack, rec, _ = connect(variant, ours, q931={"T301": 0.3})
-    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"alert {pid}")
-    peer.until(lambda: rec.has("alerting", call))
-    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "19"]
-    peer.send(f"hangup {pid} 19")
+@pytest.mark.parametrize("timer,command,event,role,overlap,cause", STALLS,
+                         ids=[s[0] for s in STALLS])
+def test_our_call_stalls(connect, variant, ours, timer, command, event, role, overlap,
+                         cause):
+    """T310 / T301 / T304 expire: our DISCONNECT with the timer's cause, libpri clears."""
+    peer, stack, rec, _ = connect(variant, ours, q931={timer: 0.3})
+    call, pid, _ = we_call(peer, stack, PEERS[variant][0], "40" if overlap else "4000",
+                           overlap=overlap)
+    peer.send(f"{command} {pid}")
+    peer.until(lambda: rec.has(event, call))
+    assert call.role == role
+    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), str(cause)]  # DISCONNECT
+    peer.send(f"hangup {pid} {cause}")
     peer.until(lambda: rec.has("released", call))
-    assert rec.kinds(call)[-2:] == ["alerting", "released"]
-    assert rec.first("released", call).cause == 19
-
-
-@pytest.mark.parametrize("ours", SIDES)
-@pytest.mark.parametrize("variant", VARIANT_NAMES)
-def test_t304_overlap_sending_stalls(connect, variant, ours):
-    peer, stack, rec, _ = connect(variant, ours, q931={"T304": 0.3})
-    call = stack.place_call("40", "0212345678", channel=PEERS[variant][2], overlap=True)
-    pid = int(peer.wait_for("RING").split()[1])
-    peer.send(f"needmore {pid}")
-    peer.until(lambda: call.role == "OUT_OVERLAP")  # and no INFORMATION follows
-    assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "102"]
-    peer.send(f"hangup {pid} 102")
-    peer.until(lambda: rec.has("released", call))
+    assert rec.kinds(call)[-2:] == [event, "released"]
+    assert rec.first("released", call).cause == cause
 
 
 @pytest.mark.parametrize("ours", SIDES)
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_t302_overlap_receiving_incomplete(connect, variant, ours):
     peer, stack, rec, _ = connect(variant, ours, q931={"T302": 0.3})
-    peer.send(f"call 1 {PEERS[variant][3]} 40 0212345678 overlap")
-    pid = int(peer.wait_for("CALLID").split()[2])
-    peer.until(lambda: rec.has("offered"))
-    call = rec.first("offered").call
+    call, pid = they_call(peer, rec, PEERS[variant][1], "40", overlap=True, ref=1)
     call.more_info()  # SETUP ACKNOWLEDGE; libpri sends no more digits
     assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "28"]  # incomplete number
     peer.send(f"hangup {pid} 28")
@@ -135,8 +119,7 @@ def test_t302_overlap_receiving_incomplete(connect, variant, ours):
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_t305_disconnect_unanswered(connect, variant, ours):
     peer, stack, rec, _ = connect(variant, ours, q931={"T305": 0.3})
-    call = stack.place_call("4000", "0212345678", channel=PEERS[variant][3])
-    pid = _answered(peer, call, rec)
+    call, pid = answered(peer, stack, PEERS[variant][1])
     sent = tap(stack)
     call.hangup(17)  # libpri (manual) reports DISCONNECT and does not answer it
     assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "17"]
@@ -150,13 +133,10 @@ def test_t305_disconnect_unanswered(connect, variant, ours):
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_t308_twice_then_channel_restarted(connect, variant, ours):
     peer, stack, rec, _ = connect(variant, ours, q931={"T305": 0.2, "T308": 0.2})
-    channel = PEERS[variant][2]
-    call = stack.place_call("4000", "0212345678", channel=channel)
-    _answered(peer, call, rec)
+    channel = PEERS[variant][0]
+    call, _ = answered(peer, stack, channel)
     sent = tap(stack)
-    peer.send("cut 1")
-    peer.wait_for("OK cut")
-    peer.drop_ours = True
+    cut(peer)
     call.hangup(16)
     peer.until(lambda: rec.has("released", call))
     assert rec.first("released", call).cause == 102
@@ -164,8 +144,7 @@ def test_t308_twice_then_channel_restarted(connect, variant, ours):
     restart = q931_sent(sent)[-1]
     assert restart.get("channel_id")["channels"] == [channel]
     assert stack.cc.channels.state(channel) is BState.RESTART
-    peer.drop_ours = False
-    peer.send("cut 0")
+    mend(peer)
     peer.until(lambda: rec.has("restart_ack"))
     assert rec.first("restart_ack").detail["channels"] == [channel]
     assert stack.cc.channels.state(channel) is BState.IDLE
@@ -179,21 +158,14 @@ def test_link_failure_keeps_active_call(connect, variant, ours):
     are cleared with 27."""
     peer, stack, rec, _ = connect(variant, ours, lapd=FAST_LINK,
                                   peer_timers={"T200": 200, "T203": 400})
-    active = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
-    pid_active = _answered(peer, active, rec)
-    ringing = stack.place_call("4001", "0212345678", channel=PEERS[variant][3])
-    pid_ringing = int(peer.wait_for("RING").split()[1])
+    active, pid_active = answered(peer, stack, PEERS[variant][0])
+    ringing, pid_ringing, _ = we_call(peer, stack, PEERS[variant][1], "4001")
     peer.send(f"alert {pid_ringing}")
     peer.until(lambda: ringing.role == "OUT_DELIVERED")
-    peer.send("call 9 7 5000 0299999999")
-    pid_incoming = int(peer.wait_for("CALLID").split()[2])
-    peer.until(lambda: rec.has("offered"))
-    incoming = rec.first("offered").call
+    incoming, pid_incoming = they_call(peer, rec, 7, "5000", ref=9)
     incoming.alert()
     peer.wait_for(f"RINGING {pid_incoming}")
-    peer.send("cut 1")
-    peer.wait_for("OK cut")
-    peer.drop_ours = True
+    cut(peer)
     peer.until(lambda: rec.has("link_down"))  # T203, then T200 x N200
     assert active.role == "ACTIVE" and active.timers.running("T309")
     assert [rec.first("released", c).cause for c in (ringing, incoming)] == [27, 27]
@@ -203,8 +175,7 @@ def test_link_failure_keeps_active_call(connect, variant, ours):
     assert hangups == {str(pid_ringing), str(pid_incoming)}
     assert all(line.endswith(" 27") for line in peer.log if line.startswith("HANGUP "))
     sent = tap(stack)
-    peer.drop_ours = False
-    peer.send("cut 0")
+    mend(peer)
     peer.until(lambda: len(rec.all("link_up")) >= 2)
     peer.wait_for("UP")
     peer.until(lambda: "STATUS ENQUIRY" in [m for m, _ in _sent(sent)])
@@ -223,23 +194,18 @@ def test_t309_expiry_clears_active_call(connect, variant, ours):
     is idle, and once the link is back a new call takes the same channel."""
     peer, stack, rec, _ = connect(variant, ours, lapd=FAST_LINK, q931={"T309": 0.5},
                                   peer_timers={"T200": 200, "T203": 400, "T309": 500})
-    channel = PEERS[variant][3]
-    call = stack.place_call("4000", "0212345678", channel=channel)
-    pid = _answered(peer, call, rec)
-    peer.send("cut 1")
-    peer.wait_for("OK cut")
-    peer.drop_ours = True
+    channel = PEERS[variant][1]
+    call, pid = answered(peer, stack, channel)
+    cut(peer)
     peer.until(lambda: rec.has("link_down"))
     assert call.timers.running("T309")
     peer.until(lambda: rec.has("released", call))
     assert rec.first("released", call).cause == 27
     assert stack.cc.channels.state(channel) is BState.IDLE and not stack.cc.calls
     assert peer.wait_for(f"HANGUP {pid}").split()[2] == "27"  # libpri's T309
-    peer.drop_ours = False
-    peer.send("cut 0")
+    mend(peer)
     peer.until(lambda: len(rec.all("link_up")) >= 2)
-    again = stack.place_call("4000", "0212345678", channel=channel)
-    pid = int(peer.wait_for("RING").split()[1])
+    again, pid, _ = we_call(peer, stack, channel)
     peer_answers(peer, again, rec, pid)
     clear_call(peer, again, rec, pid, "we", 16)
 
@@ -253,12 +219,11 @@ def test_tshark_reads_timer_trace(connect, variant, tmp_path):
     peer, stack, rec, _ = connect(variant, "network", q931={"T303": 0.2, "T305": 0.2})
     peer.send("auto ignore")
     peer.wait_for("OK auto")
-    lost = stack.place_call("4000", "0212345678", channel=PEERS[variant][2])
+    lost = stack.place_call("4000", "0212345678", channel=PEERS[variant][0])
     peer.until(lambda: rec.has("released", lost))
     peer.send("auto manual")
     peer.wait_for("OK auto")
-    call = stack.place_call("4001", "0212345678", channel=PEERS[variant][3])
-    _answered(peer, call, rec)
+    call, _ = answered(peer, stack, PEERS[variant][1], "4001")
     call.hangup(16)
     peer.until(lambda: rec.has("released", call))
     stack.tracer.close()
@@ -271,7 +236,7 @@ def test_tshark_reads_timer_trace(connect, variant, tmp_path):
          "q931.message_type", "-e", "q931.channel.number", "-e", "q931.cause_value", "-e",
          "q931.uil1"], capture_output=True, text=True, check=True).stdout.splitlines()]
     setups = [r for r in rows if r[0] == "0x05"]
-    assert [r[1] for r in setups] == [str(PEERS[variant][2])] * 2 + [str(PEERS[variant][3])]
+    assert [r[1] for r in setups] == [str(PEERS[variant][0])] * 2 + [str(PEERS[variant][1])]
     assert {r[3] for r in setups} == {f"0x{VARIANTS[variant].layer1:02x}"}
     ours = [(r[0], r[2]) for r in rows if r[0] in ("0x5a", "0x45", "0x4d")]
     assert ("0x5a", "102") in ours  # RELEASE COMPLETE after the second T303

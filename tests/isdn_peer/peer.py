@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.clock import RealClock
@@ -105,16 +106,7 @@ class PriPeer:
     def wait_for(self, prefix: str, timeout: float = 10.0) -> str:
         """Pump until libpri has printed a line starting with ``prefix`` after the last
         line returned; returns it."""
-        end = time.monotonic() + timeout
-        while True:
-            self._drain()
-            for i in range(self._cursor, len(self.log)):
-                if self.log[i].startswith(prefix):
-                    self._cursor = i + 1
-                    return self.log[i]
-            if time.monotonic() > end:
-                raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
-            self._pump_once(0.005)
+        return self._wait(prefix, timeout, lambda: self._pump_once(0.005))
 
     def _drain(self) -> None:
         try:
@@ -125,6 +117,9 @@ class PriPeer:
 
     def wait_line(self, prefix: str, timeout: float = 10.0) -> str:
         """Like :meth:`wait_for` but *without* pumping our stack (frames stay queued)."""
+        return self._wait(prefix, timeout, lambda: time.sleep(0.002))
+
+    def _wait(self, prefix: str, timeout: float, idle) -> str:
         end = time.monotonic() + timeout
         while True:
             self._drain()
@@ -134,7 +129,12 @@ class PriPeer:
                     return self.log[i]
             if time.monotonic() > end:
                 raise TimeoutError(f"no {prefix!r} from libpri; seen {self.log[-15:]}")
-            time.sleep(0.002)
+            idle()
+
+    def link_up(self) -> None:
+        """Wait until libpri reports its data link up and our stack has it up too."""
+        self.wait_for("UP")
+        self.until(lambda: self.stack.link_up)
 
     def until(self, predicate, timeout: float = 10.0) -> None:
         """Pump until ``predicate()`` is true."""
@@ -192,3 +192,93 @@ class PriBus:
     def close(self) -> None:
         for peer in self.peers:
             peer.close()
+
+
+@contextmanager
+def bri_bus(exe: str, terminals: int = 2):
+    """``terminals`` libpri basic access terminals (automatic TEI) on one bus facing our
+    MultipointNetwork, every data link established: yields (bus, recorder)."""
+    from isdn.multipoint import MultipointNetwork
+    from isdn_peer.helpers import Recorder
+    rec = Recorder()
+    bus = PriBus(exe, terminals, lambda clock, t: MultipointNetwork(clock, t, on_event=rec))
+    try:
+        for peer in bus.peers:
+            peer.wait_for("UP")
+        bus.until(lambda: sum(link.established for link in bus.stack.terminals.values())
+                  == terminals)
+        yield bus, rec
+    finally:
+        bus.close()
+
+
+PEER_NODE = {"network": "cpe", "user": "network"}  # libpri's node facing our side
+SIDES = list(PEER_NODE)  # our side in an interop test
+# our variant -> libpri's switch type and the law of the calls it places (T1: mu-law)
+SWITCHES = {"etsi": ("euroisdn", "alaw"), "qsig": ("qsig", "alaw"), "ni2": ("ni2", "ulaw")}
+
+
+class StackPeers:
+    """libpri peers, each facing one of our stacks (traced to ``VARIANT-SIDE.pcap`` in
+    ``trace_dir``); closed together."""
+
+    def __init__(self, exe: str, trace_dir: Path):
+        self.exe, self.trace_dir = exe, trace_dir
+        self.peers: list[PriPeer] = []
+
+    def open(self, ours: str, variant: str = "etsi", *, switch: str = "euroisdn",
+             law: str = "alaw", facility: bool = False, q931: dict | None = None,
+             lapd: dict | None = None, peer_timers: dict | None = None):
+        """A libpri peer of ``switch`` facing a new stack of ours (side ``ours``, our
+        timer overrides ``q931`` / ``lapd``, libpri's ``peer_timers`` in ms), before its
+        link is up (:meth:`PriPeer.link_up`); returns (peer, the stack's event recorder)."""
+        from isdn.stack import Stack
+        from isdn_peer.helpers import Recorder
+        rec = Recorder()
+
+        def factory(clock, sock):
+            s = Stack(clock, ours, sock, variant=variant, on_event=rec, q931_timers=q931,
+                      lapd_timers=lapd)
+            s.trace_to(str(self.trace_dir / f"{variant}-{ours}.pcap"))
+            s.start()
+            return s
+        peer = PriPeer(self.exe, PEER_NODE[ours], factory, peer_timers, switch=switch,
+                       law=law, facility=facility)
+        self.peers.append(peer)
+        return peer, rec
+
+    def close(self) -> None:
+        for p in self.peers:
+            p.close()
+            if p.stack.tracer:
+                p.stack.tracer.close()
+
+
+def fixtures():
+    """The interop tests' fixtures: ``pri_exe`` (the compiled peer, per module) and
+    ``connect``: connect(variant, ours, facility=, q931=, lapd=, peer_timers=) -> (peer,
+    stack, recorder, received) with the link established; ``received`` lists the names
+    of the Q.931 messages our stack receives."""
+    import pytest
+
+    from isdn_peer.helpers import received_names
+
+    @pytest.fixture(scope="module")
+    def pri_exe():
+        return require()
+
+    @pytest.fixture
+    def connect(pri_exe, tmp_path):
+        peers = StackPeers(pri_exe, tmp_path)
+
+        def make(variant: str, ours: str, **options):
+            switch, law = SWITCHES[variant]
+            peer, rec = peers.open(ours, variant, switch=switch, law=law, **options)
+            received = received_names(peer.stack)
+            peer.link_up()
+            return peer, peer.stack, rec, received
+
+        yield make
+        peers.close()
+
+    return pri_exe, connect
