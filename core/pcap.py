@@ -2,7 +2,8 @@
 
 Link types used by the project (tcpdump.org link-layer header types):
 LINKTYPE_LINUX_LAPD (177) for Q.921 with its 16-octet pseudo-header,
-LINKTYPE_MTP2_WITH_PHDR (139) and LINKTYPE_MTP2 (140) for SS7.
+LINKTYPE_MTP2_WITH_PHDR (139) and LINKTYPE_MTP2 (140) for SS7; read only: LINKTYPE_LAPD (203,
+a bare Q.921 frame) and LINKTYPE_MTP3 (141, an MSU from the SIO).
 Reading any capture (this format or pcapng) is :func:`core.capture.read_capture`.
 """
 

@@ -384,3 +384,23 @@ def test_lapd_203_tei_management(tmp_path, capsys):
     assert status == 0 and recs[0]["direction"] == "net->user"
     assert (recs[0]["fields"]["tei_message"], recs[0]["fields"]["ai"]) == ("identity assigned",
                                                                           64)
+
+
+def test_our_177_and_139_traces_converted_to_pcapng_read_the_same(tmp_path, capsys):
+    """editcap -F pcapng of the traces the stacks write (LINUX_LAPD 177, MTP2_WITH_PHDR 139)."""
+    from isdn.trace import pseudo_header
+
+    editcap = need_program("editcap")
+    frames = {177: [pseudo_header(False, True) + lapd_codec.encode_fields(
+                        0, False, 0, "I", False, 0, 0, SETUP)],
+              139: [b"\x01\x00\x00\x02" + encode_su(1, 1, 3, 1, _msu(100, 200, 1, IAM))]}
+    for linktype, records in frames.items():
+        classic, ng = tmp_path / f"{linktype}.pcap", tmp_path / f"{linktype}.pcapng"
+        with PcapWriter(str(classic), linktype) as w:
+            for r in records:
+                w.write(12.5, r)
+        subprocess.run([editcap, "-F", "pcapng", str(classic), str(ng)], check=True)
+        assert ng.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
+        ours = _decode(ng, capsys)
+        assert ours == _decode(classic, capsys) and ours[0] == 0
+        assert ours[1][0]["message"] in ("SETUP", "IAM") and ours[1][0]["time"] == 12.5
