@@ -98,16 +98,16 @@ def decode_iua(data: bytes, *, variant: Variant = VARIANTS["etsi"]) -> list[dict
     """One IUA message (RFC 4233): Data and Unit Data with a SAPI 0 Protocol Data as their
     Q.931 record carrying ``iua`` (message, interface, SAPI, TEI); others as layer ``iua``."""
     msg, params = iua.decode(data)
-    dlci = params.get("dlci") or {}
+    dlci = params.get("dlci")
+    dlci = {"sapi": dlci["sapi"], "tei": dlci["tei"]} if isinstance(dlci, dict) else {}
     q931 = params.get("protocol_data")
     if msg.name in iua.DATA_MESSAGES and isinstance(q931, str) and dlci.get("sapi", 0) == 0:
         rec = q931_record(variant.read(q931_codec.decode(bytes.fromhex(q931))))
-        rec["iua"] = {"message": msg.name, "interface_id": params.get("interface_id",
-                                                                      params.get("interface_id_text")),
-                      "sapi": dlci.get("sapi"), "tei": dlci.get("tei")}
+        interface = params.get("interface_id", params.get("interface_id_text"))
+        rec["iua"] = {"message": msg.name, "interface_id": interface, **dlci}
         return [rec]
-    if isinstance(dlci, dict) and dlci:
-        params["dlci"] = {"sapi": dlci["sapi"], "tei": dlci["tei"]}
+    if dlci:
+        params["dlci"] = dlci
     return [{"layer": "iua", "message": msg.name,
              "fields": {"class": msg.msg_class, "type": msg.msg_type, **params}}]
 

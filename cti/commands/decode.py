@@ -136,7 +136,8 @@ def register(sub) -> None:
     p = sub.add_parser("decode", help="decode LAPD/Q.931, MTP2/MTP3/ISUP/TUP, M3UA/M2PA/IUA, R2 "
                        "from hex, pcap or pcapng")
     p.add_argument("input", help="a pcap/pcapng capture or trace file, or hex octets with --proto")
-    p.add_argument("--proto", help="decode INPUT as hex of this protocol (q931, lapd, iua, mtp2, m3ua, ...)")
+    p.add_argument("--proto", help="decode INPUT as hex of this protocol "
+                   "(q931, lapd, iua, mtp2, m3ua, ...)")
     p.add_argument("--json", action="store_true", help="JSON lines, one per message")
     p.add_argument("--variant", help="network variant: SS7 itu, cn (China 24-bit point codes); "
                    "ISDN etsi, etsi_bri, ni2, qsig (national information element forms)")
