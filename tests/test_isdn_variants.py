@@ -349,3 +349,67 @@ def test_names_to_libpri(connect, variant, ours):
     names = rec.first("connected", call).detail["names"]
     assert [n.text for n in names.values()] == (["Dave"] if sent else [])
     clear_call(peer, call, rec, pid, "we", 16)
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+@pytest.mark.parametrize("alerted", [False, True])
+def test_busy_name_to_libpri(connect, variant, ours, alerted):
+    """We refuse libpri's call as user busy with our busy name (ECMA-164 busyName in
+    RELEASE COMPLETE, or in DISCONNECT once alerting).  libpri 1.6 decodes the operation
+    but does not report it (its pri_facility.c leaves busyName "not handled yet"): its
+    call ends with cause 17 and it sends us nothing we refuse."""
+    from isdn import facility
+    peer, stack, rec, received = connect(variant, ours, facility=True)
+    call, pid = they_call(peer, rec, PEERS[variant][0])
+    if alerted:
+        call.alert()
+        peer.wait_for("RINGING")
+    sent = tap(stack)
+    call.hangup(17, busy_name="Bob")
+    if alerted:
+        assert peer.wait_for("HANGUP_REQ").split()[1:] == [str(pid), "17"]
+        peer.send(f"hangup {pid} 17")
+    else:
+        assert peer.wait_for("HANGUP ").split()[1:] == [str(pid), "17"]
+    peer.until(lambda: rec.has("released", call))
+    first = q931_sent(sent)[0]
+    assert first.name == ("DISCONNECT" if alerted else "RELEASE COMPLETE")
+    assert facility.names([first.ie("facility").value["data"]]) == {
+        "busyName": facility.Name("Bob")}
+    peer.pump(0.2)
+    assert "STATUS" not in received and stack.cc.counters["status_sent"] == 0
+
+
+# libpri's "name" command -> the ECMA-164 Name libpri sends, and the name presentation it
+# reports for ours (PRI_PRES_RESTRICTED 32, PRI_PRES_UNAVAILABLE 64)
+PRESENTED = [("Secret restricted", ("Secret", "restricted"), 32),
+             ("- restricted", ("", "restricted_null"), 32),
+             ("- unavailable", ("", "not_available"), 64)]
+
+
+@pytest.mark.parametrize("ours", SIDES)
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+@pytest.mark.parametrize("command,name,presentation", PRESENTED,
+                         ids=[p[1][1] for p in PRESENTED])
+def test_name_presentation_with_libpri(connect, variant, ours, command, name, presentation):
+    """Calling names that are not presentation allowed (Name [2], [7], [4]), both ways:
+    libpri's reach our offered call's names (NI-2: in FACILITY once proceeding), ours
+    reach libpri with their presentation; none is a call's ``calling_name``."""
+    from isdn import facility
+    name = facility.Name(*name)
+    peer, stack, rec, _ = connect(variant, ours, facility=True)
+    peer.send(f"name {command}")
+    peer.send(f"call 1 {PEERS[variant][0]} 4000 0212345678")
+    peer.until(lambda: rec.has("offered"))
+    call = rec.first("offered").call
+    call.proceed()
+
+    def names() -> dict:
+        return {op: n for e in rec.events if e.call is call
+                for op, n in e.detail.get("names", {}).items()}
+    peer.until(lambda: "callingName" in names())
+    assert names()["callingName"] == name and call.calling_name is None
+    out = stack.place_call("4001", "0212345678", channel=PEERS[variant][1], calling_name=name)
+    assert int(peer.wait_for("RING").split()[9]) == presentation
+    assert out.calling_name is None

@@ -13,11 +13,14 @@
  * bus (pri_new_bri_cb: automatic TEI, broadcast SETUP).  Commands on stdin (one per line):
  *   call ID CHANNEL CALLED CALLING [overlap]   proceed ID   alert ID [inband|- [NAME]]
  *   progress ID   answer ID [NAME]   hangup ID CAUSE   info ID DIGITS   needmore ID
- *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1   name NAME|-   quit
- * (name: the calling party name of the calls placed afterwards; libpri sends it as its
- * switch type does, e.g. a QSIG calling name operation in a Facility IE.)
+ *   reset CHANNEL   auto answer|ignore|reject CAUSE|manual   cut 0|1
+ *   name NAME|- [restricted|unavailable]   quit
+ * (name: the calling party name of the calls placed afterwards, and the presentation of
+ * their number and name; libpri sends it as its switch type does, e.g. a QSIG calling
+ * name operation in a Facility IE.)
  * Events go to stdout, one line each (UP, DOWN, RING ID CH CALLED CALLING COMPLETE FLEXIBLE
- * LAYER1 CALLINGNAME, CONNECTED_NAME ID NAME after RINGING or ANSWER, ...).  alert ID - NAME
+ * LAYER1 CALLINGNAME NAMEPRES (0 allowed, 32 restricted, 64 not available, -1 no name),
+ * CONNECTED_NAME ID NAME after RINGING or ANSWER, ...).  alert ID - NAME
  * and answer ID NAME: NAME is the called / connected name libpri sends with ALERTING /
  * CONNECT.
  */
@@ -38,6 +41,8 @@ static enum { MANUAL, ANSWER, IGNORE, REJECT } automode = MANUAL;
 static int reject_cause = 21;
 static int layer1 = PRI_LAYER_1_ALAW;
 static char caller_name[128];
+static int caller_named;  /* the calls placed send a name (possibly empty) */
+static int caller_pres = PRES_ALLOWED_USER_NUMBER_NOT_SCREENED;
 
 static const struct { const char *name; int type; } switches[] = {
 	{ "euroisdn", PRI_SWITCH_EUROISDN_E1 },
@@ -121,11 +126,13 @@ static void handle_event(struct pri *pri, pri_event *e)
 		break;
 	case PRI_EVENT_RING:
 		id = id_of(e->ring.call, 1);
-		printf("RING %d %d %s %s %d %d %d %s\n", id, e->ring.channel & 0xff,
+		printf("RING %d %d %s %s %d %d %d %s %d\n", id, e->ring.channel & 0xff,
 		       e->ring.callednum[0] ? e->ring.callednum : "-",
 		       e->ring.callingnum[0] ? e->ring.callingnum : "-", e->ring.complete,
 		       e->ring.flexible, e->ring.layer1,
-		       e->ring.callingname[0] ? e->ring.callingname : "-");
+		       e->ring.callingname[0] ? e->ring.callingname : "-",
+		       e->ring.calling.name.valid ? e->ring.calling.name.presentation
+		       & PRI_PRES_RESTRICTION : -1);
 		if (automode == ANSWER) {
 			pri_proceeding(pri, e->ring.call, e->ring.channel, 0);
 			pri_acknowledge(pri, e->ring.call, e->ring.channel, 0);
@@ -224,7 +231,7 @@ static int command(struct pri *pri, char *line)
 		pri_sr_set_channel(sr, atoi(b), 1, 0);
 		pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, layer1);
 		pri_sr_set_called(sr, c, PRI_UNKNOWN, n >= 6 && !strcmp(x, "overlap") ? 0 : 1);
-		pri_sr_set_caller(sr, d, caller_name[0] ? caller_name : NULL, PRI_UNKNOWN, PRES_ALLOWED_USER_NUMBER_NOT_SCREENED);
+		pri_sr_set_caller(sr, d, caller_named ? caller_name : NULL, PRI_UNKNOWN, caller_pres);
 		if (pri_setup(pri, call, sr))
 			printf("ERROR call %d\n", id);
 		pri_sr_free(sr);
@@ -252,7 +259,12 @@ static int command(struct pri *pri, char *line)
 	} else if (!strcmp(verb, "reset")) {
 		pri_reset(pri, atoi(a));
 	} else if (!strcmp(verb, "name") && n >= 2) {
+		/* name NAME|- [restricted|unavailable]: the presentation of number and name */
 		snprintf(caller_name, sizeof(caller_name), "%s", strcmp(a, "-") ? a : "");
+		caller_pres = n < 3 ? PRES_ALLOWED_USER_NUMBER_NOT_SCREENED
+			: !strcmp(b, "restricted") ? PRES_PROHIB_USER_NUMBER_NOT_SCREENED
+			: PRES_NUMBER_NOT_AVAILABLE;
+		caller_named = caller_name[0] || n >= 3;
 	} else if (!strcmp(verb, "service") && n >= 3) {
 		/* SERVICE for B-channel CH (-1: the interface) with change status STATUS */
 		pri_maintenance_service(pri, 0, atoi(a), atoi(b));
