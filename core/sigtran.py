@@ -9,6 +9,7 @@ to an :class:`Adaptation`, a table read by :func:`decode` and :func:`encode`.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,6 +37,8 @@ class SigtranDecodeError(DecodeError):
     """A SIGTRAN message that does not follow its RFC's framing."""
 
 
+# what a (compiled) construct raises on octets that do not fit its layout
+PARSE_ERRORS = (ConstructError, struct.error, ValueError, IndexError)
 VERSION = 1
 COMMON_HEADER = Struct("version" / Int8ub, "reserved" / Int8ub, "msg_class" / Int8ub,
                        "msg_type" / Int8ub, "length" / Int32ub).compile()
@@ -142,7 +145,7 @@ def parameters(layer: Adaptation, data: bytes, offset: int = 0) -> dict[str, Any
         else:
             try:
                 value = _plain(layout.parse(raw))
-            except ConstructError as e:
+            except PARSE_ERRORS as e:
                 raise SigtranDecodeError(f"{layer.name}: {name}: {e}", offset=offset + off + 4,
                                          field=name) from None
         found.setdefault(name, []).append(value)

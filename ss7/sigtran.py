@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from construct import (
-    ConstructError,
     FocusedSeq,
     GreedyBytes,
     GreedyRange,
@@ -33,6 +32,7 @@ from core.sigtran import (
     COMMON_MESSAGES,
     COMMON_PARAMS,
     NESTED,
+    PARSE_ERRORS,
     POINT_CODES,
     U32,
     Adaptation,
@@ -113,7 +113,7 @@ def decode_m2pa(data: bytes) -> dict[str, Any]:
         raise SigtranDecodeError(f"m2pa: {msg.name}", offset=2, field="message_class")
     try:
         body = layout.parse(msg.body)
-    except ConstructError:
+    except PARSE_ERRORS:
         raise SigtranDecodeError(f"m2pa: {msg.name} shorter than BSN/FSN", offset=msg.offset,
                                  field="bsn") from None
     out: dict[str, Any] = {"message": msg.name, "bsn": body.bsn, "fsn": body.fsn}

@@ -3,6 +3,8 @@ round trips, and arbitrary input as typed errors."""
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -109,3 +111,23 @@ def test_carried_messages_bad_input_is_a_decode_error(payload, si, mp):
             _PROTOS[proto](message)
         except DecodeError:
             pass
+
+
+def _tlvs(tags: list[int]) -> st.SearchStrategy[bytes]:
+    """Parameters with the layer's own tags and arbitrary values (lengths right or wrong)."""
+    one = st.tuples(st.sampled_from(tags), st.binary(max_size=12), st.integers(-2, 2)).map(
+        lambda t: struct.pack(">HH", t[0], max(0, 4 + len(t[1]) + t[2])) + t[1]
+        + bytes(-len(t[1]) % 4))
+    return st.lists(one, max_size=5).map(b"".join)
+
+
+@given(st.sampled_from(["m3ua", "iua"]), st.data())
+def test_known_parameters_with_arbitrary_values_are_decode_errors(proto, data):
+    layer = M3UA if proto == "m3ua" else iua.IUA
+    key = data.draw(st.sampled_from(sorted(layer.messages)))
+    body = data.draw(_tlvs(sorted(layer.params)))
+    message = struct.pack(">BBBBI", 1, 0, *key, 8 + len(body)) + body
+    try:
+        _PROTOS[proto](message)
+    except DecodeError:
+        pass
