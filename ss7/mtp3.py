@@ -147,7 +147,10 @@ class SignallingLink(Machine):
         self.dispatch("in_service")
 
     def mtp2_out_of_service(self, _link: Mtp2Link, reason: str) -> None:
-        self.linkset.mtp3.log("link_down", link=self.mtp2.name, reason=reason)
+        mtp3 = self.linkset.mtp3
+        mtp3.log("link_down", link=self.mtp2.name, reason=reason)
+        if self in mtp3._congested_links:  # MTP2 forgot its congestion with the link
+            mtp3.link_congestion(self, False)
         self.dispatch("out_of_service")
 
     def mtp2_msu(self, _link: Mtp2Link, body: bytes) -> None:

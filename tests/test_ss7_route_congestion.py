@@ -139,6 +139,19 @@ def test_tfc_count_starts_again_after_congestion_abates(net, clock):
         clock.advance(0.1)
 
 
+def test_congested_link_failing_forgets_its_congestion(net, clock):
+    """MTP2 out of service clears its busy state: the STP's TFC count starts afresh."""
+    a, s, b, wa, wb, _ = net
+    congest(b, True)
+    clock.advance(0.1)
+    a.mtp3.transfer(SI_TEST, B, 0, b"x")
+    clock.advance(0.1)
+    assert s.mtp3._tfc_count and s.mtp3._congested_links
+    s.mtp3.find_link(B, 0).mtp2.stop()
+    clock.advance(0.1)
+    assert not s.mtp3._tfc_count and not s.mtp3._congested_links
+
+
 def test_uncongested_transfer_point_sends_no_tfc(net, clock):
     a, s, b, wa, wb, (ua, ub) = net
     for i in range(20):
