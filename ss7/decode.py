@@ -1,6 +1,6 @@
 """``cti decode`` for SS7: MTP2 signal units, MTP3 messages, ISUP and TUP (hex or pcap 139/140,
-MTP3 link type 141 from the SIO), and SIGTRAN: M3UA and M2PA (``--proto m3ua|m2pa HEX``, and
-SCTP payload protocols 3 and 5 in IP captures, see ``core.ipsctp``).
+MTP3 link type 141 from the SIO), and SIGTRAN: M3UA, M2UA and M2PA (``--proto m3ua|m2ua|m2pa
+HEX``, and SCTP payload protocols 3, 2 and 5 in IP captures, see ``core.ipsctp``).
 
 One record per signal unit: FISU/LSSU as layer ``mtp2`` (message FISU/SIO/SIN/SIE/SIOS/SIPO/SIB),
 SNM/SLT as layer ``mtp3``, ISUP and TUP as layers ``isup``/``tup`` with ``opc``/``dpc``/``sls``/
@@ -10,7 +10,9 @@ with the 64-bit TUP label) gives the same tables for another network (``cti deco
 An M3UA DATA message is decoded as the MSU it stands for (SIO from SI/NI/MP, the variant's
 routing label from OPC/DPC/SLS, then the user part), its record carrying ``m3ua`` (NI, MP and
 the other parameters); an M2PA User Data message as its MTP3 message with ``m2pa`` (BSN, FSN,
-priority).  Other M3UA/M2PA messages are records of layer ``m3ua``/``m2pa`` named as in the RFCs.
+priority); an M2UA Data message as the MTP3 message of its Protocol Data 1 with ``m2ua`` (its
+other parameters).  Other messages are records of layer ``m3ua``/``m2ua``/``m2pa`` named as in
+the RFCs.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from ss7.mtp3_codec import (
     decode_snm,
     encode_msu,
 )
-from ss7.sigtran import decode_m2pa, decode_m3ua
+from ss7.sigtran import decode_m2pa, decode_m2ua, decode_m3ua
 from ss7.trace import split_phdr
 from ss7.tup_codec import TupVariant
 
@@ -155,6 +157,20 @@ def _m3ua(data: bytes, mtp3: Decoder, mtp: Mtp3Variant) -> list[dict[str, Any]]:
     return recs
 
 
+def _m2ua(data: bytes, mtp3: Decoder) -> list[dict[str, Any]]:
+    """One M2UA message (RFC 3331); Data with Protocol Data 1 as its MTP3 message."""
+    msg, params = decode_m2ua(data)
+    msu = params.get("protocol_data_1")
+    if msg.name == "Data" and isinstance(msu, str):
+        del params["protocol_data_1"]
+        recs = mtp3(bytes.fromhex(msu))
+        for r in recs:
+            r["m2ua"] = params
+        return recs
+    return [{"layer": "m2ua", "message": msg.name,
+             "fields": {"class": msg.msg_class, "type": msg.msg_type, **params}}]
+
+
 def _m2pa(data: bytes, mtp3: Decoder) -> list[dict[str, Any]]:
     """One M2PA message (RFC 4165); User Data as its MTP3 message."""
     m = decode_m2pa(data)
@@ -177,7 +193,8 @@ def variant_tables(name: str) -> tuple[dict[str, Decoder], dict[int, Decoder]]:
     mtp2 = partial(_mtp2, mtp3=mtp3)
     protos = {"mtp2": mtp2, "mtp3": mtp3, "isup": partial(_isup, by_code=by_code),
               "tup": partial(_tup, variant=tup_codec.VARIANTS[v]),
-              "m3ua": partial(_m3ua, mtp3=mtp3, mtp=VARIANTS[v]), "m2pa": partial(_m2pa, mtp3=mtp3)}
+              "m3ua": partial(_m3ua, mtp3=mtp3, mtp=VARIANTS[v]), "m2pa": partial(_m2pa, mtp3=mtp3),
+              "m2ua": partial(_m2ua, mtp3=mtp3)}
     return protos, {LINKTYPE_MTP2_WITH_PHDR: partial(_phdr, mtp2=mtp2), LINKTYPE_MTP2: mtp2,
                     LINKTYPE_MTP3: mtp3}
 

@@ -1,10 +1,14 @@
-"""SS7 over SIGTRAN: M3UA (RFC 4666) and M2PA (RFC 4165) messages, declared once for
-decoding and encoding (``cti decode`` reads them in IP captures; see ``ss7.decode``).
+"""SS7 over SIGTRAN: M3UA (RFC 4666), M2UA (RFC 3331) and M2PA (RFC 4165) messages, declared
+once for decoding and encoding (``cti decode`` reads them in IP captures; see ``ss7.decode``).
 
 M3UA: the common classes of :mod:`core.sigtran` plus Transfer (1: DATA), SSNM (2: DUNA,
 DAVA, DAUD, SCON, DUPU, DRST) and RKM (9: REG/DEREG REQ/RSP), with the M3UA parameter tags
 of RFC 4666 3.2 (0x0200-0x0213).  The Protocol Data parameter (3.3.1) carries OPC, DPC
 (32 bits each), SI, NI, MP, SLS and the user part message after the routing label.
+
+M2UA: the common classes plus MAUP (6, 3.1.3: Data, Establish/Release, State, Data Retrieval,
+Congestion Indication, Data Acknowledge) and interface identifier management (10); Protocol
+Data 1 (0x0300) is the MTP3 message from the SIO (3.3.1.1).
 
 M2PA: the common header (class 11) then BSN and FSN (24 bits each, RFC 4165 2.3); User Data
 (type 1) carries a priority octet then the MTP3 message (SIO and SIF, 2.3.2; empty: an
@@ -69,6 +73,39 @@ M3UA = Adaptation("m3ua", {
     0x0213: ("deregistration_status", U32),
 })
 
+MAUP = 6
+M2UA = Adaptation("m2ua", {
+    **COMMON_MESSAGES,
+    (MAUP, 1): "Data", (MAUP, 2): "Establish Request", (MAUP, 3): "Establish Confirm",
+    (MAUP, 4): "Release Request", (MAUP, 5): "Release Confirm", (MAUP, 6): "Release Indication",
+    (MAUP, 7): "State Request", (MAUP, 8): "State Confirm", (MAUP, 9): "State Indication",
+    (MAUP, 10): "Data Retrieval Request", (MAUP, 11): "Data Retrieval Confirm",
+    (MAUP, 12): "Data Retrieval Indication", (MAUP, 13): "Data Retrieval Complete Indication",
+    (MAUP, 14): "Congestion Indication", (MAUP, 15): "Data Acknowledge",
+    (10, 1): "REG REQ", (10, 2): "REG RSP", (10, 3): "DEREG REQ", (10, 4): "DEREG RSP",
+}, {
+    **COMMON_PARAMS,
+    0x0001: ("interface_id", U32),
+    0x0003: ("interface_id_text", sigtran.TEXT),
+    0x0300: ("protocol_data_1", sigtran.HEX),
+    0x0301: ("protocol_data_2", sigtran.HEX),
+    0x0302: ("state", U32),
+    0x0303: ("event", U32),
+    0x0304: ("congestion_status", U32),
+    0x0305: ("discard_status", U32),
+    0x0306: ("action", U32),
+    0x0307: ("sequence_number", U32),
+    0x0308: ("retrieval_result", U32),
+    0x0309: ("link_key", NESTED),
+    0x030A: ("local_lk_id", U32),
+    0x030B: ("sdt_id", U32),
+    0x030C: ("sdl_id", U32),
+    0x030D: ("registration_result", NESTED),
+    0x030E: ("registration_status", U32),
+    0x030F: ("deregistration_result", NESTED),
+    0x0310: ("deregistration_status", U32),
+})
+
 M2PA_CLASS = 11
 M2PA = Adaptation("m2pa", {(M2PA_CLASS, 1): "User Data", (M2PA_CLASS, 2): "Link Status"}, {})
 M2PA_HEADER = Struct("unused_bsn" / Int8ub, "bsn" / Int24ub, "unused_fsn" / Int8ub,
@@ -102,6 +139,11 @@ def encode_m3ua_data(opc: int, dpc: int, si: int, ni: int, sls: int, user_part: 
     params["protocol_data"] = {"opc": opc, "dpc": dpc, "si": si, "ni": ni, "mp": mp,
                                "sls": sls, "data": user_part.hex()}
     return sigtran.encode(M3UA, "DATA", params)
+
+
+def decode_m2ua(data: bytes) -> tuple[sigtran.Message, dict[str, Any]]:
+    """Header and parameters of one M2UA message; :class:`SigtranDecodeError` if malformed."""
+    return sigtran.decode(M2UA, data)
 
 
 def decode_m2pa(data: bytes) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from ss7 import decode as ss7_decode
 from ss7 import isup_codec as C
 from ss7.mtp2 import encode_su
 from ss7.mtp3_codec import VARIANTS, encode_msu
-from ss7.sigtran import M3UA, encode_m2pa, encode_m3ua_data
+from ss7.sigtran import M2UA, M3UA, encode_m2pa, encode_m3ua_data
 
 IAM = C.encode("IAM", 1, {
     "nature_of_connection": C.nature_of_connection(), "forward_call": C.forward_call(),
@@ -113,6 +113,10 @@ def caps(tmp_path_factory) -> dict[str, Path]:
             encode_m2pa("User Data", 0xFFFFFF, 0, msu=_msu(100, 200, 1, IAM)),
             encode_m2pa("User Data", 0, 0, msu=_msu(200, 100, 5, REL)),
             encode_m2pa("User Data", 0, 1)]
+    m2ua = [encode(M2UA, "Establish Request", {"interface_id": 0}),
+            encode(M2UA, "Data", {"interface_id": 0, "protocol_data_1": _msu(100, 200, 1, IAM).hex()}),
+            encode(M2UA, "Data", {"interface_id": 0, "protocol_data_1": _msu(200, 100, 5, REL).hex()}),
+            encode(M2UA, "State Indication", {"interface_id": 0, "event": 1})]
     iua_msgs = [iua.encode_data("Data Request", 1, 0, 0, SETUP),
                 iua.encode_data("Data Indication", 1, 0, 0, DISCONNECT)]
     return {
@@ -126,6 +130,7 @@ def caps(tmp_path_factory) -> dict[str, Path]:
         "m3ua": _text2pcap(tmp, "m3ua", m3ua, "-4", "10.0.0.1,10.0.0.2", "-S", "2905,2905,3"),
         "m2pa": _text2pcap(tmp, "m2pa", m2pa, "-6", "2001:db8::1,2001:db8::2",
                            "-S", "3565,3565,5"),
+        "m2ua": _text2pcap(tmp, "m2ua", m2ua, "-4", "10.0.0.5,10.0.0.6", "-S", "2904,2904,2"),
         "iua": _text2pcap(tmp, "iua", iua_msgs, "-4", "10.0.0.3,10.0.0.4", "-S", "9900,9900,1"),
     }
 
@@ -187,6 +192,17 @@ def test_m2pa_over_ipv6_agrees_with_tshark(caps, capsys):
     assert [r.get("m2pa", r.get("fields"))["bsn"] for r in recs] == [int(t[2]) for t in tshark]
     assert recs[3]["message"] == "User Data" and recs[3]["layer"] == "m2pa"
     assert recs[1]["src"] == "[2001:db8::1]:3565"
+
+
+def test_m2ua_agrees_with_tshark(caps, capsys):
+    status, recs = _decode(caps["m2ua"], capsys)
+    assert status == 0
+    assert _isup_rows(recs) == _tshark_isup(caps["m2ua"]) == ISUP_EXPECTED
+    tshark = _tshark(caps["m2ua"], "m2ua.message_class", "m2ua.message_type", "m2ua.event")
+    assert [[int(v) for v in t[:2]] for t in tshark] == [[6, 2], [6, 1], [6, 1], [6, 9]]
+    assert [r["message"] for r in recs] == ["Establish Request", "IAM", "REL", "State Indication"]
+    assert recs[3]["fields"]["event"] == int(tshark[3][2]) and recs[1]["m2ua"] == {
+        "interface_id": 0}
 
 
 def test_iua_agrees_with_tshark(caps, capsys):
@@ -327,7 +343,7 @@ def test_ip_sctp_unwrapping_bad_input_is_a_decode_error(linktype, data):
 @given(st.binary(max_size=80), st.sampled_from([0, 2, 3]))
 def test_sctp_payload_bad_input_is_a_decode_error(payload, flags):
     """Arbitrary SCTP user data under each payload protocol: records or DecodeError."""
-    for ppid in (1, 3, 5):
+    for ppid in (1, 2, 3, 5):
         try:
             ipsctp.decode_packet(228, _ipv4_sctp(_data_chunk(payload, flags, ppid)), _PROTOS)
         except DecodeError:

@@ -1,4 +1,4 @@
-"""SIGTRAN codecs (core.sigtran, ss7.sigtran M3UA/M2PA, isdn.iua): octets against the RFCs,
+"""SIGTRAN codecs (core.sigtran, ss7.sigtran M3UA/M2UA/M2PA, isdn.iua): octets against the RFCs,
 round trips, and arbitrary input as typed errors."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from core.errors import DecodeError, EncodeError
 from isdn import decode as isdn_decode
 from isdn import iua
 from ss7 import decode as ss7_decode
-from ss7.sigtran import M3UA, decode_m2pa, decode_m3ua, encode_m2pa, encode_m3ua_data
+from ss7.sigtran import M2UA, M3UA, decode_m2pa, decode_m3ua, encode_m2pa, encode_m3ua_data
 
 REL = bytes.fromhex("05000c0200028090")  # ISUP REL CIC 5, cause 16
 
@@ -105,6 +105,7 @@ def test_carried_messages_bad_input_is_a_decode_error(payload, si, mp):
         ("m3ua", encode_m3ua_data(1, 2, si & 15, 2, 0, payload, mp=mp)),
         ("m2pa", encode_m2pa("User Data", 0, 0, msu=bytes((si,)) + payload)),
         ("iua", iua.encode_data("Unit Data Indication", 0, 0, 127, payload)),
+        ("m2ua", sigtran.encode(M2UA, "Data", {"protocol_data_1": (bytes((si,)) + payload).hex()})),
     ]
     for proto, message in carriers:
         try:
@@ -121,9 +122,9 @@ def _tlvs(tags: list[int]) -> st.SearchStrategy[bytes]:
     return st.lists(one, max_size=5).map(b"".join)
 
 
-@given(st.sampled_from(["m3ua", "iua"]), st.data())
+@given(st.sampled_from(["m3ua", "m2ua", "iua"]), st.data())
 def test_known_parameters_with_arbitrary_values_are_decode_errors(proto, data):
-    layer = M3UA if proto == "m3ua" else iua.IUA
+    layer = {"m3ua": M3UA, "m2ua": M2UA, "iua": iua.IUA}[proto]
     key = data.draw(st.sampled_from(sorted(layer.messages)))
     body = data.draw(_tlvs(sorted(layer.params)))
     message = struct.pack(">BBBBI", 1, 0, *key, 8 + len(body)) + body
