@@ -237,7 +237,7 @@ class Call(Machine):
         known = NAME_OPERATIONS if self.cc.variant.names else frozenset()
         screening = facility.screen([v["data"] for v in msg.all("facility")], known,
                                     self.invoked)
-        self.pending_facility = [ies.make("facility", data=d) for d in screening.replies]
+        self.pending_facility += [ies.make("facility", data=d) for d in screening.replies]
         return screening
 
     def facility_screened(self, screening: facility.Screening, msg: Message) -> None:

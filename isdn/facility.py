@@ -442,6 +442,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "error not expected": ("returnError", "errorResponseUnexpected"),  # class 5
 }
 MAX_INVOKES = 8  # invokes acted on in one message
+MAX_REJECTS = 8  # Rejects sent for one message: they fit one element and one message
+# (an element is at most 255 octets, a message N201 = 260); faults beyond are not answered
 
 
 def reject(invoke_id: int | None, problem: tuple[str, str]) -> Component:
@@ -574,9 +576,11 @@ def screen(facilities: list[bytes], recognised: frozenset,
     name, all of class 5).  An invoke of an operation not recognised is discarded, clears
     the call, or is rejected as its Interpretation APDU says (rejected without one, as
     under the remote operations profile); every other fault is rejected with the problem
-    :data:`FAULTS` gives it; a Reject is never answered."""
+    :data:`FAULTS` gives it (the first :data:`MAX_REJECTS` of the message); a Reject is
+    never answered."""
     out = Screening()
     seen: set[int | None] = set()
+    budget = MAX_REJECTS
     for data in facilities:
         try:
             apdus, faults = _read(data)
@@ -611,6 +615,8 @@ def screen(facilities: list[bytes], recognised: frozenset,
             out.clear = True
         elif unknown and action != DISCARD:
             problems += [(i, FAULTS["unknown operation"]) for i in unknown]
+        problems = problems[:budget]
+        budget -= len(problems)
         if problems:
             nfe = None if apdus.nfe is None else apdus.nfe[::-1]
             out.replies.append(encode(Apdus(apdus.profile, nfe, None, None,

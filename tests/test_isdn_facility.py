@@ -299,7 +299,10 @@ def test_a_variant_without_names_rejects_a_name_invoke():
 @given(st.one_of(st.binary(max_size=30),
                  st.builds(lambda body: b"\x9f\x8b\x01" + body, st.binary(max_size=30)),
                  st.builds(lambda body: b"\x91\xa1" + bytes((len(body),)) + body,
-                           st.binary(max_size=20))),
+                           st.binary(max_size=20)),
+                 st.builds(lambda n, part: b"\x91" + part * n, st.integers(1, 40),
+                           st.sampled_from([b"\xa5\x00", b"\xa2\x03\x02\x01\x05",
+                                            b"\xa1\x03\x02\x01\x07"]))),
        st.sampled_from(["qsig", "ni2", "etsi"]))
 def test_any_facility_contents_in_setup_leave_the_call_offered(data, variant):
     """Whatever the Facility holds, the SETUP is offered; only an unrecognised invoke
@@ -566,3 +569,13 @@ def test_restricted_and_unavailable_names_end_to_end(variant, name):
     assert rn.first("connected", call).detail["names"] == {"connectedName": name}
     assert call.called_name is None and call.connected_name is None
 
+
+
+def test_rejects_of_one_message_are_bounded():
+    """A Facility of 100 components of an unknown type: the first MAX_REJECTS are
+    rejected in one FACILITY that fits its element (255 octets)."""
+    call, seen, user, sent = _offer("qsig", b"\x91" + b"\xa5\x00" * 100)
+    (m,) = q931_sent(sent)
+    comps = fac.decode(m.ie("facility").value["data"]).components
+    assert len(comps) == fac.MAX_REJECTS
+    assert {fac.problem_of(c) for c in comps} == {("general", "unrecognizedComponent")}
