@@ -3,7 +3,7 @@
 Most SS7 and ISDN signalling captured in the field is SIGTRAN, carried in SCTP DATA chunks
 over IP.  :func:`unwrap` takes one captured packet of an IP-bearing link type
 (tcpdump.org LINKTYPE list: 1 Ethernet with 802.1Q/802.1ad VLAN tags, 113 Linux cooked SLL,
-276 SLL2, 101 raw IP, 228 IPv4, 229 IPv6) down to its SCTP DATA (type 0) and I-DATA
+276 SLL2, 101 raw IP, 228 IPv4, 229 IPv6, 0 BSD loopback and 108 OpenBSD loopback) down to its SCTP DATA (type 0) and I-DATA
 (type 64, RFC 8260) chunks; other SCTP chunks (INIT, SACK, HEARTBEAT...) and non-SCTP
 packets give nothing.  IPv4 fragments are not reassembled: a first fragment's complete
 chunks are decoded, a later fragment is reported as such.  IPv6 extension headers
@@ -35,6 +35,9 @@ from core.errors import DecodeError
 
 LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL = 1, 101, 113
 LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2 = 228, 229, 276
+LINKTYPE_NULL, LINKTYPE_LOOP = 0, 108  # a 4-octet address family: host / network byte order
+# AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (macOS)
+LOOPBACK_FAMILIES = {2: 0x0800, 10: 0x86DD, 24: 0x86DD, 28: 0x86DD, 30: 0x86DD}
 ETHERTYPE_IPV4, ETHERTYPE_IPV6 = 0x0800, 0x86DD
 ETHERTYPE_VLAN = frozenset((0x8100, 0x88A8, 0x9100))  # IEEE 802.1Q C-tag, 802.1ad S-tag, QinQ
 IPPROTO_SCTP = 132
@@ -137,6 +140,13 @@ def _network_offset(linktype: int, data: bytes) -> tuple[int | None, int]:
         return ETHERTYPE_IPV4, 0
     if linktype == LINKTYPE_IPV6:
         return ETHERTYPE_IPV6, 0
+    if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
+        if len(data) < 4:
+            raise DecodeError("loopback header truncated", offset=0, field="family")
+        family = int.from_bytes(data[:4], "big")
+        if linktype == LINKTYPE_NULL and family > 0xFFFF:  # written in the other byte order
+            family = int.from_bytes(data[:4], "little")
+        return LOOPBACK_FAMILIES.get(family), 4
     if linktype == LINKTYPE_RAW:
         if not data:
             raise DecodeError("empty raw IP packet", offset=0, field="version")
@@ -253,7 +263,7 @@ def unwrap(linktype: int, packet: bytes) -> list[Chunk | Note]:
 
 
 IP_LINKTYPES = (LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4,
-                LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2)
+                LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2, LINKTYPE_NULL, LINKTYPE_LOOP)
 
 Decoder = Callable[[bytes], list[dict[str, Any]]]
 

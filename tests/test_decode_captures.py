@@ -253,6 +253,8 @@ WRAPS = {
     "sll2": (276, lambda ip, et: et + bytes(2) + struct.pack(">IHBB8s", 1, 1, 0, 6, bytes(8)) + ip),
     "raw": (101, lambda ip, et: ip),
     "ipv4": (228, lambda ip, et: ip),
+    "null": (0, lambda ip, et: struct.pack("<I", 2) + ip),  # AF_INET, little-endian host
+    "loop": (108, lambda ip, et: struct.pack(">I", 2) + ip),
 }
 
 

@@ -14,7 +14,7 @@ that fails to decode is printed with ``"error"`` and the command exits 1.
 
 Captures are classic pcap or pcapng (``core.capture``); each packet is decoded by the
 table entry of its own interface's link type.  IP link types (``core.ipsctp.IP_LINKTYPES``:
-Ethernet, Linux SLL/SLL2, raw IP) are taken down to their SCTP DATA chunks here, each given
+Ethernet, Linux SLL/SLL2, raw IP, BSD loopback) are taken down to their SCTP DATA chunks here, each given
 to the ``PROTOS`` entry named for its payload protocol (m3ua, m2ua, m2pa, iua).
 """
 
