@@ -23,11 +23,13 @@
   option ``tfr``, after T11) to the adjacent points, TFP to the one the route goes through;
   RST/RSR are answered (13.5.3); a restarting transfer point sends its routing status before
   its TRA;
-* signalling route set congestion (Q.704 13.7, 13.9, one congestion level): a transfer point
-  whose link set toward a destination is congested sends TFC to the originating points of
-  the MSUs it carries there (one per 8) and answers RCT with TFC; an originating point marks
-  the route set congested, tells its users (MTP-STATUS) and tests it with RCT after T15, T16
-  waiting for a TFC before the congestion ends.
+* signalling route set congestion (Q.704 13.1, 13.7, 13.9, one congestion level): a transfer
+  point whose link set toward a destination is congested sends TFC to the originating points
+  of the MSUs it carries there (one per 8) and answers RCT with TFC; an originating point
+  tells its users (MTP-STATUS) of every TFC, which is all the international network does
+  (13.1).  The national option ``rct`` adds the signalling-route-set-congestion-test: the
+  route set is marked congested and tested with RCT after T15, T16 waiting for a TFC before
+  the congestion ends.
 """
 
 from __future__ import annotations
@@ -423,8 +425,9 @@ class InhibitControl(Machine):
 
 
 
-# Signalling route set congestion at an originating point (Q.704 13.7, 13.9) with one
-# congestion level, the international network having no congestion priorities: a TFC marks
+# Signalling route set congestion at an originating point of a national network using the
+# signalling-route-set-congestion-test (Q.704 13.1, 13.9; national option ``rct``), with one
+# congestion level: a TFC marks
 # the route set congested (users get MTP-STATUS for each one, 11.2.3); T15 after the last TFC
 # starts the test - RCT toward the destination, priority one below the congestion status (0),
 # and T16 waits for the TFC a transfer point still congested answers it with; T16 expiring
@@ -774,6 +777,7 @@ class Mtp3:
         self.scheduler = scheduler
         self.stp = stp
         self.tfr = tfr
+        self.rct = False  # national option: route set congestion test (13.9); not international
         self._t8: dict[int, Any] = {}  # T8 of each destination we sent TFP about
         self._via: dict[int, int | None] = {}  # dest -> adjacent point its traffic uses
         self._held: dict[int, list[bytes]] = {}  # dest -> MSUs held by T6 (Q.704 8.2)
@@ -1318,7 +1322,7 @@ class Mtp3:
             self.counters["rx_tfc"] += 1
             dest = s["dest"]
             self.status_to_users(dest, "signalling network congestion")
-            if dest in self.routes:
+            if self.rct and dest in self.routes:
                 rsc = self.congestion.get(dest)
                 if rsc is None:
                     rsc = self.congestion[dest] = RouteSetCongestion(self, dest)

@@ -50,6 +50,7 @@ def net(clock):
     s = node(clock, S, stp=True, mtp2_timers={"T6": 30.0})
     a.mtp3.add_route(B, [S])
     b.mtp3.add_route(A, [S])
+    a.mtp3.rct = True  # the national option under test (Q.704 13.1, 13.9)
     wa, wb = TapWire(clock), TapWire(clock)
     connect(a, s, 0, wa)  # side 0 is A
     connect(s, b, 0, wb)  # side 0 is S
@@ -122,6 +123,21 @@ def test_tfc_every_eighth_msu_then_rct_t15_t16(net, clock):
     end = [t for t, d, c in ua.status if d == B and c == "ok"]
     assert len(end) == 1 and rct2[0] + t16 <= end[0] < rct2[0] + t16 + 0.01
     assert a.mtp3.congestion[B].state == "UNCONGESTED" and a.mtp3.status()["congested"] == []
+
+
+def test_international_origin_only_tells_its_users(net, clock):
+    """Q.704 13.1: the international network communicates route set congestion by TFC alone;
+    without the national option the origin tells its users of each TFC and sends no RCT."""
+    a, s, b, wa, wb, (ua, ub) = net
+    a.mtp3.rct = False
+    congest(b, True)
+    clock.advance(0.1)
+    t0 = clock.time()
+    for i in range(10):
+        assert a.mtp3.transfer(SI_TEST, B, i, bytes((i,)))
+    clock.advance(30)
+    assert [c for _, d, c in ua.status if d == B] == ["signalling network congestion"] * 2
+    assert [m for _, m in snm(wa, 0, t0)] == [] and a.mtp3.status()["congested"] == []
 
 
 def test_tfc_count_starts_again_after_congestion_abates(net, clock):

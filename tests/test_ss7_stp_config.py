@@ -91,12 +91,11 @@ def test_congestion_toward_b_draws_tfc_in_the_kernel(rt):
     a.node.mtp3.transfer(SI_ISUP, 2, 1, bytes.fromhex("0100") + b"\x31")  # a message of A's
     rt.kernel.run_for(0.5)
     assert stp.node.mtp3.counters["tx_tfc"] == 1 and a.node.mtp3.counters["rx_tfc"] == 1
-    assert a.node.mtp3.congestion[2].state == "CONGESTED"
     assert a.node.isup.control(2).step > 0
     rt.trunks["b-isup"].link.mtp2.set_receive_congestion(False)
-    rt.kernel.run_for(8)  # T15 3 s, RCT through, T16 2 s
-    assert a.node.mtp3.congestion[2].state == "UNCONGESTED"
-    assert a.node.mtp3.counters["tx_rct"] >= 1
+    rt.kernel.run_for(8)
+    # international network (Q.704 13.1): TFC alone; ISUP's T29/T30 do the rest, no RCT
+    assert a.node.mtp3.counters["tx_rct"] == 0 and a.node.mtp3.status()["congested"] == []
 
 
 def load(text: str) -> Config:
