@@ -114,8 +114,8 @@ def caps(tmp_path_factory) -> dict[str, Path]:
             encode_m2pa("User Data", 0, 0, msu=_msu(200, 100, 5, REL)),
             encode_m2pa("User Data", 0, 1)]
     m2ua = [encode(M2UA, "Establish Request", {"interface_id": 0}),
-            encode(M2UA, "Data", {"interface_id": 0, "protocol_data_1": _msu(100, 200, 1, IAM).hex()}),
-            encode(M2UA, "Data", {"interface_id": 0, "protocol_data_1": _msu(200, 100, 5, REL).hex()}),
+            *(encode(M2UA, "Data", {"interface_id": 0, "protocol_data_1": msu.hex()})
+              for msu in (_msu(100, 200, 1, IAM), _msu(200, 100, 5, REL))),
             encode(M2UA, "State Indication", {"interface_id": 0, "event": 1})]
     iua_msgs = [iua.encode_data("Data Request", 1, 0, 0, SETUP),
                 iua.encode_data("Data Indication", 1, 0, 0, DISCONNECT)]

@@ -14,8 +14,9 @@ that fails to decode is printed with ``"error"`` and the command exits 1.
 
 Captures are classic pcap or pcapng (``core.capture``); each packet is decoded by the
 table entry of its own interface's link type.  IP link types (``core.ipsctp.IP_LINKTYPES``:
-Ethernet, Linux SLL/SLL2, raw IP, BSD loopback) are taken down to their SCTP DATA chunks here, each given
-to the ``PROTOS`` entry named for its payload protocol (m3ua, m2ua, m2pa, iua).
+Ethernet, Linux SLL/SLL2, raw IP, BSD loopback) are taken down to their SCTP DATA chunks
+here, each given to the ``PROTOS`` entry named for its payload protocol (m3ua, m2ua, m2pa,
+iua).
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("decode", help="decode LAPD/Q.931, MTP2/MTP3/ISUP/TUP, M3UA/M2UA/M2PA/IUA, R2 "
-                       "from hex, pcap or pcapng")
+    p = sub.add_parser("decode", help="decode LAPD/Q.931, MTP2/MTP3/ISUP/TUP, "
+                       "M3UA/M2UA/M2PA/IUA, R2 from hex, pcap or pcapng")
     p.add_argument("input", help="a pcap/pcapng capture or trace file, or hex octets with --proto")
     p.add_argument("--proto", help="decode INPUT as hex of this protocol "
                    "(q931, lapd, iua, mtp2, m3ua, ...)")
