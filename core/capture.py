@@ -6,6 +6,8 @@ carries the link type of its own interface, so one pcapng file may mix link type
 
 from __future__ import annotations
 
+import mmap
+import os
 from collections.abc import Iterator
 
 from core.errors import DecodeError
@@ -13,7 +15,7 @@ from core.pcap import Packet, parse_pcap
 from core.pcapng import SHB_MAGIC, parse_pcapng
 
 
-def parse_capture(data: bytes) -> Iterator[Packet]:
+def parse_capture(data: bytes | mmap.mmap) -> Iterator[Packet]:
     """Packets of capture octets; the file header is checked at once (:class:`DecodeError`)."""
     if data[:4] == SHB_MAGIC:
         return parse_pcapng(data)
@@ -27,5 +29,9 @@ def parse_capture(data: bytes) -> Iterator[Packet]:
 
 
 def read_capture(path: str) -> Iterator[Packet]:
+    """Packets of the capture file at ``path``, mapped rather than read (field captures can
+    be larger than memory)."""
     with open(path, "rb") as f:
-        return parse_capture(f.read())
+        if os.fstat(f.fileno()).st_size == 0:
+            return parse_capture(b"")
+        return parse_capture(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
