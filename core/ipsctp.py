@@ -20,12 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from construct import (
-    BitsInteger,
-    BitStruct,
     Bytes,
     Construct,
     ConstructError,
-    Flag,
     Int8ub,
     Int16ub,
     Int32ub,
@@ -52,20 +49,18 @@ SLL = Struct("packet_type" / Int16ub, "arphrd" / Int16ub, "addr_len" / Int16ub,
 SLL2 = Struct("protocol" / Int16ub, "reserved" / Int16ub, "ifindex" / Int32ub,
               "arphrd" / Int16ub, "packet_type" / Int8ub, "addr_len" / Int8ub,
               "addr" / Bytes(8)).compile()
-IPV4 = BitStruct("version" / BitsInteger(4), "ihl" / BitsInteger(4), "tos" / BitsInteger(8),
-                 "total_length" / BitsInteger(16), "id" / BitsInteger(16),
-                 "reserved" / Flag, "df" / Flag, "mf" / Flag, "offset" / BitsInteger(13),
-                 "ttl" / BitsInteger(8), "protocol" / BitsInteger(8),
-                 "checksum" / BitsInteger(16), "src" / BitsInteger(32),
-                 "dst" / BitsInteger(32)).compile()  # RFC 791 3.1
-IPV6 = BitStruct("version" / BitsInteger(4), "traffic_class" / BitsInteger(8),
-                 "flow_label" / BitsInteger(20), "payload_length" / BitsInteger(16),
-                 "next_header" / BitsInteger(8), "hop_limit" / BitsInteger(8),
-                 "src" / BitsInteger(128), "dst" / BitsInteger(128)).compile()  # RFC 8200 3
+# byte-aligned so they compile: the version/IHL nibbles, flags/fragment offset and the IPv6
+# version/traffic class/flow label word are split below
+IPV4 = Struct("version_ihl" / Int8ub, "tos" / Int8ub, "total_length" / Int16ub, "id" / Int16ub,
+              "flags_offset" / Int16ub, "ttl" / Int8ub, "protocol" / Int8ub,
+              "checksum" / Int16ub, "src" / Bytes(4), "dst" / Bytes(4)).compile()  # RFC 791 3.1
+IPV4_MF, IPV4_OFFSET = 0x2000, 0x1FFF
+IPV6 = Struct("version_class_flow" / Int32ub, "payload_length" / Int16ub,
+              "next_header" / Int8ub, "hop_limit" / Int8ub, "src" / Bytes(16),
+              "dst" / Bytes(16)).compile()  # RFC 8200 3
 IPV6_EXTENSION = Struct("next_header" / Int8ub, "length" / Int8ub).compile()
-IPV6_FRAGMENT = BitStruct("next_header" / BitsInteger(8), "reserved" / BitsInteger(8),
-                          "offset" / BitsInteger(13), "res" / BitsInteger(2), "m" / Flag,
-                          "id" / BitsInteger(32)).compile()  # RFC 8200 4.5
+IPV6_FRAGMENT = Struct("next_header" / Int8ub, "reserved" / Int8ub, "offset_m" / Int16ub,
+                       "id" / Int32ub).compile()  # RFC 8200 4.5: offset (13 bits), 2, M
 SCTP_COMMON = Struct("src_port" / Int16ub, "dst_port" / Int16ub,
                      "verification_tag" / Int32ub, "checksum" / Int32ub).compile()  # 3.1
 CHUNK = Struct("type" / Int8ub, "flags" / Int8ub, "length" / Int16ub).compile()  # 3.2
@@ -73,6 +68,9 @@ DATA = Struct("tsn" / Int32ub, "stream" / Int16ub, "ssn" / Int16ub,
               "ppid" / Int32ub).compile()  # RFC 9260 3.3.1
 I_DATA = Struct("tsn" / Int32ub, "stream" / Int16ub, "reserved" / Int16ub, "mid" / Int32ub,
                 "ppid_fsn" / Int32ub).compile()  # RFC 8260 2.1
+
+SIZE = {c: c.sizeof() for c in (ETHERNET, VLAN_TAG, SLL, SLL2, IPV4, IPV6, IPV6_EXTENSION,
+                                 IPV6_FRAGMENT, SCTP_COMMON, CHUNK, DATA, I_DATA)}
 
 # RFC 8200 4.1: extension headers in the generic form (length in 8-octet units after the first
 # 8); AH (RFC 4302) counts 4-octet units minus 2; the fragment header is fixed, 8 octets
@@ -115,7 +113,7 @@ class Note(NamedTuple):
 
 
 def _parse(c: Construct, data: bytes, off: int, field: str) -> Any:
-    size = c.sizeof()
+    size = SIZE[c]
     if off + size > len(data):
         raise DecodeError(f"{field} truncated", offset=off, field=field)
     try:
@@ -128,15 +126,15 @@ def _network_offset(linktype: int, data: bytes) -> tuple[int | None, int]:
     """(ethertype or None for raw IP, offset of the IP header) of a link-layer frame."""
     if linktype == LINKTYPE_ETHERNET:
         eth = _parse(ETHERNET, data, 0, "ethernet")
-        ethertype, off = eth.ethertype, ETHERNET.sizeof()
+        ethertype, off = eth.ethertype, SIZE[ETHERNET]
         while ethertype in ETHERTYPE_VLAN:
             tag = _parse(VLAN_TAG, data, off, "vlan_tag")
-            ethertype, off = tag.ethertype, off + VLAN_TAG.sizeof()
+            ethertype, off = tag.ethertype, off + SIZE[VLAN_TAG]
         return ethertype, off
     if linktype == LINKTYPE_LINUX_SLL:
-        return _parse(SLL, data, 0, "sll").protocol, SLL.sizeof()
+        return _parse(SLL, data, 0, "sll").protocol, SIZE[SLL]
     if linktype == LINKTYPE_LINUX_SLL2:
-        return _parse(SLL2, data, 0, "sll2").protocol, SLL2.sizeof()
+        return _parse(SLL2, data, 0, "sll2").protocol, SIZE[SLL2]
     if linktype == LINKTYPE_IPV4:
         return ETHERTYPE_IPV4, 0
     if linktype == LINKTYPE_IPV6:
@@ -166,14 +164,16 @@ class Datagram(NamedTuple):
 
 def _ipv4(data: bytes, off: int) -> Datagram:
     h = _parse(IPV4, data, off, "ipv4")
-    if h.version != 4:
-        raise DecodeError(f"IP version {h.version} in an IPv4 header", offset=off, field="version")
-    hlen = h.ihl * 4
+    if h.version_ihl >> 4 != 4:
+        raise DecodeError(f"IP version {h.version_ihl >> 4} in an IPv4 header", offset=off,
+                          field="version")
+    hlen = (h.version_ihl & 15) * 4
     if hlen < 20 or h.total_length < hlen:
         raise DecodeError("IPv4 header or total length too small", offset=off, field="ihl")
     if off + hlen > len(data):
         raise DecodeError("IPv4 options truncated", offset=off + 20, field="options")
-    fragment = "later" if h.offset else ("first" if h.mf else None)
+    fragment = ("later" if h.flags_offset & IPV4_OFFSET
+                else "first" if h.flags_offset & IPV4_MF else None)
     start = off + hlen
     return Datagram(str(ipaddress.IPv4Address(h.src)), str(ipaddress.IPv4Address(h.dst)),
                     h.protocol, data[start:off + h.total_length], fragment, start)
@@ -181,8 +181,9 @@ def _ipv4(data: bytes, off: int) -> Datagram:
 
 def _ipv6(data: bytes, off: int) -> Datagram:
     h = _parse(IPV6, data, off, "ipv6")
-    if h.version != 6:
-        raise DecodeError(f"IP version {h.version} in an IPv6 header", offset=off, field="version")
+    if h.version_class_flow >> 28 != 6:
+        raise DecodeError(f"IP version {h.version_class_flow >> 28} in an IPv6 header",
+                          offset=off, field="version")
     src, dst = f"[{ipaddress.IPv6Address(h.src)}]", f"[{ipaddress.IPv6Address(h.dst)}]"
     end = off + 40 + h.payload_length
     nxt, pos, fragment = h.next_header, off + 40, None
@@ -193,9 +194,9 @@ def _ipv6(data: bytes, off: int) -> Datagram:
             pos += (ext.length + 2) * 4 if nxt == IPV6_AH else (ext.length + 1) * 8
         elif nxt == IPV6_FRAGMENT_HEADER:
             frag = _parse(IPV6_FRAGMENT, data, pos, "fragment_header")
-            if frag.offset:
+            if frag.offset_m >> 3:
                 fragment = "later"
-            elif frag.m:
+            elif frag.offset_m & 1:
                 fragment = "first"
             nxt, pos = frag.next_header, pos + 8
         else:
@@ -213,8 +214,8 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
     common = _parse(SCTP_COMMON, data, 0, "sctp_common_header")
     src, dst = f"{dg.src}:{common.src_port}", f"{dg.dst}:{common.dst_port}"
     out: list[Chunk | Note] = []
-    off = SCTP_COMMON.sizeof()
-    while off + CHUNK.sizeof() <= len(data):
+    off = SIZE[SCTP_COMMON]
+    while off + SIZE[CHUNK] <= len(data):
         c = CHUNK.parse(data[off:off + 4])
         if c.length < 4:
             raise DecodeError(f"chunk length {c.length}", offset=base + off + 2,
@@ -229,7 +230,7 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
                               field="chunk_length")
         if c.type in (CHUNK_DATA, CHUNK_I_DATA):
             head = DATA if c.type == CHUNK_DATA else I_DATA
-            size = 4 + head.sizeof()
+            size = 4 + SIZE[head]
             if c.length < size:
                 raise DecodeError("DATA chunk shorter than its header", offset=base + off + 2,
                                   field="chunk_length")

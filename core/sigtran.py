@@ -102,7 +102,7 @@ class Message(NamedTuple):
 
 def header(layer: Adaptation, data: bytes) -> Message:
     """The common header of ``data`` (RFC 4666 3.1): version 1, length within the input."""
-    if len(data) < COMMON_HEADER.sizeof():
+    if len(data) < 8:
         raise SigtranDecodeError(f"{layer.name}: shorter than the common header",
                                  offset=len(data), field="common_header")
     h = COMMON_HEADER.parse(data[:8])

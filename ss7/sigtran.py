@@ -44,7 +44,8 @@ from core.sigtran import (
 )
 
 PROTOCOL_DATA = Struct("opc" / Int32ub, "dpc" / Int32ub, "si" / Int8ub, "ni" / Int8ub,
-                       "mp" / Int8ub, "sls" / Int8ub, "data" / sigtran.HEX)  # RFC 4666 3.3.1
+                       "mp" / Int8ub, "sls" / Int8ub,
+                       "data" / sigtran.HEX).compile()  # RFC 4666 3.3.1
 
 M3UA = Adaptation("m3ua", {
     **COMMON_MESSAGES,
