@@ -3,8 +3,8 @@
 Most SS7 and ISDN signalling captured in the field is SIGTRAN, carried in SCTP DATA chunks
 over IP.  :func:`unwrap` takes one captured packet of an IP-bearing link type
 (tcpdump.org LINKTYPE list: 1 Ethernet with 802.1Q/802.1ad VLAN tags, 113 Linux cooked SLL,
-276 SLL2, 101 raw IP, 228 IPv4, 229 IPv6, 0 BSD loopback and 108 OpenBSD loopback) down to
-its SCTP DATA (type 0) and I-DATA (type 64, RFC 8260) chunks; other SCTP chunks (INIT,
+276 SLL2, 101 raw IP, 228 IPv4, 229 IPv6, 0 BSD loopback, 108 OpenBSD loopback, 248 SCTP
+without IP) down to its SCTP DATA (type 0) and I-DATA (type 64, RFC 8260) chunks; other SCTP chunks (INIT,
 SACK, HEARTBEAT...) and non-SCTP packets give nothing.  IPv4 fragments are not
 reassembled: a first fragment's complete chunks are decoded, a later fragment is reported
 as such.  IPv6 extension headers
@@ -34,6 +34,7 @@ from core.errors import DecodeError
 LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL = 1, 101, 113
 LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2 = 228, 229, 276
 LINKTYPE_NULL, LINKTYPE_LOOP = 0, 108  # a 4-octet address family: host / network byte order
+LINKTYPE_SCTP = 248  # an SCTP packet with no IP header
 # AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (macOS)
 LOOPBACK_FAMILIES = {2: 0x0800, 10: 0x86DD, 24: 0x86DD, 28: 0x86DD, 30: 0x86DD}
 ETHERTYPE_IPV4, ETHERTYPE_IPV6 = 0x0800, 0x86DD
@@ -212,7 +213,8 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
     quietly at the chunk it cuts, with a note."""
     data, base = dg.payload, dg.payload_offset
     common = _parse(SCTP_COMMON, data, 0, "sctp_common_header")
-    src, dst = f"{dg.src}:{common.src_port}", f"{dg.dst}:{common.dst_port}"
+    src, dst = (f"{dg.src}:{common.src_port}" if dg.src else str(common.src_port),
+                f"{dg.dst}:{common.dst_port}" if dg.dst else str(common.dst_port))
     out: list[Chunk | Note] = []
     off = SIZE[SCTP_COMMON]
     while off + SIZE[CHUNK] <= len(data):
@@ -247,6 +249,8 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
 
 def unwrap(linktype: int, packet: bytes) -> list[Chunk | Note]:
     """The SCTP user-message chunks of one captured packet (empty: no SCTP DATA in it)."""
+    if linktype == LINKTYPE_SCTP:  # SCTP without IP: the endpoints are ports alone
+        return _chunks(Datagram("", "", IPPROTO_SCTP, packet, None, 0))
     ethertype, off = _network_offset(linktype, packet)
     if ethertype == ETHERTYPE_IPV4:
         dg = _ipv4(packet, off)
@@ -265,7 +269,7 @@ def unwrap(linktype: int, packet: bytes) -> list[Chunk | Note]:
 
 
 IP_LINKTYPES = (LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4,
-                LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2, LINKTYPE_NULL, LINKTYPE_LOOP)
+                LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2, LINKTYPE_NULL, LINKTYPE_LOOP, LINKTYPE_SCTP)
 
 Decoder = Callable[[bytes], list[dict[str, Any]]]
 
@@ -274,7 +278,7 @@ def _proto(chunk: Chunk) -> str | None:
     if chunk.ppid:
         return PPID_NAMES.get(chunk.ppid)
     for port in (chunk.dst, chunk.src):
-        name = PORT_PROTOS.get(int(port.rsplit(":", 1)[1]))
+        name = PORT_PROTOS.get(int(port.rsplit(":", 1)[-1]))
         if name:
             return name
     return None

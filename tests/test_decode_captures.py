@@ -255,6 +255,7 @@ WRAPS = {
     "ipv4": (228, lambda ip, et: ip),
     "null": (0, lambda ip, et: struct.pack("<I", 2) + ip),  # AF_INET, little-endian host
     "loop": (108, lambda ip, et: struct.pack(">I", 2) + ip),
+    "sctp": (248, lambda ip, et: ip[20:]),  # SCTP without IP (the IPv4 header has no options)
 }
 
 
