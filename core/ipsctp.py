@@ -4,8 +4,8 @@ Most SS7 and ISDN signalling captured in the field is SIGTRAN, carried in SCTP D
 over IP.  :func:`unwrap` takes one captured packet of an IP-bearing link type
 (tcpdump.org LINKTYPE list: 1 Ethernet with 802.1Q/802.1ad VLAN tags, 113 Linux cooked SLL,
 276 SLL2, 101 raw IP, 228 IPv4, 229 IPv6, 0 BSD loopback, 108 OpenBSD loopback, 248 SCTP
-without IP) down to its SCTP DATA (type 0) and I-DATA (type 64, RFC 8260) chunks; other SCTP chunks (INIT,
-SACK, HEARTBEAT...) and non-SCTP packets give nothing.  IPv4 fragments are not
+without IP) down to its SCTP DATA (type 0) and I-DATA (type 64, RFC 8260) chunks; other
+SCTP chunks (INIT, SACK, HEARTBEAT...) and non-SCTP packets give nothing.  IPv4 fragments are not
 reassembled: a first fragment's complete chunks are decoded, a later fragment is reported
 as such.  IPv6 extension headers
 (RFC 8200 4) are skipped; a packet behind ESP is reported as encrypted.
