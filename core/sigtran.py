@@ -125,9 +125,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def parameters(layer: Adaptation, data: bytes, offset: int = 0) -> dict[str, Any]:
+MAX_NESTING = 3  # a routing key or registration result holds parameters, none holds deeper
+
+
+def parameters(layer: Adaptation, data: bytes, offset: int = 0,
+               depth: int = 0) -> dict[str, Any]:
     """Parameters of a message body (RFC 4666 3.2): ``{name: value}``, unknown tags as
     ``tag_0xNNNN`` with the value in hex, a repeated parameter as a list of its values."""
+    if depth > MAX_NESTING:
+        raise SigtranDecodeError(f"{layer.name}: parameters nested deeper than {MAX_NESTING}",
+                                 offset=offset, field="parameter")
     found: dict[str, list[Any]] = {}
     off = 0
     while off < len(data):
@@ -141,7 +148,7 @@ def parameters(layer: Adaptation, data: bytes, offset: int = 0) -> dict[str, Any
                                      offset=offset + off + 2, field=name)
         raw = data[off + 4:off + p.length]
         if layout is NESTED:
-            value = parameters(layer, raw, offset + off + 4)
+            value = parameters(layer, raw, offset + off + 4, depth + 1)
         else:
             try:
                 value = _plain(layout.parse(raw))

@@ -94,6 +94,11 @@ def test_bad_messages_are_typed_errors():
         decode_m3ua(bytes.fromhex("0100030100000010" "00110009"))
     with pytest.raises(EncodeError):
         sigtran.encode(M3UA, "NOPE")
+    nested = b""
+    for _ in range(3000):  # routing keys in routing keys: bounded, never a RecursionError
+        nested = struct.pack(">HH", 0x0207, 4 + len(nested)) + nested
+    with pytest.raises(DecodeError, match="nested"):
+        decode_m3ua(struct.pack(">BBBBI", 1, 0, 9, 1, 8 + len(nested)) + nested)
 
 
 _PROTOS = {**ss7_decode.PROTOS, **isdn_decode.PROTOS}
