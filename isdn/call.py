@@ -102,12 +102,10 @@ class Call(Machine):
         """Overlap receiving: answer SETUP with SETUP ACKNOWLEDGE (5.1.3 / 5.2.4)."""
         self._do("more_info_req")
 
-    def own_name(self, operation: str, name: str | facility.Name | None) -> None:
+    def own_name(self, operation: str, name: str | facility.Name) -> None:
         """Our party's name for ``operation`` (a text: presentation allowed), sent with
         the message that carries it where the variant carries names; EncodeError now,
         before anything is sent."""
-        if name is None:
-            return
         if isinstance(name, str):
             name = facility.Name(name)
         facility.encode_name(name)
@@ -117,7 +115,8 @@ class Call(Machine):
 
     def alert(self, inband: bool = False, name: str | facility.Name | None = None) -> None:
         """ALERTING; ``name`` (the alerted party's) goes in it as calledName."""
-        self.own_name("calledName", name)
+        if name is not None:
+            self.own_name("calledName", name)
         self._do("alerting_req", inband)
 
     def progress(self, description: int = 8) -> None:
@@ -125,7 +124,8 @@ class Call(Machine):
 
     def answer(self, name: str | facility.Name | None = None) -> None:
         """CONNECT; ``name`` (our party's) goes in it as connectedName."""
-        self.own_name("connectedName", name)
+        if name is not None:
+            self.own_name("connectedName", name)
         self._do("setup_rsp")
 
     def send_digits(self, digits: str, complete: bool = False) -> None:
@@ -196,7 +196,8 @@ class Call(Machine):
         self._release_resources()
         if cause is not None:
             self.cause = cause
-        self._event("released", msg, self.cause, glare=self.lost_glare, names=self._names(msg))
+        self._event("released", msg, self.cause, glare=self.lost_glare,
+                    names=self._names(msg) if msg is not None and self.cc.variant.names else {})
 
     def _name_ies(self, operation: str) -> list[IE]:
         """A Facility invoking the name ``operation`` with our party's name, where the
@@ -211,17 +212,18 @@ class Call(Machine):
         return [ies.make("facility", data=data)]
 
     def _clearing_ies(self, first: bool) -> list[IE]:
-        """The Facility elements a clearing message of ours carries: the busy name in the
-        first one, and the Rejects waiting for a message."""
-        out = self._name_ies("busyName") if first else []
+        """The Facility elements a clearing message of ours carries (callers ask only
+        when there are names or Rejects): the busy name in our first clearing message,
+        and the Rejects waiting for a message."""
+        out = self._name_ies("busyName") if first and "busyName" in self.own_names else []
         out += self.pending_facility
         self.pending_facility = []
         return out
 
-    def _names(self, msg: Message | None) -> dict[str, facility.Name]:
+    def _names(self, msg: Message) -> dict[str, facility.Name]:
         """Names the message's Facility elements invoke, where the variant carries names;
         the call's fields take those whose presentation is allowed."""
-        if self.cc.variant.names is None or msg is None:
+        if self.cc.variant.names is None:
             return {}
         found = facility.names([v["data"] for v in msg.all("facility")])
         for operation, name in found.items():
@@ -404,7 +406,10 @@ class Call(Machine):
 
     def send_reject(self, cause: int) -> None:
         """Our rejection ends the call like any other clearing: "released" with our cause."""
-        self.send("RELEASE COMPLETE", [self._cause_ie(cause)] + self._clearing_ies(True))
+        ie_list = [self._cause_ie(cause)]
+        if self.pending_facility or self.own_names:
+            ie_list += self._clearing_ies(True)
+        self.send("RELEASE COMPLETE", ie_list)
         self._released(None, cause)
 
     def got_overlap_info(self, msg: Message) -> None:
@@ -517,7 +522,10 @@ class Call(Machine):
     def send_disconnect(self, cause: int) -> None:
         self.timers.stop_all()
         self.cause = cause
-        self.send("DISCONNECT", [self._cause_ie(cause)] + self._clearing_ies(True))
+        ie_list = [self._cause_ie(cause)]
+        if self.pending_facility or self.own_names:
+            ie_list += self._clearing_ies(True)
+        self.send("DISCONNECT", ie_list)
         self._start("T305")
 
     def got_disconnect(self, msg: Message) -> str | None:
@@ -525,7 +533,7 @@ class Call(Machine):
         self.cause = msg.cause if msg.cause is not None else causes.NORMAL_UNSPECIFIED
         self._event("disconnected", msg, self.cause,
                     inband=(msg.get("progress") or {}).get("description") == 8,
-                    names=self._names(msg))
+                    names=self._names(msg) if self.cc.variant.names else {})
         if self.cc.auto_release:
             self.send_release(self.answer_cause or self.cause)
             return self._st("RELEASE_REQUEST")
@@ -534,7 +542,10 @@ class Call(Machine):
     def send_release(self, cause: int | None = None) -> None:
         self.timers.stop_all()
         cause = self.answer_cause or cause or self.cause or causes.NORMAL_CLEARING
-        self.send("RELEASE", [self._cause_ie(cause)] + self._clearing_ies(False))
+        ie_list = [self._cause_ie(cause)]
+        if self.pending_facility:
+            ie_list += self._clearing_ies(False)
+        self.send("RELEASE", ie_list)
         self.retries["T308"] = 0
         self._start("T308")
 
@@ -544,8 +555,8 @@ class Call(Machine):
 
     def _answer_cause_ies(self) -> list[IE]:
         """RELEASE COMPLETE's elements: the cause of our error, and Rejects waiting."""
-        cause = [self._cause_ie(self.answer_cause)] if self.answer_cause else []
-        return cause + self._clearing_ies(False)
+        out = [self._cause_ie(self.answer_cause)] if self.answer_cause else []
+        return out + self._clearing_ies(False) if self.pending_facility else out
 
     def got_release(self, msg: Message) -> None:
         self.send("RELEASE COMPLETE", self._answer_cause_ies())

@@ -172,7 +172,8 @@ class CallControl:
         raises :class:`ChannelBusy` ("glare, retry" when the peer just took it).
         ``calling_name`` goes in SETUP as callingName where the variant carries names."""
         call = Call(self, self._alloc_cref(), True)
-        call.own_name("callingName", calling_name)  # EncodeError: nothing seized
+        if calling_name is not None:
+            call.own_name("callingName", calling_name)  # EncodeError: nothing seized
         call.user_data = user_data
         if channel is None:
             channel = self.channels.hunt(call, outgoing=True)
