@@ -570,7 +570,7 @@ class Screening:
 
 
 def screen(facilities: list[bytes], recognised: frozenset,
-           invoked: Mapping[int, str]) -> Screening:
+           invoked: Mapping[int | None, str]) -> Screening:
     """Judge the Facility contents of one message against the operations implemented here
     (``recognised``) and the invokes we sent on this call (``invoked``: id -> operation
     name, all of class 5).  An invoke of an operation not recognised is discarded, clears
@@ -602,7 +602,7 @@ def screen(facilities: list[bytes], recognised: frozenset,
         for c in apdus.components:
             if c.kind == "reject":
                 out.rejected.append({"invoke_id": c.invoke_id,
-                                     "operation": invoked.get(c.invoke_id),  # type: ignore[arg-type]
+                                     "operation": invoked.get(c.invoke_id),
                                      "problem": problem_of(c)})
                 continue
             problem = _judge(c, recognised, invoked, seen)
@@ -624,7 +624,7 @@ def screen(facilities: list[bytes], recognised: frozenset,
     return out
 
 
-def _judge(c: Component, recognised: frozenset, invoked: Mapping[int, str],
+def _judge(c: Component, recognised: frozenset, invoked: Mapping[int | None, str],
            seen: set[int | None]) -> tuple[str, str] | None:
     """The problem of a well-formed invoke, result or error component, if any."""
     if c.kind == "result":
