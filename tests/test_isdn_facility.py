@@ -579,3 +579,22 @@ def test_rejects_of_one_message_are_bounded():
     comps = fac.decode(m.ie("facility").value["data"]).components
     assert len(comps) == fac.MAX_REJECTS
     assert {fac.problem_of(c) for c in comps} == {("general", "unrecognizedComponent")}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.builds(lambda head, body: head + body,
+                          st.sampled_from([b"", b"\x91", b"\x9f", b"\x9f\x8b\x01\x02"]),
+                          st.binary(max_size=60)), max_size=3),
+       st.dictionaries(st.integers(-3, 300), st.sampled_from(list(fac.OPERATIONS.values())),
+                       max_size=3))
+def test_screen_answers_any_contents_with_rejects_only(facilities, invoked):
+    """Whatever a message's Facility elements hold, screening raises nothing and answers
+    with Reject components only, each reply fitting one element."""
+    screening = fac.screen(facilities, _NAME_OPS, invoked)
+    answered = 0
+    for reply in screening.replies:
+        assert len(reply) <= 255
+        comps = fac.decode(reply).components
+        assert {c.kind for c in comps} == {"reject"}
+        answered += len(comps)
+    assert answered <= fac.MAX_REJECTS
