@@ -23,13 +23,14 @@
   option ``tfr``, after T11) to the adjacent points, TFP to the one the route goes through;
   RST/RSR are answered (13.5.3); a restarting transfer point sends its routing status before
   its TRA;
-* signalling route set congestion (Q.704 13.1, 13.7, 13.9, one congestion level): a transfer
-  point whose link set toward a destination is congested sends TFC to the originating points
-  of the MSUs it carries there (one per 8) and answers RCT with TFC; an originating point
-  tells its users (MTP-STATUS) of every TFC, which is all the international network does
-  (13.1).  The national option ``rct`` adds the signalling-route-set-congestion-test: the
-  route set is marked congested and tested with RCT after T15, T16 waiting for a TFC before
-  the congestion ends.
+* signalling route set congestion (Q.704 11.2.3, 13.1, 13.7, 13.9, one congestion level): a
+  transfer point whose link set toward a destination is congested still sends the MSUs it
+  carries there and sends TFC to their originating points (the first and one per 8) and
+  answers RCT with TFC; an originating point tells its users (MTP-STATUS) of every TFC
+  about an accessible destination, and of its own messages toward a congested link set at
+  the same rate, which is all the international network does (13.1).  The national option
+  ``rct`` adds the signalling-route-set-congestion-test: the route set is marked congested
+  and tested with RCT after T15, T16 waiting for a TFC before the congestion ends.
 """
 
 from __future__ import annotations
@@ -427,18 +428,22 @@ class InhibitControl(Machine):
 
 # Signalling route set congestion at an originating point of a national network using the
 # signalling-route-set-congestion-test (Q.704 13.1, 13.9; national option ``rct``), with one
-# congestion level: a TFC marks
-# the route set congested (users get MTP-STATUS for each one, 11.2.3); T15 after the last TFC
-# starts the test - RCT toward the destination, priority one below the congestion status (0),
-# and T16 waits for the TFC a transfer point still congested answers it with; T16 expiring
-# ends the congestion (the status falls by its one level) and users are told.
+# congestion level: a TFC marks the route set congested (users get MTP-STATUS for each one,
+# 11.2.3); T15 after that update starts the test (13.7.5) - a TFC while the status is already
+# congested updates nothing (13.7.3) and leaves T15 running - RCT toward the destination,
+# priority one below the congestion status (0), and T16 waits for the TFC a transfer point
+# still congested answers it with (13.9.3: the status is updated again, T15 restarts); T16
+# expiring ends the congestion (the status falls by its one level to zero: no further test,
+# 13.9.4) and users are told.  A destination becoming inaccessible ends the test (13.9.4:
+# none toward an unavailable route set); a TFC about one is ignored (13.7.6).
 ROUTE_SET_CONGESTION_FSM = FsmTable("mtp3.route_set_congestion",
                                     ["UNCONGESTED", "CONGESTED", "TESTING"], [
     Row("UNCONGESTED", "TFC", "congested", "CONGESTED"),
-    Row("CONGESTED", "TFC", "wait_t15"),
+    Row("CONGESTED", "TFC", None),
     Row("CONGESTED", "T15", "send_rct", "TESTING"),
     Row("TESTING", "TFC", "wait_t15", "CONGESTED"),
     Row("TESTING", "T16", "abated", "UNCONGESTED"),
+    Row("*", "unavailable", "stop_test", "UNCONGESTED"),
 ])
 CONGESTION_ENDED = "ok"  # MTP-STATUS cause when a route set or link is no longer congested
 
@@ -459,7 +464,7 @@ class RouteSetCongestion(Machine):
         self.wait_t15()
 
     def wait_t15(self) -> None:
-        """13.9.2: each TFC updates the status; the test starts T15 after the last one."""
+        """13.7.5, 13.9.3: the status was updated by a TFC; the test starts T15 after it."""
         self.timers.stop("T16")
         self.timers.start("T15", self.dispatch, "T15")
 
@@ -471,9 +476,14 @@ class RouteSetCongestion(Machine):
         self.timers.start("T16", self.dispatch, "T16")
 
     def abated(self) -> None:
-        """13.9.2: no TFC within T16 - the route set is no longer congested."""
+        """13.9.3: no TFC within T16 - the route set is no longer congested."""
         self.mtp3.log("route_set_congestion_ended", dest=self.dest)
         self.mtp3.status_to_users(self.dest, CONGESTION_ENDED)
+
+    def stop_test(self) -> None:
+        """13.9.4: the route set became unavailable - no test toward it (users had
+        MTP-PAUSE; MTP-RESUME later starts them afresh)."""
+        self.timers.stop_all()
 
 
 class Linkset:
@@ -787,7 +797,7 @@ class Mtp3:
         self._tfc_count: dict[tuple[int, int, int], int] = {}  # (adjacent, opc, dest) -> MSUs
         self.congestion: dict[int, RouteSetCongestion] = {}  # dest -> route set status (13.9)
         self.variant = VARIANTS[variant]
-        self.pc = pc
+        self.pc = self.point_code(pc, "own point code")
         self.ni = ni
         self.timers = Timers(MTP3_TIMERS.with_overrides(timers or {}), scheduler)
         self.linksets: dict[int, Linkset] = {}
@@ -811,8 +821,16 @@ class Mtp3:
         if self._log is not None:
             self._log(event, **kw)
 
+    def point_code(self, pc: int, what: str) -> int:
+        """``pc`` when the routing label can carry it (Q.704 2.2: 14 bits; 24 in the China
+        national network), else ValueError naming ``what``."""
+        bits = self.variant.pc_bits
+        if isinstance(pc, bool) or not isinstance(pc, int) or not 0 <= pc < 1 << bits:
+            raise ValueError(f"{what} {pc!r}: not a {bits}-bit {self.variant.name} point code")
+        return pc
+
     def add_linkset(self, name: str, adjacent: int) -> Linkset:
-        ls = Linkset(self, name, adjacent)
+        ls = Linkset(self, name, self.point_code(adjacent, "adjacent point"))
         self.linksets[adjacent] = ls
         self.routes.setdefault(adjacent, [adjacent])
         return ls
@@ -821,7 +839,8 @@ class Mtp3:
         """The route set of ``dpc``: adjacent points in priority order (the first is the normal
         route, Q.704 4.2); once started, users and (at a transfer point) adjacent points hear
         of the change."""
-        self.routes[dpc] = list(via)
+        self.routes[self.point_code(dpc, "destination")] = \
+            [self.point_code(v, f"route to {dpc} through") for v in via]
         if self.started:
             self.check_accessibility()
 
@@ -1142,14 +1161,29 @@ class Mtp3:
         the congestion status) always gets TFC and is discarded: returns True for it."""
         dpc, opc = m["dpc"], m["opc"]
         rct = m["si"] == SI_SNM and m["payload"][:1] == _RCT
-        key = (ls.adjacent, opc, dpc)
-        n = self._tfc_count.get(key, 0)
-        self._tfc_count[key] = n + 1
-        if rct or n % TFC_EVERY == 0:
+        if self._congestion_due(ls, opc, dpc) or rct:
             if self.transfer(SI_SNM, opc, m["sls"], encode_snm(self.variant, "TFC", dest=dpc)):
                 self.counters["tx_tfc"] += 1
                 self.log("transfer_controlled", dest=dpc, to=opc)
         return rct
+
+    def _congestion_due(self, ls: Linkset, opc: int, dpc: int) -> bool:
+        """Q.704 11.2.3.1: count an MSU from ``opc`` toward ``dpc`` on the congested link set
+        ``ls``; True for the first and then every :data:`TFC_EVERY`-th, the ones whose
+        originator hears of the congestion (TFC, or MTP-STATUS when it is this point)."""
+        key = (ls.adjacent, opc, dpc)
+        n = self._tfc_count.get(key, 0)
+        self._tfc_count[key] = n + 1
+        return n % TFC_EVERY == 0
+
+    def _local_congestion(self, dpc: int) -> None:
+        """Q.704 11.2.3.1 i): a message of a local user part toward a congested link set is
+        still sent; the users hear MTP-STATUS about ``dpc`` as a TFC would tell them, for
+        the first message and every :data:`TFC_EVERY`-th (their traffic reduction, e.g.
+        ISUP's T29/T30 of Q.764 2.10, needs the indications repeated while it lasts)."""
+        ls = self._route(dpc)
+        if ls is not None and ls.congested and self._congestion_due(ls, self.pc, dpc):
+            self.status_to_users(dpc, "signalling network congestion")
 
     def link_congestion(self, link: SignallingLink, active: bool) -> None:
         """MTP2 congestion onset / abatement of an outgoing link (Q.703 9.4, Q.704 3.8);
@@ -1212,11 +1246,15 @@ class Mtp3:
 
     def transfer(self, si: int, dpc: int, sls: int, data: bytes, priority: int = 0) -> bool:
         """MTP-TRANSFER request (Q.704 2.3): False when the destination is inaccessible."""
+        if self._congested_links and si != SI_SNM:
+            self._local_congestion(dpc)
         return self._send_routed(dpc, sls, encode_msu(self.variant, si, self.ni, dpc, self.pc,
                                                       sls & 0x0F, data, priority))
 
     def transfer_sif(self, si: int, dpc: int, sls: int, sif: bytes, priority: int = 0) -> bool:
         """MTP-TRANSFER of a SIF that already holds its label (TUP)."""
+        if self._congested_links:
+            self._local_congestion(dpc)
         return self._send_routed(
             dpc, sls, SIO.build_bytes({"si": si, "priority": priority, "ni": self.ni}) + sif)
 
@@ -1242,6 +1280,9 @@ class Mtp3:
             elif not now and dpc in self.accessible:
                 self.accessible.discard(dpc)
                 self.log("pause", dpc=dpc)
+                rsc = self.congestion.pop(dpc, None)
+                if rsc is not None:
+                    rsc.dispatch("unavailable")
                 for u in set(self.users.values()):
                     u.mtp_pause(dpc)
                 self._uninhibit_for(dpc)
@@ -1321,8 +1362,10 @@ class Mtp3:
         elif msg == "TFC":  # Q.704 13.7: the route set to dest is congested; users slow down
             self.counters["rx_tfc"] += 1
             dest = s["dest"]
+            if dest not in self.accessible:  # 13.7.6: inaccessible already - ignored
+                return
             self.status_to_users(dest, "signalling network congestion")
-            if self.rct and dest in self.routes:
+            if self.rct:
                 rsc = self.congestion.get(dest)
                 if rsc is None:
                     rsc = self.congestion[dest] = RouteSetCongestion(self, dest)

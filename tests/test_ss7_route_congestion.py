@@ -125,6 +125,84 @@ def test_tfc_every_eighth_msu_then_rct_t15_t16(net, clock):
     assert a.mtp3.congestion[B].state == "UNCONGESTED" and a.mtp3.status()["congested"] == []
 
 
+def test_t15_runs_from_the_update_not_from_each_tfc(net, clock):
+    """Q.704 13.7.3, 13.7.5: a TFC finding the route set already congested updates nothing,
+    so T15 keeps running from the TFC that did: with traffic drawing a TFC every half
+    second the test still starts T15 after the first one (restarting T15 on each TFC would
+    never test while traffic flows)."""
+    a, s, b, wa, wb, (ua, ub) = net
+    t15 = a.mtp3.timers.table.values["T15"]
+    congest(b, True)
+    clock.advance(0.1)
+    t0 = clock.time()
+    for _ in range(int(2 * t15) + 2):  # a TFC every 0.5 s, past T15
+        for j in range(TFC_EVERY):
+            a.mtp3.transfer(SI_TEST, B, j, b"t")
+        clock.advance(0.5)
+    tfc = [t for t, m in snm(wa, 1, t0) if m == ("TFC", B)]
+    rct = [t for t, m in snm(wa, 0, t0) if m[0] == "RCT"]
+    assert len(tfc) > 2 * t15 and tfc[-1] > tfc[0] + t15
+    assert rct and tfc[0] + t15 <= rct[0] < tfc[0] + t15 + 0.01
+
+
+def test_origin_tells_its_users_of_its_own_congested_link_set(net, clock):
+    """Q.704 11.2.3.1 i): A's link toward the STP is congested (S busy): A's messages to B
+    are still sent, A's users hear MTP-STATUS about B - not only about the adjacent S -
+    for the first and every 8th, as a TFC would tell them; none once it abates."""
+    a, s, b, wa, wb, (ua, ub) = net
+    s.mtp3.find_link(A, 0).mtp2.set_receive_congestion(True)
+    clock.advance(0.1)
+    assert a.mtp3.linksets[S].congested
+    for i in range(10):
+        assert a.mtp3.transfer(SI_TEST, B, i, bytes((i,)))
+    clock.advance(0.1)
+    assert [c for _, d, c in ua.status if d == B] == ["signalling network congestion"] * 2
+    assert s.mtp3.counters["tx_tfc"] == 0 and ub.got == []
+    s.mtp3.find_link(A, 0).mtp2.set_receive_congestion(False)
+    clock.advance(0.5)
+    a.mtp3.transfer(SI_TEST, B, 10, b"\x0a")
+    clock.advance(0.1)
+    assert [c for _, d, c in ua.status if d == B] == ["signalling network congestion"] * 2
+    assert ub.got == [bytes((i,)) for i in range(11)]
+
+
+def test_inaccessible_destination_ends_the_test_and_ignores_tfc(net, clock):
+    """Q.704 13.9.4: no test toward an unavailable route set - B becoming inaccessible
+    (TFP from S) ends it without RCT or an 'ok' to users; 13.7.6: a TFC about a
+    destination already inaccessible is ignored."""
+    a, s, b, wa, wb, (ua, ub) = net
+    congest(b, True)
+    clock.advance(0.1)
+    a.mtp3.transfer(SI_TEST, B, 0, b"x")
+    clock.advance(0.1)
+    assert a.mtp3.congestion[B].state == "CONGESTED"
+    b.mtp3.find_link(S, 0).dispatch("deactivate")  # S's only link toward B fails
+    clock.advance(2)
+    assert B not in a.mtp3.accessible and a.mtp3.status()["congested"] == []
+    t0, seen = clock.time(), len(ua.status)
+    ls = s.mtp3.linksets[A]
+    ls.send_mgmt(ls.links[0], SI_SNM, encode_snm(ITU, "TFC", dest=B))
+    clock.advance(a.mtp3.timers.table.values["T15"] + a.mtp3.timers.table.values["T16"] + 1)
+    assert snm(wa, 0, t0) == [] and ua.status[seen:] == []
+    assert a.mtp3.counters["rx_tfc"] == 2 and B not in a.mtp3.congestion
+
+
+def test_point_codes_out_of_range_are_refused(clock):
+    """Q.704 2.2: a routing label carries 14-bit point codes (24-bit in China); others are
+    a ValueError when configured, not a failure when the first message is built."""
+    a = node(clock, A)
+    for bad in (-1, 1 << 14, "7", True):
+        with pytest.raises(ValueError, match="14-bit itu point code"):
+            a.mtp3.add_route(bad, [S])
+        with pytest.raises(ValueError, match="point code"):
+            a.mtp3.add_route(B, [bad])
+        with pytest.raises(ValueError, match="adjacent point"):
+            a.mtp3.add_linkset("x", bad)
+    with pytest.raises(ValueError, match="own point code"):
+        node(clock, 1 << 14)
+    assert node(clock, (1 << 14) - 1).mtp3.pc == 0x3FFF
+
+
 def test_international_origin_only_tells_its_users(net, clock):
     """Q.704 13.1: the international network communicates route set congestion by TFC alone;
     without the national option the origin tells its users of each TFC and sends no RCT."""
@@ -210,14 +288,17 @@ def congested_stp():
 
 
 @settings(max_examples=150, deadline=None)
-@given(body=st.binary(min_size=0, max_size=40))
-def test_arbitrary_msus_toward_congestion_never_raise(congested_stp, body):
-    """Anything A sends toward B (DPC B in the label, SNM or not) at a congested S is
-    either transferred (with TFC as the count says) or dropped as undecodable."""
+@given(body=st.binary(min_size=0, max_size=40), raw=st.binary(min_size=0, max_size=48),
+       opc=st.integers(0, 0x3FFF))
+def test_arbitrary_msus_toward_congestion_never_raise(congested_stp, body, raw, opc):
+    """Anything A sends toward B (DPC B in the label, SNM or not, any OPC: unknown, S's own)
+    at a congested S is either transferred (with TFC as the count says) or dropped as
+    undecodable; so is any unit at all (labels naming any point, short ones)."""
     clock, s = congested_stp
-    label = encode_msu(ITU, SI_SNM, 2, B, A, 0, b"")[1:]
+    link = s.mtp3.linksets[A].links[0]
     for sio in (0x80, 0x85):
-        s.mtp3.receive(s.mtp3.linksets[A].links[0], bytes((sio,)) + label + body)
+        s.mtp3.receive(link, bytes((sio,)) + ITU.build_label(B, opc, 0) + body)
+    s.mtp3.receive(link, raw)
     clock.advance(0.01)
 
 
