@@ -598,3 +598,27 @@ def test_screen_answers_any_contents_with_rejects_only(facilities, invoked):
         assert {c.kind for c in comps} == {"reject"}
         answered += len(comps)
     assert answered <= fac.MAX_REJECTS
+
+
+def test_tshark_decodes_our_rejects(tmp_path):
+    """The FACILITY answering a mistyped and a badly structured component: tshark's ROS
+    dissector reads both Rejects (invoke ids 7 and 3, general problems 1 and 2)."""
+    from conftest import need_program
+    tshark = need_program("tshark")
+    clock = VirtualClock()
+    net, user = memory_pair(clock, variant="qsig")
+    pcap = str(tmp_path / "rejects.pcap")
+    user.trace_to(pcap)
+    clock.advance(1.0)
+    bad = bytes.fromhex("9f aa06800100820100 a103020107 a106020103020500".replace(" ", ""))
+    net.place_call("4000", channel=1, extra=[ies.make("facility", data=bad)])
+    clock.advance(0.1)
+    user.tracer.close()
+    ours = ["-Y", "q931.message_type == 0x62"]
+    out = subprocess.run([tshark, "-r", pcap, *ours, "-V"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Malformed" not in out and "Expert Info" not in out
+    rows = subprocess.run([tshark, "-r", pcap, *ours, "-T", "fields", "-e", "q932.ros.present",
+                           "-e", "q932.ros.general"], capture_output=True, text=True,
+                          check=True).stdout.split()
+    assert rows == ["7,3", "1,2"]
