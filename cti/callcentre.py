@@ -105,6 +105,7 @@ class CallCentre:
     async def _queue(self, call: Call, name: str) -> None:
         queue = self.queues[name]
         call.data["queue"] = queue.name
+        call.times["queued"] = self.kernel.now()  # the record's wait_s starts here
         result = await queue.enqueue(call)
         await call.wait(CallState.RELEASED, timeout=None if result == "answered" else 30)
         self._record(call, queue.name, result)
@@ -197,6 +198,9 @@ class CallCentre:
         t = call.times
         agent_at = call.data.get("answered_at")
         end = t.get("released") or t.get("disconnected") or self.kernel.now()
+        queued = t.get("queued")  # wait in the queue: until an agent answers, or the caller left
+        left = agent_at if agent_at is not None else t.get("disconnected") or end
+        waited = None if queued is None else left - queued
         self.cdr.write({
             "id": call.id, "trunk": call.trunk.kind, "direction": call.direction,
             "ani": call.ani, "dnis": call.dnis, "queue": queue, "agent": call.data.get("agent"),
@@ -205,5 +209,6 @@ class CallCentre:
             "answered_at": None if "connected" not in t else round(t["connected"], 3),
             "agent_at": None if agent_at is None else round(agent_at, 3),
             "ended_at": round(end, 3),
+            "wait_s": None if waited is None else round(waited, 3),
             "talk_s": None if agent_at is None else round(end - agent_at, 3),
         })

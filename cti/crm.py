@@ -18,6 +18,7 @@ import re
 import sqlite3
 import time
 from typing import Any
+from urllib.parse import quote
 
 CONTACT_FIELDS = ("name", "account", "notes")
 CALL_FIELDS = ("call_id", "trunk", "direction", "ani", "dnis", "queue", "agent", "outcome",
@@ -45,6 +46,35 @@ def check_number(number: Any) -> str:
     if not isinstance(number, str) or not NUMBER.match(number):
         raise CrmError(f"number must be a string of 1..32 digits, not {number!r}")
     return number
+
+
+def open_readonly(path: str) -> sqlite3.Connection:
+    """An existing CRM store opened for reading (reports): CrmError if ``path`` is not one."""
+    try:
+        db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+        db.execute("SELECT count(*) FROM calls").fetchone()
+    except sqlite3.Error as e:
+        raise CrmError(f"{path}: not a CRM store ({e})") from None
+    return db
+
+
+def call_rows(db: sqlite3.Connection, offered_from: float | None = None,
+              offered_to: float | None = None, recorded_from: str | None = None
+              ) -> list[dict[str, Any]]:
+    """The ``calls`` rows, oldest first, as dicts of CALL_FIELDS: those offered in
+    [offered_from, offered_to) kernel seconds and recorded at or after ``recorded_from``
+    (UTC, ISO 8601 as ``recorded_at`` is written); a None bound is no bound."""
+    where, args = [], []
+    for cond, value in (("offered_at >= ?", offered_from), ("offered_at < ?", offered_to),
+                        ("recorded_at >= ?", recorded_from)):
+        if value is not None:
+            where.append(cond)
+            args.append(value)
+    sql = f"SELECT {', '.join(CALL_FIELDS)} FROM calls"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    cur = db.execute(sql + " ORDER BY rowid", args)
+    return [dict(zip(CALL_FIELDS, row, strict=True)) for row in cur]
 
 
 class CrmStore:
