@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigError
+from cti.skills import STRATEGIES, SkillError, agent_skills, queue_skills, serves
 from cti.trunks.base import parse_timeslots
 
 if sys.version_info >= (3, 11):
@@ -133,11 +134,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "answer": Key(bool, True, doc="answer the call before the first node"),
         "nodes": Key(dict, required=True, doc="node name -> node table (see below)"),
     },
-    "queue": {"name": Key(str, required=True), "skills": Key(list, []),
+    "queue": {"name": Key(str, required=True),
+              "skills": Key(list, [], doc="required skills, `\"name\"` or `\"name:min\"` "
+                            "(minimum level 1..10, default 1): only agents with all of them "
+                            "at or above the minimum serve the queue; none: every agent"),
+              "priority": Key(int, 0, doc="an agent serving several queues takes the callers "
+                              "of the higher-priority queue first, then the longest waiting"),
+              "strategy": Key(str, "longest_idle", choices=tuple(STRATEGIES),
+                              doc="which ready agent a caller goes to: the longest idle, or "
+                              "the highest levels in the queue's skills (their sum), then "
+                              "the longest idle"),
               "service_level_s": Key(float, 20.0),
               "wrapup_s": Key(float, 3.0, doc="wrap-up time after each call (agent's own wins)"),
               "ring_timeout_s": Key(float, 15.0, doc="ring-no-answer: the call goes back")},
-    "agent": {"name": Key(str, required=True), "station": Key(int, None), "skills": Key(list, []),
+    "agent": {"name": Key(str, required=True), "station": Key(int, None),
+              "skills": Key(list, [], doc="`\"name\"` or `\"name:level\"` (level 1..10, "
+                            "default 5); the control API's `agent.skills` changes them at "
+                            "run time"),
               "mode": Key(str, "auto", choices=("auto", "desktop"),
                           doc="auto: the phone answers; desktop: call.answer over the API"),
               "wrapup_s": Key(float, None, doc="wrap-up time of this agent (else the queue's)")},
@@ -221,7 +234,10 @@ class Config:
         while key:
             if key in self._lines:
                 return self._lines[key]
-            key = key.rsplit(".", 1)[0] if "." in key else ""
+            if m := re.match(r"^(.+\.[\w-]+)\[\d+\]$", key):  # agent[2].skills[1]: its list
+                key = m.group(1)
+            else:
+                key = key.rsplit(".", 1)[0] if "." in key else ""
         return None
 
     def error(self, message: str, key: str) -> None:
@@ -290,6 +306,7 @@ class Config:
                 if not isinstance(span, str) or span.split(":")[0] not in boards:
                     self.error(f"no board for span {span!r}", f"trunk[{i}].link_spans")
         self._check_stps(boards, trunks)
+        self._check_acd()
         groups = self._check_trunk_groups(trunks)
         for i, r in enumerate(self.data["route"]):
             kind, _, target = r["to"].partition(":")
@@ -334,6 +351,33 @@ class Config:
                     self.error("a point code -> a list of adjacent point codes",
                                f"stp[{i}].routes.{dpc}")
             s["routes"] = routes
+
+    def skills(self, section: str, i: int) -> dict[str, int]:
+        """The skills of ``[[agent]]`` (levels) or ``[[queue]]`` (minimum levels) number
+        ``i``; a bad entry is an error naming it (``agent[2].skills[1]``)."""
+        parse = {"agent": agent_skills, "queue": queue_skills}[section]
+        try:
+            return parse(self.data[section][i]["skills"])
+        except SkillError as e:
+            self.error(str(e), f"{section}[{i}].skills" +
+                       ("" if e.index is None else f"[{e.index}]"))
+
+    def _check_acd(self) -> None:
+        """Queue and agent names are unique; skills parse; a queue that none of the
+        configured agents can serve is an error (a config without agents, whose agents
+        log in at run time, is not checked)."""
+        for section in ("queue", "agent"):
+            seen: set[str] = set()
+            for i, t in enumerate(self.data[section]):
+                if t["name"] in seen:
+                    self.error(f"duplicate {section} name {t['name']!r}", f"{section}[{i}].name")
+                seen.add(t["name"])
+        agents = [self.skills("agent", i) for i in range(len(self.data["agent"]))]
+        for i in range(len(self.data["queue"])):
+            required = self.skills("queue", i)
+            if agents and not any(serves(a, required) for a in agents):
+                self.error("no agent has all these skills at these levels: nobody could "
+                           "serve the queue", f"queue[{i}].skills")
 
     def _check_trunk_groups(self, trunks: set[str]) -> set[str]:
         """Trunk groups name existing trunks; group and trunk names share one namespace
@@ -398,11 +442,18 @@ SECTION_DOCS = {
            "A node is `[ivr.nodes.NAME]` after its `[[ivr]]`, with a `kind` from the node "
            "reference below. Unknown nodes, prompts that are missing or unplayable, and "
            "route targets that do not exist are errors when the config loads.",
-    "queue": "A queue served by the agents as a hunt group: the longest-idle ready agent "
-             "first; ring-no-answer puts the caller back at the head and pauses the agent.",
+    "queue": "A queue of callers served by the agents who have its `skills` (skills-based "
+             "routing; no skills: every agent). One arbiter serves all queues: an agent who "
+             "is ready takes the caller who has waited longest among the queues it can "
+             "serve (a higher `priority` queue first); a caller goes to the eligible ready "
+             "agent its queue's `strategy` ranks first. A caller is never offered again to "
+             "an agent who rejected it; ring-no-answer puts the caller back at the head and "
+             "pauses the agent.",
     "agent": "An agent on a station of the station board. `mode = \"desktop\"`: the station "
              "rings and the agent desktop answers or rejects over the control API "
-             "(docs/control-api.md); `auto`: the phone answers (ring trip).",
+             "(docs/control-api.md); `auto`: the phone answers (ring trip). `skills`, e.g. "
+             "`[\"sales:8\", \"english\", \"billing:2\"]`: skill names (1..32 letters, "
+             "digits, `_.-`, from a letter; case does not matter) with a level 1..10.",
     "crm": "The CRM store: SQLite at `path` (contacts, and every finished call, queryable "
            "as the caller's history; schema in docs/control-api.md), and the same call "
            "records as CSV rows at `records` (flushed and fsync'ed).",

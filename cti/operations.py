@@ -11,7 +11,8 @@ from cti.api import ApiError, ApiServer
 from cti.calls import Call, CallError, DialError
 from cti.desktop import Desktop, agent_named
 from cti.features import FeatureError, Features
-from cti.queues import Agent
+from cti.queues import Acd, Agent
+from cti.skills import SkillError, agent_skills
 from cti.supervisor import Supervisor
 from cti.trunkgroup import NoChannel, TrunkGroup
 
@@ -20,15 +21,15 @@ class Operations:
     """Operations over one kernel's call centre; :meth:`register` puts them on an API
     together with the agent desktop and supervisor operations."""
 
-    def __init__(self, kernel, centre, queues: dict[str, Any], trunks: dict[str, Any],
-                 groups: dict[str, TrunkGroup], stations, agents: list[Agent], media, crm):
+    def __init__(self, kernel, centre, acd: Acd, trunks: dict[str, Any],
+                 groups: dict[str, TrunkGroup], stations, media, crm):
         self.kernel = kernel
         self.centre = centre
-        self.queues = queues
+        self.acd = acd
         self.trunks = trunks
         self.groups = groups
         self.stations = stations
-        self.agents = agents
+        self.agents = agents = acd.agents
         self.features = Features(kernel, media)
         self.desktop = Desktop(kernel, agents, centre.active, stations, crm)
         self.supervisor = Supervisor(kernel, stations, agents, centre.active)
@@ -48,9 +49,22 @@ class Operations:
             raise ApiError("busy", f"agent {name} is {a.state}")
         if a.state == "logged-out":
             raise ApiError("bad_state", f"agent {name} is logged out: agent.login first")
-        for q in self.queues.values():
-            q.set_ready(a)
+        self.acd.set_ready(a)
         return a.state
+
+    def agent_skills(self, name: str, skills: list | None = None) -> dict[str, Any]:
+        """An agent's skills and the queues it serves; ``skills`` (the config's form,
+        ``["sales:8", "english"]``) replaces them, from the next dispatch on (at once)."""
+        a = self._agent(name)
+        if skills is not None:
+            try:
+                a.skills = agent_skills(skills)
+            except SkillError as e:
+                where = "skills" if e.index is None else f"skills[{e.index}]"
+                raise ApiError("bad_params", f"{where}: {e}") from None
+            self.acd.dispatch()
+        return {"name": a.name, "skills": dict(a.skills),
+                "queues": [q.name for q in self.acd.queues if q.serves(a)]}
 
     def agent_login(self, name: str, station: int) -> str:
         """An agent signs in at a station (a new agent, or one moving desks); not ready."""
@@ -249,6 +263,9 @@ class Operations:
             "agent.pause": (self.agent_pause, "make an agent not ready (name)"),
             "agent.login": (self.agent_login, "sign an agent in at a station (name, station)"),
             "agent.logout": (self.agent_logout, "sign an agent out (name)"),
+            "agent.skills": (self.agent_skills, "an agent's skills and the queues it serves; "
+                                                "skills [\"name:level\", ...] replaces them "
+                                                "(name, skills)"),
             "call.consult": (self.consult, "hold a call, its agent calls trunk/dnis "
                                             "(call, trunk, dnis)"),
             "call.complete": (self.complete, "complete a consultative transfer (call, consult)"),

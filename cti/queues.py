@@ -1,6 +1,14 @@
-"""Queues served by a hunt group of agents on stations (the ACD of the kernel).
+"""Queues served by agents on stations, with skills-based routing (the ACD of the kernel).
 
-A caller waits in FIFO order hearing ringback; the longest-idle ready agent's station
+A caller waits hearing ringback.  One arbiter (:class:`Acd`) serves every queue: an agent
+serves a queue when it has the queue's required skills at their minimum levels
+(:mod:`cti.skills`; a queue without skills is served by every agent).  Whenever an agent
+is ready or a caller arrives, the waiting callers of all queues are taken in order -
+higher queue ``priority`` first, then the longest wait - and each is offered to the best
+eligible ready agent it has not been refused by: by the queue's ``strategy``, the longest
+idle (``longest_idle``) or the highest levels in the queue's skills, then the longest idle
+(``best_skill``).  So an agent who becomes ready gets the oldest caller among all the queues
+it can serve, whichever queue that is.  The offered agent's station
 rings (the agent state is ``ringing``: the call is *offered*).  An agent in ``auto`` mode
 answers on the phone (ring trip); an agent in ``desktop`` mode answers from the agent
 desktop (:meth:`HuntQueue.answer`: the kernel takes the station off-hook) or rejects
@@ -20,13 +28,15 @@ them as ``agents.*`` events).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cti.calls import Call, CallEvent, CallState
 from cti.features import switch_together
+from cti.skills import STRATEGIES, serves
 
 AGENT_STATES = ("ready", "ringing", "talking", "wrapup", "not-ready", "logged-out")
 AGENT_MODES = ("auto", "desktop")
@@ -37,6 +47,7 @@ class _Waiting:
     call: Call
     since: float
     done: asyncio.Future
+    seq: int  # arrival order: breaks ties between callers who came at the same moment
     refused: set[str] = field(default_factory=set)  # agents who rejected this caller
 
 
@@ -56,16 +67,18 @@ class Offer:
 class Agent:
     """An agent signed in at a station.  ``reason`` is the not-ready reason code;
     ``pending`` the (state, reason) to take instead of ready once the current call and its
-    wrap-up are over (not-ready asked for during a call, or a forced logout)."""
+    wrap-up are over (not-ready asked for during a call, or a forced logout); ``skills``
+    skill name -> level 1..10 (:mod:`cti.skills`), read at every dispatch."""
 
     def __init__(self, name: str, station: int, state: str = "ready", *, mode: str = "auto",
-                 wrapup_s: float | None = None):
+                 wrapup_s: float | None = None, skills: Mapping[str, int] | None = None):
         if mode not in AGENT_MODES:
             raise ValueError(f"agent mode must be one of {', '.join(AGENT_MODES)}")
         self.name = name
         self.station = station
         self.mode = mode
         self.wrapup_s = wrapup_s  # None: the queue's wrap-up time
+        self.skills: dict[str, int] = dict(skills or {})
         self._state = self._check(state)
         self.reason: str | None = None
         self.pending: tuple[str, str | None] | None = None
@@ -110,7 +123,7 @@ class Agent:
     def as_dict(self) -> dict[str, Any]:
         o = self.offer
         return {"name": self.name, "station": self.station, "state": self.state,
-                "reason": self.reason, "mode": self.mode,
+                "reason": self.reason, "mode": self.mode, "skills": dict(self.skills),
                 "pending": None if self.pending is None else
                 {"state": self.pending[0], "reason": self.pending[1]},
                 "call": None if o is None else o.caller.id,
@@ -137,16 +150,89 @@ class QueueStats:
         }
 
 
+class Acd:
+    """The arbiter of the queues that share a list of agents: it offers the waiting callers
+    of all its queues to the ready agents (see the module's docstring).  It watches every
+    agent of ``agents``, those appended later too (agents logging in at run time)."""
+
+    def __init__(self, kernel, agents: list[Agent]):
+        self.kernel = kernel
+        self.agents = agents
+        self.queues: list[HuntQueue] = []
+        self._arrivals = itertools.count()
+        self._watched: set[int] = set()
+        self._soon: asyncio.Handle | None = None
+
+    def arrival(self) -> int:
+        return next(self._arrivals)
+
+    def set_ready(self, agent: Agent) -> None:
+        agent.idle_since = self.kernel.now()
+        agent.set_state("ready")
+        self.dispatch()
+
+    def _agent_changed(self, agent: Agent) -> None:
+        """An agent made ready elsewhere (supervisor, API): dispatch once the change is over."""
+        if (agent.state == "ready" and self._soon is None
+                and any(q.waiting for q in self.queues)):
+            self._soon = self.kernel.loop.call_soon(self.dispatch)
+
+    def dispatch(self) -> None:
+        """Offer waiting callers, higher queue priority first, then the longest waiting,
+        each to the best ready agent (by its queue's strategy) that can serve its queue
+        and has not rejected it."""
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
+        for a in self.agents:
+            if id(a) not in self._watched:
+                self._watched.add(id(a))
+                a.listeners.append(self._agent_changed)
+        ready = [a for a in self.agents if a.state == "ready"]
+        if not ready:
+            return
+        waiting = sorted(((q, w) for q in self.queues for w in q.waiting),
+                         key=lambda qw: (-qw[0].priority, qw[1].since, qw[1].seq))
+        for q, w in waiting:
+            fits = [a for a in ready if a.state == "ready" and a.name not in w.refused
+                    and q.serves(a)]
+            if not fits or w not in q.waiting:
+                continue
+            agent = min(fits, key=q.rank)
+            ready.remove(agent)
+            q.waiting.remove(w)
+            q._offer(agent, w)
+            if not ready:
+                return
+
+
 class HuntQueue:
+    """A queue: its callers, its requirements (``skills``: name -> minimum level;
+    ``priority``; ``strategy``, a key of :data:`cti.skills.STRATEGIES`) and statistics.
+    Queues given the same ``acd`` share its agents and are served by it as one; without
+    one, the queue is served alone by ``agents``."""
+
     def __init__(self, name: str, kernel, media, stations, agents: list[Agent], *,
+                 acd: Acd | None = None, skills: Mapping[str, int] | None = None,
+                 priority: int = 0, strategy: str = "longest_idle",
                  service_level_s: float = 20.0, ring_timeout: float = 15.0,
                  rona_pause: float = 30.0, wrapup_s: float = 3.0, hold_tone: str = "ringback",
                  busy_retry_s: float = 1.0):
+        if strategy not in STRATEGIES:
+            raise ValueError(f"queue strategy must be one of {', '.join(STRATEGIES)}")
+        if acd is None:
+            acd = Acd(kernel, agents)
+        elif acd.agents is not agents:
+            raise ValueError("a queue's agents are its arbiter's")
         self.name = name
         self.kernel = kernel
         self.media = media
         self.stations = stations
-        self.agents = agents
+        self.acd = acd
+        self.skills: dict[str, int] = dict(skills or {})
+        self.priority = priority
+        self.strategy = strategy
+        self._key = STRATEGIES[strategy]
         self.sl = service_level_s
         self.ring_timeout = ring_timeout
         self.rona_pause = rona_pause
@@ -157,8 +243,7 @@ class HuntQueue:
         self.stats = QueueStats()
         # called as on_answered(caller, agent_leg, agent) when an agent picks up
         self.on_answered = None
-        self._watched: set[int] = set()
-        self._dispatch_soon: asyncio.Handle | None = None
+        acd.queues.append(self)
 
     def _now(self) -> float:
         return self.kernel.now()
@@ -166,7 +251,7 @@ class HuntQueue:
     async def enqueue(self, call: Call) -> str:
         """Queue ``call`` until an agent answers ("answered") or it ends ("abandoned")."""
         loop = asyncio.get_running_loop()
-        w = _Waiting(call, self._now(), loop.create_future())
+        w = _Waiting(call, self._now(), loop.create_future(), self.acd.arrival())
         self.stats.entered += 1
         self.waiting.append(w)
         hold = asyncio.ensure_future(self.media.tone(call.slot, self.hold_tone))
@@ -179,7 +264,7 @@ class HuntQueue:
                 w.done.set_result("abandoned")
 
         call.listeners.append(on_end)
-        self._dispatch()
+        self.acd.dispatch()
         try:
             return await w.done
         finally:
@@ -187,10 +272,20 @@ class HuntQueue:
             hold.cancel()
             self.media.stop(call.slot)
 
+    def serves(self, agent: Agent) -> bool:
+        """The agent has every skill the queue requires, at its minimum level."""
+        return serves(agent.skills, self.skills)
+
+    def rank(self, agent: Agent) -> tuple:
+        """The agent's place for this queue's callers (lowest first), by its strategy."""
+        return self._key(agent.skills, agent.idle_since, self.skills)
+
+    def eligible(self) -> list[Agent]:
+        """The agents who can serve this queue, whatever their state."""
+        return [a for a in self.acd.agents if self.serves(a)]
+
     def set_ready(self, agent: Agent) -> None:
-        agent.idle_since = self._now()
-        agent.set_state("ready")
-        self._dispatch()
+        self.acd.set_ready(agent)
 
     def _after_call(self, agent: Agent) -> None:
         """End of wrap-up (or of a RONA pause): ready, or the not-ready asked for meanwhile."""
@@ -202,27 +297,6 @@ class HuntQueue:
     def _pause(self, agent: Agent, state: str, seconds: float, reason: str | None = None) -> None:
         agent.set_state(state, reason,
                         timer=self.kernel.loop.call_later(seconds, self._after_call, agent))
-
-    def _agent_changed(self, agent: Agent) -> None:
-        if agent.state == "ready" and self.waiting and self._dispatch_soon is None:
-            self._dispatch_soon = self.kernel.loop.call_soon(self._dispatch)
-
-    def _dispatch(self) -> None:
-        """Offer waiting callers, in order, to the longest-idle ready agent each has not
-        rejected.  Agents readied by another queue or the API dispatch here too."""
-        self._dispatch_soon = None
-        for a in self.agents:
-            if id(a) not in self._watched:
-                self._watched.add(id(a))
-                a.listeners.append(self._agent_changed)
-        for w in tuple(self.waiting):
-            ready = [a for a in self.agents if a.state == "ready" and a.name not in w.refused]
-            if not ready:
-                if not any(a.state == "ready" for a in self.agents):
-                    return
-                continue
-            self.waiting.remove(w)
-            self._offer(min(ready, key=lambda a: a.idle_since), w)
 
     def _offer(self, agent: Agent, w: _Waiting) -> None:
         leg = Call(trunk=self.stations, direction="out", dnis=str(agent.station),
@@ -281,7 +355,7 @@ class HuntQueue:
         if not w.done.done() and w.call.state is CallState.CONNECTED:
             self.waiting.appendleft(w)
         self._pause(agent, "not-ready", self.rona_pause, "rona")
-        self._dispatch()
+        self.acd.dispatch()
 
     def _connected(self, agent: Agent, w: _Waiting, leg: Call) -> None:
         self._unlisten(leg, "ring_listener")
@@ -343,5 +417,8 @@ class HuntQueue:
         return caller
 
     def status(self) -> dict[str, Any]:
-        return {"name": self.name, "waiting": len(self.waiting),
-                "agents": {a.name: a.state for a in self.agents}, **self.stats.as_dict(self.sl)}
+        """Waiting callers, requirements, the eligible agents and their states, statistics."""
+        return {"name": self.name, "waiting": len(self.waiting), "skills": dict(self.skills),
+                "priority": self.priority, "strategy": self.strategy,
+                "agents": {a.name: a.state for a in self.eligible()},
+                **self.stats.as_dict(self.sl)}

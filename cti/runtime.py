@@ -25,7 +25,7 @@ from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
 from cti.media import MediaEngine
 from cti.operations import Operations
-from cti.queues import Agent, HuntQueue
+from cti.queues import Acd, Agent, HuntQueue
 from cti.transports import HdlcSocketServer
 from cti.trunkgroup import TrunkGroup, build_groups
 from cti.trunks.base import parse_timeslots
@@ -66,16 +66,21 @@ class Runtime:
             self.stations = StationTrunk(k, "stations", self.stations_board)
         self.media = MediaEngine(k, law=kc["law"], plan=kc["tone_plan"])
         self.agents = [Agent(a["name"], a["station"] if a["station"] is not None else i,
-                             mode=a["mode"], wrapup_s=a["wrapup_s"])
+                             mode=a["mode"], wrapup_s=a["wrapup_s"],
+                             skills=cfg.skills("agent", i))
                        for i, a in enumerate(cfg["agent"])]
+        self.acd = Acd(k, self.agents)  # one arbiter serves every queue
         self.queues = {q["name"]: HuntQueue(q["name"], k, self.media, self.stations, self.agents,
+                                            acd=self.acd, skills=cfg.skills("queue", i),
+                                            priority=q["priority"], strategy=q["strategy"],
                                             service_level_s=q["service_level_s"],
                                             wrapup_s=q["wrapup_s"],
                                             ring_timeout=q["ring_timeout_s"])
-                       for q in cfg["queue"]}
+                       for i, q in enumerate(cfg["queue"])}
         for default in ("sales", "support"):  # the demo flow's queues
-            self.queues.setdefault(default, HuntQueue(default, k, self.media, self.stations,
-                                                      self.agents))
+            if default not in self.queues:
+                self.queues[default] = HuntQueue(default, k, self.media, self.stations,
+                                                 self.agents, acd=self.acd)
         self.flows = self._flows()
         routes = []
         for i, r in enumerate(cfg["route"]):
@@ -110,8 +115,8 @@ class Runtime:
             self._trace(s, f"stp[{i}]")
         ivr.check_route_targets(self.flows, self.queues, self.groups,
                                 0 if self.stations is None else len(self.stations.board.handsets))
-        self.ops = Operations(k, self.centre, self.queues, self.trunks, self.groups,
-                              self.stations, self.agents, self.media, self.crm)
+        self.ops = Operations(k, self.centre, self.acd, self.trunks, self.groups,
+                              self.stations, self.media, self.crm)
         self.api: ApiServer | None = None
 
     # --- building ---------------------------------------------------------------------------

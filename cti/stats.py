@@ -23,6 +23,7 @@ NER_CAUSES: dict[int, str] = {
     19: "no answer from user, user alerted (ring no answer)",
     21: "call rejected (terminal rejection)",
 }
+WALL_RANGE = (0.0, 253370764800.0)  # POSIX seconds of 1970-01-01 .. 9999-01-01 (UTC)
 MAX_INTERVALS = 10_000  # a report longer than this many intervals asks for a longer interval
 
 
@@ -126,9 +127,12 @@ def on_wall_clock(rec: Record, where: str) -> Record:
                           "recorded_at")
     try:
         shift = parse_utc(rec.recorded_at) - rec.ended_at
-    except ValueError:
+    except (ValueError, OverflowError):
         raise RecordError(f"not an ISO date-time: {rec.recorded_at!r}", where,
                           "recorded_at") from None
+    if not (WALL_RANGE[0] <= rec.offered_at + shift and rec.ended_at + shift < WALL_RANGE[1]):
+        raise RecordError(f"{rec.recorded_at!r} less the call's {rec.ended_at:g} s of kernel "
+                          "time is not a date of 1970..9998", where, "recorded_at")
     return replace(rec, **{f: getattr(rec, f) + shift for f in TIME_FIELDS
                            if getattr(rec, f) is not None})
 
@@ -270,7 +274,7 @@ def by_interval(rows: list[Record], th: Thresholds, start: float, end: float,
     first = math.floor(start / interval_s)
     count = max(1, math.ceil(end / interval_s) - first)
     if count > MAX_INTERVALS:
-        raise ValueError(f"{count} intervals of {interval_s:g} s: more than {MAX_INTERVALS}; "
+        raise ValueError(f"more than {MAX_INTERVALS} intervals of {interval_s:g} s; "
                          "take a longer --interval or a shorter --from/--to")
     offered: list[list[Record]] = [[] for _ in range(count)]
     held = [0.0] * count

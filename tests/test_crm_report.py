@@ -268,3 +268,26 @@ def test_lab_store_agrees_with_the_lab_report(tmp_path, capsys):
     trunks = named(doc["trunks"], "trunk")
     for kind, row in lab["by_trunk"].items():
         assert trunks[kind]["seizures"] == row["offered"]
+
+
+cells = st.one_of(st.just(""), st.integers(-3, 10**9).map(str),
+                  st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                  st.sampled_from(["answered", "abandoned", "failed", "sales", "x"]),
+                  st.text(max_size=6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(*[cells] * 6), max_size=6),
+       st.sampled_from(["1s", "15m", "1h", "7"]), st.sampled_from(["table", "csv", "json"]))
+def test_arbitrary_csv_records_never_crash(tmp_path_factory, rows, interval, fmt):
+    path = tmp_path_factory.mktemp("fuzz") / "calls.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["queue", "outcome", "offered_at", "ended_at", "wait_s", "cause"])
+        w.writerows(rows)
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdout", out)
+        mp.setattr(sys, "stderr", io.StringIO())
+        assert main(["crm", "report", "--records", str(path), "--interval", interval,
+                     "--format", fmt]) in (0, 1, 2)

@@ -38,8 +38,8 @@ def interval_seconds(text: str) -> float:
 
 def time_bound(text: str | None, option: str) -> tuple[float | None, str | None]:
     """(seconds, clock) of a --from/--to value: a number is kernel seconds, an ISO 8601
-    date or date-time (no zone: UTC) is wall-clock time."""
-    from cti.stats import parse_utc
+    date or date-time (no zone: UTC) is wall-clock time (years 1970..9998)."""
+    from cti.stats import WALL_RANGE, parse_utc
 
     if text is None:
         return None, None
@@ -50,10 +50,13 @@ def time_bound(text: str | None, option: str) -> tuple[float | None, str | None]
     except ValueError:
         pass
     try:
-        return parse_utc(text), "wall"
-    except ValueError:
-        raise UsageError(f"{option} {text!r}: give kernel seconds (e.g. 3600) or an ISO date "
-                         "or date-time in UTC (e.g. 2026-11-22 or 2026-11-22T08:00)") from None
+        value = parse_utc(text)
+        if WALL_RANGE[0] <= value < WALL_RANGE[1]:
+            return value, "wall"
+    except (ValueError, OverflowError):
+        pass
+    raise UsageError(f"{option} {text!r}: give kernel seconds (e.g. 3600) or an ISO date "
+                     "or date-time in UTC (e.g. 2026-11-22 or 2026-11-22T08:00)")
 
 
 def sections(args) -> tuple[str, ...]:
