@@ -15,6 +15,7 @@ from typing import Any
 from core.errors import ConfigError
 from cti.skills import STRATEGIES, SkillError, agent_skills, queue_skills, serves
 from cti.trunks.base import parse_timeslots
+from ss7.mtp3_codec import VARIANTS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,6 +32,10 @@ class Key:
     doc: str = ""
 
 
+RCT_DOC = ("national option: the signalling-route-set-congestion-test (Q.704 13.9) - a TFC "
+           "marks the route set congested until an RCT sent mtp3.T15 after it draws no TFC "
+           "within mtp3.T16; off: the international procedure, TFC only tells the user parts "
+           "(13.1)")
 SCHEMA: dict[str, dict[str, Key]] = {
     "kernel": {
         "block": Key(int, 160, doc="frames per tick: 160 = 20 ms, 8 = 1 ms"),
@@ -99,6 +104,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                    "through it"),
         "link_spans": Key(list, [], doc="ss7/tup: board:span whose TS16 carry the links (one "
                           "each) instead of the circuit spans, e.g. the spans cabled to an STP"),
+        "rct": Key(bool, False, doc=RCT_DOC),
     },
     "stp": {
         "name": Key(str, required=True, doc="shown by `cti links`, traced by `cti trace NAME`"),
@@ -107,6 +113,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                        doc="14-bit ITU or 24-bit China point codes"),
         "tfr": Key(bool, False, doc="national option: transfer-restricted (TFR, Q.704 13.4) "
                    "for destinations reached over a less efficient route, sent after mtp3.T11"),
+        "rct": Key(bool, False, doc=RCT_DOC),
         "linksets": Key(list, required=True, doc="`[[stp.linksets]]` tables (below): the "
                         "links toward each adjacent point"),
         "routes": Key(dict, {}, doc="destination point code (a string key) -> adjacent point "
@@ -300,8 +307,9 @@ class Config:
             except ValueError as e:
                 self.error(str(e), f"trunk[{i}].channels")
         for i, t in enumerate(self.data["trunk"]):
-            if (t["stp"] is not None or t["link_spans"]) and t["type"] not in ("ss7", "tup"):
-                self.error("stp and link_spans are for ss7/tup trunks", f"trunk[{i}]")
+            if (t["stp"] is not None or t["link_spans"] or t["rct"]) and \
+                    t["type"] not in ("ss7", "tup"):
+                self.error("stp, link_spans and rct are for ss7/tup trunks", f"trunk[{i}]")
             for span in t["link_spans"]:
                 if not isinstance(span, str) or span.split(":")[0] not in boards:
                     self.error(f"no board for span {span!r}", f"trunk[{i}].link_spans")
@@ -351,6 +359,84 @@ class Config:
                     self.error("a point code -> a list of adjacent point codes",
                                f"stp[{i}].routes.{dpc}")
             s["routes"] = routes
+        self._check_point_codes()
+        self._check_link_timeslots()
+        self._check_trunk_stps()
+
+    def _point_code(self, pc: Any, variant: str, key: str) -> None:
+        """Q.704 2.2: a point code the routing label carries (14 bits; 24 in China)."""
+        bits = VARIANTS[variant].pc_bits if variant in VARIANTS else 24
+        if isinstance(pc, bool) or not isinstance(pc, int) or not 0 <= pc < 1 << bits:
+            self.error(f"point code {pc!r}: must be 0..{(1 << bits) - 1} ({bits}-bit "
+                       f"{variant})", key)
+
+    def _check_point_codes(self) -> None:
+        """Every point code of the ss7/tup trunks and the STPs fits their variant's label."""
+        for i, t in enumerate(self.data["trunk"]):
+            if t["type"] in ("ss7", "tup"):
+                variant = t["variant"] or ("itu" if t["type"] == "ss7" else "china")
+                for k in ("opc", "dpc", "stp"):
+                    if t[k] is not None:
+                        self._point_code(t[k], variant, f"trunk[{i}].{k}")
+                if t["stp"] is not None and t["stp"] in (t["opc"], t["dpc"]):
+                    self.error("the STP is a point of its own, neither opc nor dpc",
+                               f"trunk[{i}].stp")
+        for i, s in enumerate(self.data["stp"]):
+            self._point_code(s["pc"], s["variant"], f"stp[{i}].pc")
+            for j, ls in enumerate(s["linksets"]):
+                self._point_code(ls["adjacent"], s["variant"], f"stp[{i}].linksets[{j}].adjacent")
+            for dpc, via in s["routes"].items():
+                for pc in (dpc, *via):
+                    self._point_code(pc, s["variant"], f"stp[{i}].routes.{dpc}")
+
+    def _check_link_timeslots(self) -> None:
+        """Signalling links in TS16 (Q.703 over E1 TS16): each span's TS16 carries one link -
+        of an ss7/tup trunk (its link_spans, else its first `links` circuit spans) or of an
+        STP link set - and a span given to links alone (link_spans, an STP's) carries no
+        other trunk's circuits."""
+        ts16: dict[str, str] = {}
+        circuits: dict[str, str] = {}
+        for t in self.data["trunk"]:
+            for span in [t["span"], *t["spans"]] if t["span"] else []:
+                circuits.setdefault(span, t["name"])
+        claims = []
+        for i, t in enumerate(self.data["trunk"]):
+            if t["type"] in ("ss7", "tup") and t["transport"] == "span":
+                own = t["link_spans"] or ([t["span"], *t["spans"]][:t["links"]]
+                                          if t["span"] else [])
+                key = f"trunk[{i}].{'link_spans' if t['link_spans'] else 'span'}"
+                claims += [(span, f"a link of trunk {t['name']!r}", key, t["name"],
+                            bool(t["link_spans"])) for span in own]
+        for i, s in enumerate(self.data["stp"]):
+            for j, ls in enumerate(s["linksets"]):
+                claims += [(span, f"a link of STP {s['name']!r} toward {ls['adjacent']}",
+                            f"stp[{i}].linksets[{j}].spans", s["name"], True)
+                           for span in ls["spans"]]
+        for span, what, key, owner, links_only in claims:
+            if span in ts16:
+                self.error(f"TS16 of span {span!r} already carries {ts16[span]}", key)
+            if links_only and circuits.get(span, owner) != owner:
+                self.error(f"span {span!r} carries the circuits of trunk "
+                           f"{circuits[span]!r}", key)
+            ts16[span] = what
+
+    def _check_trunk_stps(self) -> None:
+        """A trunk signalling through an STP of this configuration (``trunk.stp`` its point
+        code) needs that STP to have a link set toward the trunk's point (opc) and a route
+        (or link set) to the trunk's dpc; an STP not configured here is a peer's."""
+        stps = {s["pc"]: s for s in self.data["stp"]}
+        for i, t in enumerate(self.data["trunk"]):
+            s = stps.get(t["stp"]) if t["type"] in ("ss7", "tup") else None
+            if s is None:
+                continue
+            adjacent = {ls["adjacent"] for ls in s["linksets"]}
+            if t["opc"] not in adjacent:
+                self.error(f"STP {s['name']!r} (pc {s['pc']}) has no link set toward this "
+                           f"trunk's opc {t['opc']}", f"trunk[{i}].stp")
+            if t["dpc"] not in adjacent and t["dpc"] not in s["routes"]:
+                self.error(f"STP {s['name']!r} (pc {s['pc']}) has no route to this trunk's "
+                           f"dpc {t['dpc']}: add it to its routes or a link set",
+                           f"trunk[{i}].stp")
 
     def skills(self, section: str, i: int) -> dict[str, int]:
         """The skills of ``[[agent]]`` (levels) or ``[[queue]]`` (minimum levels) number

@@ -239,6 +239,7 @@ class Runtime:
                                    spans=[self._span(s, f"trunk[{i}].spans")
                                           for s in t["spans"]], links=t["links"],
                                    continuity_ratio=t["continuity_ratio"], stp=t["stp"],
+                                   rct=t["rct"],
                                    link_spans=[self._span(s, f"trunk[{i}].link_spans")
                                                for s in t["link_spans"]])
             from cti.trunks.r2 import R2Trunk
@@ -273,7 +274,8 @@ class Runtime:
             linksets.append(LinksetSpec(ls["adjacent"], spans, transport))
         try:
             return TransferPoint(self.kernel, s["name"], s["pc"], linksets, routes=s["routes"],
-                                 variant=s["variant"], tfr=s["tfr"], timers=s["timers"])
+                                 variant=s["variant"], tfr=s["tfr"], rct=s["rct"],
+                                 timers=s["timers"])
         except (ValueError, KeyError, TypeError) as e:
             self.cfg.error(f"cannot build the STP: {e}", f"stp[{i}]")
 

@@ -126,6 +126,85 @@ def test_config_errors_name_the_key(text, key, message):
     assert e.value.key == key and message in str(e.value)
 
 
+STP5 = '[[stp]]\nname = "s5"\npc = 5\n'
+LS1 = '[[stp.linksets]]\nadjacent = 1\nspans = ["s:2"]\n'
+SS7 = '[[trunk]]\nname = "t"\ntype = "ss7"\nspan = "s:1"\nopc = 1\ndpc = 2\n'
+
+
+@pytest.mark.parametrize("text,key,message", [
+    # Q.704 2.2: point codes the label carries (14 bits ITU, 24 China)
+    (STP5.replace("pc = 5", "pc = 16384") + LS1, "stp[0].pc", "0..16383 (14-bit itu)"),
+    (STP5 + LS1.replace("adjacent = 1", "adjacent = -3"), "stp[0].linksets[0].adjacent",
+     "point code -3"),
+    (STP5 + 'routes = { "99999" = [1] }\n' + LS1, "stp[0].routes.99999", "point code 99999"),
+    (STP5 + 'routes = { "7" = [1, 20000] }\n' + LS1, "stp[0].routes.7", "point code 20000"),
+    (SS7.replace("opc = 1", "opc = 70000"), "trunk[0].opc", "0..16383"),
+    (SS7.replace('"ss7"', '"tup"').replace("dpc = 2", "dpc = 16777216"), "trunk[0].dpc",
+     "0..16777215 (24-bit china)"),
+    (SS7 + "stp = 2\n", "trunk[0].stp", "neither opc nor dpc"),
+    # TS16 of a span carries one link; an STP's spans nothing else
+    (SS7 + STP5 + LS1.replace("s:2", "s:1"), "stp[0].linksets[0].spans",
+     "TS16 of span 's:1' already carries a link of trunk 't'"),
+    (SS7.replace('"ss7"', '"isdn"').replace("opc = 1\ndpc = 2\n", "") + STP5 +
+     LS1.replace("s:2", "s:1"), "stp[0].linksets[0].spans", "circuits of trunk 't'"),
+    (SS7 + 'link_spans = ["s:2"]\n' + STP5 + LS1, "stp[0].linksets[0].spans",
+     "already carries a link of trunk 't'"),
+    (STP5 + LS1 + LS1.replace("adjacent = 1", "adjacent = 2"), "stp[0].linksets[1].spans",
+     "already carries a link of STP 's5' toward 1"),
+    (SS7 + 'transport = "hdlc-socket"\nsocket = "y"\n[[trunk]]\nname = "u"\ntype = "ss7"\n'
+     'span = "s:2"\nopc = 3\ndpc = 4\nlink_spans = ["s:1"]\n', "trunk[1].link_spans",
+     "span 's:1' carries the circuits of trunk 't'"),
+    # a trunk through an STP of this configuration: it must reach both points
+    (SS7 + "stp = 5\nlink_spans = [\"s:2\"]\n" + STP5 +
+     '[[stp.linksets]]\nadjacent = 3\ntransport = "hdlc-socket"\nsocket = "x"\n',
+     "trunk[0].stp", "STP 's5' (pc 5) has no link set toward this trunk's opc 1"),
+    (SS7 + "stp = 5\nlink_spans = [\"s:2\"]\n" + STP5 +
+     '[[stp.linksets]]\nadjacent = 1\ntransport = "hdlc-socket"\nsocket = "x"\n',
+     "trunk[0].stp", "no route to this trunk's dpc 2"),
+    ('[[trunk]]\nname = "i"\ntype = "isdn"\nspan = "s:1"\nrct = true\n', "trunk[0]",
+     "rct are for ss7/tup trunks"),
+])
+def test_signalling_config_errors(text, key, message):
+    with pytest.raises(ConfigError) as e:
+        load(BOARD + text)
+    assert e.value.key == key and message in str(e.value), str(e.value)
+
+
+def test_trunk_through_an_stp_of_a_peer_and_24_bit_codes_load():
+    """A ``trunk.stp`` no [[stp]] here has is a peer's STP: nothing to check against; China
+    TUP point codes use the 24 bits."""
+    cfg = load(BOARD + SS7.replace('"ss7"', '"tup"').replace("opc = 1", "opc = 0xA0B0C")
+               + 'stp = 0xFFFFFF\nlink_spans = ["s:2"]\n')
+    assert cfg["trunk"][0]["stp"] == 0xFFFFFF and cfg["trunk"][0]["rct"] is False
+
+
+def test_rct_national_option_from_the_config(tmp_path):
+    """``trunk.rct`` / ``stp.rct`` turn on the signalling-route-set-congestion-test (Q.704
+    13.9): A, congested toward B through the STP, tests the route set with RCT after
+    mtp3.T15 and ends the congestion when T16 passes without TFC."""
+    cfg = Config.load(EXAMPLE)
+    cfg.data["crm"]["path"] = str(tmp_path / "calls.db")
+    cfg.data["trunk"][0]["rct"] = cfg.data["stp"][0]["rct"] = True
+    rt = Runtime(cfg, virtual=True)
+    try:
+        rt.kernel.run_for(5)
+        stp, a = rt.trunks["stp"], rt.trunks["a-isup"]
+        assert a.node.mtp3.rct and stp.node.mtp3.rct and not rt.trunks["b-isup"].node.mtp3.rct
+        rt.trunks["b-isup"].link.mtp2.set_receive_congestion(True)
+        rt.kernel.run_for(0.5)
+        a.node.mtp3.transfer(SI_ISUP, 2, 1, bytes.fromhex("0100") + b"\x31")
+        rt.kernel.run_for(0.5)
+        assert a.node.mtp3.status()["congested"] == [2]
+        rt.kernel.run_for(3)  # mtp3.T15: RCT, which S (still congested) answers with TFC
+        assert a.node.mtp3.counters["tx_rct"] == 1 and stp.node.mtp3.counters["tx_tfc"] == 2
+        rt.trunks["b-isup"].link.mtp2.set_receive_congestion(False)
+        rt.kernel.run_for(8)
+        assert a.node.mtp3.counters["tx_rct"] == 2 and a.node.mtp3.status()["congested"] == []
+        assert rt.errors == [] and rt.kernel.errors == []
+    finally:
+        rt.close()
+
+
 @pytest.mark.parametrize("extra,message", [
     ('routes = { "7" = [3] }\n', "route to 7"),
     ('timers = { "isup.T7" = 20.0 }\n', "isup.* timers"),

@@ -113,7 +113,8 @@ class SignallingPointTrunk(SignallingNode):
     Quasi-associated signalling (Q.705 2.1): with ``stp`` the links go to that adjacent
     signalling transfer point, which carries the messages to ``dpc`` (the route set of
     ``dpc`` is the STP); ``link_spans`` then puts them in TS16 of spans of their own, one
-    link each, the circuit spans keeping TS16 unused.
+    link each, the circuit spans keeping TS16 unused.  ``rct``: the national option of the
+    signalling-route-set-congestion-test at this originating point (Q.704 13.9).
 
     ``continuity_ratio`` N > 0: statistical continuity checking of the group - every Nth
     outgoing call asks for the check of its circuit (continuity-check indicator 1, Q.764
@@ -128,7 +129,7 @@ class SignallingPointTrunk(SignallingNode):
                  transport: Any = None, on_offered=None,
                  timeslots: Sequence[int] = VOICE_TIMESLOTS, spans: Sequence[Span] = (),
                  links: int = 1, continuity_ratio: int = 0, stp: int | None = None,
-                 link_spans: Sequence[Span] = ()):
+                 link_spans: Sequence[Span] = (), rct: bool = False):
         super().__init__(kernel, name, span, on_offered)
         self.timeslots = tuple(timeslots)
         if continuity_ratio < 0:
@@ -158,6 +159,7 @@ class SignallingPointTrunk(SignallingNode):
         self.node = Ss7Node(kernel.loop, opc, variant=variant, **listener,
                             **{f"{layer}_timers": t or None for layer, t in layers.items()})
         self.user = getattr(self.node, self.user_part)
+        self.node.mtp3.rct = rct
         self.stp = stp
         self.links = self._attach(dpc if stp is None else stp, transports)
         self.link = self.links[0]

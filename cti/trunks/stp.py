@@ -39,7 +39,7 @@ class TransferPoint(SignallingNode):
 
     def __init__(self, kernel, name: str, pc: int, linksets: Sequence[LinksetSpec], *,
                  routes: Mapping[int, Sequence[int]] | None = None, variant: str = "itu",
-                 tfr: bool = False, timers: dict[str, float] | None = None):
+                 tfr: bool = False, rct: bool = False, timers: dict[str, float] | None = None):
         super().__init__(kernel, name, None)
         layers = layer_timers(timers)
         for user in ("isup", "tup"):
@@ -47,7 +47,7 @@ class TransferPoint(SignallingNode):
                 raise ValueError(f"{user}.* timers on a transfer point (it has mtp2, mtp3)")
         self.node = Ss7Node(kernel.loop, pc, variant=variant, stp=True,
                             mtp2_timers=layers["mtp2"] or None, mtp3_timers=layers["mtp3"] or None)
-        self.node.mtp3.tfr = tfr
+        self.node.mtp3.tfr, self.node.mtp3.rct = tfr, rct
         adjacent = [ls.adjacent for ls in linksets]
         if not linksets or len(set(adjacent)) != len(adjacent) or pc in adjacent:
             raise ValueError("one link set per adjacent point, none toward the STP itself")
