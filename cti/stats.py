@@ -277,15 +277,16 @@ def by_interval(rows: list[Record], th: Thresholds, start: float, end: float,
         raise ValueError(f"more than {MAX_INTERVALS} intervals of {interval_s:g} s; "
                          "take a longer --interval or a shorter --from/--to")
     offered: list[list[Record]] = [[] for _ in range(count)]
-    held = [0.0] * count
+    held: list[dict[str, float]] = [{} for _ in range(count)]  # by trunk
     for r in rows:
         i = math.floor(r.offered_at / interval_s) - first
         if 0 <= i < count:
             offered[i].append(r)
-        j = max(i, 0)
+        j, trunk = max(i, 0), r.trunk or "-"
         while j < count and (first + j) * interval_s < r.ended_at:
             t0 = (first + j) * interval_s
-            held[j] += overlap(r.offered_at, r.ended_at, t0, t0 + interval_s)
+            held[j][trunk] = held[j].get(trunk, 0.0) + overlap(r.offered_at, r.ended_at, t0,
+                                                               t0 + interval_s)
             j += 1
     out = []
     for i in range(count):
@@ -299,7 +300,9 @@ def by_interval(rows: list[Record], th: Thresholds, start: float, end: float,
                     "failed": sum(r.outcome not in ("answered", "abandoned")
                                   for r in offered[i]),
                     "service_level": q["service_level"], "asa_s": q["asa_s"],
-                    "erlangs": round(held[i] / interval_s, 4)})
+                    "erlangs": round(sum(held[i].values()) / interval_s, 4),
+                    "erlangs_by_trunk": {t: round(v / interval_s, 4)
+                                         for t, v in sorted(held[i].items())}})
     return out
 
 

@@ -103,6 +103,8 @@ def test_agent_trunk_and_interval_figures_by_hand(records, capsys):
     assert first["erlangs"] == round((136 + 96 + 46 + 4 + 20) / 300, 4)
     assert (second["offered"], second["failed"], second["service_level"]) == (2, 2, None)
     assert second["erlangs"] == round((76 + 2 + 1) / 300, 4)
+    assert second["erlangs_by_trunk"] == {"isdn": round(77 / 300, 4),
+                                          "ss7": round(2 / 300, 4)}
     assert doc["period"] == {"from": 0.0, "to": 600.0, "seconds": 600.0,
                              "from_label": "0:00:00", "to_label": "0:10:00"}
 
@@ -181,6 +183,7 @@ def test_png_without_matplotlib_fails_cleanly(records, capsys, tmp_path, monkeyp
     (["--db", "{tmp}/crm.db", "--from", "600", "--to", "60"], 2, "later than"),
     (["--db", "{tmp}/crm.db", "--from", "60", "--to", "2026-01-01"], 2, "disagree"),
     (["--db", "{tmp}/crm.db", "--from", "yesterday"], 2, "ISO date"),
+    (["--db", "{tmp}/crm.db", "--from", "-60"], 2, "0 or more"),
     (["--db", "{tmp}/crm.db", "--by", "skill"], 2, "--by"),
     (["--db", "{tmp}/crm.db", "--format", "csv", "--by", "queue,agent"], 2, "one --by"),
     (["--db", "{tmp}/crm.db", "--format", "png"], 2, "--out"),

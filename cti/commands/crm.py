@@ -45,7 +45,7 @@ def time_bound(text: str | None, option: str) -> tuple[float | None, str | None]
         return None, None
     try:
         value = float(text)
-        if math.isfinite(value):
+        if math.isfinite(value) and value >= 0:
             return value, "kernel"
     except ValueError:
         pass
@@ -55,8 +55,8 @@ def time_bound(text: str | None, option: str) -> tuple[float | None, str | None]
             return value, "wall"
     except (ValueError, OverflowError):
         pass
-    raise UsageError(f"{option} {text!r}: give kernel seconds (e.g. 3600) or an ISO date "
-                     "or date-time in UTC (e.g. 2026-11-22 or 2026-11-22T08:00)")
+    raise UsageError(f"{option} {text!r}: give kernel seconds (0 or more, e.g. 3600) or an "
+                     "ISO date or date-time in UTC (e.g. 2026-11-22 or 2026-11-22T08:00)")
 
 
 def sections(args) -> tuple[str, ...]:
@@ -163,8 +163,9 @@ COLUMNS: dict[str, tuple[tuple[str, str, Any], ...]] = {
               ("holding_s", "holding s", _sec), ("erlangs", "erlangs", _erl)),
     "interval": (("interval", "interval", str), ("offered", "offered", str),
                  ("answered", "answered", str), ("abandoned", "abandoned", str),
-                 ("short_abandoned", "short ab.", str), ("failed", "failed", str), ("service_level", "SL", _pct),
-                 ("asa_s", "ASA s", _sec), ("erlangs", "erlangs", _erl)),
+                 ("short_abandoned", "short ab.", str), ("failed", "failed", str),
+                 ("service_level", "SL", _pct), ("asa_s", "ASA s", _sec),
+                 ("erlangs", "erlangs", _erl)),
 }
 
 
