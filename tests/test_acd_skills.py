@@ -257,3 +257,20 @@ def test_arbitrary_entries_are_skills_or_a_skill_error(entries):
         assert e.index is None or 0 <= e.index < len(entries)
     else:
         assert all(1 <= v <= MAX_LEVEL for v in skills.values())
+
+
+def test_cti_agents_and_queues_show_skills():
+    from cti.commands.status import _human
+
+    agents = _human("agents", [{"name": "alice", "state": "ready", "reason": None,
+                                "mode": "auto", "handled": 2, "talk_s": 61.0,
+                                "skills": {"sales": 8, "english": 5}}])
+    assert agents.endswith("talk=61.0s skills=sales:8,english:5")
+    queues = _human("queues", {"sales": {"waiting": 1, "entered": 3, "answered": 2,
+                                         "service_level": 1.0, "abandon_rate": 0.0,
+                                         "skills": {"sales": 3}, "agents": {"alice": "ready"}},
+                               "support": {"waiting": 0, "entered": 0, "answered": 0,
+                                           "service_level": None, "abandon_rate": None,
+                                           "skills": {}, "agents": {}}}).splitlines()
+    assert queues[0].endswith("abandon=0.0 skills=sales:3 agents=alice")
+    assert queues[1].endswith("abandon=None agents=none")

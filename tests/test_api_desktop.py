@@ -173,8 +173,10 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 200) | st.text(m
                     | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
 OPS = ("agent", "agent.mode", "agent.not_ready", "call.answer", "call.reject", "call.drop",
        "supervisor.monitor", "supervisor.whisper", "supervisor.barge", "supervisor.stop",
-       "supervisor.force_ready", "supervisor.force_logout", "crm.lookup", "crm.update", "span")
-PARAMS = ("name", "agent", "call", "station", "mode", "reason", "cause", "number", "fields")
+       "supervisor.force_ready", "supervisor.force_logout", "crm.lookup", "crm.update", "span",
+       "agent.skills")
+PARAMS = ("name", "agent", "call", "station", "mode", "reason", "cause", "number", "fields",
+          "skills")
 
 
 @settings(max_examples=20, deadline=None,

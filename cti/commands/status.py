@@ -61,7 +61,7 @@ def _human(view: str, data) -> str:
     if view == "agents":
         return "\n".join(f"{a['name']:<12} {a['state']:<10} {a.get('reason') or '':<10} "
                          f"{a.get('mode', ''):<8} handled={a['handled']} talk={a['talk_s']}s"
-                         for a in data)
+                         + _skills(a.get("skills")) for a in data)
     if view == "groups":
         return "\n".join(f"{n:<12} hunt={g['hunt']:<11} free={g['free']:<4} "
                          f"in service: {','.join(g['in_service']) or 'none'} "
@@ -70,7 +70,14 @@ def _human(view: str, data) -> str:
                          for n, g in data.items()) or "no trunk groups"
     return "\n".join(f"{n:<10} waiting={q['waiting']} entered={q['entered']} "
                      f"answered={q['answered']} sl={q['service_level']} "
-                     f"abandon={q['abandon_rate']}" for n, q in data.items())
+                     f"abandon={q['abandon_rate']}" + _skills(q.get("skills")) +
+                     f" agents={','.join(q.get('agents', {})) or 'none'}"
+                     for n, q in data.items())
+
+
+def _skills(skills: dict[str, int] | None) -> str:
+    """`` skills=sales:8,english:5`` (an agent's levels, a queue's minimum levels), or ''."""
+    return " skills=" + ",".join(f"{k}:{v}" for k, v in skills.items()) if skills else ""
 
 
 def show(args) -> int:
