@@ -32,6 +32,7 @@ class Operations:
         self.agents = agents = acd.agents
         self.features = Features(kernel, media)
         self.desktop = Desktop(kernel, agents, centre.active, stations, crm)
+        self.api: ApiServer | None = None
         self.supervisor = Supervisor(kernel, stations, agents, centre.active)
 
     def _agent(self, name: str) -> Agent:
@@ -52,22 +53,33 @@ class Operations:
         self.acd.set_ready(a)
         return a.state
 
+    @staticmethod
+    def _skills(skills: Any) -> dict[str, int]:
+        """``skills`` in the config's form (``["sales:8", "english"]``), or ``bad_params``."""
+        try:
+            return agent_skills(skills)
+        except SkillError as e:
+            where = "skills" if e.index is None else f"skills[{e.index}]"
+            raise ApiError("bad_params", f"{where}: {e}") from None
+
     def agent_skills(self, name: str, skills: list | None = None) -> dict[str, Any]:
-        """An agent's skills and the queues it serves; ``skills`` (the config's form,
-        ``["sales:8", "english"]``) replaces them, from the next dispatch on (at once)."""
+        """An agent's skills and the queues it serves; ``skills`` replaces them, from the
+        next dispatch on (at once), and is published as the event ``agents.skills``."""
         a = self._agent(name)
         if skills is not None:
-            try:
-                a.skills = agent_skills(skills)
-            except SkillError as e:
-                where = "skills" if e.index is None else f"skills[{e.index}]"
-                raise ApiError("bad_params", f"{where}: {e}") from None
-            self.acd.dispatch()
-        return {"name": a.name, "skills": dict(a.skills),
+            a.skills = self._skills(skills)
+        view = {"name": a.name, "skills": dict(a.skills),
                 "queues": [q.name for q in self.acd.queues if q.serves(a)]}
+        if skills is not None:
+            if self.api is not None:
+                self.api.publish("agents", "skills", view)
+            self.acd.dispatch()
+        return view
 
-    def agent_login(self, name: str, station: int) -> str:
-        """An agent signs in at a station (a new agent, or one moving desks); not ready."""
+    def agent_login(self, name: str, station: int, skills: list | None = None) -> str:
+        """An agent signs in at a station (a new agent, or one moving desks); not ready.
+        ``skills`` gives (or replaces) its skills."""
+        parsed = None if skills is None else self._skills(skills)
         if self.stations is None or not 0 <= station < len(self.stations.board.handsets):
             raise ApiError("bad_params", f"no station {station}")
         if any(a.station == station and a.name != name and a.state != "logged-out"
@@ -78,8 +90,10 @@ class Operations:
                 if a.state in ("talking", "ringing"):
                     raise ApiError("busy", f"agent {name} is {a.state}")
                 a.station, a.state = station, "not-ready"
+                if parsed is not None:
+                    a.skills = parsed
                 return a.state
-        self.agents.append(Agent(name, station, state="not-ready"))
+        self.agents.append(Agent(name, station, state="not-ready", skills=parsed))
         self.desktop.watch(self.agents[-1])
         return "not-ready"
 
@@ -258,10 +272,12 @@ class Operations:
             raise ApiError("bad_state", str(e)) from None
 
     def register(self, api: ApiServer) -> None:
+        self.api = api
         ops = {
             "agent.ready": (self.agent_ready, "make an agent ready (name)"),
             "agent.pause": (self.agent_pause, "make an agent not ready (name)"),
-            "agent.login": (self.agent_login, "sign an agent in at a station (name, station)"),
+            "agent.login": (self.agent_login, "sign an agent in at a station (name, station, "
+                                              "skills)"),
             "agent.logout": (self.agent_logout, "sign an agent out (name)"),
             "agent.skills": (self.agent_skills, "an agent's skills and the queues it serves; "
                                                 "skills [\"name:level\", ...] replaces them "

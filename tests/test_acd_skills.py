@@ -166,6 +166,7 @@ def test_skills_changed_at_run_time(tmp_path):
         assert (await c.call("agent", name="alice"))["skills"] == {"support": 5}  # unchanged
         result = await c.call("agent.skills", name="alice", skills=["support", "sales:4"])
         assert result["queues"] == ["sales", "support"]
+        assert await event(c, "agents.skills", name="alice") == result
         offered = await event(c, "agents.offered")  # the waiting caller goes to alice now
         assert (offered["agent"], offered["queue"]) == ("alice", "sales")
         assert (await c.call("queues"))["sales"]["agents"] == {"alice": "ringing",
@@ -274,3 +275,27 @@ def test_cti_agents_and_queues_show_skills():
                                            "skills": {}, "agents": {}}}).splitlines()
     assert queues[0].endswith("abandon=0.0 skills=sales:3 agents=alice")
     assert queues[1].endswith("abandon=None agents=none")
+
+
+def test_an_agent_logs_in_with_skills(tmp_path):
+    """agent.login with skills: a new agent serves the skilled queue once ready; a bad
+    entry signs nobody in."""
+    async def scenario(c):
+        await ready_only(c)
+        await caller(c, 1, 1)
+        await asyncio.sleep(3.0)
+        await c.call("agent.logout", name="dave")
+        assert await error_code(c, "agent.login", name="erin", station=3,
+                                skills=["sales:99"]) == "bad_params"
+        assert "erin" not in {a["name"] for a in await c.call("agents")}
+        assert await c.call("agent.login", name="erin", station=3, skills=["sales"]) == \
+            "not-ready"
+        await c.call("agent.mode", name="erin", mode="desktop")
+        assert (await c.call("queues"))["sales"]["agents"] == {"bob": "not-ready",
+                                                               "erin": "not-ready"}
+        await c.call("agent.ready", name="erin")
+        return await event(c, "agents.offered")
+
+    offered = scenario_of(tmp_path, {"sales": {"skills": ["sales"]}}, {"bob": ["sales"]},
+                          scenario)
+    assert (offered["agent"], offered["queue"]) == ("erin", "sales")
