@@ -534,7 +534,10 @@ SECTION_DOCS = {
              "serve (a higher `priority` queue first); a caller goes to the eligible ready "
              "agent its queue's `strategy` ranks first. A caller is never offered again to "
              "an agent who rejected it; ring-no-answer puts the caller back at the head and "
-             "pauses the agent.",
+             "pauses the agent. A queue that none of the configured agents can serve is an "
+             "error (not checked when the file has no agents: they log in at run time with "
+             "`agent.login`). docs/control-api.md: the `queues` view lists each queue's "
+             "eligible agents, `agent.skills` changes an agent's skills at run time.",
     "agent": "An agent on a station of the station board. `mode = \"desktop\"`: the station "
              "rings and the agent desktop answers or rejects over the control API "
              "(docs/control-api.md); `auto`: the phone answers (ring trip). `skills`, e.g. "
