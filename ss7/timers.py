@@ -44,8 +44,8 @@ MTP3_TIMERS = TimerTable([
     TimerSpec("T13", 1.2, "s", "Q.704 16.8", "waiting for force uninhibit (0.8-1.5 s)"),
     TimerSpec("T14", 2.5, "s", "Q.704 16.8", "waiting for inhibition acknowledgement (2-3 s)"),
     TimerSpec("T15", 3.0, "s", "Q.704 13.9, 16.8",
-              "after the last TFC for a destination: waiting to start the signalling route set "
-              "congestion test (2-3 s)"),
+              "after a TFC raised the congestion status of a destination's route set (13.7.5): "
+              "waiting to start the signalling route set congestion test (2-3 s)"),
     TimerSpec("T16", 2.0, "s", "Q.704 13.9, 16.8",
               "after RCT: waiting for a TFC that says the route set is still congested "
               "(1.4-2 s)"),

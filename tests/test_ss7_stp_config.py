@@ -17,6 +17,7 @@ from cti.config import Config, reference_markdown
 from cti.runtime import Runtime
 from ss7.mtp3_codec import SI_ISUP
 from tests.conftest import need_program
+from tests.kernel_rig import sim_config
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "ss7-stp-sim.toml")
 
@@ -224,15 +225,12 @@ def test_reference_documents_the_linkset_keys():
     assert "`trunk.link_spans`" in doc and "`trunk.stp`" in doc
 
 
-SOCKET_STP = """
-[kernel]
-virtual = true
-[api]
-enabled = false
-[[board]]
-name = "a"
-type = "sim"
-spans = 1
+SOCKET_STP = """name = "a-isup"
+type = "ss7"
+opc = 1
+dpc = 2
+stp = 5
+link_spans = ["a:1"]
 [[board]]
 name = "s"
 type = "sim"
@@ -240,13 +238,6 @@ spans = 1
 [[cable]]
 a = "a:1"
 b = "s:1"
-[[trunk]]
-name = "a-isup"
-type = "ss7"
-opc = 1
-dpc = 2
-stp = 5
-link_spans = ["a:1"]
 [[stp]]
 name = "stp"
 pc = 5
@@ -257,9 +248,7 @@ spans = ["s:1"]
 adjacent = 2
 transport = "hdlc-socket"
 socket = "{tmp}/stp.sock"
-[crm]
-path = "{tmp}/crm.db"
-"""
+"""  # the rest of sim_config's [[trunk]] table (circuits nowhere), then the STP's board
 
 
 def test_stp_link_set_on_an_hdlc_socket(tmp_path):
@@ -275,8 +264,7 @@ def test_stp_link_set_on_an_hdlc_socket(tmp_path):
             call.accept()
             call.answer()
 
-    (tmp_path / "k.toml").write_text(SOCKET_STP.format(tmp=tmp_path))
-    rt = Runtime(Config.load(str(tmp_path / "k.toml")))
+    rt = Runtime(sim_config(tmp_path, 1, SOCKET_STP.format(tmp=tmp_path)))
     try:
         b = Ss7Node(rt.kernel.loop, 2, isup_listener=Answer())
         b.isup.add_circuits(1, range(1, 32))

@@ -11,22 +11,9 @@ import asyncio
 import pytest
 
 from cti.calls import Call, CallError, CallEvent, CallState
-from cti.trunks.tup import TupTrunk
-from tests.kernel_rig import back_to_back
+from tests import test_trunk_tup
 
-OPC, DPC = 0x0A0B0C, 0x0A0B0D
-
-
-@pytest.fixture
-def tup():
-    rig = back_to_back()
-    kernel = rig.kernel
-    pstn = TupTrunk(kernel, "pstn", rig.pstn, opc=OPC, dpc=DPC, variant="china")
-    cc = TupTrunk(kernel, "cc", rig.cc, opc=DPC, dpc=OPC, variant="china",
-                  on_offered=rig.offered.append)
-    rig.links_up(pstn, cc)
-    yield kernel, pstn, cc, rig.offered
-    kernel.close()
+tup = test_trunk_tup.tup  # the fixture: two China TUP trunks back to back on sim E1 spans
 
 
 def events(call: Call) -> list[tuple[float, str]]:
@@ -50,7 +37,7 @@ async def connected(kernel, pstn, offered, category: int | None = None) -> tuple
 def test_metering_pulses_every_unit_charging_time(tup):
     """The terminating side charges 3 pulses per unit: the caller's call raises METERING at
     once and again each T_MPM, its data holding the pulses so far; it ends with the call."""
-    kernel, pstn, cc, offered = tup
+    kernel, _, pstn, cc, offered = tup
     unit = pstn.node.tup.timer_table.values["T_MPM"]
 
     async def scenario():
@@ -77,7 +64,7 @@ def test_metering_pulses_every_unit_charging_time(tup):
 def test_malicious_call_identification(tup):
     """MAL from the called side: the caller's exchange raises MALICIOUS once on its call;
     the call carries on."""
-    kernel, pstn, cc, offered = tup
+    kernel, _, pstn, cc, offered = tup
 
     async def scenario():
         out, inc = await connected(kernel, pstn, offered)
@@ -101,7 +88,7 @@ def test_malicious_with_hold_then_calling_party_clear_ccl(tup):
     """GRQ with the malicious and hold indicators: when the caller hangs up the originating
     exchange sends CCL and holds the connection - the called side's call stays connected and
     raises CALLING_CLEARED; it ends when the called side clears (CBK, then CLF/RLG)."""
-    kernel, pstn, cc, offered = tup
+    kernel, _, pstn, cc, offered = tup
 
     async def scenario():
         out, inc = await connected(kernel, pstn, offered)
@@ -126,7 +113,7 @@ def test_malicious_with_hold_then_calling_party_clear_ccl(tup):
 
 
 def test_operator_recall_from_an_operator_call(tup):
-    kernel, pstn, cc, offered = tup
+    kernel, _, pstn, cc, offered = tup
 
     async def scenario():
         out, inc = await connected(kernel, pstn, offered, category=1)  # Q.723 3.2 operator
@@ -145,7 +132,7 @@ def test_operator_recall_from_an_operator_call(tup):
 def test_requests_refused_with_call_errors(tup):
     """Each request names why it cannot be sent: the wrong direction, the wrong circuit
     state, an ordinary subscriber's OPR, pulses out of range, a call of another trunk."""
-    kernel, pstn, cc, offered = tup
+    kernel, _, pstn, cc, offered = tup
 
     async def scenario():
         out = Call(trunk=pstn, direction="out", dnis="4000", clock=kernel.now)
