@@ -64,45 +64,44 @@ class Record:
     def from_mapping(cls, row: Mapping[str, Any], where: str) -> Record:
         """A record from a CSV row or a store row (strings or numbers; "" and None: absent).
         ``offered_at`` and ``ended_at`` are required; ``id`` is taken for ``call_id``."""
-        def text(name: str) -> str | None:
-            v = row.get(name)
-            return None if v is None or v == "" else str(v)
-
-        def number(name: str) -> float | None:
-            v = row.get(name)
+        get = row.get
+        kw: dict[str, Any] = {}
+        for name in TEXT_FIELDS:
+            v = get(name)
+            kw[name] = None if v is None or v == "" else str(v)
+        kw["call_id"] = kw["call_id"] or kw["id"]  # the CSV records name it id
+        del kw["id"]
+        for name in NUMBER_FIELDS:
+            v = get(name)
             if v is None or v == "":
-                return None
+                kw[name] = None
+                continue
             try:
                 x = float(v)
             except (TypeError, ValueError):
                 raise RecordError(f"not a number: {v!r}", where, name) from None
-            if not math.isfinite(x) or x < 0:
+            if not 0 <= x < math.inf:
                 raise RecordError(f"not a finite time of at least 0: {v!r}", where, name)
-            return x
-
-        def required(name: str) -> float:
-            x = number(name)
-            if x is None:
+            kw[name] = x
+        cause = kw["cause"]
+        if cause is not None:
+            if cause != int(cause) or cause > 127:
+                raise RecordError(f"not a Q.850 cause value (0..127): {get('cause')!r}",
+                                  where, "cause")
+            kw["cause"] = int(cause)
+        for name in ("offered_at", "ended_at"):
+            if kw[name] is None:
                 raise RecordError("missing", where, name)
-            return x
-
-        cause = number("cause")
-        if cause is not None and (cause != int(cause) or cause > 127):
-            raise RecordError(f"not a Q.850 cause value (0..127): {row.get('cause')!r}",
-                              where, "cause")
-        offered, ended = required("offered_at"), required("ended_at")
-        if ended < offered:
-            raise RecordError(f"ends ({ended}) before it was offered ({offered})",
-                              where, "ended_at")
-        return cls(call_id=text("call_id") or text("id"), trunk=text("trunk"),
-                   direction=text("direction"), ani=text("ani"), dnis=text("dnis"),
-                   queue=text("queue"), agent=text("agent"), outcome=text("outcome"),
-                   cause=None if cause is None else int(cause), offered_at=offered,
-                   answered_at=number("answered_at"), agent_at=number("agent_at"),
-                   ended_at=ended, wait_s=number("wait_s"), talk_s=number("talk_s"),
-                   recorded_at=text("recorded_at"))
+        if kw["ended_at"] < kw["offered_at"]:
+            raise RecordError(f"ends ({kw['ended_at']}) before it was offered "
+                              f"({kw['offered_at']})", where, "ended_at")
+        return cls(**kw)
 
 
+TEXT_FIELDS = ("call_id", "id", "trunk", "direction", "ani", "dnis", "queue", "agent",
+               "outcome", "recorded_at")
+NUMBER_FIELDS = ("cause", "offered_at", "answered_at", "agent_at", "ended_at", "wait_s",
+                 "talk_s")
 TIME_FIELDS = ("offered_at", "answered_at", "agent_at", "ended_at")
 
 
