@@ -161,10 +161,38 @@ SCHEMA: dict[str, dict[str, Key]] = {
               "mode": Key(str, "auto", choices=("auto", "desktop"),
                           doc="auto: the phone answers; desktop: call.answer over the API"),
               "wrapup_s": Key(float, None, doc="wrap-up time of this agent (else the queue's)")},
+    "campaign": {
+        "name": Key(str, required=True, doc="`campaign.*` API operations name it"),
+        "trunk": Key(str, required=True, doc="trunk or trunk group the calls go out on"),
+        "queue": Key(str, required=True, doc="the queue whose agents take the answered calls"),
+        "ani": Key(str, "", doc="calling number sent"),
+        "mode": Key(str, "progressive", choices=("progressive", "preview"),
+                    doc="progressive: one call per ready agent; preview: the agent accepts "
+                    "or skips each contact first"),
+        "contacts": Key(list, [], doc="`\"NUMBER\"`, `\"NUMBER NAME\"` or "
+                        "`{number = ..., name = ...}`"),
+        "contacts_file": Key(str, None, doc="CSV of number[,name] rows (relative to this file)"),
+        "crm_contacts": Key(bool, False, doc="also call every contact of the CRM store"),
+        "dnc": Key(list, [], doc="do-not-call numbers: never dialled"),
+        "dnc_file": Key(str, None, doc="do-not-call numbers, one a line"),
+        "windows": Key(list, [], doc="dialing windows `\"HH:MM-HH:MM\"` in local time "
+                       "(past midnight when the end is earlier); none: any time"),
+        "days": Key(list, [], doc="dialing days (`mon`..`sun`); none: every day"),
+        "timezone": Key(str, None, doc="IANA time zone of the windows; none: the host's"),
+        "max_attempts": Key(int, 3, doc="calls placed to one contact at most"),
+        "retry_s": Key(dict, {}, doc="outcome -> seconds before the next attempt (0: "
+                       "final), over the defaults of docs/dialer.md"),
+        "ring_timeout_s": Key(float, 30.0, doc="unanswered this long: outcome no_answer"),
+        "preview_timeout_s": Key(float, 60.0, doc="preview not accepted or skipped this "
+                                 "long: back to the list, the agent not-ready"),
+        "results": Key(str, None, doc="CSV file of every attempt's outcome (appended)"),
+        "start": Key(bool, True, doc="dial from start-up (else `campaign.start`)"),
+    },
     "crm": {"path": Key(str, "crm.db", doc="SQLite CRM store: contacts and call history"),
             "records": Key(str, None, doc="CSV call records (default: crm.path without its suffix, plus -calls.csv)")},
 }
-ARRAYS = ("board", "cable", "trunk", "stp", "trunk_group", "route", "ivr", "queue", "agent")
+ARRAYS = ("board", "cable", "trunk", "stp", "trunk_group", "route", "ivr", "queue", "agent",
+          "campaign")
 # the tables of stp.linksets
 STP_LINKSET: dict[str, Key] = {
     "adjacent": Key(int, required=True, doc="point code of the adjacent point"),
@@ -316,6 +344,7 @@ class Config:
         self._check_stps(boards, trunks)
         self._check_acd()
         groups = self._check_trunk_groups(trunks)
+        self._check_campaigns(trunks, groups)
         for i, r in enumerate(self.data["route"]):
             kind, _, target = r["to"].partition(":")
             if kind not in ("ivr", "queue", "station", "group", "trunk") or not target:
@@ -465,6 +494,27 @@ class Config:
                 self.error("no agent has all these skills at these levels: nobody could "
                            "serve the queue", f"queue[{i}].skills")
 
+    def _check_campaigns(self, trunks: set[str], groups: set[str]) -> None:
+        """Campaign names are unique; each goes out on a trunk or trunk group and its
+        settings parse (contacts, windows, days, time zone, retry table; files are read
+        when the kernel is built)."""
+        from cti.dialer import spec_from_config
+
+        seen: set[str] = set()
+        for i, c in enumerate(self.data["campaign"]):
+            if c["name"] in seen:
+                self.error(f"duplicate campaign name {c['name']!r}", f"campaign[{i}].name")
+            seen.add(c["name"])
+            if c["trunk"] not in trunks | groups:
+                self.error(f"no trunk or trunk group named {c['trunk']!r}",
+                           f"campaign[{i}].trunk")
+            try:
+                spec_from_config({**c, "contacts_file": None, "dnc_file": None,
+                                  "results": None}, str)
+            except ValueError as e:
+                k, _, msg = str(e).partition(": ")
+                self.error(msg or k, f"campaign[{i}].{k}")
+
     def _check_trunk_groups(self, trunks: set[str]) -> set[str]:
         """Trunk groups name existing trunks; group and trunk names share one namespace
         (an ``overflow`` names either); returns the group names."""
@@ -543,6 +593,12 @@ SECTION_DOCS = {
              "(docs/control-api.md); `auto`: the phone answers (ring trip). `skills`, e.g. "
              "`[\"sales:8\", \"english\", \"billing:2\"]`: skill names (1..32 letters, "
              "digits, `_.-`, from a letter; case does not matter) with a level 1..10.",
+    "campaign": "An outbound campaign (docs/dialer.md): its contacts are called over "
+                "`trunk` and the answered calls go to the agents of `queue`, one call per "
+                "ready agent (`progressive`) or after the agent accepts the contact "
+                "(`preview`). Each attempt's outcome (busy, no_answer, congestion...) "
+                "has a retry rule; do-not-call numbers are never dialled, and calls are "
+                "placed only within the dialing windows.",
     "crm": "The CRM store: SQLite at `path` (contacts, and every finished call, queryable "
            "as the caller's history; schema in docs/control-api.md), and the same call "
            "records as CSV rows at `records` (flushed and fsync'ed).",

@@ -21,6 +21,7 @@ from cti.cdr import CdrWriter
 from cti.config import Config
 from cti.crm import CrmStore
 from cti.diagview import span_view
+from cti.dialer import Dialer, spec_from_config
 from cti.dialplan import DialPlan, Route
 from cti.kernel import Kernel
 from cti.media import MediaEngine
@@ -115,6 +116,15 @@ class Runtime:
             self._trace(s, f"stp[{i}]")
         ivr.check_route_targets(self.flows, self.queues, self.groups,
                                 0 if self.stations is None else len(self.stations.board.handsets))
+        self.dialer = Dialer(k, self.centre, self.media, self.queues, self.agents)
+        for i, c in enumerate(cfg["campaign"]):
+            if c["queue"] not in self.queues:
+                cfg.error("no such queue", f"campaign[{i}].queue")
+            try:
+                self.dialer.add_campaign(spec_from_config(c, self._relative, self.crm))
+            except ValueError as e:
+                key, _, msg = str(e).partition(": ")
+                cfg.error(msg or key, f"campaign[{i}].{key}")
         self.ops = Operations(k, self.centre, self.acd, self.trunks, self.groups,
                               self.stations, self.media, self.crm)
         self.api: ApiServer | None = None
@@ -284,6 +294,7 @@ class Runtime:
         api = self.api = ApiServer(token=ac["token"], host=ac["host"], port=ac["port"])
         register_views(api, self.kernel, self.centre, self.spans, self.trunks, self.agents)
         self.ops.register(api)
+        self.dialer.register(api)
         await api.start()
         return api
 
@@ -308,6 +319,7 @@ class Runtime:
             t.close()
         for board in self.boards.values():
             board.close()
+        self.dialer.close()
         self.cdr.close()
         self.crm.close()
         self.kernel.close()

@@ -1,0 +1,742 @@
+"""Outbound campaigns: a dialer that works a list of contacts over a trunk or trunk group
+and gives the answered calls to the agents of a queue (docs/dialer.md).
+
+Pacing (``mode``):
+
+``progressive``  one call per ready agent who serves the campaign's queue: the agent is
+                 *reserved* (not-ready, reason ``outbound``) while the call is placed, and
+                 an answered call rings that agent at once; so there are never more calls
+                 than agents and no answered call is abandoned for want of one.
+``preview``      a ready agent is reserved and offered the contact (the ``agents.preview``
+                 API event); the agent accepts (``campaign.accept``: the call is placed
+                 and the agent's station is connected to it at once, hearing its progress)
+                 or skips it (``campaign.skip``).
+
+Each attempt ends in one outcome, from the Q.850 cause of the clearing (Q.850 table 1;
+:data:`CAUSE_OUTCOMES`), from in-band call progress heard before answer (busy,
+congestion, special information tone; :data:`TONE_OUTCOMES`) or from the ring timeout.
+Every outcome has a retry rule (:data:`OUTCOMES`: seconds until the next attempt, or
+final); a contact is done with the outcome of an answered or final attempt, or with
+its last outcome after ``max_attempts``.  Numbers on the do-not-call list are never
+dialled.  Calls are placed only within the dialing windows (local hours of the
+campaign's time zone).  Each attempt leaves a call record (:mod:`cti.cdr`, direction
+``out``; the campaign's name is in ``Call.data`` and in the campaign's results file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from core.q850 import NORMAL_CLEARING
+from cti.api import ApiError, ApiServer
+from cti.calls import Call, CallEvent, CallState, DialError
+from cti.crm import CrmError, check_number
+from cti.queues import Agent, HuntQueue
+from cti.trunkgroup import TrunkGroup
+
+MODES = ("progressive", "preview")
+STATES = ("running", "paused", "stopped")
+RESERVED = "outbound"  # the not-ready reason of an agent reserved for a campaign call
+PREVIEW_TIMEOUT = "preview-timeout"  # the not-ready reason of an agent who let a preview lapse
+PACE_S = 1.0  # the pacing tick: ready agents and due contacts are looked at this often
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An attempt's outcome and its default retry rule (``retry_s`` None: final)."""
+    name: str
+    retry_s: float | None
+    doc: str
+
+
+OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
+    Outcome("answered", None, "answered; the call went to an agent"),
+    Outcome("busy", 300.0, "Q.850 17 (user busy) or busy tone"),
+    Outcome("no_answer", 1800.0, "ring timeout, or Q.850 16/18/19 before answer"),
+    Outcome("rejected", 3600.0, "Q.850 21 (call rejected)"),
+    Outcome("invalid", None, "Q.850 1/3/22/28 (no such number) or special information tone"),
+    Outcome("congestion", 120.0, "Q.850 34/38/41/42/44/47 (no circuit, network trouble) or "
+                                 "congestion tone"),
+    Outcome("failed", 900.0, "any other cause"),
+    Outcome("abandoned", 900.0, "answered, but the called party cleared before an agent "
+                                "took the call"),
+    Outcome("skipped", None, "preview: the agent skipped the contact (not dialled)"),
+)}
+CAUSE_OUTCOMES: dict[int, str] = {
+    1: "invalid", 3: "invalid", 22: "invalid", 28: "invalid",
+    16: "no_answer", 18: "no_answer", 19: "no_answer", 20: "no_answer",
+    17: "busy",
+    21: "rejected",
+    34: "congestion", 38: "congestion", 41: "congestion", 42: "congestion",
+    44: "congestion", 47: "congestion",
+}
+TONE_OUTCOMES: dict[str, str] = {"busy": "busy", "congestion": "congestion", "sit": "invalid"}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def outcome_of_cause(cause: int | None) -> str:
+    """The outcome of a call cleared before answer with Q.850 ``cause``."""
+    return CAUSE_OUTCOMES.get(cause, "failed") if cause is not None else "failed"
+
+
+# --- campaign settings: parsed once, checked by the config loader ----------------------------
+def parse_windows(windows: Iterable[Any]) -> list[tuple[int, int]]:
+    """``["09:00-12:30", "22:00-02:00"]`` -> minute ranges [start, end) of the day; a
+    window ending before it starts runs past midnight.  ValueError names the entry."""
+    out = []
+    for i, w in enumerate(windows):
+        m = _WINDOW.match(w) if isinstance(w, str) else None
+        if m is None:
+            raise ValueError(f"[{i}]: {w!r} is not HH:MM-HH:MM")
+        start = int(m[1]) * 60 + int(m[2])
+        end = int(m[3]) * 60 + int(m[4])
+        if start == end or end > 24 * 60:
+            raise ValueError(f"[{i}]: {w!r} is an empty window")
+        out.append((start, end))
+    return out
+
+
+def parse_days(days: Iterable[Any]) -> frozenset[int]:
+    """``["mon", "tue", ...]`` -> weekday numbers (Monday 0); none: every day."""
+    out = set()
+    for i, d in enumerate(days):
+        if not isinstance(d, str) or d.lower() not in DAYS:
+            raise ValueError(f"[{i}]: {d!r} is not one of {', '.join(DAYS)}")
+        out.add(DAYS.index(d.lower()))
+    return frozenset(out or range(7))
+
+
+def parse_retry(retry: Mapping[str, Any]) -> dict[str, float | None]:
+    """The outcome table's retry delays with ``retry`` (outcome -> seconds; 0 or less:
+    final) over the defaults."""
+    out = {name: o.retry_s for name, o in OUTCOMES.items()}
+    for name, value in retry.items():
+        if name not in OUTCOMES or name == "answered":
+            raise ValueError(f".{name}: not an outcome that can be retried (outcomes: "
+                             f"{', '.join(n for n in OUTCOMES if n != 'answered')})")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f".{name}: must be seconds, not {type(value).__name__}")
+        out[name] = float(value) if value > 0 else None
+    return out
+
+
+def parse_contact(entry: Any) -> tuple[str, str]:
+    """A contact as the config writes it: ``"0212345678"``, ``"0212345678 Ann Lee"`` or
+    ``{number = "...", name = "..."}`` -> (number, name); ValueError when it is neither."""
+    if isinstance(entry, dict):
+        extra = set(entry) - {"number", "name"}
+        if extra:
+            raise ValueError(f"unknown key(s) {', '.join(sorted(extra))} (number, name)")
+        number, name = entry.get("number"), entry.get("name", "")
+    elif isinstance(entry, str):
+        number, _, name = entry.strip().partition(" ")
+    else:
+        raise ValueError(f"{entry!r}: a number string or a {{number, name}} table")
+    if not isinstance(name, str):
+        raise ValueError("name must be a string")
+    try:
+        return check_number(number), name.strip()
+    except CrmError as e:
+        raise ValueError(str(e)) from None
+
+
+def read_contacts(path: str) -> list[tuple[str, str]]:
+    """A CSV file of contacts: number, then an optional name; a first row whose number is
+    not one is a header.  ValueError names the line."""
+    out = []
+    with open(path, newline="") as f:
+        for n, row in enumerate(csv.reader(f), 1):
+            if not row or not "".join(row).strip():
+                continue
+            try:
+                out.append(parse_contact({"number": row[0].strip(),
+                                          "name": row[1] if len(row) > 1 else ""}))
+            except ValueError as e:
+                if n == 1:
+                    continue  # a header row
+                raise ValueError(f"{path}:{n}: {e}") from None
+    return out
+
+
+def read_numbers(path: str) -> set[str]:
+    """A do-not-call file: one number a line (``#`` starts a comment)."""
+    out = set()
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            number = line.split("#", 1)[0].strip()
+            if number:
+                try:
+                    out.add(check_number(number))
+                except CrmError as e:
+                    raise ValueError(f"{path}:{n}: {e}") from None
+    return out
+
+
+def crm_contacts(store) -> list[tuple[str, str]]:
+    """The contacts of a CRM store (:class:`cti.crm.CrmStore`), by number."""
+    rows = store.db.execute("SELECT number, coalesce(name, '') FROM contacts ORDER BY number")
+    return [(number, name) for number, name in rows]
+
+
+def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=None
+                     ) -> CampaignSpec:
+    """A campaign's settings from its checked ``[[campaign]]`` table; files are opened
+    at ``path(name)``.  ValueError("KEY: message") names the key at fault."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    def key(k: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except OSError as e:
+            raise ValueError(f"{k}: cannot read {e.filename}: {e.strerror}") from None
+        except (ValueError, ZoneInfoNotFoundError) as e:
+            msg = str(e) or type(e).__name__
+            raise ValueError(f"{k}{'' if msg[0] in '[.' else ': '}{msg}") from None
+
+    contacts = []
+    for i, entry in enumerate(t["contacts"]):
+        contacts.append(key(f"contacts[{i}]", lambda e=entry: parse_contact(e)))
+    if t["contacts_file"]:
+        contacts += key("contacts_file", lambda: read_contacts(path(t["contacts_file"])))
+    if t["crm_contacts"] and store is not None:
+        contacts += crm_contacts(store)
+    dnc = {key(f"dnc[{i}]", lambda n=n: parse_contact(n)[0]) for i, n in enumerate(t["dnc"])}
+    if t["dnc_file"]:
+        dnc |= key("dnc_file", lambda: read_numbers(path(t["dnc_file"])))
+    for k in ("max_attempts", "ring_timeout_s", "preview_timeout_s"):
+        if t[k] <= 0:
+            raise ValueError(f"{k}: must be more than 0")
+    return CampaignSpec(
+        name=t["name"], trunk=t["trunk"], queue=t["queue"], ani=t["ani"], mode=t["mode"],
+        contacts=contacts, dnc=dnc, windows=key("windows", lambda: parse_windows(t["windows"])),
+        days=key("days", lambda: parse_days(t["days"])),
+        timezone=key("timezone", lambda: ZoneInfo(t["timezone"]) if t["timezone"] else None),
+        max_attempts=t["max_attempts"], retry_s=key("retry_s", lambda: parse_retry(t["retry_s"])),
+        ring_timeout_s=t["ring_timeout_s"], preview_timeout_s=t["preview_timeout_s"],
+        results=path(t["results"]) if t["results"] else None, start=t["start"])
+
+
+@dataclass
+class Contact:
+    """A number to call and where it stands: ``state`` pending (due at ``next_at``),
+    dialling (an agent has it or a call is placed) or done (``result`` is its final
+    outcome, or ``dnc``)."""
+    number: str
+    name: str = ""
+    state: str = "pending"
+    attempts: int = 0  # calls placed
+    skips: int = 0  # previews skipped
+    next_at: float = 0.0
+    outcome: str | None = None  # the last attempt's
+    result: str | None = None
+    calls: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "name": self.name, "state": self.state,
+                "attempts": self.attempts, "skips": self.skips, "outcome": self.outcome,
+                "result": self.result, "next_at": round(self.next_at, 3), "calls": self.calls}
+
+
+@dataclass
+class CampaignSpec:
+    """A campaign's settings, as ``[[campaign]]`` gives them (docs/config.md)."""
+    name: str
+    trunk: str
+    queue: str
+    ani: str = ""
+    mode: str = "progressive"
+    contacts: list[tuple[str, str]] = field(default_factory=list)
+    dnc: set[str] = field(default_factory=set)
+    windows: list[tuple[int, int]] = field(default_factory=list)
+    days: frozenset[int] = frozenset(range(7))
+    timezone: Any = None  # a tzinfo; None: the host's local time
+    max_attempts: int = 3
+    retry_s: dict[str, float | None] = field(default_factory=lambda: parse_retry({}))
+    ring_timeout_s: float = 30.0
+    preview_timeout_s: float = 60.0
+    results: str | None = None  # CSV file: one row per attempt
+    start: bool = True
+
+
+class Campaign:
+    """One campaign over the call centre: its contacts, pacing, attempts and counters."""
+
+    def __init__(self, dialer: Dialer, spec: CampaignSpec):
+        if spec.mode not in MODES:
+            raise ValueError(f"campaign mode must be one of {', '.join(MODES)}")
+        if spec.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.dialer = dialer
+        self.spec = spec
+        self.name = spec.name
+        self.queue: HuntQueue = dialer.queues[spec.queue]
+        self.group: TrunkGroup = dialer.group(spec.trunk)
+        self.dnc = set(spec.dnc)
+        self.contacts: dict[str, Contact] = {}
+        self.state = "stopped"
+        self.reserved: dict[str, Contact] = {}  # agent name -> the contact it is reserved for
+        self.previews: dict[str, tuple[Contact, asyncio.TimerHandle]] = {}
+        self.calls: dict[int, Call] = {}
+        self.outcomes: Counter[str] = Counter()
+        self.dialled = 0
+        self._agent_queues: dict[str, HuntQueue] = {}
+        self._tick: asyncio.TimerHandle | None = None
+        self._results = None
+        if spec.results:
+            new = not os.path.exists(spec.results) or os.path.getsize(spec.results) == 0
+            self._results = open(spec.results, "a", newline="")  # noqa: SIM115
+            if new:
+                csv.writer(self._results).writerow(RESULT_FIELDS)
+        for number, name in spec.contacts:
+            self.add(number, name)
+        if spec.start:
+            self.start()
+
+    @property
+    def kernel(self):
+        return self.dialer.kernel
+
+    # --- contacts ----------------------------------------------------------------------------
+    def add(self, number: str, name: str = "") -> Contact:
+        """A contact added to the list (a number already there is left as it is); a
+        number on the do-not-call list is kept with result ``dnc`` and never dialled."""
+        number = check_number(number)
+        c = self.contacts.get(number)
+        if c is None:
+            c = self.contacts[number] = Contact(number, name, next_at=self.kernel.now())
+            if number in self.dnc:
+                c.state, c.result = "done", "dnc"
+            self._soon()
+        return c
+
+    def add_dnc(self, number: str) -> None:
+        """Never call ``number``: a pending contact with it is done (``dnc``) at once."""
+        self.dnc.add(check_number(number))
+        c = self.contacts.get(number)
+        if c is not None and c.state == "pending":
+            c.state, c.result = "done", "dnc"
+
+    def _due(self) -> Contact | None:
+        now = self.kernel.now()
+        for c in self.contacts.values():
+            if c.state == "pending" and c.next_at <= now:
+                if c.number in self.dnc:  # listed since it was added
+                    c.state, c.result = "done", "dnc"
+                    continue
+                return c
+        return None
+
+    # --- control -----------------------------------------------------------------------------
+    def start(self) -> str:
+        self.state = "running"
+        self._soon()
+        return self.state
+
+    def pause(self) -> str:
+        """No new calls or previews; calls in progress and previews offered go on."""
+        self.state = "paused"
+        self._cancel_tick()
+        return self.state
+
+    def stop(self) -> str:
+        """No new calls; previews offered are withdrawn (their contacts stay pending and
+        their agents are ready again).  Calls in progress go on to their end."""
+        self.state = "stopped"
+        self._cancel_tick()
+        for agent_name in list(self.previews):
+            contact, timer = self.previews.pop(agent_name)
+            timer.cancel()
+            contact.state = "pending"
+            self._release(self.dialer.agent(agent_name))
+        return self.state
+
+    def close(self) -> None:
+        self.stop()
+        if self._results is not None:
+            self._results.close()
+            self._results = None
+
+    def _cancel_tick(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+
+    def _soon(self) -> None:
+        if self.state == "running":
+            self._cancel_tick()
+            self._tick = self.kernel.loop.call_soon(self._pace)
+
+    # --- pacing ------------------------------------------------------------------------------
+    def in_window(self) -> bool:
+        """Whether the local time (the campaign's time zone) is in a dialing window on a
+        dialing day."""
+        local = self.dialer.wallclock().astimezone(self.spec.timezone)
+        minute = local.hour * 60 + local.minute
+        if not self.spec.windows:
+            return local.weekday() in self.spec.days
+        for start, end in self.spec.windows:
+            if start < end and start <= minute < end and local.weekday() in self.spec.days:
+                return True
+            if start > end:  # past midnight: the day it began on is the dialing day
+                if minute >= start and local.weekday() in self.spec.days:
+                    return True
+                if minute < end and (local.weekday() - 1) % 7 in self.spec.days:
+                    return True
+        return False
+
+    def ready_agents(self) -> list[Agent]:
+        """Ready agents who serve the queue, the queue's strategy's first choice first."""
+        return sorted((a for a in self.queue.eligible() if a.state == "ready"),
+                      key=self.queue.rank)
+
+    def _pace(self) -> None:
+        """One pacing step: each ready agent of the queue is reserved for a due contact
+        (progressive: its call is placed; preview: the contact is offered)."""
+        self._tick = self.kernel.loop.call_later(PACE_S, self._pace)
+        if self.state != "running" or not self.in_window():
+            return
+        for agent in self.ready_agents():
+            contact = self._due()
+            if contact is None:
+                return
+            contact.state = "dialling"
+            self.reserved[agent.name] = contact
+            agent.set_state("not-ready", RESERVED)
+            if self.spec.mode == "progressive":
+                self._launch(contact, agent)
+            else:
+                self._offer_preview(agent, contact)
+
+    def _reserved_for(self, agent: Agent, contact: Contact) -> bool:
+        return (self.reserved.get(agent.name) is contact and agent.state == "not-ready"
+                and agent.reason == RESERVED)
+
+    def _release(self, agent: Agent | None, contact: Contact | None = None) -> None:
+        """End an agent's reservation: ready again (the ACD may give it a caller)."""
+        if agent is None:
+            return
+        held = self.reserved.get(agent.name)
+        if held is not None and (contact is None or held is contact):
+            del self.reserved[agent.name]
+            if agent.state == "not-ready" and agent.reason == RESERVED:
+                agent.set_state("ready")
+
+    # --- preview -----------------------------------------------------------------------------
+    def _offer_preview(self, agent: Agent, contact: Contact) -> None:
+        timer = self.kernel.loop.call_later(self.spec.preview_timeout_s, self._preview_lapsed,
+                                            agent)
+        self.previews[agent.name] = (contact, timer)
+        self.dialer.notify("preview", {"agent": agent.name, "campaign": self.name,
+                                       "contact": contact.as_dict(),
+                                       "timeout_s": self.spec.preview_timeout_s})
+
+    def _take_preview(self, agent: Agent) -> Contact:
+        entry = self.previews.pop(agent.name, None)
+        if entry is None:
+            raise ApiError("bad_state", f"agent {agent.name} has no preview of "
+                                        f"campaign {self.name}")
+        entry[1].cancel()
+        return entry[0]
+
+    def accept(self, agent: Agent) -> int:
+        """The agent accepts its preview: the call is placed; returns its id (None when
+        no channel could be had: the attempt's outcome is then congestion)."""
+        contact = self._take_preview(agent)
+        return self._launch(contact, agent)
+
+    def skip(self, agent: Agent) -> str:
+        """The agent skips its preview: the contact's ``skipped`` rule applies (final by
+        default), the agent is ready for the next."""
+        contact = self._take_preview(agent)
+        contact.skips += 1
+        self._release(agent, contact)
+        self._settle(contact, "skipped", None)
+        return contact.state
+
+    def _preview_lapsed(self, agent: Agent) -> None:
+        """No answer to a preview in time: the contact goes back to the list, the agent
+        is made not-ready (reason ``preview-timeout``), as ring-no-answer does."""
+        contact, _ = self.previews.pop(agent.name)
+        contact.state = "pending"
+        self.reserved.pop(agent.name, None)
+        if agent.state == "not-ready" and agent.reason == RESERVED:
+            agent.set_state("not-ready", PREVIEW_TIMEOUT)
+        self._soon()
+
+    # --- attempts ----------------------------------------------------------------------------
+    def _launch(self, contact: Contact, agent: Agent) -> int | None:
+        """Place the call to ``contact`` (the agent reserved for it) and follow it."""
+        k = self.kernel
+        call = Call(trunk=self.group.trunks[0], direction="out", dnis=contact.number,
+                    ani=self.spec.ani, clock=k.now)
+        call.data.update(campaign=self.name, contact=contact.name)
+        call.times["offered"] = k.now()  # the record's start: the attempt began here
+        contact.attempts += 1
+        contact.calls.append(call.id)
+        self.dialled += 1
+        try:
+            self.group.dial(call)
+        except DialError as e:
+            call.cause = e.cause
+            call.times["released"] = k.now()
+            self._release(agent, contact)
+            self._ended(contact, call, outcome_of_cause(e.cause), None)
+            return None
+        self.calls[call.id] = call
+        self.dialer.centre.active[call.id] = call
+        call.listeners.append(self.dialer.centre._track)
+        asyncio.ensure_future(self.dialer.guard(call, self._follow(contact, agent, call)))
+        return call.id
+
+    async def _follow(self, contact: Contact, agent: Agent, call: Call) -> None:
+        deliver = None
+        if self.spec.mode == "preview":  # the agent is put on the call at once
+            deliver = asyncio.ensure_future(self._deliver(call, agent, contact))
+        try:
+            outcome = await self.progress(call)
+        except BaseException:
+            if deliver is not None:
+                deliver.cancel()
+            raise
+        if outcome == "answered":
+            outcome = await (deliver if deliver is not None
+                             else self._deliver(call, agent, contact))
+        else:
+            call.drop(NORMAL_CLEARING)
+            self._release(agent, contact)
+            if deliver is not None:
+                await deliver  # ends when the call does: the agent's leg is cleared
+        await call.wait(CallState.RELEASED, timeout=None if outcome == "answered" else 30)
+        self._ended(contact, call, outcome, self.queue.name if call.data.get("agent") else None)
+
+    async def progress(self, call: Call) -> str:
+        """Wait for answer, clearing or the ring timeout, listening meanwhile for the
+        in-band tones of call progress (busy, congestion, SIT) on the call's audio."""
+        loop = asyncio.get_running_loop()
+        answer = asyncio.ensure_future(call.wait(CallState.CONNECTED,
+                                                 timeout=self.spec.ring_timeout_s))
+        tones: asyncio.Future = loop.create_future()
+        analyses: list[asyncio.Future] = []
+
+        def analyse(c: Call, ev: CallEvent | None = None) -> None:
+            """Listen from the moment the bearer channel is known, until answer."""
+            if c.slot is None or analyses or c.ended or c.state is CallState.CONNECTED:
+                return
+            task = asyncio.ensure_future(self.dialer.media.analyze(
+                c.slot, timeout=self.spec.ring_timeout_s))
+            task.add_done_callback(lambda t: None if t.cancelled() or tones.done() else
+                                   tones.set_result(t.result().data.get("result")))
+            analyses.append(task)
+
+        call.listeners.append(analyse)
+        analyse(call)
+        try:
+            while True:
+                done, _ = await asyncio.wait({answer, tones}, return_when=asyncio.FIRST_COMPLETED)
+                if answer in done:
+                    state = answer.result()
+                    if state is CallState.CONNECTED:
+                        return "answered"
+                    return outcome_of_cause(call.cause) if call.ended else "no_answer"
+                result = TONE_OUTCOMES.get(tones.result())
+                if result is not None:
+                    return result
+                tones = loop.create_future()  # voice or fax before answer: wait on
+        finally:
+            call.listeners.remove(analyse)
+            answer.cancel()
+            for task in analyses:
+                task.cancel()
+
+    async def _deliver(self, call: Call, agent: Agent, contact: Contact) -> str:
+        """The call to its reserved agent (rung at once), or, when the agent is no longer
+        reserved (logged out, made ready elsewhere), to the campaign's queue; "answered"
+        once an agent took it, "abandoned" if it ended first."""
+        call.data["queue"] = self.queue.name
+        call.times["queued"] = self.kernel.now()
+        if self._reserved_for(agent, contact):
+            del self.reserved[agent.name]
+            q = self._agent_queue(agent)
+            agent.set_state("ready")  # and at once offered this call, before anyone else
+            return await q.enqueue(call)
+        return await self.queue.enqueue(call)
+
+    def _agent_queue(self, agent: Agent) -> HuntQueue:
+        """A queue of this agent alone, with the campaign queue's ringing and wrap-up
+        settings: it offers a campaign call to exactly that agent."""
+        q = self._agent_queues.get(agent.name)
+        if q is None:
+            src = self.queue
+            q = self._agent_queues[agent.name] = HuntQueue(
+                src.name, self.kernel, src.media, src.stations, [agent],
+                service_level_s=src.sl, ring_timeout=src.ring_timeout,
+                rona_pause=src.rona_pause, wrapup_s=src.wrapup_s, hold_tone=src.hold_tone,
+                busy_retry_s=src.busy_retry_s)
+        return q
+
+    def _ended(self, contact: Contact, call: Call, outcome: str, queue: str | None) -> None:
+        self.calls.pop(call.id, None)
+        self.dialer.centre._record(call, queue, outcome)
+        self._settle(contact, outcome, call)
+
+    def _settle(self, contact: Contact, outcome: str, call: Call | None) -> None:
+        """Apply the outcome's retry rule to the contact and log the attempt."""
+        self.outcomes[outcome] += 1
+        contact.outcome = outcome
+        retry = self.spec.retry_s.get(outcome)
+        tries = contact.attempts + (contact.skips if outcome == "skipped" else 0)
+        if retry is None or tries >= self.spec.max_attempts:
+            contact.state, contact.result = "done", outcome
+        else:
+            contact.state, contact.next_at = "pending", self.kernel.now() + retry
+        if self._results is not None:
+            csv.writer(self._results).writerow([
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), self.name, contact.number,
+                contact.name, contact.attempts, outcome,
+                "" if call is None or call.cause is None else call.cause,
+                "" if call is None else call.id, contact.result or ""])
+            self._results.flush()
+            os.fsync(self._results.fileno())
+        self._soon()
+
+    # --- views -------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        states = Counter(c.state for c in self.contacts.values())
+        return {
+            "name": self.name, "state": self.state, "mode": self.spec.mode,
+            "queue": self.queue.name, "trunk": self.group.name, "in_window": self.in_window(),
+            "contacts": len(self.contacts), "pending": states["pending"],
+            "dialling": states["dialling"], "done": states["done"],
+            "dialled": self.dialled, "calls": len(self.calls),
+            "answered": self.outcomes["answered"], "busy": self.outcomes["busy"],
+            "no_answer": self.outcomes["no_answer"],
+            "outcomes": {o: self.outcomes[o] for o in OUTCOMES},
+            "results": dict(Counter(c.result for c in self.contacts.values() if c.result)),
+            "agents": {a.name: a.state for a in self.queue.eligible()},
+            "reserved": sorted(self.reserved),
+            "previews": {a: c.number for a, (c, _) in self.previews.items()},
+        }
+
+
+RESULT_FIELDS = ("at", "campaign", "number", "name", "attempt", "outcome", "cause", "call_id",
+                 "result")
+
+
+class Dialer:
+    """The campaigns of one call centre and their control API (``campaign.*``)."""
+
+    def __init__(self, kernel, centre, media, queues: Mapping[str, HuntQueue],
+                 agents: list[Agent], wallclock: Callable[[], datetime] | None = None):
+        self.kernel = kernel
+        self.centre = centre
+        self.media = media
+        self.queues = queues
+        self.agents = agents
+        self.campaigns: dict[str, Campaign] = {}
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.wallclock = wallclock or (lambda: datetime.now(timezone.utc))
+
+    def group(self, name: str) -> TrunkGroup:
+        return self.centre.group(name)
+
+    def add_campaign(self, spec: CampaignSpec) -> Campaign:
+        if spec.name in self.campaigns:
+            raise ValueError(f"duplicate campaign {spec.name!r}")
+        c = self.campaigns[spec.name] = Campaign(self, spec)
+        return c
+
+    def agent(self, name: str) -> Agent | None:
+        return next((a for a in self.agents if a.name == name), None)
+
+    def notify(self, event: str, data: dict[str, Any]) -> None:
+        for fn in tuple(self.listeners):
+            fn(event, data)
+
+    async def guard(self, call: Call, coro) -> None:
+        """An attempt's task: a failure is the centre's error, and the call is cleared."""
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.centre.on_error(f"campaign call {call.id} to {call.dnis}: "
+                                 f"{type(e).__name__}: {e}")
+            call.drop(41)
+
+    def close(self) -> None:
+        for c in self.campaigns.values():
+            c.close()
+
+    # --- control API -------------------------------------------------------------------------
+    def _campaign(self, campaign: Any) -> Campaign:
+        c = self.campaigns.get(campaign) if isinstance(campaign, str) else None
+        if c is None:
+            raise ApiError("not_found", f"no campaign {campaign!r} "
+                                        f"(campaigns: {', '.join(self.campaigns) or 'none'})")
+        return c
+
+    def _preview_agent(self, agent: Any) -> tuple[Campaign, Agent]:
+        for c in self.campaigns.values():
+            if agent in c.previews:
+                return c, self.agent(agent)
+        raise ApiError("bad_state", f"agent {agent!r} has no preview")
+
+    def _accept(self, agent: str) -> int | None:
+        c, a = self._preview_agent(agent)
+        return c.accept(a)
+
+    def _skip(self, agent: str) -> str:
+        c, a = self._preview_agent(agent)
+        return c.skip(a)
+
+    def _add(self, campaign: str, number: str, name: str = "") -> dict[str, Any]:
+        if not isinstance(name, str):
+            raise ApiError("bad_params", "name must be a string")
+        try:
+            return self._campaign(campaign).add(number, name).as_dict()
+        except CrmError as e:
+            raise ApiError("bad_params", str(e)) from None
+
+    def _dnc(self, campaign: str, number: str) -> str:
+        try:
+            self._campaign(campaign).add_dnc(number)
+        except CrmError as e:
+            raise ApiError("bad_params", str(e)) from None
+        return "listed"
+
+    def register(self, api: ApiServer) -> None:
+        """The ``campaigns`` view and the ``campaign.*`` operations; previews are
+        published as ``agents.preview`` events (an agent desktop's filter applies)."""
+        ops = {
+            "campaigns": (lambda: {n: c.status() for n, c in self.campaigns.items()},
+                          "outbound campaigns: state, contacts, outcome counts, agents"),
+            "campaign.status": (lambda campaign: self._campaign(campaign).status(),
+                                "one campaign's status (campaign)"),
+            "campaign.start": (lambda campaign: self._campaign(campaign).start(),
+                               "start or resume dialing (campaign)"),
+            "campaign.pause": (lambda campaign: self._campaign(campaign).pause(),
+                               "no new calls; calls and previews go on (campaign)"),
+            "campaign.stop": (lambda campaign: self._campaign(campaign).stop(),
+                              "no new calls; previews withdrawn (campaign)"),
+            "campaign.add": (self._add, "add a contact (campaign, number, name)"),
+            "campaign.dnc": (self._dnc, "put a number on the do-not-call list (campaign, "
+                                        "number)"),
+            "campaign.contacts": (lambda campaign: [c.as_dict() for c in
+                                                    self._campaign(campaign).contacts.values()],
+                                  "the contacts with attempts and results (campaign)"),
+            "campaign.accept": (self._accept, "preview: dial the agent's contact (agent)"),
+            "campaign.skip": (self._skip, "preview: skip the agent's contact (agent)"),
+        }
+        for op, (fn, doc) in ops.items():
+            api.register(op, fn, doc)
+        self.listeners.append(lambda event, data: api.publish("agents", event, data))
