@@ -187,6 +187,8 @@ def test_png_without_matplotlib_fails_cleanly(records, capsys, tmp_path, monkeyp
     (["--db", "{tmp}/crm.db", "--by", "skill"], 2, "--by"),
     (["--db", "{tmp}/crm.db", "--format", "csv", "--by", "queue,agent"], 2, "one --by"),
     (["--db", "{tmp}/crm.db", "--format", "png"], 2, "--out"),
+    (["--db", "{tmp}/crm.db", "--format", "png", "--out", "c.png", "--by", "agent"], 2,
+     "leave out --by"),
     (["--db", "{tmp}/crm.db", "--sl", "0"], 2, "--sl"),
     (["--db", "{tmp}/crm.db", "--from", "1000"], 1, "no calls"),
     (["--db", "{tmp}/crm.db", "--out", "{tmp}/no/such/dir/r.txt"], 1, "cannot write"),

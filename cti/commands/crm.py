@@ -60,9 +60,11 @@ def time_bound(text: str | None, option: str) -> tuple[float | None, str | None]
 
 
 def sections(args) -> tuple[str, ...]:
-    if args.format == "png":
-        return ("interval",)
     chosen = tuple(s.strip() for s in (args.by or "").split(",") if s.strip())
+    if args.format == "png":
+        if chosen not in ((), ("interval",)):
+            raise UsageError("--format png charts the intervals: leave out --by")
+        return ("interval",)
     if not chosen:
         return ("queue",) if args.format == "csv" else tuple(SECTIONS)
     bad = [s for s in chosen if s not in SECTIONS]
