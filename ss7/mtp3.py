@@ -1093,16 +1093,20 @@ class Mtp3:
                 if status == "TFR" and told == "TFA" and not now and dest not in self._tfr_due:
                     if dest not in self._t11:
                         self._t11[dest] = self.scheduler.call_later(
-                            self.timers.table.values["T11"], self._t11_expired, dest)
+                            self.timers.table.values["T11"], self._tfr_now, dest)
                 elif status != told:
                     self._send_route_status(ls, link, status, dest)
 
-    def _t11_expired(self, dest: int) -> None:
-        """Q.704 13.4.2, 16.8: the route to ``dest`` stayed restricted for T11 - TFR now."""
-        self._t11.pop(dest, None)
+    def _tfr_now(self, dest: int) -> None:
+        """Q.704 13.4.2, 16.8: the route to ``dest`` stayed restricted for T11 (the failure of
+        its normal link set is a long-term one), or the alternative link set it now uses
+        became congested - TFR is broadcast (T11 stopped)."""
+        handle = self._t11.pop(dest, None)
+        if handle is not None:
+            handle.cancel()
         if self._restricted(dest, self._route(dest)):
             self._tfr_due.add(dest)
-            self.log("t11_expired", dest=dest)
+            self.log("tfr_broadcast", dest=dest)
             for ls in self.linksets.values():
                 if ls.tra_sent:
                     self.announce(ls)
@@ -1186,10 +1190,14 @@ class Mtp3:
             self.status_to_users(dpc, "signalling network congestion")
 
     def link_congestion(self, link: SignallingLink, active: bool) -> None:
-        """MTP2 congestion onset / abatement of an outgoing link (Q.703 9.4, Q.704 3.8);
-        when its link set is no longer congested the TFC counts toward it start again."""
+        """MTP2 congestion onset / abatement of an outgoing link (Q.703 9.4, Q.704 3.8).  Onset
+        on the link set a restricted destination uses while T11 runs broadcasts its TFR at
+        once (13.4.2); when the link set is no longer congested the TFC counts toward it
+        start again."""
         if active:
             self._congested_links.add(link)
+            for dest in [d for d in self._t11 if self._route(d) is link.linkset]:
+                self._tfr_now(dest)  # 13.4.2: congestion on the alternative link set
             return
         self._congested_links.discard(link)
         ls = link.linkset

@@ -371,6 +371,28 @@ def test_restriction_shorter_than_t11_is_never_announced(clock):
     assert s.mtp3._t11 == {} and not s.mtp3._tfr_due
 
 
+def test_congestion_on_the_alternative_link_set_sends_tfr_before_t11(clock):
+    """Q.704 13.4.2: TFR is broadcast when the normal link set's failure is a long-term one
+    (T11) or when the alternative link set now carrying the traffic is congested: C, the
+    less efficient route to 7 while B is down, congests S's link toward it during T11 -
+    A hears TFR 7 at once and T11 is stopped."""
+    a, s, b, was, wsb, c, wsc = triangle(clock, tfr=True, with_c=True)
+    a.mtp3.add_route(7, [S])
+    s.mtp3.add_route(7, [B, C])
+    clock.advance(0.1)
+    t0 = clock.time()
+    fail(wsb, s, b)
+    clock.advance(1)
+    assert was.route_status(1, t0) == [("TFP", B)] and 7 in s.mtp3._t11
+    c.mtp3.find_link(S, 0).mtp2.set_receive_congestion(True)
+    clock.advance(0.2)
+    assert was.route_status(1, t0) == [("TFP", B), ("TFR", 7)]
+    assert s.mtp3._t11 == {} and (S, 7) in a.mtp3.restricted
+    c.mtp3.find_link(S, 0).mtp2.set_receive_congestion(False)
+    clock.advance(s.mtp3.timers.table.values["T11"])
+    assert was.route_status(1, t0) == [("TFP", B), ("TFR", 7)]  # told once
+
+
 def test_without_tfr_a_less_efficient_route_is_not_announced(clock):
     a, s, b, was, wsb, c, wsc = triangle(clock, with_c=True)
     s.mtp3.add_route(7, [B, C])
