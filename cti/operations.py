@@ -234,7 +234,9 @@ class Operations:
 
     def malicious(self, call: int, hold: bool = False) -> str:
         """China TUP: have the caller's exchange identify an incoming call as malicious."""
-        return self._procedure(call, "identify_malicious", bool(hold))
+        if not isinstance(hold, bool):  # "false" must not mean hold
+            raise ApiError("bad_params", "hold must be true or false")
+        return self._procedure(call, "identify_malicious", hold)
 
     def operator(self, call: int) -> str:
         """China TUP: OPR on an outgoing operator call (re-ring the called party)."""

@@ -203,7 +203,9 @@ def test_control_api_operations(tmp_path):
         assert [e for _, e in seen] == ["metering", "malicious"]
         for fn, message in ((lambda: rt.ops.operator(out.id), "operator calling-party"),
                             (lambda: rt.ops.charge(out.id, 1), "incoming calls only"),
-                            (lambda: rt.ops.charge(inc.id, True), "integer")):
+                            (lambda: rt.ops.charge(inc.id, True), "integer"),
+                            (lambda: rt.ops.malicious(inc.id, "false"), "true or false"),
+                            (lambda: rt.ops.malicious(10 ** 6), "no active call")):
             with pytest.raises(ApiError, match=message):
                 fn()
         isup = rt.ops.call_dial(dnis="4001", trunk="pstn-isup")
