@@ -291,6 +291,7 @@ class Campaign:
         self.dialled = 0
         self._agent_queues: dict[str, HuntQueue] = {}
         self._tick: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()  # the attempts followed (held: tasks are weak)
         self._results = None
         if spec.results:
             new = not os.path.exists(spec.results) or os.path.getsize(spec.results) == 0
@@ -495,7 +496,10 @@ class Campaign:
         self.calls[call.id] = call
         self.dialer.centre.active[call.id] = call
         call.listeners.append(self.dialer.centre._track)
-        asyncio.ensure_future(self.dialer.guard(call, self._follow(contact, agent, call)))
+        # on the kernel's loop: accept() may be called from outside it (tests, scripts)
+        task = k.loop.create_task(self.dialer.guard(call, self._follow(contact, agent, call)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return call.id
 
     async def _follow(self, contact: Contact, agent: Agent, call: Call) -> None:
@@ -573,7 +577,7 @@ class Campaign:
 
     def _agent_queue(self, agent: Agent) -> HuntQueue:
         """A queue of this agent alone, with the campaign queue's ringing and wrap-up
-        settings: it offers a campaign call to exactly that agent."""
+        settings and answer hook: it offers a campaign call to exactly that agent."""
         q = self._agent_queues.get(agent.name)
         if q is None:
             src = self.queue
@@ -582,6 +586,8 @@ class Campaign:
                 service_level_s=src.sl, ring_timeout=src.ring_timeout,
                 rona_pause=src.rona_pause, wrapup_s=src.wrapup_s, hold_tone=src.hold_tone,
                 busy_retry_s=src.busy_retry_s)
+            q.on_answered = lambda *args: (src.on_answered(*args) if src.on_answered is not None
+                                           else None)
         return q
 
     def _ended(self, contact: Contact, call: Call, outcome: str, queue: str | None) -> None:

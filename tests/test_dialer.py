@@ -1,0 +1,359 @@
+"""The outbound campaign dialer (cti/dialer.py) on a runtime of two sim E1 spans (ISDN PRI)
+and a station board, on the virtual clock: the PSTN side answers, is busy, rings out or
+refuses by the called number's first digit."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.errors import ConfigError
+from cti.api import ApiError, ApiServer
+from cti.calls import CallEvent
+from cti.config import Config
+from cti.dialer import CAUSE_OUTCOMES, OUTCOMES, outcome_of_cause, parse_contact
+from cti.runtime import Runtime
+
+HEAD = """
+[kernel]
+virtual = true
+[api]
+enabled = false
+[[board]]
+name = "pstn"
+type = "sim"
+spans = 1
+[[board]]
+name = "cc"
+type = "sim"
+spans = 1
+stations = 3
+[[cable]]
+a = "pstn:1"
+b = "cc:1"
+[[trunk]]
+name = "pstn-pri"
+type = "isdn"
+span = "pstn:1"
+side = "network"
+[[trunk]]
+name = "cc-pri"
+type = "isdn"
+span = "cc:1"
+side = "user"
+[[queue]]
+name = "outbound"
+ring_timeout_s = 10
+wrapup_s = 1
+[[agent]]
+name = "a1"
+station = 0
+[[agent]]
+name = "a2"
+station = 1
+[[agent]]
+name = "a3"
+station = 2
+[crm]
+path = "{tmp}/crm.db"
+[[campaign]]
+name = "c"
+trunk = "cc-pri"
+queue = "outbound"
+ani = "0210000000"
+start = false
+"""
+MONDAY_10 = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
+
+
+class Rig:
+    """The runtime, the numbers the PSTN side was offered (with kernel times) and the
+    campaign ``c``."""
+
+    def __init__(self, tmp_path, campaign: str, wallclock: datetime = MONDAY_10):
+        path = tmp_path / "k.toml"
+        path.write_text(HEAD.format(tmp=tmp_path) + campaign)
+        self.tmp = tmp_path
+        self.rt = rt = Runtime(Config.load(str(path)))
+        self.kernel = rt.kernel
+        self.offered: list[tuple[float, str]] = []
+        for h in rt.stations.board.handsets:
+            h.answer_after = 1
+        rt.dialer.wallclock = lambda: wallclock + timedelta(seconds=self.kernel.now())
+        rt.trunks["pstn-pri"].on_offered = self.far_end
+        rt.queues["outbound"].on_answered = self.agent_answered
+        self.c = rt.dialer.campaigns["c"]
+        self.kernel.run_for(2.0)  # the D-channel comes up
+
+    def agent_answered(self, caller, leg, agent) -> None:
+        """The simulated agent hangs up once the call is over."""
+        handset = self.rt.stations.board.handsets[agent.station]
+        leg.listeners.append(lambda c, ev: handset.hang_up(after=0.5)
+                             if ev is CallEvent.RELEASED and handset.off_hook else None)
+
+    def far_end(self, call) -> None:
+        """1: answers after 2 s, clears 8 s later; 2: busy (17); 3: rings; 4: unallocated
+        (1); 5: rings, then busy tone in band; 6: no circuit (34)."""
+        loop = self.kernel.loop
+        self.offered.append((self.kernel.now(), call.dnis))
+        kind = call.dnis[0]
+        if kind in "246":
+            call.reject({"2": 17, "4": 1, "6": 34}[kind])
+            return
+        call.alert()
+        if kind == "1":
+            loop.call_later(2.0, call.answer)
+            loop.call_later(10.0, call.drop, 16)
+        elif kind == "5":
+            loop.call_later(1.0, lambda: asyncio.ensure_future(
+                self.rt.media.tone(call.slot, "busy", seconds=8.0)))
+
+    def records(self) -> list[dict]:
+        with open(self.tmp / "crm-calls.csv") as f:
+            return list(csv.DictReader(f))
+
+    def dialled(self, number: str) -> list[float]:
+        return [t for t, n in self.offered if n == number]
+
+    def close(self) -> None:
+        self.rt.close()
+
+
+@pytest.fixture
+def rig(tmp_path, request):
+    r = Rig(tmp_path, *request.param)
+    yield r
+    r.close()
+
+
+def campaign(**keys) -> tuple[str]:
+    lines = []
+    for k, v in keys.items():
+        if isinstance(v, str):
+            v = f'"{v}"'
+        elif isinstance(v, list):
+            v = "[" + ", ".join(f'"{x}"' for x in v) + "]"
+        elif isinstance(v, dict):
+            v = "{" + ", ".join(f"{a} = {b}" for a, b in v.items()) + "}"
+        lines.append(f"{k} = {v}")
+    return ("\n".join(lines) + "\n",)
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=[f"1{i:03d}" for i in range(6)])],
+                         indirect=True)
+def test_progressive_never_exceeds_ready_agents_and_every_answer_reaches_one(rig):
+    rig.rt.ops.agent_pause("a3")  # two agents ready
+    most = []
+
+    def sample() -> None:
+        most.append(len(rig.c.calls))
+        rig.kernel.loop.call_later(0.1, sample)
+
+    sample()
+    rig.c.start()
+    rig.kernel.run_for(80.0)
+    assert max(most) == 2
+    st_ = rig.c.status()
+    assert st_["answered"] == 6 and st_["done"] == 6 and st_["dialled"] == 6
+    rows = rig.records()
+    assert len(rows) == 6
+    assert {r["outcome"] for r in rows} == {"answered"}
+    assert {r["agent"] for r in rows} == {"a1", "a2"}
+    assert all(r["direction"] == "out" and r["queue"] == "outbound" and r["ani"] == "0210000000"
+               for r in rows)
+    assert all(float(r["agent_at"]) >= float(r["answered_at"]) for r in rows)
+    history = rig.rt.crm.db.execute("SELECT count(*) FROM calls WHERE outcome = 'answered' "
+                                    "AND direction = 'out'").fetchone()[0]
+    assert history == 6
+    assert rig.rt.agents[2].state == "not-ready"  # the paused agent was never reserved
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["2000"], retry_s={"busy": 30},
+                                          max_attempts=3)], indirect=True)
+def test_busy_is_retried_after_the_busy_delay_up_to_max_attempts(rig):
+    rig.c.start()
+    rig.kernel.run_for(100.0)
+    times = rig.dialled("2000")
+    assert len(times) == 3
+    for a, b in zip(times, times[1:], strict=False):
+        assert 30.0 <= b - a <= 32.0
+    contact = rig.c.contacts["2000"]
+    assert (contact.state, contact.result, contact.attempts) == ("done", "busy", 3)
+    assert [r["cause"] for r in rig.records()] == ["17"] * 3
+    assert rig.c.status()["busy"] == 3
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["3000"], ring_timeout_s=20,
+                                          retry_s={"no_answer": 40}, max_attempts=2)],
+                         indirect=True)
+def test_no_answer_after_the_ring_timeout(rig):
+    rig.c.start()
+    rig.kernel.run_for(30.0)
+    rows = rig.records()
+    assert len(rows) == 1 and rows[0]["outcome"] == "no_answer"
+    assert 20.0 <= float(rows[0]["ended_at"]) - float(rows[0]["offered_at"]) <= 20.5
+    assert rig.rt.agents[0].state == "ready"  # the reservation ended with the attempt
+    rig.kernel.run_for(60.0)
+    times = rig.dialled("3000")
+    assert len(times) == 2 and 60.0 <= times[1] - times[0] <= 62.0
+    assert rig.c.contacts["3000"].result == "no_answer"
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["4000", "5000", "6000"])], indirect=True)
+def test_unallocated_in_band_busy_and_congestion(rig):
+    rig.c.start()
+    rig.kernel.run_for(15.0)
+    out = {r["dnis"]: r["outcome"] for r in rig.records()}
+    assert out["4000"] == "invalid" and rig.c.contacts["4000"].state == "done"
+    assert out["5000"] == "busy"  # heard in band while it rang: no cause of the network
+    assert out["6000"] == "congestion" and rig.c.contacts["6000"].state == "pending"
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["1000", "1001", "1002"], dnc=["1001"])],
+                         indirect=True)
+def test_do_not_call_numbers_are_never_dialled(rig):
+    api = ApiServer()
+    rig.rt.dialer.register(api)
+    call = {op: fn for op, (fn, _) in api.ops.items()}
+    assert call["campaign.dnc"]("c", "1002") == "listed"
+    assert call["campaign.add"]("c", "1001", "again")["result"] == "dnc"
+    rig.c.start()
+    rig.kernel.run_for(30.0)
+    assert [n for _, n in rig.offered] == ["1000"]
+    assert {n: c.result for n, c in rig.c.contacts.items()} == {
+        "1000": "answered", "1001": "dnc", "1002": "dnc"}
+    with pytest.raises(ApiError) as e:
+        call["campaign.add"]("c", "12ab!", "")
+    assert e.value.code == "bad_params"
+    with pytest.raises(ApiError) as e:
+        call["campaign.status"]("nope")
+    assert e.value.code == "not_found"
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["1000"], windows=["10:00-18:00"],
+                                          days=["mon"], timezone="Europe/Paris")],
+                         indirect=True)
+def test_dialing_window_in_the_campaigns_time_zone(rig):
+    """Monday 10:00 UTC is 11:00 in Paris; the rig's wall clock starts 09:59:30 Paris
+    time (08:59:30 UTC)."""
+    rig.rt.dialer.wallclock = lambda: (datetime(2026, 1, 5, 8, 59, 30, tzinfo=timezone.utc)
+                                       + timedelta(seconds=rig.kernel.now()))
+    rig.c.start()
+    rig.kernel.run_for(20.0)
+    assert rig.offered == [] and not rig.c.status()["in_window"]
+    rig.kernel.run_for(20.0)
+    assert len(rig.offered) == 1 and 30.0 <= rig.offered[0][0] <= 32.0
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["1000"], days=["sat", "sun"])],
+                         indirect=True)
+def test_no_dialing_on_other_days(rig):
+    rig.c.start()
+    rig.kernel.run_for(10.0)
+    assert rig.offered == [] and rig.c.contacts["1000"].state == "pending"
+
+
+@pytest.mark.parametrize("rig", [campaign(mode="preview", contacts=["1000 Ann", "1001 Bob"])],
+                         indirect=True)
+def test_preview_skip_then_accept_and_the_agent_hears_progress(rig):
+    for name in ("a2", "a3"):
+        rig.rt.ops.agent_pause(name)
+    events = []
+    rig.rt.dialer.listeners.append(lambda ev, data: events.append((ev, data)))
+    api = ApiServer()
+    rig.rt.dialer.register(api)
+    accept, skip = api.ops["campaign.accept"][0], api.ops["campaign.skip"][0]
+    with pytest.raises(ApiError):
+        accept("a1")  # nothing offered yet
+    rig.c.start()
+    rig.kernel.run_for(1.0)
+    assert [(e, d["agent"], d["contact"]["number"]) for e, d in events] == [
+        ("preview", "a1", "1000")]
+    assert rig.rt.agents[0].state == "not-ready" and rig.offered == []
+    assert skip("a1") == "done"
+    rig.kernel.run_for(1.5)
+    assert events[-1][1]["contact"]["number"] == "1001" and rig.offered == []
+    call_id = accept("a1")
+    call = rig.rt.centre.active[call_id]
+    states = []
+    rig.rt.agents[0].listeners.append(lambda a: states.append((a.state, call.state.value)))
+    rig.kernel.run_for(30.0)
+    # the agent is on the call before the far end answers: it hears the call's progress
+    assert any(a == "talking" and c in ("dialing", "proceeding", "alerting") for a, c in states)
+    assert [n for _, n in rig.offered] == ["1001"]
+    assert rig.c.contacts["1000"].result == "skipped"
+    assert rig.c.contacts["1000"].attempts == 0
+    assert rig.c.contacts["1001"].result == "answered"
+    rows = rig.records()
+    assert [(r["dnis"], r["outcome"], r["agent"]) for r in rows] == [("1001", "answered", "a1")]
+
+
+@pytest.mark.parametrize("rig", [campaign(mode="preview", contacts=["1000"],
+                                          preview_timeout_s=5)], indirect=True)
+def test_a_lapsed_preview_returns_the_contact_and_pauses_the_agent(rig):
+    for name in ("a2", "a3"):
+        rig.rt.ops.agent_pause(name)
+    rig.c.start()
+    rig.kernel.run_for(6.0)
+    a1 = rig.rt.agents[0]
+    assert (a1.state, a1.reason) == ("not-ready", "preview-timeout")
+    assert rig.c.contacts["1000"].state == "pending" and rig.c.previews == {}
+    assert rig.c.stop() == "stopped"
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["3000", "3001"], ring_timeout_s=30)],
+                         indirect=True)
+def test_pause_stops_new_calls_and_status_counts(rig):
+    rig.rt.ops.agent_pause("a2")
+    rig.rt.ops.agent_pause("a3")
+    rig.c.start()
+    rig.kernel.run_for(2.0)
+    assert rig.c.pause() == "paused"
+    rig.kernel.run_for(40.0)
+    st_ = rig.c.status()
+    assert [n for _, n in rig.offered] == ["3000"]
+    assert (st_["state"], st_["dialled"], st_["no_answer"], st_["pending"]) == \
+        ("paused", 1, 1, 2)
+    assert st_["agents"] == {"a1": "ready", "a2": "not-ready", "a3": "not-ready"}
+
+
+def test_outcomes_of_q850_causes():
+    assert {c: outcome_of_cause(c) for c in (1, 17, 18, 19, 21, 28, 34, 42, 99, None)} == {
+        1: "invalid", 17: "busy", 18: "no_answer", 19: "no_answer", 21: "rejected",
+        28: "invalid", 34: "congestion", 42: "congestion", 99: "failed", None: "failed"}
+    assert set(CAUSE_OUTCOMES.values()) <= set(OUTCOMES)
+
+
+@given(st.one_of(st.text(max_size=40), st.integers(), st.none(),
+                 st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3)))
+@settings(max_examples=200)
+def test_contacts_parse_or_raise_value_error(entry):
+    try:
+        number, name = parse_contact(entry)
+    except ValueError:
+        return
+    assert number and isinstance(name, str)
+
+
+@pytest.mark.parametrize("extra, key", [
+    ('trunk = "nope"', "campaign[0].trunk"),
+    ('windows = ["9-17"]', "campaign[0].windows[0]"),
+    ('retry_s = { answered = 5 }', "campaign[0].retry_s.answered"),
+    ('contacts = ["x1"]', "campaign[0].contacts[0]"),
+    ('timezone = "Mars/Olympus"', "campaign[0].timezone"),
+    ('days = ["someday"]', "campaign[0].days[0]"),
+    ('max_attempts = 0', "campaign[0].max_attempts"),
+])
+def test_config_errors_name_the_key(tmp_path, extra, key):
+    text = HEAD.format(tmp=tmp_path).replace('name = "c"\ntrunk = "cc-pri"\n', "")
+    path = tmp_path / "k.toml"
+    path.write_text(text + 'name = "c"\n' + ('trunk = "cc-pri"\n' if "trunk" not in extra
+                                              else "") + extra + "\n")
+    with pytest.raises(ConfigError) as e:
+        Config.load(str(path))
+    assert e.value.key == key
