@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import heapq
+import itertools
 import os
 import re
 import time
@@ -283,6 +285,8 @@ class Campaign:
         self.group: TrunkGroup = dialer.group(spec.trunk)
         self.dnc = set(spec.dnc)
         self.contacts: dict[str, Contact] = {}
+        self._heap: list[tuple[float, int, Contact]] = []  # pending contacts by due time
+        self._order = itertools.count()
         self.state = "stopped"
         self.reserved: dict[str, Contact] = {}  # agent name -> the contact it is reserved for
         self.previews: dict[str, tuple[Contact, asyncio.TimerHandle]] = {}
@@ -314,9 +318,11 @@ class Campaign:
         number = check_number(number)
         c = self.contacts.get(number)
         if c is None:
-            c = self.contacts[number] = Contact(number, name, next_at=self.kernel.now())
+            c = self.contacts[number] = Contact(number, name)
             if number in self.dnc:
                 c.state, c.result = "done", "dnc"
+            else:
+                self._pending(c, self.kernel.now())
             self._soon()
         return c
 
@@ -327,14 +333,24 @@ class Campaign:
         if c is not None and c.state == "pending":
             c.state, c.result = "done", "dnc"
 
+    def _pending(self, c: Contact, at: float | None = None) -> None:
+        """``c`` waits to be called, from ``at`` (default: as it was due)."""
+        c.state = "pending"
+        if at is not None:
+            c.next_at = at
+        heapq.heappush(self._heap, (c.next_at, next(self._order), c))
+
     def _due(self) -> Contact | None:
+        """The pending contact due first (list order among those due at once)."""
         now = self.kernel.now()
-        for c in self.contacts.values():
-            if c.state == "pending" and c.next_at <= now:
-                if c.number in self.dnc:  # listed since it was added
-                    c.state, c.result = "done", "dnc"
-                    continue
-                return c
+        while self._heap and self._heap[0][0] <= now:
+            at, _, c = heapq.heappop(self._heap)
+            if c.state != "pending" or c.next_at != at:
+                continue  # an entry made stale by a later change
+            if c.number in self.dnc:  # listed since it was added
+                c.state, c.result = "done", "dnc"
+                continue
+            return c
         return None
 
     # --- control -----------------------------------------------------------------------------
@@ -357,7 +373,7 @@ class Campaign:
         for agent_name in list(self.previews):
             contact, timer = self.previews.pop(agent_name)
             timer.cancel()
-            contact.state = "pending"
+            self._pending(contact)
             self._release(self.dialer.agent(agent_name))
         return self.state
 
@@ -468,7 +484,7 @@ class Campaign:
         """No answer to a preview in time: the contact goes back to the list, the agent
         is made not-ready (reason ``preview-timeout``), as ring-no-answer does."""
         contact, _ = self.previews.pop(agent.name)
-        contact.state = "pending"
+        self._pending(contact)
         self.reserved.pop(agent.name, None)
         if agent.state == "not-ready" and agent.reason == RESERVED:
             agent.set_state("not-ready", PREVIEW_TIMEOUT)
@@ -604,7 +620,7 @@ class Campaign:
         if retry is None or tries >= self.spec.max_attempts:
             contact.state, contact.result = "done", outcome
         else:
-            contact.state, contact.next_at = "pending", self.kernel.now() + retry
+            self._pending(contact, self.kernel.now() + retry)
         if self._results is not None:
             csv.writer(self._results).writerow([
                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), self.name, contact.number,

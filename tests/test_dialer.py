@@ -98,7 +98,8 @@ class Rig:
 
     def far_end(self, call) -> None:
         """1: answers after 2 s, clears 8 s later; 2: busy (17); 3: rings; 4: unallocated
-        (1); 5: rings, then busy tone in band; 6: no circuit (34)."""
+        (1); 5: rings, then busy tone in band; 6: no circuit (34); 7: rings, then the special
+        information tone in band."""
         loop = self.kernel.loop
         self.offered.append((self.kernel.now(), call.dnis))
         kind = call.dnis[0]
@@ -109,9 +110,10 @@ class Rig:
         if kind == "1":
             loop.call_later(2.0, call.answer)
             loop.call_later(10.0, call.drop, 16)
-        elif kind == "5":
+        elif kind in "57":
+            tone = "busy" if kind == "5" else "sit"
             loop.call_later(1.0, lambda: asyncio.ensure_future(
-                self.rt.media.tone(call.slot, "busy", seconds=8.0)))
+                self.rt.media.tone(call.slot, tone, seconds=8.0)))
 
     def records(self) -> list[dict]:
         with open(self.tmp / "crm-calls.csv") as f:
@@ -204,13 +206,15 @@ def test_no_answer_after_the_ring_timeout(rig):
     assert rig.c.contacts["3000"].result == "no_answer"
 
 
-@pytest.mark.parametrize("rig", [campaign(contacts=["4000", "5000", "6000"])], indirect=True)
-def test_unallocated_in_band_busy_and_congestion(rig):
+@pytest.mark.parametrize("rig", [campaign(contacts=["4000", "5000", "6000", "7000"])],
+                         indirect=True)
+def test_unallocated_in_band_busy_sit_and_congestion(rig):
     rig.c.start()
     rig.kernel.run_for(15.0)
     out = {r["dnis"]: r["outcome"] for r in rig.records()}
     assert out["4000"] == "invalid" and rig.c.contacts["4000"].state == "done"
     assert out["5000"] == "busy"  # heard in band while it rang: no cause of the network
+    assert out["7000"] == "invalid" and rig.c.contacts["7000"].result == "invalid"
     assert out["6000"] == "congestion" and rig.c.contacts["6000"].state == "pending"
 
 
@@ -320,6 +324,30 @@ def test_pause_stops_new_calls_and_status_counts(rig):
     assert (st_["state"], st_["dialled"], st_["no_answer"], st_["pending"]) == \
         ("paused", 1, 1, 2)
     assert st_["agents"] == {"a1": "ready", "a2": "not-ready", "a3": "not-ready"}
+
+
+def test_contacts_and_dnc_from_files_and_the_crm_and_the_results_file(tmp_path):
+    (tmp_path / "list.csv").write_text("number,name\n1000,Ann Lee\n1001,Bob\n")
+    (tmp_path / "dnc.txt").write_text("# opted out\n1001\n")
+    from cti.crm import CrmStore
+
+    store = CrmStore(str(tmp_path / "crm.db"))
+    store.update("1002", {"name": "Cy"})
+    store.close()
+    r = Rig(tmp_path, 'contacts_file = "list.csv"\ndnc_file = "dnc.txt"\ncrm_contacts = true\n'
+                      'results = "results.csv"\n')
+    try:
+        assert {n: (c.name, c.state) for n, c in r.c.contacts.items()} == {
+            "1000": ("Ann Lee", "pending"), "1001": ("Bob", "done"), "1002": ("Cy", "pending")}
+        r.c.start()
+        r.kernel.run_for(20.0)
+        with open(tmp_path / "results.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert sorted((x["campaign"], x["number"], x["outcome"], x["result"]) for x in rows) == [
+            ("c", "1000", "answered", "answered"), ("c", "1002", "answered", "answered")]
+        assert {x["call_id"] for x in rows} == {x["id"] for x in r.records()}
+    finally:
+        r.close()
 
 
 def test_outcomes_of_q850_causes():
