@@ -381,12 +381,22 @@ class Config:
                     if not isinstance(span, str) or span.split(":")[0] not in boards:
                         self.error(f"no board for span {span!r}", f"{where}.spans")
             routes = {}
+            adjacent = {ls["adjacent"] for ls in s["linksets"]}
             for dpc, via in s["routes"].items():
+                where = f"stp[{i}].routes.{dpc}"
                 try:
-                    routes[int(dpc, 0)] = [int(v) for v in via]
-                except (TypeError, ValueError):
-                    self.error("a point code -> a list of adjacent point codes",
-                               f"stp[{i}].routes.{dpc}")
+                    dest = int(dpc, 0)
+                except ValueError:
+                    self.error("a destination point code", where)
+                if dest == s["pc"]:
+                    self.error("a route to the STP's own point code", where)
+                if not isinstance(via, list) or not via or \
+                        any(isinstance(v, bool) or not isinstance(v, int) for v in via):
+                    self.error("a non-empty list of adjacent point codes (integers)", where)
+                if not set(via) <= adjacent:
+                    self.error(f"no link set toward {sorted(set(via) - adjacent)}: a route goes "
+                               f"through adjacent points of the link sets", where)
+                routes[dest] = via
             s["routes"] = routes
         self._check_point_codes()
         self._check_link_timeslots()

@@ -138,7 +138,13 @@ SS7 = '[[trunk]]\nname = "t"\ntype = "ss7"\nspan = "s:1"\nopc = 1\ndpc = 2\n'
     (STP5 + LS1.replace("adjacent = 1", "adjacent = -3"), "stp[0].linksets[0].adjacent",
      "point code -3"),
     (STP5 + 'routes = { "99999" = [1] }\n' + LS1, "stp[0].routes.99999", "point code 99999"),
-    (STP5 + 'routes = { "7" = [1, 20000] }\n' + LS1, "stp[0].routes.7", "point code 20000"),
+    (STP5 + 'routes = { "7" = [1, 20000] }\n' + LS1, "stp[0].routes.7", "no link set toward "
+     "[20000]"),
+    (STP5 + 'routes = { "7" = "1" }\n' + LS1, "stp[0].routes.7", "list of adjacent point"),
+    (STP5 + 'routes = { "7" = [1.5] }\n' + LS1, "stp[0].routes.7", "list of adjacent point"),
+    (STP5 + 'routes = { "7" = [] }\n' + LS1, "stp[0].routes.7", "list of adjacent point"),
+    (STP5 + 'routes = { "7" = [3] }\n' + LS1, "stp[0].routes.7", "no link set toward [3]"),
+    (STP5 + 'routes = { "5" = [1] }\n' + LS1, "stp[0].routes.5", "STP's own point code"),
     (SS7.replace("opc = 1", "opc = 70000"), "trunk[0].opc", "0..16383"),
     (SS7.replace('"ss7"', '"tup"').replace("dpc = 2", "dpc = 16777216"), "trunk[0].dpc",
      "0..16777215 (24-bit china)"),
@@ -207,7 +213,7 @@ def test_rct_national_option_from_the_config(tmp_path):
 
 
 @pytest.mark.parametrize("extra,message", [
-    ('routes = { "7" = [3] }\n', "route to 7"),
+    ('[[stp.linksets]]\nadjacent = 5\nspans = ["s:2"]\n', "none toward the STP itself"),
     ('timers = { "isup.T7" = 20.0 }\n', "isup.* timers"),
 ])
 def test_stp_build_errors(tmp_path, extra, message):
