@@ -324,6 +324,10 @@ def test_pause_stops_new_calls_and_status_counts(rig):
     assert (st_["state"], st_["dialled"], st_["no_answer"], st_["pending"]) == \
         ("paused", 1, 1, 2)
     assert st_["agents"] == {"a1": "ready", "a2": "not-ready", "a3": "not-ready"}
+    from cti.commands.status import _human
+
+    line = _human("campaigns", {"c": st_})
+    assert line.startswith("c ") and "paused" in line and "no_answer=1" in line
 
 
 def test_contacts_and_dnc_from_files_and_the_crm_and_the_results_file(tmp_path):

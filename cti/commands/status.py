@@ -1,4 +1,4 @@
-"""``cti status|spans|links|calls|agents|queues|groups|top``: the state of a running kernel, read
+"""``cti status|spans|links|calls|agents|queues|groups|campaigns|top``: the state of a running kernel, read
 through its control API (url and token from the file ``cti run`` writes, or --url/--token).
 ``cti diag alarms|counters --api`` reads spans the same way (:func:`endpoint`)."""
 
@@ -18,6 +18,7 @@ VIEWS = {
     "agents": "agents and their states",
     "queues": "queues: waiting calls, service level, abandon rate",
     "groups": "trunk groups: hunting policy, trunks in service, free channels, counters",
+    "campaigns": "outbound campaigns: state, contacts pending and done, outcome counts",
 }
 
 
@@ -68,6 +69,13 @@ def _human(view: str, data) -> str:
                          f"overflow={g['overflow']} " +
                          " ".join(f"{k}={v}" for k, v in g["counters"].items())
                          for n, g in data.items()) or "no trunk groups"
+    if view == "campaigns":
+        return "\n".join(f"{n:<12} {c['state']:<8} {c['mode']:<11} queue={c['queue']} "
+                         f"trunk={c['trunk']} contacts={c['contacts']} pending={c['pending']} "
+                         f"dialling={c['dialling']} done={c['done']} dialled={c['dialled']} " +
+                         " ".join(f"{k}={v}" for k, v in c["outcomes"].items() if v) +
+                         ("" if c["in_window"] else " (outside its dialing windows)")
+                         for n, c in data.items()) or "no campaigns"
     return "\n".join(f"{n:<10} waiting={q['waiting']} entered={q['entered']} "
                      f"answered={q['answered']} sl={q['service_level']} "
                      f"abandon={q['abandon_rate']}" + _skills(q.get("skills")) +
@@ -102,7 +110,10 @@ def _summary(data: dict) -> str:
              f"calls    {len(data['calls'])} active",
              "agents   " + (", ".join(f"{n} {k}" for k, n in sorted(states.items())) or "none"),
              "queues   " + (", ".join(f"{n} waiting={q['waiting']} sl={q['service_level']}"
-                                     for n, q in data["queues"].items()) or "none")]
+                                     for n, q in data["queues"].items()) or "none"),
+             "campaigns " + (", ".join(f"{n} {c['state']} pending={c['pending']} "
+                                       f"dialled={c['dialled']} answered={c['answered']}"
+                                       for n, c in data["campaigns"].items()) or "none")]
     return "\n".join(lines)
 
 
@@ -110,7 +121,7 @@ def status(args) -> int:
     """One summary of a running kernel (``--json``: every view in one document)."""
     url, token = endpoint(args)
     data = asyncio.run(fetch(url, token, ["stats", "spans", "links", "calls", "agents",
-                                          "queues"]))
+                                          "queues", "campaigns"]))
     print(json.dumps(data) if args.json else _summary(data))
     return 0
 
@@ -154,7 +165,7 @@ def register(sub) -> None:
         _common(p)
         p.set_defaults(func=show, view=view)
     p = sub.add_parser("status", help="summary of a running kernel: tick load, spans in "
-                                      "alarm, links, calls, agents, queues")
+                                      "alarm, links, calls, agents, queues, campaigns")
     _common(p)
     p.set_defaults(func=status)
     p = sub.add_parser("top", help="live view of a running kernel")
