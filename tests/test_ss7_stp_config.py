@@ -99,6 +99,22 @@ def test_congestion_toward_b_draws_tfc_in_the_kernel(rt):
     assert a.node.mtp3.counters["tx_rct"] == 0 and a.node.mtp3.status()["congested"] == []
 
 
+def test_congested_link_to_the_stp_reduces_traffic_to_dpc(rt):
+    """Quasi-associated: the STP congests A's only link (its MTP2 busy): A's own messages to
+    B draw MTP-STATUS about B (Q.704 11.2.3.1 i), so A's ISUP reduces its traffic toward B
+    (Q.764 2.10), not only toward the STP."""
+    stp, a = rt.trunks["stp"], rt.trunks["a-isup"]
+    stp.node.mtp3.find_link(1, 0).mtp2.set_receive_congestion(True)
+    rt.kernel.run_for(0.5)
+    assert a.node.mtp3.linksets[5].congested and a.node.isup.control(2).step == 0
+    a.node.mtp3.transfer(SI_ISUP, 2, 1, bytes.fromhex("0100") + b"\x31")
+    rt.kernel.run_for(0.1)
+    assert a.node.isup.control(2).step > 0 and stp.node.mtp3.counters["tx_tfc"] == 0
+    stp.node.mtp3.find_link(1, 0).mtp2.set_receive_congestion(False)
+    rt.kernel.run_for(1)
+    assert rt.errors == [] and rt.kernel.errors == []
+
+
 def load(text: str) -> Config:
     return Config(tomllib.loads(text), "x.toml", text)
 
