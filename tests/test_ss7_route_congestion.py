@@ -203,6 +203,43 @@ def test_point_codes_out_of_range_are_refused(clock):
     assert node(clock, (1 << 14) - 1).mtp3.pc == 0x3FFF
 
 
+def test_changeover_off_a_congested_link_ends_the_tfc(clock):
+    """Q.704 5, 11.2.3: S has two links toward B and B congests one; MSUs toward B draw TFC
+    while it is in service.  It fails: its traffic changes over to the other, uncongested
+    link, nothing is lost, and the MSUs after it draw no TFC (the link set is no longer
+    congested, 3.8)."""
+    a, b = node(clock, A), node(clock, B)
+    s = node(clock, S, stp=True, mtp2_timers={"T6": 30.0})
+    a.mtp3.add_route(B, [S])
+    b.mtp3.add_route(A, [S])
+    wa, wb0, wb1 = TapWire(clock), TapWire(clock), TapWire(clock)
+    connect(a, s, 0, wa)
+    connect(s, b, 0, wb0)
+    connect(s, b, 1, wb1)
+    ub = Recorder(clock)
+    a.mtp3.register_user(SI_TEST, Recorder(clock))
+    b.mtp3.register_user(SI_TEST, ub)
+    for n in (a, s, b):
+        n.start()
+    clock.advance(3)
+    b.mtp3.find_link(S, 0).mtp2.set_receive_congestion(True)
+    clock.advance(0.1)
+    t0 = clock.time()
+    for i in range(16):
+        a.mtp3.transfer(SI_TEST, B, i, bytes((i,)))
+    clock.advance(0.1)
+    assert [m for _, m in snm(wa, 1, t0)] == [("TFC", B)] * 2
+    b.mtp3.find_link(S, 0).dispatch("deactivate")  # the congested link fails
+    clock.advance(2)
+    assert not s.mtp3.linksets[B].congested and not s.mtp3._congested_links
+    t1 = clock.time()
+    for i in range(16, 32):
+        a.mtp3.transfer(SI_TEST, B, i, bytes((i,)))
+    clock.advance(0.5)
+    assert snm(wa, 1, t1) == []
+    assert sorted(ub.got) == [bytes((i,)) for i in range(32)]
+
+
 def test_international_origin_only_tells_its_users(net, clock):
     """Q.704 13.1: the international network communicates route set congestion by TFC alone;
     without the national option the origin tells its users of each TFC and sends no RCT."""
