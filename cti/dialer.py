@@ -579,16 +579,31 @@ class Campaign:
                 task.cancel()
 
     async def _deliver(self, call: Call, agent: Agent, contact: Contact) -> str:
-        """The call to its reserved agent (rung at once), or, when the agent is no longer
-        reserved (logged out, made ready elsewhere), to the campaign's queue; "answered"
-        once an agent took it, "abandoned" if it ended first."""
+        """The call to its reserved agent (rung at once), or to the campaign's queue when
+        the agent is no longer reserved (logged out, made ready elsewhere) or lets it
+        ring out; "answered" once an agent took it, "abandoned" if it ended first."""
         call.data["queue"] = self.queue.name
         call.times["queued"] = self.kernel.now()
         if self._reserved_for(agent, contact):
             del self.reserved[agent.name]
             q = self._agent_queue(agent)
+
+            def on_agent(a: Agent) -> None:
+                """Ring-no-answer: the call leaves this agent for the campaign's queue."""
+                if a.state == "not-ready" and a.reason == "rona":
+                    for w in tuple(q.waiting):
+                        if w.call is call and not w.done.done():
+                            q.waiting.remove(w)
+                            w.done.set_result("rona")
+
+            agent.listeners.append(on_agent)
             agent.set_state("ready")  # and at once offered this call, before anyone else
-            return await q.enqueue(call)
+            try:
+                result = await q.enqueue(call)
+            finally:
+                agent.listeners.remove(on_agent)
+            if result != "rona":
+                return result
         return await self.queue.enqueue(call)
 
     def _agent_queue(self, agent: Agent) -> HuntQueue:

@@ -99,7 +99,7 @@ class Rig:
     def far_end(self, call) -> None:
         """1: answers after 2 s, clears 8 s later; 2: busy (17); 3: rings; 4: unallocated
         (1); 5: rings, then busy tone in band; 6: no circuit (34); 7: rings, then the special
-        information tone in band."""
+        information tone in band; 8: answers after 2 s, clears 60 s later."""
         loop = self.kernel.loop
         self.offered.append((self.kernel.now(), call.dnis))
         kind = call.dnis[0]
@@ -107,9 +107,9 @@ class Rig:
             call.reject({"2": 17, "4": 1, "6": 34}[kind])
             return
         call.alert()
-        if kind == "1":
+        if kind in "18":
             loop.call_later(2.0, call.answer)
-            loop.call_later(10.0, call.drop, 16)
+            loop.call_later(10.0 if kind == "1" else 60.0, call.drop, 16)
         elif kind in "57":
             tone = "busy" if kind == "5" else "sit"
             loop.call_later(1.0, lambda: asyncio.ensure_future(
@@ -173,6 +173,25 @@ def test_progressive_never_exceeds_ready_agents_and_every_answer_reaches_one(rig
                                     "AND direction = 'out'").fetchone()[0]
     assert history == 6
     assert rig.rt.agents[2].state == "not-ready"  # the paused agent was never reserved
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["8000"])], indirect=True)
+def test_a_reserved_agent_who_lets_it_ring_out_passes_the_call_to_the_queue(rig):
+    rig.rt.ops.agent_pause("a2")
+    rig.rt.ops.agent_pause("a3")
+    rig.rt.stations.board.handsets[0].answer_after = None  # a1 is away from the desk
+    rig.c.start()
+    rig.kernel.run_for(1.0)
+    assert rig.c.reserved.keys() == {"a1"}
+    rig.rt.ops.agent_ready("a2")
+    rig.kernel.run_for(20.0)  # answered at 3 s; a1 rings 10 s (the queue's ring timeout)
+    a1 = rig.rt.agents[0]
+    assert (a1.state, a1.reason) == ("not-ready", "rona")
+    assert rig.rt.agents[1].state == "talking"
+    rig.kernel.run_for(60.0)
+    rows = rig.records()
+    assert [(r["outcome"], r["agent"]) for r in rows] == [("answered", "a2")]
+    assert 10.0 <= float(rows[0]["wait_s"]) <= 15.0  # the ring timeout, then a2
 
 
 @pytest.mark.parametrize("rig", [campaign(contacts=["2000"], retry_s={"busy": 30},
