@@ -156,7 +156,7 @@ def read_contacts(path: str) -> list[tuple[str, str]]:
     """A CSV file of contacts: number, then an optional name; a first row whose number is
     not one is a header.  ValueError names the line."""
     out = []
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # spreadsheets write a BOM
         for n, row in enumerate(csv.reader(f), 1):
             if not row or not "".join(row).strip():
                 continue
