@@ -503,11 +503,15 @@ class Campaign:
         self.dialled += 1
         try:
             self.group.dial(call)
-        except DialError as e:
-            call.cause = e.cause
+        except Exception as e:  # not placed: the attempt ends here, the list goes on
+            if isinstance(e, DialError):
+                call.cause = e.cause
+            else:  # a stack refusing the call otherwise is a fault to be seen
+                self.dialer.centre.on_error(f"campaign {self.name}: {contact.number} not "
+                                            f"placed: {type(e).__name__}: {e}")
             call.times["released"] = k.now()
             self._release(agent, contact)
-            self._ended(contact, call, outcome_of_cause(e.cause), None)
+            self._ended(contact, call, outcome_of_cause(call.cause), None)
             return None
         self.calls[call.id] = call
         self.dialer.centre.active[call.id] = call

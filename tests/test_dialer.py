@@ -75,9 +75,11 @@ class Rig:
     """The runtime, the numbers the PSTN side was offered (with kernel times) and the
     campaign ``c``."""
 
-    def __init__(self, tmp_path, campaign: str, wallclock: datetime = MONDAY_10):
+    def __init__(self, tmp_path, campaign: str, wallclock: datetime = MONDAY_10,
+                 channels: str = "1-15,17-31"):
         path = tmp_path / "k.toml"
-        path.write_text(HEAD.format(tmp=tmp_path) + campaign)
+        head = HEAD.replace('side = "user"\n', f'side = "user"\nchannels = "{channels}"\n')
+        path.write_text(head.format(tmp=tmp_path) + campaign)
         self.tmp = tmp_path
         self.rt = rt = Runtime(Config.load(str(path)))
         self.kernel = rt.kernel
@@ -235,6 +237,23 @@ def test_unallocated_in_band_busy_sit_and_congestion(rig):
     assert out["5000"] == "busy"  # heard in band while it rang: no cause of the network
     assert out["7000"] == "invalid" and rig.c.contacts["7000"].result == "invalid"
     assert out["6000"] == "congestion" and rig.c.contacts["6000"].state == "pending"
+
+
+@pytest.mark.parametrize("rig", [(*campaign(contacts=["3000", "3001"], ring_timeout_s=20,
+                                             retry_s={"congestion": 5}, max_attempts=10),
+                                   MONDAY_10, "1")], indirect=True)
+def test_no_free_channel_is_congestion_and_retried(rig):
+    """The trunk has one B-channel: the second agent's call finds none (Q.850 34)."""
+    rig.rt.ops.agent_pause("a3")
+    rig.c.start()
+    rig.kernel.run_for(3.0)
+    rows = rig.records()
+    assert [(r["dnis"], r["outcome"], r["cause"]) for r in rows] == [
+        ("3001", "congestion", "34")]
+    assert [n for _, n in rig.offered] == ["3000"]
+    assert rig.rt.agents[1].state == "ready" and rig.c.contacts["3001"].state == "pending"
+    rig.kernel.run_for(30.0)  # the channel is free again once 3000 rang out
+    assert rig.c.contacts["3001"].attempts >= 2 and "3001" in [n for _, n in rig.offered]
 
 
 @pytest.mark.parametrize("rig", [campaign(contacts=["1000", "1001", "1002"], dnc=["1001"])],
