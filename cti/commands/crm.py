@@ -356,11 +356,11 @@ def register(sub) -> None:
         "report", help="queue, agent, trunk and interval statistics from the call records "
                        "(docs/statistics.md)")
     src = r.add_mutually_exclusive_group()
-    src.add_argument("--db", help=f"the CRM store (default: --config's [crm] path, else "
+    src.add_argument("--db", metavar="FILE", help=f"the CRM store (default: --config's [crm] path, else "
                                   f"{DEFAULT_DB})")
-    src.add_argument("--records", help="CSV call records instead of the store (kernel "
+    src.add_argument("--records", metavar="FILE", help="CSV call records instead of the store (kernel "
                                        "seconds only)")
-    r.add_argument("--config", help="a `cti run` config: its CRM store and its queues' "
+    r.add_argument("--config", metavar="FILE", help="a `cti run` config: its CRM store and its queues' "
                                     "service-level thresholds")
     r.add_argument("--from", dest="start", metavar="T",
                    help="calls offered from T: kernel seconds, or an ISO date/date-time "
@@ -368,9 +368,9 @@ def register(sub) -> None:
     r.add_argument("--to", dest="end", metavar="T", help="... and before T")
     r.add_argument("--clock", choices=("kernel", "wall"),
                    help="time axis (default: as --from/--to are written, else kernel)")
-    r.add_argument("--interval", default="15m",
+    r.add_argument("--interval", default="15m", metavar="LENGTH",
                    help="interval length: 15m (default), 30m, 1h, or seconds")
-    r.add_argument("--by", help="sections, comma-separated, of queue,agent,trunk,interval "
+    r.add_argument("--by", metavar="SECTIONS", help="sections, comma-separated, of queue,agent,trunk,interval "
                                 "(default: all; csv: queue)")
     r.add_argument("--sl", type=float, metavar="SECONDS",
                    help="service-level threshold (default: each queue's service_level_s "
