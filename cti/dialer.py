@@ -728,7 +728,7 @@ class Dialer:
 
     def _preview_agent(self, agent: Any) -> tuple[Campaign, Agent]:
         for c in self.campaigns.values():
-            if agent in c.previews:
+            if isinstance(agent, str) and agent in c.previews:
                 return c, self.agent(agent)
         raise ApiError("bad_state", f"agent {agent!r} has no preview")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import inspect
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -388,6 +389,34 @@ def test_contacts_and_dnc_from_files_and_the_crm_and_the_results_file(tmp_path):
         assert sorted((x["campaign"], x["number"], x["outcome"], x["result"]) for x in rows) == [
             ("c", "1000", "answered", "answered"), ("c", "1002", "answered", "answered")]
         assert {x["call_id"] for x in rows} == {x["id"] for x in r.records()}
+    finally:
+        r.close()
+
+
+def test_campaign_operations_answer_bad_parameters_with_api_errors(tmp_path):
+    r = Rig(tmp_path, *campaign(contacts=["1000"]))
+    api = ApiServer()
+    r.rt.dialer.register(api)
+    ops = [op for op in api.ops if op.startswith("campaign")]
+    values = st.one_of(st.none(), st.integers(), st.text(max_size=12), st.just("c"),
+                       st.just("a1"), st.lists(st.integers(), max_size=2),
+                       st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+    @given(op=st.sampled_from(ops), args=st.lists(values, max_size=3))
+    @settings(max_examples=150, deadline=None)
+    def call(op, args):
+        fn = api.ops[op][0]
+        try:
+            inspect.signature(fn).bind(*args)
+        except TypeError:
+            return
+        try:
+            fn(*args)
+        except ApiError:
+            pass
+
+    try:
+        call()
     finally:
         r.close()
 
