@@ -199,6 +199,8 @@ def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=Non
     def key(k: str, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
+        except CrmError as e:
+            raise ValueError(f"{k}: {e}") from None
         except OSError as e:
             raise ValueError(f"{k}: cannot read {e.filename}: {e.strerror}") from None
         except (ValueError, ZoneInfoNotFoundError) as e:
@@ -215,6 +217,8 @@ def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=Non
     dnc = {key(f"dnc[{i}]", lambda n=n: parse_contact(n)[0]) for i, n in enumerate(t["dnc"])}
     if t["dnc_file"]:
         dnc |= key("dnc_file", lambda: read_numbers(path(t["dnc_file"])))
+    if t["ani"]:
+        key("ani", lambda: check_number(t["ani"]))
     for k in ("max_attempts", "ring_timeout_s", "preview_timeout_s"):
         if t[k] <= 0:
             raise ValueError(f"{k}: must be more than 0")

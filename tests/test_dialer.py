@@ -447,12 +447,31 @@ def test_contacts_parse_or_raise_value_error(entry):
     ('timezone = "Mars/Olympus"', "campaign[0].timezone"),
     ('days = ["someday"]', "campaign[0].days[0]"),
     ('max_attempts = 0', "campaign[0].max_attempts"),
+    ('ani = "not a number"', "campaign[0].ani"),
 ])
 def test_config_errors_name_the_key(tmp_path, extra, key):
-    text = HEAD.format(tmp=tmp_path).replace('name = "c"\ntrunk = "cc-pri"\n', "")
-    path = tmp_path / "k.toml"
-    path.write_text(text + 'name = "c"\n' + ('trunk = "cc-pri"\n' if "trunk" not in extra
-                                              else "") + extra + "\n")
     with pytest.raises(ConfigError) as e:
-        Config.load(str(path))
+        Config.load(config_with(tmp_path, extra))
+    assert e.value.key == key
+
+
+def config_with(tmp_path, extra: str) -> str:
+    """The rig's configuration with a campaign of ``extra`` (``key = value``)."""
+    keys = {"name": '"c"', "trunk": '"cc-pri"', "queue": '"outbound"'}
+    k, _, v = extra.partition(" = ")
+    keys[k] = v
+    path = tmp_path / "k.toml"
+    path.write_text(HEAD.format(tmp=tmp_path).split("[[campaign]]")[0] + "[[campaign]]\n" +
+                    "".join(f"{k} = {v}\n" for k, v in keys.items()))
+    return str(path)
+
+
+@pytest.mark.parametrize("extra, key", [
+    ('queue = "nope"', "campaign[0].queue"),
+    ('contacts_file = "missing.csv"', "campaign[0].contacts_file"),
+])
+def test_runtime_errors_name_the_key(tmp_path, extra, key):
+    """What only the built kernel knows: its queues (the demo's too), the files."""
+    with pytest.raises(ConfigError) as e:
+        Runtime(Config.load(config_with(tmp_path, extra)))
     assert e.value.key == key
