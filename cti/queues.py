@@ -178,9 +178,7 @@ class Acd:
             self._soon = self.kernel.loop.call_soon(self.dispatch)
 
     def dispatch(self) -> None:
-        """Offer waiting callers, higher queue priority first, then the longest waiting,
-        each to the best ready agent (by its queue's strategy) that can serve its queue
-        and has not rejected it."""
+        """Offer the callers :meth:`match` gives to their agents."""
         if self._soon is not None:
             self._soon.cancel()
             self._soon = None
@@ -188,22 +186,42 @@ class Acd:
             if id(a) not in self._watched:
                 self._watched.add(id(a))
                 a.listeners.append(self._agent_changed)
+        for q, w, agent in self.match():
+            if agent.state == "ready" and w in q.waiting:  # (an offer's listeners may act)
+                q.waiting.remove(w)
+                q._offer(agent, w)
+
+    def match(self) -> list[tuple[HuntQueue, _Waiting, Agent]]:
+        """Who is to be offered to whom now, as (queue, caller, agent) in offering order:
+        the waiting callers of every queue, higher queue priority first, then the longest
+        waiting, each to the first ready agent in its queue's strategy order who serves
+        the queue, has not rejected the caller and is not given to an earlier caller."""
         ready = [a for a in self.agents if a.state == "ready"]
         if not ready:
-            return
-        waiting = sorted(((q, w) for q in self.queues for w in q.waiting),
-                         key=lambda qw: (-qw[0].priority, qw[1].since, qw[1].seq))
-        for q, w in waiting:
-            fits = [a for a in ready if a.state == "ready" and a.name not in w.refused
-                    and q.serves(a)]
-            if not fits or w not in q.waiting:
-                continue
-            agent = min(fits, key=q.rank)
-            ready.remove(agent)
-            q.waiting.remove(w)
-            q._offer(agent, w)
-            if not ready:
-                return
+            return []
+        best: dict[HuntQueue, deque[Agent]] = {}  # a queue's eligible ready agents, best first
+        callers: list[tuple[HuntQueue, _Waiting]] = []
+        for q in self.queues:
+            if q.waiting:
+                agents = sorted((a for a in ready if q.serves(a)), key=q.rank)
+                if agents:
+                    best[q] = deque(agents)
+                    callers += [(q, w) for w in q.waiting]
+        callers.sort(key=lambda qw: (-qw[0].priority, qw[1].since, qw[1].seq))
+        taken: set[int] = set()
+        out: list[tuple[HuntQueue, _Waiting, Agent]] = []
+        for q, w in callers:
+            agents = best[q]
+            while agents and id(agents[0]) in taken:
+                agents.popleft()
+            agent = next((a for a in agents if id(a) not in taken and a.name not in w.refused),
+                         None)
+            if agent is not None:
+                taken.add(id(agent))
+                out.append((q, w, agent))
+                if len(taken) == len(ready):
+                    break
+        return out
 
 
 class HuntQueue:

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from core.errors import ConfigError
 from cti.config import Config
+from cti.queues import Acd, Agent, HuntQueue, _Waiting
 from cti.runtime import Runtime
-from cti.skills import MAX_LEVEL, SkillError, agent_skills, queue_skills, serves
+from cti.skills import MAX_LEVEL, STRATEGIES, SkillError, agent_skills, queue_skills, serves
 
 AGENTS = ("alice", "bob", "carol", "dave")
 
@@ -299,3 +300,50 @@ def test_an_agent_logs_in_with_skills(tmp_path):
     offered = scenario_of(tmp_path, {"sales": {"skills": ["sales"]}}, {"bob": ["sales"]},
                           scenario)
     assert (offered["agent"], offered["queue"]) == ("erin", "sales")
+
+
+AGENT = st.fixed_dictionaries({
+    "state": st.sampled_from(["ready", "ready", "talking", "not-ready"]),
+    "skills": st.dictionaries(st.sampled_from("abc"), st.integers(1, MAX_LEVEL), max_size=3),
+    "idle_since": st.integers(0, 5)})
+QUEUE = st.fixed_dictionaries({
+    "skills": st.dictionaries(st.sampled_from("abc"), st.integers(1, 4), max_size=2),
+    "priority": st.integers(0, 2), "strategy": st.sampled_from(sorted(STRATEGIES)),
+    "callers": st.lists(st.tuples(st.integers(0, 5), st.sets(st.integers(0, 7), max_size=2)),
+                        max_size=5)})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(AGENT, max_size=8), st.lists(QUEUE, min_size=1, max_size=4))
+def test_match_is_the_greedy_oldest_first_assignment(agents, queues):
+    """Acd.match, against its definition: callers in (priority, wait) order each take the
+    best free agent (by the queue's strategy) who serves the queue and has not refused
+    them - so no caller could have had a better agent that a later caller got."""
+    staff = []
+    for i, a in enumerate(agents):
+        staff.append(Agent(f"a{i}", i, a["state"], skills=a["skills"]))
+        staff[-1].idle_since = a["idle_since"]
+    acd = Acd(None, staff)
+    seq = 0
+    for i, q in enumerate(queues):
+        hq = HuntQueue(f"q{i}", None, None, None, staff, acd=acd, skills=q["skills"],
+                       priority=q["priority"], strategy=q["strategy"])
+        for since, refused in q["callers"]:
+            hq.waiting.append(_Waiting(None, since, None, seq, {f"a{r}" for r in refused}))
+            seq += 1
+    got = {id(w): a for _, w, a in acd.match()}
+    assert len({id(a) for a in got.values()}) == len(got)
+    order = sorted(((q, w) for q in acd.queues for w in q.waiting),
+                   key=lambda qw: (-qw[0].priority, qw[1].since, qw[1].seq))
+    given_to = {}  # agent -> place of the caller it went to
+    for place, (_, w) in enumerate(order):
+        if id(w) in got:
+            given_to[id(got[id(w)])] = place
+    for place, (q, w) in enumerate(order):
+        fits = [a for a in staff if a.state == "ready" and q.serves(a)
+                and a.name not in w.refused]
+        mine = got.get(id(w))
+        assert mine is None or mine in fits
+        for a in fits:  # a better (or, unmatched, any) agent went to an earlier caller
+            if mine is None or q.rank(a) < q.rank(mine):
+                assert given_to.get(id(a), place) < place
