@@ -164,6 +164,7 @@ class Acd:
         self._soon: asyncio.Handle | None = None
 
     def arrival(self) -> int:
+        """The next caller's place in arrival order (ties of equal waits)."""
         return next(self._arrivals)
 
     def set_ready(self, agent: Agent) -> None:
