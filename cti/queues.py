@@ -37,6 +37,7 @@ from typing import Any
 from cti.calls import Call, CallEvent, CallState
 from cti.features import switch_together
 from cti.skills import STRATEGIES, serves
+from cti.stats import mean, ratio, service_level
 
 AGENT_STATES = ("ready", "ringing", "talking", "wrapup", "not-ready", "logged-out")
 AGENT_MODES = ("auto", "desktop")
@@ -140,13 +141,13 @@ class QueueStats:
     waits: list[float] = field(default_factory=list)
 
     def as_dict(self, sl_s: float) -> dict[str, Any]:
-        done = self.answered + self.abandoned
+        """The live figures, by the formulas of docs/statistics.md (``cti.stats``)."""
         return {
             "entered": self.entered, "answered": self.answered, "abandoned": self.abandoned,
-            "service_level": round(self.within_sl / done, 4) if done else None,
+            "service_level": service_level(self.within_sl, self.answered, self.abandoned),
             "service_level_s": sl_s,
-            "abandon_rate": round(self.abandoned / done, 4) if done else None,
-            "avg_wait_s": round(sum(self.waits) / len(self.waits), 3) if self.waits else 0.0,
+            "abandon_rate": ratio(self.abandoned, self.answered + self.abandoned),
+            "avg_wait_s": mean(self.waits) or 0.0,
         }
 
 
