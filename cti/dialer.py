@@ -31,7 +31,6 @@ import heapq
 import itertools
 import os
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -84,6 +83,11 @@ CAUSE_OUTCOMES: dict[int, str] = {
 TONE_OUTCOMES: dict[str, str] = {"busy": "busy", "congestion": "congestion", "sit": "invalid"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def utc_now() -> datetime:
+    """The wall clock of the dialing windows and the results file (aware, UTC)."""
+    return datetime.now(timezone.utc)
 
 
 def outcome_of_cause(cause: int | None) -> str:
@@ -301,13 +305,15 @@ class Campaign:
         self._tick: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()  # the attempts followed (held: tasks are weak)
         self._results = None
+        for number, name in spec.contacts:
+            self.add(number, name)
         if spec.results:
             new = not os.path.exists(spec.results) or os.path.getsize(spec.results) == 0
+            if not new:
+                self._resume(spec.results)
             self._results = open(spec.results, "a", newline="")  # noqa: SIM115
             if new:
                 csv.writer(self._results).writerow(RESULT_FIELDS)
-        for number, name in spec.contacts:
-            self.add(number, name)
         if spec.start:
             self.start()
 
@@ -329,6 +335,38 @@ class Campaign:
                 self._pending(c, self.kernel.now())
             self._soon()
         return c
+
+    def _resume(self, path: str) -> None:
+        """Carry on from the results file of an earlier run: each contact's attempts,
+        skips and last outcome come back, a contact with a final result stays done, and
+        one to be retried is due when its retry delay (from the attempt's wall-clock
+        time) is over.  Contacts added at run time then come back too.  ValueError
+        ("results: FILE:LINE: ...") for a row that is not one this class wrote."""
+        now = self.dialer.wallclock()
+        with open(path, newline="") as f:
+            for n, row in enumerate(csv.DictReader(f), 2):
+                if row.get("campaign") != self.name:
+                    continue
+                try:
+                    outcome, result = row["outcome"], row["result"] or None
+                    if outcome not in OUTCOMES or (result is not None and result
+                                                   not in (*OUTCOMES, "dnc")):
+                        raise ValueError(f"unknown outcome {outcome!r} or result {result!r}")
+                    at = datetime.strptime(row["at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                        tzinfo=timezone.utc)
+                    c = self.add(row["number"], row["name"] or "")
+                    c.attempts = int(row["attempt"])
+                except (ValueError, TypeError, KeyError, CrmError) as e:
+                    raise ValueError(f"results: {path}:{n}: {e}") from None
+                c.skips += outcome == "skipped"
+                c.outcome = outcome
+                self.outcomes[outcome] += 1
+                self.dialled += outcome != "skipped"
+                if result is not None:
+                    c.state, c.result = "done", result
+                elif c.state != "done":  # (dnc now)
+                    wait = (self.spec.retry_s.get(outcome) or 0.0) - (now - at).total_seconds()
+                    self._pending(c, self.kernel.now() + max(0.0, wait))
 
     def add_dnc(self, number: str) -> None:
         """Never call ``number``: a pending contact with it is done (``dnc``) at once."""
@@ -646,7 +684,8 @@ class Campaign:
             self._pending(contact, self.kernel.now() + retry)
         if self._results is not None:
             csv.writer(self._results).writerow([
-                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), self.name, contact.number,
+                self.dialer.wallclock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                self.name, contact.number,
                 contact.name, contact.attempts, outcome,
                 "" if call is None or call.cause is None else call.cause,
                 "" if call is None else call.id, contact.result or ""])
@@ -689,7 +728,8 @@ class Dialer:
         self.agents = agents
         self.campaigns: dict[str, Campaign] = {}
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
-        self.wallclock = wallclock or (lambda: datetime.now(timezone.utc))
+        # looked up at each use, so that a simulation may set the module's clock
+        self.wallclock = wallclock or (lambda: utc_now())
 
     def group(self, name: str) -> TrunkGroup:
         return self.centre.group(name)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ConfigError
+from cti import dialer
 from cti.api import ApiError, ApiServer
 from cti.calls import CallEvent
 from cti.config import Config
@@ -70,6 +71,7 @@ ani = "0210000000"
 start = false
 """
 MONDAY_10 = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
+UTC_NOW = dialer.utc_now
 
 
 class Rig:
@@ -82,12 +84,15 @@ class Rig:
         head = HEAD.replace('side = "user"\n', f'side = "user"\nchannels = "{channels}"\n')
         path.write_text(head.format(tmp=tmp_path) + campaign)
         self.tmp = tmp_path
+        # the wall clock runs from ``wallclock`` with kernel time, from the start
+        self.rt = None
+        dialer.utc_now = lambda: wallclock + timedelta(
+            seconds=0.0 if self.rt is None else self.rt.kernel.now())
         self.rt = rt = Runtime(Config.load(str(path)))
         self.kernel = rt.kernel
         self.offered: list[tuple[float, str]] = []
         for h in rt.stations.board.handsets:
             h.answer_after = 1
-        rt.dialer.wallclock = lambda: wallclock + timedelta(seconds=self.kernel.now())
         rt.trunks["pstn-pri"].on_offered = self.far_end
         rt.queues["outbound"].on_answered = self.agent_answered
         self.c = rt.dialer.campaigns["c"]
@@ -127,6 +132,7 @@ class Rig:
 
     def close(self) -> None:
         self.rt.close()
+        dialer.utc_now = UTC_NOW
 
 
 @pytest.fixture
@@ -284,8 +290,8 @@ def test_do_not_call_numbers_are_never_dialled(rig):
 def test_dialing_window_in_the_campaigns_time_zone(rig):
     """Monday 10:00 UTC is 11:00 in Paris; the rig's wall clock starts 09:59:30 Paris
     time (08:59:30 UTC)."""
-    rig.rt.dialer.wallclock = lambda: (datetime(2026, 1, 5, 8, 59, 30, tzinfo=timezone.utc)
-                                       + timedelta(seconds=rig.kernel.now()))
+    dialer.utc_now = lambda: (datetime(2026, 1, 5, 8, 59, 30, tzinfo=timezone.utc)
+                              + timedelta(seconds=rig.kernel.now()))
     rig.c.start()
     rig.kernel.run_for(20.0)
     assert rig.offered == [] and not rig.c.status()["in_window"]
@@ -391,6 +397,44 @@ def test_contacts_and_dnc_from_files_and_the_crm_and_the_results_file(tmp_path):
         assert {x["call_id"] for x in rows} == {x["id"] for x in r.records()}
     finally:
         r.close()
+
+
+def test_a_restarted_campaign_carries_on_from_its_results_file(tmp_path):
+    keys = 'contacts = ["1000", "2000"]\nresults = "results.csv"\nretry_s = { busy = 600 }\n'
+    r = Rig(tmp_path, keys)
+    try:
+        r.c.start()
+        r.kernel.run_for(5.0)
+        assert r.c.contacts["1000"].state == "dialling" and r.c.contacts["2000"].attempts == 1
+    finally:
+        r.close()  # 1000 still in its call: the run ends before its attempt does
+    later = MONDAY_10 + timedelta(minutes=8)  # two minutes of 2000's busy delay left
+    r = Rig(tmp_path, keys, wallclock=later)
+    try:
+        c1000, c2000 = r.c.contacts["1000"], r.c.contacts["2000"]
+        assert (c1000.state, c1000.attempts) == ("pending", 0)
+        assert (c2000.state, c2000.attempts, c2000.outcome) == ("pending", 1, "busy")
+        assert r.c.status()["busy"] == 1 and r.c.dialled == 1
+        r.c.start()
+        r.kernel.run_for(100.0)
+        assert r.dialled("2000") == [] and r.dialled("1000") != []
+        r.kernel.run_for(30.0)
+        assert len(r.dialled("2000")) == 1 and 118.0 <= r.dialled("2000")[0] <= 124.0
+        assert c1000.result == "answered" and c2000.attempts == 2
+    finally:
+        r.close()
+    r = Rig(tmp_path, keys, wallclock=later)
+    try:
+        assert r.c.contacts["1000"].result == "answered"  # done for good: never dialled again
+    finally:
+        r.close()
+    (tmp_path / "results.csv").write_text("at,campaign,number\nyesterday,c,1000\n")
+    try:
+        with pytest.raises(ConfigError) as e:
+            Rig(tmp_path, keys)
+    finally:
+        dialer.utc_now = UTC_NOW
+    assert e.value.key == "campaign[0].results" and "results.csv:2" in str(e.value)
 
 
 def test_campaign_operations_answer_bad_parameters_with_api_errors(tmp_path):
