@@ -185,7 +185,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ring_timeout_s": Key(float, 30.0, doc="unanswered this long: outcome no_answer"),
         "preview_timeout_s": Key(float, 60.0, doc="preview not accepted or skipped this "
                                  "long: back to the list, the agent not-ready"),
-        "results": Key(str, None, doc="CSV file of every attempt's outcome (appended)"),
+        "results": Key(str, None, doc="CSV file of every attempt's outcome (appended); "
+                       "read back at start-up, so a restarted campaign carries on"),
         "start": Key(bool, True, doc="dial from start-up (else `campaign.start`)"),
     },
     "crm": {"path": Key(str, "crm.db", doc="SQLite CRM store: contacts and call history"),
