@@ -626,8 +626,9 @@ class Campaign:
 
     async def _deliver(self, call: Call, agent: Agent, contact: Contact) -> str:
         """The call to its reserved agent (rung at once), or to the campaign's queue when
-        the agent is no longer reserved (logged out, made ready elsewhere) or lets it
-        ring out; "answered" once an agent took it, "abandoned" if it ended first."""
+        the agent is no longer reserved (logged out, made ready elsewhere), lets it ring
+        out or rejects it; "answered" once an agent took it, "abandoned" if it ended
+        first."""
         call.data["queue"] = self.queue.name
         call.times["queued"] = self.kernel.now()
         if self._reserved_for(agent, contact):
@@ -635,12 +636,13 @@ class Campaign:
             q = self._agent_queue(agent)
 
             def on_agent(a: Agent) -> None:
-                """Ring-no-answer: the call leaves this agent for the campaign's queue."""
-                if a.state == "not-ready" and a.reason == "rona":
-                    for w in tuple(q.waiting):
-                        if w.call is call and not w.done.done():
-                            q.waiting.remove(w)
-                            w.done.set_result("rona")
+                """The agent let the call ring out (RONA), rejected it from the desktop or
+                could not be rung (station busy): the queue holds the call back for it,
+                and the call leaves it for the campaign's queue instead."""
+                for w in tuple(q.waiting):
+                    if w.call is call and not w.done.done():
+                        q.waiting.remove(w)
+                        w.done.set_result("elsewhere")
 
             agent.listeners.append(on_agent)
             agent.set_state("ready")  # and at once offered this call, before anyone else
@@ -648,7 +650,7 @@ class Campaign:
                 result = await q.enqueue(call)
             finally:
                 agent.listeners.remove(on_agent)
-            if result != "rona":
+            if result != "elsewhere":
                 return result
         return await self.queue.enqueue(call)
 

@@ -203,6 +203,27 @@ def test_a_reserved_agent_who_lets_it_ring_out_passes_the_call_to_the_queue(rig)
     assert 10.0 <= float(rows[0]["wait_s"]) <= 15.0  # the ring timeout, then a2
 
 
+@pytest.mark.parametrize("rig", [campaign(contacts=["8000"])], indirect=True)
+def test_a_reserved_agent_who_rejects_the_call_passes_it_to_the_queue(rig):
+    rig.rt.ops.agent_pause("a3")
+    a1 = rig.rt.agents[0]
+    a1.mode = "desktop"  # answers or rejects from the desktop, not by lifting the handset
+    rig.rt.stations.board.handsets[0].answer_after = None
+    rig.rt.ops.agent_pause("a2")
+    rig.c.start()
+    rig.kernel.run_for(1.0)
+    assert rig.c.reserved.keys() == {"a1"}
+    rig.rt.ops.agent_ready("a2")
+    rig.kernel.run_for(3.0)  # answered; a1's station rings
+    assert a1.state == "ringing"
+    call_id = a1.offer.caller.id
+    assert rig.rt.ops.desktop.reject("a1", call_id) == "rejected"
+    rig.kernel.run_for(5.0)
+    assert rig.rt.agents[1].state == "talking" and a1.state == "ready"
+    rig.kernel.run_for(60.0)
+    assert [(r["outcome"], r["agent"]) for r in rig.records()] == [("answered", "a2")]
+
+
 @pytest.mark.parametrize("rig", [campaign(contacts=["2000"], retry_s={"busy": 30},
                                           max_attempts=3)], indirect=True)
 def test_busy_is_retried_after_the_busy_delay_up_to_max_attempts(rig):
