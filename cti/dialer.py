@@ -635,13 +635,20 @@ class Campaign:
             del self.reserved[agent.name]
             q = self._agent_queue(agent)
 
+            offered = []
+
             def on_agent(a: Agent) -> None:
                 """The agent let the call ring out (RONA), rejected it from the desktop or
-                could not be rung (station busy): the queue holds the call back for it,
-                and the call leaves it for the campaign's queue instead."""
-                for w in tuple(q.waiting):
+                could not be rung (station busy): the call leaves it for the campaign's
+                queue (the agent's queue holds an answered call back for it; a preview
+                call not yet answered it drops from its hands)."""
+                if a.state == "ringing" and a.offer is not None and a.offer.caller is call:
+                    offered.append(a.offer.waiting)
+                ring_out = a.state == "not-ready" and a.reason == "rona"
+                for w in (*q.waiting, *(offered if ring_out else ())):
                     if w.call is call and not w.done.done():
-                        q.waiting.remove(w)
+                        if w in q.waiting:
+                            q.waiting.remove(w)
                         w.done.set_result("elsewhere")
 
             agent.listeners.append(on_agent)

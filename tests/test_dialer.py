@@ -363,6 +363,27 @@ def test_preview_skip_then_accept_and_the_agent_hears_progress(rig):
     assert [(r["dnis"], r["outcome"], r["agent"]) for r in rows] == [("1001", "answered", "a1")]
 
 
+@pytest.mark.parametrize("rig", [campaign(mode="preview", contacts=[number], ring_timeout_s=40)
+                                 for number in ("8000", "3000")], indirect=True)
+def test_a_preview_agent_who_lets_the_call_ring_out_passes_it_to_the_queue(rig):
+    """8000 answers at once (the call waits, answered, for the agent), 3000 rings on."""
+    rig.rt.ops.agent_pause("a2")
+    rig.rt.ops.agent_pause("a3")
+    rig.rt.stations.board.handsets[0].answer_after = None
+    rig.c.start()
+    rig.kernel.run_for(1.0)
+    call_id = rig.c.accept(rig.rt.agents[0])
+    rig.rt.ops.agent_ready("a2")
+    rig.kernel.run_for(20.0)  # a1 rings out after 10 s; the call goes to a2
+    a1 = rig.rt.agents[0]
+    assert (a1.state, a1.reason) == ("not-ready", "rona")
+    assert rig.rt.agents[1].state == "talking"  # hearing ringback from 3000
+    rig.kernel.run_for(60.0)
+    outcome = "answered" if rig.offered[0][1] == "8000" else "no_answer"
+    assert [(r["id"], r["outcome"], r["agent"]) for r in rig.records()] == [
+        (str(call_id), outcome, "a2")]
+
+
 @pytest.mark.parametrize("rig", [campaign(mode="preview", contacts=["1000"],
                                           preview_timeout_s=5)], indirect=True)
 def test_a_lapsed_preview_returns_the_contact_and_pauses_the_agent(rig):
