@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import inspect
+import json
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,9 +19,10 @@ from core.errors import ConfigError
 from cti import dialer
 from cti.api import ApiError, ApiServer
 from cti.calls import CallEvent
+from cti.cli import main
 from cti.config import Config
 from cti.dialer import CAUSE_OUTCOMES, OUTCOMES, outcome_of_cause, parse_contact
-from cti.runtime import Runtime
+from cti.runtime import Runtime, write_state
 
 HEAD = """
 [kernel]
@@ -561,3 +564,52 @@ def test_runtime_errors_name_the_key(tmp_path, extra, key):
     with pytest.raises(ConfigError) as e:
         Runtime(Config.load(config_with(tmp_path, extra)))
     assert e.value.key == key
+
+
+def test_cti_campaign_commands_against_a_running_kernel(tmp_path, capsys):
+    """`cti campaign ...` and `cti campaigns` through the control API of a kernel running
+    in real time in a thread (the campaign stays stopped: nothing is dialled)."""
+    path = tmp_path / "k.toml"
+    path.write_text(HEAD.format(tmp=tmp_path).replace("enabled = false", "port = 0")
+                    + 'contacts = ["1000 Ann"]\n')
+    rt = Runtime(Config.load(str(path)), virtual=False)
+    loop, ready, state = rt.kernel.loop, threading.Event(), str(tmp_path / "state.json")
+
+    async def serve():
+        rt.kernel.start()
+        api = await rt.start_api()
+        write_state(state, api.url, api.token)
+        ready.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await api.stop()
+
+    task = loop.create_task(serve())
+    thread = threading.Thread(target=lambda: loop.run_until_complete(
+        asyncio.gather(task, return_exceptions=True)), daemon=True)
+    thread.start()
+
+    def cti(*argv) -> tuple[int, str, str]:
+        status = main([*argv, "--state", state])
+        out = capsys.readouterr()
+        return status, out.out, out.err
+
+    try:
+        assert ready.wait(30)
+        assert cti("campaign", "pause", "c")[:2] == (0, "paused\n")
+        assert cti("campaign", "add", "c", "1001", "Bob", "Lee")[1] == "1001 Bob Lee: pending\n"
+        assert cti("campaign", "dnc", "c", "1001")[1] == "listed\n"
+        status, out, _ = cti("campaign", "contacts", "c", "--json")
+        assert [(c["number"], c["name"], c["result"]) for c in json.loads(out)] == [
+            ("1000", "Ann", None), ("1001", "Bob Lee", "dnc")]
+        status, out, _ = cti("campaigns")
+        assert out.startswith("c ") and "paused" in out and "contacts=2" in out
+        status, out, err = cti("campaign", "status", "nope")
+        assert status == 1 and "not_found" in err
+        assert cti("campaign", "add", "c")[0] == 2
+        assert cti("campaign", "start", "c", "1000")[0] == 2
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(30)
+        rt.close()
