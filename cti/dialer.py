@@ -559,10 +559,24 @@ class Campaign:
         self.dialer.centre.active[call.id] = call
         call.listeners.append(self.dialer.centre._track)
         # on the kernel's loop: accept() may be called from outside it (tests, scripts)
-        task = k.loop.create_task(self.dialer.guard(call, self._follow(contact, agent, call)))
+        task = k.loop.create_task(self._guarded(contact, agent, call))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return call.id
+
+    async def _guarded(self, contact: Contact, agent: Agent, call: Call) -> None:
+        """An attempt's task: a fault is the centre's error (the report shows it), the
+        call is cleared (Q.850 41), the attempt ends as failed and the list goes on."""
+        try:
+            await self._follow(contact, agent, call)
+        except Exception as e:
+            self.dialer.centre.on_error(f"campaign {self.name} call {call.id} to "
+                                        f"{call.dnis}: {type(e).__name__}: {e}")
+            call.drop(41)
+            self._release(agent, contact)
+            if contact.state == "dialling":
+                self.calls.pop(call.id, None)
+                self._settle(contact, "failed", call)
 
     async def _follow(self, contact: Contact, agent: Agent, call: Call) -> None:
         deliver = None
@@ -756,16 +770,6 @@ class Dialer:
         for fn in tuple(self.listeners):
             fn(event, data)
 
-    async def guard(self, call: Call, coro) -> None:
-        """An attempt's task: a failure is the centre's error, and the call is cleared."""
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            self.centre.on_error(f"campaign call {call.id} to {call.dnis}: "
-                                 f"{type(e).__name__}: {e}")
-            call.drop(41)
 
     def close(self) -> None:
         for c in self.campaigns.values():

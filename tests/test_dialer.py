@@ -287,6 +287,20 @@ def test_no_free_channel_is_congestion_and_retried(rig):
     assert rig.c.contacts["3001"].attempts >= 2 and "3001" in [n for _, n in rig.offered]
 
 
+@pytest.mark.parametrize("rig", [campaign(contacts=["3000"])], indirect=True)
+def test_a_fault_in_an_attempt_is_reported_and_ends_it_as_failed(rig):
+    async def broken(call):
+        raise RuntimeError("boom")
+
+    rig.c.progress = broken
+    rig.c.start()
+    rig.kernel.run_for(3.0)
+    assert rig.rt.errors and "boom" in rig.rt.errors[0]
+    contact = rig.c.contacts["3000"]
+    assert (contact.state, contact.outcome) == ("pending", "failed")
+    assert rig.rt.agents[0].state == "ready" and rig.c.calls == {}
+
+
 @pytest.mark.parametrize("rig", [campaign(contacts=["1000", "1001", "1002"], dnc=["1001"])],
                          indirect=True)
 def test_do_not_call_numbers_are_never_dialled(rig):
