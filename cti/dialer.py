@@ -45,7 +45,6 @@ from cti.queues import Agent, HuntQueue
 from cti.trunkgroup import TrunkGroup
 
 MODES = ("progressive", "preview")
-STATES = ("running", "paused", "stopped")
 RESERVED = "outbound"  # the not-ready reason of an agent reserved for a campaign call
 PREVIEW_TIMEOUT = "preview-timeout"  # the not-ready reason of an agent who let a preview lapse
 PACE_S = 1.0  # the pacing tick: ready agents and due contacts are looked at this often
