@@ -166,9 +166,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "trunk": Key(str, required=True, doc="trunk or trunk group the calls go out on"),
         "queue": Key(str, required=True, doc="the queue whose agents take the answered calls"),
         "ani": Key(str, "", doc="calling number sent"),
-        "mode": Key(str, "progressive", choices=("progressive", "preview"),
+        "mode": Key(str, "progressive", choices=("progressive", "preview", "predictive"),
                     doc="progressive: one call per ready agent; preview: the agent accepts "
-                    "or skips each contact first"),
+                    "or skips each contact first; predictive: calls for the agents by the "
+                    "measured answer rate, held to abandon_target"),
         "contacts": Key(list, [], doc="`\"NUMBER\"`, `\"NUMBER NAME\"` or "
                         "`{number = ..., name = ...}`"),
         "contacts_file": Key(str, None, doc="CSV of number[,name] rows (relative to this file)"),
@@ -185,6 +186,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ring_timeout_s": Key(float, 30.0, doc="unanswered this long: outcome no_answer"),
         "preview_timeout_s": Key(float, 60.0, doc="preview not accepted or skipped this "
                                  "long: back to the list, the agent not-ready"),
+        "abandon_target": Key(float, 0.03, doc="predictive: answered calls with no agent 2 s "
+                              "after answer, as a fraction of answered calls, not to exceed "
+                              "(Ofcom's 3 %)"),
+        "max_ratio": Key(float, 3.0, doc="predictive: calls in progress per free agent at most"),
         "results": Key(str, None, doc="CSV file of every attempt's outcome (appended); "
                        "read back at start-up, so a restarted campaign carries on"),
         "start": Key(bool, True, doc="dial from start-up (else `campaign.start`)"),

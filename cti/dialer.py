@@ -11,6 +11,10 @@ Pacing (``mode``):
                  API event); the agent accepts (``campaign.accept``: the call is placed
                  and the agent's station is connected to it at once, hearing its progress)
                  or skips it (``campaign.skip``).
+``predictive``   no reservation: calls are kept in progress by the measured answer rate
+                 for the free agents (:meth:`Campaign.to_place`), held back to one per
+                 agent while the abandon rate (answered, no agent within CONNECT_S: the
+                 Ofcom measure) is above its target; answered calls go to the queue.
 
 Each attempt ends in one outcome, from the Q.850 cause of the clearing (Q.850 table 1;
 :data:`CAUSE_OUTCOMES`), from in-band call progress heard before answer (busy,
@@ -31,7 +35,7 @@ import heapq
 import itertools
 import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,10 +48,13 @@ from cti.crm import CrmError, check_number
 from cti.queues import Agent, HuntQueue
 from cti.trunkgroup import TrunkGroup
 
-MODES = ("progressive", "preview")
+MODES = ("progressive", "preview", "predictive")
 RESERVED = "outbound"  # the not-ready reason of an agent reserved for a campaign call
 PREVIEW_TIMEOUT = "preview-timeout"  # the not-ready reason of an agent who let a preview lapse
 PACE_S = 1.0  # the pacing tick: ready agents and due contacts are looked at this often
+CONNECT_S = 2.0  # an answered call with no agent this long after answer is abandoned (Ofcom)
+HISTORY = 50  # predictive: the answer rate is measured over this many latest attempts
+MIN_HISTORY = 10  # ... and taken as 1 (one call per agent) until there are this many
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,10 @@ def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=Non
     for k in ("max_attempts", "ring_timeout_s", "preview_timeout_s"):
         if t[k] <= 0:
             raise ValueError(f"{k}: must be more than 0")
+    if not 0.0 < t["abandon_target"] < 1.0:
+        raise ValueError("abandon_target: must be a fraction between 0 and 1")
+    if t["max_ratio"] < 1.0:
+        raise ValueError("max_ratio: must be at least 1")
     return CampaignSpec(
         name=t["name"], trunk=t["trunk"], queue=t["queue"], ani=t["ani"], mode=t["mode"],
         contacts=contacts, dnc=dnc, windows=key("windows", lambda: parse_windows(t["windows"])),
@@ -232,6 +243,7 @@ def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=Non
         timezone=key("timezone", lambda: ZoneInfo(t["timezone"]) if t["timezone"] else None),
         max_attempts=t["max_attempts"], retry_s=key("retry_s", lambda: parse_retry(t["retry_s"])),
         ring_timeout_s=t["ring_timeout_s"], preview_timeout_s=t["preview_timeout_s"],
+        abandon_target=t["abandon_target"], max_ratio=t["max_ratio"],
         results=path(t["results"]) if t["results"] else None, start=t["start"])
 
 
@@ -273,6 +285,8 @@ class CampaignSpec:
     retry_s: dict[str, float | None] = field(default_factory=lambda: parse_retry({}))
     ring_timeout_s: float = 30.0
     preview_timeout_s: float = 60.0
+    abandon_target: float = 0.03  # predictive: the abandon rate not to exceed
+    max_ratio: float = 3.0  # predictive: calls in progress per free agent at most
     results: str | None = None  # CSV file: one row per attempt
     start: bool = True
 
@@ -300,6 +314,9 @@ class Campaign:
         self.calls: dict[int, Call] = {}
         self.outcomes: Counter[str] = Counter()
         self.dialled = 0
+        self.connects = 0  # calls answered by the called party
+        self.late = 0  # ... of which no agent was on the call CONNECT_S after answer
+        self._recent: deque[bool] = deque(maxlen=HISTORY)  # answered or not, latest attempts
         self._agent_queues: dict[str, HuntQueue] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()  # the attempts followed (held: tasks are weak)
@@ -463,6 +480,16 @@ class Campaign:
         self._tick = self.kernel.loop.call_later(PACE_S, self._pace)
         if self.state != "running" or not self.in_window():
             return
+        if self.spec.mode == "predictive":
+            ringing = sum(c.state is not CallState.CONNECTED for c in self.calls.values())
+            waiting = sum(w.call.id in self.calls for w in self.queue.waiting)
+            for _ in range(self.to_place(len(self.ready_agents()), ringing, waiting)):
+                contact = self._due()
+                if contact is None:
+                    return
+                contact.state = "dialling"
+                self._launch(contact, None)
+            return
         for agent in self.ready_agents():
             contact = self._due()
             if contact is None:
@@ -475,7 +502,35 @@ class Campaign:
             else:
                 self._offer_preview(agent, contact)
 
-    def _reserved_for(self, agent: Agent, contact: Contact) -> bool:
+    def answer_rate(self) -> float | None:
+        """The fraction of the latest attempts (at most HISTORY) the called party answered."""
+        return sum(self._recent) / len(self._recent) if self._recent else None
+
+    def abandon_rate(self) -> float | None:
+        """Answered calls with no agent on them CONNECT_S after answer, over all answered
+        calls of the campaign (Ofcom's measure of abandoned calls)."""
+        return self.late / self.connects if self.connects else None
+
+    def to_place(self, free: int, ringing: int, waiting: int) -> int:
+        """Predictive pacing: calls to place now for ``free`` ready agents, ``ringing``
+        calls not yet answered and ``waiting`` answered calls in the queue.  With ``p``
+        the answer rate (1 until MIN_HISTORY attempts are known, or while the abandon
+        rate is above its target; at least 1/max_ratio), as many calls are kept in
+        progress as are expected to bring one answer per free agent:
+        floor((free - waiting) / p) - ringing."""
+        p = self.answer_rate() if len(self._recent) >= MIN_HISTORY else 1.0
+        rate = self.abandon_rate()
+        if rate is not None and rate > self.spec.abandon_target:
+            p = 1.0
+        p = max(p, 1.0 / self.spec.max_ratio)
+        agents = free - waiting
+        if agents <= 0:
+            return 0
+        return max(0, int(agents / p + 1e-9) - ringing)
+
+    def _reserved_for(self, agent: Agent | None, contact: Contact) -> bool:
+        if agent is None:
+            return False
         return (self.reserved.get(agent.name) is contact and agent.state == "not-ready"
                 and agent.reason == RESERVED)
 
@@ -532,8 +587,9 @@ class Campaign:
         self._soon()
 
     # --- attempts ----------------------------------------------------------------------------
-    def _launch(self, contact: Contact, agent: Agent) -> int | None:
-        """Place the call to ``contact`` (the agent reserved for it) and follow it."""
+    def _launch(self, contact: Contact, agent: Agent | None) -> int | None:
+        """Place the call to ``contact`` (the agent reserved for it; none: predictive)
+        and follow it."""
         k = self.kernel
         call = Call(trunk=self.group.trunks[0], direction="out", dnis=contact.number,
                     ani=self.spec.ani, clock=k.now)
@@ -563,7 +619,7 @@ class Campaign:
         task.add_done_callback(self._tasks.discard)
         return call.id
 
-    async def _guarded(self, contact: Contact, agent: Agent, call: Call) -> None:
+    async def _guarded(self, contact: Contact, agent: Agent | None, call: Call) -> None:
         """An attempt's task: a fault is the centre's error (the report shows it), the
         call is cleared (Q.850 41), the attempt ends as failed and the list goes on."""
         try:
@@ -577,7 +633,7 @@ class Campaign:
                 self.calls.pop(call.id, None)
                 self._settle(contact, "failed", call)
 
-    async def _follow(self, contact: Contact, agent: Agent, call: Call) -> None:
+    async def _follow(self, contact: Contact, agent: Agent | None, call: Call) -> None:
         deliver = None
         if self.spec.mode == "preview":  # the agent is put on the call at once
             deliver = asyncio.ensure_future(self._deliver(call, agent, contact))
@@ -588,6 +644,8 @@ class Campaign:
                 deliver.cancel()
             raise
         if outcome == "answered":
+            self.connects += 1
+            self.kernel.loop.call_later(CONNECT_S, self._check_connect, call)
             outcome = await (deliver if deliver is not None
                              else self._deliver(call, agent, contact))
         else:
@@ -637,7 +695,11 @@ class Campaign:
             for task in analyses:
                 task.cancel()
 
-    async def _deliver(self, call: Call, agent: Agent, contact: Contact) -> str:
+    def _check_connect(self, call: Call) -> None:
+        if "answered_at" not in call.data:  # the queue stamps it when an agent answers
+            self.late += 1
+
+    async def _deliver(self, call: Call, agent: Agent | None, contact: Contact) -> str:
         """The call to its reserved agent (rung at once), or to the campaign's queue when
         the agent is no longer reserved (logged out, made ready elsewhere), lets it ring
         out or rejects it; "answered" once an agent took it, "abandoned" if it ended
@@ -697,6 +759,8 @@ class Campaign:
     def _settle(self, contact: Contact, outcome: str, call: Call | None) -> None:
         """Apply the outcome's retry rule to the contact and log the attempt."""
         self.outcomes[outcome] += 1
+        if call is not None and outcome != "skipped":
+            self._recent.append("connected" in call.times)
         contact.outcome = outcome
         retry = self.spec.retry_s.get(outcome)
         tries = contact.attempts + (contact.skips if outcome == "skipped" else 0)
@@ -727,11 +791,16 @@ class Campaign:
             "answered": self.outcomes["answered"], "busy": self.outcomes["busy"],
             "no_answer": self.outcomes["no_answer"],
             "outcomes": {o: self.outcomes[o] for o in OUTCOMES},
+            "answer_rate": _round(self.answer_rate()), "abandon_rate": _round(self.abandon_rate()),
             "results": dict(Counter(c.result for c in self.contacts.values() if c.result)),
             "agents": {a.name: a.state for a in self.queue.eligible()},
             "reserved": sorted(self.reserved),
             "previews": {a: c.number for a, (c, _) in self.previews.items()},
         }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 RESULT_FIELDS = ("at", "campaign", "number", "name", "attempt", "outcome", "cause", "call_id",

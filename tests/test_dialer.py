@@ -174,6 +174,7 @@ def test_progressive_never_exceeds_ready_agents_and_every_answer_reaches_one(rig
     assert max(most) == 2
     st_ = rig.c.status()
     assert st_["answered"] == 6 and st_["done"] == 6 and st_["dialled"] == 6
+    assert st_["abandon_rate"] == 0.0  # each reserved agent picked up on the first ring
     rows = rig.records()
     assert len(rows) == 6
     assert {r["outcome"] for r in rows} == {"answered"}
@@ -225,6 +226,54 @@ def test_a_reserved_agent_who_rejects_the_call_passes_it_to_the_queue(rig):
     assert rig.rt.agents[1].state == "talking" and a1.state == "ready"
     rig.kernel.run_for(60.0)
     assert [(r["outcome"], r["agent"]) for r in rig.records()] == [("answered", "a2")]
+
+
+@pytest.mark.parametrize("rig", [campaign(mode="predictive", ring_timeout_s=20,
+                                          contacts=[f"2{i:03d}" for i in range(12)]
+                                          + [f"3{i:03d}" for i in range(8)])], indirect=True)
+def test_predictive_pacing_places_calls_by_the_measured_answer_rate(rig):
+    """Twelve busy numbers teach the dialer that few calls are answered: it then keeps
+    max_ratio (3) calls in progress for each of the two ready agents."""
+    rig.rt.ops.agent_pause("a3")
+    most = []
+
+    def sample() -> None:
+        most.append(len(rig.c.calls))
+        rig.kernel.loop.call_later(0.1, sample)
+
+    sample()
+    rig.c.start()
+    rig.kernel.run_for(25.0)
+    assert max(most) == 6
+    st_ = rig.c.status()
+    assert st_["answer_rate"] < 0.1 and st_["busy"] == 12 and st_["no_answer"] == 6
+    assert all(a.state == "ready" for a in rig.rt.agents[:2])  # nobody reserved
+
+
+@pytest.mark.parametrize("rig", [campaign(mode="predictive", contacts=["1000"])],
+                         indirect=True)
+def test_predictive_pacing_formula_and_its_abandon_rate_brake(rig):
+    c = rig.c
+    assert c.to_place(2, 0, 0) == 2  # nothing known yet: one call per free agent
+    c._recent.extend([True, False] * 10)  # half answered
+    assert c.to_place(2, 1, 0) == 3  # (2 - 0) / 0.5 - 1
+    assert c.to_place(2, 0, 1) == 2  # one answered call waits for an agent: (2 - 1) / 0.5
+    assert c.to_place(1, 0, 1) == 0
+    c._recent.clear()
+    c._recent.extend([False] * 20)
+    assert c.to_place(2, 0, 0) == 6  # never more than max_ratio per agent
+    c.connects, c.late = 100, 4  # 4 % of answered calls found no agent within 2 s
+    assert c.to_place(2, 0, 0) == 2  # above the 3 % target: back to one call per agent
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["1000"])], indirect=True)
+def test_answered_calls_without_an_agent_within_2_s_are_measured_as_abandoned(rig):
+    for h in rig.rt.stations.board.handsets:
+        h.answer_after = 2  # the agents pick up on the second ring: too late
+    rig.c.start()
+    rig.kernel.run_for(30.0)
+    st_ = rig.c.status()
+    assert st_["answered"] == 1 and st_["abandon_rate"] == 1.0
 
 
 @pytest.mark.parametrize("rig", [campaign(contacts=["2000"], retry_s={"busy": 30},
@@ -551,6 +600,8 @@ def test_contacts_parse_or_raise_value_error(entry):
     ('days = ["someday"]', "campaign[0].days[0]"),
     ('max_attempts = 0', "campaign[0].max_attempts"),
     ('ani = "not a number"', "campaign[0].ani"),
+    ('abandon_target = 1.5', "campaign[0].abandon_target"),
+    ('max_ratio = 0.5', "campaign[0].max_ratio"),
 ])
 def test_config_errors_name_the_key(tmp_path, extra, key):
     with pytest.raises(ConfigError) as e:
