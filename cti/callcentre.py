@@ -49,8 +49,7 @@ class CallCentre:
     # --- entry ------------------------------------------------------------------------------
     def incoming(self, call: Call) -> None:
         self.offered += 1
-        self.active[call.id] = call
-        call.listeners.append(self._track)
+        self.track(call)
         for fn in self.listeners:
             fn(call, CallEvent.OFFERED)
         route = self.dialplan.match(call.dnis, call.ani)
@@ -66,7 +65,13 @@ class CallCentre:
             coro = self._to_group(call, route.target)
         asyncio.ensure_future(self._guard(call, coro))
 
-    def _track(self, call: Call, ev: CallEvent) -> None:
+    def track(self, call: Call) -> None:
+        """``call`` is one of the active calls (``calls`` in the API) until it is
+        released; its events go to the centre's listeners."""
+        self.active[call.id] = call
+        call.listeners.append(self._on_event)
+
+    def _on_event(self, call: Call, ev: CallEvent) -> None:
         if ev is CallEvent.RELEASED:
             self.active.pop(call.id, None)
         for fn in self.listeners:
@@ -82,7 +87,7 @@ class CallCentre:
     async def _answered(self, call: Call) -> bool:
         call.answer()
         if await call.wait(CallState.CONNECTED, timeout=10) is not CallState.CONNECTED:
-            self._record(call, None, "failed")
+            self.record(call, None, "failed")
             return False
         if call.slot is not None:
             slot = call.slot
@@ -96,7 +101,7 @@ class CallCentre:
         recorded once released (the record carries the cause)."""
         self._refuse(call, UNALLOCATED_NUMBER)
         await call.wait(CallState.RELEASED, timeout=30)
-        self._record(call, None, "failed")
+        self.record(call, None, "failed")
 
     async def _queue_only(self, call: Call, name: str) -> None:
         if await self._answered(call):
@@ -108,7 +113,7 @@ class CallCentre:
         call.times["queued"] = self.kernel.now()  # the record's wait_s starts here
         result = await queue.enqueue(call)
         await call.wait(CallState.RELEASED, timeout=None if result == "answered" else 30)
-        self._record(call, queue.name, result)
+        self.record(call, queue.name, result)
 
     async def _bridge(self, call: Call, leg: Call, place: Callable[[], str]) -> None:
         """Tandem ``call`` to ``leg``: ``place()`` dials the leg and names where it went.
@@ -122,7 +127,7 @@ class CallCentre:
         except DialError as e:
             self._refuse(call, e.cause)
             await call.wait(CallState.RELEASED, timeout=30)
-            return self._record(call, None, "failed")
+            return self.record(call, None, "failed")
         alerted = False
 
         def progress(c: Call, ev: CallEvent) -> None:
@@ -144,7 +149,7 @@ class CallCentre:
             self._refuse(call, cause)
             leg.drop(NORMAL_CLEARING)
             await call.wait(CallState.RELEASED, timeout=30)
-            return self._record(call, None, "failed")
+            return self.record(call, None, "failed")
         if call.state is not CallState.CONNECTED:
             call.answer()
             await call.wait(CallState.CONNECTED, timeout=10)
@@ -158,7 +163,7 @@ class CallCentre:
         if call.slot is not None:
             self.kernel.fabric.disconnect(call.slot)
         call.data["to"] = what
-        self._record(call, None, "answered")
+        self.record(call, None, "answered")
 
     async def _to_station(self, call: Call, station: int) -> None:
         leg = Call(trunk=self.stations, direction="out", dnis=str(station), ani=call.ani,
@@ -194,7 +199,9 @@ class CallCentre:
             call.reject(cause)
 
     # --- records ------------------------------------------------------------------------------
-    def _record(self, call: Call, queue: str | None, outcome: str) -> None:
+    def record(self, call: Call, queue: str | None, outcome: str) -> None:
+        """Write the call's record (:mod:`cti.cdr`): ``queue`` the queue it waited in,
+        ``outcome`` how it ended; times from ``call.times`` and the queue's stamps."""
         t = call.times
         agent_at = call.data.get("answered_at")
         end = t.get("released") or t.get("disconnected") or self.kernel.now()

@@ -317,7 +317,6 @@ class Campaign:
         self.connects = 0  # calls answered by the called party
         self.late = 0  # ... of which no agent was on the call CONNECT_S after answer
         self._recent: deque[bool] = deque(maxlen=HISTORY)  # answered or not, latest attempts
-        self._agent_queues: dict[str, HuntQueue] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()  # the attempts followed (held: tasks are weak)
         self._results = None
@@ -482,7 +481,7 @@ class Campaign:
             return
         if self.spec.mode == "predictive":
             ringing = sum(c.state is not CallState.CONNECTED for c in self.calls.values())
-            waiting = sum(w.call.id in self.calls for w in self.queue.waiting)
+            waiting = sum(c.id in self.calls for c in self.queue.callers())
             for _ in range(self.to_place(len(self.ready_agents()), ringing, waiting)):
                 contact = self._due()
                 if contact is None:
@@ -611,8 +610,7 @@ class Campaign:
             self._ended(contact, call, outcome_of_cause(call.cause), None)
             return None
         self.calls[call.id] = call
-        self.dialer.centre.active[call.id] = call
-        call.listeners.append(self.dialer.centre._track)
+        self.dialer.centre.track(call)
         # on the kernel's loop: accept() may be called from outside it (tests, scripts)
         task = k.loop.create_task(self._guarded(contact, agent, call))
         self._tasks.add(task)
@@ -700,60 +698,21 @@ class Campaign:
             self.late += 1
 
     async def _deliver(self, call: Call, agent: Agent | None, contact: Contact) -> str:
-        """The call to its reserved agent (rung at once), or to the campaign's queue when
-        the agent is no longer reserved (logged out, made ready elsewhere), lets it ring
-        out or rejects it; "answered" once an agent took it, "abandoned" if it ended
-        first."""
+        """The call to the campaign's queue, offered first to its reserved agent (rung at
+        once) while the agent is still reserved for it: if the agent lets it ring out,
+        rejects it or cannot be rung, the queue gives it to the next agent.  "answered"
+        once an agent took it, "abandoned" if it ended first, "withdrawn" when
+        :meth:`_check_connect` took it out for the information message."""
         call.data["queue"] = self.queue.name
         call.times["queued"] = self.kernel.now()
-        if self._reserved_for(agent, contact):
+        reserved = self._reserved_for(agent, contact)
+        if reserved:
             del self.reserved[agent.name]
-            q = self._agent_queue(agent)
-
-            offered = []
-
-            def on_agent(a: Agent) -> None:
-                """The agent let the call ring out (RONA), rejected it from the desktop or
-                could not be rung (station busy): the call leaves it for the campaign's
-                queue (the agent's queue holds an answered call back for it; a preview
-                call not yet answered it drops from its hands)."""
-                if a.state == "ringing" and a.offer is not None and a.offer.caller is call:
-                    offered.append(a.offer.waiting)
-                ring_out = a.state == "not-ready" and a.reason == "rona"
-                for w in (*q.waiting, *(offered if ring_out else ())):
-                    if w.call is call and not w.done.done():
-                        if w in q.waiting:
-                            q.waiting.remove(w)
-                        w.done.set_result("elsewhere")
-
-            agent.listeners.append(on_agent)
-            agent.set_state("ready")  # and at once offered this call, before anyone else
-            try:
-                result = await q.enqueue(call)
-            finally:
-                agent.listeners.remove(on_agent)
-            if result != "elsewhere":
-                return result
-        return await self.queue.enqueue(call)
-
-    def _agent_queue(self, agent: Agent) -> HuntQueue:
-        """A queue of this agent alone, with the campaign queue's ringing and wrap-up
-        settings and answer hook: it offers a campaign call to exactly that agent."""
-        q = self._agent_queues.get(agent.name)
-        if q is None:
-            src = self.queue
-            q = self._agent_queues[agent.name] = HuntQueue(
-                src.name, self.kernel, src.media, src.stations, [agent],
-                service_level_s=src.sl, ring_timeout=src.ring_timeout,
-                rona_pause=src.rona_pause, wrapup_s=src.wrapup_s, hold_tone=src.hold_tone,
-                busy_retry_s=src.busy_retry_s)
-            q.on_answered = lambda *args: (src.on_answered(*args) if src.on_answered is not None
-                                           else None)
-        return q
+        return await self.queue.enqueue(call, agent=agent if reserved else None)
 
     def _ended(self, contact: Contact, call: Call, outcome: str, queue: str | None) -> None:
         self.calls.pop(call.id, None)
-        self.dialer.centre._record(call, queue, outcome)
+        self.dialer.centre.record(call, queue, outcome)
         self._settle(contact, outcome, call)
 
     def _settle(self, contact: Contact, outcome: str, call: Call | None) -> None:

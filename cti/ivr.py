@@ -343,7 +343,7 @@ class IvrRunner:
                 nxt = await step if asyncio.iscoroutine(step) else step
                 node = flow.nodes[nxt] if isinstance(nxt, str) else None
         except Gone:
-            self.centre._record(call, call.data.get("queue"), "abandoned")
+            self.centre.record(call, call.data.get("queue"), "abandoned")
 
     # --- media helpers -----------------------------------------------------------------
     def _render(self, prompts: list[Prompt]) -> list[np.ndarray | str]:
@@ -475,7 +475,7 @@ class IvrRunner:
         answered = call.state is CallState.CONNECTED
         self.centre._refuse(call, cause)
         await call.wait(CallState.RELEASED, timeout=30)
-        self.centre._record(call, None, "answered" if answered else "failed")
+        self.centre.record(call, None, "answered" if answered else "failed")
         return None
 
 

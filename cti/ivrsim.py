@@ -41,7 +41,7 @@ class _Centre(CallCentre):
         self.routed = target
         call.drop(16)
         await call.wait(CallState.RELEASED, timeout=30)
-        self._record(call, None, "routed")
+        self.record(call, None, "routed")
 
     async def _queue(self, call: Call, name: str) -> None:
         await self._leave(call, f"queue:{name}")

@@ -132,8 +132,7 @@ class Operations:
         if t is None:
             raise ApiError("not_found", f"no trunk {trunk!r}")
         call = Call(trunk=t, direction="out", dnis=dnis, ani=ani, clock=self.kernel.now)
-        self.centre.active[call.id] = call
-        call.listeners.append(self.centre._track)
+        self.centre.track(call)
         return call
 
     def agent_pause(self, name: str) -> str:

@@ -268,13 +268,22 @@ class HuntQueue:
     def _now(self) -> float:
         return self.kernel.now()
 
-    async def enqueue(self, call: Call) -> str:
-        """Queue ``call`` until an agent answers ("answered") or it ends ("abandoned")."""
+    async def enqueue(self, call: Call, agent: Agent | None = None) -> str:
+        """Queue ``call`` until an agent answers ("answered"), it ends ("abandoned") or
+        it is taken out (:meth:`withdraw`: "withdrawn").  With ``agent`` (a reserved delivery) the
+        call is offered to that agent first, at once and before any other caller, when
+        it is signed in (ready, or not-ready: held for this call by whoever reserved it)
+        and on no call; if it lets the call ring out, rejects it or cannot be rung - or
+        is gone - the call goes on to the queue's normal matching."""
         loop = asyncio.get_running_loop()
         w = _Waiting(call, self._now(), loop.create_future(), self.acd.arrival())
         self.stats.entered += 1
-        self.waiting.append(w)
         hold = asyncio.ensure_future(self.media.tone(call.slot, self.hold_tone))
+        if (agent is not None and agent in self.acd.agents and agent.offer is None
+                and agent.state in ("ready", "not-ready")):
+            self._offer(agent, w)  # a station that cannot ring puts w back in the queue
+        else:
+            self.waiting.append(w)
 
         def on_end(c: Call, ev: CallEvent) -> None:
             if ev in (CallEvent.DISCONNECTED, CallEvent.RELEASED) and not w.done.done():
@@ -291,6 +300,30 @@ class HuntQueue:
             call.listeners.remove(on_end)
             hold.cancel()
             self.media.stop(call.slot)
+
+    def callers(self) -> list[Call]:
+        """The calls waiting for an agent, oldest first (not those being offered)."""
+        return [w.call for w in self.waiting]
+
+    def withdraw(self, call: Call) -> bool:
+        """Take ``call`` out of the queue: waiting, or being offered to an agent whose
+        station rings (the ringing stops and the agent is ready again); its
+        :meth:`enqueue` returns "withdrawn".  False when the call is not in the queue or
+        an agent already took it."""
+        offer = None
+        w = next((w for w in self.waiting if w.call is call), None)
+        if w is not None:
+            self.waiting.remove(w)
+        else:
+            offer = next((a.offer for a in self.acd.agents if a.offer is not None
+                          and a.offer.queue is self and a.offer.caller is call), None)
+            if offer is None or offer.waiting.done.done():
+                return False
+            w = offer.waiting
+        w.done.set_result("withdrawn")
+        if offer is not None:
+            offer.leg.drop(16)
+        return True
 
     def serves(self, agent: Agent) -> bool:
         """The agent has every skill the queue requires, at its minimum level."""
@@ -372,7 +405,7 @@ class HuntQueue:
         leg.data["rona"] = True
         leg.drop(16)
         agent.offer = None
-        if not w.done.done() and w.call.state is CallState.CONNECTED:
+        if not w.done.done() and not w.call.ended:
             self.waiting.appendleft(w)
         self._pause(agent, "not-ready", self.rona_pause, "rona")
         self.acd.dispatch()

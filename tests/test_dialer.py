@@ -4,6 +4,7 @@ refuses by the called number's first digit."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import csv
 import inspect
@@ -226,6 +227,37 @@ def test_a_reserved_agent_who_rejects_the_call_passes_it_to_the_queue(rig):
     assert rig.rt.agents[1].state == "talking" and a1.state == "ready"
     rig.kernel.run_for(60.0)
     assert [(r["outcome"], r["agent"]) for r in rig.records()] == [("answered", "a2")]
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["8000"])], indirect=True)
+def test_a_reserved_agent_whose_station_cannot_ring_passes_the_call_to_the_queue(rig):
+    rig.rt.ops.agent_pause("a2")
+    rig.rt.ops.agent_pause("a3")
+    rig.c.start()
+    rig.kernel.run_for(1.0)
+    assert rig.c.reserved.keys() == {"a1"}
+    a1 = rig.rt.agents[0]
+    states = []
+    a1.listeners.append(lambda a: states.append((a.state, a.reason)))
+    rig.rt.stations.board.handsets[0].lift()  # a1's phone is off-hook when the call comes
+    rig.rt.ops.agent_ready("a2")
+    rig.kernel.run_for(5.0)
+    assert ("not-ready", "station-busy") in states and ("ringing", None) not in states
+    assert rig.rt.agents[1].state == "talking"
+    rig.kernel.run_for(60.0)
+    assert [(r["outcome"], r["agent"]) for r in rig.records()] == [("answered", "a2")]
+
+
+def test_the_dialer_uses_only_public_operations_of_the_centre_and_the_acd():
+    """No attribute of another object whose name starts with an underscore, and not the
+    queue's waiting list or an agent's offer: CallCentre.record/track and
+    HuntQueue.enqueue(call, agent=...)/callers()/withdraw() are the dialer's interface."""
+    tree = ast.parse(inspect.getsource(dialer))
+    private = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+               and ((n.attr.startswith("_") and not n.attr.startswith("__")
+                     and not (isinstance(n.value, ast.Name) and n.value.id == "self"))
+                    or n.attr in ("waiting", "offer"))]
+    assert private == []
 
 
 @pytest.mark.parametrize("rig", [campaign(mode="predictive", ring_timeout_s=20,
