@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigError
+from cti.dialer import MODES, spec_from_config
 from cti.skills import STRATEGIES, SkillError, agent_skills, queue_skills, serves
 from cti.trunks.base import parse_timeslots
 from ss7.mtp3_codec import VARIANTS
@@ -166,7 +167,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "trunk": Key(str, required=True, doc="trunk or trunk group the calls go out on"),
         "queue": Key(str, required=True, doc="the queue whose agents take the answered calls"),
         "ani": Key(str, "", doc="calling number sent"),
-        "mode": Key(str, "progressive", choices=("progressive", "preview", "predictive"),
+        "mode": Key(str, "progressive", choices=MODES,
                     doc="progressive: one call per ready agent; preview: the agent accepts "
                     "or skips each contact first; predictive: calls for the agents by the "
                     "measured answer rate, held to abandon_target"),
@@ -514,8 +515,6 @@ class Config:
         """Campaign names are unique; each goes out on a trunk or trunk group and its
         settings parse (contacts, windows, days, time zone, retry table; files are read
         when the kernel is built)."""
-        from cti.dialer import spec_from_config
-
         seen: set[str] = set()
         for i, c in enumerate(self.data["campaign"]):
             if c["name"] in seen:

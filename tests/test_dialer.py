@@ -21,7 +21,7 @@ from cti import dialer
 from cti.api import ApiError, ApiServer
 from cti.calls import CallEvent
 from cti.cli import main
-from cti.config import Config
+from cti.config import SCHEMA, Config
 from cti.dialer import CAUSE_OUTCOMES, OUTCOMES, outcome_of_cause, parse_contact
 from cti.runtime import Runtime, write_state
 
@@ -634,11 +634,16 @@ def test_contacts_parse_or_raise_value_error(entry):
     ('ani = "not a number"', "campaign[0].ani"),
     ('abandon_target = 1.5', "campaign[0].abandon_target"),
     ('max_ratio = 0.5', "campaign[0].max_ratio"),
+    ('mode = "blended"', "campaign[0].mode"),
 ])
 def test_config_errors_name_the_key(tmp_path, extra, key):
     with pytest.raises(ConfigError) as e:
         Config.load(config_with(tmp_path, extra))
     assert e.value.key == key
+
+
+def test_the_modes_are_declared_once():
+    assert SCHEMA["campaign"]["mode"].choices is dialer.MODES
 
 
 def config_with(tmp_path, extra: str) -> str:
