@@ -218,4 +218,5 @@ class CallCentre:
             "ended_at": round(end, 3),
             "wait_s": None if waited is None else round(waited, 3),
             "talk_s": None if agent_at is None else round(end - agent_at, 3),
+            "campaign": call.data.get("campaign"),
         })

@@ -4,12 +4,15 @@ Schema (docs/control-api.md, "CRM store")::
 
     contacts(number TEXT PRIMARY KEY, name TEXT, account TEXT, notes TEXT, updated_at TEXT)
     calls(rowid, call_id, trunk, direction, ani, dnis, queue, agent, outcome, cause,
-          raw_cause, offered_at, answered_at, agent_at, ended_at, wait_s, talk_s, recorded_at)
+          raw_cause, offered_at, answered_at, agent_at, ended_at, wait_s, talk_s, recorded_at,
+          campaign)
 
 ``calls`` holds one row per finished call (the same fields as the CSV call records of
 :mod:`cti.cdr`, times in kernel seconds, plus ``recorded_at``, the UTC wall time the row
 was written); a caller's history is the rows whose ``ani`` is the number.  The database
 is in WAL mode with synchronous=FULL: a committed record survives a killed process.
+A store made before a column existed (``campaign``) gets it when it is opened for
+writing (its old rows: NULL); a report reading an old store read-only sees NULL.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from urllib.parse import quote
 CONTACT_FIELDS = ("name", "account", "notes")
 CALL_FIELDS = ("call_id", "trunk", "direction", "ani", "dnis", "queue", "agent", "outcome",
                "cause", "raw_cause", "offered_at", "answered_at", "agent_at", "ended_at",
-               "wait_s", "talk_s", "recorded_at")
+               "wait_s", "talk_s", "recorded_at", "campaign")
 NUMBER = re.compile(r"^\+?[0-9A-Fa-f*#]{1,32}$")  # E.164 digits, or signalling digits
 
 SCHEMA = f"""
@@ -58,6 +61,10 @@ def open_readonly(path: str) -> sqlite3.Connection:
     return db
 
 
+def _columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+
+
 def call_rows(db: sqlite3.Connection, offered_from: float | None = None,
               offered_to: float | None = None, recorded_from: str | None = None
               ) -> list[dict[str, Any]]:
@@ -70,7 +77,8 @@ def call_rows(db: sqlite3.Connection, offered_from: float | None = None,
         if value is not None:
             where.append(cond)
             args.append(value)
-    sql = f"SELECT {', '.join(CALL_FIELDS)} FROM calls"
+    have = _columns(db)  # a store of an earlier version lacks the newer columns
+    sql = f"SELECT {', '.join(k if k in have else 'NULL' for k in CALL_FIELDS)} FROM calls"
     if where:
         sql += " WHERE " + " AND ".join(where)
     cur = db.execute(sql + " ORDER BY rowid", args)
@@ -84,6 +92,10 @@ class CrmStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        have = _columns(self.db)
+        for k in CALL_FIELDS:  # migration: the columns added since the store was made
+            if k not in have:
+                self.db.execute(f"ALTER TABLE calls ADD COLUMN {k}")
 
     def close(self) -> None:
         self.db.close()
@@ -95,8 +107,8 @@ class CrmStore:
         values = [None if row.get(k) in (None, "") else
                   (row[k] if isinstance(row[k], int | float) else str(row[k]))
                   for k in CALL_FIELDS]
-        self.db.execute(f"INSERT INTO calls VALUES ({', '.join('?' * len(CALL_FIELDS))})",
-                        values)
+        self.db.execute(f"INSERT INTO calls ({', '.join(CALL_FIELDS)}) "
+                        f"VALUES ({', '.join('?' * len(CALL_FIELDS))})", values)
 
     def history(self, number: str) -> dict[str, Any]:
         """``calls`` (count), ``last_call_at`` (UTC), ``last_agent`` (the latest call that

@@ -24,7 +24,7 @@ final); a contact is done with the outcome of an answered or final attempt, or w
 its last outcome after ``max_attempts``.  Numbers on the do-not-call list are never
 dialled.  Calls are placed only within the dialing windows (local hours of the
 campaign's time zone).  Each attempt leaves a call record (:mod:`cti.cdr`, direction
-``out``; the campaign's name is in ``Call.data`` and in the campaign's results file).
+``out``, its ``campaign`` field the campaign's name, as in the campaign's results file).
 """
 
 from __future__ import annotations

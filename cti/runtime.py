@@ -17,7 +17,7 @@ from core.errors import ConfigError
 from cti import ivr
 from cti.api import ApiServer
 from cti.callcentre import CallCentre
-from cti.cdr import CdrWriter
+from cti.cdr import CdrError, CdrWriter
 from cti.config import Config
 from cti.crm import CrmStore
 from cti.diagview import span_view
@@ -98,8 +98,11 @@ class Runtime:
             self.crm = CrmStore(crm["path"])
         except sqlite3.Error as e:
             cfg.error(f"cannot open the CRM store {crm['path']!r}: {e}", "crm.path")
-        self.cdr = CdrWriter(crm["records"] or os.path.splitext(crm["path"])[0] + "-calls.csv",
-                             store=self.crm)
+        try:
+            self.cdr = CdrWriter(crm["records"] or os.path.splitext(crm["path"])[0]
+                                 + "-calls.csv", store=self.crm)
+        except CdrError as e:
+            cfg.error(str(e), "crm.records")
         self.trunks: dict[str, Any] = {}
         self.groups: dict[str, TrunkGroup] = {}
         self.centre = CallCentre(k, self.media, DialPlan(routes), self.queues, self.cdr,

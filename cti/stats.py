@@ -54,6 +54,7 @@ class Record:
     wait_s: float | None
     talk_s: float | None
     recorded_at: str | None = None  # UTC wall time the store wrote the row (store only)
+    campaign: str | None = None  # the dialer campaign of an outbound attempt
 
     @property
     def holding_s(self) -> float:
@@ -99,7 +100,7 @@ class Record:
 
 
 TEXT_FIELDS = ("call_id", "id", "trunk", "direction", "ani", "dnis", "queue", "agent",
-               "outcome", "recorded_at")
+               "outcome", "recorded_at", "campaign")
 NUMBER_FIELDS = ("cause", "offered_at", "answered_at", "agent_at", "ended_at", "wait_s",
                  "talk_s")
 TIME_FIELDS = ("offered_at", "answered_at", "agent_at", "ended_at")

@@ -181,10 +181,10 @@ def test_progressive_never_exceeds_ready_agents_and_every_answer_reaches_one(rig
     assert {r["outcome"] for r in rows} == {"answered"}
     assert {r["agent"] for r in rows} == {"a1", "a2"}
     assert all(r["direction"] == "out" and r["queue"] == "outbound" and r["ani"] == "0210000000"
-               for r in rows)
+               and r["campaign"] == "c" for r in rows)
     assert all(float(r["agent_at"]) >= float(r["answered_at"]) for r in rows)
     history = rig.rt.crm.db.execute("SELECT count(*) FROM calls WHERE outcome = 'answered' "
-                                    "AND direction = 'out'").fetchone()[0]
+                                    "AND direction = 'out' AND campaign = 'c'").fetchone()[0]
     assert history == 6
     assert rig.rt.agents[2].state == "not-ready"  # the paused agent was never reserved
 
