@@ -191,6 +191,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
                               "after answer, as a fraction of answered calls, not to exceed "
                               "(Ofcom's 3 %)"),
         "max_ratio": Key(float, 3.0, doc="predictive: calls in progress per free agent at most"),
+        "abandon_message": Key(str, None, doc="information message (caller's identity, a "
+                               "number to call back) played to an answered call no agent "
+                               "takes within 2 s, which is then cleared: a prompt file "
+                               "(relative to this file) or `\"tone:NAME\"` of the tone plan; "
+                               "required in predictive mode (Ofcom, FTC TSR)"),
         "results": Key(str, None, doc="CSV file of every attempt's outcome (appended); "
                        "read back at start-up, so a restarted campaign carries on"),
         "start": Key(bool, True, doc="dial from start-up (else `campaign.start`)"),

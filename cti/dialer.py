@@ -14,7 +14,9 @@ Pacing (``mode``):
 ``predictive``   no reservation: calls are kept in progress by the measured answer rate
                  for the free agents (:meth:`Campaign.to_place`), held back to one per
                  agent while the abandon rate (answered, no agent within CONNECT_S: the
-                 Ofcom measure) is above its target; answered calls go to the queue.
+                 Ofcom measure) is above its target; answered calls go to the queue,
+                 and one no agent has taken CONNECT_S after answer hears the
+                 ``abandon_message`` and is cleared (:meth:`Campaign._inform`).
 
 Each attempt ends in one outcome, from the Q.850 cause of the clearing (Q.850 table 1;
 :data:`CAUSE_OUTCOMES`), from in-band call progress heard before answer (busy,
@@ -45,14 +47,19 @@ from core.q850 import NORMAL_CLEARING
 from cti.api import ApiError, ApiServer
 from cti.calls import Call, CallEvent, CallState, DialError
 from cti.crm import CrmError, check_number
+from cti.media import Reason
 from cti.queues import Agent, HuntQueue
 from cti.trunkgroup import TrunkGroup
+from cti.wavstream import PromptStream
+from timeslot.toneplans import plan as tone_plan
 
 MODES = ("progressive", "preview", "predictive")
 RESERVED = "outbound"  # the not-ready reason of an agent reserved for a campaign call
 PREVIEW_TIMEOUT = "preview-timeout"  # the not-ready reason of an agent who let a preview lapse
 PACE_S = 1.0  # the pacing tick: ready agents and due contacts are looked at this often
 CONNECT_S = 2.0  # an answered call with no agent this long after answer is abandoned (Ofcom)
+MESSAGE_TONE_S = 3.0  # an information message that is a tone plan entry plays this long
+TONE_PREFIX = "tone:"  # abandon_message = "tone:NAME": a tone of the kernel's tone plan
 HISTORY = 50  # predictive: the answer rate is measured over this many latest attempts
 MIN_HISTORY = 10  # ... and taken as 1 (one call per agent) until there are this many
 
@@ -74,8 +81,9 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("congestion", 120.0, "Q.850 34/38/41/42/44/47 (no circuit, network trouble) or "
                                  "congestion tone"),
     Outcome("failed", 900.0, "any other cause"),
-    Outcome("abandoned", 900.0, "answered, but the called party cleared before an agent "
-                                "took the call"),
+    Outcome("abandoned", 72 * 3600.0, "answered, but no agent took the call: the called "
+                                      "party cleared first, or was played the information "
+                                      "message (Ofcom: no automated call again for 72 h)"),
     Outcome("skipped", None, "preview: the agent skipped the contact (not dialled)"),
 )}
 CAUSE_OUTCOMES: dict[int, str] = {
@@ -200,6 +208,23 @@ def crm_contacts(store) -> list[tuple[str, str]]:
     return [(number, name) for number, name in rows]
 
 
+def check_message(message: str, media) -> None:
+    """ValueError("abandon_message: ...") unless ``message`` names a tone of the media
+    engine's tone plan (``tone:NAME``) or an audio file that can be played."""
+    try:
+        if message.startswith(TONE_PREFIX):
+            tones = tone_plan(media.plan).tones
+            if message[len(TONE_PREFIX):] not in tones:
+                raise ValueError(f"no tone {message[len(TONE_PREFIX):]!r} in tone plan "
+                                 f"{media.plan!r} (known: {', '.join(tones)})")
+        else:
+            PromptStream(message, media.law).close()
+    except OSError as e:
+        raise ValueError(f"abandon_message: cannot read {e.filename}: {e.strerror}") from None
+    except ValueError as e:
+        raise ValueError(f"abandon_message: {e}") from None
+
+
 def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=None
                      ) -> CampaignSpec:
     """A campaign's settings from its checked ``[[campaign]]`` table; files are opened
@@ -236,6 +261,16 @@ def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=Non
         raise ValueError("abandon_target: must be a fraction between 0 and 1")
     if t["max_ratio"] < 1.0:
         raise ValueError("max_ratio: must be at least 1")
+    message = t["abandon_message"]
+    if t["mode"] == "predictive":  # it answers calls no agent may be free for
+        if not message:
+            raise ValueError("abandon_message: predictive mode needs the information message "
+                             "played to a call no agent takes within 2 s (Ofcom, FTC TSR)")
+        if not t["ani"]:
+            raise ValueError("ani: predictive mode must send the calling number (Ofcom, "
+                             "FTC TSR: caller id on every call)")
+    if message and not message.startswith(TONE_PREFIX):
+        message = path(message)
     return CampaignSpec(
         name=t["name"], trunk=t["trunk"], queue=t["queue"], ani=t["ani"], mode=t["mode"],
         contacts=contacts, dnc=dnc, windows=key("windows", lambda: parse_windows(t["windows"])),
@@ -244,7 +279,7 @@ def spec_from_config(t: Mapping[str, Any], path: Callable[[str], str], store=Non
         max_attempts=t["max_attempts"], retry_s=key("retry_s", lambda: parse_retry(t["retry_s"])),
         ring_timeout_s=t["ring_timeout_s"], preview_timeout_s=t["preview_timeout_s"],
         abandon_target=t["abandon_target"], max_ratio=t["max_ratio"],
-        results=path(t["results"]) if t["results"] else None, start=t["start"])
+        abandon_message=message or None, results=path(t["results"]) if t["results"] else None, start=t["start"])
 
 
 @dataclass
@@ -287,6 +322,7 @@ class CampaignSpec:
     preview_timeout_s: float = 60.0
     abandon_target: float = 0.03  # predictive: the abandon rate not to exceed
     max_ratio: float = 3.0  # predictive: calls in progress per free agent at most
+    abandon_message: str | None = None  # a prompt file, or "tone:NAME" (a tone plan entry)
     results: str | None = None  # CSV file: one row per attempt
     start: bool = True
 
@@ -299,6 +335,8 @@ class Campaign:
             raise ValueError(f"campaign mode must be one of {', '.join(MODES)}")
         if spec.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if spec.abandon_message:
+            check_message(spec.abandon_message, dialer.media)
         self.dialer = dialer
         self.spec = spec
         self.name = spec.name
@@ -646,6 +684,9 @@ class Campaign:
             self.kernel.loop.call_later(CONNECT_S, self._check_connect, call)
             outcome = await (deliver if deliver is not None
                              else self._deliver(call, agent, contact))
+            if outcome == "withdrawn":
+                await self._inform(call)
+                outcome = "abandoned"
         else:
             call.drop(NORMAL_CLEARING)
             self._release(agent, contact)
@@ -694,8 +735,35 @@ class Campaign:
                 task.cancel()
 
     def _check_connect(self, call: Call) -> None:
-        if "answered_at" not in call.data:  # the queue stamps it when an agent answers
-            self.late += 1
+        """CONNECT_S after answer: a call no agent has taken is abandoned (Ofcom's
+        measure); with an information message it leaves the queue for the message."""
+        if "answered_at" in call.data:  # the queue stamps it when an agent answers
+            return
+        self.late += 1
+        if self.spec.abandon_message and not call.ended:
+            self.queue.withdraw(call)
+
+    async def _inform(self, call: Call) -> None:
+        """An abandoned call: the information message (who called, a number to call
+        back: Ofcom's persistent-misuse policy, FTC TSR 310.4(b)(4)), then clearing with
+        Q.850 16.  The called party clearing meanwhile ends the message."""
+        media, slot = self.dialer.media, call.slot
+        message = self.spec.abandon_message
+
+        def on_end(c: Call, ev: CallEvent) -> None:
+            if ev in (CallEvent.DISCONNECTED, CallEvent.RELEASED):
+                media.stop(slot, Reason.HANGUP)
+
+        call.listeners.append(on_end)
+        try:
+            if not call.ended:
+                if message.startswith(TONE_PREFIX):
+                    await media.tone(slot, message[len(TONE_PREFIX):], seconds=MESSAGE_TONE_S)
+                else:
+                    await media.play(slot, [message])
+        finally:
+            call.listeners.remove(on_end)
+        call.drop(NORMAL_CLEARING)
 
     async def _deliver(self, call: Call, agent: Agent | None, contact: Contact) -> str:
         """The call to the campaign's queue, offered first to its reserved agent (rung at

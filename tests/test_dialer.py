@@ -261,7 +261,7 @@ def test_the_dialer_uses_only_public_operations_of_the_centre_and_the_acd():
 
 
 @pytest.mark.parametrize("rig", [campaign(mode="predictive", ring_timeout_s=20,
-                                          contacts=[f"2{i:03d}" for i in range(12)]
+                                          abandon_message="tone:sit", contacts=[f"2{i:03d}" for i in range(12)]
                                           + [f"3{i:03d}" for i in range(8)])], indirect=True)
 def test_predictive_pacing_places_calls_by_the_measured_answer_rate(rig):
     """Twelve busy numbers teach the dialer that few calls are answered: it then keeps
@@ -282,7 +282,8 @@ def test_predictive_pacing_places_calls_by_the_measured_answer_rate(rig):
     assert all(a.state == "ready" for a in rig.rt.agents[:2])  # nobody reserved
 
 
-@pytest.mark.parametrize("rig", [campaign(mode="predictive", contacts=["1000"])],
+@pytest.mark.parametrize("rig", [campaign(mode="predictive", contacts=["1000"],
+                                          abandon_message="tone:sit")],
                          indirect=True)
 def test_predictive_pacing_formula_and_its_abandon_rate_brake(rig):
     c = rig.c
@@ -306,6 +307,68 @@ def test_answered_calls_without_an_agent_within_2_s_are_measured_as_abandoned(ri
     rig.kernel.run_for(30.0)
     st_ = rig.c.status()
     assert st_["answered"] == 1 and st_["abandon_rate"] == 1.0
+
+
+def wav(path, seconds: float) -> str:
+    """A 16-bit 8 kHz WAV file of a 400 Hz tone, as the information message."""
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(8000 * seconds)) / 8000.0
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes((8000 * np.sin(2 * np.pi * 400 * t)).astype("<i2").tobytes())
+    return str(path)
+
+
+@pytest.mark.parametrize("message", ["message.wav", "tone:sit"])
+def test_an_abandoned_predictive_call_hears_the_message_is_cleared_and_waits_72_h(
+        tmp_path, message):
+    """Ofcom / FTC TSR: answered, no agent 2 s later: the information message within those
+    2 s, then the call is cleared; outcome abandoned, no new call for 72 h."""
+    if message.endswith(".wav"):
+        wav(tmp_path / message, 1.5)
+    rig = Rig(tmp_path, campaign(mode="predictive", contacts=["8000"],
+                                 abandon_message=message)[0])
+    try:
+        rig.rt.ops.agent_pause("a2")
+        rig.rt.ops.agent_pause("a3")
+        a1 = rig.rt.agents[0]
+        rig.rt.stations.board.handsets[0].answer_after = None  # a1 lets it ring
+        states = []
+        a1.listeners.append(lambda a: states.append(a.state))
+        rig.c.start()
+        rig.kernel.run_for(15.0)
+        [row] = rig.records()
+        assert (row["outcome"], row["agent"], row["cause"], row["campaign"]) == (
+            "abandoned", "", "16", "c")
+        seconds = 1.5 if message.endswith(".wav") else dialer.MESSAGE_TONE_S
+        held = float(row["ended_at"]) - float(row["answered_at"])
+        assert dialer.CONNECT_S + seconds <= held <= dialer.CONNECT_S + seconds + 0.5
+        assert "ringing" in states and a1.state == "ready"  # its ringing was stopped
+        contact = rig.c.contacts["8000"]
+        assert (contact.state, contact.outcome, contact.attempts) == ("pending", "abandoned", 1)
+        assert contact.next_at - float(row["ended_at"]) == pytest.approx(72 * 3600, abs=1.0)
+        st_ = rig.c.status()
+        assert st_["abandon_rate"] == 1.0 and st_["outcomes"]["abandoned"] == 1
+        assert rig.dialled("8000") == [rig.offered[0][0]]
+    finally:
+        rig.close()
+
+
+@pytest.mark.parametrize("rig", [campaign(contacts=["1000"], abandon_message="tone:sit",
+                                          retry_s={"abandoned": 600})], indirect=True)
+def test_a_progressive_campaign_with_a_message_clears_a_call_its_agent_is_slow_to_take(rig):
+    for h in rig.rt.stations.board.handsets:
+        h.answer_after = 3  # the reserved agent would pick up on the third ring: too late
+    rig.c.start()
+    rig.kernel.run_for(20.0)
+    assert [(r["outcome"], r["agent"]) for r in rig.records()] == [("abandoned", "")]
+    contact = rig.c.contacts["1000"]
+    assert contact.next_at - rig.kernel.now() <= 600
 
 
 @pytest.mark.parametrize("rig", [campaign(contacts=["2000"], retry_s={"busy": 30},
@@ -635,11 +698,21 @@ def test_contacts_parse_or_raise_value_error(entry):
     ('abandon_target = 1.5', "campaign[0].abandon_target"),
     ('max_ratio = 0.5', "campaign[0].max_ratio"),
     ('mode = "blended"', "campaign[0].mode"),
+    ('mode = "predictive"', "campaign[0].abandon_message"),
 ])
 def test_config_errors_name_the_key(tmp_path, extra, key):
     with pytest.raises(ConfigError) as e:
         Config.load(config_with(tmp_path, extra))
     assert e.value.key == key
+
+
+def test_predictive_mode_must_send_the_calling_number(tmp_path):
+    path = config_with(tmp_path, 'mode = "predictive"')
+    with open(path, "a") as f:
+        f.write('abandon_message = "tone:sit"\n')
+    with pytest.raises(ConfigError) as e:
+        Config.load(path)
+    assert e.value.key == "campaign[0].ani"
 
 
 def test_the_modes_are_declared_once():
@@ -660,6 +733,8 @@ def config_with(tmp_path, extra: str) -> str:
 @pytest.mark.parametrize("extra, key", [
     ('queue = "nope"', "campaign[0].queue"),
     ('contacts_file = "missing.csv"', "campaign[0].contacts_file"),
+    ('abandon_message = "tone:fanfare"', "campaign[0].abandon_message"),
+    ('abandon_message = "missing.wav"', "campaign[0].abandon_message"),
 ])
 def test_runtime_errors_name_the_key(tmp_path, extra, key):
     """What only the built kernel knows: its queues (the demo's too), the files."""
