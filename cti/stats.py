@@ -23,6 +23,7 @@ NER_CAUSES: dict[int, str] = {
     19: "no answer from user, user alerted (ring no answer)",
     21: "call rejected (terminal rejection)",
 }
+CONNECT_S = 2.0  # Ofcom: an answered call with no agent on it this long after answer is abandoned
 WALL_RANGE = (0.0, 253370764800.0)  # POSIX seconds of 1970-01-01 .. 9999-01-01 (UTC)
 MAX_INTERVALS = 10_000  # a report longer than this many intervals asks for a longer interval
 
@@ -214,6 +215,21 @@ def agent_figures(rows: Iterable[Record]) -> dict[str, Any]:
     return {"handled": len(talks), "talk_s": round(sum(talks), 3), "aht_s": mean(talks)}
 
 
+def campaign_figures(rows: Iterable[Record]) -> dict[str, Any]:
+    """Attempts of a dialer campaign: connected (answered by the called party), answered
+    (taken by an agent), abandoned as Ofcom counts them (connected, no agent CONNECT_S after
+    answer), connect and abandon rates, talk time and AHT."""
+    rows = list(rows)
+    connected = [r for r in rows if r.answered_at is not None]
+    late = sum(r.agent_at is None or r.agent_at - r.answered_at > CONNECT_S for r in connected)
+    talks = [r.talk_s for r in rows if r.talk_s is not None]
+    return {"attempts": len(rows), "connected": len(connected),
+            "answered": sum(r.outcome == "answered" for r in rows), "abandoned": late,
+            "connect_rate": ratio(len(connected), len(rows)),
+            "abandon_rate": ratio(late, len(connected)),
+            "talk_s": round(sum(talks), 3), "aht_s": mean(talks)}
+
+
 def trunk_figures(rows: Iterable[Record], start: float, end: float) -> dict[str, Any]:
     """Seizures, answered, ASR (E.411), NER (E.425), holding time and carried erlangs
     over [start, end)."""
@@ -266,6 +282,11 @@ def by_trunk(rows: list[Record], start: float, end: float) -> list[dict[str, Any
                     "trunk")
 
 
+def by_campaign(rows: list[Record]) -> list[dict[str, Any]]:
+    """The dialer's attempts by campaign (records without one are not attempts)."""
+    return _grouped(rows, lambda r: r.campaign, campaign_figures, "campaign")
+
+
 def by_interval(rows: list[Record], th: Thresholds, start: float, end: float,
                 interval_s: float, label: Callable[[float], str]) -> list[dict[str, Any]]:
     """Per interval [t, t + interval_s) of [start, end): calls by the interval they were
@@ -306,20 +327,23 @@ def by_interval(rows: list[Record], th: Thresholds, start: float, end: float,
     return out
 
 
-SECTIONS = {"queue": "queues", "agent": "agents", "trunk": "trunks", "interval": "intervals"}
+SECTIONS = {"queue": "queues", "agent": "agents", "trunk": "trunks", "interval": "intervals",
+            "campaign": "campaigns"}
+DEFAULT_SECTIONS = ("queue", "agent", "trunk", "interval")  # campaign: asked for by name
 
 
 def report(rows: list[Record], th: Thresholds, start: float, end: float, interval_s: float,
-           label: Callable[[float], str], sections: Iterable[str] = SECTIONS
+           label: Callable[[float], str], sections: Iterable[str] = DEFAULT_SECTIONS
            ) -> dict[str, Any]:
     """The report over ``rows`` (calls offered in [start, end)): one list per section,
     under the section's plural name (``queues``, ...)."""
     make = {"queue": lambda: by_queue(rows, th), "agent": lambda: by_agent(rows),
-            "trunk": lambda: by_trunk(rows, start, end),
+            "trunk": lambda: by_trunk(rows, start, end), "campaign": lambda: by_campaign(rows),
             "interval": lambda: by_interval(rows, th, start, end, interval_s, label)}
     return {SECTIONS[s]: make[s]() for s in sections}
 
 
-__all__ = ["NER_CAUSES", "Record", "RecordError", "Thresholds", "by_agent", "by_interval",
-           "by_queue", "by_trunk", "on_wall_clock", "overlap", "parse_utc", "queue_figures",
+__all__ = ["CONNECT_S", "DEFAULT_SECTIONS", "NER_CAUSES", "Record", "RecordError",
+           "Thresholds", "by_agent", "by_campaign", "by_interval", "by_queue", "by_trunk",
+           "campaign_figures", "on_wall_clock", "overlap", "parse_utc", "queue_figures",
            "SECTIONS", "ratio", "report", "service_level", "trunk_figures", "utc_label"]

@@ -4,6 +4,7 @@ attempts, empty for other calls; stores and CSV files made before it existed sta
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from types import SimpleNamespace
 
@@ -103,3 +104,35 @@ def test_reports_read_csv_files_with_and_without_the_column(tmp_path, capsys):
     for path in (old, new):
         assert main(["crm", "report", "--records", str(path), "--by", "trunk"]) == 0
         assert "isdn" in capsys.readouterr().out
+
+
+def test_report_by_campaign_by_hand(tmp_path, capsys):
+    """Two attempts of "renewals" (one taken by an agent 1 s after answer, one answered
+    and left 3 s without an agent), one unanswered attempt of "winback", one inbound call:
+    connect and Ofcom abandon rates per campaign."""
+    store = CrmStore(str(tmp_path / "crm.db"))
+    for rec in (
+        {**record(1, "renewals"), "answered_at": 12.0, "agent_at": 13.0, "talk_s": 7.0},
+        {**record(2, "renewals"), "answered_at": 12.0, "agent_at": 15.0, "talk_s": 5.0},
+        {**record(3, "winback"), "outcome": "no_answer"},
+        {**record(4, None), "direction": "in", "queue": "sales"},
+    ):
+        store.record(rec)
+    store.close()
+    assert main(["crm", "report", "--db", str(tmp_path / "crm.db"), "--by", "campaign",
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {r["campaign"]: r for r in doc["campaigns"]}
+    assert set(rows) == {"renewals", "winback", "total"}
+    r = rows["renewals"]
+    assert (r["attempts"], r["connected"], r["answered"], r["abandoned"]) == (2, 2, 2, 1)
+    assert (r["connect_rate"], r["abandon_rate"], r["talk_s"], r["aht_s"]) == (1.0, 0.5, 12.0,
+                                                                                6.0)
+    w = rows["winback"]
+    assert (w["attempts"], w["connected"], w["connect_rate"], w["abandon_rate"]) == (1, 0, 0.0,
+                                                                                     None)
+    assert rows["total"]["attempts"] == 3
+    assert main(["crm", "report", "--db", str(tmp_path / "crm.db")]) == 0
+    assert "[campaigns]" not in capsys.readouterr().out  # only when asked for
+    assert main(["crm", "report", "--db", str(tmp_path / "crm.db"), "--by", "campaign"]) == 0
+    assert "[campaigns]" in capsys.readouterr().out

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from cti.cli import UsageError
-from cti.stats import SECTIONS
+from cti.stats import DEFAULT_SECTIONS, SECTIONS
 
 DEFAULT_DB = "crm.db"  # [crm] path's default (cti/config.py)
 INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
@@ -66,7 +66,7 @@ def sections(args) -> tuple[str, ...]:
             raise UsageError("--format png charts the intervals: leave out --by")
         return ("interval",)
     if not chosen:
-        return ("queue",) if args.format == "csv" else tuple(SECTIONS)
+        return ("queue",) if args.format == "csv" else DEFAULT_SECTIONS
     bad = [s for s in chosen if s not in SECTIONS]
     if bad:
         raise UsageError(f"--by {','.join(bad)}: choose from {', '.join(SECTIONS)}")
@@ -163,6 +163,11 @@ COLUMNS: dict[str, tuple[tuple[str, str, Any], ...]] = {
     "trunk": (("trunk", "trunk", str), ("seizures", "seizures", str),
               ("answered", "answered", str), ("asr", "ASR", _pct), ("ner", "NER", _pct),
               ("holding_s", "holding s", _sec), ("erlangs", "erlangs", _erl)),
+    "campaign": (("campaign", "campaign", str), ("attempts", "attempts", str),
+                 ("connected", "connected", str), ("answered", "answered", str),
+                 ("abandoned", "abandoned", str), ("connect_rate", "connect", _pct),
+                 ("abandon_rate", "aband.", _pct), ("talk_s", "talk s", _sec),
+                 ("aht_s", "AHT s", _sec)),
     "interval": (("interval", "interval", str), ("offered", "offered", str),
                  ("answered", "answered", str), ("abandoned", "abandoned", str),
                  ("short_abandoned", "short ab.", str), ("failed", "failed", str),
@@ -370,8 +375,8 @@ def register(sub) -> None:
                    help="time axis (default: as --from/--to are written, else kernel)")
     r.add_argument("--interval", default="15m", metavar="LENGTH",
                    help="interval length: 15m (default), 30m, 1h, or seconds")
-    r.add_argument("--by", metavar="SECTIONS", help="sections, comma-separated, of queue,agent,trunk,interval "
-                                "(default: all; csv: queue)")
+    r.add_argument("--by", metavar="SECTIONS", help="sections, comma-separated, of queue,agent,"
+                                "trunk,interval,campaign (default: all but campaign; csv: queue)")
     r.add_argument("--sl", type=float, metavar="SECONDS",
                    help="service-level threshold (default: each queue's service_level_s "
                         "from --config, else 20)")
