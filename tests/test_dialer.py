@@ -359,6 +359,25 @@ def test_an_abandoned_predictive_call_hears_the_message_is_cleared_and_waits_72_
         rig.close()
 
 
+def test_the_called_party_clearing_ends_the_message(tmp_path):
+    wav(tmp_path / "long.wav", 20.0)
+    rig = Rig(tmp_path, campaign(mode="predictive", contacts=["1000"],
+                                 abandon_message="long.wav")[0])
+    try:
+        rig.rt.ops.agent_pause("a2")
+        rig.rt.ops.agent_pause("a3")
+        rig.rt.stations.board.handsets[0].answer_after = None
+        rig.c.start()
+        rig.kernel.run_for(15.0)  # 1000 clears 8 s after answer, 6 s into the message
+        [row] = rig.records()
+        assert row["outcome"] == "abandoned"
+        assert float(row["ended_at"]) - float(row["answered_at"]) <= 8.5
+        assert rig.c.calls == {} and rig.c.contacts["1000"].outcome == "abandoned"
+        assert not rig.rt.media.players  # the message stopped with the call
+    finally:
+        rig.close()
+
+
 @pytest.mark.parametrize("rig", [campaign(contacts=["1000"], abandon_message="tone:sit",
                                           retry_s={"abandoned": 600})], indirect=True)
 def test_a_progressive_campaign_with_a_message_clears_a_call_its_agent_is_slow_to_take(rig):
