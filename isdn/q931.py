@@ -334,7 +334,10 @@ class CallControl:
             else:
                 self.counters["ignored"] += 1  # 5.8.1: another protocol
             return
-        if msg.call_ref == 0 and msg.cr_len:
+        if not msg.cr_len:
+            self._dummy(msg)
+            return
+        if msg.call_ref == 0:
             self._global(msg)
             return
         key = (msg.call_ref, msg.flag)  # flag 1: sent to the side that originated the cref
@@ -510,6 +513,25 @@ class CallControl:
         return None
 
     # ---- global call reference: RESTART (5.5) --------------------------------------------
+    def _dummy(self, msg: Message) -> None:
+        """The dummy call reference (Q.931 4.3) carries only FACILITY, for the
+        bearer-independent connectionless transport of supplementary service APDUs
+        (Q.932 clause 8, ECMA-165 connectionless APDU transport).  No connectionless operation is implemented here: the components are
+        judged as in a call's FACILITY (X.880 clause 11) and the Rejects go back in
+        FACILITY on the dummy call reference; Rejects received are reported.  Any other
+        message, or contents no Reject can answer, is ignored (there is no call state
+        for a STATUS)."""
+        if msg.name != "FACILITY" or msg.ie("facility") is None:
+            self.counters["ignored"] += 1
+            return
+        screening = facility.screen([v["data"] for v in msg.all("facility")],
+                                    frozenset(), {})
+        for data in screening.replies:
+            self.send(Message("FACILITY", 0, False, [ies.make("facility", data=data)], 0))
+        if screening.rejected:
+            self.emit(Event("facility_rejected", None, None, msg,
+                            {"rejected": screening.rejected}))
+
     def _global(self, msg: Message) -> None:
         if msg.name == "RESTART":
             self._got_restart(msg)

@@ -622,3 +622,78 @@ def test_tshark_decodes_our_rejects(tmp_path):
                            "-e", "q932.ros.general"], capture_output=True, text=True,
                           check=True).stdout.split()
     assert rows == ["7,3", "1,2"]
+
+
+# ---- the dummy call reference and Facility in every message that may carry it ------------
+
+
+def test_facility_on_the_dummy_call_reference_is_answered_there():
+    """Q.931 4.3 / Q.932 connectionless transport: a FACILITY on the dummy call reference
+    (length 0) is judged like a call's; its Rejects go back on the dummy call reference
+    (never a RELEASE COMPLETE, nor the global call reference); other messages there and
+    contents no Reject can answer are ignored."""
+    clock = VirtualClock()
+    ru = Recorder()
+    net, user = memory_pair(clock, variant="qsig", on_event_user=ru)
+    clock.advance(1.0)
+    sent = tap(user)
+    rejected = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, None,
+                                    [fac.reject(4, ("invoke", "unrecognizedOperation"))]))
+    for name, data in [("FACILITY", _MISTYPED), ("FACILITY", bytes.fromhex("92a103020101")),
+                       ("NOTIFY", _MISTYPED), ("FACILITY", rejected)]:
+        net.cc.send(q931_codec.Message(name, 0, False, [ies.make("facility", data=data)], 0))
+        clock.advance(0.1)
+    (m,) = q931_sent(sent)
+    assert (m.name, m.cr_len) == ("FACILITY", 0)
+    (c,) = fac.decode(m.ie("facility").value["data"]).components
+    assert (c.invoke_id, fac.problem_of(c)) == (7, ("general", "mistypedComponent"))
+    ev = ru.first("facility_rejected")
+    assert ev.call is None and ev.detail["rejected"] == [
+        {"invoke_id": 4, "operation": None, "problem": ("invoke", "unrecognizedOperation")}]
+    assert user.cc.link_up and net.cc.link_up
+
+
+# messages that may carry Facility (Q.932 clause 8: call-related transport) and FACILITY
+# on the dummy call reference
+_CARRIERS = ["SETUP ACKNOWLEDGE", "CALL PROCEEDING", "ALERTING", "PROGRESS", "CONNECT",
+             "FACILITY", "DISCONNECT", "RELEASE", "RELEASE COMPLETE", "dummy FACILITY"]
+_CONTENTS = st.one_of(
+    st.binary(max_size=40),
+    st.builds(lambda head, body: head + body,
+              st.sampled_from([b"\x91", b"\x9f", b"\x9f\x8b\x01\x02", b"\x9f\xaa\x06\x80\x01"
+                               b"\x00\x82\x01\x00"]), st.binary(max_size=40)),
+    st.builds(lambda body: b"\x91\xa1" + bytes((len(body),)) + body, st.binary(max_size=30)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_CARRIERS), st.booleans(), _CONTENTS),
+                min_size=1, max_size=4),
+       st.sampled_from(["qsig", "ni2", "etsi"]))
+def test_any_facility_in_any_message_gets_a_reject_or_nothing(script, variant):
+    """The user's call is answered by messages whose Facility holds anything, in either
+    direction: nothing raises, the data link stays up, and every FACILITY sent in reply
+    holds Reject components only."""
+    clock = VirtualClock()
+    net, user = memory_pair(clock, variant=variant)
+    clock.advance(1.0)
+    call = user.place_call("4000", channel=1)
+    clock.advance(0.1)
+    frames = {"user": tap(user), "network": tap(net)}
+    for name, to_user, data in script:
+        sender = net if to_user else user
+        extra = [ies.cause(16)] if name == "DISCONNECT" else []
+        if name == "dummy FACILITY":
+            msg = q931_codec.Message("FACILITY", 0, False, [ies.make("facility", data=data)], 0)
+        else:
+            msg = q931_codec.Message(name, call.cref, to_user,
+                                     extra + [ies.make("facility", data=data)])
+        sender.cc.send(msg)
+        clock.advance(0.1)
+    assert user.cc.link_up and net.cc.link_up
+    for side, sent in frames.items():
+        for m in q931_sent(sent):
+            if m.name == "FACILITY" and m.ie("facility") is not None:
+                data = m.ie("facility").value["data"]
+                if data in [d for _, _, d in script]:
+                    continue  # the message the test injected, not an answer
+                assert {c.kind for c in fac.decode(data).components} == {"reject"}, side
