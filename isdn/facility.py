@@ -22,7 +22,8 @@ whose problem :data:`FAULTS` gives (invoke id NULL where it cannot be read); an 
 an operation not implemented is discarded, clears the call or is rejected as its
 Interpretation APDU says; a Reject received is reported, never answered.  Contents whose
 protocol profile is not supported (CMIP, ACSE, ...) or whose networking extension header
-cannot be read are a content error of the element (Q.932 8.2.3, Q.931 5.8.7.2).
+cannot be read are a content error of the element (Q.931 5.8.7.2; Q.850 cause 100: a
+field coded in a way not implemented).
 
 The BER (X.690) subset is single-octet tags and definite lengths of up to two octets;
 one element header is declared with construct and the APDU structure is a table of tags.
@@ -116,7 +117,7 @@ NAME_TAGS = {v: k for k, v in NAME_FORMS.items()}
 NAME_MAX = 50  # NameData ::= OCTET STRING (SIZE (1..50))
 # CharacterSet INTEGER values with a Python codec (1 iso8859-1 is the default)
 CHARSETS = {1: "latin-1", 3: "iso8859-2", 4: "iso8859-3", 5: "iso8859-4", 6: "iso8859-5",
-            7: "iso8859-7", 9: "utf-8"}
+            7: "iso8859-7", 8: "utf-16-be", 9: "utf-8"}  # 8: iso10646-BmpString
 
 
 @dataclass(frozen=True)
@@ -559,7 +560,7 @@ class Screening:
     (Facility contents of Reject components, to the entity the rejected APDUs came
     from), clear the call (``clear``), or treat an element as having content error
     (``content_error``: a protocol profile not supported or a networking extension
-    header not understood, Q.932 8.2.3 -> Q.931 5.8.7.2); ``rejected`` lists the Reject
+    header not understood, Q.931 5.8.7.2 / Q.850 cause 100); ``rejected`` lists the Reject
     components received: invoke id, the operation of ours it names (None when not one of
     ours) and the (kind, name) of the problem."""
 

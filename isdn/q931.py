@@ -415,7 +415,7 @@ class CallControl:
     def _optional_errors(self, call: Call, msg: Message,
                          screening: facility.Screening | None = None) -> None:
         """5.8.7: unrecognised (99) or invalid (100) optional elements, after acting; a
-        Facility element of a protocol profile not supported is invalid (Q.932 8.2.3)."""
+        Facility element of a protocol profile not supported is invalid (Q.850 cause 100)."""
         if msg.name in ("DISCONNECT", "RELEASE", "RELEASE COMPLETE", "STATUS"):
             return
         if self.calls.get((call.cref, call.originated)) is not call:

@@ -49,6 +49,7 @@ def test_global_operation_value_and_its_argument():
     (fac.Name("", "not_available"), "8400"),
     (fac.Name("", "restricted_null"), "8700"),
     (fac.Name("Zoë", "allowed", 9), "a1 09 04 04 5a 6f c3 ab 02 01 09"),
+    (fac.Name("Zoë", "allowed", 8), "a1 0b 04 06 005a 006f 00eb 02 01 08"),  # BmpString
     (fac.Name("Ann", "restricted", 1), "a3 08 04 03 41 6e 6e 02 01 01"),
 ])
 def test_name_choices(name, octets):
@@ -397,7 +398,7 @@ def test_a_mistyped_name_argument_of_an_unimplemented_operation_is_unrecognised(
                                     "9f 30 00", "9f aa 03 800100 a1 03 020101", "91"])
 def test_contents_no_reject_can_answer_are_a_content_error(octets):
     """A protocol profile not supported (CMIP 0x92, ACSE 0x93, bit 8 clear), a networking
-    extension header not understood, no component at all: Q.932 8.2.3 -> Q.931 5.8.7.2."""
+    extension header not understood, no component at all: Q.931 5.8.7.2, Q.850 cause 100."""
     screening = fac.screen([bytes.fromhex(octets.replace(" ", ""))], _NAME_OPS, {})
     assert screening.content_error and screening.replies == []
 
