@@ -211,11 +211,12 @@ class Call(Machine):
         data = facility.name_facility(service, operation, name, invoke_id)
         return [ies.make("facility", data=data)]
 
-    def _clearing_ies(self, first: bool) -> list[IE]:
+    def _clearing_ies(self) -> list[IE]:
         """The Facility elements a clearing message of ours carries (callers ask only
-        when there are names or Rejects): the busy name in our first clearing message,
-        and the Rejects waiting for a message."""
-        out = self._name_ies("busyName") if first and "busyName" in self.own_names else []
+        when there are names or Rejects): the busy name in our first clearing message
+        (once), and the Rejects waiting for a message."""
+        out = self._name_ies("busyName") if "busyName" in self.own_names else []
+        self.own_names.pop("busyName", None)
         out += self.pending_facility
         self.pending_facility = []
         return out
@@ -408,7 +409,7 @@ class Call(Machine):
         """Our rejection ends the call like any other clearing: "released" with our cause."""
         ie_list = [self._cause_ie(cause)]
         if self.pending_facility or self.own_names:
-            ie_list += self._clearing_ies(True)
+            ie_list += self._clearing_ies()
         self.send("RELEASE COMPLETE", ie_list)
         self._released(None, cause)
 
@@ -524,7 +525,7 @@ class Call(Machine):
         self.cause = cause
         ie_list = [self._cause_ie(cause)]
         if self.pending_facility or self.own_names:
-            ie_list += self._clearing_ies(True)
+            ie_list += self._clearing_ies()
         self.send("DISCONNECT", ie_list)
         self._start("T305")
 
@@ -543,8 +544,8 @@ class Call(Machine):
         self.timers.stop_all()
         cause = self.answer_cause or cause or self.cause or causes.NORMAL_CLEARING
         ie_list = [self._cause_ie(cause)]
-        if self.pending_facility:
-            ie_list += self._clearing_ies(False)
+        if self.pending_facility or self.own_names:
+            ie_list += self._clearing_ies()
         self.send("RELEASE", ie_list)
         self.retries["T308"] = 0
         self._start("T308")
@@ -556,7 +557,7 @@ class Call(Machine):
     def _answer_cause_ies(self) -> list[IE]:
         """RELEASE COMPLETE's elements: the cause of our error, and Rejects waiting."""
         out = [self._cause_ie(self.answer_cause)] if self.answer_cause else []
-        return out + self._clearing_ies(False) if self.pending_facility else out
+        return out + self._clearing_ies() if self.pending_facility else out
 
     def got_release(self, msg: Message) -> None:
         self.send("RELEASE COMPLETE", self._answer_cause_ies())

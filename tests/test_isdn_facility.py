@@ -514,6 +514,31 @@ def test_busy_name_goes_with_cause_17_of_the_called_party():
     assert inc.role == call.role == "ACTIVE"
 
 
+def test_busy_name_in_our_release_when_the_caller_cleared_first():
+    """Our first clearing message is RELEASE when the caller's DISCONNECT came first (the
+    application releases); the busy name goes in it, and only there."""
+    clock = VirtualClock()
+    rn, ru = Recorder(), Recorder()
+    net, user = memory_pair(clock, variant="qsig", on_event_network=rn, on_event_user=ru)
+    user.cc.auto_release = False
+    clock.advance(1.0)
+    call = net.place_call("4000", channel=1)
+    clock.advance(0.1)
+    inc = ru.first("offered").call
+    inc.alert()
+    clock.advance(0.1)
+    call.hangup()
+    clock.advance(0.1)
+    assert inc.role == "WE_GOT_DISC"
+    sent = tap(user)
+    inc.hangup(17, busy_name="Bob")
+    clock.advance(0.1)
+    (m,) = q931_sent(sent)
+    assert (m.name, m.cause) == ("RELEASE", 17)
+    assert fac.names([m.ie("facility").value["data"]]) == {"busyName": fac.Name("Bob")}
+    assert "busyName" not in inc.own_names
+
+
 def test_etsi_sends_no_busy_name():
     clock = VirtualClock()
     rn, ru = Recorder(), Recorder()
