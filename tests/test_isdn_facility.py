@@ -666,7 +666,7 @@ def test_facility_on_the_dummy_call_reference_is_answered_there():
     rejected = fac.encode(fac.Apdus(fac.EXTENSIONS, (0, 0), None, None,
                                     [fac.reject(4, ("invoke", "unrecognizedOperation"))]))
     for name, data in [("FACILITY", _MISTYPED), ("FACILITY", bytes.fromhex("92a103020101")),
-                       ("NOTIFY", _MISTYPED), ("FACILITY", rejected)]:
+                       ("NOTIFY", _MISTYPED), ("SETUP", _MISTYPED), ("FACILITY", rejected)]:
         net.cc.send(q931_codec.Message(name, 0, False, [ies.make("facility", data=data)], 0))
         clock.advance(0.1)
     (m,) = q931_sent(sent)
@@ -676,7 +676,7 @@ def test_facility_on_the_dummy_call_reference_is_answered_there():
     ev = ru.first("facility_rejected")
     assert ev.call is None and ev.detail["rejected"] == [
         {"invoke_id": 4, "operation": None, "problem": ("invoke", "unrecognizedOperation")}]
-    assert user.cc.link_up and net.cc.link_up
+    assert user.cc.link_up and net.cc.link_up and not user.calls
 
 
 # messages that may carry Facility (Q.932 clause 8: call-related transport) and FACILITY
