@@ -19,17 +19,10 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from construct import (
-    Bytes,
-    Construct,
-    ConstructError,
-    Int8ub,
-    Int16ub,
-    Int32ub,
-    Struct,
-)
+from construct import Bytes, Int8ub, Int16ub, Int32ub, Struct
 
 from core.errors import DecodeError
+from core.layout import Fixed
 
 LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL = 1, 101, 113
 LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2 = 228, 229, 276
@@ -43,35 +36,36 @@ IPPROTO_SCTP = 132
 CHUNK_DATA, CHUNK_I_DATA = 0, 64
 FLAG_E, FLAG_B = 0x01, 0x02  # RFC 9260 3.3.1: ending and beginning fragment bits
 
-ETHERNET = Struct("dst" / Bytes(6), "src" / Bytes(6), "ethertype" / Int16ub).compile()
-VLAN_TAG = Struct("tci" / Int16ub, "ethertype" / Int16ub).compile()
-SLL = Struct("packet_type" / Int16ub, "arphrd" / Int16ub, "addr_len" / Int16ub,
-             "addr" / Bytes(8), "protocol" / Int16ub).compile()
-SLL2 = Struct("protocol" / Int16ub, "reserved" / Int16ub, "ifindex" / Int32ub,
-              "arphrd" / Int16ub, "packet_type" / Int8ub, "addr_len" / Int8ub,
-              "addr" / Bytes(8)).compile()
-# byte-aligned so they compile: the version/IHL nibbles, flags/fragment offset and the IPv6
+ETHERNET = Fixed("ethernet", Struct("dst" / Bytes(6), "src" / Bytes(6), "ethertype" / Int16ub))
+VLAN_TAG = Fixed("vlan_tag", Struct("tci" / Int16ub, "ethertype" / Int16ub))
+SLL = Fixed("sll", Struct("packet_type" / Int16ub, "arphrd" / Int16ub, "addr_len" / Int16ub,
+                          "addr" / Bytes(8), "protocol" / Int16ub))
+SLL2 = Fixed("sll2", Struct("protocol" / Int16ub, "reserved" / Int16ub, "ifindex" / Int32ub,
+                            "arphrd" / Int16ub, "packet_type" / Int8ub, "addr_len" / Int8ub,
+                            "addr" / Bytes(8)))
+# byte-aligned fields: the version/IHL nibbles, flags/fragment offset and the IPv6
 # version/traffic class/flow label word are split below
-IPV4 = Struct("version_ihl" / Int8ub, "tos" / Int8ub, "total_length" / Int16ub, "id" / Int16ub,
-              "flags_offset" / Int16ub, "ttl" / Int8ub, "protocol" / Int8ub,
-              "checksum" / Int16ub, "src" / Bytes(4), "dst" / Bytes(4)).compile()  # RFC 791 3.1
+IPV4 = Fixed("ipv4", Struct("version_ihl" / Int8ub, "tos" / Int8ub, "total_length" / Int16ub,
+                            "id" / Int16ub, "flags_offset" / Int16ub, "ttl" / Int8ub,
+                            "protocol" / Int8ub, "checksum" / Int16ub, "src" / Bytes(4),
+                            "dst" / Bytes(4)))  # RFC 791 3.1
 IPV4_MF, IPV4_OFFSET = 0x2000, 0x1FFF
-IPV6 = Struct("version_class_flow" / Int32ub, "payload_length" / Int16ub,
-              "next_header" / Int8ub, "hop_limit" / Int8ub, "src" / Bytes(16),
-              "dst" / Bytes(16)).compile()  # RFC 8200 3
-IPV6_EXTENSION = Struct("next_header" / Int8ub, "length" / Int8ub).compile()
-IPV6_FRAGMENT = Struct("next_header" / Int8ub, "reserved" / Int8ub, "offset_m" / Int16ub,
-                       "id" / Int32ub).compile()  # RFC 8200 4.5: offset (13 bits), 2, M
-SCTP_COMMON = Struct("src_port" / Int16ub, "dst_port" / Int16ub,
-                     "verification_tag" / Int32ub, "checksum" / Int32ub).compile()  # 3.1
-CHUNK = Struct("type" / Int8ub, "flags" / Int8ub, "length" / Int16ub).compile()  # 3.2
-DATA = Struct("tsn" / Int32ub, "stream" / Int16ub, "ssn" / Int16ub,
-              "ppid" / Int32ub).compile()  # RFC 9260 3.3.1
-I_DATA = Struct("tsn" / Int32ub, "stream" / Int16ub, "reserved" / Int16ub, "mid" / Int32ub,
-                "ppid_fsn" / Int32ub).compile()  # RFC 8260 2.1
+IPV6 = Fixed("ipv6", Struct("version_class_flow" / Int32ub, "payload_length" / Int16ub,
+                            "next_header" / Int8ub, "hop_limit" / Int8ub, "src" / Bytes(16),
+                            "dst" / Bytes(16)))  # RFC 8200 3
+IPV6_EXTENSION = Fixed("ipv6_extension", Struct("next_header" / Int8ub, "length" / Int8ub))
+IPV6_FRAGMENT = Fixed("ipv6_fragment", Struct(
+    "next_header" / Int8ub, "reserved" / Int8ub, "offset_m" / Int16ub,
+    "id" / Int32ub))  # RFC 8200 4.5: offset (13 bits), 2, M
+SCTP_COMMON = Fixed("sctp_common", Struct("src_port" / Int16ub, "dst_port" / Int16ub,
+                                          "verification_tag" / Int32ub,
+                                          "checksum" / Int32ub))  # RFC 9260 3.1
+CHUNK = Fixed("chunk", Struct("type" / Int8ub, "flags" / Int8ub, "length" / Int16ub))  # 3.2
+DATA = Fixed("data", Struct("tsn" / Int32ub, "stream" / Int16ub, "ssn" / Int16ub,
+                            "ppid" / Int32ub))  # RFC 9260 3.3.1
+I_DATA = Fixed("i_data", Struct("tsn" / Int32ub, "stream" / Int16ub, "reserved" / Int16ub,
+                                "mid" / Int32ub, "ppid_fsn" / Int32ub))  # RFC 8260 2.1
 
-SIZE = {c: c.sizeof() for c in (ETHERNET, VLAN_TAG, SLL, SLL2, IPV4, IPV6, IPV6_EXTENSION,
-                                 IPV6_FRAGMENT, SCTP_COMMON, CHUNK, DATA, I_DATA)}
 
 # RFC 8200 4.1: extension headers in the generic form (length in 8-octet units after the first
 # 8); AH (RFC 4302) counts 4-octet units minus 2; the fragment header is fixed, 8 octets
@@ -113,29 +107,25 @@ class Note(NamedTuple):
     fields: dict[str, Any]
 
 
-def _parse(c: Construct, data: bytes, off: int, field: str) -> Any:
-    size = SIZE[c]
-    if off + size > len(data):
+def _parse(c: Fixed, data: bytes, off: int, field: str) -> Any:
+    if off + c.size > len(data):
         raise DecodeError(f"{field} truncated", offset=off, field=field)
-    try:
-        return c.parse(data[off:off + size])
-    except ConstructError as e:  # fixed-size headers: only a short read can fail
-        raise DecodeError(f"{field}: {e}", offset=off, field=field) from None
+    return c.read(data, off)
 
 
 def _network_offset(linktype: int, data: bytes) -> tuple[int | None, int]:
     """(ethertype or None for raw IP, offset of the IP header) of a link-layer frame."""
     if linktype == LINKTYPE_ETHERNET:
         eth = _parse(ETHERNET, data, 0, "ethernet")
-        ethertype, off = eth.ethertype, SIZE[ETHERNET]
+        ethertype, off = eth.ethertype, ETHERNET.size
         while ethertype in ETHERTYPE_VLAN:
             tag = _parse(VLAN_TAG, data, off, "vlan_tag")
-            ethertype, off = tag.ethertype, off + SIZE[VLAN_TAG]
+            ethertype, off = tag.ethertype, off + VLAN_TAG.size
         return ethertype, off
     if linktype == LINKTYPE_LINUX_SLL:
-        return _parse(SLL, data, 0, "sll").protocol, SIZE[SLL]
+        return _parse(SLL, data, 0, "sll").protocol, SLL.size
     if linktype == LINKTYPE_LINUX_SLL2:
-        return _parse(SLL2, data, 0, "sll2").protocol, SIZE[SLL2]
+        return _parse(SLL2, data, 0, "sll2").protocol, SLL2.size
     if linktype == LINKTYPE_IPV4:
         return ETHERTYPE_IPV4, 0
     if linktype == LINKTYPE_IPV6:
@@ -216,9 +206,9 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
     src, dst = (f"{dg.src}:{common.src_port}" if dg.src else str(common.src_port),
                 f"{dg.dst}:{common.dst_port}" if dg.dst else str(common.dst_port))
     out: list[Chunk | Note] = []
-    off = SIZE[SCTP_COMMON]
-    while off + SIZE[CHUNK] <= len(data):
-        c = CHUNK.parse(data[off:off + 4])
+    off = SCTP_COMMON.size
+    while off + CHUNK.size <= len(data):
+        c = CHUNK.read(data, off)
         if c.length < 4:
             raise DecodeError(f"chunk length {c.length}", offset=base + off + 2,
                               field="chunk_length")
@@ -232,11 +222,11 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
                               field="chunk_length")
         if c.type in (CHUNK_DATA, CHUNK_I_DATA):
             head = DATA if c.type == CHUNK_DATA else I_DATA
-            size = 4 + SIZE[head]
+            size = 4 + head.size
             if c.length < size:
                 raise DecodeError("DATA chunk shorter than its header", offset=base + off + 2,
                                   field="chunk_length")
-            d = head.parse(data[off + 4:off + size])
+            d = head.read(data, off + 4)
             if c.type == CHUNK_DATA:
                 ppid = d.ppid
             else:

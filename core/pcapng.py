@@ -19,6 +19,7 @@ from typing import NamedTuple
 from construct import Construct, Int16ub, Int16ul, Int32ub, Int32ul, Int64sb, Int64sl, Struct
 
 from core.errors import DecodeError
+from core.layout import Fixed
 from core.pcap import Packet
 
 SHB_MAGIC = b"\x0a\x0d\x0d\x0a"  # Section Header Block type: the same in both byte orders
@@ -27,7 +28,7 @@ IDB, PACKET_BLOCK, SPB, EPB = 1, 2, 3, 6
 OPT_END, OPT_IF_TSRESOL, OPT_IF_TSOFFSET = 0, 9, 14
 
 
-def _layouts(u16: Construct, u32: Construct, s64: Construct) -> dict[str, Construct]:
+def _layouts(u16: Construct, u32: Construct, s64: Construct) -> dict[str, Struct]:
     """The fixed parts of the blocks in one byte order (sections 3.1, 4.1-4.4, A)."""
     return {
         "block": Struct("type" / u32, "length" / u32),
@@ -39,14 +40,14 @@ def _layouts(u16: Construct, u32: Construct, s64: Construct) -> dict[str, Constr
         "pb": Struct("interface" / u16, "drops" / u16, "ts_high" / u32, "ts_low" / u32,
                      "caplen" / u32, "origlen" / u32),
         "option": Struct("code" / u16, "length" / u16),
-        "u32": u32,
-        "s64": s64,
+        "u32": Struct("value" / u32),
+        "s64": Struct("value" / s64),
     }
 
 
-LAYOUTS = {"<": {k: v.compile() for k, v in _layouts(Int16ul, Int32ul, Int64sl).items()},
-           ">": {k: v.compile() for k, v in _layouts(Int16ub, Int32ub, Int64sb).items()}}
-_SIZES = {k: v.sizeof() for k, v in LAYOUTS["<"].items()}
+LAYOUTS = {"<": {k: Fixed(k, v) for k, v in _layouts(Int16ul, Int32ul, Int64sl).items()},
+           ">": {k: Fixed(k, v) for k, v in _layouts(Int16ub, Int32ub, Int64sb).items()}}
+_SIZES = {k: v.size for k, v in LAYOUTS["<"].items()}
 
 
 class Interface(NamedTuple):
@@ -60,7 +61,7 @@ def _get(order: str, name: str, data: bytes, off: int, end: int, field: str):
     size = _SIZES[name]
     if off + size > end:
         raise DecodeError(f"{field} truncated", offset=off, field=field)
-    return LAYOUTS[order][name].parse(data[off:off + size])
+    return LAYOUTS[order][name].read(data, off)
 
 
 def _options(order: str, data: bytes, off: int, end: int) -> dict[int, bytes]:
@@ -92,7 +93,7 @@ def _interface(order: str, data: bytes, off: int, end: int) -> Interface:
         value = opts[OPT_IF_TSOFFSET]
         if len(value) != 8:
             raise DecodeError("if_tsoffset is not 8 octets", offset=off, field="if_tsoffset")
-        offset = LAYOUTS[order]["s64"].parse(value)
+        offset = LAYOUTS[order]["s64"].read(value).value
     return Interface(idb.linktype, idb.snaplen, units, offset)
 
 
@@ -100,7 +101,7 @@ def _section_order(data: bytes, off: int) -> str:
     if off + 28 > len(data):
         raise DecodeError("section header block truncated", offset=off, field="section_header")
     for order in ("<", ">"):
-        if LAYOUTS[order]["u32"].parse(data[off + 8:off + 12]) == BYTE_ORDER_MAGIC:
+        if LAYOUTS[order]["u32"].read(data, off + 8).value == BYTE_ORDER_MAGIC:
             shb = _get(order, "shb", data, off + 8, off + 24, "section_header")
             if shb.major != 1:
                 raise DecodeError(f"pcapng version {shb.major}.{shb.minor} not supported",
@@ -160,7 +161,7 @@ def _blocks(data: bytes) -> Iterator[Packet]:
             raise DecodeError(f"block total length {block.length} invalid", offset=off + 4,
                               field="block_total_length")
         end = off + block.length - 4
-        if LAYOUTS[order]["u32"].parse(data[end:end + 4]) != block.length:
+        if LAYOUTS[order]["u32"].read(data, end).value != block.length:
             raise DecodeError("trailing block total length differs", offset=end,
                               field="block_total_length")
         if block.type == IDB:

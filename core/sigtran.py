@@ -12,11 +12,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, NamedTuple
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple, Protocol
 
 from construct import (
-    Construct,
     ConstructError,
     ExprAdapter,
     FocusedSeq,
@@ -31,6 +30,7 @@ from construct import (
 )
 
 from core.errors import DecodeError, EncodeError
+from core.layout import Fixed
 
 
 class SigtranDecodeError(DecodeError):
@@ -40,9 +40,10 @@ class SigtranDecodeError(DecodeError):
 # what a (compiled) construct raises on octets that do not fit its layout
 PARSE_ERRORS = (ConstructError, struct.error, ValueError, IndexError)
 VERSION = 1
-COMMON_HEADER = Struct("version" / Int8ub, "reserved" / Int8ub, "msg_class" / Int8ub,
-                       "msg_type" / Int8ub, "length" / Int32ub).compile()
-PARAMETER_HEADER = Struct("tag" / Int16ub, "length" / Int16ub).compile()
+COMMON_HEADER = Fixed("common_header", Struct("version" / Int8ub, "reserved" / Int8ub,
+                                               "msg_class" / Int8ub, "msg_type" / Int8ub,
+                                               "length" / Int32ub))
+PARAMETER_HEADER = Fixed("parameter_header", Struct("tag" / Int16ub, "length" / Int16ub))
 
 # parameter value layouts, each consuming exactly the value (padding excluded)
 U32 = FocusedSeq("v", "v" / Int32ub, Terminated).compile()
@@ -56,13 +57,22 @@ POINT_CODES = FocusedSeq("v", "v" / GreedyRange(Struct("mask" / Int8ub, "pc" / I
 NESTED = None  # a parameter whose value is itself a list of parameters (routing key, ...)
 
 
+class ValueLayout(Protocol):
+    """How a parameter value is read and written: a construct, or an object parsing a
+    construct-declared layout faster (``ss7.sigtran.ProtocolDataValue``)."""
+
+    def parse(self, data: bytes) -> Any: ...
+
+    def build(self, obj: Any) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class Adaptation:
     """One adaptation layer: message names by (class, type) and parameters by tag."""
 
     name: str
     messages: Mapping[tuple[int, int], str]
-    params: Mapping[int, tuple[str, Construct | None]]
+    params: Mapping[int, tuple[str, ValueLayout | None]]
 
     @cached_property
     def codes(self) -> dict[str, tuple[int, int]]:
@@ -70,7 +80,7 @@ class Adaptation:
         return {v: k for k, v in self.messages.items()}
 
     @cached_property
-    def tags(self) -> dict[str, tuple[int, Construct | None]]:
+    def tags(self) -> dict[str, tuple[int, ValueLayout | None]]:
         """(tag, value layout) by parameter name."""
         return {name: (tag, c) for tag, (name, c) in self.params.items()}
 
@@ -83,7 +93,7 @@ COMMON_MESSAGES = {
     (4, 1): "ASPAC", (4, 2): "ASPIA", (4, 3): "ASPAC ACK", (4, 4): "ASPIA ACK",
 }
 # RFC 4666 3.2 common parameter tags (RFC 4233 uses the same values for these)
-COMMON_PARAMS: dict[int, tuple[str, Construct | None]] = {
+COMMON_PARAMS: dict[int, tuple[str, ValueLayout | None]] = {
     0x0004: ("info_string", TEXT), 0x0006: ("routing_context", U32_LIST),
     0x0007: ("diagnostic", HEX), 0x0009: ("heartbeat", HEX),
     0x000B: ("traffic_mode", U32), 0x000C: ("error_code", U32), 0x000D: ("status", STATUS),
@@ -105,7 +115,7 @@ def header(layer: Adaptation, data: bytes) -> Message:
     if len(data) < 8:
         raise SigtranDecodeError(f"{layer.name}: shorter than the common header",
                                  offset=len(data), field="common_header")
-    h = COMMON_HEADER.parse(data[:8])
+    h = COMMON_HEADER.read(data)
     if h.version != VERSION:
         raise SigtranDecodeError(f"{layer.name}: version {h.version}", offset=0, field="version")
     if h.length < 8 or h.length > len(data):
@@ -126,6 +136,14 @@ def _plain(value: Any) -> Any:
 
 
 MAX_NESTING = 3  # a routing key or registration result holds parameters, none holds deeper
+SHORT_VALUE = 16  # octets: identifiers, routing contexts, DLCIs repeat from message to message
+
+
+@lru_cache(maxsize=1024)
+def _parse_short(layout: ValueLayout, raw: bytes) -> Any:
+    """A short parameter value parsed once for all the messages that repeat it; callers
+    copy it with :func:`_plain`, so no record shares the cached container."""
+    return layout.parse(raw)
 
 
 def parameters(layer: Adaptation, data: bytes, offset: int = 0,
@@ -141,7 +159,7 @@ def parameters(layer: Adaptation, data: bytes, offset: int = 0,
         if off + 4 > len(data):
             raise SigtranDecodeError(f"{layer.name}: parameter header truncated",
                                      offset=offset + off, field="parameter")
-        p = PARAMETER_HEADER.parse(data[off:off + 4])
+        p = PARAMETER_HEADER.read(data, off)
         name, layout = layer.params.get(p.tag, (f"tag_0x{p.tag:04x}", HEX))
         if p.length < 4 or off + p.length > len(data):
             raise SigtranDecodeError(f"{layer.name}: parameter length {p.length}",
@@ -151,7 +169,8 @@ def parameters(layer: Adaptation, data: bytes, offset: int = 0,
             value = parameters(layer, raw, offset + off + 4, depth + 1)
         else:
             try:
-                value = _plain(layout.parse(raw))
+                value = _plain(_parse_short(layout, raw) if len(raw) <= SHORT_VALUE
+                               else layout.parse(raw))
             except PARSE_ERRORS as e:
                 raise SigtranDecodeError(f"{layer.name}: {name}: {e}", offset=offset + off + 4,
                                          field=name) from None

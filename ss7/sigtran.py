@@ -32,6 +32,7 @@ from construct import (
 )
 
 from core import sigtran
+from core.layout import Fixed
 from core.sigtran import (
     COMMON_MESSAGES,
     COMMON_PARAMS,
@@ -43,9 +44,27 @@ from core.sigtran import (
     SigtranDecodeError,
 )
 
-PROTOCOL_DATA = Struct("opc" / Int32ub, "dpc" / Int32ub, "si" / Int8ub, "ni" / Int8ub,
-                       "mp" / Int8ub, "sls" / Int8ub,
-                       "data" / sigtran.HEX).compile()  # RFC 4666 3.3.1
+# RFC 4666 3.3.1: OPC, DPC, SI, NI, MP, SLS, then the user part after the routing label
+PROTOCOL_DATA_LABEL = Struct("opc" / Int32ub, "dpc" / Int32ub, "si" / Int8ub, "ni" / Int8ub,
+                             "mp" / Int8ub, "sls" / Int8ub)
+PROTOCOL_DATA = Struct(*PROTOCOL_DATA_LABEL.subcons, "data" / sigtran.HEX).compile()
+
+
+class ProtocolDataValue:
+    """The Protocol Data parameter's value (3.3.1), in every DATA message: its fixed label
+    read in place (:class:`core.layout.Fixed`), the user part in hex; built by
+    :data:`PROTOCOL_DATA`."""
+
+    label = Fixed("protocol_data", PROTOCOL_DATA_LABEL)
+
+    def parse(self, raw: bytes) -> dict[str, Any]:
+        if len(raw) < self.label.size:
+            raise ValueError(f"{len(raw)} octets, the label alone takes {self.label.size}")
+        return {**self.label.read(raw)._asdict(), "data": raw[self.label.size:].hex()}
+
+    def build(self, value: dict[str, Any]) -> bytes:
+        return PROTOCOL_DATA.build(value)
+
 
 M3UA = Adaptation("m3ua", {
     **COMMON_MESSAGES,
@@ -69,7 +88,7 @@ M3UA = Adaptation("m3ua", {
     0x020F: ("circuit_range", FocusedSeq("v", "v" / GreedyRange(Struct(
         "mask" / Int8ub, "pc" / Int24ub, "lower" / Int16ub, "upper" / Int16ub)),
         Terminated).compile()),
-    0x0210: ("protocol_data", PROTOCOL_DATA),
+    0x0210: ("protocol_data", ProtocolDataValue()),
     0x0212: ("registration_status", U32),
     0x0213: ("deregistration_status", U32),
 })

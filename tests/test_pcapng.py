@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 from conftest import need_program
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.capture import parse_capture, read_capture
@@ -145,3 +145,25 @@ def test_any_corrupted_octet_is_a_decode_error_or_packets(pos, value):
         list(parse_capture(bytes(data)))
     except DecodeError:
         pass
+
+
+def _fixed_layouts():
+    from core import ipsctp, pcapng, sigtran
+    from core.layout import Fixed
+    from ss7.sigtran import ProtocolDataValue
+
+    found = [v for mod in (ipsctp, sigtran) for v in vars(mod).values() if isinstance(v, Fixed)]
+    return found + [*pcapng.LAYOUTS["<"].values(), *pcapng.LAYOUTS[">"].values(),
+                    ProtocolDataValue.label]
+
+
+@pytest.mark.parametrize("fixed", _fixed_layouts(), ids=lambda f: f.record.__name__)
+@settings(max_examples=20)
+@given(data=st.binary(min_size=64, max_size=64), offset=st.integers(0, 8))
+def test_fixed_layouts_read_as_construct_parses(fixed, data, offset):
+    """core.layout.Fixed reads a header in place exactly as its construct declaration
+    parses it, and builds what it reads."""
+    ours = fixed.read(data, offset)
+    theirs = fixed.layout.parse(data[offset:offset + fixed.size])
+    assert ours._asdict() == {k: v for k, v in theirs.items() if not k.startswith("_")}
+    assert fixed.build(ours._asdict()) == data[offset:offset + fixed.size]

@@ -129,7 +129,7 @@ def run(args) -> int:
     for rec in _records(args):
         if rec.get("error"):
             status = 1
-        print(json.dumps(rec) if args.json else _human(rec), flush=True)
+        print(json.dumps(rec) if args.json else _human(rec))
     return status
 
 
