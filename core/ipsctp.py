@@ -151,6 +151,7 @@ class Datagram(NamedTuple):
     payload: bytes
     fragment: str | None  # None, "first" or "later"
     payload_offset: int
+    missing: int = 0  # octets of the IP length beyond the capture (snapshot length)
 
 
 def _ipv4(data: bytes, off: int) -> Datagram:
@@ -167,7 +168,8 @@ def _ipv4(data: bytes, off: int) -> Datagram:
                 else "first" if h.flags_offset & IPV4_MF else None)
     start = off + hlen
     return Datagram(str(ipaddress.IPv4Address(h.src)), str(ipaddress.IPv4Address(h.dst)),
-                    h.protocol, data[start:off + h.total_length], fragment, start)
+                    h.protocol, data[start:off + h.total_length], fragment, start,
+                    max(0, off + h.total_length - len(data)))
 
 
 def _ipv6(data: bytes, off: int) -> Datagram:
@@ -195,12 +197,12 @@ def _ipv6(data: bytes, off: int) -> Datagram:
         if pos > len(data):
             raise DecodeError("extension header beyond the packet", offset=pos,
                               field="extension_header")
-    return Datagram(src, dst, nxt, data[pos:end], fragment, pos)
+    return Datagram(src, dst, nxt, data[pos:end], fragment, pos, max(0, end - len(data)))
 
 
 def _chunks(dg: Datagram) -> list[Chunk | Note]:
-    """The DATA/I-DATA chunks of an SCTP packet (RFC 9260 3); a first IP fragment stops
-    quietly at the chunk it cuts, with a note."""
+    """The DATA/I-DATA chunks of an SCTP packet (RFC 9260 3); a first IP fragment, or a
+    packet the capture's snapshot length cut short, stops at the chunk it cuts, with a note."""
     data, base = dg.payload, dg.payload_offset
     common = _parse(SCTP_COMMON, data, 0, "sctp_common_header")
     src, dst = (f"{dg.src}:{common.src_port}" if dg.src else str(common.src_port),
@@ -217,6 +219,12 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
                 out.append(Note("ip", "fragment", src, dst,
                                 {"note": "first IP fragment: a chunk continues in the next "
                                          "fragment, not reassembled"}))
+                return out
+            if dg.missing:
+                captured = base + len(data)
+                out.append(Note("sctp", "truncated", src, dst,
+                                {"note": f"captured {captured} of {captured + dg.missing} "
+                                         f"octets: chunk type {c.type} cut short"}))
                 return out
             raise DecodeError(f"chunk type {c.type} truncated", offset=base + off,
                               field="chunk_length")

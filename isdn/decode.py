@@ -78,7 +78,7 @@ _RESPONSES = frozenset(("UA", "DM", "FRMR"))
 
 
 def lapd_direction(f: lapd_codec.Frame) -> str:
-    """net->user / user->net of a bare LAPD frame from its C/R bit (Q.921 3.3.3, table 1:
+    """net->user / user->net of a bare LAPD frame from its C/R bit (Q.921 3.3.2, table 1:
     commands carry C/R 1 from the network, 0 from the user; responses the reverse), or
     "unknown" for RR/RNR/REJ/XID, which may be either."""
     if f.kind in _COMMANDS:

@@ -158,12 +158,20 @@ def _m3ua(data: bytes, mtp3: Decoder, mtp: Mtp3Variant) -> list[dict[str, Any]]:
 
 
 def _m2ua(data: bytes, mtp3: Decoder) -> list[dict[str, Any]]:
-    """One M2UA message (RFC 3331); Data with Protocol Data 1 as its MTP3 message."""
+    """One M2UA message (RFC 3331); Data (3.3.1.1) as its MTP3 message: Protocol Data 1 is
+    the MSU from the SIO, Protocol Data 2 (TTC) one LI octet (priority in its two spare
+    bits, JT-Q703) then the MSU."""
     msg, params = decode_m2ua(data)
-    msu = params.get("protocol_data_1")
-    if msg.name == "Data" and isinstance(msu, str):
-        del params["protocol_data_1"]
-        recs = mtp3(bytes.fromhex(msu))
+    if msg.name == "Data":
+        if isinstance(params.get("protocol_data_1"), str):
+            msu = bytes.fromhex(params.pop("protocol_data_1"))
+        elif isinstance(params.get("protocol_data_2"), str) and params["protocol_data_2"]:
+            ttc = bytes.fromhex(params.pop("protocol_data_2"))
+            params["priority"], msu = ttc[0] >> 6, ttc[1:]
+        else:
+            raise SigtranDecodeError("m2ua: Data without one Protocol Data 1 or 2",
+                                     offset=msg.offset, field="protocol_data")
+        recs = mtp3(msu)
         for r in recs:
             r["m2ua"] = params
         return recs

@@ -118,7 +118,7 @@ def caps(tmp_path_factory) -> dict[str, Path]:
               for msu in (_msu(100, 200, 1, IAM), _msu(200, 100, 5, REL))),
             encode(M2UA, "State Indication", {"interface_id": 0, "event": 1})]
     iua_msgs = [iua.encode_data("Data Request", 1, 0, 0, SETUP),
-                iua.encode_data("Data Indication", 1, 0, 0, DISCONNECT)]
+                iua.encode_data("Data Indication", 1, 0, 5, DISCONNECT)]
     return {
         "lapd": _text2pcap(tmp, "lapd", lapd, "-l", "203"),
         "mtp3": _text2pcap(tmp, "mtp3", [_msu(100, 200, 1, IAM), _msu(200, 100, 5, REL)],
@@ -214,7 +214,7 @@ def test_iua_agrees_with_tshark(caps, capsys):
     ours = [[*iua.IUA.codes[r["iua"]["message"]], r["iua"]["sapi"], r["iua"]["tei"],
              r["iua"]["interface_id"]] for r in recs]
     assert ours == [[int(v, 0) for v in row] for row in tshark] == [[5, 1, 0, 0, 1],
-                                                                     [5, 2, 0, 0, 1]]
+                                                                     [5, 2, 0, 5, 1]]
     assert [r["iua"]["message"] for r in recs] == ["Data Request", "Data Indication"]
     assert recs[0]["direction"].startswith("10.0.0.3")
 
@@ -423,3 +423,35 @@ def test_our_177_and_139_traces_converted_to_pcapng_read_the_same(tmp_path, caps
         ours = _decode(ng, capsys)
         assert ours == _decode(classic, capsys) and ours[0] == 0
         assert ours[1][0]["message"] in ("SETUP", "IAM") and ours[1][0]["time"] == 12.5
+
+
+def test_snaplen_truncated_packets_say_so(caps, tmp_path, capsys):
+    """pcapng EPBs whose captured length is below the original (editcap -s, as tcpdump -s
+    writes them): the complete chunks are decoded, the cut one is a "truncated" note."""
+    editcap = need_program("editcap")
+    cut = tmp_path / "cut.pcapng"
+    subprocess.run([editcap, "-s", "90", str(caps["m3ua"]), str(cut)], check=True)
+    status, recs = _decode(cut, capsys)
+    assert status == 0
+    assert [(r["layer"], r["message"]) for r in recs] == [("m3ua", "ASPUP"),
+                                                          ("sctp", "truncated"),
+                                                          ("sctp", "truncated")]
+    assert recs[1]["fields"]["note"].startswith("captured 90 of ")
+    rel = encode_m3ua_data(200, 100, 5, 2, 5, REL)
+    both = _ipv4_sctp(_data_chunk(encode_m3ua_data(100, 200, 5, 2, 1, IAM)) + _data_chunk(rel))
+    recs = ipsctp.decode_packet(228, both[:-10], _PROTOS)
+    assert [(r["layer"], r["message"]) for r in recs] == [("isup", "IAM"), ("sctp", "truncated")]
+
+
+def test_m2ua_ttc_protocol_data_2_agrees_with_tshark(tmp_path, capsys):
+    """RFC 3331 3.3.1.1: Protocol Data 2 (TTC) is one LI octet, priority in its two spare
+    bits, then the MSU; a Data message with neither Protocol Data is an error."""
+    msgs = [encode(M2UA, "Data", {"interface_id": 0,
+                                  "protocol_data_2": (bytes((0x80,)) + msu).hex()})
+            for msu in (_msu(100, 200, 1, IAM), _msu(200, 100, 5, REL))]
+    path = _text2pcap(tmp_path, "ttc", msgs, "-4", "10.0.0.5,10.0.0.6", "-S", "2904,2904,2")
+    status, recs = _decode(path, capsys)
+    assert status == 0 and _isup_rows(recs) == _tshark_isup(path) == ISUP_EXPECTED
+    assert recs[0]["m2ua"] == {"interface_id": 0, "priority": 2}
+    with pytest.raises(DecodeError, match="Protocol Data"):
+        ss7_decode.PROTOS["m2ua"](encode(M2UA, "Data", {"interface_id": 0}))

@@ -85,7 +85,8 @@ def _records(args) -> Iterable[dict]:
     if args.proto:
         fn = protos.get(args.proto)
         if fn is None:
-            raise UsageError(f"unknown protocol {args.proto!r} (known: {', '.join(sorted(protos))})")
+            known = ", ".join(sorted(protos))
+            raise UsageError(f"unknown protocol {args.proto!r} (known: {known})")
         try:
             data = bytes.fromhex("".join(args.input.split()).replace(":", ""))
         except ValueError as e:
