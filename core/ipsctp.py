@@ -160,7 +160,10 @@ def _ipv4(data: bytes, off: int) -> Datagram:
         raise DecodeError(f"IP version {h.version_ihl >> 4} in an IPv4 header", offset=off,
                           field="version")
     hlen = (h.version_ihl & 15) * 4
-    if hlen < 20 or h.total_length < hlen:
+    # total length 0: a packet captured before the NIC segmented it (TSO/GSO; Wireshark reads
+    # it the same way): the captured octets are the datagram
+    total = h.total_length or len(data) - off
+    if hlen < 20 or total < hlen:
         raise DecodeError("IPv4 header or total length too small", offset=off, field="ihl")
     if off + hlen > len(data):
         raise DecodeError("IPv4 options truncated", offset=off + 20, field="options")
@@ -168,8 +171,8 @@ def _ipv4(data: bytes, off: int) -> Datagram:
                 else "first" if h.flags_offset & IPV4_MF else None)
     start = off + hlen
     return Datagram(str(ipaddress.IPv4Address(h.src)), str(ipaddress.IPv4Address(h.dst)),
-                    h.protocol, data[start:off + h.total_length], fragment, start,
-                    max(0, off + h.total_length - len(data)))
+                    h.protocol, data[start:off + total], fragment, start,
+                    max(0, off + total - len(data)))
 
 
 def _ipv6(data: bytes, off: int) -> Datagram:

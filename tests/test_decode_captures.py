@@ -455,3 +455,11 @@ def test_m2ua_ttc_protocol_data_2_agrees_with_tshark(tmp_path, capsys):
     assert recs[0]["m2ua"] == {"interface_id": 0, "priority": 2}
     with pytest.raises(DecodeError, match="Protocol Data"):
         ss7_decode.PROTOS["m2ua"](encode(M2UA, "Data", {"interface_id": 0}))
+
+
+def test_ipv4_total_length_zero_is_the_captured_packet():
+    """A packet captured before segmentation offload (TSO/GSO) has IPv4 total length 0."""
+    packet = bytearray(_ipv4_sctp(_data_chunk(encode_m3ua_data(200, 100, 5, 2, 5, REL))))
+    packet[2:4] = b"\x00\x00"
+    recs = ipsctp.decode_packet(228, bytes(packet), _PROTOS)
+    assert [(r["message"], r["cic"]) for r in recs] == [("REL", 5)]
