@@ -512,15 +512,15 @@ class CallControl:
         call.channel, call.exclusive = ch, True
         return None
 
-    # ---- global call reference: RESTART (5.5) --------------------------------------------
+    # ---- dummy call reference: connectionless supplementary services ---------------------
     def _dummy(self, msg: Message) -> None:
         """The dummy call reference (Q.931 4.3) carries only FACILITY, for the
         bearer-independent connectionless transport of supplementary service APDUs
-        (Q.932 clause 8, ECMA-165 connectionless APDU transport).  No connectionless operation is implemented here: the components are
-        judged as in a call's FACILITY (X.880 clause 11) and the Rejects go back in
-        FACILITY on the dummy call reference; Rejects received are reported.  Any other
-        message, or contents no Reject can answer, is ignored (there is no call state
-        for a STATUS)."""
+        (Q.932 clause 8, ECMA-165 connectionless APDU transport).  No connectionless
+        operation is implemented here: the components are judged as in a call's FACILITY
+        (X.880 clause 11) and the Rejects go back in FACILITY on the dummy call
+        reference; Rejects received are reported.  Any other message, or contents no
+        Reject can answer, is ignored (there is no call state for a STATUS)."""
         if msg.name != "FACILITY" or msg.ie("facility") is None:
             self.counters["ignored"] += 1
             return
@@ -532,6 +532,7 @@ class CallControl:
             self.emit(Event("facility_rejected", None, None, msg,
                             {"rejected": screening.rejected}))
 
+    # ---- global call reference: RESTART (5.5) --------------------------------------------
     def _global(self, msg: Message) -> None:
         if msg.name == "RESTART":
             self._got_restart(msg)
