@@ -10,7 +10,8 @@ reassembled: a first fragment's complete chunks are decoded, a later fragment is
 as such.  IPv6 extension headers
 (RFC 8200 4) are skipped; a packet behind ESP is reported as encrypted.
 :func:`decode_packet` gives each chunk to the decoder of its payload protocol (PPID, IANA
-"SCTP Payload Protocol Identifiers"; PPID 0 falls back to the IANA well-known port).
+"SCTP Payload Protocol Identifiers"; PPID 0 or an unknown one falls back to the IANA
+well-known port).
 """
 
 from __future__ import annotations
@@ -276,8 +277,12 @@ Decoder = Callable[[bytes], list[dict[str, Any]]]
 
 
 def _proto(chunk: Chunk) -> str | None:
-    if chunk.ppid:
-        return PPID_NAMES.get(chunk.ppid)
+    """The payload protocol named by the PPID; by the well-known port when the PPID is 0
+    (unspecified) or not in the table (some stacks write it in host byte order: 0x03000000
+    for M3UA), as Wireshark falls back from its PPID table to its port table."""
+    name = PPID_NAMES.get(chunk.ppid) if chunk.ppid else None
+    if name:
+        return name
     for port in (chunk.dst, chunk.src):
         name = PORT_PROTOS.get(int(port.rsplit(":", 1)[-1]))
         if name:

@@ -306,6 +306,8 @@ def test_bundled_chunks_fragments_and_other_protocols():
     assert other[0]["message"] == "DATA" and other[0]["fields"]["protocol"] == "diameter"
     unspecified = ipsctp.decode_packet(228, _ipv4_sctp(_data_chunk(data, ppid=0)), protos)
     assert unspecified[0]["message"] == "IAM"  # PPID 0: the M3UA port 2905
+    swapped = ipsctp.decode_packet(228, _ipv4_sctp(_data_chunk(data, ppid=0x03000000)), protos)
+    assert swapped[0]["message"] == "IAM"  # a PPID in host byte order: the port again
     later = ipsctp.decode_packet(228, _ipv4_sctp(b"", flags_offset=100), protos)
     assert later[0]["message"] == "fragment" and "not reassembled" in later[0]["fields"]["note"]
     assert ipsctp.decode_packet(228, _ipv4_sctp(b"", proto=17), protos) == []
