@@ -465,3 +465,20 @@ def test_ipv4_total_length_zero_is_the_captured_packet():
     packet[2:4] = b"\x00\x00"
     recs = ipsctp.decode_packet(228, bytes(packet), _PROTOS)
     assert [(r["message"], r["cic"]) for r in recs] == [("REL", 5)]
+
+
+def test_lapd_203_direction_from_cr_against_tshark(tmp_path, capsys):
+    """Q.921 3.3.2 table 1: the network sends commands with C/R 1 and responses with C/R 0,
+    the user the reverse; tshark reads the same C/R bit (it gives 203 records no side)."""
+    frames = [lapd_codec.encode_fields(0, cr, 0, kind, True)
+              for cr in (True, False) for kind in ("SABME", "UA")]
+    path = tmp_path / "cr.pcap"
+    with PcapWriter(str(path), 203) as w:
+        for f in frames:
+            w.write(1.0, f)
+    status, recs = _decode(path, capsys)
+    assert status == 0
+    assert [r["fields"]["cr"] for r in recs] == [int(t[0]) for t in _tshark(path, "lapd.cr")]
+    assert [(r["message"], r["direction"]) for r in recs] == [
+        ("SABME", "net->user"), ("UA", "user->net"), ("SABME", "user->net"),
+        ("UA", "net->user")]
