@@ -4,11 +4,16 @@ trunk and media tests; ``offered`` collects the calls the cc side is offered."""
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from cti.calls import Call, CallState
 from cti.kernel import Kernel
 from cti.media import MediaEngine
+from cti.runtime import write_state
 from drivers.base import Signalling, SpanConfig
 from drivers.sim import cabled_pair
 
@@ -84,3 +89,35 @@ async def answered_call(kernel: Kernel, media: MediaEngine, offered: list[Call],
     await out.wait(CallState.RELEASED, timeout=10)
     await inc.wait(CallState.RELEASED, timeout=10)
     return out, inc, digits
+
+
+@contextmanager
+def api_kernel(rt, state: str, settle: Callable[[], Awaitable[None]] | None = None):
+    """Run ``rt``'s kernel in real time in a thread with its control API, the state file
+    (url, token) written to ``state`` for `cti ... --state`; yields the state as a dict.
+    ``settle`` is awaited after the kernel starts and before the API opens."""
+    loop, ready = rt.kernel.loop, threading.Event()
+
+    async def serve():
+        rt.kernel.start()
+        if settle is not None:
+            await settle()
+        api = await rt.start_api()
+        write_state(state, api.url, api.token)
+        ready.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await api.stop()
+
+    task = loop.create_task(serve())
+    thread = threading.Thread(target=lambda: loop.run_until_complete(
+        asyncio.gather(task, return_exceptions=True)), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(30)
+        with open(state) as f:
+            yield json.load(f)
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(30)

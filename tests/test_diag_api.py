@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 
 import pytest
 from desk_rig import EXAMPLE
 
 from cti.cli import main
 from cti.config import Config
-from cti.runtime import Runtime, write_state
+from cti.runtime import Runtime
+from tests.kernel_rig import api_kernel
 
 
 @pytest.fixture(scope="module")
@@ -24,34 +24,16 @@ def kernel(tmp_path_factory):
     cfg.data["cable"][1]["impair"] = "los"  # pstn:2 - cc:2
     cfg.data["cable"][2]["impair"] = "ber=1e-3"  # pstn:3 - cc:3
     rt = Runtime(cfg, virtual=False)
-    loop = rt.kernel.loop
-    ready = threading.Event()
-    state = tmp / "state.json"
+    state = str(tmp / "state.json")
 
-    async def serve():
-        rt.kernel.start()
+    async def aligned():
         for _ in range(300):  # frame alignment of the clean spans (real time, maybe loaded)
             if not any(rt.spans[n].status().alarms for n in ("cc:1", "pstn:1")):
                 break
             await asyncio.sleep(0.1)
-        api = await rt.start_api()
-        write_state(str(state), api.url, api.token)
-        ready.set()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await api.stop()
 
-    task = loop.create_task(serve())
-    thread = threading.Thread(target=lambda: loop.run_until_complete(
-        asyncio.gather(task, return_exceptions=True)), daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    with open(state) as f:
-        st = json.load(f)
-    yield st["url"], st["token"], str(state)
-    loop.call_soon_threadsafe(task.cancel)
-    thread.join(30)
+    with api_kernel(rt, state, aligned) as st:
+        yield st["url"], st["token"], state
     rt.close()
 
 

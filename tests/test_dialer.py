@@ -9,7 +9,6 @@ import asyncio
 import csv
 import inspect
 import json
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -23,7 +22,8 @@ from cti.calls import CallEvent
 from cti.cli import main
 from cti.config import SCHEMA, Config
 from cti.dialer import CAUSE_OUTCOMES, OUTCOMES, outcome_of_cause, parse_contact
-from cti.runtime import Runtime, write_state
+from cti.runtime import Runtime
+from tests.kernel_rig import api_kernel
 
 HEAD = """
 [kernel]
@@ -102,6 +102,17 @@ class Rig:
         self.c = rt.dialer.campaigns["c"]
         self.kernel.run_for(2.0)  # the D-channel comes up
 
+    def calls_in_progress(self) -> list[int]:
+        """The campaign's calls in progress, sampled every 0.1 s of kernel time from now."""
+        seen: list[int] = []
+
+        def sample() -> None:
+            seen.append(len(self.c.calls))
+            self.kernel.loop.call_later(0.1, sample)
+
+        sample()
+        return seen
+
     def agent_answered(self, caller, leg, agent) -> None:
         """The simulated agent hangs up once the call is over."""
         handset = self.rt.stations.board.handsets[agent.station]
@@ -163,13 +174,7 @@ def campaign(**keys) -> tuple[str]:
                          indirect=True)
 def test_progressive_never_exceeds_ready_agents_and_every_answer_reaches_one(rig):
     rig.rt.ops.agent_pause("a3")  # two agents ready
-    most = []
-
-    def sample() -> None:
-        most.append(len(rig.c.calls))
-        rig.kernel.loop.call_later(0.1, sample)
-
-    sample()
+    most = rig.calls_in_progress()
     rig.c.start()
     rig.kernel.run_for(80.0)
     assert max(most) == 2
@@ -267,13 +272,7 @@ def test_predictive_pacing_places_calls_by_the_measured_answer_rate(rig):
     """Twelve busy numbers teach the dialer that few calls are answered: it then keeps
     max_ratio (3) calls in progress for each of the two ready agents."""
     rig.rt.ops.agent_pause("a3")
-    most = []
-
-    def sample() -> None:
-        most.append(len(rig.c.calls))
-        rig.kernel.loop.call_later(0.1, sample)
-
-    sample()
+    most = rig.calls_in_progress()
     rig.c.start()
     rig.kernel.run_for(25.0)
     assert max(most) == 6
@@ -769,30 +768,14 @@ def test_cti_campaign_commands_against_a_running_kernel(tmp_path, capsys):
     path.write_text(HEAD.format(tmp=tmp_path).replace("enabled = false", "port = 0")
                     + 'contacts = ["1000 Ann"]\n')
     rt = Runtime(Config.load(str(path)), virtual=False)
-    loop, ready, state = rt.kernel.loop, threading.Event(), str(tmp_path / "state.json")
-
-    async def serve():
-        rt.kernel.start()
-        api = await rt.start_api()
-        write_state(state, api.url, api.token)
-        ready.set()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await api.stop()
-
-    task = loop.create_task(serve())
-    thread = threading.Thread(target=lambda: loop.run_until_complete(
-        asyncio.gather(task, return_exceptions=True)), daemon=True)
-    thread.start()
+    state = str(tmp_path / "state.json")
 
     def cti(*argv) -> tuple[int, str, str]:
         status = main([*argv, "--state", state])
         out = capsys.readouterr()
         return status, out.out, out.err
 
-    try:
-        assert ready.wait(30)
+    with api_kernel(rt, state):
         assert cti("campaign", "pause", "c")[:2] == (0, "paused\n")
         assert cti("campaign", "add", "c", "1001", "Bob", "Lee")[1] == "1001 Bob Lee: pending\n"
         assert cti("campaign", "dnc", "c", "1001")[1] == "listed\n"
@@ -805,7 +788,4 @@ def test_cti_campaign_commands_against_a_running_kernel(tmp_path, capsys):
         assert status == 1 and "not_found" in err
         assert cti("campaign", "add", "c")[0] == 2
         assert cti("campaign", "start", "c", "1000")[0] == 2
-    finally:
-        loop.call_soon_threadsafe(task.cancel)
-        thread.join(30)
-        rt.close()
+    rt.close()
