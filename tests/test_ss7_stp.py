@@ -356,14 +356,21 @@ def test_tfr_option_and_the_not_on_the_route_rule(clock):
     assert (S, 7) not in a.mtp3.restricted and B in a.mtp3.accessible
 
 
-def test_restriction_shorter_than_t11_is_never_announced(clock):
-    """Q.704 13.4.2, 16.8: B is back before T11 expires - A hears neither TFR 7 nor TFA 7."""
-    a, s, b, was, wsb, c, wsc = triangle(clock, tfr=True, with_c=True)
+def b_fails_seven_goes_via_c(clock, tfr: bool = True):
+    """The triangle with C, a destination 7 behind B (normal) or C (less efficient) from S:
+    B's link fails at t0 (returned last), so 7 is restricted at S."""
+    a, s, b, was, wsb, c, wsc = triangle(clock, tfr=tfr, with_c=True)
     a.mtp3.add_route(7, [S])
     s.mtp3.add_route(7, [B, C])
     clock.advance(0.1)
     t0 = clock.time()
     fail(wsb, s, b)
+    return a, s, b, was, wsb, c, wsc, t0
+
+
+def test_restriction_shorter_than_t11_is_never_announced(clock):
+    """Q.704 13.4.2, 16.8: B is back before T11 expires - A hears neither TFR 7 nor TFA 7."""
+    a, s, b, was, wsb, c, wsc, t0 = b_fails_seven_goes_via_c(clock)
     clock.advance(10)
     wsb.splice()
     clock.advance(80)
@@ -376,12 +383,7 @@ def test_congestion_on_the_alternative_link_set_sends_tfr_before_t11(clock):
     (T11) or when the alternative link set now carrying the traffic is congested: C, the
     less efficient route to 7 while B is down, congests S's link toward it during T11 -
     A hears TFR 7 at once and T11 is stopped."""
-    a, s, b, was, wsb, c, wsc = triangle(clock, tfr=True, with_c=True)
-    a.mtp3.add_route(7, [S])
-    s.mtp3.add_route(7, [B, C])
-    clock.advance(0.1)
-    t0 = clock.time()
-    fail(wsb, s, b)
+    a, s, b, was, wsb, c, wsc, t0 = b_fails_seven_goes_via_c(clock)
     clock.advance(1)
     assert was.route_status(1, t0) == [("TFP", B)] and 7 in s.mtp3._t11
     c.mtp3.find_link(S, 0).mtp2.set_receive_congestion(True)
@@ -394,12 +396,7 @@ def test_congestion_on_the_alternative_link_set_sends_tfr_before_t11(clock):
 
 
 def test_without_tfr_a_less_efficient_route_is_not_announced(clock):
-    a, s, b, was, wsb, c, wsc = triangle(clock, with_c=True)
-    s.mtp3.add_route(7, [B, C])
-    a.mtp3.add_route(7, [S])
-    clock.advance(0.1)
-    t0 = clock.time()
-    fail(wsb, s, b)
+    a, s, b, was, wsb, c, wsc, t0 = b_fails_seven_goes_via_c(clock, tfr=False)
     clock.advance(1)
     assert was.route_status(1, t0) == [("TFP", B)]  # 7 is still allowed for A
     assert wsc.route_status(0, t0) == [("TFP", B), ("TFP", 7)]
