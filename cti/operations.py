@@ -79,6 +79,10 @@ class Operations:
     def agent_login(self, name: str, station: int, skills: list | None = None) -> str:
         """An agent signs in at a station (a new agent, or one moving desks); not ready.
         ``skills`` gives (or replaces) its skills."""
+        if not isinstance(name, str) or not name:
+            raise ApiError("bad_params", "name must be a non-empty string")
+        if not isinstance(station, int) or isinstance(station, bool):
+            raise ApiError("bad_params", "station must be an integer")
         parsed = None if skills is None else self._skills(skills)
         if self.stations is None or not 0 <= station < len(self.stations.board.handsets):
             raise ApiError("bad_params", f"no station {station}")

@@ -41,6 +41,16 @@ def test_agent_login_logout(rt):
     assert rt.agents[-1].name == "erin" and rt.agents[-1].state == "ready"
 
 
+@pytest.mark.parametrize("name,station", [("erin", "0"), ("erin", True), ("erin", 1.5),
+                                           ("", 0), (None, 0)])
+def test_agent_login_parameters_are_checked(rt, name, station):
+    """A station that is not an integer, or a missing name, is bad_params (it was a
+    generic failure from a TypeError)."""
+    with pytest.raises(ApiError) as e:
+        rt.ops.agent_login(name, station)
+    assert e.value.code == "bad_params"
+
+
 async def call_to_alice(rt):
     """A PSTN call through the demo IVR to agent alice (the others paused): its caller leg."""
     for name in ("bob", "carol", "dave"):
