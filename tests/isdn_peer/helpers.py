@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from isdn.q931 import Event
 
 
@@ -10,9 +12,16 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.times: list[float] = []  # time.monotonic() of each event
 
     def __call__(self, ev: Event) -> None:
         self.events.append(ev)
+        self.times.append(time.monotonic())
+
+    def time_of(self, kind: str, call=None) -> float:
+        """When the first event of ``kind`` (for ``call``) came, on the monotonic clock."""
+        return next(t for t, e in zip(self.times, self.events, strict=True)
+                    if e.kind == kind and (call is None or e.call is call))
 
     def all(self, kind: str, call=None) -> list[Event]:
         return [e for e in self.events if e.kind == kind and (call is None or e.call is call)]
