@@ -27,9 +27,6 @@ BLOCK = 160
 LOAD = ("dial", "ringback", "busy", "congestion", "sit", None)
 
 
-
-
-
 def traffic(channels: int, seconds: float, seed: int = 1) -> np.ndarray:
     """A-law (channels, frames): plan tones and noise channels in equal parts."""
     rng = np.random.default_rng(seed)

@@ -29,9 +29,6 @@ LOW = (697.0, 770.0, 852.0, 941.0)
 HIGH = (1209.0, 1336.0, 1477.0, 1633.0)
 
 
-
-
-
 def _tone(freqs: tuple[float, ...], dbm0: float, n: int, rng: np.random.Generator) -> np.ndarray:
     t = np.arange(n) / RATE
     amp = DBM0_PEAK * 10 ** (dbm0 / 20)
