@@ -421,14 +421,10 @@ class CallControl:
         if self.calls.get((call.cref, call.originated)) is not call:
             return
         facility_bad = screening is not None and screening.content_error
-        for e in msg.ies:
-            if e.error and e.error != "skipped":
-                break
-        else:
-            if not facility_bad:
-                return  # the usual case: no element in error
         bad = [e for e in msg.ies if (e.error and e.error != "skipped")
                or (facility_bad and e.name == "facility")]
+        if not bad:
+            return
         unknown = [e for e in bad if e.error == "unrecognised"]
         cause = causes.IE_NONEXISTENT if unknown else causes.INVALID_IE_CONTENTS
         call.send_status(cause, bytes(e.ident for e in (unknown or bad)))
