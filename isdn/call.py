@@ -212,12 +212,10 @@ class Call(Machine):
         return [ies.make("facility", data=data)]
 
     def _clearing_ies(self) -> list[IE]:
-        """The Facility elements a clearing message of ours carries (callers ask only
-        when there are names or Rejects): the busy name in our first clearing message
-        (once), and the Rejects waiting for a message."""
-        out = self._name_ies("busyName") if "busyName" in self.own_names else []
+        """The Facility elements a clearing message of ours carries: the busy name in our
+        first clearing message (once), and the Rejects waiting for a message."""
+        out = self._name_ies("busyName") + self.pending_facility
         self.own_names.pop("busyName", None)
-        out += self.pending_facility
         self.pending_facility = []
         return out
 
@@ -407,10 +405,7 @@ class Call(Machine):
 
     def send_reject(self, cause: int) -> None:
         """Our rejection ends the call like any other clearing: "released" with our cause."""
-        ie_list = [self._cause_ie(cause)]
-        if self.pending_facility or self.own_names:
-            ie_list += self._clearing_ies()
-        self.send("RELEASE COMPLETE", ie_list)
+        self.send("RELEASE COMPLETE", [self._cause_ie(cause)] + self._clearing_ies())
         self._released(None, cause)
 
     def got_overlap_info(self, msg: Message) -> None:
@@ -523,10 +518,7 @@ class Call(Machine):
     def send_disconnect(self, cause: int) -> None:
         self.timers.stop_all()
         self.cause = cause
-        ie_list = [self._cause_ie(cause)]
-        if self.pending_facility or self.own_names:
-            ie_list += self._clearing_ies()
-        self.send("DISCONNECT", ie_list)
+        self.send("DISCONNECT", [self._cause_ie(cause)] + self._clearing_ies())
         self._start("T305")
 
     def got_disconnect(self, msg: Message) -> str | None:
@@ -543,10 +535,7 @@ class Call(Machine):
     def send_release(self, cause: int | None = None) -> None:
         self.timers.stop_all()
         cause = self.answer_cause or cause or self.cause or causes.NORMAL_CLEARING
-        ie_list = [self._cause_ie(cause)]
-        if self.pending_facility or self.own_names:
-            ie_list += self._clearing_ies()
-        self.send("RELEASE", ie_list)
+        self.send("RELEASE", [self._cause_ie(cause)] + self._clearing_ies())
         self.retries["T308"] = 0
         self._start("T308")
 
