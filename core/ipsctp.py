@@ -108,25 +108,19 @@ class Note(NamedTuple):
     fields: dict[str, Any]
 
 
-def _parse(c: Fixed, data: bytes, off: int, field: str) -> Any:
-    if off + c.size > len(data):
-        raise DecodeError(f"{field} truncated", offset=off, field=field)
-    return c.read(data, off)
-
-
 def _network_offset(linktype: int, data: bytes) -> tuple[int | None, int]:
     """(ethertype or None for raw IP, offset of the IP header) of a link-layer frame."""
     if linktype == LINKTYPE_ETHERNET:
-        eth = _parse(ETHERNET, data, 0, "ethernet")
+        eth = ETHERNET.read_within(data, 0, "ethernet")
         ethertype, off = eth.ethertype, ETHERNET.size
         while ethertype in ETHERTYPE_VLAN:
-            tag = _parse(VLAN_TAG, data, off, "vlan_tag")
+            tag = VLAN_TAG.read_within(data, off, "vlan_tag")
             ethertype, off = tag.ethertype, off + VLAN_TAG.size
         return ethertype, off
     if linktype == LINKTYPE_LINUX_SLL:
-        return _parse(SLL, data, 0, "sll").protocol, SLL.size
+        return SLL.read_within(data, 0, "sll").protocol, SLL.size
     if linktype == LINKTYPE_LINUX_SLL2:
-        return _parse(SLL2, data, 0, "sll2").protocol, SLL2.size
+        return SLL2.read_within(data, 0, "sll2").protocol, SLL2.size
     if linktype == LINKTYPE_IPV4:
         return ETHERTYPE_IPV4, 0
     if linktype == LINKTYPE_IPV6:
@@ -156,7 +150,7 @@ class Datagram(NamedTuple):
 
 
 def _ipv4(data: bytes, off: int) -> Datagram:
-    h = _parse(IPV4, data, off, "ipv4")
+    h = IPV4.read_within(data, off, "ipv4")
     if h.version_ihl >> 4 != 4:
         raise DecodeError(f"IP version {h.version_ihl >> 4} in an IPv4 header", offset=off,
                           field="version")
@@ -177,7 +171,7 @@ def _ipv4(data: bytes, off: int) -> Datagram:
 
 
 def _ipv6(data: bytes, off: int) -> Datagram:
-    h = _parse(IPV6, data, off, "ipv6")
+    h = IPV6.read_within(data, off, "ipv6")
     if h.version_class_flow >> 28 != 6:
         raise DecodeError(f"IP version {h.version_class_flow >> 28} in an IPv6 header",
                           offset=off, field="version")
@@ -186,11 +180,11 @@ def _ipv6(data: bytes, off: int) -> Datagram:
     nxt, pos, fragment = h.next_header, off + 40, None
     while True:
         if nxt in IPV6_GENERIC_EXTENSIONS or nxt == IPV6_AH:
-            ext = _parse(IPV6_EXTENSION, data, pos, "extension_header")
+            ext = IPV6_EXTENSION.read_within(data, pos, "extension_header")
             nxt = ext.next_header
             pos += (ext.length + 2) * 4 if nxt == IPV6_AH else (ext.length + 1) * 8
         elif nxt == IPV6_FRAGMENT_HEADER:
-            frag = _parse(IPV6_FRAGMENT, data, pos, "fragment_header")
+            frag = IPV6_FRAGMENT.read_within(data, pos, "fragment_header")
             if frag.offset_m >> 3:
                 fragment = "later"
             elif frag.offset_m & 1:
@@ -208,7 +202,7 @@ def _chunks(dg: Datagram) -> list[Chunk | Note]:
     """The DATA/I-DATA chunks of an SCTP packet (RFC 9260 3); a first IP fragment, or a
     packet the capture's snapshot length cut short, stops at the chunk it cuts, with a note."""
     data, base = dg.payload, dg.payload_offset
-    common = _parse(SCTP_COMMON, data, 0, "sctp_common_header")
+    common = SCTP_COMMON.read_within(data, 0, "sctp_common_header")
     src, dst = (f"{dg.src}:{common.src_port}" if dg.src else str(common.src_port),
                 f"{dg.dst}:{common.dst_port}" if dg.dst else str(common.dst_port))
     out: list[Chunk | Note] = []

@@ -16,6 +16,8 @@ from typing import Any
 
 from construct import Bytes, FormatField, Struct
 
+from core.errors import DecodeError
+
 
 class Fixed:
     """A construct ``Struct`` of fixed-size fields, read as a named tuple of its fields."""
@@ -41,6 +43,13 @@ class Fixed:
 
     def read(self, data: Any, offset: int = 0) -> Any:
         """The fields at ``data[offset:]``; the caller has checked ``size`` octets are there."""
+        return self.record._make(self.struct.unpack_from(data, offset))
+
+    def read_within(self, data: Any, offset: int, field: str, end: int | None = None) -> Any:
+        """:meth:`read`, or :class:`DecodeError` naming ``field`` when the ``size`` octets at
+        ``offset`` pass ``end`` (default: the end of ``data``)."""
+        if offset + self.size > (len(data) if end is None else end):
+            raise DecodeError(f"{field} truncated", offset=offset, field=field)
         return self.record._make(self.struct.unpack_from(data, offset))
 
     def build(self, fields: Any) -> bytes:

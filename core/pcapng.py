@@ -58,10 +58,7 @@ class Interface(NamedTuple):
 
 
 def _get(order: str, name: str, data: bytes, off: int, end: int, field: str):
-    size = _SIZES[name]
-    if off + size > end:
-        raise DecodeError(f"{field} truncated", offset=off, field=field)
-    return LAYOUTS[order][name].read(data, off)
+    return LAYOUTS[order][name].read_within(data, off, field, end)
 
 
 def _options(order: str, data: bytes, off: int, end: int) -> dict[int, bytes]:
