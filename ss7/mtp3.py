@@ -1101,9 +1101,7 @@ class Mtp3:
         """Q.704 13.4.2, 16.8: the route to ``dest`` stayed restricted for T11 (the failure of
         its normal link set is a long-term one), or the alternative link set it now uses
         became congested - TFR is broadcast (T11 stopped)."""
-        handle = self._t11.pop(dest, None)
-        if handle is not None:
-            handle.cancel()
+        self._stop_t11(dest)
         if self._restricted(dest, self._route(dest)):
             self._tfr_due.add(dest)
             self.log("tfr_broadcast", dest=dest)
@@ -1115,10 +1113,13 @@ class Mtp3:
         """A destination no longer restricted needs no TFR: its T11 stops (13.4)."""
         for dest in [*self._t11, *self._tfr_due]:
             if not self._restricted(dest, self._route(dest)):
-                handle = self._t11.pop(dest, None)
-                if handle is not None:
-                    handle.cancel()
+                self._stop_t11(dest)
                 self._tfr_due.discard(dest)
+
+    def _stop_t11(self, dest: int) -> None:
+        handle = self._t11.pop(dest, None)
+        if handle is not None:
+            handle.cancel()
 
     def _send_route_status(self, ls: Linkset, link: SignallingLink, msg: str, dest: int) -> None:
         """TFP / TFR / TFA about ``dest`` to the adjacent point of ``ls`` (Q.704 15, heading
