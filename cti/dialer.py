@@ -49,6 +49,7 @@ from cti.calls import Call, CallEvent, CallState, DialError
 from cti.crm import CrmError, check_number
 from cti.media import Reason
 from cti.queues import Agent, HuntQueue
+from cti.stats import CONNECT_S  # the live abandon measure is the report's
 from cti.trunkgroup import TrunkGroup
 from cti.wavstream import PromptStream
 from timeslot.toneplans import plan as tone_plan
@@ -57,7 +58,6 @@ MODES = ("progressive", "preview", "predictive")
 RESERVED = "outbound"  # the not-ready reason of an agent reserved for a campaign call
 PREVIEW_TIMEOUT = "preview-timeout"  # the not-ready reason of an agent who let a preview lapse
 PACE_S = 1.0  # the pacing tick: ready agents and due contacts are looked at this often
-CONNECT_S = 2.0  # an answered call with no agent this long after answer is abandoned (Ofcom)
 MESSAGE_TONE_S = 3.0  # an information message that is a tone plan entry plays this long
 TONE_PREFIX = "tone:"  # abandon_message = "tone:NAME": a tone of the kernel's tone plan
 HISTORY = 50  # predictive: the answer rate is measured over this many latest attempts
