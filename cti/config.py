@@ -339,9 +339,7 @@ class Config:
                 if not 1 <= t["links"] <= 1 + len(t["spans"]):
                     self.error(f"must be 1..{1 + len(t['spans'])} (one per span)",
                                f"trunk[{i}].links")
-            for span in t["spans"]:
-                if not isinstance(span, str) or span.split(":")[0] not in boards:
-                    self.error(f"no board for span {span!r}", f"trunk[{i}].spans")
+            self._check_spans(t["spans"], boards, f"trunk[{i}].spans")
             try:
                 parse_timeslots(t["channels"])
             except ValueError as e:
@@ -350,9 +348,7 @@ class Config:
             if (t["stp"] is not None or t["link_spans"] or t["rct"]) and \
                     t["type"] not in ("ss7", "tup"):
                 self.error("stp, link_spans and rct are for ss7/tup trunks", f"trunk[{i}]")
-            for span in t["link_spans"]:
-                if not isinstance(span, str) or span.split(":")[0] not in boards:
-                    self.error(f"no board for span {span!r}", f"trunk[{i}].link_spans")
+            self._check_spans(t["link_spans"], boards, f"trunk[{i}].link_spans")
         self._check_stps(boards, trunks)
         self._check_acd()
         groups = self._check_trunk_groups(trunks)
@@ -372,6 +368,12 @@ class Config:
                 except re.error as e:
                     self.error(f"bad regular expression: {e}", f"route[{i}].{k}")
 
+    def _check_spans(self, spans: list, boards: set[str], key: str) -> None:
+        """Each of ``spans`` is a ``board:span`` of a configured board."""
+        for span in spans:
+            if not isinstance(span, str) or span.split(":")[0] not in boards:
+                self.error(f"no board for span {span!r}", key)
+
     def _check_stps(self, boards: set[str], trunks: set[str]) -> None:
         """Transfer points: names apart from the trunks', link set tables checked against
         :data:`STP_LINKSET`, each with spans or a socket, routes naming point codes."""
@@ -389,9 +391,7 @@ class Config:
                 if (ls["transport"] == "hdlc-socket") != bool(ls["socket"]) or \
                         (ls["transport"] == "span") != bool(ls["spans"]):
                     self.error("spans (transport span) or socket (transport hdlc-socket)", where)
-                for span in ls["spans"]:
-                    if not isinstance(span, str) or span.split(":")[0] not in boards:
-                        self.error(f"no board for span {span!r}", f"{where}.spans")
+                self._check_spans(ls["spans"], boards, f"{where}.spans")
             routes = {}
             adjacent = {ls["adjacent"] for ls in s["linksets"]}
             for dpc, via in s["routes"].items():
