@@ -109,8 +109,6 @@ class CallCentre:
 
     async def _queue(self, call: Call, name: str) -> None:
         queue = self.queues[name]
-        call.data["queue"] = queue.name
-        call.times["queued"] = self.kernel.now()  # the record's wait_s starts here
         result = await queue.enqueue(call)
         await call.wait(CallState.RELEASED, timeout=None if result == "answered" else 30)
         self.record(call, queue.name, result)

@@ -771,8 +771,6 @@ class Campaign:
         rejects it or cannot be rung, the queue gives it to the next agent.  "answered"
         once an agent took it, "abandoned" if it ended first, "withdrawn" when
         :meth:`_check_connect` took it out for the information message."""
-        call.data["queue"] = self.queue.name
-        call.times["queued"] = self.kernel.now()
         reserved = self._reserved_for(agent, contact)
         if reserved:
             del self.reserved[agent.name]

@@ -277,6 +277,8 @@ class HuntQueue:
         is gone - the call goes on to the queue's normal matching."""
         loop = asyncio.get_running_loop()
         w = _Waiting(call, self._now(), loop.create_future(), self.acd.arrival())
+        call.data["queue"] = self.name
+        call.times["queued"] = w.since  # the call record's wait_s starts here
         self.stats.entered += 1
         hold = asyncio.ensure_future(self.media.tone(call.slot, self.hold_tone))
         if (agent is not None and agent in self.acd.agents and agent.offer is None
